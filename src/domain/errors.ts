@@ -1,0 +1,68 @@
+/**
+ * The coded error hierarchy of the domain. The HTTP error handler (src/http/plugins/error-handler.ts)
+ * maps these, and only these, to the contract's `{"error": {code, message, details}}` shape.
+ */
+export class DomainError extends Error {
+  constructor(
+    readonly code: string,
+    readonly statusCode: number,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+export class BadRequestError extends DomainError {
+  constructor(message: string, details?: unknown, code = 'bad_request') {
+    super(code, 400, message, details);
+  }
+}
+
+export class UnauthorizedError extends DomainError {
+  constructor(message = 'A valid bearer token is required.') {
+    super('unauthorized', 401, message);
+  }
+}
+
+export class ForbiddenError extends DomainError {
+  constructor(message = 'This key may not do that.') {
+    super('forbidden', 403, message);
+  }
+}
+
+export class NotFoundError extends DomainError {
+  constructor(what: string, id?: string) {
+    super('not_found', 404, id === undefined ? `${what} not found.` : `${what} '${id}' not found.`, id === undefined ? undefined : { [what.toLowerCase()]: id });
+  }
+}
+
+export class ConflictError extends DomainError {
+  constructor(message: string, details?: unknown, code = 'conflict') {
+    super(code, 409, message, details);
+  }
+}
+
+export class RateLimitedError extends DomainError {
+  constructor(message: string) {
+    super('rate_limited', 429, message);
+  }
+}
+
+/** The chain's upstream answered with an error (502) or not in time (504). */
+export class UpstreamError extends DomainError {
+  constructor(
+    readonly kind: 'failed' | 'timeout' | 'circuit_open',
+    message: string,
+    details?: unknown,
+  ) {
+    super(kind === 'timeout' ? 'upstream_timeout' : kind === 'circuit_open' ? 'upstream_unavailable' : 'upstream_failed', kind === 'timeout' ? 504 : 502, message, details);
+  }
+}
+
+export class UnavailableError extends DomainError {
+  constructor(message: string, code = 'unavailable') {
+    super(code, 503, message);
+  }
+}
