@@ -19,6 +19,7 @@ CREATE TABLE "chains" (
 	"id" text PRIMARY KEY NOT NULL,
 	"description" text,
 	"current_version" text,
+	"redaction" jsonb,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"updated_at" timestamp with time zone DEFAULT now() NOT NULL
 );
@@ -85,6 +86,11 @@ CREATE TABLE "runs" (
 	"completion_tokens" integer,
 	"idempotency_key" text,
 	"created_at" timestamp with time zone NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE "settings" (
+	"key" text PRIMARY KEY NOT NULL,
+	"value" text NOT NULL
 );
 --> statement-breakpoint
 CREATE TABLE "tenants" (

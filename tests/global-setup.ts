@@ -3,7 +3,7 @@
  * Without a reachable PostgreSQL (a laptop without one) the PostgreSQL suites skip themselves;
  * in CI (CI=true) that is an error, since nothing may be skipped there.
  */
-import { adminQuery, pgAvailable, TEMPLATE_DB, urlFor } from './support/pg.js';
+import { adminQuery, pgAvailable, urlFor } from './support/pg.js';
 import { openDatabase } from '../src/store/db.js';
 
 export default async function setup(): Promise<() => Promise<void>> {
@@ -14,7 +14,9 @@ export default async function setup(): Promise<() => Promise<void>> {
     console.warn('[tests] PostgreSQL is not reachable: suites that need it are skipped (PGlite suites still run).');
     return async () => {};
   }
-  await adminQuery(`DROP DATABASE IF EXISTS ${TEMPLATE_DB} WITH (FORCE)`);
+  const TEMPLATE_DB = `cc_template_${process.pid}_${Date.now().toString(36)}`;
+  // Read by the test files' workers, forked after this setup.
+  process.env.TEST_PG_TEMPLATE = TEMPLATE_DB;
   await adminQuery(`CREATE DATABASE ${TEMPLATE_DB}`);
   const database = await openDatabase({ databaseUrl: urlFor(TEMPLATE_DB), dataDir: '.tmp', poolSize: 1 });
   await database.migrate();

@@ -16,6 +16,8 @@ export interface Database {
   kind: 'postgres' | 'pglite';
   /** Runs the committed migrations (idempotent). */
   migrate(): Promise<void>;
+  /** A trivial query: is the database answering? */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -34,6 +36,9 @@ export async function openDatabase(opts: { databaseUrl?: string; dataDir: string
       db: db as unknown as Db,
       kind: 'postgres',
       migrate: () => migrate(db, { migrationsFolder }),
+      ping: async () => {
+        await pool.query('select 1');
+      },
       close: () => pool.end(),
     };
   }
@@ -48,6 +53,9 @@ export async function openDatabase(opts: { databaseUrl?: string; dataDir: string
     db: db as unknown as Db,
     kind: 'pglite',
     migrate: () => migrate(db, { migrationsFolder }),
+    ping: async () => {
+      await client.query('select 1');
+    },
     close: () => client.close(),
   };
 }

@@ -46,6 +46,8 @@ export const chains = pgTable('chains', {
   id: text('id').primaryKey(),
   description: text('description'),
   currentVersion: text('current_version'),
+  /** PII redaction applied to inputs and outputs before storage (src/domain/overrides/redaction.ts). */
+  redaction: jsonb('redaction'),
   createdAt: createdAt(),
   updatedAt: updatedAt(),
 });
@@ -172,3 +174,9 @@ export type FeedbackRow = typeof feedback.$inferSelect;
 export type RolloutRow = typeof rollouts.$inferSelect;
 export type RolloutEventRow = typeof rolloutEvents.$inferSelect;
 export type FlagRow = typeof flags.$inferSelect;
+
+/** Server-wide settings, e.g. the generated secret that keys are hashed under. */
+export const settings = pgTable('settings', {
+  key: text('key').primaryKey(),
+  value: text('value').notNull(),
+});

@@ -7,7 +7,10 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 
 export const PG_ADMIN_URL = process.env.TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-export const TEMPLATE_DB = process.env.TEST_PG_TEMPLATE ?? 'chain_canary_template';
+/** One template per test run (the global setup names it), so parallel runs never collide. */
+export function templateDb(): string {
+  return process.env.TEST_PG_TEMPLATE ?? 'chain_canary_template';
+}
 
 export function urlFor(database: string): string {
   const u = new URL(PG_ADMIN_URL);
@@ -47,7 +50,7 @@ export interface TestDatabase {
 /** A fresh database: a clone of the migrated template, or empty with `empty: true`. */
 export async function createTestDatabase(opts: { empty?: boolean; prefix?: string } = {}): Promise<TestDatabase> {
   const name = `${opts.prefix ?? 'cc_test'}_${randomBytes(6).toString('hex')}`;
-  await adminQuery(opts.empty ? `CREATE DATABASE ${name}` : `CREATE DATABASE ${name} TEMPLATE ${TEMPLATE_DB}`);
+  await adminQuery(opts.empty ? `CREATE DATABASE ${name}` : `CREATE DATABASE ${name} TEMPLATE ${templateDb()}`);
   return {
     name,
     url: urlFor(name),

@@ -1,0 +1,79 @@
+/**
+ * buildApp(services): the Fastify instance with plugins and routes. It never listens; server.ts
+ * does, and tests use inject() or an ephemeral port.
+ */
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { Catalog } from './domain/catalog/catalog.js';
+import type { ErasureService } from './domain/runs/erasure-service.js';
+import type { FeedbackService } from './domain/runs/feedback-service.js';
+import type { InvokeService } from './domain/runs/invoke-service.js';
+import type { RunWriter } from './domain/runs/run-writer.js';
+import type { RolloutService } from './domain/rollouts/rollout-service.js';
+import { authPlugin } from './http/plugins/auth.js';
+import { docsPlugin } from './http/plugins/docs.js';
+import { errorHandlerPlugin } from './http/plugins/error-handler.js';
+import { chainRoutes } from './http/routes/chains.js';
+import { healthRoutes } from './http/routes/health.js';
+import { invokeRoutes } from './http/routes/invoke.js';
+import { rolloutRoutes } from './http/routes/rollouts.js';
+import { runRoutes } from './http/routes/runs.js';
+import { tenantRoutes } from './http/routes/tenants.js';
+import type { RunStore } from './store/run-store.js';
+
+export interface Readiness {
+  status: 'ok' | 'degraded' | 'unavailable';
+  [part: string]: unknown;
+}
+
+/** What the routes need; built by composition.ts. */
+export interface AppServices {
+  catalog: Catalog;
+  invoke: InvokeService;
+  feedback: FeedbackService;
+  runStore: RunStore;
+  writer: RunWriter;
+  erasure: ErasureService;
+  rollouts: RolloutService;
+  readiness: () => Promise<Readiness>;
+}
+
+export interface AppOptions {
+  bodyLimit: number;
+  logger?: FastifyServerOptions['logger'];
+  loggerInstance?: FastifyServerOptions['loggerInstance'];
+}
+
+/** Never log secrets: bearer tokens, created keys, admin tokens. */
+export const LOG_REDACT = ['req.headers.authorization', 'headers.authorization', 'key', '*.key', 'adminToken', '*.adminToken'];
+
+export async function buildApp(services: AppServices, opts: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    bodyLimit: opts.bodyLimit,
+    logger: opts.loggerInstance ? undefined : (opts.logger ?? false),
+    loggerInstance: opts.loggerInstance,
+    // Our logging is per error, not per request: the hot path stays quiet.
+    disableRequestLogging: true,
+    // Cursor and filters are short; a long query string is hostile.
+    routerOptions: { maxParamLength: 256 },
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    forceCloseConnections: false,
+    return503OnClosing: true,
+  }).withTypeProvider<ZodTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+
+  await app.register(errorHandlerPlugin);
+  await app.register(authPlugin, { catalog: services.catalog });
+  await app.register(docsPlugin);
+
+  await app.register(healthRoutes, { services });
+  await app.register(tenantRoutes, { services });
+  await app.register(chainRoutes, { services });
+  await app.register(invokeRoutes, { services });
+  await app.register(runRoutes, { services });
+  await app.register(rolloutRoutes, { services });
+  return app;
+}

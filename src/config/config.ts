@@ -1,0 +1,73 @@
+/**
+ * The gateway's configuration: environment variables of ../shared/API.md, validated once by zod.
+ * A bad value stops start-up with one line naming the variable (see formatConfigError).
+ */
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+const optionalString = z
+  .string()
+  .trim()
+  .transform((s) => (s === '' ? undefined : s))
+  .optional();
+
+const url = (what: string) =>
+  optionalString.refine((v) => v === undefined || /^https?:\/\/[^\s]+$/.test(v), `must be an http(s) URL (${what})`);
+
+const int = (def: number, min: number, max: number) =>
+  z.coerce
+    .number({ message: 'must be a number' })
+    .int('must be a whole number')
+    .min(min, `must be at least ${min}`)
+    .max(max, `must be at most ${max}`)
+    .default(def);
+
+export const configSchema = z.object({
+  PORT: int(8080, 0, 65535),
+  HOST: z.string().trim().min(1).default('127.0.0.1'),
+  DATABASE_URL: optionalString.refine(
+    (v) => v === undefined || /^postgres(ql)?:\/\//.test(v),
+    'must be a postgres:// connection string',
+  ),
+  DATA_DIR: z.string().trim().min(1).default('./.chain-canary').transform((p) => resolve(p)),
+  UNLEASH_URL: url('the Unleash API base, e.g. http://127.0.0.1:4242/api'),
+  UNLEASH_API_TOKEN: optionalString,
+  UNLEASH_ADMIN_TOKEN: optionalString,
+  UNLEASH_PROJECT: z.string().trim().min(1).default('default'),
+  UNLEASH_ENVIRONMENT: z.string().trim().min(1).default('development'),
+  /** How often flag definitions are refreshed from Unleash (or from the database, embedded). */
+  UNLEASH_REFRESH_MS: int(5000, 100, 600_000),
+  ADMIN_TOKEN: optionalString.refine((v) => v === undefined || v.length >= 12, 'must be at least 12 characters'),
+  OPENAI_API_KEY: optionalString,
+  OPENAI_BASE_URL: url('the OpenAI API base'),
+  AZURE_OPENAI_ENDPOINT: url('the Azure OpenAI endpoint'),
+  AZURE_OPENAI_API_KEY: optionalString,
+  BODY_LIMIT: int(10 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+  WEBHOOK_URL: url('where rollout events are POSTed'),
+  WEBHOOK_SECRET: optionalString,
+  RETENTION_DAYS: z.coerce.number({ message: 'must be a number' }).int('must be a whole number').min(1, 'must be at least 1').optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Requests per minute per key (rate limit); 0 turns it off. */
+  RATE_LIMIT_PER_MINUTE: int(60_000, 0, 10_000_000),
+  /** Largest size of the run spool (runs answered but not yet in the database) before 503s. */
+  SPOOL_MAX_BYTES: int(1024 * 1024 * 1024, 1024 * 1024, Number.MAX_SAFE_INTEGER),
+  /** Period of the guardrail and auto-advance job. */
+  GUARDRAIL_INTERVAL_MS: int(10_000, 100, 3_600_000),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+export class ConfigError extends Error {}
+
+/** Parses the environment; throws ConfigError whose message is one line naming the variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const picked: Record<string, string | undefined> = {};
+  for (const key of Object.keys(configSchema.shape)) picked[key] = env[key];
+  const parsed = configSchema.safeParse(picked);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const name = String(issue.path[0] ?? 'environment');
+    throw new ConfigError(`Invalid configuration: ${name} ${issue.message}`);
+  }
+  return parsed.data;
+}

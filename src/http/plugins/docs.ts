@@ -1,0 +1,55 @@
+/**
+ * OpenAPI 3 from the routes' zod schemas (@fastify/swagger), Swagger UI at /docs, and the
+ * security headers (@fastify/helmet). Helmet's default CSP would block Swagger UI's inline
+ * bootstrap; swagger-ui's staticCSP puts its scripts in files, so the CSP stays on.
+ */
+import helmet from '@fastify/helmet';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import { jsonSchemaTransform } from 'fastify-type-provider-zod';
+
+export const docsPlugin = fp(
+  async (app: FastifyInstance) => {
+    await app.register(helmet, {
+      global: true,
+      contentSecurityPolicy: {
+        directives: {
+          defaultSrc: ["'self'"],
+          scriptSrc: ["'self'"],
+          styleSrc: ["'self'", "'unsafe-inline'"],
+          imgSrc: ["'self'", 'data:'],
+          connectSrc: ["'self'"],
+          objectSrc: ["'none'"],
+          frameAncestors: ["'none'"],
+        },
+      },
+    });
+    await app.register(swagger, {
+      openapi: {
+        openapi: '3.0.3',
+        info: {
+          title: 'chain-canary',
+          version: '0.1.0',
+          description:
+            'A canary gateway for LLM chains: routes each tenant and environment to a control or candidate chain version through Unleash flags, records every run, measures how often humans override the AI, and rolls a worse candidate back by itself. Errors are `{"error": {"code", "message", "details"?}}`.',
+        },
+        components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'The admin token, a named admin key, or a tenant key.' } } },
+        security: [{ bearer: [] }],
+      },
+      transform: jsonSchemaTransform,
+    });
+    await app.register(swaggerUi, {
+      routePrefix: '/docs',
+      staticCSP: true,
+      uiConfig: { url: '/openapi.json' },
+      uiHooks: {},
+    });
+    // Swagger UI's own routes are public.
+    app.addHook('onRoute', (route) => {
+      if (route.url.startsWith('/docs')) route.config = { ...(route.config ?? {}), access: 'public' };
+    });
+  },
+  { name: 'docs' },
+);

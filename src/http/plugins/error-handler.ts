@@ -1,0 +1,93 @@
+/**
+ * The one place where errors become the contract's JSON:
+ * `{"error": {"code", "message", "details"?}}` with the fitting status. Domain errors carry their
+ * own code and status; Fastify's and zod's errors are translated here; 5xx messages never leak.
+ */
+import { once } from 'node:events';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { DomainError } from '../../domain/errors.js';
+
+export interface ErrorBody {
+  error: { code: string; message: string; details?: unknown };
+}
+
+export function errorBody(code: string, message: string, details?: unknown): ErrorBody {
+  return details === undefined ? { error: { code, message } } : { error: { code, message, details } };
+}
+
+const FASTIFY_CODES: Record<string, { status: number; code: string; message?: string }> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: 'payload_too_large' },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, code: 'unsupported_media_type', message: 'Send the body as application/json.' },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, code: 'invalid_json', message: 'The body is empty but its content type says JSON.' },
+  FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, code: 'invalid_json' },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, code: 'bad_request', message: 'Content-Length does not match the body.' },
+  FST_ERR_VALIDATION: { status: 400, code: 'validation_failed' },
+};
+
+/** How much of an oversized body we read and drop so the client sees the 413 (beyond: close). */
+const DRAIN_CAP_BYTES = 256 * 1024 * 1024;
+
+async function drain(request: FastifyRequest): Promise<void> {
+  const raw = request.raw;
+  if (raw.complete || raw.destroyed) return;
+  let seen = 0;
+  raw.on('data', (chunk: Buffer) => {
+    seen += chunk.length;
+    if (seen > DRAIN_CAP_BYTES) raw.destroy();
+  });
+  raw.resume();
+  await Promise.race([once(raw, 'end'), once(raw, 'close'), new Promise((r) => setTimeout(r, 30_000).unref())]).catch(() => {});
+}
+
+function validationMessage(error: FastifyError & { validation: { instancePath?: string; message?: string; params?: unknown }[] }): {
+  message: string;
+  details: unknown;
+} {
+  const where = (error as { validationContext?: string }).validationContext ?? 'body';
+  const issues = error.validation.map((v) => {
+    const path = (v.instancePath ?? '').replace(/^\//, '').replace(/\//g, '.');
+    return { field: path ? `${where}.${path}` : where, message: v.message ?? 'is invalid' };
+  });
+  const first = issues[0]!;
+  return { message: `${first.field}: ${first.message}`, details: { issues } };
+}
+
+export const errorHandlerPlugin = fp(
+  async (app: FastifyInstance) => {
+    app.setErrorHandler(async (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+      if (error instanceof DomainError) {
+        if (error.statusCode >= 500 && !(error.code.startsWith('upstream') || error.statusCode === 503)) request.log.error({ err: error }, 'domain error');
+        return reply.status(error.statusCode).send(errorBody(error.code, error.message, error.details));
+      }
+      if (hasZodFastifySchemaValidationErrors(error)) {
+        const { message, details } = validationMessage(error);
+        return reply.status(400).send(errorBody('validation_failed', message, details));
+      }
+      const known = error.code ? FASTIFY_CODES[error.code] : undefined;
+      if (known) {
+        if (known.status === 413) {
+          await drain(request);
+          reply.header('connection', 'close');
+        }
+        const message = known.message ?? (known.status === 413 ? `The body is larger than the limit of ${app.initialConfig.bodyLimit} bytes.` : error.message);
+        return reply.status(known.status).send(errorBody(known.code, message));
+      }
+      if (error instanceof SyntaxError) return reply.status(400).send(errorBody('invalid_json', `The body is not valid JSON: ${error.message}`));
+      const status = error.statusCode ?? 500;
+      if (status === 429) return reply.status(429).send(errorBody('rate_limited', error.message || 'Too many requests; retry later.'));
+      if (status >= 400 && status < 500) {
+        const code = (error.code ?? 'bad_request').replace(/^FST_ERR_/, '').toLowerCase();
+        return reply.status(status).send(errorBody(code, error.message));
+      }
+      request.log.error({ err: error }, 'unhandled error');
+      return reply.status(500).send(errorBody('internal_error', 'Something went wrong on our side; the error is logged.'));
+    });
+
+    app.setNotFoundHandler((request, reply) => {
+      reply.status(404).send(errorBody('not_found', `No route ${request.method} ${request.url.split('?')[0]}.`));
+    });
+  },
+  { name: 'error-handler' },
+);

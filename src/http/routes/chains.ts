@@ -1,0 +1,65 @@
+/** Chains and their immutable versions (admin). */
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { AppServices } from '../../app.js';
+import type { ChainRow, ChainVersionRow } from '../../store/schema.js';
+import { chainParams, chainSchema, createVersionBody, putChainBody, versionSchema } from '../schemas/catalog.js';
+import { errorResponses } from '../schemas/common.js';
+
+const toChain = (c: ChainRow) => ({
+  id: c.id,
+  description: c.description,
+  current: c.currentVersion,
+  ...(c.redaction ? { redaction: c.redaction } : {}),
+  createdAt: c.createdAt.toISOString(),
+  updatedAt: c.updatedAt.toISOString(),
+});
+
+const toVersion = (v: ChainVersionRow) => ({ chain: v.chainId, version: v.version, adapter: v.adapter, createdAt: v.createdAt.toISOString() });
+
+export const chainRoutes: FastifyPluginAsyncZod<{ services: AppServices }> = async (app, { services }) => {
+  const { catalog } = services;
+  const tags = ['chains'];
+
+  app.put(
+    '/v1/chains/:chain',
+    { schema: { tags, params: chainParams, body: putChainBody, response: { 200: chainSchema, 201: chainSchema, ...errorResponses } } },
+    async (req, reply) => {
+      const { row, created } = await catalog.putChain(req.params.chain, req.body ?? {});
+      return reply.status(created ? 201 : 200).send(toChain(row));
+    },
+  );
+
+  app.get('/v1/chains', { schema: { tags, response: { 200: z.object({ items: z.array(chainSchema) }) } } }, async () => ({
+    items: catalog.listChains().map(toChain),
+  }));
+
+  app.get(
+    '/v1/chains/:chain',
+    { schema: { tags, params: chainParams, response: { 200: chainSchema.extend({ versions: z.array(versionSchema) }), ...errorResponses } } },
+    async (req) => ({ ...toChain(catalog.requireChain(req.params.chain)), versions: catalog.listVersions(req.params.chain).map(toVersion) }),
+  );
+
+  app.post(
+    '/v1/chains/:chain/versions',
+    {
+      schema: {
+        tags,
+        description: 'Registers an immutable version. The same id with the same definition is 200; with another, 409.',
+        params: chainParams,
+        body: createVersionBody,
+        response: { 200: versionSchema, 201: versionSchema, ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      const { row, created } = await catalog.addVersion(req.params.chain, req.body.version, req.body.adapter);
+      return reply.status(created ? 201 : 200).send(toVersion(row));
+    },
+  );
+
+  app.get(
+    '/v1/chains/:chain/versions',
+    { schema: { tags, params: chainParams, response: { 200: z.object({ items: z.array(versionSchema) }), ...errorResponses } } },
+    async (req) => ({ items: catalog.listVersions(req.params.chain).map(toVersion) }),
+  );
+};

@@ -1,0 +1,71 @@
+/** POST /v1/chains/:chain/invoke: the hot path (tenant key for its own tenant, or admin). */
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { AppServices } from '../../app.js';
+import { BadRequestError } from '../../domain/errors.js';
+import type { InvokeResult } from '../../domain/runs/invoke-service.js';
+import { actingTenant } from '../plugins/auth.js';
+import { chainParams } from '../schemas/catalog.js';
+import { errorResponses } from '../schemas/common.js';
+import { invokeBody, invokeErrorResponse, invokeResponse } from '../schemas/runs.js';
+
+export function serverTiming(r: Pick<InvokeResult, 'latencyMs' | 'upstreamMs'>): string {
+  const gateway = Math.max(0, r.latencyMs - r.upstreamMs);
+  return `gateway;dur=${gateway.toFixed(3)}, upstream;dur=${r.upstreamMs.toFixed(3)}`;
+}
+
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
+export function idempotencyKeyOf(header: string | string[] | undefined): string | undefined {
+  if (header === undefined) return undefined;
+  const key = Array.isArray(header) ? header[0] : header;
+  if (key === undefined || !IDEMPOTENCY_KEY.test(key)) {
+    throw new BadRequestError('Idempotency-Key must be 1 to 255 visible ASCII characters.', { field: 'headers.idempotency-key' });
+  }
+  return key;
+}
+
+export const invokeRoutes: FastifyPluginAsyncZod<{ services: AppServices }> = async (app, { services }) => {
+  app.post(
+    '/v1/chains/:chain/invoke',
+    {
+      config: { access: 'tenant' },
+      schema: {
+        tags: ['invoke'],
+        description:
+          'Runs the version this tenant and environment are routed to and records the run. An `Idempotency-Key` header makes retries safe for 24 hours. Every answer carries `Server-Timing: gateway;dur=…, upstream;dur=…`.',
+        params: chainParams,
+        body: invokeBody,
+        response: { 200: invokeResponse, 502: invokeErrorResponse, 504: invokeErrorResponse, ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      const body = req.body;
+      const tenant = actingTenant(req.principal, body.tenant);
+      if (tenant === undefined) throw new BadRequestError('body.tenant: is required with an admin token', { field: 'body.tenant' });
+      const result = await services.invoke.invoke({
+        chain: req.params.chain,
+        tenant,
+        environment: body.environment,
+        input: body.input,
+        unit: body.unit,
+        externalId: body.externalId,
+        metadata: body.metadata,
+        idempotencyKey: idempotencyKeyOf(req.headers['idempotency-key']),
+      });
+      reply.header('server-timing', serverTiming(result));
+      if (result.replayed) reply.header('idempotent-replayed', 'true');
+      if (result.error) {
+        const e = result.error;
+        return reply.status(e.statusCode as 502 | 504).send({ runId: result.runId, error: { code: e.code, message: e.message, details: e.details } });
+      }
+      return reply.send({
+        runId: result.runId,
+        chain: result.chain,
+        version: result.version,
+        variant: result.variant,
+        output: result.output,
+        latencyMs: Math.round(result.latencyMs * 1000) / 1000,
+      });
+    },
+  );
+};

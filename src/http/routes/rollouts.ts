@@ -1,0 +1,60 @@
+/** Rollouts and their lifecycle (admin). */
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { AppServices } from '../../app.js';
+import { actorName } from '../../domain/auth/principal.js';
+import type { RolloutAction } from '../../domain/rollouts/rollout-service.js';
+import { rolloutSpecSchema } from '../../domain/rollouts/rollout-spec.js';
+import { errorResponses } from '../schemas/common.js';
+import { actionBody, eventSchema, rolloutParams, rolloutSchema, toEventOut, toRolloutOut } from '../schemas/rollouts.js';
+
+const ACTIONS: { action: RolloutAction; description: string }[] = [
+  { action: 'advance', description: 'Moves to the next stage; earlier stages stay active. 409 at the last stage.' },
+  { action: 'pause', description: 'Sends every call to the control (current version); state is kept.' },
+  { action: 'resume', description: 'Resumes a paused rollout at its stage.' },
+  { action: 'promote', description: "Makes the candidate the chain's current version and retires the flag." },
+  { action: 'rollback', description: 'Sends every call to the control for good; body {"reason"}.' },
+];
+
+export const rolloutRoutes: FastifyPluginAsyncZod<{ services: AppServices }> = async (app, { services }) => {
+  const { rollouts } = services;
+  const tags = ['rollouts'];
+
+  app.post(
+    '/v1/rollouts',
+    {
+      schema: {
+        tags,
+        description: "Starts a rollout at stage 0. `control` must be the chain's current version; one running or paused rollout per chain (409).",
+        body: rolloutSpecSchema,
+        response: { 201: rolloutSchema, ...errorResponses },
+      },
+    },
+    async (req, reply) => reply.status(201).send(toRolloutOut(await rollouts.create(req.body, actorName(req.principal)))),
+  );
+
+  app.get('/v1/rollouts', { schema: { tags, response: { 200: z.object({ items: z.array(rolloutSchema) }) } } }, async () => ({
+    items: (await rollouts.list()).map(toRolloutOut),
+  }));
+
+  app.get('/v1/rollouts/:id', { schema: { tags, params: rolloutParams, response: { 200: rolloutSchema, ...errorResponses } } }, async (req) =>
+    toRolloutOut(await rollouts.get(req.params.id)),
+  );
+
+  app.get(
+    '/v1/rollouts/:id/events',
+    { schema: { tags, description: 'The audit log, oldest first.', params: rolloutParams, response: { 200: z.object({ events: z.array(eventSchema) }), ...errorResponses } } },
+    async (req) => ({ events: (await rollouts.events(req.params.id)).map(toEventOut) }),
+  );
+
+  for (const { action, description } of ACTIONS) {
+    app.post(
+      `/v1/rollouts/:id/${action}`,
+      { schema: { tags, description, params: rolloutParams, body: actionBody, response: { 200: rolloutSchema, ...errorResponses } } },
+      async (req) => {
+        const { rollout } = await rollouts.act(req.params.id, action, actorName(req.principal), req.body?.reason);
+        return toRolloutOut(rollout);
+      },
+    );
+  }
+};

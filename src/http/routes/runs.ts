@@ -1,0 +1,95 @@
+/** Runs and human feedback (tenant keys see their own tenant only; others' runs read as 404). */
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { AppServices } from '../../app.js';
+import { BadRequestError, NotFoundError } from '../../domain/errors.js';
+import type { FeedbackBody } from '../../domain/runs/feedback-service.js';
+import { actingTenant } from '../plugins/auth.js';
+import { errorResponses } from '../schemas/common.js';
+import {
+  decodeCursor,
+  encodeCursor,
+  feedbackBody,
+  feedbackByExternalIdBody,
+  feedbackResponse,
+  listRunsQuery,
+  runListResponse,
+  runParams,
+  runSchema,
+  toRunOut,
+} from '../schemas/runs.js';
+
+export const runRoutes: FastifyPluginAsyncZod<{ services: AppServices }> = async (app, { services }) => {
+  const { writer, runStore, feedback } = services;
+  const tags = ['runs'];
+
+  app.post(
+    '/v1/runs/:runId/feedback',
+    {
+      config: { access: 'tenant' },
+      schema: {
+        tags,
+        description: 'The human\'s verdict: `final` (the record as the human left it) or `overrides` ([] = reviewed, unchanged). Sending again replaces it.',
+        params: runParams,
+        body: feedbackBody,
+        response: { 200: feedbackResponse, ...errorResponses },
+      },
+    },
+    async (req) => feedback.byRunId(req.params.runId, req.body as FeedbackBody, req.principal),
+  );
+
+  app.post(
+    '/v1/feedback',
+    {
+      config: { access: 'tenant' },
+      schema: {
+        tags,
+        description: 'Feedback for the latest run with this external id (for review tools that do not keep our run id).',
+        body: feedbackByExternalIdBody,
+        response: { 200: feedbackResponse, ...errorResponses },
+      },
+    },
+    async (req) => {
+      const { chain, externalId, tenant, ...rest } = req.body;
+      return feedback.byExternalId(chain, externalId, tenant, rest as FeedbackBody, req.principal);
+    },
+  );
+
+  app.get(
+    '/v1/runs/:runId',
+    { config: { access: 'tenant' }, schema: { tags, params: runParams, response: { 200: runSchema, ...errorResponses } } },
+    async (req) => {
+      const id = req.params.runId;
+      const pending = writer.pendingRun(id);
+      const run = pending ? { ...pending, feedback: null } : await runStore.getRun(id);
+      if (!run || (req.principal.kind === 'tenant' && req.principal.tenantId !== run.tenantId)) throw new NotFoundError('Run', id);
+      return toRunOut(run, writer.pendingFeedbackFor(id) ?? run.feedback);
+    },
+  );
+
+  app.get(
+    '/v1/runs',
+    {
+      config: { access: 'tenant' },
+      schema: {
+        tags,
+        description: 'Runs, newest first, paged by `nextCursor`. Time filters: `from` inclusive, `to` exclusive.',
+        querystring: listRunsQuery,
+        response: { 200: runListResponse, ...errorResponses },
+      },
+    },
+    async (req) => {
+      const { limit, cursor: rawCursor, tenant: named, ...filters } = req.query;
+      const tenant = actingTenant(req.principal, named);
+      const cursor = rawCursor === undefined ? undefined : decodeCursor(rawCursor);
+      if (rawCursor !== undefined && !cursor) throw new BadRequestError('query.cursor: is not a cursor this API returned', { field: 'query.cursor' });
+      // Runs still on their way to the database are not listed yet; they are a few ms behind.
+      const rows = await runStore.listRuns({ ...filters, tenant }, limit + 1, cursor);
+      const page = rows.slice(0, limit);
+      const last = page[page.length - 1];
+      return {
+        items: page.map((r) => toRunOut(r, r.feedback)),
+        ...(rows.length > limit && last ? { nextCursor: encodeCursor({ createdAt: last.createdAt, id: last.id }) } : {}),
+      };
+    },
+  );
+};

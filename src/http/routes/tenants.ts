@@ -1,0 +1,74 @@
+/** Tenants and their API keys (admin). */
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { AppServices } from '../../app.js';
+import { createdKeySchema, createKeyBody, putTenantBody, tenantKeyParams, tenantParams, tenantSchema } from '../schemas/catalog.js';
+import { errorResponses } from '../schemas/common.js';
+import type { TenantRow } from '../../store/schema.js';
+
+const toTenant = (t: TenantRow) => ({ id: t.id, name: t.name, createdAt: t.createdAt.toISOString(), updatedAt: t.updatedAt.toISOString() });
+
+export const tenantRoutes: FastifyPluginAsyncZod<{ services: AppServices }> = async (app, { services }) => {
+  const { catalog } = services;
+  const tags = ['tenants'];
+
+  app.put(
+    '/v1/tenants/:tenantId',
+    { schema: { tags, params: tenantParams, body: putTenantBody, response: { 200: tenantSchema, 201: tenantSchema, ...errorResponses } } },
+    async (req, reply) => {
+      const { row, created } = await catalog.putTenant(req.params.tenantId, req.body?.name);
+      return reply.status(created ? 201 : 200).send(toTenant(row));
+    },
+  );
+
+  app.get('/v1/tenants', { schema: { tags, response: { 200: z.object({ items: z.array(tenantSchema) }) } } }, async () => ({
+    items: catalog.listTenants().map(toTenant),
+  }));
+
+  app.post(
+    '/v1/tenants/:tenantId/keys',
+    { schema: { tags, params: tenantParams, body: createKeyBody, response: { 201: createdKeySchema, ...errorResponses } } },
+    async (req, reply) => {
+      const created = await catalog.createKey(req.params.tenantId, req.body?.name);
+      return reply.status(201).send({ ...created, tenantId: req.params.tenantId });
+    },
+  );
+
+  app.delete(
+    '/v1/tenants/:tenantId/keys/:keyId',
+    { schema: { tags, params: tenantKeyParams, response: { 204: z.null(), ...errorResponses } } },
+    async (req, reply) => {
+      await catalog.revokeKey(req.params.tenantId, req.params.keyId);
+      return reply.status(204).send(null);
+    },
+  );
+
+  app.delete(
+    '/v1/tenants/:tenantId/runs',
+    {
+      schema: {
+        tags,
+        description: "Erases the tenant's runs and feedback (GDPR). Answers 202 at once; `statusUrl` tells when it is done.",
+        params: tenantParams,
+        response: { 202: z.object({ tenantId: z.string(), erasureId: z.string(), status: z.string(), statusUrl: z.string() }), ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      catalog.requireTenant(req.params.tenantId);
+      const job = services.erasure.start(req.params.tenantId);
+      return reply.status(202).send({ tenantId: req.params.tenantId, erasureId: job.id, status: job.status, statusUrl: `/v1/erasures/${job.id}` });
+    },
+  );
+
+  app.get(
+    '/v1/erasures/:erasureId',
+    {
+      schema: {
+        tags,
+        params: z.object({ erasureId: z.uuid() }),
+        response: { 200: z.object({ erasureId: z.string(), tenantId: z.string(), status: z.string(), deletedRuns: z.number().optional(), finishedAt: z.string().optional(), error: z.string().optional() }), ...errorResponses },
+      },
+    },
+    async (req) => services.erasure.status(req.params.erasureId),
+  );
+};

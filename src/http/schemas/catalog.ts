@@ -1,0 +1,52 @@
+/** Tenants, keys, chains and versions: request and response shapes. */
+import { z } from 'zod';
+import { adapterDefinitionSchema } from '../../chains/adapter-definition.js';
+import { redactionConfigSchema } from '../../domain/overrides/redaction.js';
+import { idSchema, uuidSchema } from './common.js';
+
+export const tenantParams = z.object({ tenantId: idSchema });
+export const tenantKeyParams = z.object({ tenantId: idSchema, keyId: uuidSchema });
+export const putTenantBody = z.strictObject({ name: z.string().min(1).max(200).optional() }).optional();
+
+export const tenantSchema = z.object({
+  id: z.string(),
+  name: z.string().nullable(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+
+export const createKeyBody = z.strictObject({ name: z.string().min(1).max(100).optional() }).optional();
+export const createdKeySchema = z.object({
+  id: z.string(),
+  key: z.string().describe('Shown only in this response; stored as a keyed hash.'),
+  name: z.string(),
+  tenantId: z.string(),
+});
+
+export const chainParams = z.object({ chain: idSchema });
+
+export const putChainBody = z
+  .strictObject({
+    description: z.string().max(2000).optional(),
+    current: idSchema.optional(),
+    redaction: redactionConfigSchema.optional().describe('PII redaction of inputs and outputs before storage.'),
+  })
+  .optional();
+
+export const chainSchema = z.object({
+  id: z.string(),
+  description: z.string().nullable(),
+  current: z.string().nullable(),
+  redaction: z.unknown().optional(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+
+export const createVersionBody = z.strictObject({ version: idSchema, adapter: adapterDefinitionSchema });
+
+export const versionSchema = z.object({
+  chain: z.string(),
+  version: z.string(),
+  adapter: z.unknown(),
+  createdAt: z.string(),
+});

@@ -1,0 +1,70 @@
+/** Rollouts: response shapes (the request is the domain's rolloutSpecSchema). */
+import { z } from 'zod';
+import type { RolloutSpec } from '../../domain/rollouts/rollout-spec.js';
+import type { RolloutEventRow, RolloutRow } from '../../store/schema.js';
+
+export const rolloutParams = z.object({ id: z.uuid('must be a rollout id (UUID)') });
+
+export const rolloutSchema = z.object({
+  id: z.string(),
+  chain: z.string(),
+  control: z.string(),
+  candidate: z.string(),
+  status: z.enum(['running', 'paused', 'rolled_back', 'promoted']),
+  stage: z.number().describe('Index of the latest active stage; stages 0..stage are active.'),
+  flag: z.string().describe('The flag in the flag store (Unleash or embedded).'),
+  stages: z.array(z.unknown()),
+  guardrails: z.array(z.unknown()),
+  guardrailAlpha: z.number(),
+  alpha: z.number(),
+  autoAdvance: z.unknown().optional(),
+  fallbackToControl: z.boolean(),
+  webhookUrl: z.string().optional(),
+  stageStartedAt: z.string(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+
+export const rollbackBody = z.strictObject({ reason: z.string().min(1).max(2000).optional() }).optional();
+export const actionBody = z.strictObject({ reason: z.string().min(1).max(2000).optional() }).optional();
+
+export const eventSchema = z.object({
+  at: z.string(),
+  type: z.string(),
+  actor: z.string(),
+  reason: z.string().optional(),
+  data: z.unknown().optional(),
+});
+
+export function toRolloutOut(r: RolloutRow): z.infer<typeof rolloutSchema> {
+  const spec = r.spec as RolloutSpec;
+  return {
+    id: r.id,
+    chain: r.chainId,
+    control: r.control,
+    candidate: r.candidate,
+    status: r.status as z.infer<typeof rolloutSchema>['status'],
+    stage: r.stage,
+    flag: r.flag,
+    stages: spec.stages,
+    guardrails: spec.guardrails,
+    guardrailAlpha: spec.guardrailAlpha,
+    alpha: spec.alpha,
+    ...(spec.autoAdvance ? { autoAdvance: spec.autoAdvance } : {}),
+    fallbackToControl: spec.fallbackToControl,
+    ...(spec.webhookUrl ? { webhookUrl: spec.webhookUrl } : {}),
+    stageStartedAt: r.stageStartedAt.toISOString(),
+    createdAt: r.createdAt.toISOString(),
+    updatedAt: r.updatedAt.toISOString(),
+  };
+}
+
+export function toEventOut(e: RolloutEventRow): z.infer<typeof eventSchema> {
+  return {
+    at: e.at.toISOString(),
+    type: e.type,
+    actor: e.actor,
+    ...(e.reason ? { reason: e.reason } : {}),
+    ...(e.data !== null && e.data !== undefined ? { data: e.data } : {}),
+  };
+}

@@ -1,0 +1,147 @@
+/** Invoke, runs and feedback: request and response shapes. */
+import { z } from 'zod';
+import type { RunInsert } from '../../store/schema.js';
+import type { FeedbackRow } from '../../store/schema.js';
+import { idSchema, isoDateSchema, jsonValueSchema, uuidSchema } from './common.js';
+
+const callerId = z.string().min(1).max(256);
+
+export const invokeBody = z.strictObject({
+  tenant: idSchema.optional().describe('May be left out with a tenant key.'),
+  environment: idSchema.describe('The tenant system the call comes from: dev, staging, prod...'),
+  input: jsonValueSchema.refine((v) => v !== undefined, 'is required'),
+  unit: callerId.optional().describe('The caller\'s unit (document, case, end user) for unit splits.'),
+  externalId: callerId.optional().describe('Your id for the record; feedback can name it instead of the run id.'),
+  metadata: z.record(z.string(), z.unknown()).optional(),
+});
+
+export const invokeResponse = z.object({
+  runId: z.string(),
+  chain: z.string(),
+  version: z.string(),
+  variant: z.enum(['control', 'candidate', 'default']),
+  output: z.unknown(),
+  latencyMs: z.number(),
+});
+
+export const invokeErrorResponse = z.object({
+  runId: z.string(),
+  error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }),
+});
+
+export const runParams = z.object({ runId: uuidSchema });
+
+const override = z.strictObject({ field: z.string().min(1).max(512), value: jsonValueSchema });
+
+export const feedbackFields = {
+  final: jsonValueSchema.optional().describe('The record as the human left it.'),
+  overrides: z.array(override).max(10_000).optional().describe('The fields the human changed; [] = reviewed, nothing changed.'),
+  reviewer: z.string().min(1).max(256).optional(),
+};
+
+function oneForm(v: { final?: unknown; overrides?: unknown }, ctx: z.RefinementCtx): void {
+  const hasFinal = v.final !== undefined;
+  const hasOverrides = v.overrides !== undefined;
+  if (hasFinal && hasOverrides) ctx.addIssue({ code: 'custom', path: ['overrides'], message: 'send either final or overrides, not both' });
+  if (!hasFinal && !hasOverrides) ctx.addIssue({ code: 'custom', path: ['final'], message: 'send final (the record as the human left it) or overrides' });
+}
+
+export const feedbackBody = z.strictObject(feedbackFields).superRefine(oneForm);
+
+export const feedbackByExternalIdBody = z
+  .strictObject({ chain: idSchema, externalId: callerId, tenant: idSchema.optional(), ...feedbackFields })
+  .superRefine(oneForm);
+
+export const feedbackResponse = z.object({ runId: z.string(), overridden: z.boolean(), fields: z.array(z.string()) });
+
+export const listRunsQuery = z.strictObject({
+  chain: idSchema.optional(),
+  tenant: idSchema.optional(),
+  environment: idSchema.optional(),
+  variant: z.enum(['control', 'candidate', 'default']).optional(),
+  overridden: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
+  externalId: callerId.optional(),
+  rolloutId: uuidSchema.optional(),
+  from: isoDateSchema.optional().describe('Inclusive.'),
+  to: isoDateSchema.optional().describe('Exclusive.'),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  cursor: z.string().max(200).optional(),
+});
+
+export const runSchema = z.object({
+  runId: z.string(),
+  chain: z.string(),
+  version: z.string(),
+  variant: z.string(),
+  rolloutId: z.string().optional(),
+  stage: z.number().optional(),
+  assignmentKey: z.string().optional(),
+  tenant: z.string(),
+  environment: z.string(),
+  unit: z.string().optional(),
+  externalId: z.string().optional(),
+  metadata: z.unknown().optional(),
+  input: z.unknown(),
+  output: z.unknown().optional(),
+  error: z.unknown().optional(),
+  fallback: z.boolean(),
+  latencyMs: z.number(),
+  usage: z.object({ promptTokens: z.number().optional(), completionTokens: z.number().optional() }).optional(),
+  createdAt: z.string(),
+  feedback: z
+    .object({ overridden: z.boolean(), fields: z.array(z.string()), reviewer: z.string().optional(), at: z.string() })
+    .optional(),
+});
+
+export const runListResponse = z.object({ items: z.array(runSchema), nextCursor: z.string().optional() });
+
+type RunOut = z.infer<typeof runSchema>;
+
+/** The contract's run shape from a stored (or still pending) run. */
+export function toRunOut(run: RunInsert, fb: (Pick<FeedbackRow, 'overridden' | 'fields' | 'at'> & { reviewer?: string | null }) | null | undefined): RunOut {
+  const out: RunOut = {
+    runId: run.id,
+    chain: run.chainId,
+    version: run.version,
+    variant: run.variant,
+    tenant: run.tenantId,
+    environment: run.environment,
+    input: run.input,
+    fallback: run.fallback ?? false,
+    latencyMs: Math.round(run.latencyMs * 1000) / 1000,
+    createdAt: run.createdAt!.toISOString(),
+  };
+  if (run.rolloutId) out.rolloutId = run.rolloutId;
+  if (run.stage !== null && run.stage !== undefined) out.stage = run.stage;
+  if (run.assignmentKey) out.assignmentKey = run.assignmentKey;
+  if (run.unit) out.unit = run.unit;
+  if (run.externalId) out.externalId = run.externalId;
+  if (run.metadata !== null && run.metadata !== undefined) out.metadata = run.metadata;
+  if (run.output !== null && run.output !== undefined) out.output = run.output;
+  if (run.error !== null && run.error !== undefined) out.error = run.error;
+  if (run.promptTokens != null || run.completionTokens != null) {
+    out.usage = {};
+    if (run.promptTokens != null) out.usage.promptTokens = run.promptTokens;
+    if (run.completionTokens != null) out.usage.completionTokens = run.completionTokens;
+  }
+  if (fb) {
+    out.feedback = { overridden: fb.overridden, fields: fb.fields, at: fb.at.toISOString() };
+    if (fb.reviewer) out.feedback.reviewer = fb.reviewer;
+  }
+  return out;
+}
+
+export function encodeCursor(c: { createdAt: Date; id: string }): string {
+  return Buffer.from(JSON.stringify([c.createdAt.toISOString(), c.id])).toString('base64url');
+}
+
+const cursorShape = z.tuple([z.iso.datetime({ offset: true }), uuidSchema]);
+
+export function decodeCursor(s: string): { createdAt: Date; id: string } | undefined {
+  try {
+    const parsed = cursorShape.safeParse(JSON.parse(Buffer.from(s, 'base64url').toString('utf8')));
+    return parsed.success ? { createdAt: new Date(parsed.data[0]), id: parsed.data[1] } : undefined;
+  } catch {
+    return undefined;
+  }
+}

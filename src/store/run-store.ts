@@ -1,0 +1,192 @@
+/**
+ * Runs and feedback in the database. Writes come in batches from the RunWriter and are
+ * idempotent (keyed by run id), so replaying the spool after a crash stores each run once.
+ * Read models that keep aggregates hook into the same transaction (see ReadModelHooks).
+ */
+import { and, desc, eq, gte, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
+import type { Db } from './db.js';
+import { feedback, runs } from './schema.js';
+import type { FeedbackRow, RunInsert, RunRow } from './schema.js';
+
+export type FeedbackInsert = typeof feedback.$inferInsert;
+
+/** A run as a feedback change needs it for aggregates. */
+export type RunKeyFields = Pick<RunRow, 'id' | 'rolloutId' | 'stage' | 'variant' | 'tenantId' | 'environment' | 'createdAt' | 'chainId'>;
+
+export interface FeedbackChange {
+  run: RunKeyFields;
+  before?: Pick<FeedbackRow, 'overridden' | 'fields'>;
+  after: Pick<FeedbackRow, 'overridden' | 'fields'>;
+}
+
+export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
+
+/** Aggregates kept in step with runs and feedback, inside the writing transaction. */
+export interface ReadModelHooks {
+  onRunsInserted(tx: Tx, inserted: RunInsert[]): Promise<void>;
+  onFeedbackChanged(tx: Tx, changes: FeedbackChange[]): Promise<void>;
+}
+
+export interface RunFilters {
+  chain?: string;
+  tenant?: string;
+  environment?: string;
+  variant?: string;
+  overridden?: boolean;
+  externalId?: string;
+  from?: Date;
+  to?: Date;
+  rolloutId?: string;
+}
+
+export interface RunCursor {
+  createdAt: Date;
+  id: string;
+}
+
+export type RunWithFeedback = RunRow & { feedback: FeedbackRow | null };
+
+const INSERT_CHUNK = 1000;
+
+export class RunStore {
+  constructor(
+    private readonly db: Db,
+    private readonly hooks?: ReadModelHooks,
+  ) {}
+
+  /** Stores a batch; runs already stored are skipped, feedback replaces earlier feedback. */
+  async writeBatch(batch: { runs: RunInsert[]; feedback: FeedbackInsert[] }): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      const insertedRuns: RunInsert[] = [];
+      for (let i = 0; i < batch.runs.length; i += INSERT_CHUNK) {
+        const chunk = batch.runs.slice(i, i + INSERT_CHUNK);
+        const ids = await tx.insert(runs).values(chunk).onConflictDoNothing().returning({ id: runs.id });
+        if (this.hooks && ids.length > 0) {
+          const fresh = new Set(ids.map((r) => r.id));
+          for (const r of chunk) if (fresh.has(r.id)) insertedRuns.push(r);
+        }
+      }
+      if (this.hooks && insertedRuns.length > 0) await this.hooks.onRunsInserted(tx, insertedRuns);
+      if (batch.feedback.length > 0) await this.writeFeedback(tx, batch.feedback);
+    });
+  }
+
+  private async writeFeedback(tx: Tx, items: FeedbackInsert[]): Promise<void> {
+    // Last received wins within the batch too.
+    const latest = new Map<string, FeedbackInsert>();
+    for (const f of items) latest.set(f.runId, f);
+    const list = [...latest.values()];
+    const ids = list.map((f) => f.runId);
+    const before = new Map<string, FeedbackRow>();
+    const keyFields = new Map<string, RunKeyFields>();
+    if (this.hooks) {
+      const prev = await tx.select().from(feedback).where(inArray(feedback.runId, ids)).for('update');
+      for (const p of prev) before.set(p.runId, p);
+      const rs = await tx
+        .select({
+          id: runs.id,
+          rolloutId: runs.rolloutId,
+          stage: runs.stage,
+          variant: runs.variant,
+          tenantId: runs.tenantId,
+          environment: runs.environment,
+          createdAt: runs.createdAt,
+          chainId: runs.chainId,
+        })
+        .from(runs)
+        .where(inArray(runs.id, ids));
+      for (const r of rs) keyFields.set(r.id, r);
+    }
+    await tx
+      .insert(feedback)
+      .values(list)
+      .onConflictDoUpdate({
+        target: feedback.runId,
+        set: {
+          overridden: sql`excluded.overridden`,
+          fields: sql`excluded.fields`,
+          reviewer: sql`excluded.reviewer`,
+          at: sql`excluded.at`,
+        },
+      });
+    if (this.hooks) {
+      const changes: FeedbackChange[] = [];
+      for (const f of list) {
+        const run = keyFields.get(f.runId);
+        if (!run) continue; // the run was erased (GDPR) meanwhile
+        const prev = before.get(f.runId);
+        changes.push({ run, before: prev ? { overridden: prev.overridden, fields: prev.fields } : undefined, after: { overridden: f.overridden, fields: f.fields } });
+      }
+      if (changes.length > 0) await this.hooks.onFeedbackChanged(tx, changes);
+    }
+  }
+
+  async getRun(id: string): Promise<RunWithFeedback | undefined> {
+    const rows = await this.db.select().from(runs).leftJoin(feedback, eq(feedback.runId, runs.id)).where(eq(runs.id, id));
+    const row = rows[0];
+    return row ? { ...row.runs, feedback: row.feedback } : undefined;
+  }
+
+  async latestByExternalId(chainId: string, externalId: string, tenantId?: string): Promise<RunRow | undefined> {
+    const conds = [eq(runs.chainId, chainId), eq(runs.externalId, externalId)];
+    if (tenantId !== undefined) conds.push(eq(runs.tenantId, tenantId));
+    const [row] = await this.db
+      .select()
+      .from(runs)
+      .where(and(...conds))
+      .orderBy(desc(runs.createdAt), desc(runs.id))
+      .limit(1);
+    return row;
+  }
+
+  async byIdempotencyKey(tenantId: string, key: string): Promise<RunRow | undefined> {
+    const [row] = await this.db
+      .select()
+      .from(runs)
+      .where(and(eq(runs.tenantId, tenantId), eq(runs.idempotencyKey, key)));
+    return row;
+  }
+
+  /** Newest first, keyset-paged on (createdAt, id). */
+  async listRuns(filters: RunFilters, limit: number, cursor?: RunCursor): Promise<RunWithFeedback[]> {
+    const conds: SQL[] = [];
+    if (filters.chain !== undefined) conds.push(eq(runs.chainId, filters.chain));
+    if (filters.tenant !== undefined) conds.push(eq(runs.tenantId, filters.tenant));
+    if (filters.environment !== undefined) conds.push(eq(runs.environment, filters.environment));
+    if (filters.variant !== undefined) conds.push(eq(runs.variant, filters.variant));
+    if (filters.externalId !== undefined) conds.push(eq(runs.externalId, filters.externalId));
+    if (filters.rolloutId !== undefined) conds.push(eq(runs.rolloutId, filters.rolloutId));
+    if (filters.from !== undefined) conds.push(gte(runs.createdAt, filters.from));
+    if (filters.to !== undefined) conds.push(lt(runs.createdAt, filters.to));
+    if (filters.overridden !== undefined) conds.push(eq(feedback.overridden, filters.overridden));
+    if (cursor) {
+      conds.push(or(lt(runs.createdAt, cursor.createdAt), and(eq(runs.createdAt, cursor.createdAt), lt(runs.id, cursor.id)))!);
+    }
+    const rows = await this.db
+      .select()
+      .from(runs)
+      .leftJoin(feedback, eq(feedback.runId, runs.id))
+      .where(conds.length ? and(...conds) : undefined)
+      .orderBy(desc(runs.createdAt), desc(runs.id))
+      .limit(limit);
+    return rows.map((r) => ({ ...r.runs, feedback: r.feedback }));
+  }
+
+  /** GDPR erasure of one tenant's runs and their feedback. */
+  async eraseTenant(tenantId: string): Promise<number> {
+    return this.db.transaction(async (tx) => {
+      await tx.execute(sql`DELETE FROM feedback f USING runs r WHERE f.run_id = r.id AND r.tenant_id = ${tenantId}`);
+      const deleted = await tx.delete(runs).where(eq(runs.tenantId, tenantId)).returning({ id: runs.id });
+      return deleted.length;
+    });
+  }
+
+  /** Retention: deletes runs (and their feedback) created before `before`. */
+  async deleteOlderThan(before: Date): Promise<number> {
+    return this.db.transaction(async (tx) => {
+      await tx.execute(sql`DELETE FROM feedback f USING runs r WHERE f.run_id = r.id AND r.created_at < ${before}`);
+      const deleted = await tx.delete(runs).where(lt(runs.createdAt, before)).returning({ id: runs.id });
+      return deleted.length;
+    });
+  }
+}

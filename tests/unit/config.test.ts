@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config/config.js';
+
+describe('config', () => {
+  it('applies the contract defaults', () => {
+    const c = loadConfig({});
+    expect(c.PORT).toBe(8080);
+    expect(c.HOST).toBe('127.0.0.1');
+    expect(c.DATABASE_URL).toBeUndefined();
+    expect(c.UNLEASH_URL).toBeUndefined();
+    expect(c.UNLEASH_PROJECT).toBe('default');
+    expect(c.UNLEASH_ENVIRONMENT).toBe('development');
+    expect(c.BODY_LIMIT).toBe(10485760);
+    expect(c.LOG_LEVEL).toBe('info');
+    expect(c.RETENTION_DAYS).toBeUndefined();
+    expect(c.DATA_DIR.endsWith('.chain-canary')).toBe(true);
+  });
+
+  it.each([
+    [{ PORT: 'eighty' }, 'PORT'],
+    [{ PORT: '70000' }, 'PORT'],
+    [{ ADMIN_TOKEN: 'short' }, 'ADMIN_TOKEN'],
+    [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL'],
+    [{ UNLEASH_URL: 'not a url' }, 'UNLEASH_URL'],
+    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+    [{ BODY_LIMIT: '-1' }, 'BODY_LIMIT'],
+    [{ RETENTION_DAYS: '0' }, 'RETENTION_DAYS'],
+  ])('rejects %o naming the variable in one line', (env, name) => {
+    let err: unknown;
+    try {
+      loadConfig(env);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    const message = (err as Error).message;
+    expect(message).toContain(name);
+    expect(message).not.toContain('\n');
+  });
+
+  it('treats empty strings as unset', () => {
+    expect(loadConfig({ DATABASE_URL: '', UNLEASH_URL: '' }).DATABASE_URL).toBeUndefined();
+  });
+});
