@@ -156,21 +156,29 @@ const DIGIT_RUN_RE = /(?<!\d)\d+(?:[ -]\d+)*/g;
 export function findCards(text: string): Span[] {
   const spans: Span[] = [];
   for (const match of text.matchAll(DIGIT_RUN_RE)) {
-    const groups = [...match[0].matchAll(/\d+/g)].map((g) => ({
-      start: match.index + g.index,
-      end: match.index + g.index + g[0].length,
-      digits: g[0],
-    }));
+    const run = match[0];
+    // The run's digits as numbers, and each group as a range of them (no string building: this
+    // loop sees every digit of a 10 MiB body).
+    const digits: number[] = [];
+    const groups: Array<{ start: number; end: number; from: number; to: number }> = [];
+    for (let k = 0; k < run.length; k++) {
+      const d = run.charCodeAt(k) - 48;
+      if (d < 0 || d > 9) continue;
+      if (k === 0 || !isDigitCode(run.charCodeAt(k - 1))) groups.push({ start: match.index + k, end: 0, from: digits.length, to: 0 });
+      digits.push(d);
+      const group = groups[groups.length - 1]!;
+      group.end = match.index + k + 1;
+      group.to = digits.length;
+    }
     // Leftmost-longest window of whole groups: a card number may sit beside other numbers in the
     // same run ("qty 2 4111 1111 1111 1111 12/27"), so every window is tried, not only the run.
     let i = 0;
     while (i < groups.length) {
-      let digits = '';
       let best = -1;
       for (let j = i; j < groups.length; j++) {
-        digits += groups[j]!.digits;
-        if (digits.length > 19) break;
-        if (digits.length >= 13 && luhnValid(digits)) best = j;
+        const count = groups[j]!.to - groups[i]!.from;
+        if (count > 19) break;
+        if (count >= 13 && luhnSum(digits, groups[i]!.from, groups[j]!.to) % 10 === 0) best = j;
       }
       if (best >= 0) {
         spans.push({ start: groups[i]!.start, end: groups[best]!.end });
@@ -181,6 +189,25 @@ export function findCards(text: string): Span[] {
     }
   }
   return spans;
+}
+
+function isDigitCode(code: number): boolean {
+  return code >= 48 && code <= 57;
+}
+
+function luhnSum(digits: readonly number[], from: number, to: number): number {
+  let sum = 0;
+  let double = false;
+  for (let k = to - 1; k >= from; k--) {
+    let d = digits[k]!;
+    if (double) {
+      d *= 2;
+      if (d > 9) d -= 9;
+    }
+    sum += d;
+    double = !double;
+  }
+  return sum;
 }
 
 /** Luhn (mod 10) check, ISO/IEC 7812-1 annex B. */
@@ -220,6 +247,9 @@ interface Token {
   start: number;
   end: number;
   usable: boolean;
+  digits: number;
+  /** Digits only: no "+", separator or parenthesis. */
+  plain: boolean;
 }
 
 export function findPhones(text: string): Span[] {
@@ -234,7 +264,7 @@ export function findPhones(text: string): Span[] {
         const token = tokens[j]!;
         // A date, a decimal or a gap of two spaces ends the window: it is not part of this number.
         if (!token.usable) break;
-        digitCount += countDigits(token.text);
+        digitCount += token.digits;
         if (digitCount > 15) break;
         if (digitCount >= 8 && looksLikePhone(tokens, i, j)) best = j;
       }
@@ -256,7 +286,15 @@ function tokenize(run: string, offset: number): Token[] {
   for (const raw of run.split(' ')) {
     const { start, end } = trimToken(raw);
     const text = raw.slice(start, end);
-    tokens.push({ text, start: offset + at + start, end: offset + at + end, usable: usableToken(text) });
+    const digits = countDigits(text);
+    tokens.push({
+      text,
+      start: offset + at + start,
+      end: offset + at + end,
+      usable: usableToken(text),
+      digits,
+      plain: digits === text.length,
+    });
     at += raw.length + 1;
   }
   return tokens;
@@ -311,14 +349,13 @@ function usableToken(text: string): boolean {
  * parentheses inside a group ("555-123-4567", "(030) 1234567"), a national trunk prefix "0"
  * (with at least ten digits when written as one block), or the NANP grouping "555 123 4567".
  */
-function looksLikePhone(tokens: Token[], i: number, j: number): boolean {
-  const window = tokens.slice(i, j + 1).map((t) => t.text);
-  const first = window[0]!;
-  if (first.startsWith('+')) return true;
-  if (window.some((t) => !/^\d+$/.test(t))) return true;
-  if (window.length === 1) return first.startsWith('0') && first.length >= 10;
-  if (first.startsWith('0')) return true;
-  return window.length === 3 && window[0]!.length === 3 && window[1]!.length === 3 && window[2]!.length === 4;
+function looksLikePhone(tokens: readonly Token[], i: number, j: number): boolean {
+  const first = tokens[i]!;
+  if (first.text.startsWith('+')) return true;
+  for (let k = i; k <= j; k++) if (!tokens[k]!.plain) return true;
+  if (i === j) return first.text.startsWith('0') && first.digits >= 10;
+  if (first.text.startsWith('0')) return true;
+  return j - i === 2 && first.digits === 3 && tokens[i + 1]!.digits === 3 && tokens[j]!.digits === 4;
 }
 
 function countDigits(text: string): number {
