@@ -20,6 +20,7 @@ export interface TestGateway {
   dataDir: string;
   /** Set when started with listen: true. */
   url?: string;
+  services(): Gateway['services'];
   request(method: string, url: string, body?: unknown, token?: string | null, headers?: Record<string, string>): Promise<TestResponse>;
   close(): Promise<void>;
 }
@@ -60,6 +61,7 @@ export async function startTestGateway(
     database,
     dataDir,
     url,
+    services: () => gateway.services,
     async request(method: string, path: string, body?: unknown, token: string | null = ADMIN, headers: Record<string, string> = {}) {
       const res = await gateway.app.inject({
         method: method as 'GET',

@@ -61,12 +61,14 @@ function replaceSpans(text: string, spans: Span[], replacement: string): string 
 
 // ---------------------------------------------------------------------------------------------
 // E-mail: RFC 5322 dot-atom local part (no quoted strings) @ a domain of LDH labels ending in an
-// alphabetic or punycode TLD. Unicode letters are allowed (RFC 6531).
+// alphabetic or punycode TLD. Unicode letters are allowed (RFC 6531). Quantifiers are bounded
+// (atoms of 64, RFC 5321's local-part limit; eight labels), because an unbounded repeated group
+// overflows V8's backtracking stack on a multi-megabyte string.
 
 const ATEXT = "\\p{L}\\p{N}!#$%&'*+/=?^_`{|}~-";
 const LABEL = '[\\p{L}\\p{N}](?:[\\p{L}\\p{N}-]{0,61}[\\p{L}\\p{N}])?';
 const EMAIL_RE = new RegExp(
-  `(?<![.${ATEXT}])[${ATEXT}]+(?:\\.[${ATEXT}]+)*@(?:${LABEL}\\.)+(?:\\p{L}{2,63}|xn--[a-z0-9-]{1,59})(?![\\p{L}\\p{N}-])`,
+  `(?<![.${ATEXT}])[${ATEXT}]{1,64}(?:\\.[${ATEXT}]{1,64}){0,31}@(?:${LABEL}\\.){1,8}(?:\\p{L}{2,63}|xn--[a-z0-9-]{1,59})(?![\\p{L}\\p{N}-])`,
   'gu',
 );
 
@@ -150,24 +152,20 @@ export function isValidIban(compact: string): boolean {
 // Payment cards (ISO/IEC 7812): 13 to 19 digits, compact or grouped with single spaces or dashes,
 // with a valid Luhn check digit.
 
-/** A run of digit groups joined by single spaces or dashes, not starting inside a number. */
-const DIGIT_RUN_RE = /(?<!\d)\d+(?:[ -]\d+)*/g;
-
 export function findCards(text: string): Span[] {
   const spans: Span[] = [];
-  for (const match of text.matchAll(DIGIT_RUN_RE)) {
-    const run = match[0];
+  for (const run of digitRuns(text)) {
     // The run's digits as numbers, and each group as a range of them (no string building: this
     // loop sees every digit of a 10 MiB body).
     const digits: number[] = [];
     const groups: Array<{ start: number; end: number; from: number; to: number }> = [];
-    for (let k = 0; k < run.length; k++) {
-      const d = run.charCodeAt(k) - 48;
-      if (d < 0 || d > 9) continue;
-      if (k === 0 || !isDigitCode(run.charCodeAt(k - 1))) groups.push({ start: match.index + k, end: 0, from: digits.length, to: 0 });
-      digits.push(d);
+    for (let k = run.start; k < run.end; k++) {
+      const code = text.charCodeAt(k);
+      if (!isDigitCode(code)) continue;
+      if (k === run.start || !isDigitCode(text.charCodeAt(k - 1))) groups.push({ start: k, end: 0, from: digits.length, to: 0 });
+      digits.push(code - 48);
       const group = groups[groups.length - 1]!;
-      group.end = match.index + k + 1;
+      group.end = k + 1;
       group.to = digits.length;
     }
     // Leftmost-longest window of whole groups: a card number may sit beside other numbers in the
@@ -189,6 +187,30 @@ export function findCards(text: string): Span[] {
     }
   }
   return spans;
+}
+
+/**
+ * Maximal runs of digit groups joined by single spaces or dashes. Scanned by hand: the regular
+ * expression /\d+(?:[ -]\d+)*\/ overflows V8's backtracking stack on a multi-megabyte run.
+ */
+function digitRuns(text: string): Span[] {
+  const runs: Span[] = [];
+  let k = 0;
+  while (k < text.length) {
+    if (!isDigitCode(text.charCodeAt(k))) {
+      k++;
+      continue;
+    }
+    const start = k;
+    for (;;) {
+      while (k < text.length && isDigitCode(text.charCodeAt(k))) k++;
+      const sep = text[k];
+      if ((sep === ' ' || sep === '-') && isDigitCode(text.charCodeAt(k + 1))) k++;
+      else break;
+    }
+    runs.push({ start, end: k });
+  }
+  return runs;
 }
 
 function isDigitCode(code: number): boolean {
@@ -236,11 +258,13 @@ export function luhnValid(digits: string): boolean {
 /** Not inside a word, and not after "X-" / "X." (the tail of an id like "INV-2024-00123456"). */
 const PHONE_RUN_RE = /(?<![\p{L}\p{N}_+])(?<![\p{L}\p{N}][-./])\+?[\d(][\d()\-./ ]*/gu;
 /** One token: digit groups joined by one of - . / or by parentheses; unambiguous, so linear. */
-const PHONE_TOKEN_RE = /^\+?(?:\(\d{1,5}\)\d*|\d+)(?:[-./]?\(\d{1,5}\)\d*|[-./]\d+)*$/;
+const PHONE_TOKEN_RE = /^\+?(?:\(\d{1,5}\)\d*|\d+)(?:[-./]?\(\d{1,5}\)\d*|[-./]\d+){0,14}$/;
 const DATE_RE = /^(?:\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./]\d{2,4})$/;
 const IPV4_RE = /^\d{1,3}(?:\.\d{1,3}){3}$/;
 const DECIMAL_RE = /^\d+\.\d+$/;
-const DOTTED_THOUSANDS_RE = /^\d{1,3}(?:\.\d{3})+$/;
+const DOTTED_THOUSANDS_RE = /^\d{1,3}(?:\.\d{3}){1,4}$/;
+/** Longer than any formatted phone number (15 digits, a "+", parentheses, separators). */
+const MAX_PHONE_TOKEN = 40;
 
 interface Token {
   text: string;
@@ -248,8 +272,8 @@ interface Token {
   end: number;
   usable: boolean;
   digits: number;
-  /** Digits only: no "+", separator or parenthesis. */
-  plain: boolean;
+  /** Lengths of the digit groups, in order ("(555) 123-4567" -> 3, 3, 4 over two tokens). */
+  groups: number[];
 }
 
 export function findPhones(text: string): Span[] {
@@ -284,16 +308,16 @@ function tokenize(run: string, offset: number): Token[] {
   let at = 0;
   // A single space joins tokens of one number; two spaces (an empty token) separate numbers.
   for (const raw of run.split(' ')) {
-    const { start, end } = trimToken(raw);
+    const { start, end } = raw.length > MAX_PHONE_TOKEN ? { start: 0, end: raw.length } : trimToken(raw);
     const text = raw.slice(start, end);
-    const digits = countDigits(text);
+    const groups = usableToken(text) ? (text.match(/\d+/g) ?? []).map((g) => g.length) : [];
     tokens.push({
       text,
       start: offset + at + start,
       end: offset + at + end,
-      usable: usableToken(text),
-      digits,
-      plain: digits === text.length,
+      usable: groups.length > 0,
+      digits: groups.reduce((a, b) => a + b, 0),
+      groups,
     });
     at += raw.length + 1;
   }
@@ -339,30 +363,23 @@ function trimToken(raw: string): { start: number; end: number } {
 }
 
 function usableToken(text: string): boolean {
-  if (text.length === 0 || !PHONE_TOKEN_RE.test(text)) return false;
+  if (text.length === 0 || text.length > MAX_PHONE_TOKEN || !PHONE_TOKEN_RE.test(text)) return false;
   return !DATE_RE.test(text) && !IPV4_RE.test(text) && !DECIMAL_RE.test(text) && !DOTTED_THOUSANDS_RE.test(text);
 }
 
 /**
- * Bare integers are ids, amounts, timestamps and lists of quantities far more often than phone
- * numbers, so digits alone must carry a phone's marks: the international "+", separators or
- * parentheses inside a group ("555-123-4567", "(030) 1234567"), a national trunk prefix "0"
- * (with at least ten digits when written as one block), or the NANP grouping "555 123 4567".
+ * Digits are ids, amounts, timestamps, years ("2024-0042") and lists of quantities far more often
+ * than phone numbers, so a candidate must carry a phone's marks: the international "+", an area
+ * code in parentheses, a national trunk prefix "0" (with at least ten digits when written as one
+ * block, which an 8-digit date like 01022024 is not), or the NANP grouping (1) 555 123 4567.
  */
 function looksLikePhone(tokens: readonly Token[], i: number, j: number): boolean {
-  const first = tokens[i]!;
-  if (first.text.startsWith('+')) return true;
-  for (let k = i; k <= j; k++) if (!tokens[k]!.plain) return true;
-  if (i === j) return first.text.startsWith('0') && first.digits >= 10;
-  if (first.text.startsWith('0')) return true;
-  return j - i === 2 && first.digits === 3 && tokens[i + 1]!.digits === 3 && tokens[j]!.digits === 4;
-}
-
-function countDigits(text: string): number {
-  let n = 0;
-  for (let k = 0; k < text.length; k++) {
-    const c = text.charCodeAt(k);
-    if (c >= 48 && c <= 57) n++;
-  }
-  return n;
+  const first = tokens[i]!.text;
+  if (first.startsWith('+')) return true;
+  const window = tokens.slice(i, j + 1);
+  if (window.some((t) => t.text.includes('('))) return true;
+  if (first.startsWith('0')) return i !== j || first.length !== tokens[i]!.digits || first.length >= 10;
+  const groups = window.flatMap((t) => t.groups);
+  const nanp = groups.length === 4 && first.startsWith('1') && groups[0] === 1 ? groups.slice(1) : groups;
+  return nanp.length === 3 && nanp[0] === 3 && nanp[1] === 3 && nanp[2] === 4;
 }
