@@ -38,6 +38,12 @@ CREATE TABLE "flags" (
 	"updated_at" timestamp with time zone DEFAULT now() NOT NULL
 );
 --> statement-breakpoint
+CREATE TABLE "job_leases" (
+	"name" text PRIMARY KEY NOT NULL,
+	"holder" text NOT NULL,
+	"expires_at" timestamp with time zone NOT NULL
+);
+--> statement-breakpoint
 CREATE TABLE "rollout_events" (
 	"id" bigserial PRIMARY KEY NOT NULL,
 	"rollout_id" uuid NOT NULL,
