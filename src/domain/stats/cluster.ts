@@ -120,9 +120,18 @@ function clip([lo, hi]: Interval, [min, max]: Interval): Interval {
   return [Math.max(min, Math.min(max, lo)), Math.min(max, Math.max(min, hi))];
 }
 
-/** True when every cluster is a count of events out of trials, so a per-run fallback applies. */
-function isProportion(m: RatioMoments, units: RatioMoments | readonly RatioUnit[]): boolean {
-  return Array.isArray(units) && (units as readonly RatioUnit[]).every((u) => u.num >= 0 && u.num <= u.den) && m.sumNum <= m.sumDen;
+/**
+ * Below this the tenant-level standard error is rounding noise of an exact 0: every tenant has
+ * the same rate (mᵢ = R·dᵢ for all i is what a zero delta-method variance means).
+ */
+const ZERO_SPREAD_SE = 1e-9;
+
+/**
+ * With zero spread every tenant has rate R, so 0 ≤ Σm ≤ Σd means each tenant is a count of events
+ * out of trials and the summed counts can be analysed per run.
+ */
+function isProportion(m: RatioMoments): boolean {
+  return m.sumNum >= 0 && m.sumNum <= m.sumDen;
 }
 
 /**
@@ -152,8 +161,8 @@ export function compareRatios(
   const estimate = mc.sumDen > 0 && mt.sumDen > 0 ? c.ratio - t.ratio : 0;
   const uninformative = { estimate, ci: range, pValue: 1, alwaysValidCI: range, alwaysValidPValue: 1, standardError, candidate: c, control: t };
   if (Number.isNaN(standardError)) return { ...uninformative, method };
-  if (standardError === 0) {
-    if (isProportion(mc, candidate) && isProportion(mt, control)) {
+  if (standardError < ZERO_SPREAD_SE) {
+    if (isProportion(mc) && isProportion(mt)) {
       const perRun = compareProportions({ x: mc.sumNum, n: mc.sumDen }, { x: mt.sumNum, n: mt.sumDen }, {
         ...options,
         tuning: options?.runTuning ?? DEFAULT_SEQUENTIAL_TUNING,
