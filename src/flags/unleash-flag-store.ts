@@ -120,6 +120,9 @@ export class UnleashFlagStore implements FlagStore {
     // Wait for the first fetch to answer or fail, so a backup is not routed on when Unleash is
     // up; when it is down the backup (if any) is in place by then.
     await Promise.race([first, timeout]);
+    // The SDK announces "ready" on process.nextTick after storing what it loaded; let that run
+    // so evaluation after start() resolves uses it.
+    await new Promise((resolve) => setImmediate(resolve));
   }
 
   async put(flag: RolloutFlag): Promise<void> {
@@ -203,6 +206,7 @@ export class UnleashFlagStore implements FlagStore {
   }
 
   private fetched(): void {
+    this.ready = true;
     this.fetchedOnce = true;
     this.lastFetchOkAt = this.now();
     this.lastFailure = undefined;

@@ -78,6 +78,8 @@ export async function startUnleashServer(opts: {
   };
   const stderr: string[] = [];
   const child = fork(childEntry, [], {
+    // vitest sets NODE_ENV=test, which changes how unleash-server resolves its edition
+    // (create-config.ts resolveIsOss); run it as it runs in production.
     env: { ...process.env, CC_UNLEASH_CONFIG: JSON.stringify(config), NODE_ENV: 'production' },
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
   });

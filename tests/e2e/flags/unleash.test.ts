@@ -177,7 +177,8 @@ describe.skipIf(noPg)('UnleashFlagStore against a real Unleash', () => {
     expect(writer.evaluate(flag.name, ctx('acme'))).toBe('disabled');
     await expect.poll(() => replica.evaluate(flag.name, ctx('acme')), { timeout: 10_000, interval: 25 }).toBe('disabled');
     const took = Date.now() - t0;
-    expect(took).toBeLessThan(REFRESH_MS + REVISION_LAG_MS + 1500);
+    // One refresh plus Unleash's revision lag, with room for a loaded CI machine.
+    expect(took).toBeLessThan(REFRESH_MS + REVISION_LAG_MS + 2500);
     // The writer keeps routing on its write until its own SDK has caught up, then on the SDK.
     await expect.poll(() => writer.definition(flag.name).source, { timeout: 10_000, interval: 50 }).toBe('unleash');
     expect(writer.evaluate(flag.name, ctx('acme'))).toBe('disabled');

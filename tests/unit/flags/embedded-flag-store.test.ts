@@ -1,6 +1,6 @@
 /**
- * The embedded store on PGlite (no server needed): read your writes, retire, reload across
- * replicas, and the evaluation properties the rollouts rely on.
+ * The embedded store on its database (PostgreSQL, or PGlite without one): read your writes,
+ * retire, reload across replicas, and the evaluation properties the rollouts rely on.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,9 +9,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EmbeddedFlagStore } from '../../../src/flags/embedded-flag-store.js';
 import type { FlagContext, FlagStage, RolloutFlag } from '../../../src/flags/flag-store.js';
 import { UnleashEngine } from '../../../src/flags/unleash-engine.js';
-import { toUnleashFeature } from '../../../src/flags/unleash-mapping.js';
+import { toFlagVariant, toUnleashFeature } from '../../../src/flags/unleash-mapping.js';
 import { openDatabase, type Database } from '../../../src/store/db.js';
 import { flags } from '../../../src/store/schema.js';
+import { createTestDatabase, type TestDatabase } from '../../support/pg.js';
 
 let dir: string;
 let database: Database;
@@ -24,15 +25,24 @@ async function newStore(refreshIntervalMs = 60_000): Promise<EmbeddedFlagStore> 
   return store;
 }
 
+let testDb: TestDatabase | undefined;
+
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'cc-flags-'));
-  database = await openDatabase({ dataDir: dir });
-  await database.migrate();
+  // A clone of the migrated template when PostgreSQL is there (fast); PGlite otherwise.
+  if (process.env.CC_TEST_NO_PG !== '1') {
+    testDb = await createTestDatabase();
+    database = await openDatabase({ databaseUrl: testDb.url, dataDir: dir, poolSize: 2 });
+  } else {
+    database = await openDatabase({ dataDir: dir });
+    await database.migrate();
+  }
 });
 
 afterAll(async () => {
   await Promise.all(stores.map((s) => s.close()));
   await database?.close();
+  await testDb?.drop();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -115,6 +125,17 @@ describe('EmbeddedFlagStore', () => {
       const a = store.evaluate('f-half', c);
       for (let k = 0; k < 5; k++) expect(store.evaluate('f-half', c)).toBe(a);
     }
+  });
+
+  it('a context without its stickiness field never gets a random arm', () => {
+    // The SDK seeds a missing stickiness field at random (variant.ts getSeed). With the same field
+    // as the strategy's stickiness, such a call does not match the stage at all: 'disabled',
+    // every time. The gateway always sets unitKey anyway (tenant/runId without a unit).
+    const engine = new UnleashEngine({ state: { features: [toUnleashFeature({ name: 'f-nokey', enabled: true, stages: [stage({ splitBy: 'unit' })] })] } });
+    const noUnit = { userId: 'acme', properties: { tenantId: 'acme', tenantEnvironment: 'prod' } };
+    const arms = new Set(Array.from({ length: 200 }, () => toFlagVariant(engine.getVariant('f-nokey', noUnit))));
+    expect(arms).toEqual(new Set(['disabled']));
+    engine.destroy();
   });
 
   it('a tenant stage keeps a whole tenant on one arm, whatever the unit', async () => {
