@@ -1,0 +1,3 @@
+-- One PostgreSQL server, two databases: Unleash's and the gateway's.
+CREATE DATABASE unleash;
+CREATE DATABASE chain_canary;
