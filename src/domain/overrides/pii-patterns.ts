@@ -7,10 +7,14 @@
  * have their country's length, card numbers must pass the Luhn check, and phone numbers are
  * recognised by shape with dates, decimals, IP addresses and bare integers excluded.
  *
- * Every regular expression here is linear: character classes do not overlap where a quantified
- * group could split a run two ways, and lookbehinds keep matches from starting inside a word, so
- * a 10 MiB string cannot trigger catastrophic backtracking.
+ * Every scan here is linear: character classes do not overlap where a quantified group could
+ * split a run two ways, repeated groups are bounded (an unbounded one overflows V8's backtracking
+ * stack on a multi-megabyte string), and lookbehinds keep matches from starting inside a word.
+ * Cards and phones are in pii-digits.ts.
  */
+import { findCards, findPhones } from './pii-digits.js';
+
+export { findCards, findPhones, luhnValid } from './pii-digits.js';
 
 export const PII_KINDS = ['email', 'phone', 'iban', 'card'] as const;
 export type PiiKind = (typeof PII_KINDS)[number];
@@ -19,7 +23,7 @@ export function placeholder(kind: string): string {
   return `[REDACTED:${kind}]`;
 }
 
-interface Span {
+export interface Span {
   start: number;
   end: number;
 }
@@ -42,6 +46,8 @@ export function redactText(text: string, kinds: ReadonlySet<PiiKind>): string {
   let current = text;
   for (const kind of ORDER) {
     if (!kinds.has(kind)) continue;
+    // Every kind but e-mail needs digits; most strings in a record have none.
+    if (kind !== 'email' && !/\d/.test(current)) continue;
     const spans = FINDERS[kind](current);
     if (spans.length > 0) current = replaceSpans(current, spans, placeholder(kind));
   }
@@ -146,240 +152,4 @@ export function isValidIban(compact: string): boolean {
     remainder = code <= 57 ? (remainder * 10 + (code - 48)) % 97 : (remainder * 100 + (code - 55)) % 97;
   }
   return remainder === 1;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Payment cards (ISO/IEC 7812): 13 to 19 digits, compact or grouped with single spaces or dashes,
-// with a valid Luhn check digit.
-
-export function findCards(text: string): Span[] {
-  const spans: Span[] = [];
-  for (const run of digitRuns(text)) {
-    // The run's digits as numbers, and each group as a range of them (no string building: this
-    // loop sees every digit of a 10 MiB body).
-    const digits: number[] = [];
-    const groups: Array<{ start: number; end: number; from: number; to: number }> = [];
-    for (let k = run.start; k < run.end; k++) {
-      const code = text.charCodeAt(k);
-      if (!isDigitCode(code)) continue;
-      if (k === run.start || !isDigitCode(text.charCodeAt(k - 1))) groups.push({ start: k, end: 0, from: digits.length, to: 0 });
-      digits.push(code - 48);
-      const group = groups[groups.length - 1]!;
-      group.end = k + 1;
-      group.to = digits.length;
-    }
-    // Leftmost-longest window of whole groups: a card number may sit beside other numbers in the
-    // same run ("qty 2 4111 1111 1111 1111 12/27"), so every window is tried, not only the run.
-    let i = 0;
-    while (i < groups.length) {
-      let best = -1;
-      for (let j = i; j < groups.length; j++) {
-        const count = groups[j]!.to - groups[i]!.from;
-        if (count > 19) break;
-        if (count >= 13 && luhnSum(digits, groups[i]!.from, groups[j]!.to) % 10 === 0) best = j;
-      }
-      if (best >= 0) {
-        spans.push({ start: groups[i]!.start, end: groups[best]!.end });
-        i = best + 1;
-      } else {
-        i++;
-      }
-    }
-  }
-  return spans;
-}
-
-/**
- * Maximal runs of digit groups joined by single spaces or dashes. Scanned by hand: the regular
- * expression /\d+(?:[ -]\d+)*\/ overflows V8's backtracking stack on a multi-megabyte run.
- */
-function digitRuns(text: string): Span[] {
-  const runs: Span[] = [];
-  let k = 0;
-  while (k < text.length) {
-    if (!isDigitCode(text.charCodeAt(k))) {
-      k++;
-      continue;
-    }
-    const start = k;
-    for (;;) {
-      while (k < text.length && isDigitCode(text.charCodeAt(k))) k++;
-      const sep = text[k];
-      if ((sep === ' ' || sep === '-') && isDigitCode(text.charCodeAt(k + 1))) k++;
-      else break;
-    }
-    runs.push({ start, end: k });
-  }
-  return runs;
-}
-
-function isDigitCode(code: number): boolean {
-  return code >= 48 && code <= 57;
-}
-
-function luhnSum(digits: readonly number[], from: number, to: number): number {
-  let sum = 0;
-  let double = false;
-  for (let k = to - 1; k >= from; k--) {
-    let d = digits[k]!;
-    if (double) {
-      d *= 2;
-      if (d > 9) d -= 9;
-    }
-    sum += d;
-    double = !double;
-  }
-  return sum;
-}
-
-/** Luhn (mod 10) check, ISO/IEC 7812-1 annex B. */
-export function luhnValid(digits: string): boolean {
-  let sum = 0;
-  let double = false;
-  for (let i = digits.length - 1; i >= 0; i--) {
-    let d = digits.charCodeAt(i) - 48;
-    if (d < 0 || d > 9) return false;
-    if (double) {
-      d *= 2;
-      if (d > 9) d -= 9;
-    }
-    sum += d;
-    double = !double;
-  }
-  return digits.length > 0 && sum % 10 === 0;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Phone numbers: E.164 (`+` and up to 15 digits) and national formats ("(555) 123-4567",
-// "+44 (0)20 7946 0958", "06 12 34 56 78", "030/1234567"), 8 to 15 digits in all. Text is cut into
-// runs of phone characters, runs into space-separated tokens, and the longest acceptable window
-// of tokens is taken, so that a date or a price next to a number is not swallowed with it.
-
-/** Not inside a word, and not after "X-" / "X." (the tail of an id like "INV-2024-00123456"). */
-const PHONE_RUN_RE = /(?<![\p{L}\p{N}_+])(?<![\p{L}\p{N}][-./])\+?[\d(][\d()\-./ ]*/gu;
-/** One token: digit groups joined by one of - . / or by parentheses; unambiguous, so linear. */
-const PHONE_TOKEN_RE = /^\+?(?:\(\d{1,5}\)\d*|\d+)(?:[-./]?\(\d{1,5}\)\d*|[-./]\d+){0,14}$/;
-const DATE_RE = /^(?:\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./]\d{2,4})$/;
-const IPV4_RE = /^\d{1,3}(?:\.\d{1,3}){3}$/;
-const DECIMAL_RE = /^\d+\.\d+$/;
-const DOTTED_THOUSANDS_RE = /^\d{1,3}(?:\.\d{3}){1,4}$/;
-/** Longer than any formatted phone number (15 digits, a "+", parentheses, separators). */
-const MAX_PHONE_TOKEN = 40;
-
-interface Token {
-  text: string;
-  start: number;
-  end: number;
-  usable: boolean;
-  digits: number;
-  /** Lengths of the digit groups, in order ("(555) 123-4567" -> 3, 3, 4 over two tokens). */
-  groups: number[];
-}
-
-export function findPhones(text: string): Span[] {
-  const spans: Span[] = [];
-  for (const match of text.matchAll(PHONE_RUN_RE)) {
-    const tokens = tokenize(match[0], match.index);
-    let i = 0;
-    while (i < tokens.length) {
-      let best = -1;
-      let digitCount = 0;
-      for (let j = i; j < tokens.length; j++) {
-        const token = tokens[j]!;
-        // A date, a decimal or a gap of two spaces ends the window: it is not part of this number.
-        if (!token.usable) break;
-        digitCount += token.digits;
-        if (digitCount > 15) break;
-        if (digitCount >= 8 && looksLikePhone(tokens, i, j)) best = j;
-      }
-      if (best >= 0) {
-        spans.push({ start: tokens[i]!.start, end: tokens[best]!.end });
-        i = best + 1;
-      } else {
-        i++;
-      }
-    }
-  }
-  return spans;
-}
-
-function tokenize(run: string, offset: number): Token[] {
-  const tokens: Token[] = [];
-  let at = 0;
-  // A single space joins tokens of one number; two spaces (an empty token) separate numbers.
-  for (const raw of run.split(' ')) {
-    const { start, end } = raw.length > MAX_PHONE_TOKEN ? { start: 0, end: raw.length } : trimToken(raw);
-    const text = raw.slice(start, end);
-    const groups = usableToken(text) ? (text.match(/\d+/g) ?? []).map((g) => g.length) : [];
-    tokens.push({
-      text,
-      start: offset + at + start,
-      end: offset + at + end,
-      usable: groups.length > 0,
-      digits: groups.reduce((a, b) => a + b, 0),
-      groups,
-    });
-    at += raw.length + 1;
-  }
-  return tokens;
-}
-
-/**
- * Drops punctuation that belongs to the sentence, not the number: a trailing "." or "-",
- * parentheses without their partner ("(call 0301234567)"), and parentheses around the whole
- * number ("(0301234567)").
- */
-function trimToken(raw: string): { start: number; end: number } {
-  let start = 0;
-  let end = raw.length;
-  // Counted once and kept up to date: recounting per step would be quadratic on "1))))...".
-  let open = 0;
-  let close = 0;
-  for (const c of raw) {
-    if (c === '(') open++;
-    else if (c === ')') close++;
-  }
-  while (end > start) {
-    const last = raw[end - 1];
-    if (last === '-' || last === '.' || last === '/' || last === '(') {
-      if (last === '(') open--;
-      end--;
-    } else if (last === ')' && close > open) {
-      close--;
-      end--;
-    } else if (raw[start] === '(' && open > close) {
-      open--;
-      start++;
-    } else if (raw[start] === '(' && last === ')' && open === 1 && close === 1 && end - start - 2 > 5) {
-      // "(0301234567)": the whole number in parentheses; "(555)" (five digits at most) is an area code.
-      open = close = 0;
-      start++;
-      end--;
-    } else {
-      break;
-    }
-  }
-  return { start, end };
-}
-
-function usableToken(text: string): boolean {
-  if (text.length === 0 || text.length > MAX_PHONE_TOKEN || !PHONE_TOKEN_RE.test(text)) return false;
-  return !DATE_RE.test(text) && !IPV4_RE.test(text) && !DECIMAL_RE.test(text) && !DOTTED_THOUSANDS_RE.test(text);
-}
-
-/**
- * Digits are ids, amounts, timestamps, years ("2024-0042") and lists of quantities far more often
- * than phone numbers, so a candidate must carry a phone's marks: the international "+", an area
- * code in parentheses, a national trunk prefix "0" (with at least ten digits when written as one
- * block, which an 8-digit date like 01022024 is not), or the NANP grouping (1) 555 123 4567.
- */
-function looksLikePhone(tokens: readonly Token[], i: number, j: number): boolean {
-  const first = tokens[i]!.text;
-  if (first.startsWith('+')) return true;
-  const window = tokens.slice(i, j + 1);
-  if (window.some((t) => t.text.includes('('))) return true;
-  if (first.startsWith('0')) return i !== j || first.length !== tokens[i]!.digits || first.length >= 10;
-  const groups = window.flatMap((t) => t.groups);
-  const nanp = groups.length === 4 && first.startsWith('1') && groups[0] === 1 ? groups.slice(1) : groups;
-  return nanp.length === 3 && nanp[0] === 3 && nanp[1] === 3 && nanp[2] === 4;
 }

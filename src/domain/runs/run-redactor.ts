@@ -4,7 +4,10 @@
  */
 import { createHmac } from 'node:crypto';
 import { canonicalJson } from '../overrides/canonical-json.js';
+import { JsonTooDeepError } from '../overrides/json-value.js';
 import { redact, redactOutput, type RedactionConfig } from '../overrides/redaction.js';
+
+const TOO_DEEP = '[REDACTED:too_deep]';
 
 export interface RedactedRun {
   input: unknown;
@@ -22,7 +25,15 @@ export class RunRedactor {
   redact(chainId: string, input: unknown, output: unknown): RedactedRun {
     const config = this.configFor(chainId);
     if (!config || config.mode === 'off') return { input, output };
-    const out = output === undefined ? { stored: undefined, hashes: {} } : redactOutput(output, config, (s: string) => this.hmac(s));
+    let out: { stored: unknown; hashes: Record<string, string> };
+    try {
+      out = output === undefined ? { stored: undefined, hashes: {} } : redactOutput(output, config, (s: string) => this.hmac(s));
+    } catch (err) {
+      // An upstream's output too deep to walk is not the caller's fault: store none of it rather
+      // than risk storing PII (feedback on such a run compares against the placeholder).
+      if (!(err instanceof JsonTooDeepError)) throw err;
+      out = { stored: TOO_DEEP, hashes: {} };
+    }
     const hashes = Object.keys(out.hashes).length > 0 ? out.hashes : undefined;
     return { input: redact(input, config), output: out.stored, outputHashes: hashes };
   }
