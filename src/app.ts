@@ -2,21 +2,27 @@
  * buildApp(services): the Fastify instance with plugins and routes. It never listens; server.ts
  * does, and tests use inject() or an ephemeral port.
  */
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Catalog } from './domain/catalog/catalog.js';
+import type { GatewayMetrics } from './domain/metrics/gateway-metrics.js';
 import type { ErasureService } from './domain/runs/erasure-service.js';
 import type { FeedbackService } from './domain/runs/feedback-service.js';
 import type { InvokeService } from './domain/runs/invoke-service.js';
 import type { RunWriter } from './domain/runs/run-writer.js';
 import type { RolloutService } from './domain/rollouts/rollout-service.js';
+import type { ComparisonService } from './domain/comparison/comparison-service.js';
 import { authPlugin } from './http/plugins/auth.js';
 import { docsPlugin } from './http/plugins/docs.js';
 import { errorHandlerPlugin } from './http/plugins/error-handler.js';
+import { metricsPlugin } from './http/plugins/metrics.js';
+import { rateLimitPlugin } from './http/plugins/rate-limit.js';
 import { chainRoutes } from './http/routes/chains.js';
 import { healthRoutes } from './http/routes/health.js';
 import { invokeRoutes } from './http/routes/invoke.js';
+import { langserveRoutes } from './http/routes/langserve.js';
 import { rolloutRoutes } from './http/routes/rollouts.js';
+import { rolloutAnalysisRoutes } from './http/routes/rollout-analysis.js';
 import { runRoutes } from './http/routes/runs.js';
 import { tenantRoutes } from './http/routes/tenants.js';
 import type { RunStore } from './store/run-store.js';
@@ -35,11 +41,16 @@ export interface AppServices {
   writer: RunWriter;
   erasure: ErasureService;
   rollouts: RolloutService;
+  comparison: ComparisonService;
+  /** Prometheus metrics served at /metrics. */
+  metrics: GatewayMetrics;
   readiness: () => Promise<Readiness>;
 }
 
 export interface AppOptions {
   bodyLimit: number;
+  /** Requests per minute per key (RATE_LIMIT_PER_MINUTE); 0 or unset: no limit. */
+  rateLimitPerMinute?: number;
   logger?: FastifyServerOptions['logger'];
   loggerInstance?: FastifyServerOptions['loggerInstance'];
 }
@@ -53,7 +64,7 @@ export async function buildApp(services: AppServices, opts: AppOptions): Promise
     logger: opts.loggerInstance ? undefined : (opts.logger ?? false),
     loggerInstance: opts.loggerInstance,
     // Our logging is per error, not per request: the hot path stays quiet.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     // Cursor and filters are short; a long query string is hostile.
     routerOptions: { maxParamLength: 256 },
     onProtoPoisoning: 'error',
@@ -68,12 +79,17 @@ export async function buildApp(services: AppServices, opts: AppOptions): Promise
   await app.register(errorHandlerPlugin);
   await app.register(authPlugin, { catalog: services.catalog });
   await app.register(docsPlugin);
+  await app.register(rateLimitPlugin, { perMinute: opts.rateLimitPerMinute ?? 0 });
 
   await app.register(healthRoutes, { services });
   await app.register(tenantRoutes, { services });
   await app.register(chainRoutes, { services });
   await app.register(invokeRoutes, { services });
+  await app.register(langserveRoutes, { services });
+  await app.register(metricsPlugin, { metrics: services.metrics });
   await app.register(runRoutes, { services });
   await app.register(rolloutRoutes, { services });
+  await app.register(rolloutAnalysisRoutes, { services });
+  await app.register((await import('./http/routes/dashboard.js')).dashboardRoutes);
   return app;
 }
