@@ -36,18 +36,23 @@ export class Catalog {
   private versions = new Map<string, Map<string, ChainVersionRow>>();
   private readonly adminHash: string;
   private timer?: NodeJS.Timeout;
+  /** Bumped by every local write, so a reload that read the tables before it does not undo it. */
+  private generation = 0;
 
   constructor(private readonly deps: CatalogDeps) {
     this.adminHash = deps.hasher.hash(deps.adminToken);
   }
 
   async load(): Promise<void> {
+    const generation = this.generation;
     const [tenants, keys, chains, versions] = await Promise.all([
       this.deps.store.listTenants(),
       this.deps.store.liveKeys(),
       this.deps.store.listChains(),
       this.deps.store.listVersions(),
     ]);
+    // A local write landed while we read: our snapshot may predate it; the next refresh is newer.
+    if (generation !== this.generation) return;
     this.tenants = new Map(tenants.map((t) => [t.id, t]));
     this.keys = new Map(keys.map((k) => [k.hash, { id: k.id, tenantId: k.tenantId, name: k.name, hash: k.hash }]));
     this.chains = new Map(chains.map((c) => [c.id, c]));
@@ -100,6 +105,7 @@ export class Catalog {
 
   async putTenant(id: string, name: string | undefined): Promise<{ row: TenantRow; created: boolean }> {
     const result = await this.deps.store.putTenant(id, name, this.deps.now());
+    this.generation++;
     this.tenants.set(id, result.row);
     return result;
   }
@@ -111,6 +117,7 @@ export class Catalog {
     const keyName = name ?? `key-${id.slice(0, 8)}`;
     const hash = this.deps.hasher.hash(key);
     await this.deps.store.insertKey({ id, tenantId, name: keyName, hash, createdAt: this.deps.now() });
+    this.generation++;
     this.keys.set(hash, { id, tenantId, name: keyName, hash });
     return { id, key, name: keyName };
   }
@@ -118,6 +125,7 @@ export class Catalog {
   async revokeKey(tenantId: string, keyId: string): Promise<void> {
     this.requireTenant(tenantId);
     const revoked = await this.deps.store.revokeKey(tenantId, keyId, this.deps.now());
+    this.generation++;
     for (const [hash, entry] of this.keys) if (entry.id === keyId) this.keys.delete(hash);
     if (!revoked) throw new NotFoundError('Key', keyId);
   }
@@ -163,6 +171,7 @@ export class Catalog {
       }
     }
     const result = await this.deps.store.putChain(id, patch, this.deps.now());
+    this.generation++;
     this.chains.set(id, result.row);
     return result;
   }
@@ -175,6 +184,7 @@ export class Catalog {
         version,
       });
     }
+    this.generation++;
     let m = this.versions.get(chainId);
     if (!m) this.versions.set(chainId, (m = new Map()));
     m.set(version, result.row);
@@ -184,6 +194,7 @@ export class Catalog {
 
   /** Applied after a promotion, which writes the chain row itself. */
   setCurrentLocally(chainId: string, version: string): void {
+    this.generation++;
     const chain = this.chains.get(chainId);
     if (chain) this.chains.set(chainId, { ...chain, currentVersion: version });
   }

@@ -21,7 +21,7 @@ declare module 'fastify' {
 export const authPlugin = fp<{ catalog: Catalog }>(
   async (app: FastifyInstance, opts) => {
     // null, not an object: Fastify shares a decorator's reference value across requests.
-    app.decorateRequest('principal', null as unknown as Principal);
+    app.decorateRequest('principal', null as never);
     app.addHook('onRequest', async (request: FastifyRequest) => {
       const access = request.routeOptions.config?.access ?? 'admin';
       if (access === 'public' || request.is404) return;
