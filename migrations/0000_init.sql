@@ -24,6 +24,43 @@ CREATE TABLE "chains" (
 	"updated_at" timestamp with time zone DEFAULT now() NOT NULL
 );
 --> statement-breakpoint
+CREATE TABLE "default_env_rollups" (
+	"chain_id" text NOT NULL,
+	"version" text NOT NULL,
+	"environment" text NOT NULL,
+	"hour" timestamp with time zone NOT NULL,
+	"runs" integer DEFAULT 0 NOT NULL,
+	"errors" integer DEFAULT 0 NOT NULL,
+	"fallbacks" integer DEFAULT 0 NOT NULL,
+	"reviewed" integer DEFAULT 0 NOT NULL,
+	"overridden" integer DEFAULT 0 NOT NULL,
+	"latency_hist" numeric DEFAULT '0' NOT NULL,
+	"prompt_tokens" bigint DEFAULT 0 NOT NULL,
+	"completion_tokens" bigint DEFAULT 0 NOT NULL,
+	"token_runs" integer DEFAULT 0 NOT NULL,
+	"field_overrides" jsonb DEFAULT '{}'::jsonb NOT NULL,
+	CONSTRAINT "default_env_rollups_chain_id_version_environment_hour_pk" PRIMARY KEY("chain_id","version","environment","hour")
+);
+--> statement-breakpoint
+CREATE TABLE "default_rollups" (
+	"chain_id" text NOT NULL,
+	"version" text NOT NULL,
+	"environment" text NOT NULL,
+	"hour" timestamp with time zone NOT NULL,
+	"tenant_id" text NOT NULL,
+	"runs" integer DEFAULT 0 NOT NULL,
+	"errors" integer DEFAULT 0 NOT NULL,
+	"fallbacks" integer DEFAULT 0 NOT NULL,
+	"reviewed" integer DEFAULT 0 NOT NULL,
+	"overridden" integer DEFAULT 0 NOT NULL,
+	"latency_hist" numeric DEFAULT '0' NOT NULL,
+	"prompt_tokens" bigint DEFAULT 0 NOT NULL,
+	"completion_tokens" bigint DEFAULT 0 NOT NULL,
+	"token_runs" integer DEFAULT 0 NOT NULL,
+	"field_overrides" jsonb DEFAULT '{}'::jsonb NOT NULL,
+	CONSTRAINT "default_rollups_chain_id_version_tenant_id_environment_hour_pk" PRIMARY KEY("chain_id","version","tenant_id","environment","hour")
+);
+--> statement-breakpoint
 CREATE TABLE "feedback" (
 	"run_id" uuid PRIMARY KEY NOT NULL,
 	"overridden" boolean NOT NULL,
@@ -44,6 +81,23 @@ CREATE TABLE "job_leases" (
 	"expires_at" timestamp with time zone NOT NULL
 );
 --> statement-breakpoint
+CREATE TABLE "rollout_assignment_counts" (
+	"rollout_id" uuid NOT NULL,
+	"stage" integer NOT NULL,
+	"variant" text NOT NULL,
+	"keys" integer DEFAULT 0 NOT NULL,
+	CONSTRAINT "rollout_assignment_counts_rollout_id_stage_variant_pk" PRIMARY KEY("rollout_id","stage","variant")
+);
+--> statement-breakpoint
+CREATE TABLE "rollout_assignment_keys" (
+	"rollout_id" uuid NOT NULL,
+	"stage" integer NOT NULL,
+	"variant" text NOT NULL,
+	"key_hash" uuid NOT NULL,
+	"tenant_id" text NOT NULL,
+	CONSTRAINT "rollout_assignment_keys_rollout_id_stage_variant_key_hash_pk" PRIMARY KEY("rollout_id","stage","variant","key_hash")
+);
+--> statement-breakpoint
 CREATE TABLE "rollout_events" (
 	"id" bigserial PRIMARY KEY NOT NULL,
 	"rollout_id" uuid NOT NULL,
@@ -52,6 +106,59 @@ CREATE TABLE "rollout_events" (
 	"actor" text NOT NULL,
 	"reason" text,
 	"data" jsonb
+);
+--> statement-breakpoint
+CREATE TABLE "rollout_rollups" (
+	"rollout_id" uuid NOT NULL,
+	"hour" timestamp with time zone NOT NULL,
+	"stage" integer NOT NULL,
+	"variant" text NOT NULL,
+	"tenant_id" text NOT NULL,
+	"environment" text NOT NULL,
+	"runs" integer DEFAULT 0 NOT NULL,
+	"errors" integer DEFAULT 0 NOT NULL,
+	"fallbacks" integer DEFAULT 0 NOT NULL,
+	"reviewed" integer DEFAULT 0 NOT NULL,
+	"overridden" integer DEFAULT 0 NOT NULL,
+	"latency_hist" numeric DEFAULT '0' NOT NULL,
+	"prompt_tokens" bigint DEFAULT 0 NOT NULL,
+	"completion_tokens" bigint DEFAULT 0 NOT NULL,
+	"token_runs" integer DEFAULT 0 NOT NULL,
+	"field_overrides" jsonb DEFAULT '{}'::jsonb NOT NULL,
+	CONSTRAINT "rollout_rollups_rollout_id_hour_stage_variant_tenant_id_environment_pk" PRIMARY KEY("rollout_id","hour","stage","variant","tenant_id","environment")
+);
+--> statement-breakpoint
+CREATE TABLE "rollout_series" (
+	"rollout_id" uuid NOT NULL,
+	"grain" text NOT NULL,
+	"t" timestamp with time zone NOT NULL,
+	"variant" text NOT NULL,
+	"runs" integer DEFAULT 0 NOT NULL,
+	"errors" integer DEFAULT 0 NOT NULL,
+	"fallbacks" integer DEFAULT 0 NOT NULL,
+	"reviewed" integer DEFAULT 0 NOT NULL,
+	"overridden" integer DEFAULT 0 NOT NULL,
+	"latency_hist" numeric DEFAULT '0' NOT NULL,
+	CONSTRAINT "rollout_series_rollout_id_grain_t_variant_pk" PRIMARY KEY("rollout_id","grain","t","variant")
+);
+--> statement-breakpoint
+CREATE TABLE "rollout_totals" (
+	"rollout_id" uuid NOT NULL,
+	"stage" integer NOT NULL,
+	"variant" text NOT NULL,
+	"tenant_id" text NOT NULL,
+	"environment" text NOT NULL,
+	"runs" integer DEFAULT 0 NOT NULL,
+	"errors" integer DEFAULT 0 NOT NULL,
+	"fallbacks" integer DEFAULT 0 NOT NULL,
+	"reviewed" integer DEFAULT 0 NOT NULL,
+	"overridden" integer DEFAULT 0 NOT NULL,
+	"latency_hist" numeric DEFAULT '0' NOT NULL,
+	"prompt_tokens" bigint DEFAULT 0 NOT NULL,
+	"completion_tokens" bigint DEFAULT 0 NOT NULL,
+	"token_runs" integer DEFAULT 0 NOT NULL,
+	"field_overrides" jsonb DEFAULT '{}'::jsonb NOT NULL,
+	CONSTRAINT "rollout_totals_rollout_id_stage_variant_tenant_id_environment_pk" PRIMARY KEY("rollout_id","stage","variant","tenant_id","environment")
 );
 --> statement-breakpoint
 CREATE TABLE "rollouts" (

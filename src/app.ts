@@ -4,6 +4,8 @@
  */
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { DrizzleQueryError } from 'drizzle-orm/errors';
+import { stdSerializers } from 'pino';
 import type { Catalog } from './domain/catalog/catalog.js';
 import type { GatewayMetrics } from './domain/metrics/gateway-metrics.js';
 import type { ErasureService } from './domain/runs/erasure-service.js';
@@ -14,7 +16,8 @@ import type { RolloutService } from './domain/rollouts/rollout-service.js';
 import type { ComparisonService } from './domain/comparison/comparison-service.js';
 import { authPlugin } from './http/plugins/auth.js';
 import { docsPlugin } from './http/plugins/docs.js';
-import { errorHandlerPlugin } from './http/plugins/error-handler.js';
+import { errorHandlerPlugin, frameworkErrors } from './http/plugins/error-handler.js';
+import { jsonBodyPlugin } from './http/plugins/json-body.js';
 import { metricsPlugin } from './http/plugins/metrics.js';
 import { rateLimitPlugin } from './http/plugins/rate-limit.js';
 import { chainRoutes } from './http/routes/chains.js';
@@ -56,7 +59,24 @@ export interface AppOptions {
 }
 
 /** Never log secrets: bearer tokens, created keys, admin tokens. */
-export const LOG_REDACT = ['req.headers.authorization', 'headers.authorization', 'key', '*.key', 'adminToken', '*.adminToken'];
+export const LOG_REDACT = ['req.headers.authorization', 'headers.authorization', 'key', '*.key', 'adminToken', '*.adminToken', 'err.params'];
+
+/**
+ * A database error carries the statement's values (runs' inputs and outputs: possibly PII, and a
+ * whole batch of them) in `params` and in its message: log the statement and the driver's error.
+ */
+export const LOG_SERIALIZERS = {
+  err: (err: unknown): unknown => {
+    if (!(err instanceof DrizzleQueryError)) return stdSerializers.err(err as Error);
+    const at = err.stack?.indexOf('\n    at ') ?? -1;
+    return {
+      type: 'DrizzleQueryError',
+      message: `Failed query: ${err.query}`,
+      stack: at >= 0 ? `DrizzleQueryError: Failed query${err.stack!.slice(at)}` : undefined,
+      cause: err.cause ? stdSerializers.err(err.cause) : undefined,
+    };
+  },
+};
 
 export async function buildApp(services: AppServices, opts: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
@@ -71,12 +91,14 @@ export async function buildApp(services: AppServices, opts: AppOptions): Promise
     onConstructorPoisoning: 'error',
     forceCloseConnections: false,
     return503OnClosing: true,
+    frameworkErrors,
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 
   await app.register(errorHandlerPlugin);
+  await app.register(jsonBodyPlugin);
   await app.register(authPlugin, { catalog: services.catalog });
   await app.register(docsPlugin);
   await app.register(rateLimitPlugin, { perMinute: opts.rateLimitPerMinute ?? 0 });

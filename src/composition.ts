@@ -11,6 +11,7 @@ import { buildApp, type AppServices, type Readiness } from './app.js';
 import { AdapterRegistry } from './chains/adapter-registry.js';
 import { ConfigError, type Config } from './config/config.js';
 import { KeyHasher } from './domain/auth/key-hasher.js';
+import { GatewayMetrics } from './domain/metrics/gateway-metrics.js';
 import { Catalog } from './domain/catalog/catalog.js';
 import { hostname } from 'node:os';
 import type { RedactionConfig } from './domain/overrides/redaction.js';
@@ -28,6 +29,12 @@ import { RolloutStore } from './store/rollout-store.js';
 import { CatalogStore } from './store/catalog-store.js';
 import { openDatabase, type Database } from './store/db.js';
 import { RunStore } from './store/run-store.js';
+import { ComparisonService } from './domain/comparison/comparison-service.js';
+import { ComparisonQueries } from './store/read-models/comparison-queries.js';
+import { RolloutReadModel } from './store/read-models/rollout-read-model.js';
+import { openSpool } from './store/spool/spool.js';
+import { JobLease } from './jobs/job-lease.js';
+import { RetentionJob } from './jobs/retention.js';
 
 export interface Gateway {
   app: FastifyInstance;
@@ -59,6 +66,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
   const log = opts.log;
   const now = opts.now ?? (() => new Date());
   mkdirSync(config.DATA_DIR, { recursive: true });
+  const metrics = new GatewayMetrics();
 
   const database = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR });
   await database.migrate();
@@ -82,14 +90,20 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
 
   const flags = createFlagStore(config, database, log);
   await flags.start();
-  rollouts = new RolloutService({ store: new RolloutStore(db), flags, catalog, log, now });
+  rollouts = new RolloutService({ store: new RolloutStore(db), flags, catalog, log, now, onEvent: (event) => metrics.rolloutEvent(event) });
   await rollouts.load();
   rollouts.startRefresh(Math.min(config.UNLEASH_REFRESH_MS, 5000));
   catalog.startRefresh(2000, (err) => log.warn({ err }, 'catalog refresh failed; serving the last known catalog'));
 
-  const runStore = new RunStore(db);
-  const writer = new RunWriter({ store: runStore, log });
+  const runStore = new RunStore(db, new RolloutReadModel());
+  // Runs a previous process answered but did not store are replayed here, before serving.
+  const spool = await openSpool({ dir: join(config.DATA_DIR, 'spool'), maxBytes: config.SPOOL_MAX_BYTES, log, store: runStore });
+  const writer = new RunWriter({ store: runStore, log, journal: spool });
   writer.start();
+  const retention = config.RETENTION_DAYS
+    ? new RetentionJob({ store: runStore, days: config.RETENTION_DAYS, now, log, lease: new JobLease(db, 'retention', `${hostname()}-${process.pid}`, 2 * 60 * 60 * 1000) })
+    : undefined;
+  retention?.start();
   const redactor = new RunRedactor(
     (chainId) => (catalog.chain(chainId)?.redaction ?? undefined) as RedactionConfig | undefined,
     hasher.derive('redaction'),
@@ -111,8 +125,10 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
     redactor,
     findByIdempotencyKey: (tenant, key) => runStore.byIdempotencyKey(tenant, key),
     now,
+    onFinished: (run) => metrics.runFinished(run),
   });
-  const feedback = new FeedbackService({ store: runStore, writer, redactor, now });
+  const feedback = new FeedbackService({ store: runStore, writer, redactor, now, onFeedback: (run, fb) => metrics.feedbackReceived(run, fb) });
+  metrics.setSources({ backlog: () => writer.backlog, breakers: () => adapters.breakerStates(), activeRollouts: () => rollouts!.listActiveCached() });
   const erasure = new ErasureService({ store: runStore, writer, log, now });
 
   const readiness = async (): Promise<Readiness> => {
@@ -127,16 +143,19 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
     }
     const flagStatus = flags.status();
     const degraded = databaseStatus !== 'ok' || flagStatus.degraded || !flagStatus.ready;
+    const spoolStatus = spool.status();
     return {
-      status: degraded ? 'degraded' : 'ok',
+      status: spoolStatus.full ? 'unavailable' : degraded ? 'degraded' : 'ok',
       database: { kind: database.kind, status: databaseStatus },
       flags: { kind: flags.kind, ...flagStatus },
       runBacklog: writer.backlog,
+      spool: spoolStatus,
     };
   };
 
-  const services: AppServices = { catalog, invoke, feedback, runStore, writer, erasure, rollouts, readiness };
-  const app = await buildApp(services, { bodyLimit: config.BODY_LIMIT, loggerInstance: log });
+  const comparison = new ComparisonService({ rollouts, readModel: new ComparisonQueries(db), now });
+  const services: AppServices = { catalog, invoke, feedback, runStore, writer, erasure, rollouts, comparison, metrics, readiness };
+  const app = await buildApp(services, { bodyLimit: config.BODY_LIMIT, rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE, loggerInstance: log });
 
   return {
     app,
@@ -145,6 +164,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
     adminToken: admin.token,
     adminTokenGenerated: admin.generated,
     async close() {
+      await retention?.stop();
       catalog.stop();
       rollouts!.stop();
       try {
@@ -152,6 +172,8 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
       } catch (err) {
         log.error({ err, backlog: writer.backlog }, 'could not write every queued run before exit');
       }
+      // What the database did not take stays in the spool for the next start.
+      await spool.close();
       await adapters.closeAll();
       await flags.close();
       await database.close();

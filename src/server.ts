@@ -4,12 +4,12 @@
  */
 import closeWithGrace from 'close-with-grace';
 import { pino, type Logger } from 'pino';
-import { LOG_REDACT } from './app.js';
+import { LOG_REDACT, LOG_SERIALIZERS } from './app.js';
 import { compose, type Gateway } from './composition.js';
 import type { Config } from './config/config.js';
 
 export function createLogger(level: Config['LOG_LEVEL']): Logger {
-  return pino({ level, redact: { paths: LOG_REDACT, censor: '[redacted]' } });
+  return pino({ level, redact: { paths: LOG_REDACT, censor: '[redacted]' }, serializers: LOG_SERIALIZERS });
 }
 
 export interface RunningServer {

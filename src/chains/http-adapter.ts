@@ -14,6 +14,7 @@
 import { performance } from 'node:perf_hooks';
 import { Pool } from 'undici';
 import { UpstreamError } from '../domain/errors.js';
+import { MAX_JSON_DEPTH, nestsDeeperThan } from '../domain/overrides/json-value.js';
 import type { ChainAdapter, ChainResult } from './chain-adapter.js';
 import type { HttpAdapterDefinition } from './adapter-definition.js';
 import { abortedByCaller, classifyTransportError, excerpt, readProcessEnv, upstreamTimeout } from './upstream-errors.js';
@@ -98,6 +99,10 @@ export class HttpChainAdapter implements ChainAdapter {
     const upstreamMs = performance.now() - started;
     if (status < 200 || status > 299) {
       throw new UpstreamError('failed', `The upstream answered HTTP ${status}.`, { status, body: excerpt(text) });
+    }
+    // JSON.parse takes any depth, but a run nested deeper than we can serialise cannot be kept.
+    if (nestsDeeperThan(text, MAX_JSON_DEPTH)) {
+      throw new UpstreamError('failed', `The upstream reply nests deeper than ${MAX_JSON_DEPTH} levels; it cannot be stored.`, { status });
     }
     let reply: unknown;
     try {

@@ -11,6 +11,7 @@ import { performance } from 'node:perf_hooks';
 import OpenAI, { APIConnectionTimeoutError, APIError, APIUserAbortError, AzureOpenAI } from 'openai';
 import type { ChatCompletion, ChatCompletionCreateParamsNonStreaming, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import { UpstreamError } from '../domain/errors.js';
+import { MAX_JSON_DEPTH, nestsDeeperThan } from '../domain/overrides/json-value.js';
 import type { ChainAdapter, ChainResult, ChainUsage } from './chain-adapter.js';
 import type { OpenAIAdapterDefinition } from './adapter-definition.js';
 import { compileTemplate, type CompiledTemplate } from './prompt-template.js';
@@ -102,6 +103,9 @@ export class OpenAIChainAdapter implements ChainAdapter {
       });
     }
     if (this.#responseFormat === undefined) return content;
+    if (nestsDeeperThan(content, MAX_JSON_DEPTH)) {
+      throw new UpstreamError('failed', `The model reply nests deeper than ${MAX_JSON_DEPTH} levels; it cannot be stored.`, { finishReason: choice?.finish_reason });
+    }
     try {
       return JSON.parse(content) as unknown;
     } catch {

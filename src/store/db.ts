@@ -31,6 +31,10 @@ export async function openDatabase(opts: { databaseUrl?: string; dataDir: string
     const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: opts.poolSize ?? 10 });
     // An idle client losing its connection (database restart) must not crash the process.
     pool.on('error', () => {});
+    // A checked-out client (between statements of a transaction) has no pool listener: its
+    // connection ending (database restart) would be an uncaught 'error' and crash the process.
+    // The statement in flight fails on its own, and the pool drops the broken client on release.
+    pool.on('connect', (client) => client.on('error', () => {}));
     const db = drizzle(pool, { schema });
     return {
       db: db as unknown as Db,

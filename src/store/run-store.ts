@@ -25,6 +25,10 @@ export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 export interface ReadModelHooks {
   onRunsInserted(tx: Tx, inserted: RunInsert[]): Promise<void>;
   onFeedbackChanged(tx: Tx, changes: FeedbackChange[]): Promise<void>;
+  /** GDPR erasure of a tenant, before its runs and feedback are deleted (same transaction). */
+  onTenantErased?(tx: Tx, tenantId: string): Promise<void>;
+  /** Retention: runs created before `before` are about to be deleted (same transaction). */
+  onRunsExpired?(tx: Tx, before: Date): Promise<void>;
 }
 
 export interface RunFilters {
@@ -175,6 +179,7 @@ export class RunStore {
   /** GDPR erasure of one tenant's runs and their feedback. */
   async eraseTenant(tenantId: string): Promise<number> {
     return this.db.transaction(async (tx) => {
+      await this.hooks?.onTenantErased?.(tx, tenantId);
       await tx.execute(sql`DELETE FROM feedback f USING runs r WHERE f.run_id = r.id AND r.tenant_id = ${tenantId}`);
       const deleted = await tx.delete(runs).where(eq(runs.tenantId, tenantId)).returning({ id: runs.id });
       return deleted.length;
@@ -184,6 +189,7 @@ export class RunStore {
   /** Retention: deletes runs (and their feedback) created before `before`. */
   async deleteOlderThan(before: Date): Promise<number> {
     return this.db.transaction(async (tx) => {
+      await this.hooks?.onRunsExpired?.(tx, before);
       await tx.execute(sql`DELETE FROM feedback f USING runs r WHERE f.run_id = r.id AND r.created_at < ${before}`);
       const deleted = await tx.delete(runs).where(lt(runs.createdAt, before)).returning({ id: runs.id });
       return deleted.length;

@@ -4,11 +4,13 @@
  */
 import { sql } from 'drizzle-orm';
 import {
+  bigint,
   bigserial,
   boolean,
   index,
   integer,
   jsonb,
+  numeric,
   pgTable,
   primaryKey,
   real,
@@ -187,3 +189,141 @@ export const jobLeases = pgTable('job_leases', {
   holder: text('holder').notNull(),
   expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }).notNull(),
 });
+
+/*
+ * Read models of the comparison (src/store/read-models): aggregates kept in the transaction that
+ * writes runs and feedback (RunStore's ReadModelHooks), so the comparison, the timeseries and the
+ * guardrails never scan runs. Every counter is a sum of deltas: a run adds once (runs are inserted
+ * idempotently and only new ones reach the hooks), feedback adds (after − before).
+ */
+
+const rollupCounts = () => ({
+  runs: integer('runs').notNull().default(0),
+  /** Runs with an error, fallbacks included (a fallback is a candidate error answered by the control). */
+  errors: integer('errors').notNull().default(0),
+  fallbacks: integer('fallbacks').notNull().default(0),
+  /** Runs without an error that have feedback. */
+  reviewed: integer('reviewed').notNull().default(0),
+  overridden: integer('overridden').notNull().default(0),
+  /**
+   * Latency histogram over the stats module's log-spaced buckets, as one numeric whose base-10^12
+   * digits are the bucket counts: adding numerics adds histograms (src/store/read-models/histogram-codec.ts).
+   */
+  latencyHist: numeric('latency_hist').notNull().default('0'),
+});
+
+const rollupExtras = () => ({
+  promptTokens: bigint('prompt_tokens', { mode: 'number' }).notNull().default(0),
+  completionTokens: bigint('completion_tokens', { mode: 'number' }).notNull().default(0),
+  /** Runs whose upstream reported token usage (the denominator of tokens per run). */
+  tokenRuns: integer('token_runs').notNull().default(0),
+  /** Reviewed runs per overridden top-level field: {"total": 3}. */
+  fieldOverrides: jsonb('field_overrides').$type<Record<string, number>>().notNull().default({}),
+});
+
+/** A rollout's runs per stage, arm, tenant and environment, by hour (windowed comparisons). */
+export const rolloutRollups = pgTable(
+  'rollout_rollups',
+  {
+    rolloutId: uuid('rollout_id').notNull(),
+    hour: timestamp('hour', { withTimezone: true, mode: 'date' }).notNull(),
+    stage: integer('stage').notNull(),
+    variant: text('variant').notNull(),
+    tenantId: text('tenant_id').notNull(),
+    environment: text('environment').notNull(),
+    ...rollupCounts(),
+    ...rollupExtras(),
+  },
+  (t) => [primaryKey({ columns: [t.rolloutId, t.hour, t.stage, t.variant, t.tenantId, t.environment] })],
+);
+
+/** The same over the rollout's whole life (the comparison without from/to: one small range read). */
+export const rolloutTotals = pgTable(
+  'rollout_totals',
+  {
+    rolloutId: uuid('rollout_id').notNull(),
+    stage: integer('stage').notNull(),
+    variant: text('variant').notNull(),
+    tenantId: text('tenant_id').notNull(),
+    environment: text('environment').notNull(),
+    ...rollupCounts(),
+    ...rollupExtras(),
+  },
+  (t) => [primaryKey({ columns: [t.rolloutId, t.stage, t.variant, t.tenantId, t.environment] })],
+);
+
+/**
+ * Per arm, without tenant: grain 'minute' and 'hour' rows (the timeseries; days sum hours) and one
+ * 'total' row per arm at t = 1970-01-01 (the guardrails' per-arm totals, a two-row read).
+ */
+export const rolloutSeries = pgTable(
+  'rollout_series',
+  {
+    rolloutId: uuid('rollout_id').notNull(),
+    grain: text('grain').notNull(),
+    t: timestamp('t', { withTimezone: true, mode: 'date' }).notNull(),
+    variant: text('variant').notNull(),
+    ...rollupCounts(),
+  },
+  (t) => [primaryKey({ columns: [t.rolloutId, t.grain, t.t, t.variant] })],
+);
+
+/**
+ * Traffic no rollout claimed (variant 'default'), per tenant, by hour: the baseline "before"
+ * (keyed tenant-first: a baseline reads a few tenants' hours before their switch).
+ */
+export const defaultRollups = pgTable(
+  'default_rollups',
+  {
+    chainId: text('chain_id').notNull(),
+    version: text('version').notNull(),
+    environment: text('environment').notNull(),
+    hour: timestamp('hour', { withTimezone: true, mode: 'date' }).notNull(),
+    tenantId: text('tenant_id').notNull(),
+    ...rollupCounts(),
+    ...rollupExtras(),
+  },
+  (t) => [primaryKey({ columns: [t.chainId, t.version, t.tenantId, t.environment, t.hour] })],
+);
+
+/** The same summed over tenants: the baseline "other tenants while the rollout runs". */
+export const defaultEnvRollups = pgTable(
+  'default_env_rollups',
+  {
+    chainId: text('chain_id').notNull(),
+    version: text('version').notNull(),
+    environment: text('environment').notNull(),
+    hour: timestamp('hour', { withTimezone: true, mode: 'date' }).notNull(),
+    ...rollupCounts(),
+    ...rollupExtras(),
+  },
+  (t) => [primaryKey({ columns: [t.chainId, t.version, t.environment, t.hour] })],
+);
+
+/**
+ * Distinct assignment keys per rollout, stage and arm, for the SRM check: a key is stored once
+ * (as an MD5 digest: unit ids may be personal), and a newly stored key bumps the counter below.
+ */
+export const rolloutAssignmentKeys = pgTable(
+  'rollout_assignment_keys',
+  {
+    rolloutId: uuid('rollout_id').notNull(),
+    stage: integer('stage').notNull(),
+    variant: text('variant').notNull(),
+    keyHash: uuid('key_hash').notNull(),
+    /** For GDPR erasure. */
+    tenantId: text('tenant_id').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.rolloutId, t.stage, t.variant, t.keyHash] })],
+);
+
+export const rolloutAssignmentCounts = pgTable(
+  'rollout_assignment_counts',
+  {
+    rolloutId: uuid('rollout_id').notNull(),
+    stage: integer('stage').notNull(),
+    variant: text('variant').notNull(),
+    keys: integer('keys').notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.rolloutId, t.stage, t.variant] })],
+);

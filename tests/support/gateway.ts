@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
+import { LOG_REDACT, LOG_SERIALIZERS } from '../../src/app.js';
 import { compose, type Gateway } from '../../src/composition.js';
 import { loadConfig, type Config } from '../../src/config/config.js';
 import { createTestDatabase, type TestDatabase } from './pg.js';
@@ -32,7 +33,15 @@ export interface TestResponse {
 }
 
 export async function startTestGateway(
-  opts: { storage?: 'postgres' | 'pglite'; env?: Record<string, string>; listen?: boolean; databaseUrl?: string; dataDir?: string } = {},
+  opts: {
+    storage?: 'postgres' | 'pglite';
+    env?: Record<string, string>;
+    listen?: boolean;
+    databaseUrl?: string;
+    dataDir?: string;
+    /** Where the gateway logs (at TEST_LOG_LEVEL, default trace here), with the app's redaction: for tests that read the logs. */
+    logStream?: NodeJS.WritableStream;
+  } = {},
 ): Promise<TestGateway> {
   const storage = opts.storage ?? 'postgres';
   const database = storage === 'postgres' && !opts.databaseUrl ? await createTestDatabase() : undefined;
@@ -45,7 +54,11 @@ export async function startTestGateway(
     ...(storage === 'postgres' ? { DATABASE_URL: opts.databaseUrl ?? database!.url } : {}),
     ...opts.env,
   });
-  const gateway = await compose(config, { log: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }) });
+  const logOptions = { redact: { paths: LOG_REDACT, censor: '[redacted]' }, serializers: LOG_SERIALIZERS };
+  const log = opts.logStream
+    ? pino({ level: process.env.TEST_LOG_LEVEL ?? 'trace', ...logOptions }, opts.logStream)
+    : pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent', ...logOptions });
+  const gateway = await compose(config, { log });
   let url: string | undefined;
   if (opts.listen) {
     await gateway.app.listen({ port: 0, host: '127.0.0.1' });

@@ -51,3 +51,29 @@ export function setOwn(object: JsonObject, key: string, value: unknown): void {
 export function assertDepth(depth: number): void {
   if (depth > MAX_JSON_DEPTH) throw new JsonTooDeepError();
 }
+
+/** Whether JSON text nests arrays and objects more than `max` deep (brackets in strings do not count). */
+export function nestsDeeperThan(text: string, max: number): boolean {
+  // Each level costs at least one character: shorter text cannot nest that deep.
+  if (text.length <= max) return false;
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22 /* " */) {
+      let j = i;
+      for (;;) {
+        j = text.indexOf('"', j + 1);
+        if (j < 0) return false; // unterminated string: the parser reports it
+        let backslashes = 0;
+        while (text.charCodeAt(j - 1 - backslashes) === 0x5c) backslashes++;
+        if (backslashes % 2 === 0) break;
+      }
+      i = j;
+    } else if (c === 0x5b /* [ */ || c === 0x7b /* { */) {
+      if (++depth > max) return true;
+    } else if (c === 0x5d /* ] */ || c === 0x7d /* } */) {
+      depth--;
+    }
+  }
+  return false;
+}

@@ -7,6 +7,7 @@
  */
 import type { Logger } from 'pino';
 import type { FeedbackInsert, RunStore } from '../../store/run-store.js';
+import { isDataError } from '../../store/db-errors.js';
 import type { RunInsert } from '../../store/schema.js';
 
 /** Durable append-only log in front of the queue (the spool, src/store/spool). */
@@ -16,6 +17,10 @@ export interface Journal {
   appendFeedback(fb: FeedbackInsert): number;
   /** Everything up to and including `seq` is in the database. */
   committed(seq: number): void;
+  /** Keeps a record the database refused as data, for a person to look at. */
+  setAside?(kind: 'run' | 'feedback', value: unknown): void;
+  /** Throws UnavailableError when full; checked before a call reaches its upstream. */
+  assertCapacity?(): void;
 }
 
 interface Queued<T> {
@@ -44,6 +49,8 @@ export class RunWriter {
   private flushing?: Promise<void>;
   private timer?: NodeJS.Timeout;
   private failures = 0;
+  /** Records the database refused as data (see writeOnce). */
+  rejected = 0;
   private closed = false;
   private readonly batchSize: number;
   private readonly flushIntervalMs: number;
@@ -70,6 +77,11 @@ export class RunWriter {
     this.feedback.push({ seq, item: fb });
     this.pendingFeedback.set(fb.runId, fb);
     if (this.feedback.length >= this.batchSize) this.kick();
+  }
+
+  /** Throws the 503 when the journal cannot take more (checked before the upstream is called). */
+  assertCapacity(): void {
+    this.opts.journal?.assertCapacity?.();
   }
 
   /** A run answered but not yet in the database. */
@@ -140,6 +152,25 @@ export class RunWriter {
     this.schedule(delay);
   }
 
+  private async writeAlone(batch: { runs: RunInsert[]; feedback: FeedbackInsert[] }): Promise<void> {
+    try {
+      await this.opts.store.writeBatch(batch);
+    } catch (err) {
+      if (!isDataError(err)) throw err;
+      this.reject(batch, err);
+    }
+  }
+
+  private reject(batch: { runs: RunInsert[]; feedback: FeedbackInsert[] }, err: unknown): void {
+    this.rejected += batch.runs.length + batch.feedback.length;
+    for (const r of batch.runs) this.opts.journal?.setAside?.('run', r);
+    for (const f of batch.feedback) this.opts.journal?.setAside?.('feedback', f);
+    this.opts.log.error(
+      { runIds: batch.runs.map((r) => r.id), feedbackRunIds: batch.feedback.map((f) => f.runId), code: (err as { code?: string }).code },
+      'the database refused a record as data; it is set aside in the spool\'s rejected.jsonl',
+    );
+  }
+
   private async writeOnce(): Promise<void> {
     const runs = this.runs.slice(0, this.batchSize);
     const feedback = this.feedback.slice(0, this.batchSize);
@@ -149,7 +180,19 @@ export class RunWriter {
     const maxRunSeq = runs.length === this.runs.length ? Infinity : runs[runs.length - 1]!.seq;
     const fb = feedback.filter((f) => f.seq < maxRunSeq);
     const batch = { runs: runs.map((r) => r.item), feedback: fb.map((f) => f.item) };
-    await this.opts.store.writeBatch(batch);
+    try {
+      await this.opts.store.writeBatch(batch);
+    } catch (err) {
+      // One record the database refuses must not hold every later run hostage: write the batch
+      // one by one and set the refused ones aside (logged by id, never by content).
+      if (!isDataError(err) || batch.runs.length + batch.feedback.length <= 1) {
+        if (isDataError(err)) this.reject(batch, err);
+        else throw err;
+      } else {
+        for (const run of batch.runs) await this.writeAlone({ runs: [run], feedback: [] });
+        for (const f of batch.feedback) await this.writeAlone({ runs: [], feedback: [f] });
+      }
+    }
     this.runs.splice(0, runs.length);
     this.feedback.splice(0, fb.length);
     for (const r of runs) {

@@ -54,6 +54,20 @@ function validationMessage(error: FastifyError & { validation: { instancePath?: 
   return { message: `${first.field}: ${first.message}`, details: { issues } };
 }
 
+/**
+ * Fastify's `frameworkErrors`: what the router refuses before any route or hook runs (a URL with
+ * malformed percent-encoding, a path parameter over maxParamLength) gets the same error JSON.
+ */
+export function frameworkErrors(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') {
+    void reply.status(414).send(errorBody('uri_too_long', 'A path parameter is longer than the 256 characters accepted.'));
+  } else if (error.code === 'FST_ERR_BAD_URL') {
+    void reply.status(400).send(errorBody('bad_url', 'The URL is not valid: malformed percent-encoding.'));
+  } else {
+    void reply.status(error.statusCode && error.statusCode < 500 ? error.statusCode : 400).send(errorBody('bad_request', error.message));
+  }
+}
+
 export const errorHandlerPlugin = fp(
   async (app: FastifyInstance) => {
     app.setErrorHandler(async (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {

@@ -42,6 +42,8 @@ export const invokeRoutes: FastifyPluginAsyncZod<{ services: AppServices }> = as
       const body = req.body;
       const tenant = actingTenant(req.principal, body.tenant);
       if (tenant === undefined) throw new BadRequestError('body.tenant: is required with an admin token', { field: 'body.tenant' });
+      // Spool full: a 503 before the upstream is called, so no call is made whose run cannot be kept.
+      services.writer.assertCapacity();
       const result = await services.invoke.invoke({
         chain: req.params.chain,
         tenant,

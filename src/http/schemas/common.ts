@@ -14,7 +14,11 @@ export const errorResponseSchema = z
 /** Any JSON value (inputs, outputs, final records). */
 export const jsonValueSchema = z.unknown();
 
-export const isoDateSchema = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 timestamp, e.g. 2026-01-31T12:00:00Z' }).transform((s) => new Date(s));
+export const isoDateSchema = z.iso
+  .datetime({ offset: true, message: 'must be an ISO 8601 timestamp, e.g. 2026-01-31T12:00:00Z' })
+  .transform((s) => new Date(s))
+  // Year 0000 parses, but PostgreSQL refuses it in ISO form (a 500 otherwise).
+  .refine((d) => d.getUTCFullYear() >= 1, 'must be in the years 0001 to 9999');
 
 export const errorResponses = {
   400: errorResponseSchema,

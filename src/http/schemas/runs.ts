@@ -135,7 +135,7 @@ export function encodeCursor(c: { createdAt: Date; id: string }): string {
   return Buffer.from(JSON.stringify([c.createdAt.toISOString(), c.id])).toString('base64url');
 }
 
-const cursorShape = z.tuple([z.iso.datetime({ offset: true }), uuidSchema]);
+const cursorShape = z.tuple([isoDateSchema, uuidSchema]);
 
 export function decodeCursor(s: string): { createdAt: Date; id: string } | undefined {
   try {

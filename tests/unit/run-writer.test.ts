@@ -1,0 +1,66 @@
+/** The writer's batching rules, with an in-memory store standing in for PostgreSQL. */
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import { RunWriter } from '../../src/domain/runs/run-writer.js';
+import type { FeedbackInsert, RunStore } from '../../src/store/run-store.js';
+import type { RunInsert } from '../../src/store/schema.js';
+
+const run = (id: string): RunInsert => ({
+  id,
+  chainId: 'c',
+  version: 'v1',
+  variant: 'default',
+  tenantId: 't',
+  environment: 'prod',
+  latencyMs: 1,
+  createdAt: new Date(0),
+});
+
+function memoryStore(refuse: (id: string) => boolean) {
+  const runs = new Map<string, RunInsert>();
+  const feedback = new Map<string, FeedbackInsert>();
+  let down = false;
+  const store = {
+    async writeBatch(batch: { runs: RunInsert[]; feedback: FeedbackInsert[] }) {
+      if (down) throw Object.assign(new Error('connection refused'), { code: 'ECONNREFUSED' });
+      if (batch.runs.some((r) => refuse(r.id))) throw Object.assign(new Error('invalid byte sequence'), { code: '22021' });
+      for (const r of batch.runs) if (!runs.has(r.id)) runs.set(r.id, r);
+      for (const f of batch.feedback) feedback.set(f.runId, f);
+    },
+  };
+  return { store: store as unknown as RunStore, runs, feedback, setDown: (d: boolean) => (down = d) };
+}
+
+describe('RunWriter', () => {
+  it('sets aside a record the database refuses as data and writes the rest of its batch', async () => {
+    const mem = memoryStore((id) => id === 'bad');
+    const setAside: string[] = [];
+    const writer = new RunWriter({
+      store: mem.store,
+      log: pino({ level: 'silent' }),
+      journal: { appendRun: () => 0, appendFeedback: () => 0, committed: () => {}, setAside: (_k, v) => setAside.push((v as RunInsert).id) },
+    });
+    for (const id of ['a', 'bad', 'b']) writer.recordRun(run(id));
+    await writer.flush();
+    expect([...mem.runs.keys()].sort()).toEqual(['a', 'b']);
+    expect(setAside).toEqual(['bad']);
+    expect(writer.rejected).toBe(1);
+    expect(writer.backlog).toBe(0);
+  });
+
+  it('keeps everything queued while the database is away, and writes it once it is back', async () => {
+    const mem = memoryStore(() => false);
+    const writer = new RunWriter({ store: mem.store, log: pino({ level: 'silent' }) });
+    mem.setDown(true);
+    writer.recordRun(run('a'));
+    writer.recordFeedback({ runId: 'a', overridden: true, fields: ['x'], at: new Date(0) });
+    await expect(writer.flush()).rejects.toThrow('connection refused');
+    expect(writer.backlog).toBe(2);
+    expect(writer.pendingRun('a')).toBeDefined();
+    mem.setDown(false);
+    await writer.flush();
+    expect(mem.runs.size).toBe(1);
+    expect(mem.feedback.get('a')?.overridden).toBe(true);
+    expect(writer.pendingRun('a')).toBeUndefined();
+  });
+});
