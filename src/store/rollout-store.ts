@@ -19,14 +19,14 @@ export class RolloutStore {
   }
 
   /**
-   * Moves a rollout from the state it was read in to a new one, with its audit event, in one
-   * transaction; undefined when someone else changed it first. A promotion also sets the
+   * Moves a rollout from the state it was read in to a new one, with its audit events, in one
+   * transaction; undefined when someone else changed it first (so its events are not written). A promotion also sets the
    * chain's current version.
    */
   async transition(
     from: Pick<RolloutRow, 'id' | 'status' | 'stage'>,
     to: Partial<Pick<RolloutRow, 'status' | 'stage' | 'stageStartedAt'>> & { updatedAt: Date },
-    event: Omit<RolloutEventInsert, 'rolloutId'>,
+    events: Omit<RolloutEventInsert, 'rolloutId'>[],
     promote?: { chainId: string; version: string },
   ): Promise<RolloutRow | undefined> {
     return this.db.transaction(async (tx) => {
@@ -36,7 +36,8 @@ export class RolloutStore {
         .where(and(eq(rollouts.id, from.id), eq(rollouts.status, from.status), eq(rollouts.stage, from.stage)))
         .returning();
       if (!updated) return undefined;
-      await tx.insert(rolloutEvents).values({ ...event, rolloutId: from.id });
+      // In order, in the same transaction: the evidence (e.g. guardrail_breached) before the action.
+      await tx.insert(rolloutEvents).values(events.map((e) => ({ ...e, rolloutId: from.id })));
       if (promote) await tx.update(chains).set({ currentVersion: promote.version, updatedAt: to.updatedAt }).where(eq(chains.id, promote.chainId));
       return updated;
     });

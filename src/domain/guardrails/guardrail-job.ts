@@ -109,11 +109,13 @@ export class GuardrailJob {
     const breached = evaluation.guardrails.filter((g) => g.status === 'breached');
     if (breached.length > 0) {
       const reason = breached.map((g) => `${g.metric} breached: bound ${fmt(g.bound)} over threshold ${g.threshold} (${g.samples} samples)`).join('; ');
-      const current = await this.deps.rollouts.get(rollout.id);
-      // Only the first finder records the breach; a rollback already done is never redone.
-      if (current.status !== 'running') return;
-      await this.deps.rollouts.record(current, 'guardrail_breached', 'guardrail', reason, { guardrails: breached, samples: evaluation.samples, at: this.deps.now().toISOString() });
-      const { changed } = await this.deps.rollouts.act(rollout.id, 'rollback', 'guardrail', reason, { guardrails: breached });
+      // The breach and the rollback are written in one conditional transaction: whoever finds the
+      // breach first (this replica's trigger, the job, another replica) acts; the others change nothing.
+      const { changed } = await this.deps.rollouts.act(rollout.id, 'rollback', 'guardrail', reason, { guardrails: breached }, {
+        type: 'guardrail_breached',
+        reason,
+        data: { guardrails: breached, samples: evaluation.samples },
+      });
       if (changed) this.deps.log.warn({ rolloutId: rollout.id, reason }, 'guardrail breached: candidate rolled back');
       return;
     }

@@ -156,7 +156,18 @@ export class RolloutService implements ActiveRollouts {
     this.emit(rollout, type, actor, reason, data, at);
   }
 
-  async act(id: string, action: RolloutAction, actor: string, reason?: string, data?: Record<string, unknown>): Promise<{ rollout: RolloutRow; changed: boolean }> {
+  /**
+   * Applies a lifecycle action. `precededBy` is evidence recorded in the same transaction just
+   * before the action's own event (the guardrail's breach), so it is written exactly once too.
+   */
+  async act(
+    id: string,
+    action: RolloutAction,
+    actor: string,
+    reason?: string,
+    data?: Record<string, unknown>,
+    precededBy?: { type: string; reason?: string; data?: Record<string, unknown> },
+  ): Promise<{ rollout: RolloutRow; changed: boolean }> {
     for (let attempt = 0; attempt < 3; attempt++) {
       const row = await this.get(id);
       const next = this.nextState(row, action);
@@ -168,16 +179,21 @@ export class RolloutService implements ActiveRollouts {
 
       // Rollback and pause protect customers: this replica stops the candidate before anything else.
       if (action === 'rollback' || action === 'pause') this.applyLocally({ ...row, ...to });
+      const events = [
+        ...(precededBy ? [{ at: now, type: precededBy.type, actor, reason: precededBy.reason, data: precededBy.data }] : []),
+        { at: now, type: EVENT_OF[action], actor, reason, data: eventData },
+      ];
       const updated = await this.deps.store.transition(
         row,
         to,
-        { at: now, type: EVENT_OF[action], actor, reason, data: eventData },
+        events,
         action === 'promote' ? { chainId: row.chainId, version: row.candidate } : undefined,
       );
       if (!updated) continue; // someone else moved it first: look again
       this.applyLocally(updated);
       if (action === 'promote') this.deps.catalog.setCurrentLocally(row.chainId, row.candidate);
       await this.syncFlag(updated);
+      if (precededBy) this.emit(updated, precededBy.type, actor, precededBy.reason, precededBy.data, now);
       this.emit(updated, EVENT_OF[action], actor, reason, eventData, now);
       return { rollout: updated, changed: true };
     }
