@@ -35,6 +35,10 @@ import { RolloutReadModel } from './store/read-models/rollout-read-model.js';
 import { openSpool } from './store/spool/spool.js';
 import { JobLease } from './jobs/job-lease.js';
 import { RetentionJob } from './jobs/retention.js';
+import { GuardrailJob } from './domain/guardrails/guardrail-job.js';
+import { WebhookNotifier } from './domain/guardrails/webhook-notifier.js';
+import type { FeedbackInsert } from './store/run-store.js';
+import type { RunInsert } from './store/schema.js';
 
 export interface Gateway {
   app: FastifyInstance;
@@ -71,6 +75,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
   const database = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR });
   await database.migrate();
   const { db } = database;
+  const instanceId = `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
 
   const catalogStore = new CatalogStore(db);
   // The secret keys are hashed under: shared by replicas through the database, made at first start.
@@ -90,7 +95,24 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
 
   const flags = createFlagStore(config, database, log);
   await flags.start();
-  rollouts = new RolloutService({ store: new RolloutStore(db), flags, catalog, log, now, onEvent: (event) => metrics.rolloutEvent(event) });
+  const notifier = new WebhookNotifier({
+    globalUrl: config.WEBHOOK_URL,
+    secret: config.WEBHOOK_SECRET,
+    log,
+    now,
+    onFailed: (event, error, url) => rollouts!.record(event.rollout, 'webhook_failed', 'webhook', error, { url, event: event.type }),
+  });
+  rollouts = new RolloutService({
+    store: new RolloutStore(db),
+    flags,
+    catalog,
+    log,
+    now,
+    onEvent: (event) => {
+      metrics.rolloutEvent(event);
+      notifier.notify(event);
+    },
+  });
   await rollouts.load();
   rollouts.startRefresh(Math.min(config.UNLEASH_REFRESH_MS, 5000));
   catalog.startRefresh(2000, (err) => log.warn({ err }, 'catalog refresh failed; serving the last known catalog'));
@@ -98,10 +120,12 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
   const runStore = new RunStore(db, new RolloutReadModel());
   // Runs a previous process answered but did not store are replayed here, before serving.
   const spool = await openSpool({ dir: join(config.DATA_DIR, 'spool'), maxBytes: config.SPOOL_MAX_BYTES, log, store: runStore });
-  const writer = new RunWriter({ store: runStore, log, journal: spool });
+  // Guardrails re-evaluate a rollout as soon as its feedback or candidate errors are committed.
+  let onCommitted: (batch: { runs: RunInsert[]; feedback: FeedbackInsert[] }) => void = () => {};
+  const writer = new RunWriter({ store: runStore, log, journal: spool, onCommitted: (batch) => onCommitted(batch) });
   writer.start();
   const retention = config.RETENTION_DAYS
-    ? new RetentionJob({ store: runStore, days: config.RETENTION_DAYS, now, log, lease: new JobLease(db, 'retention', `${hostname()}-${process.pid}`, 2 * 60 * 60 * 1000) })
+    ? new RetentionJob({ store: runStore, days: config.RETENTION_DAYS, now, log, lease: new JobLease(db, 'retention', instanceId, 2 * 60 * 60 * 1000) })
     : undefined;
   retention?.start();
   const redactor = new RunRedactor(
@@ -127,7 +151,18 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
     now,
     onFinished: (run) => metrics.runFinished(run),
   });
-  const feedback = new FeedbackService({ store: runStore, writer, redactor, now, onFeedback: (run, fb) => metrics.feedbackReceived(run, fb) });
+  /** Feedback queued for a rollout's run, by run id, until its batch is committed. */
+  const guardedFeedback = new Map<string, { chainId: string; rolloutId: string }>();
+  const feedback = new FeedbackService({
+    store: runStore,
+    writer,
+    redactor,
+    now,
+    onFeedback: (run, fb) => {
+      metrics.feedbackReceived(run, fb);
+      if (run.rolloutId) guardedFeedback.set(fb.runId, { chainId: run.chainId, rolloutId: run.rolloutId });
+    },
+  });
   metrics.setSources({ backlog: () => writer.backlog, breakers: () => adapters.breakerStates(), activeRollouts: () => rollouts!.listActiveCached() });
   const erasure = new ErasureService({ store: runStore, writer, log, now });
 
@@ -154,6 +189,28 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
   };
 
   const comparison = new ComparisonService({ rollouts, readModel: new ComparisonQueries(db), now });
+  const guardrails = new GuardrailJob({
+    rollouts,
+    evaluate: (rollout) => comparison.evaluateGuardrails(rollout),
+    lease: new JobLease(db, 'guardrails', instanceId, Math.max(30_000, 3 * config.GUARDRAIL_INTERVAL_MS)),
+    log,
+    now,
+    intervalMs: config.GUARDRAIL_INTERVAL_MS,
+    onEvaluated: (rollout, evaluation) => {
+      for (const g of evaluation.guardrails) metrics.setGuardrailState(rollout.id, g.metric, g.status);
+    },
+  });
+  onCommitted = (batch) => {
+    for (const run of batch.runs) if (run.rolloutId && run.variant === 'candidate' && run.error) guardrails.poke(run.chainId, run.rolloutId);
+    for (const fb of batch.feedback) {
+      const target = guardedFeedback.get(fb.runId);
+      if (!target) continue;
+      guardedFeedback.delete(fb.runId);
+      guardrails.poke(target.chainId, target.rolloutId);
+    }
+  };
+  guardrails.start();
+  guardrails.checkOnStart();
   const services: AppServices = { catalog, invoke, feedback, runStore, writer, erasure, rollouts, comparison, metrics, readiness };
   const app = await buildApp(services, { bodyLimit: config.BODY_LIMIT, rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE, loggerInstance: log });
 
@@ -164,6 +221,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
     adminToken: admin.token,
     adminTokenGenerated: admin.generated,
     async close() {
+      await guardrails.stop();
       await retention?.stop();
       catalog.stop();
       rollouts!.stop();
@@ -175,6 +233,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
       // What the database did not take stays in the spool for the next start.
       await spool.close();
       await adapters.closeAll();
+      await notifier.close();
       await flags.close();
       await database.close();
     },

@@ -62,6 +62,15 @@ export class GuardrailJob {
     this.periodic.start();
   }
 
+  /**
+   * At start, every replica looks once, lease or not: a breach in runs that a crashed process
+   * answered (just replayed from its spool) is acted on now, not when its lease expires. Acting
+   * is exactly-once whoever looks (conditional transitions); the lease only saves repeated work.
+   */
+  checkOnStart(): void {
+    this.checking = this.checking.then(() => this.checkAll()).catch((err) => this.deps.log.error({ err }, 'start-up guardrail check failed'));
+  }
+
   async stop(): Promise<void> {
     if (this.debounce) clearTimeout(this.debounce);
     await this.periodic.stop();
