@@ -1,0 +1,89 @@
+/**
+ * The difference of a rate between arms (candidate − control), the way the contract asks for it
+ * (pure; every formula lives in src/domain/stats):
+ * - per run (unit splits): one stage → Newcombe interval, pooled z-test and the normal-mixture
+ *   confidence sequence (compareProportions); several stages → stratified by stage with
+ *   Mantel–Haenszel weights (compareStratified), so a big 100% stage cannot swamp a 10% one;
+ * - per tenant (whole tenants assigned): the delta-method variance of the ratio of sums with the
+ *   tenant as the unit (compareRatios). The clusters are (stage, tenant) pairs of the stages that
+ *   have both arms; the stats module has no stratified cluster estimator, so stratification at the
+ *   tenant level is by restriction to those stages only.
+ */
+import { compareProportions, compareRatios, compareStratified, type DifferenceResult, type RatioUnit, type Stratum } from '../stats/index.js';
+import type { Counts } from './types.js';
+import type { AnalysisUnit } from './verdict.js';
+
+export type RateMetric = 'overrideRate' | 'errorRate';
+
+/** Events and trials of a rate: overridden of reviewed, or errors of runs. */
+export function rateOf(metric: RateMetric, c: Pick<Counts, 'runs' | 'errors' | 'reviewed' | 'overridden'>): { x: number; n: number } {
+  // The clamps of sanitized(), without copying the histogram.
+  const runs = Math.max(0, c.runs);
+  const errors = Math.min(Math.max(0, c.errors), runs);
+  const reviewed = Math.min(Math.max(0, c.reviewed), runs - errors);
+  return metric === 'overrideRate' ? { x: Math.min(Math.max(0, c.overridden), reviewed), n: reviewed } : { x: errors, n: runs };
+}
+
+/** One stratum (stage): its two arms' summed counts; tenant clusters when analysed per tenant. */
+export interface StageArms {
+  stage: number;
+  candidate: Counts;
+  control: Counts;
+  /** Per-tenant counts of each arm (tenant-level analysis); absent for a pooled control. */
+  candidateTenants?: Map<string, Counts>;
+  controlTenants?: Map<string, Counts>;
+}
+
+export interface DifferenceOptions {
+  alpha: number;
+  unit: AnalysisUnit;
+}
+
+export type Difference = DifferenceResult & { standardError?: number; strata?: number };
+
+function clusters(metric: RateMetric, tenants: Map<string, Counts>): RatioUnit[] {
+  const units: RatioUnit[] = [];
+  for (const t of tenants.values()) {
+    const { x, n } = rateOf(metric, t);
+    // A tenant without a denominator says nothing about the rate.
+    if (n > 0) units.push({ num: x, den: n });
+  }
+  return units;
+}
+
+/**
+ * The difference of `metric` over the given strata. Strata without both arms carry no
+ * comparison and drop out (MH weight 0; no clusters).
+ */
+export function rateDifference(metric: RateMetric, strata: readonly StageArms[], opts: DifferenceOptions): Difference {
+  const informative = strata.filter((s) => rateOf(metric, s.candidate).n > 0 && rateOf(metric, s.control).n > 0);
+  const perTenant = opts.unit === 'tenant' && informative.length > 0 && informative.every((s) => s.candidateTenants && s.controlTenants);
+  if (perTenant) {
+    const cand = informative.flatMap((s) => clusters(metric, s.candidateTenants!));
+    const ctrl = informative.flatMap((s) => clusters(metric, s.controlTenants!));
+    const { candidate: _c, control: _t, standardError, ...rest } = compareRatios(cand, ctrl, { alpha: opts.alpha });
+    return { ...rest, ...(Number.isFinite(standardError) ? { standardError } : {}) };
+  }
+  if (strata.length === 1) {
+    const s = strata[0]!;
+    return compareProportions(rateOf(metric, s.candidate), rateOf(metric, s.control), { alpha: opts.alpha });
+  }
+  const st: Stratum[] = strata.map((s) => ({ candidate: rateOf(metric, s.candidate), control: rateOf(metric, s.control) }));
+  const { standardError, ...rest } = compareStratified(st, { alpha: opts.alpha });
+  return { ...rest, ...(Number.isFinite(standardError) ? { standardError } : {}) };
+}
+
+/** Distinct tenants with a denominator for `metric` in each arm of the strata that have both arms. */
+export function tenantsPerArm(metric: RateMetric, strata: readonly StageArms[]): { control: number; candidate: number } {
+  const cand = new Set<string>();
+  const ctrl = new Set<string>();
+  const collect = (into: Set<string>, tenants: Map<string, Counts> | undefined) => {
+    for (const [tenant, c] of tenants ?? []) if (rateOf(metric, c).n > 0) into.add(tenant);
+  };
+  for (const s of strata) {
+    if (!(rateOf(metric, s.candidate).n > 0 && rateOf(metric, s.control).n > 0)) continue;
+    collect(cand, s.candidateTenants);
+    collect(ctrl, s.controlTenants);
+  }
+  return { control: ctrl.size, candidate: cand.size };
+}

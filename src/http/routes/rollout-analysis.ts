@@ -1,0 +1,54 @@
+/** A rollout's comparison and timeseries (admin), answered from the read model's rollups. */
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { AppServices } from '../../app.js';
+import { comparisonQuery, comparisonSchema, timeseriesQuery, timeseriesSchema } from '../schemas/comparison.js';
+import { errorResponses } from '../schemas/common.js';
+import { rolloutParams } from '../schemas/rollouts.js';
+
+export const rolloutAnalysisRoutes: FastifyPluginAsyncZod<{ services: Pick<AppServices, 'comparison'> }> = async (app, { services }) => {
+  const { comparison } = services;
+  const tags = ['rollouts'];
+
+  app.get(
+    '/v1/rollouts/:id/comparison',
+    {
+      schema: {
+        tags,
+        description: [
+          "Control against candidate: rates with 95% Wilson intervals, the difference with Newcombe's interval, a pooled z-test",
+          'and an always-valid confidence sequence (normal mixture), per stage (stratified by stage with Mantel–Haenszel weights',
+          'at the top level), per tenant and per environment, SRM, guardrails and a verdict.',
+          'Runs are selected by rollout, not by time: feedback that arrives later (even after a rollback) counts in its run\'s arm.',
+          'Answered from hourly aggregates: `from`/`to` are widened to whole hours (`window` gives the effective bounds);',
+          'without them every run of the rollout counts. Errored runs (fallbacks included) count in errorRate, never as reviewed.',
+          'When every selected stage sends all its traffic to the candidate, the control is a baseline (`controlArm: "baseline"`):',
+          'the same tenants\' default traffic on the control version in the 7 days before they switched, if it has 100 reviewed runs,',
+          "else other tenants' default traffic on the control version in the same environments while the rollout runs; observational,",
+          'it never yields candidate_better or candidate_worse.',
+        ].join(' '),
+        params: rolloutParams,
+        querystring: comparisonQuery,
+        response: { 200: comparisonSchema, ...errorResponses },
+      },
+    },
+    async (req) => comparison.compare(req.params.id, req.query),
+  );
+
+  app.get(
+    '/v1/rollouts/:id/timeseries',
+    {
+      schema: {
+        tags,
+        description: [
+          'Per bucket and arm: runs, reviews, overrides, errors and the p95 latency (UTC buckets; a run and its feedback count in',
+          'the bucket of the run\'s creation). Minute buckets default to the last 24 hours with data and span at most 7 days;',
+          'hour and day buckets cover the rollout unless from/to narrow them. Buckets without runs are left out.',
+        ].join(' '),
+        params: rolloutParams,
+        querystring: timeseriesQuery,
+        response: { 200: timeseriesSchema, ...errorResponses },
+      },
+    },
+    async (req) => comparison.timeseries(req.params.id, req.query),
+  );
+};

@@ -1,0 +1,143 @@
+/** The comparison and the timeseries of a rollout: query and response shapes (API.md, "The comparison"). */
+import { z } from 'zod';
+import { idSchema, isoDateSchema } from './common.js';
+
+export const comparisonQuery = z
+  .strictObject({
+    from: isoDateSchema.optional().describe('Inclusive; widened down to the hour (the aggregates are hourly).'),
+    to: isoDateSchema.optional().describe('Exclusive; widened up to the hour.'),
+    tenant: idSchema.optional().describe('Only this tenant\'s runs (and, for a baseline, its own earlier traffic).'),
+    environment: idSchema.optional(),
+    stage: z.coerce.number().int().min(0).max(19).optional().describe('Only this stage (0-based).'),
+  })
+  .refine((q) => q.from === undefined || q.to === undefined || q.from < q.to, { path: ['to'], message: 'must be after from' });
+
+export const timeseriesQuery = z
+  .strictObject({
+    bucket: z.enum(['minute', 'hour', 'day']).default('hour'),
+    from: isoDateSchema.optional().describe('Inclusive; aligned down to the bucket.'),
+    to: isoDateSchema.optional().describe('Exclusive; aligned up to the bucket.'),
+  })
+  .refine((q) => q.from === undefined || q.to === undefined || q.from < q.to, { path: ['to'], message: 'must be after from' });
+
+const interval = z.tuple([z.number(), z.number()]).readonly();
+
+const armSchema = z.object({
+  version: z.string(),
+  runs: z.number(),
+  errors: z.number().describe('Runs with an error; a fallback (candidate failed, control answered) is one.'),
+  errorRate: z.number().describe('errors / runs.'),
+  fallbacks: z.number(),
+  reviewed: z.number().describe('Runs without an error that have feedback.'),
+  reviewRate: z.number().describe('reviewed / (runs − errors).'),
+  overridden: z.number(),
+  overrideRate: z.number().describe('overridden / reviewed.'),
+  overrideRateCI: interval.describe('95% Wilson score interval.'),
+  fieldOverrideRates: z.record(z.string(), z.number()).describe('Per top-level field: reviewed runs where it was changed / reviewed.'),
+  fieldOverrides: z.record(z.string(), z.number()),
+  latencyMs: z
+    .object({ p50: z.number().nullable(), p95: z.number().nullable(), p99: z.number().nullable() })
+    .describe('From a log-spaced histogram, within 2% of the exact percentile; null without runs.'),
+  tokensPerRun: z.object({ prompt: z.number(), completion: z.number(), total: z.number(), runs: z.number() }).nullable(),
+});
+
+const differenceSchema = z.object({
+  estimate: z.number().describe('candidate − control.'),
+  ci: interval,
+  pValue: z.number(),
+  alwaysValidCI: interval,
+  alwaysValidPValue: z.number(),
+  method: z.string(),
+  standardError: z.number().optional(),
+  strata: z.number().optional(),
+});
+
+const simpleDifferenceSchema = z.object({ estimate: z.number(), ci: interval, pValue: z.number(), method: z.string() });
+
+const srmSchema = z.object({
+  expectedCandidateShare: z.number(),
+  observedCandidateShare: z.number(),
+  pValue: z.number(),
+  mismatch: z.boolean().describe('p < 0.001'),
+  chiSquare: z.number(),
+  degreesOfFreedom: z.number(),
+  keys: z.object({ control: z.number(), candidate: z.number() }).describe('Distinct assignment keys (tenants or units) per arm.'),
+});
+
+const verdictSchema = z.enum(['insufficient_data', 'candidate_better', 'candidate_worse', 'no_significant_difference']);
+const arms = z.object({ control: armSchema, candidate: armSchema });
+const breakdown = { arms, difference: z.object({ overrideRate: simpleDifferenceSchema, errorRate: simpleDifferenceSchema }) };
+
+export const guardrailCheckSchema = z.object({
+  metric: z.enum(['override_rate', 'error_rate', 'latency_p95_ms']),
+  limit: z.enum(['max', 'maxIncrease']),
+  quantity: z.enum(['rate_difference', 'rate', 'share_slower_than_max']),
+  threshold: z.number().describe('For latency_p95_ms: 0.05, the share of runs slower than maxMs that breaches.'),
+  bound: z.number().nullable().describe('One-sided always-valid lower bound; breached when above threshold.'),
+  upperBound: z.number().nullable(),
+  estimate: z.number().nullable(),
+  samples: z.number(),
+  samplesByArm: z.object({ control: z.number().nullable(), candidate: z.number() }),
+  minSamples: z.number(),
+  status: z.enum(['waiting', 'holding', 'breached']),
+  alpha: z.number().describe("This check's share of guardrailAlpha (Bonferroni)."),
+  controlArm: z.enum(['randomized', 'baseline']),
+  maxMs: z.number().optional(),
+});
+
+const stageComparisonSchema = z.object({
+  stage: z.number(),
+  environments: z.array(z.string()),
+  percent: z.number(),
+  splitBy: z.enum(['tenant', 'unit']),
+  startedAt: z.string().nullable(),
+  controlArm: z.enum(['randomized', 'baseline']),
+  analysisUnit: z.enum(['run', 'tenant']),
+  arms,
+  difference: z.object({ overrideRate: differenceSchema, errorRate: differenceSchema }),
+  srm: srmSchema,
+  verdict: verdictSchema,
+});
+
+export const comparisonSchema = z
+  .object({
+    rolloutId: z.string(),
+    chain: z.string(),
+    window: z.object({
+      from: z.string(),
+      to: z.string(),
+      granularity: z.enum(['hour', 'rollout']).describe("'rollout': no from/to, every run of the rollout; 'hour': the hours in [from, to)."),
+    }),
+    analysisUnit: z.enum(['run', 'tenant']),
+    controlArm: z.enum(['randomized', 'baseline']),
+    baseline: z.looseObject({ kind: z.enum(['same_tenants_before', 'other_tenants_concurrent']) }).optional(),
+    warnings: z.array(z.string()),
+    alpha: z.number(),
+    arms,
+    difference: z.object({ overrideRate: differenceSchema, errorRate: differenceSchema }),
+    byStage: z.array(stageComparisonSchema),
+    byTenant: z.array(z.object({ tenant: z.string(), ...breakdown })),
+    byEnvironment: z.array(z.object({ environment: z.string(), ...breakdown })),
+    srm: srmSchema,
+    guardrails: z.array(guardrailCheckSchema),
+    verdict: verdictSchema,
+  })
+  .describe('A rollout\'s control and candidate arms compared; see the contract ("The comparison").');
+
+export const timeseriesSchema = z.object({
+  bucket: z.enum(['minute', 'hour', 'day']),
+  from: z.string().nullable(),
+  to: z.string().nullable(),
+  points: z.array(
+    z.object({
+      t: z.string().describe('Start of the bucket (UTC).'),
+      arm: z.enum(['control', 'candidate']),
+      runs: z.number(),
+      reviewed: z.number(),
+      overridden: z.number(),
+      errors: z.number(),
+      fallbacks: z.number(),
+      latencyP95Ms: z.number().nullable(),
+    }),
+  ),
+});

@@ -1,0 +1,131 @@
+/**
+ * The comparison's reads (ComparisonReadModel): each one range read on a rollup table's primary
+ * key, never a scan of runs. Sizes, for a sense of cost: rollout_totals has a row per (stage, arm,
+ * tenant, environment) whatever the number of runs; rollout_rollups the same per hour, read only
+ * for a from/to window; rollout_series two rows per minute and hour; default rollups a row per
+ * (tenant, environment, hour) with traffic, read for the hours a baseline needs.
+ */
+import { sql, type SQL } from 'drizzle-orm';
+import type { Arm, AssignmentCount, Cell, CellFilter, ComparisonReadModel, Counts, DefaultCell, SeriesGrain, SeriesRow } from '../../domain/comparison/types.js';
+import type { Db } from '../db.js';
+import { COUNT_COLUMNS, EXTRA_COLUMNS, rowsOf, summedColumns, toCounts, type CountRow } from './rows.js';
+
+const arm = (variant: string): Arm | undefined => (variant === 'control' || variant === 'candidate' ? variant : undefined);
+const ms = (v: number | string) => new Date(Number(v));
+
+type CellRow = CountRow & { stage: number; variant: string; tenant_id: string; environment: string };
+
+export class ComparisonQueries implements ComparisonReadModel {
+  constructor(private readonly db: Db) {}
+
+  private async rows<T>(query: SQL): Promise<T[]> {
+    return rowsOf<T>(await this.db.execute(query));
+  }
+
+  async rolloutCells(rolloutId: string, f: CellFilter): Promise<Cell[]> {
+    const conds: SQL[] = [sql`rollout_id = ${rolloutId}`];
+    if (f.window) conds.push(sql`hour >= ${f.window.from.toISOString()}::timestamptz AND hour < ${f.window.to.toISOString()}::timestamptz`);
+    if (f.stage !== undefined) conds.push(sql`stage = ${f.stage}`);
+    if (f.tenant !== undefined) conds.push(sql`tenant_id = ${f.tenant}`);
+    if (f.environment !== undefined) conds.push(sql`environment = ${f.environment}`);
+    // All time: one row per cell already. A window: the cell's hours add up in SQL (histograms
+    // are numerics, so sum() merges them).
+    const rows = f.window
+      ? await this.rows<CellRow>(sql`
+          SELECT stage, variant, tenant_id, environment, ${sql.raw(summedColumns())}
+          FROM rollout_rollups WHERE ${sql.join(conds, sql` AND `)}
+          GROUP BY stage, variant, tenant_id, environment`)
+      : await this.rows<CellRow>(sql`
+          SELECT stage, variant, tenant_id, environment, ${sql.raw(COUNT_COLUMNS)}, ${sql.raw(EXTRA_COLUMNS)}
+          FROM rollout_totals WHERE ${sql.join(conds, sql` AND `)}`);
+    return rows.flatMap((r) => {
+      const a = arm(r.variant);
+      return a ? [{ ...toCounts(r), stage: Number(r.stage), arm: a, tenantId: r.tenant_id, environment: r.environment }] : [];
+    });
+  }
+
+  async candidatePairs(rolloutId: string): Promise<{ stage: number; tenantId: string; environment: string }[]> {
+    const rows = await this.rows<{ stage: number; tenant_id: string; environment: string }>(sql`
+      SELECT stage, tenant_id, environment FROM rollout_totals
+      WHERE rollout_id = ${rolloutId} AND variant = 'candidate' AND runs > 0`);
+    return rows.map((r) => ({ stage: Number(r.stage), tenantId: r.tenant_id, environment: r.environment }));
+  }
+
+  async assignmentCounts(rolloutId: string): Promise<AssignmentCount[]> {
+    const rows = await this.rows<{ stage: number; variant: string; keys: number }>(
+      sql`SELECT stage, variant, keys FROM rollout_assignment_counts WHERE rollout_id = ${rolloutId}`,
+    );
+    return rows.flatMap((r) => {
+      const a = arm(r.variant);
+      return a ? [{ stage: Number(r.stage), arm: a, keys: Math.max(0, Number(r.keys)) }] : [];
+    });
+  }
+
+  async armTotals(rolloutId: string): Promise<Map<Arm, Counts>> {
+    const rows = await this.rows<CountRow & { variant: string }>(sql`
+      SELECT variant, ${sql.raw(COUNT_COLUMNS)} FROM rollout_series
+      WHERE rollout_id = ${rolloutId} AND grain = 'total' AND t = 'epoch'::timestamptz`);
+    const out = new Map<Arm, Counts>();
+    for (const r of rows) {
+      const a = arm(r.variant);
+      if (a) out.set(a, toCounts(r));
+    }
+    return out;
+  }
+
+  async defaultBefore(q: { chainId: string; version: string; pairs: { tenantId: string; environment: string; from: Date; to: Date }[] }): Promise<DefaultCell[]> {
+    if (q.pairs.length === 0) return [];
+    // One index range per pair on (chain, version, tenant, environment, hour), summed in SQL.
+    const rows = await this.rows<CountRow & { tenant_id: string; environment: string }>(sql`
+      SELECT d.tenant_id, d.environment, ${sql.raw(summedColumns({ alias: 'd' }))}
+      FROM unnest(${sql.param(q.pairs.map((p) => p.tenantId))}::text[], ${sql.param(q.pairs.map((p) => p.environment))}::text[],
+                  ${sql.param(q.pairs.map((p) => p.from.toISOString()))}::timestamptz[], ${sql.param(q.pairs.map((p) => p.to.toISOString()))}::timestamptz[])
+             AS p(tenant_id, environment, from_hour, to_hour)
+      JOIN default_rollups d ON d.chain_id = ${q.chainId} AND d.version = ${q.version} AND d.tenant_id = p.tenant_id
+                            AND d.environment = p.environment AND d.hour >= p.from_hour AND d.hour < p.to_hour
+      GROUP BY d.tenant_id, d.environment`);
+    return rows.map((r) => ({ ...toCounts(r), tenantId: r.tenant_id, environment: r.environment }));
+  }
+
+  async defaultDuring(q: { chainId: string; version: string; environments: string[]; from: Date; to: Date; tenants?: string[] }): Promise<DefaultCell[]> {
+    if (q.environments.length === 0 || q.tenants?.length === 0) return [];
+    const table = sql.raw(q.tenants ? 'default_rollups' : 'default_env_rollups');
+    const tenants = q.tenants ? sql` AND tenant_id = ANY(${sql.param(q.tenants)}::text[])` : sql``;
+    const rows = await this.rows<CountRow & { environment: string }>(sql`
+      SELECT environment, ${sql.raw(summedColumns())} FROM ${table}
+      WHERE chain_id = ${q.chainId} AND version = ${q.version} AND environment = ANY(${sql.param(q.environments)}::text[])
+        AND hour >= ${q.from.toISOString()}::timestamptz AND hour < ${q.to.toISOString()}::timestamptz${tenants}
+      GROUP BY environment`);
+    return rows.map((r) => ({ ...toCounts(r), tenantId: null, environment: r.environment }));
+  }
+
+  async series(rolloutId: string, grain: SeriesGrain | 'day', from?: Date, to?: Date): Promise<SeriesRow[]> {
+    const conds: SQL[] = [sql`rollout_id = ${rolloutId}`, sql`grain = ${grain === 'day' ? 'hour' : grain}`];
+    if (from) conds.push(sql`t >= ${from.toISOString()}::timestamptz`);
+    if (to) conds.push(sql`t < ${to.toISOString()}::timestamptz`);
+    // Minute and hour rows are points already; days are UTC days of hour rows, summed in SQL
+    // (epoch arithmetic: no session time zone involved).
+    const rows =
+      grain === 'day'
+        ? await this.rows<CountRow & { variant: string; t_ms: number | string }>(sql`
+            SELECT variant, (floor(extract(epoch from t) / 86400) * 86400000)::float8 AS t_ms, ${sql.raw(summedColumns({ extras: false }))}
+            FROM rollout_series WHERE ${sql.join(conds, sql` AND `)}
+            GROUP BY 1, 2 ORDER BY 2, 1`)
+        : await this.rows<CountRow & { variant: string; t_ms: number | string }>(sql`
+            SELECT variant, (extract(epoch from t) * 1000)::float8 AS t_ms, ${sql.raw(COUNT_COLUMNS)}
+            FROM rollout_series WHERE ${sql.join(conds, sql` AND `)}
+            ORDER BY t, variant`);
+    return rows.flatMap((r) => {
+      const a = arm(r.variant);
+      if (!a) return [];
+      const c = toCounts(r);
+      return [{ t: ms(r.t_ms), arm: a, runs: c.runs, errors: c.errors, fallbacks: c.fallbacks, reviewed: c.reviewed, overridden: c.overridden, latencyHist: c.latencyHist }];
+    });
+  }
+
+  async latestSeriesTime(rolloutId: string, grain: SeriesGrain): Promise<Date | undefined> {
+    const [row] = await this.rows<{ t_ms: number | string | null }>(sql`
+      SELECT (extract(epoch from max(t)) * 1000)::float8 AS t_ms FROM rollout_series WHERE rollout_id = ${rolloutId} AND grain = ${grain}`);
+    return row?.t_ms === null || row?.t_ms === undefined ? undefined : ms(row.t_ms);
+  }
+}

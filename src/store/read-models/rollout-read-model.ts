@@ -1,0 +1,171 @@
+/**
+ * The comparison's read model, kept in step with runs and feedback inside the transaction that
+ * writes them (RunStore's ReadModelHooks). Exactly once: RunStore hands over only runs it newly
+ * inserted, and feedback as (before → after), so replays and re-sent feedback add nothing twice.
+ *
+ * Which runs count where:
+ * - a run with a rollout (variant control | candidate) → rollout_rollups (hourly), rollout_totals,
+ *   rollout_series (minute, hour, total) and its assignment key (SRM);
+ * - a run on variant 'default' → default_rollups (per tenant) and default_env_rollups (pooled), the
+ *   raw material of the baseline control;
+ * - an errored run (error not null; a fallback is one) counts in `errors` and never as reviewed;
+ * - feedback counts in the hour and minute of its run's creation, never of its arrival, so
+ *   feedback after a rollback lands in its run's arm.
+ */
+import { sql } from 'drizzle-orm';
+import type { FeedbackChange, ReadModelHooks, Tx } from '../run-store.js';
+import type { RunInsert } from '../schema.js';
+import { eraseTenantAggregates, expireAggregates } from './rollup-erasure.js';
+import { ALL_COUNTERS, addBucket, addFields, BatchDeltas, EPOCH_ISO, FEEDBACK_COUNTERS, hourOf, latencyBucket, minuteOf, RUN_COUNTERS, type Delta, type TableName } from './rollup-deltas.js';
+import { rowsOf } from './rows.js';
+
+type Target = [TableName, (string | number)[]];
+
+interface RunPlace {
+  rolloutId: string | null;
+  stage: number | null;
+  variant: string;
+  tenantId: string;
+  environment: string;
+  chainId: string;
+  version: string;
+  createdAt: Date;
+}
+
+/** The rows a run (and its feedback) adds to. */
+export function targetsOf(r: RunPlace): Target[] {
+  const hour = hourOf(r.createdAt);
+  if (r.rolloutId !== null && r.stage !== null && (r.variant === 'control' || r.variant === 'candidate')) {
+    return [
+      ['rollups', [r.rolloutId, hour, r.stage, r.variant, r.tenantId, r.environment]],
+      ['totals', [r.rolloutId, r.stage, r.variant, r.tenantId, r.environment]],
+      ['series', [r.rolloutId, 'minute', minuteOf(r.createdAt), r.variant]],
+      ['series', [r.rolloutId, 'hour', hour, r.variant]],
+      ['series', [r.rolloutId, 'total', EPOCH_ISO, r.variant]],
+    ];
+  }
+  if (r.variant === 'default') {
+    return [
+      ['defaults', [r.chainId, r.version, r.tenantId, r.environment, hour]],
+      ['defaultEnv', [r.chainId, r.version, r.environment, hour]],
+    ];
+  }
+  return [];
+}
+
+export class RolloutReadModel implements ReadModelHooks {
+  async onRunsInserted(tx: Tx, inserted: RunInsert[]): Promise<void> {
+    const deltas = new BatchDeltas();
+    const keys: { rolloutId: string; stage: number; variant: string; key: string; tenantId: string }[] = [];
+    // Runs of a batch share a few places (same rollout, arm, tenant, environment and minute):
+    // their target rows are resolved once per place.
+    const places = new Map<string, Delta[]>();
+    for (const r of inserted) {
+      const minute = Math.floor(r.createdAt.getTime() / 60_000);
+      const placeKey = `${r.rolloutId}\u0000${r.stage}\u0000${r.variant}\u0000${r.tenantId}\u0000${r.environment}\u0000${r.chainId}\u0000${r.version}\u0000${minute}`;
+      let targets = places.get(placeKey);
+      if (!targets) {
+        const place: RunPlace = {
+          rolloutId: r.rolloutId ?? null,
+          stage: r.stage ?? null,
+          variant: r.variant,
+          tenantId: r.tenantId,
+          environment: r.environment,
+          chainId: r.chainId,
+          version: r.version,
+          createdAt: new Date(minute * 60_000),
+        };
+        targets = targetsOf(place).map(([table, key]) => deltas.at(table, key));
+        places.set(placeKey, targets);
+      }
+      if (targets.length === 0) continue;
+      const errored = r.error !== null && r.error !== undefined;
+      const bucket = latencyBucket(r.latencyMs);
+      const hasTokens = (r.promptTokens ?? null) !== null || (r.completionTokens ?? null) !== null;
+      for (const d of targets) {
+        d.runs += 1;
+        if (errored) d.errors += 1;
+        if (r.fallback) d.fallbacks += 1;
+        if (hasTokens) {
+          d.tokenRuns += 1;
+          d.promptTokens += r.promptTokens ?? 0;
+          d.completionTokens += r.completionTokens ?? 0;
+        }
+        addBucket(d, bucket);
+      }
+      if (r.rolloutId && r.stage !== null && r.stage !== undefined && r.assignmentKey && (r.variant === 'control' || r.variant === 'candidate')) {
+        keys.push({ rolloutId: r.rolloutId, stage: r.stage, variant: r.variant, key: r.assignmentKey, tenantId: r.tenantId });
+      }
+    }
+    await deltas.write(tx, RUN_COUNTERS);
+    await this.countAssignmentKeys(tx, keys);
+  }
+
+  /**
+   * Distinct keys per (rollout, stage, arm): a key stored for the first time (ON CONFLICT DO
+   * NOTHING ... RETURNING) bumps its counter, in one statement.
+   */
+  private async countAssignmentKeys(tx: Tx, keys: { rolloutId: string; stage: number; variant: string; key: string; tenantId: string }[]): Promise<void> {
+    if (keys.length === 0) return;
+    const unique = new Map(keys.map((k) => [`${k.rolloutId}\u0000${k.stage}\u0000${k.variant}\u0000${k.key}`, k]));
+    const list = [...unique.values()];
+    await tx.execute(sql`
+      WITH fresh AS (
+        INSERT INTO rollout_assignment_keys (rollout_id, stage, variant, key_hash, tenant_id)
+        SELECT u.rollout_id, u.stage, u.variant, md5(u.k)::uuid, u.tenant_id
+        FROM unnest(${sql.param(list.map((k) => k.rolloutId))}::uuid[], ${sql.param(list.map((k) => k.stage))}::int[],
+                    ${sql.param(list.map((k) => k.variant))}::text[], ${sql.param(list.map((k) => k.key))}::text[],
+                    ${sql.param(list.map((k) => k.tenantId))}::text[]) AS u(rollout_id, stage, variant, k, tenant_id)
+        ORDER BY 1, 2, 3, 4
+        ON CONFLICT DO NOTHING
+        RETURNING rollout_id, stage, variant)
+      INSERT INTO rollout_assignment_counts AS c (rollout_id, stage, variant, keys)
+      SELECT rollout_id, stage, variant, count(*)::int FROM fresh GROUP BY rollout_id, stage, variant ORDER BY rollout_id, stage, variant
+      ON CONFLICT (rollout_id, stage, variant) DO UPDATE SET keys = c.keys + excluded.keys`);
+  }
+
+  async onFeedbackChanged(tx: Tx, changes: FeedbackChange[]): Promise<void> {
+    // The version (for default traffic) and whether the run errored (a fallback has an output
+    // and can be reviewed, but counts as an error, not as reviewed) are not in the change.
+    const ids = [...new Set(changes.map((c) => c.run.id))];
+    const info = new Map<string, { version: string; errored: boolean }>();
+    const rows = rowsOf<{ id: string; version: string; errored: boolean }>(
+      await tx.execute(sql`SELECT id, version, (error IS NOT NULL) AS errored FROM runs WHERE id = ANY(${sql.param(ids)}::uuid[])`),
+    );
+    for (const r of rows) info.set(r.id, { version: r.version, errored: r.errored });
+
+    const deltas = new BatchDeltas();
+    for (const { run, before, after } of changes) {
+      const i = info.get(run.id);
+      if (!i || i.errored) continue;
+      if (before && before.overridden === after.overridden && sameFields(before.fields, after.fields)) continue;
+      const targets = targetsOf({ ...run, version: i.version });
+      if (targets.length === 0) continue;
+      const dReviewed = before ? 0 : 1;
+      const dOverridden = (after.overridden ? 1 : 0) - (before?.overridden ? 1 : 0);
+      deltas.each(targets, (d) => {
+        d.reviewed += dReviewed;
+        d.overridden += dOverridden;
+        if (before) addFields(d, before.fields, -1);
+        addFields(d, after.fields, 1);
+      });
+    }
+    await deltas.write(tx, FEEDBACK_COUNTERS);
+  }
+
+  /** GDPR: the tenant's rows go, and its share of the tenant-less aggregates is subtracted. */
+  async onTenantErased(tx: Tx, tenantId: string): Promise<void> {
+    await eraseTenantAggregates(tx, tenantId, ALL_COUNTERS);
+  }
+
+  /** Retention: time buckets that ended before `before` go (all-time totals stay). */
+  async onRunsExpired(tx: Tx, before: Date): Promise<void> {
+    await expireAggregates(tx, before);
+  }
+}
+
+function sameFields(a: readonly string[], b: readonly string[]): boolean {
+  const x = new Set(a);
+  const y = new Set(b);
+  return x.size === y.size && [...x].every((f) => y.has(f));
+}
