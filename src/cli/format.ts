@@ -32,7 +32,8 @@ export function formatComparison(c: any): string {
     );
   }
   lines.push(`verdict: ${String(c.verdict ?? 'unknown').replace(/_/g, ' ')}   (${c.controlArm ?? 'randomized'} control, unit of analysis: ${c.analysisUnit ?? 'run'})`);
-  for (const g of c.guardrails ?? []) lines.push(`guardrail ${g.metric}: ${g.status} (bound ${num(g.bound)} vs threshold ${g.threshold}, ${g.samples} samples)`);
+  // Bounds and thresholds are rates or shares (latency guardrails too): shown as percentages.
+  for (const g of c.guardrails ?? []) lines.push(`guardrail ${g.metric}: ${g.status} (bound ${pct(g.bound)} vs threshold ${pct(g.threshold)}, ${g.samples} samples)`);
   for (const w of c.warnings ?? []) lines.push(`warning: ${typeof w === 'string' ? w : (w.message ?? w.code)}`);
   return lines.join('\n');
 }

@@ -19,7 +19,7 @@ const OVERRIDE_RATE = { v1: 0.08, v2: 0.2 } as const;
 export async function runDemo(config: Config, opts: { fast: boolean }): Promise<void> {
   const upstream = await startSimulatedUpstream();
   // The guardrail job looks every second in the demo (the default is 10 s).
-  const server = await startServer({ ...config, GUARDRAIL_INTERVAL_MS: Math.min(config.GUARDRAIL_INTERVAL_MS, 1000), LOG_LEVEL: 'warn' });
+  const server = await startServer({ ...config, GUARDRAIL_INTERVAL_MS: Math.min(config.GUARDRAIL_INTERVAL_MS, 1000), LOG_LEVEL: 'error' });
   process.stdout.write(banner(server, config));
   const api = new ApiClient({ url: server.url, token: server.gateway.adminToken });
   const chain = `invoice-extraction-${new Date().toISOString().slice(0, 16).replace(/[-:T]/g, '')}`;

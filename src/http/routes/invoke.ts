@@ -54,7 +54,10 @@ export const invokeRoutes: FastifyPluginAsyncZod<{ services: AppServices }> = as
         metadata: body.metadata,
         idempotencyKey: idempotencyKeyOf(req.headers['idempotency-key']),
       });
-      reply.header('server-timing', serverTiming(result));
+      // The gateway's share from Fastify's clock (request received, routed, authenticated, parsed and
+      // validated, then the call), not only the service's: the bench found the service's own figure
+      // (~0.05 ms) hides most of what a caller waits for. A replay keeps the stored figures.
+      reply.header('server-timing', serverTiming(result.replayed ? result : { latencyMs: reply.elapsedTime, upstreamMs: result.upstreamMs }));
       if (result.replayed) reply.header('idempotent-replayed', 'true');
       if (result.error) {
         const e = result.error;
