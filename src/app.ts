@@ -89,7 +89,8 @@ export async function buildApp(services: AppServices, opts: AppOptions): Promise
     routerOptions: { maxParamLength: 256 },
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
-    forceCloseConnections: false,
+    // On close, idle keep-alive sockets are closed at once; requests in flight still finish.
+    forceCloseConnections: 'idle',
     return503OnClosing: true,
     frameworkErrors,
   }).withTypeProvider<ZodTypeProvider>();
