@@ -10,6 +10,7 @@
  * the bearer token as on /v1 (RemoteRunnable's `options.headers`). Each call is the same run as a
  * /v1 invoke (routing, recording, metrics), so its run id takes feedback at /v1/runs/:id/feedback.
  */
+import type { FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { AppServices } from '../../app.js';
 import type { Principal } from '../../domain/auth/principal.js';
@@ -90,6 +91,14 @@ async function settleAll<T, R>(items: readonly T[], limit: number, fn: (item: T,
   return results;
 }
 
+/** Server-Timing and replay headers; for a failed call, the 502/504 status and body with its run id. */
+function answerHeaders(reply: FastifyReply, result: InvokeResult): { status: 502 | 504; body: { runId: string; error: { code: string; message: string; details: unknown } } } | undefined {
+  reply.header('server-timing', serverTiming(result));
+  if (result.replayed) reply.header('idempotent-replayed', 'true');
+  const e = result.error;
+  return e ? { status: e.statusCode as 502 | 504, body: { runId: result.runId, error: { code: e.code, message: e.message, details: e.details } } } : undefined;
+}
+
 export const langserveRoutes: FastifyPluginAsyncZod<{ services: AppServices }> = async (app, { services }) => {
   const tags = ['langserve'];
   const access = { access: 'tenant' as const };
@@ -118,12 +127,8 @@ export const langserveRoutes: FastifyPluginAsyncZod<{ services: AppServices }> =
       const caller = callerOf(req.principal, req.body.config, req.headers, 'body.config');
       assertCapacity();
       const result = await invokeOne(req.params.chain, req.body.input, caller, idempotencyKeyOf(req.headers['idempotency-key']));
-      reply.header('server-timing', serverTiming(result));
-      if (result.replayed) reply.header('idempotent-replayed', 'true');
-      if (result.error) {
-        const e = result.error;
-        return reply.status(e.statusCode as 502 | 504).send({ runId: result.runId, error: { code: e.code, message: e.message, details: e.details } });
-      }
+      const failed = answerHeaders(reply, result);
+      if (failed) return reply.status(failed.status).send(failed.body);
       return reply.send({ output: result.output ?? null, metadata: runMetadata(result) });
     },
   );
@@ -212,12 +217,9 @@ export const langserveRoutes: FastifyPluginAsyncZod<{ services: AppServices }> =
       const caller = callerOf(req.principal, req.body.config, req.headers, 'body.config');
       assertCapacity();
       const result = await invokeOne(req.params.chain, req.body.input, caller, idempotencyKeyOf(req.headers['idempotency-key']));
-      reply.header('server-timing', serverTiming(result));
-      if (result.replayed) reply.header('idempotent-replayed', 'true');
-      if (result.error) {
-        const e = result.error;
-        return reply.status(e.statusCode as 502 | 504).send({ runId: result.runId, error: { code: e.code, message: e.message, details: e.details }, message: e.message });
-      }
+      const failed = answerHeaders(reply, result);
+      // stream() reads the error text from a top-level `message`.
+      if (failed) return reply.status(failed.status).send({ ...failed.body, message: failed.body.error.message });
       // JSON.stringify never emits a raw line break, so each payload is one SSE data line.
       const events =
         `event: metadata\ndata: ${JSON.stringify({ run_id: result.runId })}\n\n` +
