@@ -1,0 +1,40 @@
+/**
+ * Bench child: the real gateway, started the way `npm start` starts it (src/server.ts
+ * startServer: the composition root from the environment), on DATABASE_URL or, without it,
+ * embedded PGlite in DATA_DIR. Stops on the bench's request, flushing queued runs first, and
+ * reports what was left unwritten (must be 0). On `stats` it reports the writer's backlog and the
+ * event-loop delay since the last `stats` (perf_hooks histogram, 1 ms resolution; the histogram
+ * is the only thing the bench adds to the process).
+ */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { loadConfig } from '../src/config/config.js';
+import { startServer } from '../src/server.js';
+import { serveChild } from './lib/children.js';
+import { patchRunStoreCopy } from './lib/copy-batch.js';
+import { patchRunStore } from './lib/json-batch.js';
+
+// BENCH_PATCH measures a batch insert proposed in lib/json-batch.ts or lib/copy-batch.ts (never by default).
+if (process.env.BENCH_PATCH === 'json-batch') patchRunStore();
+if (process.env.BENCH_PATCH === 'copy-batch') patchRunStoreCopy();
+
+const config = loadConfig(process.env);
+const server = await startServer(config, { handleSignals: false });
+const eld = monitorEventLoopDelay({ resolution: 1 });
+eld.enable();
+const ms = (ns: number) => Math.round(ns / 1e4) / 100;
+serveChild(
+  { url: server.url, storage: server.gateway.database.kind },
+  async () => {
+    await server.close();
+    return { backlog: server.gateway.services.writer.backlog };
+  },
+  () => {
+    const out = {
+      backlog: server.gateway.services.writer.backlog,
+      eventLoopDelayMs: { p50: ms(eld.percentile(50)), p99: ms(eld.percentile(99)), max: ms(eld.max) },
+      rssMB: Math.round(process.memoryUsage().rss / 1048576),
+    };
+    eld.reset();
+    return out;
+  },
+);

@@ -1,0 +1,210 @@
+/**
+ * Child processes of the bench: each runs a TypeScript entry under tsx (`node --import tsx`, as
+ * `npm start` does), writes its output to a log file (never to a pipe nobody reads: a full pipe
+ * would stall the child's logger), and talks to the bench over IPC: it sends
+ * `{type: 'ready', url}` once listening and exits cleanly on `{type: 'stop'}` (so that
+ * `--cpu-prof` writes its profile).
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const BENCH_DIR = resolve(fileURLToPath(new URL('..', import.meta.url)));
+export const ROOT = resolve(BENCH_DIR, '..');
+export const LOG_DIR = join(BENCH_DIR, '.logs');
+
+export interface ReadyMessage {
+  type: 'ready';
+  url: string;
+  [k: string]: unknown;
+}
+
+export interface Child {
+  name: string;
+  pid: number;
+  url: string;
+  ready: ReadyMessage;
+  proc: ChildProcess;
+  logFile: string;
+  /** Sends a message and waits for the first reply of `replyType`. */
+  ask<T>(message: Record<string, unknown>, replyType: string, timeoutMs?: number): Promise<T>;
+  /** Asks the child to stop; returns its last message (`stopped`), kills it after the timeout. */
+  stop(timeoutMs?: number): Promise<Record<string, unknown> | undefined>;
+}
+
+export interface StartOptions {
+  env?: Record<string, string | undefined>;
+  /** Extra node flags, e.g. --cpu-prof. */
+  nodeArgs?: string[];
+  timeoutMs?: number;
+}
+
+export async function startChild(name: string, script: string, opts: StartOptions = {}): Promise<Child> {
+  mkdirSync(LOG_DIR, { recursive: true });
+  const logFile = join(LOG_DIR, `${name}.log`);
+  const fd = openSync(logFile, 'a');
+  const proc = fork(join(BENCH_DIR, script), [], {
+    cwd: ROOT,
+    execArgv: [...(opts.nodeArgs ?? []), '--import', 'tsx'],
+    env: { ...process.env, ...opts.env, NODE_ENV: 'production' },
+    stdio: ['ignore', fd, fd, 'ipc'],
+  });
+  closeSync(fd);
+  const exited = new Promise<number | null>((res) => proc.once('exit', (code) => res(code)));
+
+  const ready = await new Promise<ReadyMessage>((res, rej) => {
+    const timer = setTimeout(() => rej(new Error(`${name} did not start within ${opts.timeoutMs ?? 60_000} ms; see ${logFile}`)), opts.timeoutMs ?? 60_000);
+    const onMessage = (m: { type?: string }) => {
+      if (m?.type !== 'ready') return;
+      clearTimeout(timer);
+      proc.off('message', onMessage);
+      res(m as ReadyMessage);
+    };
+    proc.on('message', onMessage);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      rej(new Error(`${name} exited with code ${code} before it was ready:\n${tail(logFile)}`));
+    });
+  });
+
+  const ask = <T>(message: Record<string, unknown>, replyType: string, timeoutMs = 30_000) =>
+    new Promise<T>((res, rej) => {
+      const timer = setTimeout(() => {
+        proc.off('message', onMessage);
+        rej(new Error(`${name}: no '${replyType}' reply within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const onMessage = (m: { type?: string }) => {
+        if (m?.type !== replyType) return;
+        clearTimeout(timer);
+        proc.off('message', onMessage);
+        res(m as T);
+      };
+      proc.on('message', onMessage);
+      proc.send(message);
+    });
+
+  let stopping: Promise<Record<string, unknown> | undefined> | undefined;
+  const stop = (timeoutMs = 60_000) =>
+    (stopping ??= (async () => {
+      if (proc.exitCode !== null) return undefined;
+      let last: Record<string, unknown> | undefined;
+      proc.on('message', (m: { type?: string }) => {
+        if (m?.type === 'stopped') last = m as Record<string, unknown>;
+      });
+      proc.send({ type: 'stop' });
+      const timer = setTimeout(() => proc.kill('SIGKILL'), timeoutMs);
+      await exited;
+      clearTimeout(timer);
+      return last;
+    })());
+
+  return { name, pid: proc.pid!, url: ready.url, ready, proc, logFile, ask, stop };
+}
+
+/** Child side: announce readiness and stop on request. */
+export function serveChild(
+  ready: Omit<ReadyMessage, 'type'>,
+  onStop: () => Promise<Record<string, unknown> | void>,
+  stats?: () => Record<string, unknown>,
+): void {
+  const send = (m: Record<string, unknown>) => new Promise<void>((res) => process.send!(m, () => res()));
+  process.on('message', (m: { type?: string }) => {
+    if (m?.type === 'stop') {
+      void (async () => {
+        let extra: Record<string, unknown> | void = undefined;
+        try {
+          extra = await onStop();
+        } catch (err) {
+          extra = { error: String((err as Error)?.stack ?? err) };
+        }
+        await send({ type: 'stopped', ...(extra ?? {}) });
+        process.exit(0);
+      })();
+    } else if (m?.type === 'mark') {
+      // The monotonic clock in µs, the clock V8's CPU profiles are stamped with.
+      void send({ type: 'mark', us: Number(process.hrtime.bigint() / 1000n) });
+    } else if (m?.type === 'memory') {
+      void send({ type: 'memory', ...process.memoryUsage() });
+    } else if (m?.type === 'stats') {
+      void send({ type: 'stats', ...(stats?.() ?? {}) });
+    }
+  });
+  // The bench went away (crash, Ctrl-C): do not linger.
+  process.on('disconnect', () => process.exit(0));
+  void send({ type: 'ready', ...ready });
+}
+
+/** Resident set size of a process in bytes, from /proc (no work done inside the process). */
+export function rssOf(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const m = /VmRSS:\s+(\d+)\s+kB/.exec(status);
+  return m ? Number(m[1]) * 1024 : NaN;
+}
+
+function tail(file: string): string {
+  try {
+    return readFileSync(file, 'utf8').split('\n').slice(-30).join('\n');
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * A child that runs to completion: it sends `{type: 'result', ...}` and exits. Rejects when it
+ * exits without a result or takes longer than `timeoutMs` (then it is killed).
+ */
+export async function runTask<T>(name: string, script: string, opts: StartOptions & { onProgress?: (m: Record<string, unknown>) => void } = {}): Promise<T> {
+  mkdirSync(LOG_DIR, { recursive: true });
+  const logFile = join(LOG_DIR, `${name}.log`);
+  const fd = openSync(logFile, 'a');
+  const proc = fork(join(BENCH_DIR, script), [], {
+    cwd: ROOT,
+    execArgv: [...(opts.nodeArgs ?? []), '--import', 'tsx'],
+    env: { ...process.env, ...opts.env, NODE_ENV: 'production' },
+    stdio: ['ignore', fd, fd, 'ipc'],
+  });
+  closeSync(fd);
+  return new Promise<T>((res, rej) => {
+    let result: T | undefined;
+    const timer = setTimeout(() => {
+      proc.kill('SIGKILL');
+      rej(new Error(`${name} took longer than ${opts.timeoutMs} ms; see ${logFile}`));
+    }, opts.timeoutMs ?? 30 * 60_000);
+    proc.on('message', (m: { type?: string }) => {
+      if (m?.type === 'result') result = m as T;
+      else if (m?.type === 'progress') opts.onProgress?.(m as Record<string, unknown>);
+    });
+    proc.once('exit', (code) => {
+      clearTimeout(timer);
+      if (result !== undefined) res(result);
+      else rej(new Error(`${name} exited with code ${code} without a result:\n${tail(logFile)}`));
+    });
+  });
+}
+
+/** Child side of runTask: sends the result (or the error) and exits. */
+export async function completeTask(work: () => Promise<Record<string, unknown>>): Promise<void> {
+  const send = (m: Record<string, unknown>) =>
+    new Promise<void>((res) => (process.send ? process.send(m, () => res()) : (process.stdout.write(JSON.stringify(m, null, 2) + '\n'), res())));
+  try {
+    const result = await work();
+    await send({ type: 'result', ...result });
+    process.exit(0);
+  } catch (err) {
+    process.stderr.write(`${(err as Error)?.stack ?? err}\n`);
+    process.exit(1);
+  }
+}
+
+/** CPU time (user + system) a process has used so far, in ms, from /proc/<pid>/stat (10 ms ticks). */
+export function cpuMsOf(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // After the command: state is field 3, utime 14 and stime 15 (1-based over the whole line).
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return NaN;
+  }
+}

@@ -1,0 +1,159 @@
+/**
+ * `npm run bench`: the benchmark suite of issue 7, orchestrating child processes on loopback:
+ *   overhead    upstream direct vs bare proxy vs gateway (PostgreSQL, PGlite, 20 ms upstream):
+ *               paced latency, Server-Timing, saturation, every run recorded
+ *   ingestion   runs and feedback per second through RunWriter + RunStore into PostgreSQL
+ *   comparison  comparison/timeseries latency at 100k, 1M (10M with BENCH_FULL=1) vs naive SQL
+ *   soak        gateway RSS at a steady rate with feedback mixed in
+ *   profile     node --cpu-prof of the gateway under load: top self time
+ * Results go to bench/results.json (phases not run keep their previous figures) and a summary is
+ * printed. Knobs (environment): see bench/README.md.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, release, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { BENCH_DIR } from './lib/children.js';
+import { closePools } from './lib/paced.js';
+import { checkTargets, summary } from './lib/report.js';
+import { postgresVersion } from './lib/setup.js';
+import { roundAll } from './lib/stats.js';
+import { runComparison } from './phases/comparison.js';
+import { runIngestion } from './phases/ingestion.js';
+import { runOverhead } from './phases/overhead.js';
+import { runProfile } from './phases/profile.js';
+import { runSoak } from './phases/soak.js';
+
+const env = process.env;
+const num = (name: string, def: number) => (env[name] !== undefined && env[name] !== '' ? Number(env[name]) : def);
+const list = (name: string, def: string) => (env[name] ?? def).split(',').map((s) => s.trim()).filter(Boolean);
+const size = (s: string) => {
+  const m = /^(\d+(?:\.\d+)?)([kKmM]?)$/.exec(s);
+  if (!m) throw new Error(`BENCH_SIZES: cannot read '${s}' (e.g. 100k,1M,10M)`);
+  return Math.round(Number(m[1]) * (m[2]?.toLowerCase() === 'k' ? 1e3 : m[2]?.toLowerCase() === 'm' ? 1e6 : 1));
+};
+
+const FULL = env.BENCH_FULL === '1';
+const PHASES = list('BENCH_ONLY', 'overhead,ingestion,comparison,soak,profile');
+const SCENARIOS = list('BENCH_SCENARIOS', 'postgres,pglite,postgres-upstream20ms');
+const SIZES = list('BENCH_SIZES', FULL ? '100k,1M,10M' : '100k,1M').map(size);
+const RESULTS = env.BENCH_RESULTS ?? join(BENCH_DIR, 'results.json');
+
+const started = performance.now();
+const log = (line: string) => process.stdout.write(`[${((performance.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}\n`);
+
+const previous = existsSync(RESULTS) ? (JSON.parse(readFileSync(RESULTS, 'utf8')) as Record<string, any>) : {};
+const results: Record<string, any> = { ...previous };
+results.machine = {
+  cpu: cpus()[0]?.model ?? 'unknown',
+  cores: cpus().length,
+  memoryGB: Math.round(totalmem() / 2 ** 30),
+  node: process.version,
+  os: `${process.platform} ${release()}`,
+  postgres: await postgresVersion(),
+  date: new Date().toISOString(),
+  loadAverageStart: loadavg().map((x) => Math.round(x * 100) / 100),
+  note: 'loopback; upstream, proxy/gateway and load generator share these cores with PostgreSQL',
+};
+const save = () => {
+  results.targets = checkTargets(results);
+  writeFileSync(RESULTS, JSON.stringify(roundAll(results), null, 2) + '\n');
+};
+
+async function phase(name: string, fn: () => Promise<Record<string, unknown>>, assign: (r: Record<string, unknown>) => void): Promise<void> {
+  const load = loadavg()[0]!;
+  log(`${name} (load average ${load.toFixed(2)})`);
+  try {
+    const r = await fn();
+    assign({ ...r, measuredAt: new Date().toISOString(), loadAverage: [load, loadavg()[0]].map((x) => Math.round(x! * 100) / 100) });
+  } catch (err) {
+    log(`${name} failed: ${(err as Error)?.stack ?? err}`);
+    assign({ error: String((err as Error)?.message ?? err), measuredAt: new Date().toISOString() });
+  }
+  save();
+}
+
+const SCENARIO_DEFS: Record<string, { storage: 'postgres' | 'pglite'; upstreamDelayMs: number; env?: Record<string, string> }> = {
+  postgres: { storage: 'postgres', upstreamDelayMs: 0 },
+  pglite: { storage: 'pglite', upstreamDelayMs: 0 },
+  'postgres-upstream20ms': { storage: 'postgres', upstreamDelayMs: 20 },
+  // Opt-in: the batch insert proposed in lib/json-batch.ts, patched into the gateway child.
+  'postgres-jsonbatch': { storage: 'postgres', upstreamDelayMs: 0, env: { BENCH_PATCH: 'json-batch' } },
+};
+
+try {
+  if (PHASES.includes('overhead')) {
+    results.overhead = { ...(previous.overhead ?? {}) };
+    for (const s of SCENARIOS) {
+      const def = SCENARIO_DEFS[s];
+      if (!def) throw new Error(`BENCH_SCENARIOS: unknown scenario '${s}' (${Object.keys(SCENARIO_DEFS).join(', ')})`);
+      await phase(
+        `overhead: ${s}`,
+        () =>
+          runOverhead({
+            label: s,
+            storage: def.storage,
+            upstreamDelayMs: def.upstreamDelayMs,
+            rate: num('BENCH_RATE', 500),
+            rounds: num('BENCH_ROUNDS', 5),
+            roundMs: num('BENCH_ROUND_SECONDS', 4) * 1000,
+            saturationRounds: num('BENCH_SAT_ROUNDS', 3),
+            saturationSeconds: num('BENCH_SAT_SECONDS', 3),
+            connections: num('BENCH_CONNECTIONS', 32),
+            gatewayEnv: def.env,
+            log,
+          }),
+        (r) => (results.overhead[s] = r),
+      );
+    }
+  }
+  if (PHASES.includes('ingestion')) {
+    await phase(
+      'ingestion',
+      () => runIngestion({ runs: num('BENCH_INGEST_RUNS', 200_000), maxSeconds: num('BENCH_INGEST_SECONDS', 20), modes: list('BENCH_INGEST_MODES', 'composed,json,copy'), log }),
+      (r) => (results.ingestion = r),
+    );
+  }
+  if (PHASES.includes('comparison')) {
+    await phase('comparison', () => runComparison({ sizes: SIZES, calls: num('BENCH_COMPARISON_CALLS', 15), naiveRepeats: num('BENCH_NAIVE_REPEATS', 2), log }), (r) => (results.comparison = r));
+  }
+  if (PHASES.includes('soak')) {
+    await phase(
+      'soak',
+      () => runSoak({ seconds: num('BENCH_SOAK_SECONDS', 180), rate: num('BENCH_SOAK_RATE', 300), feedbackShare: num('BENCH_SOAK_FEEDBACK', 0.3), log }),
+      (r) => (results.soak = r),
+    );
+  }
+  if (PHASES.includes('profile')) {
+    await phase(
+      'profile',
+      () => runProfile({ pacedSeconds: num('BENCH_PROFILE_SECONDS', 6), rate: num('BENCH_RATE', 500), saturationSeconds: num('BENCH_PROFILE_SECONDS', 6), connections: num('BENCH_CONNECTIONS', 32), log }),
+      (r) => (results.profile = r),
+    );
+    // BENCH_PROFILE_PATCHES=json-batch: the same profile with a proposed change patched in.
+    for (const patch of list('BENCH_PROFILE_PATCHES', '')) {
+      results.profilePatched ??= {};
+      await phase(
+        `profile with ${patch}`,
+        () =>
+          runProfile({
+            pacedSeconds: num('BENCH_PROFILE_SECONDS', 6),
+            rate: num('BENCH_RATE', 500),
+            saturationSeconds: num('BENCH_PROFILE_SECONDS', 6),
+            connections: num('BENCH_CONNECTIONS', 32),
+            env: { BENCH_PATCH: patch },
+            label: patch,
+            log,
+          }),
+        (r) => (results.profilePatched[patch] = r),
+      );
+    }
+  }
+} finally {
+  await closePools();
+}
+results.machine.loadAverageEnd = loadavg().map((x) => Math.round(x * 100) / 100);
+results.machine.durationSeconds = Math.round((performance.now() - started) / 1000);
+save();
+process.stdout.write('\n' + summary(roundAll(results)));
+log(`results in ${RESULTS}`);
