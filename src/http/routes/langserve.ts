@@ -93,7 +93,8 @@ async function settleAll<T, R>(items: readonly T[], limit: number, fn: (item: T,
 
 /** Server-Timing and replay headers; for a failed call, the 502/504 status and body with its run id. */
 function answerHeaders(reply: FastifyReply, result: InvokeResult): { status: 502 | 504; body: { runId: string; error: { code: string; message: string; details: unknown } } } | undefined {
-  reply.header('server-timing', serverTiming(result));
+  // As on /v1 invoke: the gateway's time counts from when Fastify received the request.
+  reply.header('server-timing', serverTiming(result.replayed ? result : { latencyMs: reply.elapsedTime, upstreamMs: result.upstreamMs }));
   if (result.replayed) reply.header('idempotent-replayed', 'true');
   const e = result.error;
   return e ? { status: e.statusCode as 502 | 504, body: { runId: result.runId, error: { code: e.code, message: e.message, details: e.details } } } : undefined;
