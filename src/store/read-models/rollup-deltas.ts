@@ -9,6 +9,7 @@
  */
 import type { Tx } from '../run-store.js';
 import { latencyBucketIndex } from '../../domain/stats/index.js';
+import type { Counts } from '../../domain/comparison/types.js';
 import { upsertRollups, type Counter, type RollupTable, type UpsertRow } from './upsert-sql.js';
 
 export const TABLES = {
@@ -57,19 +58,12 @@ export const latencyBucket = (ms: number): number => {
   return Number.isNaN(stored) ? 0 : latencyBucketIndex(Math.max(0, stored));
 };
 
-export interface Delta {
-  runs: number;
-  errors: number;
-  fallbacks: number;
-  reviewed: number;
-  overridden: number;
-  promptTokens: number;
-  completionTokens: number;
-  tokenRuns: number;
-  /** Sparse until written: bucket index → count. */
+/** The change a batch makes to one rollup row: the comparison's Counts, kept sparse until written. */
+export type Delta = Omit<Counts, 'latencyHist' | 'fieldOverrides'> & {
+  /** Bucket index → count. */
   hist: Map<number, number>;
   fields: Map<string, number>;
-}
+};
 
 const emptyDelta = (): Delta => ({
   runs: 0,
