@@ -221,23 +221,31 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
     adminToken: admin.token,
     adminTokenGenerated: admin.generated,
     async close() {
-      await guardrails.stop();
-      await retention?.stop();
+      // Each step is bounded: a database that stopped answering mid-query must not keep the
+      // process from exiting. Nothing answered is lost by giving up: it stays in the spool.
+      const step = (what: string, p: Promise<unknown>, ms = 10_000) =>
+        bounded(p, ms).catch((err) => log.error({ err, step: what, backlog: writer.backlog }, 'shutdown step did not finish'));
+      await step('guardrails', guardrails.stop());
+      await step('retention', retention?.stop() ?? Promise.resolve());
       catalog.stop();
       rollouts!.stop();
-      try {
-        await writer.close();
-      } catch (err) {
-        log.error({ err, backlog: writer.backlog }, 'could not write every queued run before exit');
-      }
-      // What the database did not take stays in the spool for the next start.
-      await spool.close();
-      await adapters.closeAll();
-      await notifier.close();
-      await flags.close();
-      await database.close();
+      await step('flush queued runs', writer.close(), 15_000);
+      await step('spool', spool.close());
+      await step('adapters', adapters.closeAll());
+      await step('webhooks', notifier.close());
+      await step('flags', flags.close());
+      await step('database', database.close());
     },
   };
+}
+
+function bounded<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`did not finish within ${ms} ms`)), ms);
+    timer.unref();
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
 function createFlagStore(config: Config, database: Database, log: Logger): FlagStore {

@@ -93,7 +93,8 @@ export async function startTestGateway(
     async close() {
       if (closed) return;
       closed = true;
-      await gateway.app.close();
+      // Bounded like the gateway's own shutdown steps: a request stuck in flight must not hang the suite.
+      await Promise.race([gateway.app.close(), new Promise((r) => setTimeout(r, 15_000).unref())]);
       await gateway.close();
       await database?.drop();
       if (!opts.dataDir) rmSync(dataDir, { recursive: true, force: true });
