@@ -11,10 +11,8 @@ import { loadConfig } from '../src/config/config.js';
 import { startServer } from '../src/server.js';
 import { serveChild } from './lib/children.js';
 import { patchRunStoreCopy } from './lib/copy-batch.js';
-import { patchRunStore } from './lib/json-batch.js';
 
-// BENCH_PATCH measures a batch insert proposed in lib/json-batch.ts or lib/copy-batch.ts (never by default).
-if (process.env.BENCH_PATCH === 'json-batch') patchRunStore();
+// BENCH_PATCH=copy-batch measures the COPY runs insert of lib/copy-batch.ts (never by default).
 if (process.env.BENCH_PATCH === 'copy-batch') patchRunStoreCopy();
 
 const config = loadConfig(process.env);

@@ -8,8 +8,7 @@
  * and checks that every run reached the database.
  *
  * INGEST_MODE=bare measures the same batches through a RunStore without hooks, for reference;
- * INGEST_MODE=json / copy measure the composed path with the batch inserts proposed in
- * lib/json-batch.ts / lib/copy-batch.ts.
+ * INGEST_MODE=copy measures the composed path with the COPY runs insert of lib/copy-batch.ts.
  * Bounded by INGEST_RUNS and INGEST_MAX_SECONDS (producing stops at the first; the queue is then
  * flushed and timed too).
  */
@@ -27,15 +26,13 @@ import { RunStore, type FeedbackInsert } from '../src/store/run-store.js';
 import type { RunInsert } from '../src/store/schema.js';
 import { completeTask } from './lib/children.js';
 import { patchRunStoreCopy } from './lib/copy-batch.js';
-import { patchRunStore } from './lib/json-batch.js';
 import { ADMIN_TOKEN, CHAIN, ENVIRONMENT } from './lib/setup.js';
 import { makeFeedback, makeRun, type SyntheticContext } from './lib/synthetic.js';
 
 const TOTAL = Number(process.env.INGEST_RUNS ?? 200_000);
-const MODES = ['composed', 'bare', 'json', 'copy'] as const;
+const MODES = ['composed', 'bare', 'copy'] as const;
 const MODE = MODES.find((m) => m === process.env.INGEST_MODE) ?? 'composed';
 const MAX_MS = Number(process.env.INGEST_MAX_SECONDS ?? 60) * 1000;
-if (MODE === 'json') patchRunStore();
 if (MODE === 'copy') patchRunStoreCopy();
 const BACKLOG_CAP = 20_000;
 const FEEDBACK_LAG = 10_000;

@@ -77,8 +77,8 @@ const SCENARIO_DEFS: Record<string, { storage: 'postgres' | 'pglite'; upstreamDe
   postgres: { storage: 'postgres', upstreamDelayMs: 0 },
   pglite: { storage: 'pglite', upstreamDelayMs: 0 },
   'postgres-upstream20ms': { storage: 'postgres', upstreamDelayMs: 20 },
-  // Opt-in: the batch insert proposed in lib/json-batch.ts, patched into the gateway child.
-  'postgres-jsonbatch': { storage: 'postgres', upstreamDelayMs: 0, env: { BENCH_PATCH: 'json-batch' } },
+  // Opt-in: the COPY runs insert of lib/copy-batch.ts, patched into the gateway child.
+  'postgres-copybatch': { storage: 'postgres', upstreamDelayMs: 0, env: { BENCH_PATCH: 'copy-batch' } },
 };
 
 try {
@@ -110,7 +110,7 @@ try {
   if (PHASES.includes('ingestion')) {
     await phase(
       'ingestion',
-      () => runIngestion({ runs: num('BENCH_INGEST_RUNS', 200_000), maxSeconds: num('BENCH_INGEST_SECONDS', 20), modes: list('BENCH_INGEST_MODES', 'composed,json,copy'), log }),
+      () => runIngestion({ runs: num('BENCH_INGEST_RUNS', 200_000), maxSeconds: num('BENCH_INGEST_SECONDS', 20), modes: list('BENCH_INGEST_MODES', 'composed,copy'), log }),
       (r) => (results.ingestion = r),
     );
   }
@@ -130,7 +130,7 @@ try {
       () => runProfile({ pacedSeconds: num('BENCH_PROFILE_SECONDS', 6), rate: num('BENCH_RATE', 500), saturationSeconds: num('BENCH_PROFILE_SECONDS', 6), connections: num('BENCH_CONNECTIONS', 32), log }),
       (r) => (results.profile = r),
     );
-    // BENCH_PROFILE_PATCHES=json-batch: the same profile with a proposed change patched in.
+    // BENCH_PROFILE_PATCHES=copy-batch: the same profile with a proposed change patched in.
     for (const patch of list('BENCH_PROFILE_PATCHES', '')) {
       results.profilePatched ??= {};
       await phase(

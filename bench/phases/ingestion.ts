@@ -2,9 +2,8 @@
  * Ingestion: runs and feedback written per second into PostgreSQL through the real RunWriter +
  * RunStore batch path (bench/ingest.ts, in a child process of its own, each mode on a fresh
  * database). `composed` is the path as src/composition.ts wires it; `bare` is a RunStore without
- * read-model hooks, for reference; `json` is the batch insert proposed in bench/README.md (one
- * json_to_recordset statement per batch instead of drizzle's per-value parameters),
- * measured through the same writer; `copy` the COPY-into-staging variant (lib/copy-batch.ts).
+ * read-model hooks, for reference; `copy` the composed path with the runs inserted by COPY into a
+ * staging table (lib/copy-batch.ts) instead of json_to_recordset.
  */
 import { runTask } from '../lib/children.js';
 import { createDatabase } from '../lib/setup.js';

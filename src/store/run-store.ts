@@ -5,6 +5,8 @@
  */
 import { and, desc, eq, gte, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { Db } from './db.js';
+import { jsonArray, recordsetInsert } from './json-recordset.js';
+import { rowsOf } from './read-models/rows.js';
 import { feedback, runs } from './schema.js';
 import type { FeedbackRow, RunInsert, RunRow } from './schema.js';
 
@@ -50,7 +52,18 @@ export interface RunCursor {
 
 export type RunWithFeedback = RunRow & { feedback: FeedbackRow | null };
 
-const INSERT_CHUNK = 1000;
+/** A batch for writeBatch. */
+export interface RecordBatch {
+  runs: RunInsert[];
+  feedback: FeedbackInsert[];
+  /** JSON.stringify of each run, when the caller has it already (the spool's line): not encoded twice. */
+  runJson?: string[];
+}
+
+const insertRuns = recordsetInsert(runs);
+const insertFeedback = recordsetInsert(feedback);
+const FEEDBACK_UPSERT =
+  'ON CONFLICT (run_id) DO UPDATE SET overridden = excluded.overridden, fields = excluded.fields, reviewer = excluded.reviewer, at = excluded.at';
 
 export class RunStore {
   constructor(
@@ -59,20 +72,23 @@ export class RunStore {
   ) {}
 
   /** Stores a batch; runs already stored are skipped, feedback replaces earlier feedback. */
-  async writeBatch(batch: { runs: RunInsert[]; feedback: FeedbackInsert[] }): Promise<void> {
+  async writeBatch(batch: RecordBatch): Promise<void> {
     await this.db.transaction(async (tx) => {
-      const insertedRuns: RunInsert[] = [];
-      for (let i = 0; i < batch.runs.length; i += INSERT_CHUNK) {
-        const chunk = batch.runs.slice(i, i + INSERT_CHUNK);
-        const ids = await tx.insert(runs).values(chunk).onConflictDoNothing().returning({ id: runs.id });
-        if (this.hooks && ids.length > 0) {
-          const fresh = new Set(ids.map((r) => r.id));
-          for (const r of chunk) if (fresh.has(r.id)) insertedRuns.push(r);
-        }
-      }
-      if (this.hooks && insertedRuns.length > 0) await this.hooks.onRunsInserted(tx, insertedRuns);
+      if (batch.runs.length > 0) await this.writeRuns(tx, batch.runs, batch.runJson ?? batch.runs.map((r) => JSON.stringify(r)));
       if (batch.feedback.length > 0) await this.writeFeedback(tx, batch.feedback);
     });
+  }
+
+  private async writeRuns(tx: Tx, list: RunInsert[], json: string[]): Promise<void> {
+    if (!this.hooks) {
+      await tx.execute(insertRuns(jsonArray(json), 'ON CONFLICT DO NOTHING'));
+      return;
+    }
+    // Only runs inserted now reach the read models: a replayed run is counted once.
+    const ids = rowsOf<{ id: string }>(await tx.execute(insertRuns(jsonArray(json), 'ON CONFLICT DO NOTHING RETURNING id')));
+    if (ids.length === 0) return;
+    const fresh = ids.length === list.length ? undefined : new Set(ids.map((r) => r.id));
+    await this.hooks.onRunsInserted(tx, fresh ? list.filter((r) => fresh.delete(r.id)) : list);
   }
 
   private async writeFeedback(tx: Tx, items: FeedbackInsert[]): Promise<void> {
@@ -101,18 +117,7 @@ export class RunStore {
         .where(inArray(runs.id, ids));
       for (const r of rs) keyFields.set(r.id, r);
     }
-    await tx
-      .insert(feedback)
-      .values(list)
-      .onConflictDoUpdate({
-        target: feedback.runId,
-        set: {
-          overridden: sql`excluded.overridden`,
-          fields: sql`excluded.fields`,
-          reviewer: sql`excluded.reviewer`,
-          at: sql`excluded.at`,
-        },
-      });
+    await tx.execute(insertFeedback(JSON.stringify(list), FEEDBACK_UPSERT));
     if (this.hooks) {
       const changes: FeedbackChange[] = [];
       for (const f of list) {

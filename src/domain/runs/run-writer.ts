@@ -6,15 +6,16 @@
  * from `pending`, so a client may send feedback right after its invoke returns.
  */
 import type { Logger } from 'pino';
-import type { FeedbackInsert, RunStore } from '../../store/run-store.js';
+import type { FeedbackInsert, RecordBatch, RunStore } from '../../store/run-store.js';
+import { storableJson, warnReplaced } from '../../store/storable-json.js';
 import { isDataError } from '../../store/db-errors.js';
 import type { RunInsert } from '../../store/schema.js';
 
 /** Durable append-only log in front of the queue (the spool, src/store/spool). */
 export interface Journal {
-  /** Appends before the caller answers; throws UnavailableError when full. */
-  appendRun(run: RunInsert): number;
-  appendFeedback(fb: FeedbackInsert): number;
+  /** Appends before the caller answers (`json`: the record's storableJson); throws UnavailableError when full. */
+  appendRun(run: RunInsert, json: string): number;
+  appendFeedback(fb: FeedbackInsert, json: string): number;
   /** Everything up to and including `seq` is in the database. */
   committed(seq: number): void;
   /** Keeps a record the database refused as data, for a person to look at. */
@@ -26,6 +27,8 @@ export interface Journal {
 interface Queued<T> {
   seq: number;
   item: T;
+  /** The record's JSON: one encoding for the journal and the database insert. */
+  json: string;
 }
 
 export interface RunWriterOptions {
@@ -35,7 +38,7 @@ export interface RunWriterOptions {
   batchSize?: number;
   flushIntervalMs?: number;
   /** Called after each committed batch (guardrails evaluate from fresh aggregates). */
-  onCommitted?: (batch: { runs: RunInsert[]; feedback: FeedbackInsert[] }) => void;
+  onCommitted?: (batch: RecordBatch) => void;
 }
 
 export class RunWriter {
@@ -65,16 +68,18 @@ export class RunWriter {
   }
 
   recordRun(run: RunInsert): void {
-    const seq = this.opts.journal ? this.opts.journal.appendRun(run) : ++this.seq;
-    this.runs.push({ seq, item: run });
+    const json = storableJson(run, () => warnReplaced(this.opts.log, run.id));
+    const seq = this.opts.journal ? this.opts.journal.appendRun(run, json) : ++this.seq;
+    this.runs.push({ seq, item: run, json });
     this.pendingRuns.set(run.id, run);
     if (run.externalId) this.pendingByExternal.set(`${run.chainId}\u0000${run.externalId}`, run);
     if (this.runs.length >= this.batchSize) this.kick();
   }
 
   recordFeedback(fb: FeedbackInsert): void {
-    const seq = this.opts.journal ? this.opts.journal.appendFeedback(fb) : ++this.seq;
-    this.feedback.push({ seq, item: fb });
+    const json = storableJson(fb, () => warnReplaced(this.opts.log, fb.runId));
+    const seq = this.opts.journal ? this.opts.journal.appendFeedback(fb, json) : ++this.seq;
+    this.feedback.push({ seq, item: fb, json });
     this.pendingFeedback.set(fb.runId, fb);
     if (this.feedback.length >= this.batchSize) this.kick();
   }
@@ -152,7 +157,7 @@ export class RunWriter {
     this.schedule(delay);
   }
 
-  private async writeAlone(batch: { runs: RunInsert[]; feedback: FeedbackInsert[] }): Promise<void> {
+  private async writeAlone(batch: RecordBatch): Promise<void> {
     try {
       await this.opts.store.writeBatch(batch);
     } catch (err) {
@@ -161,7 +166,7 @@ export class RunWriter {
     }
   }
 
-  private reject(batch: { runs: RunInsert[]; feedback: FeedbackInsert[] }, err: unknown): void {
+  private reject(batch: RecordBatch, err: unknown): void {
     this.rejected += batch.runs.length + batch.feedback.length;
     for (const r of batch.runs) this.opts.journal?.setAside?.('run', r);
     for (const f of batch.feedback) this.opts.journal?.setAside?.('feedback', f);
@@ -179,7 +184,7 @@ export class RunWriter {
     // so feedback is cut at the same sequence as the runs.
     const maxRunSeq = runs.length === this.runs.length ? Infinity : runs[runs.length - 1]!.seq;
     const fb = feedback.filter((f) => f.seq < maxRunSeq);
-    const batch = { runs: runs.map((r) => r.item), feedback: fb.map((f) => f.item) };
+    const batch: RecordBatch = { runs: runs.map((r) => r.item), feedback: fb.map((f) => f.item), runJson: runs.map((r) => r.json) };
     try {
       await this.opts.store.writeBatch(batch);
     } catch (err) {
@@ -189,7 +194,7 @@ export class RunWriter {
         if (isDataError(err)) this.reject(batch, err);
         else throw err;
       } else {
-        for (const run of batch.runs) await this.writeAlone({ runs: [run], feedback: [] });
+        for (const r of runs) await this.writeAlone({ runs: [r.item], feedback: [], runJson: [r.json] });
         for (const f of batch.feedback) await this.writeAlone({ runs: [], feedback: [f] });
       }
     }

@@ -14,7 +14,7 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { BadRequestError } from '../../domain/errors.js';
 import { JsonTooDeepError, MAX_JSON_DEPTH, nestsDeeperThan } from '../../domain/overrides/json-value.js';
-import { hasUnstorableEscapes } from '../../store/spool/storable-json.js';
+import { hasUnstorableEscapes } from '../../store/storable-json.js';
 
 export const jsonBodyPlugin = fp(
   async (app: FastifyInstance) => {

@@ -50,7 +50,7 @@ import type { FeedbackInsert } from '../run-store.js';
 import type { RunInsert } from '../schema.js';
 import { replaySegments, type ReplayResult, type ReplayStore } from './spool-replay.js';
 import { encodeLine } from './spool-record.js';
-import { hasUnstorableEscapes, toStorable } from './storable-json.js';
+import { storableJson, warnReplaced } from '../storable-json.js';
 
 const MiB = 1024 * 1024;
 const SEGMENT_FILE = /^seg-\d{16}-\d{8}\.jsonl$/;
@@ -179,14 +179,15 @@ export class Spool implements Journal {
     appendFileSync(join(this.dir, 'rejected.jsonl'), JSON.stringify({ kind, value }) + '\n', { mode: 0o600 });
   }
 
-  appendRun(run: RunInsert): number {
+  /** `json`: the run's storableJson when the caller has it already (the RunWriter). */
+  appendRun(run: RunInsert, json?: string): number {
     if (this.uncommitted >= this.hardMaxBytes) throw this.fullError();
-    return this.append('r', this.storableJson(run, run.id));
+    return this.append('r', json ?? this.storableJson(run, run.id));
   }
 
-  appendFeedback(fb: FeedbackInsert): number {
+  appendFeedback(fb: FeedbackInsert, json?: string): number {
     this.assertCapacity();
-    return this.append('f', this.storableJson(fb, fb.runId));
+    return this.append('f', json ?? this.storableJson(fb, fb.runId));
   }
 
   committed(seq: number): void {
@@ -287,17 +288,8 @@ export class Spool implements Journal {
     );
   }
 
-  /**
-   * The record's JSON, built once. A record PostgreSQL could not store (U+0000, unpaired
-   * surrogates: storable-json.ts) is made storable in place first, since the writer queues this
-   * same object; otherwise its batch would fail for ever and hold back every run behind it.
-   */
   private storableJson(record: RunInsert | FeedbackInsert, runId: string): string {
-    const json = JSON.stringify(record);
-    if (!hasUnstorableEscapes(json)) return json;
-    Object.assign(record, toStorable(record));
-    this.log.warn({ runId }, 'a run or feedback had characters PostgreSQL cannot store (U+0000, unpaired surrogates): replaced by U+FFFD');
-    return JSON.stringify(record);
+    return storableJson(record, () => warnReplaced(this.log, runId));
   }
 
   private append(kind: 'r' | 'f', json: string): number {

@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { nestsDeeperThan } from '../../../src/domain/overrides/json-value.js';
-import { hasUnstorableEscapes, toStorable } from '../../../src/store/spool/storable-json.js';
+import { hasUnstorableEscapes, toStorable } from '../../../src/store/storable-json.js';
 
 describe('storable JSON', () => {
   it('finds \\u0000 and unpaired surrogates, and nothing else', () => {

@@ -9,6 +9,7 @@
  * Both checks look at JSON text: JSON.stringify writes exactly these characters as `\u` escapes
  * (U+0000 as \u0000, a lone surrogate as \udXXX), so text without `\u` needs no further look.
  */
+import type { Logger } from 'pino';
 
 /** Whether JSON text has a `\u0000` escape or an escaped surrogate that is not part of a pair. */
 export function hasUnstorableEscapes(json: string): boolean {
@@ -50,4 +51,21 @@ export function toStorable<T>(value: T): T {
     Object.defineProperty(out, storableString(k), { value: toStorable(v), enumerable: true, writable: true, configurable: true });
   }
   return out as T;
+}
+
+/**
+ * The record's JSON, built once for the spool and the database insert alike. A record that carries
+ * what PostgreSQL cannot store is made storable in place first (the writer queues this same
+ * object), and `onReplaced` is told.
+ */
+export function storableJson(record: object, onReplaced: () => void): string {
+  const json = JSON.stringify(record);
+  if (!hasUnstorableEscapes(json)) return json;
+  Object.assign(record, toStorable(record));
+  onReplaced();
+  return JSON.stringify(record);
+}
+
+export function warnReplaced(log: Logger, runId: string): void {
+  log.warn({ runId }, 'a run or feedback had characters PostgreSQL cannot store (U+0000, unpaired surrogates): replaced by U+FFFD');
 }
