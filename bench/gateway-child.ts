@@ -6,6 +6,8 @@
  * event-loop delay since the last `stats` (perf_hooks histogram, 1 ms resolution; the histogram
  * is the only thing the bench adds to the process).
  */
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { loadConfig } from '../src/config/config.js';
 import { startServer } from '../src/server.js';
@@ -14,6 +16,10 @@ import { patchRunStoreCopy } from './lib/copy-batch.js';
 
 // BENCH_PATCH=copy-batch measures the COPY runs insert of lib/copy-batch.ts (never by default).
 if (process.env.BENCH_PATCH === 'copy-batch') patchRunStoreCopy();
+
+// BENCH_ALLOC_PROFILE=<file>: every allocation sampled, collected ones too (what the GC has to
+// chase, not only what stays), written as a .heapprofile when the bench stops the gateway.
+const allocProfile = process.env.BENCH_ALLOC_PROFILE ? await startAllocationProfile() : undefined;
 
 const config = loadConfig(process.env);
 const server = await startServer(config, { handleSignals: false });
@@ -24,6 +30,7 @@ serveChild(
   { url: server.url, storage: server.gateway.database.kind },
   async () => {
     await server.close();
+    if (allocProfile) writeFileSync(process.env.BENCH_ALLOC_PROFILE!, JSON.stringify(await allocProfile()));
     return { backlog: server.gateway.services.writer.backlog };
   },
   () => {
@@ -36,3 +43,15 @@ serveChild(
     return out;
   },
 );
+
+async function startAllocationProfile(): Promise<() => Promise<unknown>> {
+  const session = new Session();
+  session.connect();
+  await session.post('HeapProfiler.enable');
+  await session.post('HeapProfiler.startSampling', {
+    samplingInterval: 8192,
+    includeObjectsCollectedByMajorGC: true,
+    includeObjectsCollectedByMinorGC: true,
+  } as object);
+  return async () => ((await session.post('HeapProfiler.stopSampling')) as { profile: unknown }).profile;
+}

@@ -90,7 +90,7 @@ export async function runOverhead(o: OverheadOptions): Promise<Record<string, un
     const bare = await startChild(`bare-proxy-${o.label}`, 'bare-proxy.ts', { env: { UPSTREAM_URL: upstream.url } });
     children.push(bare);
     if (o.storage === 'postgres') db = await createDatabase(o.label.replace(/[^a-z0-9]/g, ''));
-    const gateway = await startChild(`gateway-${o.label}`, 'gateway-child.ts', { env: { ...gatewayEnv(db?.url, dataDir), ...o.gatewayEnv }, timeoutMs: 120_000 });
+    const gateway = await startChild(`gateway-${o.label}`, 'gateway-child.ts', { env: { ...gatewayEnv(db?.url, dataDir), ...o.gatewayEnv }, timeoutMs: 120_000, nodeArgs: process.env.BENCH_GATEWAY_NODE_ARGS?.split(' ').filter(Boolean) });
     children.push(gateway);
     const fixture = await setupGateway(gateway.url, upstream.url);
     o.log(`  ${o.label}: gateway pid ${gateway.pid} (${gateway.ready.storage}), rollout ${fixture.rolloutId}`);

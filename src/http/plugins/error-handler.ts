@@ -72,7 +72,7 @@ export const errorHandlerPlugin = fp(
   async (app: FastifyInstance) => {
     app.setErrorHandler(async (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
       if (error instanceof DomainError) {
-        if (error.statusCode >= 500 && !(error.code.startsWith('upstream') || error.statusCode === 503)) request.log.error({ err: error }, 'domain error');
+        if (error.statusCode >= 500 && !(error.code.startsWith('upstream') || error.statusCode === 503)) request.log.error({ err: error, reqId: request.id }, 'domain error');
         return reply.status(error.statusCode).send(errorBody(error.code, error.message, error.details));
       }
       if (hasZodFastifySchemaValidationErrors(error)) {
@@ -95,7 +95,7 @@ export const errorHandlerPlugin = fp(
         const code = (error.code ?? 'bad_request').replace(/^FST_ERR_/, '').toLowerCase();
         return reply.status(status).send(errorBody(code, error.message));
       }
-      request.log.error({ err: error }, 'unhandled error');
+      request.log.error({ err: error, reqId: request.id }, 'unhandled error');
       return reply.status(500).send(errorBody('internal_error', 'Something went wrong on our side; the error is logged.'));
     });
 

@@ -70,6 +70,8 @@ describe.skipIf(noPostgres)('key secrecy in logs', () => {
 
     expect(logs.length).toBeGreaterThan(0);
     expect(logs).toMatch(/"level":50/); // errors were logged: the check below is not vacuous
+    // Requests get no child logger (hot path): a request's error log names its request id itself.
+    expect(logs).toMatch(/"level":50[^\n]*"reqId":"req-[^"]+"[^\n]*"msg":"unhandled error"/);
     for (const secret of [key, key.slice(3), other.key, ADMIN]) expect(logs).not.toContain(secret);
     expect(logs).not.toContain('INPUT-MARKER');
     await gw.gateway.services.writer.flush(); // and the refused run is stored once the table is back
