@@ -51,7 +51,7 @@ async function startAllocationProfile(): Promise<() => Promise<unknown>> {
   await session.post('HeapProfiler.startSampling', {
     samplingInterval: 8192,
     includeObjectsCollectedByMajorGC: true,
-    includeObjectsCollectedByMinorGC: true,
+    includeObjectsCollectedByMinorGC: process.env.BENCH_ALLOC_PROFILE_MINOR !== '0',
   } as object);
   return async () => ((await session.post('HeapProfiler.stopSampling')) as { profile: unknown }).profile;
 }
