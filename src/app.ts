@@ -20,6 +20,7 @@ import { errorHandlerPlugin, frameworkErrors } from './http/plugins/error-handle
 import { jsonBodyPlugin } from './http/plugins/json-body.js';
 import { metricsPlugin } from './http/plugins/metrics.js';
 import { rateLimitPlugin } from './http/plugins/rate-limit.js';
+import { securityHeadersPlugin } from './http/plugins/security-headers.js';
 import { chainRoutes } from './http/routes/chains.js';
 import { healthRoutes } from './http/routes/health.js';
 import { invokeRoutes } from './http/routes/invoke.js';
@@ -102,6 +103,7 @@ export async function buildApp(services: AppServices, opts: AppOptions): Promise
   app.setSerializerCompiler(serializerCompiler);
 
   await app.register(errorHandlerPlugin);
+  await app.register(securityHeadersPlugin);
   await app.register(jsonBodyPlugin);
   await app.register(authPlugin, { catalog: services.catalog });
   await app.register(docsPlugin);

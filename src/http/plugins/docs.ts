@@ -1,9 +1,8 @@
 /**
- * OpenAPI 3 from the routes' zod schemas (@fastify/swagger), Swagger UI at /docs, and the
- * security headers (@fastify/helmet). Helmet's default CSP would block Swagger UI's inline
- * bootstrap; swagger-ui's staticCSP puts its scripts in files, so the CSP stays on.
+ * OpenAPI 3 from the routes' zod schemas (@fastify/swagger) and Swagger UI at /docs. Swagger UI
+ * is a page (security-headers.ts gives it a CSP); its staticCSP option puts its inline bootstrap
+ * in files, so that CSP can forbid inline scripts.
  */
-import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
@@ -12,20 +11,6 @@ import { jsonSchemaTransform } from 'fastify-type-provider-zod';
 
 export const docsPlugin = fp(
   async (app: FastifyInstance) => {
-    await app.register(helmet, {
-      global: true,
-      contentSecurityPolicy: {
-        directives: {
-          defaultSrc: ["'self'"],
-          scriptSrc: ["'self'"],
-          styleSrc: ["'self'", "'unsafe-inline'"],
-          imgSrc: ["'self'", 'data:'],
-          connectSrc: ["'self'"],
-          objectSrc: ["'none'"],
-          frameAncestors: ["'none'"],
-        },
-      },
-    });
     await app.register(swagger, {
       openapi: {
         openapi: '3.0.3',
@@ -40,15 +25,15 @@ export const docsPlugin = fp(
       },
       transform: jsonSchemaTransform,
     });
+    // Swagger UI's own routes are public pages; the hook must be in place before they are added.
+    app.addHook('onRoute', (route) => {
+      if (route.url.startsWith('/docs')) route.config = { ...(route.config ?? {}), access: 'public', page: true };
+    });
     await app.register(swaggerUi, {
       routePrefix: '/docs',
       staticCSP: true,
       uiConfig: { url: '/openapi.json' },
       uiHooks: {},
-    });
-    // Swagger UI's own routes are public.
-    app.addHook('onRoute', (route) => {
-      if (route.url.startsWith('/docs')) route.config = { ...(route.config ?? {}), access: 'public' };
     });
   },
   { name: 'docs' },

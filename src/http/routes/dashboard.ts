@@ -16,9 +16,9 @@ const UPLOT_ROOT = dirname(createRequire(import.meta.url).resolve('uplot'));
 const VENDOR_FILES = new Set(['/uPlot.esm.js', '/uPlot.min.css']);
 
 export async function dashboardRoutes(app: FastifyInstance): Promise<void> {
-  // Encapsulated: marks only the routes registered in this plugin as public.
+  // Encapsulated: marks only the routes registered in this plugin as public pages.
   app.addHook('onRoute', (route) => {
-    route.config = { ...(route.config ?? {}), access: 'public' };
+    route.config = { ...(route.config ?? {}), access: 'public', page: true };
   });
 
   await app.register(fastifyStatic, {
