@@ -9,18 +9,19 @@
  * Results go to bench/results.json (phases not run keep their previous figures) and a summary is
  * printed. Knobs (environment): see bench/README.md.
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { BENCH_DIR } from './lib/children.js';
+import { BENCH_DIR, ROOT } from './lib/children.js';
 import { closePools } from './lib/paced.js';
 import { checkTargets, summary } from './lib/report.js';
 import { postgresVersion } from './lib/setup.js';
 import { roundAll } from './lib/stats.js';
 import { runComparison } from './phases/comparison.js';
 import { runIngestion } from './phases/ingestion.js';
-import { runOverhead } from './phases/overhead.js';
+import { gatewayNodeFlags, runOverhead } from './phases/overhead.js';
 import { runProfile } from './phases/profile.js';
 import { runSoak } from './phases/soak.js';
 
@@ -42,6 +43,10 @@ const RESULTS = env.BENCH_RESULTS ?? join(BENCH_DIR, 'results.json');
 const started = performance.now();
 const log = (line: string) => process.stdout.write(`[${((performance.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}\n`);
 
+// The gateway child runs the compiled gateway (dist/), as `npm start` does: build it first.
+log('building the gateway (npm run build)');
+execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'inherit' });
+
 const previous = existsSync(RESULTS) ? (JSON.parse(readFileSync(RESULTS, 'utf8')) as Record<string, any>) : {};
 const results: Record<string, any> = { ...previous };
 results.machine = {
@@ -54,6 +59,7 @@ results.machine = {
   date: new Date().toISOString(),
   loadAverageStart: loadavg().map((x) => Math.round(x * 100) / 100),
   note: 'loopback; upstream, proxy/gateway and load generator share these cores with PostgreSQL',
+  gateway: `node ${[...gatewayNodeFlags(), 'dist/'].join(' ')} (compiled, as npm start runs it)`,
 };
 const save = () => {
   results.targets = checkTargets(results);
@@ -73,12 +79,10 @@ async function phase(name: string, fn: () => Promise<Record<string, unknown>>, a
   save();
 }
 
-const SCENARIO_DEFS: Record<string, { storage: 'postgres' | 'pglite'; upstreamDelayMs: number; env?: Record<string, string> }> = {
+const SCENARIO_DEFS: Record<string, { storage: 'postgres' | 'pglite'; upstreamDelayMs: number }> = {
   postgres: { storage: 'postgres', upstreamDelayMs: 0 },
   pglite: { storage: 'pglite', upstreamDelayMs: 0 },
   'postgres-upstream20ms': { storage: 'postgres', upstreamDelayMs: 20 },
-  // Opt-in: the COPY runs insert of lib/copy-batch.ts, patched into the gateway child.
-  'postgres-copybatch': { storage: 'postgres', upstreamDelayMs: 0, env: { BENCH_PATCH: 'copy-batch' } },
 };
 
 try {
@@ -100,7 +104,6 @@ try {
             saturationRounds: num('BENCH_SAT_ROUNDS', 3),
             saturationSeconds: num('BENCH_SAT_SECONDS', 3),
             connections: num('BENCH_CONNECTIONS', 32),
-            gatewayEnv: def.env,
             log,
           }),
         (r) => (results.overhead[s] = r),
@@ -130,24 +133,6 @@ try {
       () => runProfile({ pacedSeconds: num('BENCH_PROFILE_SECONDS', 6), rate: num('BENCH_RATE', 500), saturationSeconds: num('BENCH_PROFILE_SECONDS', 6), connections: num('BENCH_CONNECTIONS', 32), log }),
       (r) => (results.profile = r),
     );
-    // BENCH_PROFILE_PATCHES=copy-batch: the same profile with a proposed change patched in.
-    for (const patch of list('BENCH_PROFILE_PATCHES', '')) {
-      results.profilePatched ??= {};
-      await phase(
-        `profile with ${patch}`,
-        () =>
-          runProfile({
-            pacedSeconds: num('BENCH_PROFILE_SECONDS', 6),
-            rate: num('BENCH_RATE', 500),
-            saturationSeconds: num('BENCH_PROFILE_SECONDS', 6),
-            connections: num('BENCH_CONNECTIONS', 32),
-            env: { BENCH_PATCH: patch },
-            label: patch,
-            log,
-          }),
-        (r) => (results.profilePatched[patch] = r),
-      );
-    }
   }
 } finally {
   await closePools();

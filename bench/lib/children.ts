@@ -1,6 +1,6 @@
 /**
- * Child processes of the bench: each runs a TypeScript entry under tsx (`node --import tsx`, as
- * `npm start` does), writes its output to a log file (never to a pipe nobody reads: a full pipe
+ * Child processes of the bench: a TypeScript entry runs under tsx (`node --import tsx`); the
+ * gateway child is JavaScript running the compiled gateway (dist/, as `npm start` does). Each writes its output to a log file (never to a pipe nobody reads: a full pipe
  * would stall the child's logger), and talks to the bench over IPC: it sends
  * `{type: 'ready', url}` once listening and exits cleanly on `{type: 'stop'}` (so that
  * `--cpu-prof` writes its profile).
@@ -33,6 +33,9 @@ export interface Child {
   stop(timeoutMs?: number): Promise<Record<string, unknown> | undefined>;
 }
 
+/** TypeScript entries need tsx's loader; JavaScript ones run as they are. */
+const loaderFor = (script: string): string[] => (script.endsWith('.ts') ? ['--import', 'tsx'] : []);
+
 export interface StartOptions {
   env?: Record<string, string | undefined>;
   /** Extra node flags, e.g. --cpu-prof. */
@@ -46,7 +49,7 @@ export async function startChild(name: string, script: string, opts: StartOption
   const fd = openSync(logFile, 'a');
   const proc = fork(join(BENCH_DIR, script), [], {
     cwd: ROOT,
-    execArgv: [...(opts.nodeArgs ?? []), '--import', 'tsx'],
+    execArgv: [...(opts.nodeArgs ?? []), ...loaderFor(script)],
     env: { ...process.env, ...opts.env, NODE_ENV: 'production' },
     stdio: ['ignore', fd, fd, 'ipc'],
   });
@@ -102,38 +105,7 @@ export async function startChild(name: string, script: string, opts: StartOption
   return { name, pid: proc.pid!, url: ready.url, ready, proc, logFile, ask, stop };
 }
 
-/** Child side: announce readiness and stop on request. */
-export function serveChild(
-  ready: Omit<ReadyMessage, 'type'>,
-  onStop: () => Promise<Record<string, unknown> | void>,
-  stats?: () => Record<string, unknown>,
-): void {
-  const send = (m: Record<string, unknown>) => new Promise<void>((res) => process.send!(m, () => res()));
-  process.on('message', (m: { type?: string }) => {
-    if (m?.type === 'stop') {
-      void (async () => {
-        let extra: Record<string, unknown> | void = undefined;
-        try {
-          extra = await onStop();
-        } catch (err) {
-          extra = { error: String((err as Error)?.stack ?? err) };
-        }
-        await send({ type: 'stopped', ...(extra ?? {}) });
-        process.exit(0);
-      })();
-    } else if (m?.type === 'mark') {
-      // The monotonic clock in µs, the clock V8's CPU profiles are stamped with.
-      void send({ type: 'mark', us: Number(process.hrtime.bigint() / 1000n) });
-    } else if (m?.type === 'memory') {
-      void send({ type: 'memory', ...process.memoryUsage() });
-    } else if (m?.type === 'stats') {
-      void send({ type: 'stats', ...(stats?.() ?? {}) });
-    }
-  });
-  // The bench went away (crash, Ctrl-C): do not linger.
-  process.on('disconnect', () => process.exit(0));
-  void send({ type: 'ready', ...ready });
-}
+export { serveChild } from './serve-child.mjs';
 
 /** Resident set size of a process in bytes, from /proc (no work done inside the process). */
 export function rssOf(pid: number): number {
@@ -160,7 +132,7 @@ export async function runTask<T>(name: string, script: string, opts: StartOption
   const fd = openSync(logFile, 'a');
   const proc = fork(join(BENCH_DIR, script), [], {
     cwd: ROOT,
-    execArgv: [...(opts.nodeArgs ?? []), '--import', 'tsx'],
+    execArgv: [...(opts.nodeArgs ?? []), ...loaderFor(script)],
     env: { ...process.env, ...opts.env, NODE_ENV: 'production' },
     stdio: ['ignore', fd, fd, 'ipc'],
   });

@@ -5,7 +5,7 @@
  * id moves them into runs, which keeps writes idempotent for spool replays. Feedback goes through
  * RunStore as usual. PGlite would need its own path (COPY FROM '/dev/blob').
  *
- * `patchRunStoreCopy()` swaps RunStore's runs insert (bench only: BENCH_PATCH=copy-batch).
+ * `patchRunStoreCopy()` swaps RunStore's runs insert (bench only: ingestion mode `copy`).
  */
 import { getTableColumns, sql } from 'drizzle-orm';
 import type pg from 'pg';

@@ -26,12 +26,21 @@ export interface HotSpot {
   share: number;
 }
 
+/** Our code, as sources (src/) or compiled (dist/, as `npm start` runs it): `src/…` either way. */
+function ourPath(url: string): string | undefined {
+  for (const dir of ['/src/', '/dist/']) {
+    const at = url.indexOf(dir);
+    if (at >= 0) return `src/${url.slice(at + dir.length)}`;
+  }
+  return undefined;
+}
+
 function shortUrl(url: string): string {
   if (!url) return '';
   const nm = url.lastIndexOf('node_modules/');
   if (nm >= 0) return url.slice(nm + 'node_modules/'.length);
-  const src = url.indexOf('/src/');
-  if (src >= 0) return url.slice(src + 1);
+  const ours = ourPath(url);
+  if (ours) return ours;
   const bench = url.indexOf('/bench/');
   if (bench >= 0) return url.slice(bench + 1);
   return url.replace(/^file:\/\//, '');
@@ -47,9 +56,9 @@ function areaOf(fn: string, url: string): string {
     const rest = url.slice(nm + 'node_modules/'.length).split('/');
     return rest[0]!.startsWith('@') ? `${rest[0]}/${rest[1]}` : rest[0]!;
   }
-  const src = url.indexOf('/src/');
-  if (src >= 0) {
-    const parts = url.slice(src + 1).split('/');
+  const ours = ourPath(url);
+  if (ours) {
+    const parts = ours.split('/');
     return parts.slice(0, Math.min(3, parts.length - 1)).join('/') || parts.join('/');
   }
   if (url.startsWith('node:')) return 'node internals';
@@ -70,7 +79,7 @@ export function analyzeProfile(file: string, top = 25, fromUs?: number): {
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
   for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
-  const userland = (url: string) => url.includes('node_modules/') || url.includes('/src/') || url.includes('/bench/') || url.startsWith('wasm://');
+  const userland = (url: string) => url.includes('node_modules/') || ourPath(url) !== undefined || url.includes('/bench/') || url.startsWith('wasm://');
   const ownerArea = (id: number): string => {
     const start = byId.get(id)!.callFrame;
     if (start.functionName === '(garbage collector)' || start.functionName === '(program)' || start.functionName === '(idle)') return areaOf(start.functionName, start.url);

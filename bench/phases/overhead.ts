@@ -10,12 +10,12 @@
  * Every run the gateway answers is recorded; at the end the stored runs are counted against the
  * answers (PostgreSQL).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
-import { cpuMsOf, startChild, type Child } from '../lib/children.js';
+import { cpuMsOf, ROOT, startChild, type Child } from '../lib/children.js';
 import { paced, type PacedResult, type Target } from '../lib/paced.js';
 import { ADMIN_TOKEN, CHAIN, createDatabase, invokeBody, setupGateway, withClient, type BenchDatabase } from '../lib/setup.js';
 import { median, summarize, type Summary } from '../lib/stats.js';
@@ -30,8 +30,6 @@ export interface OverheadOptions {
   saturationRounds: number;
   saturationSeconds: number;
   connections: number;
-  /** Extra gateway environment (BENCH_PATCH for a proposed change). */
-  gatewayEnv?: Record<string, string>;
   log: (line: string) => void;
 }
 
@@ -53,6 +51,20 @@ export interface SaturationRound {
   round: number;
   results: Record<TargetName, { rps: number; p50Ms: number; p99Ms: number; non2xx: number; errors: number; cpuMicrosPerCall: number }>;
   gatewayShareOfBare: number;
+}
+
+/** The node flags `npm start` runs the gateway with (package.json: `node <flags> dist/cli.js serve`). */
+const START_FLAGS = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start
+  .split(/\s+/)
+  .filter((arg) => arg.startsWith('--'));
+
+/** The gateway's node flags: those of `npm start`, or BENCH_GATEWAY_NODE_ARGS when set (other GC settings to try). */
+export const gatewayNodeFlags = (): string[] =>
+  process.env.BENCH_GATEWAY_NODE_ARGS !== undefined ? process.env.BENCH_GATEWAY_NODE_ARGS.split(' ').filter(Boolean) : START_FLAGS;
+
+/** The gateway child: the compiled gateway with gatewayNodeFlags(), then any the phase adds. */
+export function startGateway(name: string, env: Record<string, string | undefined>, nodeArgs: string[] = []): Promise<Child> {
+  return startChild(name, 'gateway-child.mjs', { env, timeoutMs: 120_000, nodeArgs: [...gatewayNodeFlags(), ...nodeArgs] });
 }
 
 /** Gateway env: the composition as `npm start` builds it, quiet logs, rate limit set out of reach. */
@@ -90,7 +102,7 @@ export async function runOverhead(o: OverheadOptions): Promise<Record<string, un
     const bare = await startChild(`bare-proxy-${o.label}`, 'bare-proxy.ts', { env: { UPSTREAM_URL: upstream.url } });
     children.push(bare);
     if (o.storage === 'postgres') db = await createDatabase(o.label.replace(/[^a-z0-9]/g, ''));
-    const gateway = await startChild(`gateway-${o.label}`, 'gateway-child.ts', { env: { ...gatewayEnv(db?.url, dataDir), ...o.gatewayEnv }, timeoutMs: 120_000, nodeArgs: process.env.BENCH_GATEWAY_NODE_ARGS?.split(' ').filter(Boolean) });
+    const gateway = await startGateway(`gateway-${o.label}`, gatewayEnv(db?.url, dataDir));
     children.push(gateway);
     const fixture = await setupGateway(gateway.url, upstream.url);
     o.log(`  ${o.label}: gateway pid ${gateway.pid} (${gateway.ready.storage}), rollout ${fixture.rolloutId}`);
@@ -217,7 +229,6 @@ export async function runOverhead(o: OverheadOptions): Promise<Record<string, un
 
     return {
       storage: o.storage,
-      patch: o.gatewayEnv?.BENCH_PATCH,
       upstreamDelayMs: o.upstreamDelayMs,
       latency: {
         rate: o.rate,

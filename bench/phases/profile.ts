@@ -11,16 +11,13 @@ import { BENCH_DIR, startChild, type Child } from '../lib/children.js';
 import { analyzeProfile } from '../lib/cpuprofile.js';
 import { paced } from '../lib/paced.js';
 import { CHAIN, createDatabase, invokeBody, setupGateway, type BenchDatabase } from '../lib/setup.js';
-import { gatewayEnv } from './overhead.js';
+import { gatewayEnv, startGateway } from './overhead.js';
 
 export interface ProfileOptions {
   pacedSeconds: number;
   rate: number;
   saturationSeconds: number;
   connections: number;
-  /** Extra env for the gateway (e.g. BENCH_PATCH). */
-  env?: Record<string, string>;
-  label?: string;
   log: (line: string) => void;
 }
 
@@ -28,21 +25,16 @@ export async function runProfile(o: ProfileOptions): Promise<Record<string, unkn
   const children: Child[] = [];
   let db: BenchDatabase | undefined;
   const dataDir = mkdtempSync(join(tmpdir(), 'cc-bench-prof-'));
-  const label = o.label ?? 'gateway';
   const profRoot = join(BENCH_DIR, '.profiles');
-  const name = `${label}-${new Date().toISOString().replace(/[:.]/g, '-')}`;
-  // A directory per run: V8 writes one profile per thread (tsx's loader runs in a worker thread).
+  const name = `gateway-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+  // A directory per run: V8 writes one profile per thread (and one per worker thread, if any).
   const profDir = join(profRoot, name);
   mkdirSync(profDir, { recursive: true });
   try {
     const upstream = await startChild('upstream-profile', 'upstream.ts', {});
     children.push(upstream);
     db = await createDatabase('prof');
-    const gateway = await startChild(`gateway-profile-${label}`, 'gateway-child.ts', {
-      env: { ...gatewayEnv(db.url, dataDir), ...o.env },
-      nodeArgs: ['--cpu-prof', '--cpu-prof-dir', profDir],
-      timeoutMs: 120_000,
-    });
+    const gateway = await startGateway('gateway-profile', gatewayEnv(db.url, dataDir), ['--cpu-prof', '--cpu-prof-dir', profDir]);
     children.push(gateway);
     const fixture = await setupGateway(gateway.url, upstream.url);
     const headers = ['content-type', 'application/json', 'authorization', `Bearer ${fixture.tenantKey}`];

@@ -1,6 +1,7 @@
 /**
- * The gateway in a child process, as an operator runs it (`src/cli.ts serve` with its
- * environment), for tests that signal it: SIGKILL mid-load, SIGTERM with calls in flight.
+ * The gateway in a child process, as an operator runs it (the CLI's `serve` with its environment;
+ * from the sources through tsx, so no build is needed), for tests that signal it: SIGKILL mid-load,
+ * SIGTERM with calls in flight.
  * Listens on PORT=0; the URL is read from the banner it prints on stdout.
  */
 import { spawn, type ChildProcess } from 'node:child_process';

@@ -1,21 +1,18 @@
 /**
- * Bench child: the real gateway, started the way `npm start` starts it (src/server.ts
- * startServer: the composition root from the environment), on DATABASE_URL or, without it,
- * embedded PGlite in DATA_DIR. Stops on the bench's request, flushing queued runs first, and
- * reports what was left unwritten (must be 0). On `stats` it reports the writer's backlog and the
- * event-loop delay since the last `stats` (perf_hooks histogram, 1 ms resolution; the histogram
- * is the only thing the bench adds to the process).
+ * Bench child: the real gateway as `npm start` runs it, compiled (dist/, built by the bench
+ * before it starts) and without a TypeScript loader: dist/server.js startServer, the composition
+ * root from the environment, on DATABASE_URL or, without it, embedded PGlite in DATA_DIR. Stops
+ * on the bench's request, flushing queued runs first, and reports what was left unwritten (must
+ * be 0). On `stats` it reports the writer's backlog and the event-loop delay since the last
+ * `stats` (perf_hooks histogram, 1 ms resolution; the histogram is the only thing the bench adds
+ * to the process).
  */
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { loadConfig } from '../src/config/config.js';
-import { startServer } from '../src/server.js';
-import { serveChild } from './lib/children.js';
-import { patchRunStoreCopy } from './lib/copy-batch.js';
-
-// BENCH_PATCH=copy-batch measures the COPY runs insert of lib/copy-batch.ts (never by default).
-if (process.env.BENCH_PATCH === 'copy-batch') patchRunStoreCopy();
+import { loadConfig } from '../dist/config/config.js';
+import { startServer } from '../dist/server.js';
+import { serveChild } from './lib/serve-child.mjs';
 
 // BENCH_ALLOC_PROFILE=<file>: every allocation sampled, collected ones too (what the GC has to
 // chase, not only what stays), written as a .heapprofile when the bench stops the gateway.
@@ -25,12 +22,12 @@ const config = loadConfig(process.env);
 const server = await startServer(config, { handleSignals: false });
 const eld = monitorEventLoopDelay({ resolution: 1 });
 eld.enable();
-const ms = (ns: number) => Math.round(ns / 1e4) / 100;
+const ms = (ns) => Math.round(ns / 1e4) / 100;
 serveChild(
   { url: server.url, storage: server.gateway.database.kind },
   async () => {
     await server.close();
-    if (allocProfile) writeFileSync(process.env.BENCH_ALLOC_PROFILE!, JSON.stringify(await allocProfile()));
+    if (allocProfile) writeFileSync(process.env.BENCH_ALLOC_PROFILE, JSON.stringify(await allocProfile()));
     return { backlog: server.gateway.services.writer.backlog };
   },
   () => {
@@ -44,7 +41,7 @@ serveChild(
   },
 );
 
-async function startAllocationProfile(): Promise<() => Promise<unknown>> {
+async function startAllocationProfile() {
   const session = new Session();
   session.connect();
   await session.post('HeapProfiler.enable');
@@ -52,6 +49,6 @@ async function startAllocationProfile(): Promise<() => Promise<unknown>> {
     samplingInterval: 8192,
     includeObjectsCollectedByMajorGC: true,
     includeObjectsCollectedByMinorGC: process.env.BENCH_ALLOC_PROFILE_MINOR !== '0',
-  } as object);
-  return async () => ((await session.post('HeapProfiler.stopSampling')) as { profile: unknown }).profile;
+  });
+  return async () => (await session.post('HeapProfiler.stopSampling')).profile;
 }
