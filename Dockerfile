@@ -27,5 +27,5 @@ VOLUME ["/data"]
 EXPOSE 8080
 USER node
 # The GC settings of `npm start` (package.json): a smaller young generation and an old generation
-# grown by 30% of what survives, not up to 4x, keep RSS flat under load (README, "Memory").
+# grown by 30% of what survives, not up to 4x, keep RSS flat under load (README: Production setup, Performance).
 CMD ["node", "--max-semi-space-size=8", "--heap-growing-percent=30", "dist/cli.js", "serve"]
