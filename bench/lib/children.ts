@@ -1,7 +1,8 @@
 /**
  * Child processes of the bench: a TypeScript entry runs under tsx (`node --import tsx`); the
- * gateway child is JavaScript running the compiled gateway (dist/, as `npm start` does). Each writes its output to a log file (never to a pipe nobody reads: a full pipe
- * would stall the child's logger), and talks to the bench over IPC: it sends
+ * gateway child is JavaScript running the compiled gateway (dist/, as `npm start` does). Each
+ * writes its output to a log file (never to a pipe nobody reads: a full pipe would stall the
+ * child's logger), and talks to the bench over IPC (serve-child.mjs): it sends
  * `{type: 'ready', url}` once listening and exits cleanly on `{type: 'stop'}` (so that
  * `--cpu-prof` writes its profile).
  */

@@ -13,7 +13,7 @@ import { performance } from 'node:perf_hooks';
 import { request } from 'undici';
 import { runTask, type Child } from '../lib/children.js';
 import { ADMIN_TOKEN, createDatabase, setupGateway, withClient } from '../lib/setup.js';
-import { gatewayEnv, startGateway } from './overhead.js';
+import { startGateway } from './overhead.js';
 import { median, summarize } from '../lib/stats.js';
 
 export interface ComparisonOptions {
@@ -76,7 +76,7 @@ export async function runComparison(o: ComparisonOptions): Promise<Record<string
   const tiers: Record<string, unknown>[] = [];
   let gateway: Child | undefined;
   try {
-    gateway = await startGateway('gateway-cmp-setup', gatewayEnv(db.url, dataDir));
+    gateway = await startGateway('gateway-cmp-setup', db.url, dataDir);
     const fixture = await setupGateway(gateway.url, 'http://127.0.0.1:9/invoke', { tenants: TENANTS });
     await gateway.stop();
     const maxSize = Math.max(...o.sizes);
@@ -105,7 +105,7 @@ export async function runComparison(o: ComparisonOptions): Promise<Record<string
       seeded = size;
       o.log(`    ${Number(seed.runsPerSecond).toFixed(0)} runs/s (rollups: ${seed.rollups ?? 'none'}, ${Number(seed.hookSeconds).toFixed(1)} s in hooks), VACUUM ANALYZE ${Number(seed.vacuumAnalyzeSeconds).toFixed(1)} s`);
 
-      gateway = await startGateway(`gateway-cmp-${size}`, gatewayEnv(db.url, dataDir));
+      gateway = await startGateway(`gateway-cmp-${size}`, db.url, dataDir);
       const base = `${gateway.url}/v1/rollouts/${fixture.rolloutId}`;
       const lastWeekFrom = new Date(startMs + size * STEP_MS - 7 * 86_400_000).toISOString();
       const comparison = await timeGet(`${base}/comparison`, o.calls);

@@ -62,13 +62,16 @@ const START_FLAGS = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')
 export const gatewayNodeFlags = (): string[] =>
   process.env.BENCH_GATEWAY_NODE_ARGS !== undefined ? process.env.BENCH_GATEWAY_NODE_ARGS.split(' ').filter(Boolean) : START_FLAGS;
 
-/** The gateway child: the compiled gateway with gatewayNodeFlags(), then any the phase adds. */
-export function startGateway(name: string, env: Record<string, string | undefined>, nodeArgs: string[] = []): Promise<Child> {
-  return startChild(name, 'gateway-child.mjs', { env, timeoutMs: 120_000, nodeArgs: [...gatewayNodeFlags(), ...nodeArgs] });
+/**
+ * The gateway child: the compiled gateway with gatewayNodeFlags() (then any the phase adds) and
+ * gatewayEnv(), on PostgreSQL at `databaseUrl` or, without one, PGlite in `dataDir`.
+ */
+export function startGateway(name: string, databaseUrl: string | undefined, dataDir: string, nodeArgs: string[] = []): Promise<Child> {
+  return startChild(name, 'gateway-child.mjs', { env: gatewayEnv(databaseUrl, dataDir), timeoutMs: 120_000, nodeArgs: [...gatewayNodeFlags(), ...nodeArgs] });
 }
 
 /** Gateway env: the composition as `npm start` builds it, quiet logs, rate limit set out of reach. */
-export function gatewayEnv(databaseUrl: string | undefined, dataDir: string): Record<string, string | undefined> {
+function gatewayEnv(databaseUrl: string | undefined, dataDir: string): Record<string, string | undefined> {
   return {
     DATABASE_URL: databaseUrl ?? '',
     DATA_DIR: dataDir,
@@ -102,7 +105,7 @@ export async function runOverhead(o: OverheadOptions): Promise<Record<string, un
     const bare = await startChild(`bare-proxy-${o.label}`, 'bare-proxy.ts', { env: { UPSTREAM_URL: upstream.url } });
     children.push(bare);
     if (o.storage === 'postgres') db = await createDatabase(o.label.replace(/[^a-z0-9]/g, ''));
-    const gateway = await startGateway(`gateway-${o.label}`, gatewayEnv(db?.url, dataDir));
+    const gateway = await startGateway(`gateway-${o.label}`, db?.url, dataDir);
     children.push(gateway);
     const fixture = await setupGateway(gateway.url, upstream.url);
     o.log(`  ${o.label}: gateway pid ${gateway.pid} (${gateway.ready.storage}), rollout ${fixture.rolloutId}`);

@@ -11,7 +11,7 @@ import { BENCH_DIR, startChild, type Child } from '../lib/children.js';
 import { analyzeProfile } from '../lib/cpuprofile.js';
 import { paced } from '../lib/paced.js';
 import { CHAIN, createDatabase, invokeBody, setupGateway, type BenchDatabase } from '../lib/setup.js';
-import { gatewayEnv, startGateway } from './overhead.js';
+import { startGateway } from './overhead.js';
 
 export interface ProfileOptions {
   pacedSeconds: number;
@@ -34,7 +34,7 @@ export async function runProfile(o: ProfileOptions): Promise<Record<string, unkn
     const upstream = await startChild('upstream-profile', 'upstream.ts', {});
     children.push(upstream);
     db = await createDatabase('prof');
-    const gateway = await startGateway('gateway-profile', gatewayEnv(db.url, dataDir), ['--cpu-prof', '--cpu-prof-dir', profDir]);
+    const gateway = await startGateway('gateway-profile', db.url, dataDir, ['--cpu-prof', '--cpu-prof-dir', profDir]);
     children.push(gateway);
     const fixture = await setupGateway(gateway.url, upstream.url);
     const headers = ['content-type', 'application/json', 'authorization', `Bearer ${fixture.tenantKey}`];

@@ -14,7 +14,7 @@ import { rssOf, startChild, type Child } from '../lib/children.js';
 import { paced, poolFor } from '../lib/paced.js';
 import { CHAIN, createDatabase, invokeBody, setupGateway, withClient, type BenchDatabase } from '../lib/setup.js';
 import { slope } from '../lib/stats.js';
-import { gatewayEnv, startGateway } from './overhead.js';
+import { startGateway } from './overhead.js';
 
 export interface SoakOptions {
   seconds: number;
@@ -33,7 +33,7 @@ export async function runSoak(o: SoakOptions): Promise<Record<string, unknown>> 
     const upstream = await startChild('upstream-soak', 'upstream.ts', {});
     children.push(upstream);
     db = await createDatabase('soak');
-    const gateway = await startGateway('gateway-soak', gatewayEnv(db.url, dataDir));
+    const gateway = await startGateway('gateway-soak', db.url, dataDir);
     children.push(gateway);
     const fixture = await setupGateway(gateway.url, upstream.url);
     const headers = ['content-type', 'application/json', 'authorization', `Bearer ${fixture.tenantKey}`];
