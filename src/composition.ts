@@ -122,7 +122,13 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
   const spool = await openSpool({ dir: join(config.DATA_DIR, 'spool'), maxBytes: config.SPOOL_MAX_BYTES, log, store: runStore });
   // Guardrails re-evaluate a rollout as soon as its feedback or candidate errors are committed.
   let onCommitted: (batch: { runs: RunInsert[]; feedback: FeedbackInsert[] }) => void = () => {};
-  const writer = new RunWriter({ store: runStore, log, journal: spool, onCommitted: (batch) => onCommitted(batch) });
+  const writer = new RunWriter({
+    store: runStore,
+    log,
+    journal: spool,
+    maxInFlight: database.kind === 'pglite' ? 1 : 2,
+    onCommitted: (batch) => onCommitted(batch),
+  });
   writer.start();
   const retention = config.RETENTION_DAYS
     ? new RetentionJob({ store: runStore, days: config.RETENTION_DAYS, now, log, lease: new JobLease(db, 'retention', instanceId, 2 * 60 * 60 * 1000) })

@@ -17,7 +17,7 @@ const COLUMNS = Object.entries(getTableColumns(runs)).map(([key, c]) => ({ key: 
 const NAMES = COLUMNS.map((c) => `"${c.name}"`).join(', ');
 const staged = new WeakSet<object>();
 
-async function copyRuns(tx: Tx, hooks: ReadModelHooks | undefined, list: RunInsert[]): Promise<void> {
+async function copyRuns(tx: Tx, hooks: ReadModelHooks | undefined, list: RunInsert[]): Promise<RunInsert[]> {
   const client = (tx as unknown as { session: { client: pg.Client } }).session.client;
   if (!staged.has(client)) {
     await client.query('CREATE TEMP TABLE IF NOT EXISTS runs_stage (LIKE runs INCLUDING DEFAULTS) ON COMMIT DELETE ROWS');
@@ -25,16 +25,15 @@ async function copyRuns(tx: Tx, hooks: ReadModelHooks | undefined, list: RunInse
   }
   await copyRows(client, 'runs_stage', COLUMNS.map((c) => c.name), list.map((r) => COLUMNS.map((c) => (c.key === 'fallback' ? (r.fallback ?? false) : r[c.key]))));
   const moved = await tx.execute(sql.raw(`INSERT INTO runs (${NAMES}) SELECT ${NAMES} FROM runs_stage ON CONFLICT DO NOTHING${hooks ? ' RETURNING id' : ''}`));
-  if (hooks) {
-    const fresh = new Set((moved as unknown as { rows: { id: string }[] }).rows.map((r) => r.id));
-    const inserted = list.filter((r) => fresh.delete(r.id));
-    if (inserted.length > 0) await hooks.onRunsInserted(tx, inserted);
-  }
+  if (!hooks) return [];
+  const fresh = new Set((moved as unknown as { rows: { id: string }[] }).rows.map((r) => r.id));
+  return list.filter((r) => fresh.delete(r.id));
 }
 
+/** Swaps RunStore's runs insert (it returns the runs newly inserted, for the read models). */
 export function patchRunStoreCopy(): void {
-  const proto = RunStore.prototype as unknown as { writeRuns: (this: { hooks?: ReadModelHooks }, tx: Tx, list: RunInsert[]) => Promise<void> };
-  proto.writeRuns = function (tx, list) {
+  const proto = RunStore.prototype as unknown as { insertRuns: (this: { hooks?: ReadModelHooks }, tx: Tx, list: RunInsert[]) => Promise<RunInsert[]> };
+  proto.insertRuns = function (tx, list) {
     return copyRuns(tx, this.hooks, list);
   };
 }

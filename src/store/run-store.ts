@@ -52,12 +52,31 @@ export interface RunCursor {
 
 export type RunWithFeedback = RunRow & { feedback: FeedbackRow | null };
 
+/**
+ * How a batch takes part in the writer's pipeline (RunWriter): the next batch inserts its runs
+ * while this one updates the read models, and waits for this one's commit before its own read
+ * models and feedback, so it sees this batch's runs and counts nothing twice.
+ */
+export interface BatchPipeline {
+  /** Called once the batch's runs are inserted (its transaction still open). */
+  runsInserted?: () => void;
+  /** The previous batch's transaction: awaited after the runs insert; its failure aborts this batch. */
+  after?: Promise<unknown>;
+}
+
 /** A batch for writeBatch. */
 export interface RecordBatch {
   runs: RunInsert[];
   feedback: FeedbackInsert[];
   /** JSON.stringify of each run, when the caller has it already (the spool's line): not encoded twice. */
   runJson?: string[];
+}
+
+/** A pipelined batch rolled back because the batch before it did not commit; it is retried after it. */
+export class PreviousBatchFailedError extends Error {
+  constructor(readonly previous: unknown) {
+    super('the previous batch did not commit');
+  }
 }
 
 const insertRuns = recordsetInsert(runs);
@@ -72,23 +91,26 @@ export class RunStore {
   ) {}
 
   /** Stores a batch; runs already stored are skipped, feedback replaces earlier feedback. */
-  async writeBatch(batch: RecordBatch): Promise<void> {
+  async writeBatch(batch: RecordBatch, pipeline: BatchPipeline = {}): Promise<void> {
     await this.db.transaction(async (tx) => {
-      if (batch.runs.length > 0) await this.writeRuns(tx, batch.runs, batch.runJson ?? batch.runs.map((r) => JSON.stringify(r)));
+      const inserted = batch.runs.length > 0 ? await this.insertRuns(tx, batch.runs, batch.runJson ?? batch.runs.map((r) => JSON.stringify(r))) : [];
+      pipeline.runsInserted?.();
+      if (pipeline.after) await pipeline.after.then(undefined, (err: unknown) => Promise.reject(new PreviousBatchFailedError(err)));
+      if (inserted.length > 0) await this.hooks?.onRunsInserted(tx, inserted);
       if (batch.feedback.length > 0) await this.writeFeedback(tx, batch.feedback);
     });
   }
 
-  private async writeRuns(tx: Tx, list: RunInsert[], json: string[]): Promise<void> {
+  /** Inserts the runs not stored yet and returns them: only those reach the read models, so a replayed run is counted once. */
+  private async insertRuns(tx: Tx, list: RunInsert[], json: string[]): Promise<RunInsert[]> {
     if (!this.hooks) {
       await tx.execute(insertRuns(jsonArray(json), 'ON CONFLICT DO NOTHING'));
-      return;
+      return [];
     }
-    // Only runs inserted now reach the read models: a replayed run is counted once.
     const ids = rowsOf<{ id: string }>(await tx.execute(insertRuns(jsonArray(json), 'ON CONFLICT DO NOTHING RETURNING id')));
-    if (ids.length === 0) return;
-    const fresh = ids.length === list.length ? undefined : new Set(ids.map((r) => r.id));
-    await this.hooks.onRunsInserted(tx, fresh ? list.filter((r) => fresh.delete(r.id)) : list);
+    if (ids.length === list.length) return list;
+    const fresh = new Set(ids.map((r) => r.id));
+    return list.filter((r) => fresh.delete(r.id));
   }
 
   private async writeFeedback(tx: Tx, items: FeedbackInsert[]): Promise<void> {

@@ -2,7 +2,8 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { RunWriter } from '../../src/domain/runs/run-writer.js';
-import type { FeedbackInsert, RunStore } from '../../src/store/run-store.js';
+import { setImmediate as tick } from 'node:timers/promises';
+import { PreviousBatchFailedError, type BatchPipeline, type FeedbackInsert, type RunStore } from '../../src/store/run-store.js';
 import type { RunInsert } from '../../src/store/schema.js';
 
 const run = (id: string): RunInsert => ({
@@ -62,5 +63,54 @@ describe('RunWriter', () => {
     expect(mem.runs.size).toBe(1);
     expect(mem.feedback.get('a')?.overridden).toBe(true);
     expect(writer.pendingRun('a')).toBeUndefined();
+  });
+
+  it('keeps both pipelined batches queued when the first fails, and writes each record once, in order, when the database is back', async () => {
+    // Stands in for RunStore's transaction as the writer sees it: runs first, then the wait for
+    // the batch before, then commit (all or nothing).
+    const committed: string[][] = [];
+    let down = false;
+    let open = 0;
+    let maxOpen = 0;
+    const store = {
+      async writeBatch(batch: { runs: RunInsert[]; feedback: FeedbackInsert[] }, pipeline: BatchPipeline = {}) {
+        maxOpen = Math.max(maxOpen, ++open);
+        try {
+          await tick();
+          pipeline.runsInserted?.();
+          if (pipeline.after) await pipeline.after.catch((err: unknown) => Promise.reject(new PreviousBatchFailedError(err)));
+          await tick();
+          if (down) throw Object.assign(new Error('connection refused'), { code: 'ECONNREFUSED' });
+          committed.push(batch.runs.map((r) => r.id));
+        } finally {
+          open--;
+        }
+      },
+    } as unknown as RunStore;
+    const done: number[] = [];
+    let seq = 0;
+    const writer = new RunWriter({
+      store,
+      log: pino({ level: 'silent' }),
+      batchSize: 3,
+      maxInFlight: 2,
+      journal: { appendRun: () => ++seq, appendFeedback: () => ++seq, committed: (s) => done.push(s) },
+    });
+    const ids = Array.from({ length: 10 }, (_, i) => `r${i}`);
+    for (const id of ids) writer.recordRun(run(id));
+    down = true;
+    await expect(writer.flush()).rejects.toThrow('connection refused');
+    expect(maxOpen).toBe(2);
+    expect(committed).toEqual([]);
+    expect(writer.backlog).toBe(10);
+    expect(done).toEqual([]);
+
+    down = false;
+    await writer.flush();
+    expect(committed.flat()).toEqual(ids);
+    expect(committed.every((b) => b.length <= 3)).toBe(true);
+    expect(writer.backlog).toBe(0);
+    expect(done).toEqual([...done].sort((a, b) => a - b));
+    expect(done.at(-1)).toBe(10);
   });
 });

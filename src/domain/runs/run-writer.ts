@@ -6,7 +6,7 @@
  * from `pending`, so a client may send feedback right after its invoke returns.
  */
 import type { Logger } from 'pino';
-import type { FeedbackInsert, RecordBatch, RunStore } from '../../store/run-store.js';
+import { PreviousBatchFailedError, type FeedbackInsert, type RecordBatch, type RunStore } from '../../store/run-store.js';
 import { storableJson, warnReplaced } from '../../store/storable-json.js';
 import { isDataError } from '../../store/db-errors.js';
 import type { RunInsert } from '../../store/schema.js';
@@ -24,6 +24,20 @@ export interface Journal {
   assertCapacity?(): void;
 }
 
+/** A batch on its way to the database; its records stay queued (and pending) until it commits. */
+interface InFlight {
+  runs: Queued<RunInsert>[];
+  feedback: Queued<FeedbackInsert>[];
+  /** Its transaction: the next batch waits for it before its read models and feedback. */
+  transaction: Promise<void>;
+  /** Resolves once its runs are inserted, or it is done: the next batch may be sent. */
+  runsInserted: Promise<void>;
+  /** Settles once it is committed (or set aside) and off the queue; rejects with why it was not. */
+  done: Promise<void>;
+  /** Its transaction failed: nothing more is sent until it is settled. */
+  failed: boolean;
+}
+
 interface Queued<T> {
   seq: number;
   item: T;
@@ -37,6 +51,11 @@ export interface RunWriterOptions {
   journal?: Journal;
   batchSize?: number;
   flushIntervalMs?: number;
+  /**
+   * Batches in flight at once while the writer is behind (2 by default; 1 for a database with a
+   * single connection, PGlite, where a second batch would only wait its turn).
+   */
+  maxInFlight?: number;
   /** Called after each committed batch (guardrails evaluate from fresh aggregates). */
   onCommitted?: (batch: RecordBatch) => void;
 }
@@ -49,7 +68,9 @@ export class RunWriter {
   /** Latest pending run per chain and external id, for feedback by external id. */
   private readonly pendingByExternal = new Map<string, RunInsert>();
   private seq = 0;
-  private flushing?: Promise<void>;
+  /** Batches sent and not yet committed, oldest first. */
+  private readonly inFlight: InFlight[] = [];
+  private draining?: Promise<void>;
   private timer?: NodeJS.Timeout;
   private failures = 0;
   /** Records the database refused as data (see writeOnce). */
@@ -57,10 +78,12 @@ export class RunWriter {
   private closed = false;
   private readonly batchSize: number;
   private readonly flushIntervalMs: number;
+  private readonly maxInFlight: number;
 
   constructor(private readonly opts: RunWriterOptions) {
     this.batchSize = opts.batchSize ?? 2000;
     this.flushIntervalMs = opts.flushIntervalMs ?? 50;
+    this.maxInFlight = opts.maxInFlight ?? 2;
   }
 
   start(): void {
@@ -108,15 +131,9 @@ export class RunWriter {
 
   /** Writes everything queued so far; rejects when the database refuses. */
   async flush(): Promise<void> {
-    while (this.flushing) await this.flushing.catch(() => {});
-    while (this.backlog > 0) {
-      this.flushing = this.writeOnce();
-      try {
-        await this.flushing;
-      } finally {
-        this.flushing = undefined;
-      }
-    }
+    // A failure of a drain this call did not start is not this call's to report.
+    while (this.draining) await this.draining.catch(() => {});
+    while (this.backlog > 0) await this.drain();
   }
 
   /** Stops the timer after writing what is queued (graceful shutdown). */
@@ -127,7 +144,7 @@ export class RunWriter {
   }
 
   private kick(): void {
-    if (this.flushing || this.closed) return;
+    if (this.draining || this.closed) return;
     if (this.timer) clearTimeout(this.timer);
     this.schedule(0);
   }
@@ -140,21 +157,113 @@ export class RunWriter {
 
   private async tick(): Promise<void> {
     this.timer = undefined;
-    if (this.backlog > 0 && !this.flushing) {
-      this.flushing = this.writeOnce();
+    if (this.backlog > 0 && !this.draining) {
       try {
-        await this.flushing;
+        await this.drain();
         this.failures = 0;
       } catch (err) {
         this.failures++;
         this.opts.log.warn({ err, backlog: this.backlog, failures: this.failures }, 'run batch not written yet; will retry');
-      } finally {
-        this.flushing = undefined;
       }
     }
     // Back off while the database is away (up to 5 s), at once again when it is back.
     const delay = this.failures === 0 ? (this.backlog >= this.batchSize ? 0 : this.flushIntervalMs) : Math.min(5000, 100 * 2 ** this.failures);
     this.schedule(delay);
+  }
+
+  /** One drain at a time: the timer's and flush()'s share it. */
+  private drain(): Promise<void> {
+    this.draining ??= this.pipeline().finally(() => (this.draining = undefined));
+    return this.draining;
+  }
+
+  /**
+   * Writes batches until the queue is empty or one fails. While a full batch is waiting, the next
+   * batch is sent as soon as the one before has inserted its runs (up to `maxInFlight` at once),
+   * so the database inserts one batch's runs while it updates the read models of the other.
+   */
+  private async pipeline(): Promise<void> {
+    let failure: unknown;
+    for (;;) {
+      const newest = this.inFlight.at(-1);
+      const untaken = this.untaken();
+      const canSend = failure === undefined && untaken > 0 && !this.inFlight.some((b) => b.failed);
+      if (canSend && !newest) {
+        this.send(undefined);
+        continue;
+      }
+      if (canSend && newest && this.inFlight.length < this.maxInFlight && untaken >= this.batchSize) {
+        await newest.runsInserted;
+        if (this.inFlight.at(-1) === newest && !newest.failed) this.send(newest);
+        continue;
+      }
+      const oldest = this.inFlight[0];
+      if (!oldest) break;
+      await oldest.done.catch((err: unknown) => {
+        if (!(err instanceof PreviousBatchFailedError)) failure ??= err;
+      });
+    }
+    if (failure !== undefined) throw failure;
+  }
+
+  /** Queued records not yet taken by a batch in flight. */
+  private untaken(): number {
+    let n = this.backlog;
+    for (const b of this.inFlight) n -= b.runs.length + b.feedback.length;
+    return n;
+  }
+
+  /** Sends the next batch from what the batches in flight have not taken. */
+  private send(previous: InFlight | undefined): void {
+    let runsFrom = 0;
+    let feedbackFrom = 0;
+    for (const b of this.inFlight) {
+      runsFrom += b.runs.length;
+      feedbackFrom += b.feedback.length;
+    }
+    const runs = this.runs.slice(runsFrom, runsFrom + this.batchSize);
+    // Feedback refers to runs; a run queued after this batch's cut stays for the next batch,
+    // so feedback is cut at the same sequence as the runs.
+    const maxRunSeq = runsFrom + runs.length === this.runs.length ? Infinity : runs[runs.length - 1]!.seq;
+    const feedback = this.feedback.slice(feedbackFrom, feedbackFrom + this.batchSize).filter((f) => f.seq < maxRunSeq);
+    const batch: RecordBatch = { runs: runs.map((r) => r.item), feedback: feedback.map((f) => f.item), runJson: runs.map((r) => r.json) };
+    let runsInserted!: () => void;
+    const b: InFlight = {
+      runs,
+      feedback,
+      failed: false,
+      runsInserted: new Promise<void>((resolve) => (runsInserted = resolve)),
+      transaction: this.opts.store.writeBatch(batch, { after: previous?.transaction, runsInserted: () => runsInserted() }),
+      done: Promise.resolve(),
+    };
+    b.done = this.complete(b, batch, previous).finally(runsInserted);
+    b.done.catch(() => {}); // awaited by pipeline() in order; a batch it never reaches must not be an unhandled rejection
+    this.inFlight.push(b);
+  }
+
+  private async complete(b: InFlight, batch: RecordBatch, previous: InFlight | undefined): Promise<void> {
+    try {
+      await b.transaction;
+    } catch (err) {
+      b.failed = true;
+      // Whatever this batch does next comes after the batch before it has settled, and only if
+      // that one is in: its records stay queued, in order, otherwise.
+      const previousFailed = previous ? await previous.done.then(() => false, () => true) : false;
+      if (previousFailed || !isDataError(err)) {
+        this.inFlight.splice(this.inFlight.indexOf(b), 1);
+        throw previousFailed && !(err instanceof PreviousBatchFailedError) ? new PreviousBatchFailedError(err) : err;
+      }
+      if (batch.runs.length + batch.feedback.length <= 1) {
+        this.reject(batch, err);
+      } else {
+        // One record the database refuses must not hold every later run hostage: write the batch
+        // one by one and set the refused ones aside (logged by id, never by content). The batch
+        // before this one has settled and the one after gave up, so nothing runs beside these.
+        for (const r of b.runs) await this.writeAlone({ runs: [r.item], feedback: [], runJson: [r.json] });
+        for (const f of batch.feedback) await this.writeAlone({ runs: [], feedback: [f] });
+      }
+    }
+    this.committed(b, batch);
   }
 
   private async writeAlone(batch: RecordBatch): Promise<void> {
@@ -176,39 +285,35 @@ export class RunWriter {
     );
   }
 
-  private async writeOnce(): Promise<void> {
-    const runs = this.runs.slice(0, this.batchSize);
-    const feedback = this.feedback.slice(0, this.batchSize);
-    if (runs.length === 0 && feedback.length === 0) return;
-    // Feedback refers to runs; a run queued after this batch's cut stays for the next batch,
-    // so feedback is cut at the same sequence as the runs.
-    const maxRunSeq = runs.length === this.runs.length ? Infinity : runs[runs.length - 1]!.seq;
-    const fb = feedback.filter((f) => f.seq < maxRunSeq);
-    const batch: RecordBatch = { runs: runs.map((r) => r.item), feedback: fb.map((f) => f.item), runJson: runs.map((r) => r.json) };
-    try {
-      await this.opts.store.writeBatch(batch);
-    } catch (err) {
-      // One record the database refuses must not hold every later run hostage: write the batch
-      // one by one and set the refused ones aside (logged by id, never by content).
-      if (!isDataError(err) || batch.runs.length + batch.feedback.length <= 1) {
-        if (isDataError(err)) this.reject(batch, err);
-        else throw err;
-      } else {
-        for (const r of runs) await this.writeAlone({ runs: [r.item], feedback: [], runJson: [r.json] });
-        for (const f of batch.feedback) await this.writeAlone({ runs: [], feedback: [f] });
-      }
-    }
-    this.runs.splice(0, runs.length);
-    this.feedback.splice(0, fb.length);
-    for (const r of runs) {
+  /** The batch is in the database (or set aside): its records leave the queue and the journal. */
+  private committed(b: InFlight, batch: RecordBatch): void {
+    // Batches commit in the order they were sent (each waits for the one before), so a batch's
+    // records are at the front of the queues.
+    this.inFlight.splice(this.inFlight.indexOf(b), 1);
+    removeFront(this.runs, b.runs);
+    removeFront(this.feedback, b.feedback);
+    for (const r of b.runs) {
       if (this.pendingRuns.get(r.item.id) === r.item) this.pendingRuns.delete(r.item.id);
       const ext = r.item.externalId ? `${r.item.chainId}\u0000${r.item.externalId}` : undefined;
       if (ext && this.pendingByExternal.get(ext) === r.item) this.pendingByExternal.delete(ext);
     }
-    for (const f of fb) if (this.pendingFeedback.get(f.item.runId) === f.item) this.pendingFeedback.delete(f.item.runId);
+    for (const f of b.feedback) if (this.pendingFeedback.get(f.item.runId) === f.item) this.pendingFeedback.delete(f.item.runId);
     const low = Math.min(this.runs[0]?.seq ?? Infinity, this.feedback[0]?.seq ?? Infinity);
-    const done = Math.max(runs[runs.length - 1]?.seq ?? 0, fb[fb.length - 1]?.seq ?? 0);
+    const done = Math.max(b.runs[b.runs.length - 1]?.seq ?? 0, b.feedback[b.feedback.length - 1]?.seq ?? 0);
     this.opts.journal?.committed(low === Infinity ? done : Math.min(done, low - 1));
     this.opts.onCommitted?.(batch);
   }
+}
+
+/** Removes `taken` from the front of `queue` (where it is, unless batches committed out of order). */
+function removeFront<T>(queue: T[], taken: T[]): void {
+  if (taken.length === 0) return;
+  if (queue[0] === taken[0] && queue[taken.length - 1] === taken[taken.length - 1]) {
+    queue.splice(0, taken.length);
+    return;
+  }
+  const gone = new Set(taken);
+  let w = 0;
+  for (const x of queue) if (!gone.has(x)) queue[w++] = x;
+  queue.length = w;
 }
