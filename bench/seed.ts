@@ -98,7 +98,7 @@ await completeTask(async () => {
         const changes: FeedbackChange[] = chunk.feedback.map((f) => {
           const r = byId.get(f.runId)!;
           return {
-            run: { id: r.id, rolloutId: r.rolloutId!, stage: r.stage!, variant: r.variant, tenantId: r.tenantId, environment: r.environment, createdAt: r.createdAt!, chainId: r.chainId },
+            run: { id: r.id, rolloutId: r.rolloutId!, stage: r.stage!, variant: r.variant, tenantId: r.tenantId, environment: r.environment, createdAt: r.createdAt!, chainId: r.chainId, version: r.version, errored: r.error != null },
             after: { overridden: f.overridden, fields: f.fields },
           };
         });

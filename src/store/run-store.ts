@@ -3,7 +3,7 @@
  * idempotent (keyed by run id), so replaying the spool after a crash stores each run once.
  * Read models that keep aggregates hook into the same transaction (see ReadModelHooks).
  */
-import { and, desc, eq, gte, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
+import { and, desc, eq, gte, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { Db } from './db.js';
 import { jsonArray, recordsetInsert } from './json-recordset.js';
 import { rowsOf } from './read-models/rows.js';
@@ -12,8 +12,13 @@ import type { FeedbackRow, RunInsert, RunRow } from './schema.js';
 
 export type FeedbackInsert = typeof feedback.$inferInsert;
 
-/** A run as a feedback change needs it for aggregates. */
-export type RunKeyFields = Pick<RunRow, 'id' | 'rolloutId' | 'stage' | 'variant' | 'tenantId' | 'environment' | 'createdAt' | 'chainId'>;
+/**
+ * A run as a feedback change needs it for aggregates: where it counts, and whether it errored (a
+ * fallback has an output and can be reviewed, but counts as an error, not as reviewed).
+ */
+export type RunKeyFields = Pick<RunRow, 'id' | 'rolloutId' | 'stage' | 'variant' | 'tenantId' | 'environment' | 'createdAt' | 'chainId' | 'version'> & {
+  errored: boolean;
+};
 
 export interface FeedbackChange {
   run: RunKeyFields;
@@ -122,7 +127,9 @@ export class RunStore {
     const before = new Map<string, FeedbackRow>();
     const keyFields = new Map<string, RunKeyFields>();
     if (this.hooks) {
-      const prev = await tx.select().from(feedback).where(inArray(feedback.runId, ids)).for('update');
+      // One array parameter rather than an IN list of a parameter per id.
+      const idList = sql.param(ids);
+      const prev = await tx.select().from(feedback).where(sql`${feedback.runId} = ANY(${idList}::uuid[])`).for('update');
       for (const p of prev) before.set(p.runId, p);
       const rs = await tx
         .select({
@@ -134,9 +141,11 @@ export class RunStore {
           environment: runs.environment,
           createdAt: runs.createdAt,
           chainId: runs.chainId,
+          version: runs.version,
+          errored: sql<boolean>`${runs.error} IS NOT NULL`,
         })
         .from(runs)
-        .where(inArray(runs.id, ids));
+        .where(sql`${runs.id} = ANY(${idList}::uuid[])`);
       for (const r of rs) keyFields.set(r.id, r);
     }
     await tx.execute(insertFeedback(JSON.stringify(list), FEEDBACK_UPSERT));

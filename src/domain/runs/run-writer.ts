@@ -49,6 +49,7 @@ export interface RunWriterOptions {
   store: RunStore;
   log: Logger;
   journal?: Journal;
+  /** Most runs (and most feedback) in one batch; 2000 by default. */
   batchSize?: number;
   flushIntervalMs?: number;
   /**

@@ -17,7 +17,6 @@ import type { FeedbackChange, ReadModelHooks, Tx } from '../run-store.js';
 import type { RunInsert } from '../schema.js';
 import { eraseTenantAggregates, expireAggregates } from './rollup-erasure.js';
 import { ALL_COUNTERS, addBucket, addFields, BatchDeltas, EPOCH_ISO, FEEDBACK_COUNTERS, hourOf, latencyBucket, minuteOf, RUN_COUNTERS, type Delta, type TableName } from './rollup-deltas.js';
-import { rowsOf } from './rows.js';
 
 type Target = [TableName, (string | number)[]];
 
@@ -125,21 +124,11 @@ export class RolloutReadModel implements ReadModelHooks {
   }
 
   async onFeedbackChanged(tx: Tx, changes: FeedbackChange[]): Promise<void> {
-    // The version (for default traffic) and whether the run errored (a fallback has an output
-    // and can be reviewed, but counts as an error, not as reviewed) are not in the change.
-    const ids = [...new Set(changes.map((c) => c.run.id))];
-    const info = new Map<string, { version: string; errored: boolean }>();
-    const rows = rowsOf<{ id: string; version: string; errored: boolean }>(
-      await tx.execute(sql`SELECT id, version, (error IS NOT NULL) AS errored FROM runs WHERE id = ANY(${sql.param(ids)}::uuid[])`),
-    );
-    for (const r of rows) info.set(r.id, { version: r.version, errored: r.errored });
-
     const deltas = new BatchDeltas();
     for (const { run, before, after } of changes) {
-      const i = info.get(run.id);
-      if (!i || i.errored) continue;
+      if (run.errored) continue;
       if (before && before.overridden === after.overridden && sameFields(before.fields, after.fields)) continue;
-      const targets = targetsOf({ ...run, version: i.version });
+      const targets = targetsOf(run);
       if (targets.length === 0) continue;
       const dReviewed = before ? 0 : 1;
       const dOverridden = (after.overridden ? 1 : 0) - (before?.overridden ? 1 : 0);
