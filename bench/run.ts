@@ -36,7 +36,7 @@ const size = (s: string) => {
 
 const FULL = env.BENCH_FULL === '1';
 const PHASES = list('BENCH_ONLY', 'overhead,ingestion,comparison,soak,profile');
-const SCENARIOS = list('BENCH_SCENARIOS', 'postgres,pglite,postgres-upstream20ms');
+const SCENARIOS = list('BENCH_SCENARIOS', 'postgres,pglite,postgres-upstream20ms,postgres-v8-gc-defaults');
 const SIZES = list('BENCH_SIZES', FULL ? '100k,1M,10M' : '100k,1M').map(size);
 const RESULTS = env.BENCH_RESULTS ?? join(BENCH_DIR, 'results.json');
 
@@ -79,10 +79,12 @@ async function phase(name: string, fn: () => Promise<Record<string, unknown>>, a
   save();
 }
 
-const SCENARIO_DEFS: Record<string, { storage: 'postgres' | 'pglite'; upstreamDelayMs: number }> = {
+const SCENARIO_DEFS: Record<string, { storage: 'postgres' | 'pglite'; upstreamDelayMs: number; nodeFlags?: string[] }> = {
   postgres: { storage: 'postgres', upstreamDelayMs: 0 },
   pglite: { storage: 'pglite', upstreamDelayMs: 0 },
   'postgres-upstream20ms': { storage: 'postgres', upstreamDelayMs: 20 },
+  // npm start's GC settings keep RSS flat at some CPU and tail latency: this measures that cost.
+  'postgres-v8-gc-defaults': { storage: 'postgres', upstreamDelayMs: 0, nodeFlags: [] },
 };
 
 try {
@@ -98,6 +100,7 @@ try {
             label: s,
             storage: def.storage,
             upstreamDelayMs: def.upstreamDelayMs,
+            nodeFlags: def.nodeFlags,
             rate: num('BENCH_RATE', 500),
             rounds: num('BENCH_ROUNDS', 5),
             roundMs: num('BENCH_ROUND_SECONDS', 4) * 1000,
@@ -130,7 +133,7 @@ try {
   if (PHASES.includes('profile')) {
     await phase(
       'profile',
-      () => runProfile({ pacedSeconds: num('BENCH_PROFILE_SECONDS', 6), rate: num('BENCH_RATE', 500), saturationSeconds: num('BENCH_PROFILE_SECONDS', 6), connections: num('BENCH_CONNECTIONS', 32), log }),
+      () => runProfile({ pacedSeconds: num('BENCH_PROFILE_SECONDS', 6), rate: num('BENCH_RATE', 500), saturationSeconds: num('BENCH_PROFILE_SATURATION_SECONDS', num('BENCH_PROFILE_SECONDS', 6)), connections: num('BENCH_CONNECTIONS', 32), log }),
       (r) => (results.profile = r),
     );
   }

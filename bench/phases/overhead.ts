@@ -24,6 +24,8 @@ export interface OverheadOptions {
   label: string;
   storage: 'postgres' | 'pglite';
   upstreamDelayMs: number;
+  /** The gateway's node flags instead of gatewayNodeFlags() (the V8 defaults: []). */
+  nodeFlags?: string[];
   rate: number;
   rounds: number;
   roundMs: number;
@@ -66,8 +68,8 @@ export const gatewayNodeFlags = (): string[] =>
  * The gateway child: the compiled gateway with gatewayNodeFlags() (then any the phase adds) and
  * gatewayEnv(), on PostgreSQL at `databaseUrl` or, without one, PGlite in `dataDir`.
  */
-export function startGateway(name: string, databaseUrl: string | undefined, dataDir: string, nodeArgs: string[] = []): Promise<Child> {
-  return startChild(name, 'gateway-child.mjs', { env: gatewayEnv(databaseUrl, dataDir), timeoutMs: 120_000, nodeArgs: [...gatewayNodeFlags(), ...nodeArgs] });
+export function startGateway(name: string, databaseUrl: string | undefined, dataDir: string, nodeArgs: string[] = [], flags = gatewayNodeFlags()): Promise<Child> {
+  return startChild(name, 'gateway-child.mjs', { env: gatewayEnv(databaseUrl, dataDir), timeoutMs: 120_000, nodeArgs: [...flags, ...nodeArgs] });
 }
 
 /** Gateway env: the composition as `npm start` builds it, quiet logs, rate limit set out of reach. */
@@ -105,7 +107,7 @@ export async function runOverhead(o: OverheadOptions): Promise<Record<string, un
     const bare = await startChild(`bare-proxy-${o.label}`, 'bare-proxy.ts', { env: { UPSTREAM_URL: upstream.url } });
     children.push(bare);
     if (o.storage === 'postgres') db = await createDatabase(o.label.replace(/[^a-z0-9]/g, ''));
-    const gateway = await startGateway(`gateway-${o.label}`, db?.url, dataDir);
+    const gateway = await startGateway(`gateway-${o.label}`, db?.url, dataDir, [], o.nodeFlags);
     children.push(gateway);
     const fixture = await setupGateway(gateway.url, upstream.url);
     o.log(`  ${o.label}: gateway pid ${gateway.pid} (${gateway.ready.storage}), rollout ${fixture.rolloutId}`);

@@ -44,7 +44,7 @@ export async function runProfile(o: ProfileOptions): Promise<Record<string, unkn
       { name: 'gateway', origin: gateway.url, path: `/v1/chains/${CHAIN}/invoke`, headers },
       { rate: o.rate, durationMs: o.pacedSeconds * 1000, body: () => invokeBody(counter++) },
     );
-    const sat = await autocannon({
+    const sat = o.saturationSeconds <= 0 ? { '2xx': 0, duration: 1 } : await autocannon({
       url: `${gateway.url}/v1/chains/${CHAIN}/invoke`,
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${fixture.tenantKey}` },
