@@ -116,7 +116,7 @@ try {
   if (PHASES.includes('ingestion')) {
     await phase(
       'ingestion',
-      () => runIngestion({ runs: num('BENCH_INGEST_RUNS', 200_000), maxSeconds: num('BENCH_INGEST_SECONDS', 20), modes: list('BENCH_INGEST_MODES', 'composed,copy'), log }),
+      () => runIngestion({ runs: num('BENCH_INGEST_RUNS', 200_000), maxSeconds: num('BENCH_INGEST_SECONDS', 20), modes: list('BENCH_INGEST_MODES', 'composed,bare,copy'), log }),
       (r) => (results.ingestion = r),
     );
   }
