@@ -2,7 +2,7 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { RunWriter } from '../../src/domain/runs/run-writer.js';
-import { setImmediate as tick } from 'node:timers/promises';
+import { setImmediate as tick, setTimeout as sleep } from 'node:timers/promises';
 import { PreviousBatchFailedError, type BatchPipeline, type FeedbackInsert, type RunStore } from '../../src/store/run-store.js';
 import type { RunInsert } from '../../src/store/schema.js';
 
@@ -112,5 +112,27 @@ describe('RunWriter', () => {
     expect(writer.backlog).toBe(0);
     expect(done).toEqual([...done].sort((a, b) => a - b));
     expect(done.at(-1)).toBe(10);
+  });
+
+  it('writes steady traffic in batches of a flush interval, not a batch per record', async () => {
+    const sizes: number[] = [];
+    const store = {
+      async writeBatch(batch: { runs: RunInsert[] }) {
+        await sleep(2);
+        sizes.push(batch.runs.length);
+      },
+    } as unknown as RunStore;
+    const writer = new RunWriter({ store, log: pino({ level: 'silent' }), flushIntervalMs: 50, maxInFlight: 2 });
+    writer.start();
+    // A run every ~2 ms (longer on a busy machine): a batch per flush interval, give or take.
+    const started = Date.now();
+    for (let i = 0; i < 200; i++) {
+      writer.recordRun(run(`s${i}`));
+      await sleep(2);
+    }
+    const intervals = Math.ceil((Date.now() - started) / 50);
+    await writer.close();
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(200);
+    expect(sizes.length).toBeLessThanOrEqual(intervals + 3);
   });
 });

@@ -74,7 +74,7 @@ export class RunWriter {
   private draining?: Promise<void>;
   private timer?: NodeJS.Timeout;
   private failures = 0;
-  /** Records the database refused as data (see writeOnce). */
+  /** Records the database refused as data (see complete). */
   rejected = 0;
   private closed = false;
   private readonly batchSize: number;
@@ -179,23 +179,30 @@ export class RunWriter {
   }
 
   /**
-   * Writes batches until the queue is empty or one fails. While a full batch is waiting, the next
-   * batch is sent as soon as the one before has inserted its runs (up to `maxInFlight` at once),
-   * so the database inserts one batch's runs while it updates the read models of the other.
+   * Writes one batch, and more while a full batch is waiting (the timer sends what comes in
+   * slower, so steady traffic makes batches of a flush interval, not a stream of tiny ones), until
+   * they are all committed or one fails. The next batch is sent as soon as the one before has
+   * inserted its runs (up to `maxInFlight` at once), so the database inserts one batch's runs while
+   * it updates the read models of the other.
    */
   private async pipeline(): Promise<void> {
     let failure: unknown;
+    let sent = 0;
     for (;;) {
       const newest = this.inFlight.at(-1);
       const untaken = this.untaken();
-      const canSend = failure === undefined && untaken > 0 && !this.inFlight.some((b) => b.failed);
+      const canSend = failure === undefined && untaken > 0 && (sent === 0 || untaken >= this.batchSize) && !this.inFlight.some((b) => b.failed);
       if (canSend && !newest) {
         this.send(undefined);
+        sent++;
         continue;
       }
-      if (canSend && newest && this.inFlight.length < this.maxInFlight && untaken >= this.batchSize) {
+      if (canSend && newest && this.inFlight.length < this.maxInFlight) {
         await newest.runsInserted;
-        if (this.inFlight.at(-1) === newest && !newest.failed) this.send(newest);
+        if (this.inFlight.at(-1) === newest && !newest.failed) {
+          this.send(newest);
+          sent++;
+        }
         continue;
       }
       const oldest = this.inFlight[0];
