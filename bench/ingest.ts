@@ -136,7 +136,7 @@ await completeTask(async () => {
   const batchMs = batches.map((b) => b.ms).sort((a, b) => a - b);
   return {
     mode: MODE,
-    readModelHooks: hooks ? (hooks.constructor?.name ?? 'wired') : null,
+    readModelHooks: MODE !== 'bare' && hooks ? (hooks.constructor?.name ?? 'wired') : null,
     tables,
     runs: total,
     feedback: feedbackSent,
