@@ -135,4 +135,28 @@ describe('RunWriter', () => {
     expect(sizes.reduce((a, b) => a + b, 0)).toBe(200);
     expect(sizes.length).toBeLessThanOrEqual(intervals + 3);
   });
+
+  it('reports a batch that fails on its own after the one before it committed, and keeps its records queued', async () => {
+    const committed: string[] = [];
+    let calls = 0;
+    const store = {
+      async writeBatch(batch: { runs: RunInsert[] }, pipeline: BatchPipeline = {}) {
+        const call = ++calls;
+        await tick();
+        pipeline.runsInserted?.();
+        if (pipeline.after) await pipeline.after;
+        await tick();
+        if (call === 2) throw Object.assign(new Error('connection reset'), { code: 'ECONNRESET' });
+        committed.push(...batch.runs.map((r) => r.id));
+      },
+    } as unknown as RunStore;
+    const writer = new RunWriter({ store, log: pino({ level: 'silent' }), batchSize: 3, maxInFlight: 2 });
+    const ids = Array.from({ length: 6 }, (_, i) => `f${i}`);
+    for (const id of ids) writer.recordRun(run(id));
+    await expect(writer.flush()).rejects.toThrow('connection reset');
+    expect(committed).toEqual(ids.slice(0, 3));
+    expect(writer.backlog).toBe(3);
+    await writer.flush();
+    expect(committed).toEqual(ids);
+  });
 });

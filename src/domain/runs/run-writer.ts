@@ -34,7 +34,7 @@ interface InFlight {
   runsInserted: Promise<void>;
   /** Settles once it is committed (or set aside) and off the queue; rejects with why it was not. */
   done: Promise<void>;
-  /** Its transaction failed: nothing more is sent until it is settled. */
+  /** Its transaction failed: nothing more is sent until pipeline() has collected it. */
   failed: boolean;
 }
 
@@ -208,6 +208,8 @@ export class RunWriter {
       const oldest = this.inFlight[0];
       if (!oldest) break;
       await oldest.done.catch((err: unknown) => {
+        // A failed batch stays in flight until collected here, so no failure goes unseen.
+        this.inFlight.splice(this.inFlight.indexOf(oldest), 1);
         if (!(err instanceof PreviousBatchFailedError)) failure ??= err;
       });
     }
@@ -254,13 +256,10 @@ export class RunWriter {
       await b.transaction;
     } catch (err) {
       b.failed = true;
-      // Whatever this batch does next comes after the batch before it has settled, and only if
-      // that one is in: its records stay queued, in order, otherwise.
-      const previousFailed = previous ? await previous.done.then(() => false, () => true) : false;
-      if (previousFailed || !isDataError(err)) {
-        this.inFlight.splice(this.inFlight.indexOf(b), 1);
-        throw previousFailed && !(err instanceof PreviousBatchFailedError) ? new PreviousBatchFailedError(err) : err;
-      }
+      if (!isDataError(err)) throw err;
+      // Refused as data: what this batch writes next comes after the batch before it has settled,
+      // and only if that one is in; its records stay queued, in order, otherwise.
+      if (previous && (await previous.done.then(() => false, () => true))) throw new PreviousBatchFailedError(err);
       if (batch.runs.length + batch.feedback.length <= 1) {
         this.reject(batch, err);
       } else {
