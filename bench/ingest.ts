@@ -21,7 +21,7 @@ import { sql } from 'drizzle-orm';
 import { pino } from 'pino';
 import { compose } from '../src/composition.js';
 import { loadConfig } from '../src/config/config.js';
-import { RunWriter } from '../src/domain/runs/run-writer.js';
+import { RunWriter } from '../src/runtime/run-writer.js';
 import { RunStore, type FeedbackInsert } from '../src/store/run-store.js';
 import type { RunInsert } from '../src/store/schema.js';
 import { completeTask } from './lib/children.js';

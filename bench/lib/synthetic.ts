@@ -1,5 +1,5 @@
 /**
- * Synthetic runs and feedback shaped like the gateway's own (src/domain/runs/invoke-service.ts
+ * Synthetic runs and feedback shaped like the gateway's own (src/domain/services/invoke-service.ts
  * toRun): a rollout at 50% by unit over several tenants, ~2% errors, ~40% of answered runs
  * reviewed, the candidate overridden a little more often than the control.
  */

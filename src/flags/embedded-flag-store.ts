@@ -9,7 +9,7 @@
 import { eq } from 'drizzle-orm';
 import type { Db } from '../store/db.js';
 import { flags } from '../store/schema.js';
-import type { FlagContext, FlagStore, FlagStoreStatus, FlagVariant, RolloutFlag } from './flag-store.js';
+import type { FlagContext, FlagStore, FlagStoreStatus, FlagVariant, RolloutFlag } from '../domain/ports/flag-store.js';
 import { UnleashEngine } from './unleash-engine.js';
 import { toUnleashFeature, type UnleashFeature } from './unleash-mapping.js';
 

@@ -5,7 +5,7 @@
  * (connection failures, 429, 5xx) are retried with exponential backoff a few times.
  */
 import { request } from 'undici';
-import type { RolloutFlag } from './flag-store.js';
+import type { RolloutFlag } from '../domain/ports/flag-store.js';
 import { featureFingerprint, toAdminStrategies, toUnleashFeature, type AdminStrategyPayload } from './unleash-mapping.js';
 
 export type UnleashAdminErrorKind = 'configuration' | 'recoverable' | 'rejected';

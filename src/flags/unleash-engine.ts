@@ -12,7 +12,7 @@ import { Unleash, type Context } from 'unleash-client';
 import type { EnhancedFeatureInterface, FeatureInterface } from 'unleash-client/lib/feature.js';
 import type { RepositoryInterface } from 'unleash-client/lib/repository/index.js';
 import type { Segment } from 'unleash-client/lib/strategy/strategy.js';
-import type { FlagContext, FlagVariant } from './flag-store.js';
+import type { FlagContext, FlagVariant } from '../domain/ports/flag-store.js';
 import { toFlagVariant, toUnleashContext, type UnleashFeature } from './unleash-mapping.js';
 
 const UNREACHABLE_URL = 'http://unleash-embedded.invalid/api/';

@@ -13,7 +13,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { Unleash } from 'unleash-client';
-import type { FlagContext, FlagStore, FlagStoreStatus, FlagVariant, RolloutFlag } from './flag-store.js';
+import type { FlagContext, FlagStore, FlagStoreStatus, FlagVariant, RolloutFlag } from '../domain/ports/flag-store.js';
 import { UnleashAdminClient } from './unleash-admin-client.js';
 import { UnleashEngine } from './unleash-engine.js';
 import { featureFingerprint, toFlagVariant, toUnleashContext, toUnleashFeature, type UnleashFeature } from './unleash-mapping.js';

@@ -5,7 +5,7 @@
  * evaluate the very same definition.
  */
 import type { Context } from 'unleash-client';
-import type { FlagContext, FlagStage, FlagVariant, RolloutFlag, SplitBy } from './flag-store.js';
+import type { FlagContext, FlagStage, FlagVariant, RolloutFlag, SplitBy } from '../domain/ports/flag-store.js';
 
 export const CANDIDATE = 'candidate';
 export const CONTROL = 'control';

@@ -1,6 +1,6 @@
 /**
  * Writes and reads of the catalog: tenants, API keys, chains and their immutable versions.
- * Small tables, read whole into the in-memory Catalog (src/domain/catalog.ts) for the hot path.
+ * Small tables, read whole into the in-memory Catalog (src/domain/services/catalog.ts) for the hot path.
  */
 import { and, eq, isNull } from 'drizzle-orm';
 import type { Db } from './db.js';

@@ -48,7 +48,7 @@ export const chains = pgTable('chains', {
   id: text('id').primaryKey(),
   description: text('description'),
   currentVersion: text('current_version'),
-  /** PII redaction applied to inputs and outputs before storage (src/domain/overrides/redaction.ts). */
+  /** PII redaction applied to inputs and outputs before storage (src/redaction/redaction.ts). */
   redaction: jsonb('redaction'),
   createdAt: createdAt(),
   updatedAt: updatedAt(),

@@ -7,8 +7,8 @@
  */
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { evaluateGuardrails } from '../../src/domain/comparison/guardrail-status.js';
-import type { Guardrail } from '../../src/domain/rollouts/rollout-spec.js';
+import { evaluateGuardrails } from '../../src/domain/guardrails/guardrail-status.js';
+import type { Guardrail } from '../../src/domain/model/rollout-spec.js';
 import {
   compareProportions,
   compareRatios,

@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'drizzle-orm';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RunWriter, type Journal } from '../../src/domain/runs/run-writer.js';
+import { RunWriter, type Journal } from '../../src/runtime/run-writer.js';
 import { openDatabase, type Database } from '../../src/store/db.js';
 import { RolloutReadModel } from '../../src/store/read-models/rollout-read-model.js';
 import { rowsOf } from '../../src/store/read-models/rows.js';

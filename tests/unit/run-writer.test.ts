@@ -1,7 +1,7 @@
 /** The writer's batching rules, with an in-memory store standing in for PostgreSQL. */
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { RunWriter } from '../../src/domain/runs/run-writer.js';
+import { RunWriter } from '../../src/runtime/run-writer.js';
 import { setImmediate as tick, setTimeout as sleep } from 'node:timers/promises';
 import { PreviousBatchFailedError, type BatchPipeline, type FeedbackInsert, type RunStore } from '../../src/store/run-store.js';
 import type { RunInsert } from '../../src/store/schema.js';

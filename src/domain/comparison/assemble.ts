@@ -16,7 +16,7 @@ import { fieldNames, summarizeArm, type ArmSummary } from './arm-summary.js';
 import { buildBreakdown, type Breakdown } from './breakdowns.js';
 import { sumCounts } from './counts.js';
 import { rateDifference, tenantsPerArm, type Difference, type StageArms } from './differences.js';
-import type { GuardrailCheck } from './guardrail-status.js';
+import type { GuardrailCheck } from '../guardrails/guardrail-status.js';
 import type { AssignmentCount, Cell, Counts } from './types.js';
 import { decideVerdict, tooFewTenants, type AnalysisUnit, type ControlArm, type Verdict } from './verdict.js';
 

@@ -3,7 +3,7 @@
  * stage k at the first `advanced` event whose `data.after.stage` is k. Stages the rollout never
  * reached have no start.
  */
-import type { RolloutSpec } from '../rollouts/rollout-spec.js';
+import type { RolloutSpec } from '../model/rollout-spec.js';
 import type { StageView } from './assemble.js';
 
 export interface StageEvent {

@@ -17,7 +17,7 @@
  * original value (redaction.ts `redactOutput`); such a field is compared by hashing the human's
  * value, never against the placeholder that was stored.
  */
-import { BadRequestError } from '../errors.js';
+import { BadRequestError } from '../model/errors.js';
 import { canonicalJson, jsonEqual } from './canonical-json.js';
 import { getOwn, isPlainObject } from './json-value.js';
 

@@ -10,7 +10,7 @@
  * - Stack overflow: a body of 10 MiB can nest arrays a million deep. Every walker here checks
  *   `MAX_JSON_DEPTH` before it descends, and the error it throws is a 400.
  */
-import { BadRequestError } from '../errors.js';
+import { BadRequestError } from '../model/errors.js';
 
 /** Deeper JSON than this is refused (a 400) rather than walked: no real record nests this far. */
 export const MAX_JSON_DEPTH = 1000;

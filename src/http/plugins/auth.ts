@@ -5,8 +5,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { AccessLevel, Principal } from '../../domain/auth/principal.js';
-import type { Catalog } from '../../domain/catalog/catalog.js';
-import { ForbiddenError, UnauthorizedError } from '../../domain/errors.js';
+import type { Catalog } from '../../domain/services/catalog.js';
+import { ForbiddenError, UnauthorizedError } from '../../domain/model/errors.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {

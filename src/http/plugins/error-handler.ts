@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
-import { DomainError } from '../../domain/errors.js';
+import { DomainError } from '../../domain/model/errors.js';
 
 export interface ErrorBody {
   error: { code: string; message: string; details?: unknown };

@@ -12,7 +12,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { BadRequestError } from '../../domain/errors.js';
+import { BadRequestError } from '../../domain/model/errors.js';
 import { JsonTooDeepError, MAX_JSON_DEPTH, nestsDeeperThan } from '../../domain/overrides/json-value.js';
 import { hasUnstorableEscapes } from '../../store/storable-json.js';
 

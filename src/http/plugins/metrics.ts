@@ -1,11 +1,11 @@
 /**
  * GET /metrics: Prometheus text format, no token (API.md). Only aggregates by chain, version,
  * variant and rollout; no tenant id, unit, input or key ever becomes a label
- * (src/domain/metrics/gateway-metrics.ts).
+ * (src/runtime/metrics/gateway-metrics.ts).
  */
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import type { GatewayMetrics } from '../../domain/metrics/gateway-metrics.js';
+import type { GatewayMetrics } from '../../runtime/metrics/gateway-metrics.js';
 
 export const metricsPlugin = fp<{ metrics: GatewayMetrics }>(
   async (app: FastifyInstance, { metrics }) => {

@@ -11,7 +11,7 @@
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { RateLimitedError } from '../../domain/errors.js';
+import { RateLimitedError } from '../../domain/model/errors.js';
 
 export interface RateLimitOptions {
   /** Requests per minute per key; 0 turns limiting off. */

@@ -1,8 +1,8 @@
 /** POST /v1/chains/:chain/invoke: the hot path (tenant key for its own tenant, or admin). */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { AppServices } from '../../app.js';
-import { BadRequestError } from '../../domain/errors.js';
-import type { InvokeResult } from '../../domain/runs/invoke-service.js';
+import { BadRequestError } from '../../domain/model/errors.js';
+import type { InvokeResult } from '../../domain/services/invoke-service.js';
 import { actingTenant } from '../plugins/auth.js';
 import { chainParams } from '../schemas/catalog.js';
 import { errorResponses } from '../schemas/common.js';

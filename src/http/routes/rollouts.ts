@@ -3,8 +3,8 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppServices } from '../../app.js';
 import { actorName } from '../../domain/auth/principal.js';
-import type { RolloutAction } from '../../domain/rollouts/rollout-service.js';
-import { rolloutSpecSchema } from '../../domain/rollouts/rollout-spec.js';
+import type { RolloutAction } from '../../domain/services/rollout-service.js';
+import { rolloutSpecSchema } from '../../domain/model/rollout-spec.js';
 import { errorResponses } from '../schemas/common.js';
 import { actionBody, eventSchema, rolloutParams, rolloutSchema, toEventOut, toRolloutOut } from '../schemas/rollouts.js';
 

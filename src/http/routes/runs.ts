@@ -1,8 +1,8 @@
 /** Runs and human feedback (tenant keys see their own tenant only; others' runs read as 404). */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { AppServices } from '../../app.js';
-import { BadRequestError, NotFoundError } from '../../domain/errors.js';
-import type { FeedbackBody } from '../../domain/runs/feedback-service.js';
+import { BadRequestError, NotFoundError } from '../../domain/model/errors.js';
+import type { FeedbackBody } from '../../domain/services/feedback-service.js';
 import { actingTenant } from '../plugins/auth.js';
 import { errorResponses } from '../schemas/common.js';
 import {

@@ -1,7 +1,7 @@
 /** Tenants, keys, chains and versions: request and response shapes. */
 import { z } from 'zod';
-import { adapterDefinitionSchema } from '../../chains/adapter-definition.js';
-import { redactionConfigSchema } from '../../domain/overrides/redaction.js';
+import { adapterDefinitionSchema } from '../../adapters/adapter-definition.js';
+import { redactionConfigSchema } from '../../redaction/redaction.js';
 import { idSchema, uuidSchema } from './common.js';
 
 export const tenantParams = z.object({ tenantId: idSchema });

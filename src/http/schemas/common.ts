@@ -1,7 +1,7 @@
 /** Request and response pieces shared by several routes. */
 import { z } from 'zod';
 
-export { ID_PATTERN, idSchema } from '../../domain/ids.js';
+export { ID_PATTERN, idSchema } from '../../domain/model/ids.js';
 
 export const uuidSchema = z.uuid('must be a UUID');
 

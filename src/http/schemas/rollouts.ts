@@ -1,6 +1,6 @@
 /** Rollouts: response shapes (the request is the domain's rolloutSpecSchema). */
 import { z } from 'zod';
-import type { RolloutSpec } from '../../domain/rollouts/rollout-spec.js';
+import type { RolloutSpec } from '../../domain/model/rollout-spec.js';
 import type { RolloutEventRow, RolloutRow } from '../../store/schema.js';
 
 export const rolloutParams = z.object({ id: z.uuid('must be a rollout id (UUID)') });

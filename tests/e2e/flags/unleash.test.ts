@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EmbeddedFlagStore } from '../../../src/flags/embedded-flag-store.js';
-import type { FlagContext, FlagStage, RolloutFlag } from '../../../src/flags/flag-store.js';
+import type { FlagContext, FlagStage, RolloutFlag } from '../../../src/domain/ports/flag-store.js';
 import { UnleashAdminClient } from '../../../src/flags/unleash-admin-client.js';
 import { UnleashFlagStore, type UnleashFlagStoreOptions } from '../../../src/flags/unleash-flag-store.js';
 import { featureFingerprint, toUnleashFeature } from '../../../src/flags/unleash-mapping.js';

@@ -4,7 +4,7 @@
  */
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { RetentionJob } from '../../../src/jobs/retention.js';
+import { RetentionJob } from '../../../src/runtime/jobs/retention.js';
 import type { RunInsert } from '../../../src/store/schema.js';
 import { noPostgres, startTestGateway, type TestGateway } from '../../support/gateway.js';
 

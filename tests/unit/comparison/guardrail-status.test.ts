@@ -7,8 +7,8 @@ import {
   statusOf,
   type GuardrailArmTotals,
   type GuardrailInputs,
-} from '../../../src/domain/comparison/guardrail-status.js';
-import { guardrailSchema, type Guardrail } from '../../../src/domain/rollouts/rollout-spec.js';
+} from '../../../src/domain/guardrails/guardrail-status.js';
+import { guardrailSchema, type Guardrail } from '../../../src/domain/model/rollout-spec.js';
 import {
   alwaysValidDifferenceBound,
   alwaysValidProportionBound,

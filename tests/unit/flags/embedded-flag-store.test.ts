@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EmbeddedFlagStore } from '../../../src/flags/embedded-flag-store.js';
-import type { FlagContext, FlagStage, RolloutFlag } from '../../../src/flags/flag-store.js';
+import type { FlagContext, FlagStage, RolloutFlag } from '../../../src/domain/ports/flag-store.js';
 import { UnleashEngine } from '../../../src/flags/unleash-engine.js';
 import { toFlagVariant, toUnleashFeature } from '../../../src/flags/unleash-mapping.js';
 import { openDatabase, type Database } from '../../../src/store/db.js';

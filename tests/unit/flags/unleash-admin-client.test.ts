@@ -5,7 +5,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { RolloutFlag } from '../../../src/flags/flag-store.js';
+import type { RolloutFlag } from '../../../src/domain/ports/flag-store.js';
 import { UnleashAdminClient, UnleashAdminError } from '../../../src/flags/unleash-admin-client.js';
 import { toAdminStrategies } from '../../../src/flags/unleash-mapping.js';
 import { freePort } from '../../support/unleash-server.js';

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { FlagContext, RolloutFlag } from '../../../src/flags/flag-store.js';
+import type { FlagContext, RolloutFlag } from '../../../src/domain/ports/flag-store.js';
 import { UnleashAdminClient } from '../../../src/flags/unleash-admin-client.js';
 import { UnleashFlagStore, type UnleashFlagStoreOptions } from '../../../src/flags/unleash-flag-store.js';
 import { toUnleashFeature, type UnleashFeature } from '../../../src/flags/unleash-mapping.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { RolloutFlag } from '../../../src/flags/flag-store.js';
+import type { RolloutFlag } from '../../../src/domain/ports/flag-store.js';
 import {
   candidateWeight,
   featureFingerprint,

@@ -5,8 +5,8 @@
  * reviewed runs. Uses the same pure decision the job and the comparison use.
  */
 import { describe, expect, it } from 'vitest';
-import { evaluateGuardrails, type GuardrailArmTotals } from '../../../src/domain/comparison/guardrail-status.js';
-import type { Guardrail } from '../../../src/domain/rollouts/rollout-spec.js';
+import { evaluateGuardrails, type GuardrailArmTotals } from '../../../src/domain/guardrails/guardrail-status.js';
+import type { Guardrail } from '../../../src/domain/model/rollout-spec.js';
 
 /** mulberry32: a small seeded PRNG, so the simulation is the same on every run. */
 function prng(seed: number): () => number {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { canonicalJson, jsonEqual } from '../../../src/domain/overrides/canonical-json.js';
 import { JsonTooDeepError, MAX_JSON_DEPTH } from '../../../src/domain/overrides/json-value.js';
-import { BadRequestError } from '../../../src/domain/errors.js';
+import { BadRequestError } from '../../../src/domain/model/errors.js';
 
 function nested(depth: number): unknown {
   let value: unknown = 1;

@@ -6,8 +6,8 @@ import {
   type RedactedComparison,
 } from '../../../src/domain/overrides/diff-overrides.js';
 import { JsonTooDeepError } from '../../../src/domain/overrides/json-value.js';
-import { redactOutput } from '../../../src/domain/overrides/redaction.js';
-import { BadRequestError } from '../../../src/domain/errors.js';
+import { redactOutput } from '../../../src/redaction/redaction.js';
+import { BadRequestError } from '../../../src/domain/model/errors.js';
 
 const output = { total: 42, currency: 'EUR', vendor: { name: 'ACME', vat: 'DE1' }, lines: [1, 2], note: null };
 

@@ -2,9 +2,9 @@ import { createHmac } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { diffFinal, diffOverrides, fieldHasher } from '../../../src/domain/overrides/diff-overrides.js';
-import { isValidIban, luhnValid } from '../../../src/domain/overrides/pii-patterns.js';
-import { parsePath } from '../../../src/domain/overrides/redaction-paths.js';
-import { redact, redactionConfigSchema, redactOutput, type RedactionConfig } from '../../../src/domain/overrides/redaction.js';
+import { isValidIban, luhnValid } from '../../../src/redaction/pii-patterns.js';
+import { parsePath } from '../../../src/redaction/redaction-paths.js';
+import { redact, redactionConfigSchema, redactOutput, type RedactionConfig } from '../../../src/redaction/redaction.js';
 
 const hmac = (data: string) => createHmac('sha256', 'test-secret').update(data).digest('base64url');
 const hashValue = fieldHasher(hmac);

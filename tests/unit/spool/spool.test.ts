@@ -7,11 +7,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { UnavailableError } from '../../../src/domain/errors.js';
+import { UnavailableError } from '../../../src/domain/model/errors.js';
 import type { FeedbackInsert } from '../../../src/store/run-store.js';
 import type { RunInsert } from '../../../src/store/schema.js';
-import { openSpool, type Spool } from '../../../src/store/spool/spool.js';
-import { decodeLine, encodeLine } from '../../../src/store/spool/spool-record.js';
+import { openSpool, type Spool } from '../../../src/runtime/spool/spool.js';
+import { decodeLine, encodeLine } from '../../../src/runtime/spool/spool-record.js';
 
 const log = pino({ level: 'silent' });
 const MiB = 1024 * 1024;

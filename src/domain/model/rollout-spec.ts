@@ -1,0 +1,55 @@
+/**
+ * The rollout a user asks for (POST /v1/rollouts): stages, guardrails, alphas, auto-advance.
+ * Validated once by zod; the domain and the HTTP schema share it, and it is stored as the
+ * rollout's `spec`.
+ */
+import { z } from 'zod';
+import { idSchema } from './ids.js';
+
+export const stageSchema = z
+  .strictObject({
+    environments: z.array(idSchema).min(1, 'name at least one environment').max(50),
+    tenants: z.array(idSchema).min(1).max(10_000).optional().describe('Omitted: every tenant.'),
+    excludeTenants: z.array(idSchema).max(10_000).optional(),
+    percent: z.number().min(0).max(100).multipleOf(0.1, 'at most one decimal place (Unleash weights are per mille)'),
+    splitBy: z.enum(['tenant', 'unit']).default('tenant'),
+  })
+  .describe('A stage matches calls by environments and tenants, minus excludeTenants; percent of them get the candidate.');
+
+const metric = z.enum(['override_rate', 'error_rate', 'latency_p95_ms']);
+
+export const guardrailSchema = z
+  .strictObject({
+    metric,
+    maxIncrease: z.number().min(0).max(1).optional().describe('Absolute points over the control (rates).'),
+    max: z.number().min(0).optional().describe('Absolute ceiling: a rate in [0, 1], or milliseconds for latency_p95_ms.'),
+    minSamples: z.int().min(1).max(10_000_000).default(100),
+  })
+  .superRefine((g, ctx) => {
+    if (g.maxIncrease === undefined && g.max === undefined) ctx.addIssue({ code: 'custom', path: ['max'], message: 'give max and/or maxIncrease' });
+    if (g.metric === 'override_rate' && g.max !== undefined) ctx.addIssue({ code: 'custom', path: ['max'], message: 'override_rate takes maxIncrease (points over control)' });
+    if (g.metric === 'latency_p95_ms' && g.maxIncrease !== undefined) ctx.addIssue({ code: 'custom', path: ['maxIncrease'], message: 'latency_p95_ms takes max (ms)' });
+    if (g.metric === 'latency_p95_ms' && g.max === undefined) ctx.addIssue({ code: 'custom', path: ['max'], message: 'latency_p95_ms needs max (ms)' });
+    if (g.metric === 'error_rate' && g.max !== undefined && g.max > 1) ctx.addIssue({ code: 'custom', path: ['max'], message: 'a rate is at most 1' });
+  });
+
+export const rolloutSpecSchema = z.strictObject({
+  chain: idSchema,
+  control: idSchema,
+  candidate: idSchema,
+  stages: z.array(stageSchema).min(1).max(20),
+  guardrails: z.array(guardrailSchema).max(20).default([]),
+  guardrailAlpha: z.number().gt(0).lt(0.5).default(0.05),
+  alpha: z.number().gt(0).lt(0.5).default(0.05).describe('Level of the verdict\'s always-valid interval.'),
+  autoAdvance: z.strictObject({ minSamples: z.int().min(1).default(200), minDurationMinutes: z.number().min(0).default(60) }).optional(),
+  fallbackToControl: z.boolean().default(false),
+  webhookUrl: z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).optional(),
+});
+
+export type RolloutSpec = z.infer<typeof rolloutSpecSchema>;
+export type RolloutSpecInput = z.input<typeof rolloutSpecSchema>;
+export type Stage = z.infer<typeof stageSchema>;
+export type Guardrail = z.infer<typeof guardrailSchema>;
+
+export type RolloutStatus = 'running' | 'paused' | 'rolled_back' | 'promoted';
+export const ACTIVE_STATUSES: readonly RolloutStatus[] = ['running', 'paused'];

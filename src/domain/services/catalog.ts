@@ -1,0 +1,201 @@
+/**
+ * The catalog: tenants, API keys, chains and versions, held in memory for the hot path
+ * (auth and invoke never wait on the database) and kept in step with the database:
+ * local writes apply at once, other replicas' writes arrive with the periodic refresh
+ * (a revoked key stops working everywhere within `refreshMs`).
+ */
+import { randomUUID } from 'node:crypto';
+import type { AdapterDefinition } from '../../adapters/adapter-definition.js';
+import { canonicalAdapterJson } from '../../adapters/adapter-definition.js';
+import type { CatalogStore } from '../../store/catalog-store.js';
+import type { ChainRow, ChainVersionRow, TenantRow } from '../../store/schema.js';
+import { BadRequestError, ConflictError, NotFoundError } from '../model/errors.js';
+import { generateKey, KeyHasher } from '../auth/key-hasher.js';
+import type { Principal } from '../auth/principal.js';
+
+interface KeyEntry {
+  id: string;
+  tenantId: string | null;
+  name: string;
+  hash: string;
+}
+
+export interface CatalogDeps {
+  store: CatalogStore;
+  hasher: KeyHasher;
+  adminToken: string;
+  now: () => Date;
+  /** True while the chain has a running or paused rollout (its `current` may not change). */
+  hasActiveRollout: (chainId: string) => boolean;
+}
+
+export class Catalog {
+  private tenants = new Map<string, TenantRow>();
+  private keys = new Map<string, KeyEntry>();
+  private chains = new Map<string, ChainRow>();
+  private versions = new Map<string, Map<string, ChainVersionRow>>();
+  private readonly adminHash: string;
+  private timer?: NodeJS.Timeout;
+  /** Bumped by every local write, so a reload that read the tables before it does not undo it. */
+  private generation = 0;
+
+  constructor(private readonly deps: CatalogDeps) {
+    this.adminHash = deps.hasher.hash(deps.adminToken);
+  }
+
+  async load(): Promise<void> {
+    const generation = this.generation;
+    const [tenants, keys, chains, versions] = await Promise.all([
+      this.deps.store.listTenants(),
+      this.deps.store.liveKeys(),
+      this.deps.store.listChains(),
+      this.deps.store.listVersions(),
+    ]);
+    // A local write landed while we read: our snapshot may predate it; the next refresh is newer.
+    if (generation !== this.generation) return;
+    this.tenants = new Map(tenants.map((t) => [t.id, t]));
+    this.keys = new Map(keys.map((k) => [k.hash, { id: k.id, tenantId: k.tenantId, name: k.name, hash: k.hash }]));
+    this.chains = new Map(chains.map((c) => [c.id, c]));
+    const byChain = new Map<string, Map<string, ChainVersionRow>>();
+    for (const v of versions) {
+      let m = byChain.get(v.chainId);
+      if (!m) byChain.set(v.chainId, (m = new Map()));
+      m.set(v.version, v);
+    }
+    this.versions = byChain;
+  }
+
+  /** Periodic reload so other replicas' writes (revocations above all) take effect here. */
+  startRefresh(refreshMs: number, onError: (err: unknown) => void): void {
+    this.timer = setInterval(() => this.load().catch(onError), refreshMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  // ---- auth -------------------------------------------------------------------------------
+
+  authenticate(token: string): Principal | undefined {
+    const hash = this.deps.hasher.hash(token);
+    if (KeyHasher.equal(hash, this.adminHash)) return { kind: 'admin', keyName: 'ADMIN_TOKEN' };
+    const entry = this.keys.get(hash);
+    // The map lookup finds the candidate; the constant-time compare is what decides.
+    if (!entry || !KeyHasher.equal(entry.hash, hash)) return undefined;
+    if (entry.tenantId === null) return { kind: 'admin', keyName: entry.name };
+    return { kind: 'tenant', tenantId: entry.tenantId, keyId: entry.id, keyName: entry.name };
+  }
+
+  // ---- tenants and keys -------------------------------------------------------------------
+
+  tenant(id: string): TenantRow | undefined {
+    return this.tenants.get(id);
+  }
+
+  requireTenant(id: string): TenantRow {
+    const t = this.tenants.get(id);
+    if (!t) throw new NotFoundError('Tenant', id);
+    return t;
+  }
+
+  listTenants(): TenantRow[] {
+    return [...this.tenants.values()].sort((a, b) => a.id.localeCompare(b.id));
+  }
+
+  async putTenant(id: string, name: string | undefined): Promise<{ row: TenantRow; created: boolean }> {
+    const result = await this.deps.store.putTenant(id, name, this.deps.now());
+    this.generation++;
+    this.tenants.set(id, result.row);
+    return result;
+  }
+
+  async createKey(tenantId: string, name: string | undefined): Promise<{ id: string; key: string; name: string }> {
+    this.requireTenant(tenantId);
+    const key = generateKey();
+    const id = randomUUID();
+    const keyName = name ?? `key-${id.slice(0, 8)}`;
+    const hash = this.deps.hasher.hash(key);
+    await this.deps.store.insertKey({ id, tenantId, name: keyName, hash, createdAt: this.deps.now() });
+    this.generation++;
+    this.keys.set(hash, { id, tenantId, name: keyName, hash });
+    return { id, key, name: keyName };
+  }
+
+  async revokeKey(tenantId: string, keyId: string): Promise<void> {
+    this.requireTenant(tenantId);
+    const revoked = await this.deps.store.revokeKey(tenantId, keyId, this.deps.now());
+    this.generation++;
+    for (const [hash, entry] of this.keys) if (entry.id === keyId) this.keys.delete(hash);
+    if (!revoked) throw new NotFoundError('Key', keyId);
+  }
+
+  // ---- chains and versions ----------------------------------------------------------------
+
+  chain(id: string): ChainRow | undefined {
+    return this.chains.get(id);
+  }
+
+  requireChain(id: string): ChainRow {
+    const c = this.chains.get(id);
+    if (!c) throw new NotFoundError('Chain', id);
+    return c;
+  }
+
+  listChains(): ChainRow[] {
+    return [...this.chains.values()].sort((a, b) => a.id.localeCompare(b.id));
+  }
+
+  version(chainId: string, version: string): ChainVersionRow | undefined {
+    return this.versions.get(chainId)?.get(version);
+  }
+
+  requireVersion(chainId: string, version: string): ChainVersionRow {
+    const v = this.version(chainId, version);
+    if (!v) throw new NotFoundError('Version', version);
+    return v;
+  }
+
+  listVersions(chainId: string): ChainVersionRow[] {
+    this.requireChain(chainId);
+    return [...(this.versions.get(chainId)?.values() ?? [])];
+  }
+
+  async putChain(id: string, patch: { description?: string; current?: string; redaction?: unknown }): Promise<{ row: ChainRow; created: boolean }> {
+    const existing = this.chains.get(id);
+    if (patch.current !== undefined) {
+      if (!existing) throw new BadRequestError(`Chain '${id}' has no versions yet: register one before setting current.`, { field: 'current' });
+      if (!this.version(id, patch.current)) throw new BadRequestError(`Version '${patch.current}' of chain '${id}' does not exist.`, { field: 'current' });
+      if (existing.currentVersion !== patch.current && this.deps.hasActiveRollout(id)) {
+        throw new ConflictError(`Chain '${id}' has a running or paused rollout: its current version changes only by promotion.`);
+      }
+    }
+    const result = await this.deps.store.putChain(id, patch, this.deps.now());
+    this.generation++;
+    this.chains.set(id, result.row);
+    return result;
+  }
+
+  async addVersion(chainId: string, version: string, adapter: AdapterDefinition): Promise<{ row: ChainVersionRow; created: boolean }> {
+    const chain = this.requireChain(chainId);
+    const result = await this.deps.store.insertVersion({ chainId, version, adapter, createdAt: this.deps.now() });
+    if (!result.created && canonicalAdapterJson(result.row.adapter as AdapterDefinition) !== canonicalAdapterJson(adapter)) {
+      throw new ConflictError(`Version '${version}' of chain '${chainId}' exists with another definition; versions are immutable.`, {
+        version,
+      });
+    }
+    this.generation++;
+    let m = this.versions.get(chainId);
+    if (!m) this.versions.set(chainId, (m = new Map()));
+    m.set(version, result.row);
+    if (chain.currentVersion === null) this.chains.set(chainId, { ...chain, currentVersion: version });
+    return result;
+  }
+
+  /** Applied after a promotion, which writes the chain row itself. */
+  setCurrentLocally(chainId: string, version: string): void {
+    this.generation++;
+    const chain = this.chains.get(chainId);
+    if (chain) this.chains.set(chainId, { ...chain, currentVersion: version });
+  }
+}

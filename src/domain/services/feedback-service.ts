@@ -1,0 +1,75 @@
+/**
+ * Human feedback: which fields of a run's output the reviewer changed. Re-sending replaces the
+ * earlier feedback (last received wins, counted once: the read models apply the difference).
+ */
+import type { FeedbackInsert, RunStore } from '../../store/run-store.js';
+import type { RunInsert, RunRow } from '../../store/schema.js';
+import type { Principal } from '../auth/principal.js';
+import { ConflictError, ForbiddenError, NotFoundError } from '../model/errors.js';
+import { diffFinal, diffOverrides } from '../overrides/diff-overrides.js';
+import type { RunWriter } from '../../runtime/run-writer.js';
+import type { RunRedactor } from '../../redaction/run-redactor.js';
+
+export type FeedbackBody =
+  | { final: unknown; overrides?: undefined; reviewer?: string }
+  | { overrides: { field: string; value?: unknown }[]; final?: undefined; reviewer?: string };
+
+export interface FeedbackResult {
+  runId: string;
+  overridden: boolean;
+  fields: string[];
+}
+
+export interface FeedbackDeps {
+  store: RunStore;
+  writer: RunWriter;
+  redactor: RunRedactor;
+  now: () => Date;
+  /** Told after feedback is queued (guardrails re-evaluate the run's rollout). */
+  onFeedback?: (run: RunInsert | RunRow, fb: FeedbackInsert) => void;
+}
+
+export class FeedbackService {
+  constructor(private readonly deps: FeedbackDeps) {}
+
+  async byRunId(runId: string, body: FeedbackBody, principal: Principal): Promise<FeedbackResult> {
+    const run = this.deps.writer.pendingRun(runId) ?? (await this.deps.store.getRun(runId));
+    // Another tenant's run reads as missing: its existence is not theirs to learn.
+    if (!run || (principal.kind === 'tenant' && principal.tenantId !== run.tenantId)) throw new NotFoundError('Run', runId);
+    return this.apply(run, body);
+  }
+
+  async byExternalId(chain: string, externalId: string, tenant: string | undefined, body: FeedbackBody, principal: Principal): Promise<FeedbackResult> {
+    if (principal.kind === 'tenant') {
+      if (tenant !== undefined && tenant !== principal.tenantId) throw new ForbiddenError(`This key belongs to tenant '${principal.tenantId}'.`);
+      tenant = principal.tenantId;
+    }
+    const pending = this.deps.writer.pendingByExternalId(chain, externalId);
+    const run =
+      pending && (tenant === undefined || pending.tenantId === tenant) ? pending : await this.deps.store.latestByExternalId(chain, externalId, tenant);
+    if (!run) throw new NotFoundError('Run', externalId);
+    return this.apply(run, body);
+  }
+
+  private apply(run: RunInsert | RunRow, body: FeedbackBody): FeedbackResult {
+    if (run.output === null || run.output === undefined) {
+      throw new ConflictError(`Run '${run.id}' has no output (its call failed): there is nothing to review.`, { runId: run.id }, 'run_errored');
+    }
+    const hashes = (run.outputHashes ?? undefined) as Record<string, string> | undefined;
+    const hashValue = (v: unknown) => this.deps.redactor.hashField(v);
+    const diff =
+      body.final !== undefined
+        ? diffFinal(run.output, body.final, hashes ? { hashes, hashValue } : undefined)
+        : diffOverrides(run.output, body.overrides!, hashes ? { hashes, hashValue } : undefined);
+    const fb: FeedbackInsert = {
+      runId: run.id,
+      overridden: diff.overridden,
+      fields: diff.fields,
+      reviewer: body.reviewer ?? null,
+      at: this.deps.now(),
+    };
+    this.deps.writer.recordFeedback(fb);
+    this.deps.onFeedback?.(run, fb);
+    return { runId: run.id, overridden: diff.overridden, fields: diff.fields };
+  }
+}

@@ -1,0 +1,205 @@
+/**
+ * The request path: pick the arm, run the version, record the run, answer.
+ * A run that was answered is a run that is stored: the run goes to the writer (and its journal)
+ * before the reply, whether the upstream succeeded or not.
+ */
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import type { AdapterDefinition } from '../../adapters/adapter-definition.js';
+import type { ChainAdapter, ChainResult } from '../ports/chain-adapter.js';
+import type { RunInsert } from '../../store/schema.js';
+import type { Catalog } from './catalog.js';
+import { BadRequestError, DomainError, UpstreamError } from '../model/errors.js';
+import type { Assignment, Router, Variant } from '../routing/routing.js';
+import type { RunWriter } from '../../runtime/run-writer.js';
+import type { RunRedactor } from '../../redaction/run-redactor.js';
+
+export interface InvokeRequest {
+  chain: string;
+  tenant: string;
+  environment: string;
+  input: unknown;
+  unit?: string;
+  externalId?: string;
+  metadata?: Record<string, unknown>;
+  idempotencyKey?: string;
+}
+
+export interface InvokeResult {
+  runId: string;
+  chain: string;
+  version: string;
+  variant: Variant;
+  output?: unknown;
+  latencyMs: number;
+  upstreamMs: number;
+  /** Set when the call failed (the caller answers 502/504 with the run id). */
+  error?: UpstreamError;
+  /** True when this answer is a replay of an earlier call with the same Idempotency-Key. */
+  replayed?: boolean;
+}
+
+export interface AdapterSource {
+  get(chain: string, version: string, def: AdapterDefinition): ChainAdapter;
+}
+
+export interface InvokeDeps {
+  catalog: Catalog;
+  router: Router;
+  adapters: AdapterSource;
+  writer: RunWriter;
+  redactor: RunRedactor;
+  /** Looks up a stored run by idempotency key (the database, for retries after the cache). */
+  findByIdempotencyKey: (tenant: string, key: string) => Promise<RunInsert | undefined>;
+  now: () => Date;
+  /** Told of every finished call (metrics). */
+  onFinished?: (run: RunInsert) => void;
+}
+
+const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
+
+export class InvokeService {
+  /** Answers of recent idempotent calls, and calls still in flight, by tenant + key. */
+  private readonly idempotent = new Map<string, { at: number; result: Promise<InvokeResult> }>();
+
+  constructor(private readonly deps: InvokeDeps) {}
+
+  async invoke(req: InvokeRequest): Promise<InvokeResult> {
+    if (req.idempotencyKey === undefined) return this.run(req);
+    const key = `${req.tenant}\u0000${req.idempotencyKey}`;
+    const nowMs = this.deps.now().getTime();
+    const cached = this.idempotent.get(key);
+    if (cached && nowMs - cached.at < IDEMPOTENCY_TTL_MS) return { ...(await cached.result), replayed: true };
+    const result = this.replayStored(req).then((stored) => stored ?? this.run(req));
+    this.idempotent.set(key, { at: nowMs, result });
+    this.pruneIdempotency(nowMs);
+    try {
+      return await result;
+    } catch (err) {
+      this.idempotent.delete(key);
+      throw err;
+    }
+  }
+
+  private async replayStored(req: InvokeRequest): Promise<InvokeResult | undefined> {
+    const run = await this.deps.findByIdempotencyKey(req.tenant, req.idempotencyKey!);
+    if (!run || this.deps.now().getTime() - run.createdAt!.getTime() >= IDEMPOTENCY_TTL_MS) return undefined;
+    const error = run.error as { code?: string; message?: string } | null | undefined;
+    return {
+      runId: run.id,
+      chain: run.chainId,
+      version: run.version,
+      variant: run.variant as Variant,
+      output: run.output ?? undefined,
+      latencyMs: run.latencyMs,
+      upstreamMs: run.upstreamMs ?? 0,
+      error: error && run.output == null ? new UpstreamError(error.code === 'upstream_timeout' ? 'timeout' : 'failed', error.message ?? 'upstream failed') : undefined,
+      replayed: true,
+    };
+  }
+
+  private pruneIdempotency(nowMs: number): void {
+    if (this.idempotent.size < 10_000) return;
+    for (const [k, v] of this.idempotent) if (nowMs - v.at >= IDEMPOTENCY_TTL_MS || this.idempotent.size > 50_000) this.idempotent.delete(k);
+  }
+
+  private async run(req: InvokeRequest): Promise<InvokeResult> {
+    const started = performance.now();
+    const { catalog } = this.deps;
+    const chain = catalog.requireChain(req.chain);
+    catalog.requireTenant(req.tenant);
+    if (chain.currentVersion === null) throw new BadRequestError(`Chain '${req.chain}' has no versions yet.`, { field: 'chain' });
+    const runId = randomUUID();
+    const createdAt = this.deps.now();
+    const assignment = this.deps.router.assign(chain, { tenant: req.tenant, environment: req.environment, unit: req.unit, runId });
+
+    let answeredBy = assignment.version;
+    let result: ChainResult | undefined;
+    let error: UpstreamError | undefined;
+    let fallback = false;
+    let upstreamMs = 0;
+    try {
+      result = await this.call(req.chain, assignment.version, req.input);
+      upstreamMs = result.upstreamMs;
+    } catch (err) {
+      error = asUpstreamError(err);
+      upstreamMs = (err as { upstreamMs?: number }).upstreamMs ?? performance.now() - started;
+      if (assignment.fallbackVersion !== undefined) {
+        // fallbackToControl: the caller still gets an answer; the candidate's error stays in its arm.
+        try {
+          result = await this.call(req.chain, assignment.fallbackVersion, req.input);
+          upstreamMs += result.upstreamMs;
+          answeredBy = assignment.fallbackVersion;
+          fallback = true;
+        } catch {
+          // Both failed: the caller gets the candidate's error.
+        }
+      }
+    }
+
+    const latencyMs = performance.now() - started;
+    const run = this.toRun(req, runId, createdAt, assignment, result, error, fallback, latencyMs, upstreamMs);
+    this.deps.writer.recordRun(run);
+    this.deps.onFinished?.(run);
+    return {
+      runId,
+      chain: req.chain,
+      version: answeredBy,
+      variant: assignment.variant,
+      output: result?.output,
+      latencyMs,
+      upstreamMs,
+      error: result ? undefined : error,
+    };
+  }
+
+  private call(chainId: string, version: string, input: unknown): Promise<ChainResult> {
+    const def = this.deps.catalog.requireVersion(chainId, version);
+    return this.deps.adapters.get(chainId, version, def.adapter as AdapterDefinition).invoke(input);
+  }
+
+  private toRun(
+    req: InvokeRequest,
+    runId: string,
+    createdAt: Date,
+    a: Assignment,
+    result: ChainResult | undefined,
+    error: UpstreamError | undefined,
+    fallback: boolean,
+    latencyMs: number,
+    upstreamMs: number,
+  ): RunInsert {
+    const redacted = this.deps.redactor.redact(req.chain, req.input, result?.output);
+    return {
+      id: runId,
+      chainId: req.chain,
+      version: a.version,
+      variant: a.variant,
+      rolloutId: a.rolloutId ?? null,
+      stage: a.stage ?? null,
+      assignmentKey: a.assignmentKey ?? null,
+      tenantId: req.tenant,
+      environment: req.environment,
+      unit: req.unit ?? null,
+      externalId: req.externalId ?? null,
+      metadata: req.metadata ?? null,
+      input: redacted.input,
+      output: result ? redacted.output : null,
+      outputHashes: redacted.outputHashes ?? null,
+      error: error ? { code: error.code, message: error.message, details: error.details ?? null } : null,
+      fallback,
+      latencyMs,
+      upstreamMs,
+      promptTokens: result?.usage?.promptTokens ?? null,
+      completionTokens: result?.usage?.completionTokens ?? null,
+      idempotencyKey: req.idempotencyKey ?? null,
+      createdAt,
+    };
+  }
+}
+
+function asUpstreamError(err: unknown): UpstreamError {
+  if (err instanceof UpstreamError) return err;
+  if (err instanceof DomainError) return new UpstreamError('failed', err.message);
+  return new UpstreamError('failed', `The chain's upstream failed: ${(err as Error)?.message ?? String(err)}`);
+}

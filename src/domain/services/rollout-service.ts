@@ -1,0 +1,255 @@
+/**
+ * Rollout lifecycle: create, advance, pause, resume, promote, rollback. Each action changes the
+ * database (conditionally, so replicas and the guardrail job never act twice), this replica's
+ * routing at once (read your writes), and the flag store, and appends to the audit log.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { FlagStore } from '../ports/flag-store.js';
+import type { RolloutStore } from '../../store/rollout-store.js';
+import type { RolloutEventRow, RolloutRow } from '../../store/schema.js';
+import type { Catalog } from './catalog.js';
+import { BadRequestError, ConflictError, NotFoundError } from '../model/errors.js';
+import type { ActiveRollouts } from '../routing/rollout-router.js';
+import { flagName, toFlag } from '../routing/rollout-flag.js';
+import type { RolloutSpec, RolloutStatus } from '../model/rollout-spec.js';
+
+export type RolloutAction = 'advance' | 'pause' | 'resume' | 'promote' | 'rollback';
+
+export interface RolloutEvent {
+  rollout: RolloutRow;
+  type: string;
+  actor: string;
+  reason?: string;
+  data?: Record<string, unknown>;
+  at: Date;
+}
+
+export interface RolloutServiceDeps {
+  store: RolloutStore;
+  flags: FlagStore;
+  catalog: Catalog;
+  log: Logger;
+  now: () => Date;
+  /** Told of every audit event (webhooks, metrics). */
+  onEvent?: (event: RolloutEvent) => void;
+}
+
+const EVENT_OF: Record<RolloutAction, string> = {
+  advance: 'advanced',
+  pause: 'paused',
+  resume: 'resumed',
+  promote: 'promoted',
+  rollback: 'rolled_back',
+};
+
+/** The state an action leads to; repeating the action that produced the current state is a no-op. */
+const TARGET: Record<Exclude<RolloutAction, 'advance'>, RolloutStatus> = {
+  pause: 'paused',
+  resume: 'running',
+  promote: 'promoted',
+  rollback: 'rolled_back',
+};
+
+export class RolloutService implements ActiveRollouts {
+  private readonly active = new Map<string, RolloutRow>();
+  /** Rollouts whose flag write failed (flag store away), retried by the refresh loop. */
+  private readonly unsynced = new Map<string, RolloutRow>();
+  private timer?: NodeJS.Timeout;
+
+  constructor(private readonly deps: RolloutServiceDeps) {}
+
+  async load(): Promise<void> {
+    const rows = await this.deps.store.listActive();
+    const fresh = new Map(rows.map((r) => [r.chainId, r]));
+    for (const chainId of [...this.active.keys()]) if (!fresh.has(chainId)) this.active.delete(chainId);
+    for (const [chainId, row] of fresh) {
+      const known = this.active.get(chainId);
+      // Keep a newer local state (read your writes) over a read that raced with it.
+      if (!known || known.id !== row.id || row.updatedAt >= known.updatedAt) this.active.set(chainId, row);
+      // Another replica promoted: the current version changed in the database.
+    }
+  }
+
+  /** Follows other replicas' actions every `ms` (the catalog follows their promotions). */
+  startRefresh(ms: number): void {
+    this.timer = setInterval(() => {
+      this.load()
+        .then(() => this.retryUnsynced())
+        .catch((err) => this.deps.log.warn({ err }, 'rollout refresh failed; routing on the last known rollouts'));
+    }, ms);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  activeFor(chainId: string): RolloutRow | undefined {
+    return this.active.get(chainId);
+  }
+
+  hasActive(chainId: string): boolean {
+    return this.active.has(chainId);
+  }
+
+  listActiveCached(): RolloutRow[] {
+    return [...this.active.values()];
+  }
+
+  async create(spec: RolloutSpec, actor: string): Promise<RolloutRow> {
+    const { catalog } = this.deps;
+    const chain = catalog.requireChain(spec.chain);
+    for (const [field, version] of [
+      ['control', spec.control],
+      ['candidate', spec.candidate],
+    ] as const) {
+      if (!catalog.version(spec.chain, version)) throw new BadRequestError(`body.${field}: version '${version}' of chain '${spec.chain}' does not exist`, { field });
+    }
+    if (spec.control !== chain.currentVersion) {
+      throw new BadRequestError(`body.control: must be the chain's current version ('${chain.currentVersion}')`, { field: 'control', current: chain.currentVersion });
+    }
+    if (spec.control === spec.candidate) throw new BadRequestError('body.candidate: must differ from the control', { field: 'candidate' });
+    await this.load();
+    const existing = this.active.get(spec.chain);
+    if (existing) throw new ConflictError(`Chain '${spec.chain}' already has a ${existing.status} rollout (${existing.id}).`, { rolloutId: existing.id });
+
+    const id = randomUUID();
+    const now = this.deps.now();
+    const flag = flagName(spec.chain, id);
+    await this.deps.flags.put(toFlag(flag, spec, 'running', 0));
+    let row: RolloutRow;
+    try {
+      row = await this.deps.store.insert(
+        { id, chainId: spec.chain, control: spec.control, candidate: spec.candidate, status: 'running', stage: 0, flag, spec, stageStartedAt: now, createdAt: now, updatedAt: now },
+        { at: now, type: 'created', actor, data: { stage: 0, flag, stages: spec.stages.length } },
+      );
+    } catch (err) {
+      await this.deps.flags.retire(flag).catch(() => {});
+      if (isUniqueViolation(err)) throw new ConflictError(`Chain '${spec.chain}' already has a running or paused rollout.`);
+      throw err;
+    }
+    this.active.set(row.chainId, row);
+    this.emit(row, 'created', actor, undefined, { stage: 0, flag }, now);
+    return row;
+  }
+
+  async get(id: string): Promise<RolloutRow> {
+    const row = await this.deps.store.get(id);
+    if (!row) throw new NotFoundError('Rollout', id);
+    return row;
+  }
+
+  list(): Promise<RolloutRow[]> {
+    return this.deps.store.list();
+  }
+
+  async events(id: string): Promise<RolloutEventRow[]> {
+    await this.get(id);
+    return this.deps.store.events(id);
+  }
+
+  /** Appends an event that is not a state change (guardrail_breached, webhook_failed). */
+  async record(rollout: RolloutRow, type: string, actor: string, reason?: string, data?: Record<string, unknown>): Promise<void> {
+    const at = this.deps.now();
+    await this.deps.store.appendEvent({ rolloutId: rollout.id, at, type, actor, reason, data });
+    this.emit(rollout, type, actor, reason, data, at);
+  }
+
+  /**
+   * Applies a lifecycle action. `precededBy` is evidence recorded in the same transaction just
+   * before the action's own event (the guardrail's breach), so it is written exactly once too.
+   */
+  async act(
+    id: string,
+    action: RolloutAction,
+    actor: string,
+    reason?: string,
+    data?: Record<string, unknown>,
+    precededBy?: { type: string; reason?: string; data?: Record<string, unknown> },
+  ): Promise<{ rollout: RolloutRow; changed: boolean }> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const row = await this.get(id);
+      const next = this.nextState(row, action);
+      if (next === 'same') return { rollout: row, changed: false };
+      const now = this.deps.now();
+      const to = { status: next.status, stage: next.stage, updatedAt: now, ...(next.stage !== row.stage ? { stageStartedAt: now } : {}) };
+      const before = { status: row.status, stage: row.stage };
+      const eventData = { ...data, before, after: { status: next.status, stage: next.stage } };
+
+      // Rollback and pause protect customers: this replica stops the candidate before anything else.
+      if (action === 'rollback' || action === 'pause') this.applyLocally({ ...row, ...to });
+      const events = [
+        ...(precededBy ? [{ at: now, type: precededBy.type, actor, reason: precededBy.reason, data: precededBy.data }] : []),
+        { at: now, type: EVENT_OF[action], actor, reason, data: eventData },
+      ];
+      const updated = await this.deps.store.transition(
+        row,
+        to,
+        events,
+        action === 'promote' ? { chainId: row.chainId, version: row.candidate } : undefined,
+      );
+      if (!updated) continue; // someone else moved it first: look again
+      this.applyLocally(updated);
+      if (action === 'promote') this.deps.catalog.setCurrentLocally(row.chainId, row.candidate);
+      await this.syncFlag(updated);
+      if (precededBy) this.emit(updated, precededBy.type, actor, precededBy.reason, precededBy.data, now);
+      this.emit(updated, EVENT_OF[action], actor, reason, eventData, now);
+      return { rollout: updated, changed: true };
+    }
+    throw new ConflictError(`Rollout '${id}' kept changing while '${action}' was applied; try again.`);
+  }
+
+  private nextState(row: RolloutRow, action: RolloutAction): { status: RolloutStatus; stage: number } | 'same' {
+    const status = row.status as RolloutStatus;
+    const stages = (row.spec as RolloutSpec).stages.length;
+    if (action === 'advance') {
+      if (status !== 'running') throw new ConflictError(`A ${status} rollout cannot advance.`, { status });
+      if (row.stage >= stages - 1) throw new ConflictError('The rollout is at its last stage: promote it or roll it back.', { stage: row.stage });
+      return { status, stage: row.stage + 1 };
+    }
+    const target = TARGET[action];
+    if (status === target) return 'same';
+    if (status === 'rolled_back' || status === 'promoted') throw new ConflictError(`The rollout is ${status.replace('_', ' ')}; it cannot ${action}.`, { status });
+    if (action === 'resume' && status !== 'paused') throw new ConflictError(`Only a paused rollout resumes.`, { status });
+    return { status: target, stage: row.stage };
+  }
+
+  private applyLocally(row: RolloutRow): void {
+    if (row.status === 'running' || row.status === 'paused') this.active.set(row.chainId, row);
+    else if (this.active.get(row.chainId)?.id === row.id) this.active.delete(row.chainId);
+  }
+
+  /**
+   * The flag follows the rollout. A flag store that is away does not undo the action: this
+   * replica already routes by it, the database holds it for the others, and the refresh loop
+   * retries the flag write until it lands.
+   */
+  private async syncFlag(row: RolloutRow): Promise<void> {
+    try {
+      if (row.status === 'promoted') await this.deps.flags.retire(row.flag);
+      else await this.deps.flags.put(toFlag(row.flag, row.spec as RolloutSpec, row.status as RolloutStatus, row.stage));
+      this.unsynced.delete(row.id);
+    } catch (err) {
+      this.unsynced.set(row.id, row);
+      this.deps.log.error({ err, rolloutId: row.id }, 'flag store not updated yet; routing here already follows the rollout; will retry');
+    }
+  }
+
+  private async retryUnsynced(): Promise<void> {
+    for (const row of [...this.unsynced.values()]) await this.syncFlag(row);
+  }
+
+  private emit(rollout: RolloutRow, type: string, actor: string, reason: string | undefined, data: Record<string, unknown> | undefined, at: Date): void {
+    try {
+      this.deps.onEvent?.({ rollout, type, actor, reason, data, at });
+    } catch (err) {
+      this.deps.log.error({ err }, 'rollout event listener failed');
+    }
+  }
+}
+
+function isUniqueViolation(err: unknown): boolean {
+  const e = err as { code?: string; cause?: { code?: string } };
+  return e?.code === '23505' || e?.cause?.code === '23505';
+}

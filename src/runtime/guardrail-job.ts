@@ -1,0 +1,156 @@
+/**
+ * Acts on guardrails: rolls a breaching candidate back (flag store and this replica's routing at
+ * once, audit log with the figures, webhook), and advances a stage that has shown it is safe.
+ *
+ * Two triggers: the periodic job (one replica at a time, by lease; survives restarts because it
+ * re-reads everything from the aggregates), and in process when feedback or a candidate error for
+ * a guarded rollout reaches the database on this replica (debounced), so a breach stops candidate
+ * calls here within a second. The rollout's conditional state change makes a second rollback of
+ * the same rollout impossible, whoever finds the breach.
+ */
+import type { Logger } from 'pino';
+import type { JobLease } from './jobs/job-lease.js';
+import { Periodic } from './jobs/periodic.js';
+import type { RolloutRow } from '../store/schema.js';
+import type { RolloutService } from '../domain/services/rollout-service.js';
+import type { RolloutSpec } from '../domain/model/rollout-spec.js';
+
+export interface GuardrailFinding {
+  metric: string;
+  threshold: number;
+  /** One-sided always-valid lower bound of the quantity compared with the threshold. */
+  bound: number | null;
+  /** The matching upper bound (positive evidence for auto-advance). */
+  upperBound?: number | null;
+  samples: number;
+  status: 'waiting' | 'holding' | 'breached';
+  [figure: string]: unknown;
+}
+
+export interface GuardrailEvaluation {
+  guardrails: GuardrailFinding[];
+  /** Reviewed (or finished) counts per arm, for auto-advance's minSamples. */
+  samples: { control: number; candidate: number };
+}
+
+export interface GuardrailJobDeps {
+  rollouts: RolloutService;
+  evaluate: (rollout: RolloutRow) => Promise<GuardrailEvaluation>;
+  lease: JobLease;
+  log: Logger;
+  now: () => Date;
+  intervalMs: number;
+  /** How long in-process triggers are gathered before one evaluation. */
+  debounceMs?: number;
+  onEvaluated?: (rollout: RolloutRow, evaluation: GuardrailEvaluation) => void;
+}
+
+export class GuardrailJob {
+  private readonly periodic: Periodic;
+  private readonly pending = new Set<string>();
+  private debounce?: NodeJS.Timeout;
+  private checking: Promise<void> = Promise.resolve();
+
+  constructor(private readonly deps: GuardrailJobDeps) {
+    this.periodic = new Periodic(() => this.checkAllWithLease(), {
+      intervalMs: deps.intervalMs,
+      onError: (err) => deps.log.error({ err }, 'guardrail job failed; will run again'),
+    });
+  }
+
+  start(): void {
+    this.periodic.start();
+  }
+
+  /**
+   * At start, every replica looks once, lease or not: a breach in runs that a crashed process
+   * answered (just replayed from its spool) is acted on now, not when its lease expires. Acting
+   * is exactly-once whoever looks (conditional transitions); the lease only saves repeated work.
+   */
+  checkOnStart(): void {
+    this.checking = this.checking.then(() => this.checkAll()).catch((err) => this.deps.log.error({ err }, 'start-up guardrail check failed'));
+  }
+
+  async stop(): Promise<void> {
+    if (this.debounce) clearTimeout(this.debounce);
+    await this.periodic.stop();
+    await this.checking;
+  }
+
+  /** In-process trigger: the chain's rollout got feedback or a candidate error just now. */
+  poke(chainId: string, rolloutId: string): void {
+    const rollout = this.deps.rollouts.activeFor(chainId);
+    if (!rollout || rollout.id !== rolloutId || rollout.status !== 'running' || (rollout.spec as RolloutSpec).guardrails.length === 0) return;
+    this.pending.add(rolloutId);
+    if (this.debounce) return;
+    this.debounce = setTimeout(() => {
+      this.debounce = undefined;
+      const ids = [...this.pending];
+      this.pending.clear();
+      this.checking = this.checking.then(() => this.checkMany(ids)).catch((err) => this.deps.log.error({ err }, 'guardrail check failed'));
+    }, this.deps.debounceMs ?? 20);
+    this.debounce.unref();
+  }
+
+  /** The periodic pass, on the one replica holding the lease. */
+  async checkAllWithLease(): Promise<void> {
+    if (!(await this.deps.lease.acquire(this.deps.now()))) return;
+    await this.checkAll();
+  }
+
+  async checkAll(): Promise<void> {
+    await this.deps.rollouts.load();
+    await this.checkMany(this.deps.rollouts.listActiveCached().filter((r) => r.status === 'running').map((r) => r.id));
+  }
+
+  private async checkMany(ids: string[]): Promise<void> {
+    for (const id of ids) {
+      const rollout = this.deps.rollouts.listActiveCached().find((r) => r.id === id);
+      if (rollout && rollout.status === 'running') await this.check(rollout);
+    }
+  }
+
+  /** Evaluates one running rollout and acts: rollback on a breach, else maybe auto-advance. */
+  async check(rollout: RolloutRow): Promise<void> {
+    const spec = rollout.spec as RolloutSpec;
+    const evaluation = await this.deps.evaluate(rollout);
+    this.deps.onEvaluated?.(rollout, evaluation);
+    const breached = evaluation.guardrails.filter((g) => g.status === 'breached');
+    if (breached.length > 0) {
+      const reason = breached.map((g) => `${g.metric} breached: bound ${fmt(g.bound)} over threshold ${g.threshold} (${g.samples} samples)`).join('; ');
+      // The breach and the rollback are written in one conditional transaction: whoever finds the
+      // breach first (this replica's trigger, the job, another replica) acts; the others change nothing.
+      const { changed } = await this.deps.rollouts.act(rollout.id, 'rollback', 'guardrail', reason, { guardrails: breached }, {
+        type: 'guardrail_breached',
+        reason,
+        data: { guardrails: breached, samples: evaluation.samples },
+      });
+      if (changed) this.deps.log.warn({ rolloutId: rollout.id, reason }, 'guardrail breached: candidate rolled back');
+      return;
+    }
+    if (spec.autoAdvance && this.readyToAdvance(rollout, spec, evaluation)) {
+      await this.deps.rollouts.act(rollout.id, 'advance', 'auto-advance', 'every guardrail is below its threshold with confidence', {
+        guardrails: evaluation.guardrails,
+        samples: evaluation.samples,
+      });
+    }
+  }
+
+  /**
+   * Positive evidence only: every guardrail's always-valid upper bound below its threshold, each
+   * arm with minSamples, and the stage old enough (reviews lag behind calls). "No breach yet" is
+   * not enough: it is guaranteed when there is little data.
+   */
+  private readyToAdvance(rollout: RolloutRow, spec: RolloutSpec, evaluation: GuardrailEvaluation): boolean {
+    const auto = spec.autoAdvance!;
+    if (rollout.stage >= spec.stages.length - 1) return false;
+    const ageMinutes = (this.deps.now().getTime() - rollout.stageStartedAt.getTime()) / 60_000;
+    if (ageMinutes < auto.minDurationMinutes) return false;
+    if (evaluation.samples.control < auto.minSamples || evaluation.samples.candidate < auto.minSamples) return false;
+    return evaluation.guardrails.every((g) => g.status === 'holding' && g.upperBound !== undefined && g.upperBound !== null && g.upperBound < g.threshold);
+  }
+}
+
+function fmt(x: number | null): string {
+  return x === null ? 'n/a' : x.toFixed(4);
+}

@@ -1,0 +1,45 @@
+/**
+ * One spool line: `{"s":<seq>,"k":"r"|"f","v":<run or feedback>}` and a newline. The line is
+ * built once, by string concatenation around one JSON.stringify of the record, so the hot path
+ * serialises a run exactly once. Dates leave as ISO strings and are revived on the way back.
+ */
+import type { FeedbackInsert } from '../../store/run-store.js';
+import type { RunInsert } from '../../store/schema.js';
+
+export type SpoolRecord = { seq: number; kind: 'run'; value: RunInsert } | { seq: number; kind: 'feedback'; value: FeedbackInsert };
+
+export function encodeLine(seq: number, kind: 'r' | 'f', json: string): string {
+  return '{"s":' + seq + ',"k":"' + kind + '","v":' + json + '}\n';
+}
+
+/**
+ * The record of one line, or undefined for a line that is not one (a torn tail after a crash,
+ * zeros a power loss left in a block that was never synced).
+ */
+export function decodeLine(line: string): SpoolRecord | undefined {
+  // A block that was allocated but never written reads as NUL bytes: skip to the record.
+  const start = line.indexOf('{');
+  if (start < 0) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(start === 0 ? line : line.slice(start));
+  } catch {
+    return undefined;
+  }
+  if (parsed === null || typeof parsed !== 'object') return undefined;
+  const { s, k, v } = parsed as { s?: unknown; k?: unknown; v?: unknown };
+  if (typeof s !== 'number' || !Number.isSafeInteger(s) || s < 1 || v === null || typeof v !== 'object') return undefined;
+  if (k === 'r') {
+    const run = v as RunInsert & { createdAt?: unknown };
+    if (typeof run.id !== 'string') return undefined;
+    if (typeof run.createdAt === 'string') run.createdAt = new Date(run.createdAt);
+    return { seq: s, kind: 'run', value: run };
+  }
+  if (k === 'f') {
+    const fb = v as FeedbackInsert & { at?: unknown };
+    if (typeof fb.runId !== 'string' || typeof fb.at !== 'string') return undefined;
+    fb.at = new Date(fb.at);
+    return { seq: s, kind: 'feedback', value: fb };
+  }
+  return undefined;
+}

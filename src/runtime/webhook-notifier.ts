@@ -1,0 +1,87 @@
+/**
+ * Tells the team about rollout events (breach, rollback, advance, promote) by POSTing JSON to the
+ * rollout's webhookUrl or the global WEBHOOK_URL, signed with HMAC-SHA-256 over
+ * `<timestamp>.<body>` (header `X-Chain-Canary-Signature: t=<unix s>,v1=<hex>`, the scheme Stripe
+ * uses, so receivers can reject replays). Retried with exponential backoff; a webhook that never
+ * lands is recorded in the audit log as `webhook_failed`.
+ */
+import { createHmac } from 'node:crypto';
+import type { Logger } from 'pino';
+import { request } from 'undici';
+import type { RolloutEvent } from '../domain/services/rollout-service.js';
+import type { RolloutSpec } from '../domain/model/rollout-spec.js';
+
+export const NOTIFIED_EVENTS = new Set(['guardrail_breached', 'rolled_back', 'advanced', 'promoted', 'paused', 'resumed', 'created']);
+
+export interface WebhookNotifierOptions {
+  globalUrl?: string;
+  secret?: string;
+  log: Logger;
+  /** Records a failure in the rollout's audit log. */
+  onFailed: (event: RolloutEvent, error: string, url: string) => Promise<void>;
+  attempts?: number;
+  baseDelayMs?: number;
+  timeoutMs?: number;
+  now?: () => Date;
+}
+
+export function signWebhook(secret: string, timestamp: number, body: string): string {
+  return `t=${timestamp},v1=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`;
+}
+
+export class WebhookNotifier {
+  private readonly inFlight = new Set<Promise<void>>();
+
+  constructor(private readonly opts: WebhookNotifierOptions) {}
+
+  /** Fire and forget; the promise is kept so close() can wait for deliveries under way. */
+  notify(event: RolloutEvent): void {
+    if (!NOTIFIED_EVENTS.has(event.type) || event.type === 'webhook_failed') return;
+    const url = (event.rollout.spec as RolloutSpec).webhookUrl ?? this.opts.globalUrl;
+    if (!url) return;
+    const p = this.deliver(url, event).finally(() => this.inFlight.delete(p));
+    this.inFlight.add(p);
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  private async deliver(url: string, event: RolloutEvent): Promise<void> {
+    const body = JSON.stringify({
+      type: event.type,
+      at: event.at.toISOString(),
+      actor: event.actor,
+      ...(event.reason ? { reason: event.reason } : {}),
+      rollout: {
+        id: event.rollout.id,
+        chain: event.rollout.chainId,
+        control: event.rollout.control,
+        candidate: event.rollout.candidate,
+        status: event.rollout.status,
+        stage: event.rollout.stage,
+      },
+      ...(event.data ? { data: event.data } : {}),
+    });
+    const attempts = this.opts.attempts ?? 5;
+    const base = this.opts.baseDelayMs ?? 500;
+    let lastError = '';
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      try {
+        const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': 'chain-canary-webhook' };
+        if (this.opts.secret) headers['x-chain-canary-signature'] = signWebhook(this.opts.secret, Math.floor((this.opts.now?.() ?? new Date()).getTime() / 1000), body);
+        const res = await request(url, { method: 'POST', body, headers, headersTimeout: this.opts.timeoutMs ?? 5000, bodyTimeout: this.opts.timeoutMs ?? 5000 });
+        await res.body.dump();
+        if (res.statusCode >= 200 && res.statusCode < 300) return;
+        lastError = `HTTP ${res.statusCode}`;
+        // A 4xx other than 408/429 will not get better by retrying.
+        if (res.statusCode < 500 && res.statusCode !== 408 && res.statusCode !== 429) break;
+      } catch (err) {
+        lastError = (err as Error).message;
+      }
+      if (attempt < attempts) await new Promise((r) => setTimeout(r, base * 2 ** (attempt - 1)));
+    }
+    this.opts.log.warn({ rolloutId: event.rollout.id, type: event.type, error: lastError }, 'webhook not delivered');
+    await this.opts.onFailed(event, lastError, url).catch((err) => this.opts.log.error({ err }, 'could not record webhook_failed'));
+  }
+}
