@@ -15,6 +15,7 @@ import type { RunWriter } from './runtime/run-writer.js';
 import type { RolloutService } from './domain/services/rollout-service.js';
 import type { ComparisonService } from './domain/services/comparison-service.js';
 import { authPlugin } from './http/plugins/auth.js';
+import { clientErrorHandler } from './http/plugins/client-errors.js';
 import { docsPlugin } from './http/plugins/docs.js';
 import { errorHandlerPlugin, frameworkErrors } from './http/plugins/error-handler.js';
 import { jsonBodyPlugin } from './http/plugins/json-body.js';
@@ -55,6 +56,8 @@ export interface AppOptions {
   bodyLimit: number;
   /** Requests per minute per key (RATE_LIMIT_PER_MINUTE); 0 or unset: no limit. */
   rateLimitPerMinute?: number;
+  /** Slow-client limits (HEADERS_TIMEOUT_MS, REQUEST_TIMEOUT_MS, KEEP_ALIVE_TIMEOUT_MS); unset: 10 s, 60 s, 72 s. */
+  timeouts?: ServerTimeouts;
   logger?: FastifyServerOptions['logger'];
   loggerInstance?: FastifyServerOptions['loggerInstance'];
 }
@@ -79,9 +82,29 @@ export const LOG_SERIALIZERS = {
   },
 };
 
+export interface ServerTimeouts {
+  headersMs: number;
+  requestMs: number;
+  keepAliveMs: number;
+}
+
+const DEFAULT_TIMEOUTS: ServerTimeouts = { headersMs: 10_000, requestMs: 60_000, keepAliveMs: 72_000 };
+
 export async function buildApp(services: AppServices, opts: AppOptions): Promise<FastifyInstance> {
+  const timeouts = opts.timeouts ?? DEFAULT_TIMEOUTS;
   const app = Fastify({
     bodyLimit: opts.bodyLimit,
+    // A client that sends its headers or body slowly (or not at all) holds a socket and the body
+    // buffered so far: both are bounded in time. Node checks them every connectionsCheckingInterval
+    // (30 s by default, which would let a 1 s limit run for 30 s): a quarter of the shortest, at
+    // most 1 s. requestTimeout covers receiving the request only, not the upstream call after it.
+    requestTimeout: timeouts.requestMs,
+    keepAliveTimeout: timeouts.keepAliveMs,
+    http: {
+      headersTimeout: timeouts.headersMs,
+      connectionsCheckingInterval: Math.max(25, Math.min(1000, Math.floor(Math.min(timeouts.headersMs, timeouts.requestMs) / 4))),
+    },
+    clientErrorHandler: clientErrorHandler({ headersMs: timeouts.headersMs, requestMs: timeouts.requestMs }),
     logger: opts.loggerInstance ? undefined : (opts.logger ?? false),
     loggerInstance: opts.loggerInstance,
     // Our logging is per error, not per request: the hot path stays quiet. Nor does it build a

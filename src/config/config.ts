@@ -43,6 +43,15 @@ export const configSchema = z.object({
   AZURE_OPENAI_ENDPOINT: url('the Azure OpenAI endpoint'),
   AZURE_OPENAI_API_KEY: optionalString,
   BODY_LIMIT: int(10 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+  /**
+   * Slow clients (README "Limits and timeouts"): the request line and headers must arrive within
+   * HEADERS_TIMEOUT_MS and the whole request, body included, within REQUEST_TIMEOUT_MS (a 408 and
+   * the connection closed past either); an idle keep-alive connection is closed after
+   * KEEP_ALIVE_TIMEOUT_MS. Node's own defaults are off (Fastify sets requestTimeout to 0).
+   */
+  HEADERS_TIMEOUT_MS: int(10_000, 100, 600_000),
+  REQUEST_TIMEOUT_MS: int(60_000, 100, 3_600_000),
+  KEEP_ALIVE_TIMEOUT_MS: int(72_000, 100, 600_000),
   WEBHOOK_URL: url('where rollout events are POSTed'),
   WEBHOOK_SECRET: optionalString,
   RETENTION_DAYS: z.coerce.number({ message: 'must be a number' }).int('must be a whole number').min(1, 'must be at least 1').optional(),
@@ -57,6 +66,13 @@ export const configSchema = z.object({
 
 export type Config = z.infer<typeof configSchema>;
 
+/** Rules between variables, checked after each is valid on its own. */
+function crossCheck(config: Config): string | undefined {
+  // Node refuses a headers timeout longer than the request timeout (the request includes them).
+  if (config.HEADERS_TIMEOUT_MS > config.REQUEST_TIMEOUT_MS) return `HEADERS_TIMEOUT_MS must be at most REQUEST_TIMEOUT_MS (${config.REQUEST_TIMEOUT_MS})`;
+  return undefined;
+}
+
 export class ConfigError extends Error {}
 
 /** Parses the environment; throws ConfigError whose message is one line naming the variable. */
@@ -69,5 +85,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const name = String(issue.path[0] ?? 'environment');
     throw new ConfigError(`Invalid configuration: ${name} ${issue.message}`);
   }
+  const conflict = crossCheck(parsed.data);
+  if (conflict) throw new ConfigError(`Invalid configuration: ${conflict}`);
   return parsed.data;
 }
