@@ -155,7 +155,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
     adapters,
     writer,
     redactor,
-    findByIdempotencyKey: (tenant, key) => runStore.byIdempotencyKey(tenant, key),
+    findByIdempotencyKey: (tenant, chain, key) => runStore.byIdempotencyKey(tenant, chain, key),
     now,
     onFinished: (run) => metrics.runFinished(run),
   });

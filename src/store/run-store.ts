@@ -179,11 +179,11 @@ export class RunStore {
     return row;
   }
 
-  async byIdempotencyKey(tenantId: string, key: string): Promise<RunRow | undefined> {
+  async byIdempotencyKey(tenantId: string, chainId: string, key: string): Promise<RunRow | undefined> {
     const [row] = await this.db
       .select()
       .from(runs)
-      .where(and(eq(runs.tenantId, tenantId), eq(runs.idempotencyKey, key)));
+      .where(and(eq(runs.tenantId, tenantId), eq(runs.chainId, chainId), eq(runs.idempotencyKey, key)));
     return row;
   }
 
