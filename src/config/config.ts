@@ -58,6 +58,15 @@ export const configSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Requests per minute per key (rate limit); 0 turns it off. */
   RATE_LIMIT_PER_MINUTE: int(60_000, 0, 10_000_000),
+  /** Invalid bearer tokens per client address per minute before 429s (token guessing); 0 turns it off. */
+  AUTH_FAILURES_PER_MINUTE: int(30, 0, 1_000_000),
+  /**
+   * Fastify's trustProxy: which proxies' X-Forwarded-For to believe for the client address (the
+   * per-address limits). `true`, a hop count, or a comma-separated list of addresses or CIDRs.
+   */
+  TRUST_PROXY: optionalString
+    .transform((v): boolean | number | string | undefined => (v === undefined || v === 'false' ? undefined : v === 'true' ? true : /^\d+$/.test(v) ? Number(v) : v))
+    .refine((v) => typeof v !== 'string' || /^[0-9A-Fa-f:.\/, ]+$/.test(v), 'must be true, false, a hop count, or addresses/CIDRs separated by commas'),
   /** Largest size of the run spool (runs answered but not yet in the database) before 503s. */
   SPOOL_MAX_BYTES: int(1024 * 1024 * 1024, 1024 * 1024, Number.MAX_SAFE_INTEGER),
   /** Period of the guardrail and auto-advance job. */
