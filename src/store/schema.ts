@@ -109,7 +109,8 @@ export const runs = pgTable(
     index('runs_created_idx').on(t.createdAt, t.id),
     index('runs_chain_external_idx').on(t.chainId, t.externalId, t.createdAt),
     index('runs_rollout_idx').on(t.rolloutId, t.variant),
-    uniqueIndex('runs_idempotency_idx').on(t.tenantId, t.idempotencyKey).where(sql`idempotency_key IS NOT NULL`),
+    // An Idempotency-Key is scoped per tenant and chain: the same key on another chain is another call.
+    uniqueIndex('runs_idempotency_chain_idx').on(t.tenantId, t.chainId, t.idempotencyKey).where(sql`idempotency_key IS NOT NULL`),
   ],
 );
 
