@@ -70,7 +70,12 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
   mkdirSync(config.DATA_DIR, { recursive: true });
   const metrics = new GatewayMetrics();
 
-  const database = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR });
+  const database = await openDatabase({
+    databaseUrl: config.DATABASE_URL,
+    dataDir: config.DATA_DIR,
+    connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS,
+    onRetry: ({ cause, attempt, delayMs }) => log.warn({ attempt, retryInMs: delayMs }, `PostgreSQL not reachable yet: ${cause}`),
+  });
   await database.migrate();
   const { db } = database;
   const instanceId = `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;

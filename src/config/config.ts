@@ -29,6 +29,8 @@ export const configSchema = z.object({
     (v) => v === undefined || /^postgres(ql)?:\/\//.test(v),
     'must be a postgres:// connection string',
   ),
+  /** How long start-up waits for a PostgreSQL that is not up yet (retried with backoff); 0: no wait. */
+  DATABASE_CONNECT_TIMEOUT_MS: int(30_000, 0, 3_600_000),
   DATA_DIR: z.string().trim().min(1).default('./.chain-canary').transform((p) => resolve(p)),
   UNLEASH_URL: url('the Unleash API base, e.g. http://127.0.0.1:4242/api'),
   UNLEASH_API_TOKEN: optionalString,
