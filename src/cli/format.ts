@@ -1,4 +1,5 @@
 /** Plain-text rendering of rollouts and comparisons for the terminal. */
+import { describeCheck } from '../domain/guardrails/guardrail-metrics.js';
 
 const pct = (x: unknown) => (typeof x === 'number' ? `${(x * 100).toFixed(1)}%` : '–');
 const num = (x: unknown) => (typeof x === 'number' ? String(Math.round(x * 10) / 10) : '–');
@@ -32,8 +33,8 @@ export function formatComparison(c: any): string {
     );
   }
   lines.push(`verdict: ${String(c.verdict ?? 'unknown').replace(/_/g, ' ')}   (${c.controlArm ?? 'randomized'} control, unit of analysis: ${c.analysisUnit ?? 'run'})`);
-  // Bounds and thresholds are rates or shares (latency guardrails too): shown as percentages.
-  for (const g of c.guardrails ?? []) lines.push(`guardrail ${g.metric}: ${g.status} (bound ${pct(g.bound)} vs threshold ${pct(g.threshold)}, ${g.samples} samples)`);
+  // Each metric prints its limit and bound in its own units (a latency limit in ms, its bound as a share).
+  for (const g of c.guardrails ?? []) lines.push(`guardrail ${describeCheck(g)}`);
   for (const w of c.warnings ?? []) lines.push(`warning: ${typeof w === 'string' ? w : (w.message ?? w.code)}`);
   return lines.join('\n');
 }
