@@ -3,7 +3,6 @@
  * --url, --token and --json, and errors printed as one line (or, with --json, as the API's error
  * shape on stderr).
  */
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/config.js';
 import { ApiError } from './api-client.js';
@@ -14,9 +13,9 @@ import { registerServerCommands } from './commands/server.js';
 import { registerTenantCommands } from './commands/tenants.js';
 import { registerVersionCommands } from './commands/versions.js';
 import { processIo, type CliIo } from './context.js';
+import { VERSION } from '../version.js';
 
-/** package.json sits two folders up from both src/cli/ and dist/cli/. */
-export const VERSION: string = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
+export { VERSION };
 
 export function buildProgram(io: CliIo = processIo): Command {
   const program = new Command()

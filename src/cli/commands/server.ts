@@ -1,4 +1,4 @@
-/** The commands that run things on this machine: serve, migrate, demo, example-upstream. */
+/** The commands that run things on this machine: serve, migrate, demo, openapi, example-upstream. */
 import { InvalidArgumentError, type Command } from 'commander';
 import { loadConfig } from '../../config/config.js';
 import { ensureWritableDataDir } from '../../config/data-dir.js';
@@ -64,6 +64,14 @@ export function registerServerCommands(program: Command, io: CliIo): void {
       ensureWritableDataDir(config.DATA_DIR);
       const { runDemo } = await import('../../demo/demo.js');
       await runDemo(config, { fast: opts.fast ?? false });
+    });
+
+  program
+    .command('openapi')
+    .description('print the OpenAPI document (what GET /openapi.json serves), without starting the gateway')
+    .action(async () => {
+      const { buildOpenApiDocument } = await import('../../http/openapi/build-document.js');
+      io.out(`${JSON.stringify(await buildOpenApiDocument(), null, 2)}\n`);
     });
 
   program
