@@ -57,6 +57,12 @@ describe('Dockerfile', () => {
     }
   });
 
+  it('runs the Node 24 that CI tests on (.ci/run)', () => {
+    const ci = /^NODE24_VERSION=(\S+)$/m.exec(read('.ci/run'))?.[1];
+    expect(ci).toMatch(/^24\.\d+\.\d+$/);
+    for (const stage of stages) expect(stage[0]!.args).toMatch(new RegExp(`^node:${ci!.replaceAll('.', '\\.')}-`));
+  });
+
   it('creates /data owned by node before VOLUME and USER, and sets DATA_DIR to it', () => {
     const chown = index((i) => i.op === 'RUN' && /mkdir -p \/data\b/.test(i.args) && /chown node:node \/data\b/.test(i.args));
     const volume = index((i) => i.op === 'VOLUME' && i.args.includes('/data'));

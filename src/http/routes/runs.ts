@@ -27,7 +27,7 @@ export const runRoutes: FastifyPluginAsyncZod<{ services: AppServices }> = async
     {
       config: { access: 'tenant' },
       schema: {
-        tags,
+        tags, operationId: 'sendRunFeedback', summary: 'Send feedback on a run',
         description: 'The human\'s verdict: `final` (the record as the human left it) or `overrides` ([] = reviewed, unchanged). Sending again replaces it.',
         params: runParams,
         body: feedbackBody,
@@ -42,7 +42,7 @@ export const runRoutes: FastifyPluginAsyncZod<{ services: AppServices }> = async
     {
       config: { access: 'tenant' },
       schema: {
-        tags,
+        tags, operationId: 'sendFeedbackByExternalId', summary: 'Send feedback by external id',
         description: 'Feedback for the latest run with this external id (for review tools that do not keep our run id).',
         body: feedbackByExternalIdBody,
         response: { 200: feedbackResponse, ...errorResponses },
@@ -56,7 +56,7 @@ export const runRoutes: FastifyPluginAsyncZod<{ services: AppServices }> = async
 
   app.get(
     '/v1/runs/:runId',
-    { config: { access: 'tenant' }, schema: { tags, params: runParams, response: { 200: runSchema, ...errorResponses } } },
+    { config: { access: 'tenant' }, schema: { tags, operationId: 'getRun', summary: 'Get a run', params: runParams, response: { 200: runSchema, ...errorResponses } } },
     async (req) => {
       const id = req.params.runId;
       const pending = writer.pendingRun(id);
@@ -71,7 +71,7 @@ export const runRoutes: FastifyPluginAsyncZod<{ services: AppServices }> = async
     {
       config: { access: 'tenant' },
       schema: {
-        tags,
+        tags, operationId: 'listRuns', summary: 'List runs',
         description: 'Runs, newest first, paged by `nextCursor`. Time filters: `from` inclusive, `to` exclusive.',
         querystring: listRunsQuery,
         response: { 200: runListResponse, ...errorResponses },
