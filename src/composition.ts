@@ -3,7 +3,7 @@
  * No container: each service gets a named object of what it needs.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -33,6 +33,7 @@ import { ComparisonService } from './domain/services/comparison-service.js';
 import { ComparisonQueries } from './store/read-models/comparison-queries.js';
 import { RolloutReadModel } from './store/read-models/rollout-read-model.js';
 import { openSpool } from './runtime/spool/spool.js';
+import { restrictTree, secureDataDir } from './runtime/data-dir.js';
 import { JobLease } from './runtime/jobs/job-lease.js';
 import { RetentionJob } from './runtime/jobs/retention.js';
 import { GuardrailJob } from './runtime/guardrail-job.js';
@@ -69,11 +70,12 @@ function resolveAdminToken(config: Config): { token: string; generated: boolean 
 export async function compose(config: Config, opts: ComposeOptions): Promise<Gateway> {
   const log = opts.log;
   const now = opts.now ?? (() => new Date());
-  mkdirSync(config.DATA_DIR, { recursive: true });
+  secureDataDir(config.DATA_DIR);
   const metrics = new GatewayMetrics();
 
   const database = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR });
   await database.migrate();
+  restrictTree(config.DATA_DIR);
   const { db } = database;
   const instanceId = `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
 
