@@ -142,7 +142,11 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
     (chainId) => (catalog.chain(chainId)?.redaction ?? undefined) as RedactionConfig | undefined,
     hasher.derive('redaction'),
   );
+  // The loop guard's tag: the same on every replica of this deployment (they share the secret).
+  const hopTag = hasher.derive('hop').toString('base64url').slice(0, 22);
   const adapters = new AdapterRegistry({
+    http: { hopTag },
+    upstreamAllow: config.UPSTREAM_ALLOW,
     providers: {
       apiKey: config.OPENAI_API_KEY,
       baseURL: config.OPENAI_BASE_URL,
@@ -227,6 +231,8 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
     rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
     authFailuresPerMinute: config.AUTH_FAILURES_PER_MINUTE,
     trustProxy: config.TRUST_PROXY,
+    hopTag,
+    upstreamAllow: config.UPSTREAM_ALLOW,
     timeouts: { headersMs: config.HEADERS_TIMEOUT_MS, requestMs: config.REQUEST_TIMEOUT_MS, keepAliveMs: config.KEEP_ALIVE_TIMEOUT_MS },
     loggerInstance: log,
   });

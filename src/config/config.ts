@@ -4,6 +4,7 @@
  */
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { UpstreamAllowList } from '../adapters/upstream-allow.js';
 
 const optionalString = z
   .string()
@@ -52,6 +53,16 @@ export const configSchema = z.object({
   HEADERS_TIMEOUT_MS: int(10_000, 100, 600_000),
   REQUEST_TIMEOUT_MS: int(60_000, 100, 3_600_000),
   KEEP_ALIVE_TIMEOUT_MS: int(72_000, 100, 600_000),
+  /** Hosts `http` chain versions may call (src/adapters/upstream-allow.ts); unset: any. */
+  UPSTREAM_ALLOW: optionalString.transform((v, ctx) => {
+    if (v === undefined) return undefined;
+    try {
+      return UpstreamAllowList.parse(v);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: `is not a list of hosts: ${(err as Error).message}` });
+      return z.NEVER;
+    }
+  }),
   WEBHOOK_URL: url('where rollout events are POSTed'),
   WEBHOOK_SECRET: optionalString,
   RETENTION_DAYS: z.coerce.number({ message: 'must be a number' }).int('must be a whole number').min(1, 'must be at least 1').optional(),

@@ -66,3 +66,10 @@ export class UnavailableError extends DomainError {
     super(code, 503, message);
   }
 }
+
+/** A call came back to the gateway that made it (a version whose URL points at this gateway). */
+export class LoopDetectedError extends DomainError {
+  constructor(message: string) {
+    super('loop_detected', 508, message);
+  }
+}
