@@ -32,7 +32,7 @@ import { rolloutRoutes } from './http/routes/rollouts.js';
 import { rolloutAnalysisRoutes } from './http/routes/rollout-analysis.js';
 import { runRoutes } from './http/routes/runs.js';
 import { tenantRoutes } from './http/routes/tenants.js';
-import type { RunStore } from './store/run-store.js';
+import type { RunRepository } from './domain/ports/run-repository.js';
 
 export interface Readiness {
   status: 'ok' | 'degraded' | 'unavailable';
@@ -44,7 +44,7 @@ export interface AppServices {
   catalog: Catalog;
   invoke: InvokeService;
   feedback: FeedbackService;
-  runStore: RunStore;
+  runStore: RunRepository;
   writer: RunWriter;
   erasure: ErasureService;
   rollouts: RolloutService;

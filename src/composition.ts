@@ -14,7 +14,6 @@ import { KeyHasher } from './domain/auth/key-hasher.js';
 import { GatewayMetrics } from './runtime/metrics/gateway-metrics.js';
 import { Catalog } from './domain/services/catalog.js';
 import { hostname } from 'node:os';
-import type { RedactionConfig } from './redaction/redaction.js';
 import { ErasureService } from './domain/services/erasure-service.js';
 import { FeedbackService } from './domain/services/feedback-service.js';
 import { InvokeService } from './domain/services/invoke-service.js';
@@ -38,8 +37,7 @@ import { JobLease } from './runtime/jobs/job-lease.js';
 import { RetentionJob } from './runtime/jobs/retention.js';
 import { GuardrailJob } from './runtime/guardrail-job.js';
 import { WebhookNotifier } from './runtime/webhook-notifier.js';
-import type { FeedbackInsert } from './store/run-store.js';
-import type { RunInsert } from './store/schema.js';
+import type { RecordBatch } from './domain/ports/run-repository.js';
 
 export interface Gateway {
   app: FastifyInstance;
@@ -73,7 +71,12 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
   secureDataDir(config.DATA_DIR);
   const metrics = new GatewayMetrics();
 
-  const database = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR });
+  const database = await openDatabase({
+    databaseUrl: config.DATABASE_URL,
+    dataDir: config.DATA_DIR,
+    connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS,
+    onRetry: ({ cause, attempt, delayMs }) => log.warn({ attempt, retryInMs: delayMs }, `PostgreSQL not reachable yet: ${cause}`),
+  });
   await database.migrate();
   restrictTree(config.DATA_DIR);
   const { db } = database;
@@ -123,7 +126,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
   // Runs a previous process answered but did not store are replayed here, before serving.
   const spool = await openSpool({ dir: join(config.DATA_DIR, 'spool'), maxBytes: config.SPOOL_MAX_BYTES, log, store: runStore });
   // Guardrails re-evaluate a rollout as soon as its feedback or candidate errors are committed.
-  let onCommitted: (batch: { runs: RunInsert[]; feedback: FeedbackInsert[] }) => void = () => {};
+  let onCommitted: (batch: RecordBatch) => void = () => {};
   const writer = new RunWriter({
     store: runStore,
     log,
@@ -139,7 +142,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
     : undefined;
   retention?.start();
   const redactor = new RunRedactor(
-    (chainId) => (catalog.chain(chainId)?.redaction ?? undefined) as RedactionConfig | undefined,
+    (chainId) => catalog.chain(chainId)?.redaction ?? undefined,
     hasher.derive('redaction'),
   );
   // The loop guard's tag: the same on every replica of this deployment (they share the secret).
@@ -161,7 +164,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
     adapters,
     writer,
     redactor,
-    findByIdempotencyKey: (tenant, chain, key) => runStore.byIdempotencyKey(tenant, chain, key),
+    runs: runStore,
     now,
     onFinished: (run) => metrics.runFinished(run),
   });

@@ -42,7 +42,11 @@ export class UpstreamAllowList {
       } catch {
         throw new Error(`"${item}" is not a host, host:port or *.domain`);
       }
-      entries.push({ host: m[1] ? `.${host}` : host, wildcard: m[1] !== undefined, port: m[3] === undefined ? undefined : String(Number(m[3])) });
+      entries.push({
+        host: m[1] ? `.${host}` : host,
+        wildcard: m[1] !== undefined,
+        port: m[3] === undefined ? undefined : String(Number(m[3])),
+      });
     }
     if (entries.length === 0) throw new Error('names no host');
     return new UpstreamAllowList(entries);
@@ -52,7 +56,10 @@ export class UpstreamAllowList {
   permits(url: URL): boolean {
     const host = url.hostname.toLowerCase();
     const port = url.port === '' ? (url.protocol === 'https:' ? '443' : '80') : url.port;
-    return this.entries.some((e) => (e.wildcard ? host.endsWith(e.host) && host.length > e.host.length : host === e.host) && (e.port === undefined || e.port === port));
+    return this.entries.some(
+      (e) =>
+        (e.wildcard ? host.endsWith(e.host) && host.length > e.host.length : host === e.host) && (e.port === undefined || e.port === port),
+    );
   }
 
   toString(): string {

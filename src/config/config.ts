@@ -30,6 +30,8 @@ export const configSchema = z.object({
     (v) => v === undefined || /^postgres(ql)?:\/\//.test(v),
     'must be a postgres:// connection string',
   ),
+  /** How long start-up waits for a PostgreSQL that is not up yet (retried with backoff); 0: no wait. */
+  DATABASE_CONNECT_TIMEOUT_MS: int(30_000, 0, 3_600_000),
   DATA_DIR: z.string().trim().min(1).default('./.chain-canary').transform((p) => resolve(p)),
   UNLEASH_URL: url('the Unleash API base, e.g. http://127.0.0.1:4242/api'),
   UNLEASH_API_TOKEN: optionalString,
@@ -77,7 +79,7 @@ export const configSchema = z.object({
    */
   TRUST_PROXY: optionalString
     .transform((v): boolean | number | string | undefined => (v === undefined || v === 'false' ? undefined : v === 'true' ? true : /^\d+$/.test(v) ? Number(v) : v))
-    .refine((v) => typeof v !== 'string' || /^[0-9A-Fa-f:.\/, ]+$/.test(v), 'must be true, false, a hop count, or addresses/CIDRs separated by commas'),
+    .refine((v) => typeof v !== 'string' || /^[0-9A-Fa-f:./, ]+$/.test(v), 'must be true, false, a hop count, or addresses/CIDRs separated by commas'),
   /** Largest size of the run spool (runs answered but not yet in the database) before 503s. */
   SPOOL_MAX_BYTES: int(1024 * 1024 * 1024, 1024 * 1024, Number.MAX_SAFE_INTEGER),
   /** Period of the guardrail and auto-advance job. */

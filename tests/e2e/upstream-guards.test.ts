@@ -57,32 +57,52 @@ describe.skipIf(noPostgres)('upstream guards', () => {
     expect(res.body.error.details.body).toContain('loop_detected');
     expect(await runsOf('loop')).toHaveLength(1);
     // A version may not hide the hop header.
-    const hiding = await gw.request('POST', '/v1/chains/loop/versions', { version: 'v2', adapter: { type: 'http', url: upstream.url, headers: { 'X-Chain-Canary-Hop': 'x' } } });
+    const hiding = await gw.request('POST', '/v1/chains/loop/versions', {
+      version: 'v2',
+      adapter: { type: 'http', url: upstream.url, headers: { 'X-Chain-Canary-Hop': 'x' } },
+    });
     expect(hiding.status).toBe(400);
   });
 
   it('refuses a call carrying another tag, and serves one carrying none', async () => {
     await gw.request('PUT', '/v1/chains/plain', {});
     await gw.request('POST', '/v1/chains/plain/versions', { version: 'v1', adapter: { type: 'http', url: upstream.url } });
-    const other = await gw.request('POST', '/v1/chains/plain/invoke', { tenant: 'acme', environment: 'prod', input: 1 }, ADMIN, { 'x-chain-canary-hop': 'some-other-gateway' });
+    const other = await gw.request('POST', '/v1/chains/plain/invoke', { tenant: 'acme', environment: 'prod', input: 1 }, ADMIN, {
+      'x-chain-canary-hop': 'some-other-gateway',
+    });
     expect(other.status).toBe(200);
     // The upstream saw this gateway's tag on the call.
     expect(upstream.requests.at(-1)!.headers['x-chain-canary-hop']).toMatch(/^[A-Za-z0-9_-]{10,}$/);
     const own = upstream.requests.at(-1)!.headers['x-chain-canary-hop'] as string;
-    const looped = await gw.request('POST', '/v1/chains/plain/invoke', { tenant: 'acme', environment: 'prod', input: 1 }, ADMIN, { 'x-chain-canary-hop': `elsewhere, ${own}` });
+    const looped = await gw.request('POST', '/v1/chains/plain/invoke', { tenant: 'acme', environment: 'prod', input: 1 }, ADMIN, {
+      'x-chain-canary-hop': `elsewhere, ${own}`,
+    });
     expect(looped.status).toBe(508);
     expect(looped.body.error.code).toBe('loop_detected');
   });
 
   it('UPSTREAM_ALLOW refuses other hosts at registration and at call time', async () => {
     // The same database, a replica with an allow-list that does not name the upstream's host.
-    const strict = await startTestGateway({ databaseUrl: gw.config.DATABASE_URL, env: { UPSTREAM_ALLOW: 'chains.internal, *.svc.cluster.local:8000' } });
+    const strict = await startTestGateway({
+      databaseUrl: gw.config.DATABASE_URL,
+      env: { UPSTREAM_ALLOW: 'chains.internal, *.svc.cluster.local:8000' },
+    });
     try {
-      const refused = await strict.request('POST', '/v1/chains/plain/versions', { version: 'v9', adapter: { type: 'http', url: 'http://169.254.169.254/latest/meta-data' } });
+      const refused = await strict.request('POST', '/v1/chains/plain/versions', {
+        version: 'v9',
+        adapter: { type: 'http', url: 'http://169.254.169.254/latest/meta-data' },
+      });
       expect(refused.status).toBe(400);
       expect(refused.body.error.code).toBe('upstream_not_allowed');
       expect(refused.body.error.message).toContain('UPSTREAM_ALLOW');
-      expect((await strict.request('POST', '/v1/chains/plain/versions', { version: 'v8', adapter: { type: 'http', url: 'http://a.svc.cluster.local:8000/invoke' } })).status).toBe(201);
+      expect(
+        (
+          await strict.request('POST', '/v1/chains/plain/versions', {
+            version: 'v8',
+            adapter: { type: 'http', url: 'http://a.svc.cluster.local:8000/invoke' },
+          })
+        ).status,
+      ).toBe(201);
 
       const before = upstream.calls;
       const called = await strict.request('POST', '/v1/chains/plain/invoke', { tenant: 'acme', environment: 'prod', input: 1 });
@@ -107,10 +127,20 @@ describe.skipIf(noPostgres)('upstream guards', () => {
       expect(asTenant.body.error.details).toEqual({ status: 401 });
       expect(JSON.stringify(asTenant.body)).not.toContain('sk-test');
 
-      const lsInvoke = await gw.request('POST', '/chains/leaky/invoke', { input: 1, config: { configurable: { environment: 'prod' } } }, tenantKey);
+      const lsInvoke = await gw.request(
+        'POST',
+        '/chains/leaky/invoke',
+        { input: 1, config: { configurable: { environment: 'prod' } } },
+        tenantKey,
+      );
       expect(lsInvoke.status).toBe(502);
       expect(JSON.stringify(lsInvoke.body)).not.toContain('sk-test');
-      const lsBatch = await gw.request('POST', '/chains/leaky/batch', { inputs: [1, 2], config: { configurable: { environment: 'prod' } } }, tenantKey);
+      const lsBatch = await gw.request(
+        'POST',
+        '/chains/leaky/batch',
+        { inputs: [1, 2], config: { configurable: { environment: 'prod' } } },
+        tenantKey,
+      );
       expect(lsBatch.status).toBe(502);
       expect(JSON.stringify(lsBatch.body)).not.toContain('sk-test');
 
@@ -135,7 +165,10 @@ describe.skipIf(noPostgres)('upstream guards', () => {
     openai.setBehaviour({ status: 401, errorMessage: SECRET_TEXT });
     try {
       await gw.request('PUT', '/v1/chains/prompt', {});
-      await gw.request('POST', '/v1/chains/prompt/versions', { version: 'v1', adapter: { type: 'openai', model: 'gpt-test', messages: [{ role: 'user', content: 'hi' }] } });
+      await gw.request('POST', '/v1/chains/prompt/versions', {
+        version: 'v1',
+        adapter: { type: 'openai', model: 'gpt-test', messages: [{ role: 'user', content: 'hi' }] },
+      });
       const asTenant = await gw.request('POST', '/v1/chains/prompt/invoke', { environment: 'prod', input: {} }, tenantKey);
       expect(asTenant.status).toBe(502);
       expect(JSON.stringify(asTenant.body)).not.toContain('sk-test');

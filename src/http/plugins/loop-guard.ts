@@ -23,7 +23,9 @@ export const loopGuardPlugin = fp<{ hopTag: string | undefined }>(
       if (hop === undefined) return;
       const tags = (Array.isArray(hop) ? hop.join(',') : hop).split(',');
       if (tags.some((t) => t.trim() === hopTag)) {
-        throw new LoopDetectedError('This call came from this gateway itself: a chain version points back at the gateway. Change that version\'s URL; the call was refused so it cannot loop.');
+        throw new LoopDetectedError(
+          "This call came from this gateway itself: a chain version points back at the gateway. Change that version's URL; the call was refused so it cannot loop.",
+        );
       }
     });
   },

@@ -4,12 +4,12 @@ import { z } from 'zod';
 import type { AppServices } from '../../app.js';
 import { upstreamRefusal } from '../../adapters/adapter-registry.js';
 import type { UpstreamAllowList } from '../../adapters/upstream-allow.js';
+import type { Chain, ChainVersion } from '../../domain/model/catalog.js';
 import { BadRequestError } from '../../domain/model/errors.js';
-import type { ChainRow, ChainVersionRow } from '../../store/schema.js';
 import { chainParams, chainSchema, createVersionBody, putChainBody, versionSchema } from '../schemas/catalog.js';
 import { errorResponses } from '../schemas/common.js';
 
-const toChain = (c: ChainRow) => ({
+const toChain = (c: Chain) => ({
   id: c.id,
   description: c.description,
   current: c.currentVersion,
@@ -18,7 +18,7 @@ const toChain = (c: ChainRow) => ({
   updatedAt: c.updatedAt.toISOString(),
 });
 
-const toVersion = (v: ChainVersionRow) => ({ chain: v.chainId, version: v.version, adapter: v.adapter, createdAt: v.createdAt.toISOString() });
+const toVersion = (v: ChainVersion) => ({ chain: v.chainId, version: v.version, adapter: v.adapter, createdAt: v.createdAt.toISOString() });
 
 export const chainRoutes: FastifyPluginAsyncZod<{ services: AppServices; upstreamAllow?: UpstreamAllowList }> = async (app, { services, upstreamAllow }) => {
   const { catalog } = services;

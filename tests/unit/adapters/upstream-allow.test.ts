@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { UpstreamAllowList } from '../../../src/adapters/upstream-allow.js';
 
 describe('UpstreamAllowList', () => {
-  const list = UpstreamAllowList.parse(' chains.internal , api.example.com:8443, *.svc.cluster.local, 10.0.0.5:8000, [FD00::5], Ünïcode.example ');
+  const list = UpstreamAllowList.parse(
+    ' chains.internal , api.example.com:8443, *.svc.cluster.local, 10.0.0.5:8000, [FD00::5], Ünïcode.example ',
+  );
   const ok = (u: string) => list.permits(new URL(u));
 
   it.each([
@@ -33,7 +35,10 @@ describe('UpstreamAllowList', () => {
     expect(l.permits(new URL('http://a.example/x'))).toBe(false);
   });
 
-  it.each(['', ' , ', 'http://a.example', 'a.example/path', 'a.example:99999', '*', '*.', 'a b', 'user@a.example'])('refuses the list %j', (text) => {
-    expect(() => UpstreamAllowList.parse(text)).toThrow();
-  });
+  it.each(['', ' , ', 'http://a.example', 'a.example/path', 'a.example:99999', '*', '*.', 'a b', 'user@a.example'])(
+    'refuses the list %j',
+    (text) => {
+      expect(() => UpstreamAllowList.parse(text)).toThrow();
+    },
+  );
 });
