@@ -4,39 +4,42 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { buildApp, type AppServices, type Readiness } from './app.js';
 import { AdapterRegistry } from './adapters/adapter-registry.js';
+import { buildApp, type AppServices, type Readiness } from './app.js';
 import { ConfigError, type Config } from './config/config.js';
 import { KeyHasher } from './domain/auth/key-hasher.js';
-import { GatewayMetrics } from './runtime/metrics/gateway-metrics.js';
+import type { FlagStore } from './domain/ports/flag-store.js';
+import { ActiveRollouts } from './domain/routing/active-rollouts.js';
+import { RolloutRouter } from './domain/routing/rollout-router.js';
 import { Catalog } from './domain/services/catalog.js';
-import { hostname } from 'node:os';
+import { ComparisonService } from './domain/services/comparison-service.js';
 import { ErasureService } from './domain/services/erasure-service.js';
 import { FeedbackService } from './domain/services/feedback-service.js';
 import { InvokeService } from './domain/services/invoke-service.js';
-import { RunRedactor } from './redaction/run-redactor.js';
-import { RunWriter } from './runtime/run-writer.js';
-import { RolloutRouter } from './domain/routing/rollout-router.js';
 import { RolloutService } from './domain/services/rollout-service.js';
 import { EmbeddedFlagStore } from './flags/embedded-flag-store.js';
-import type { FlagStore } from './domain/ports/flag-store.js';
 import { UnleashFlagStore } from './flags/unleash-flag-store.js';
-import { RolloutStore } from './store/rollout-store.js';
-import { CatalogStore } from './store/catalog-store.js';
-import { openDatabase, type Database } from './store/db.js';
-import { RunStore } from './store/run-store.js';
-import { ComparisonService } from './domain/services/comparison-service.js';
-import { ComparisonQueries } from './store/read-models/comparison-queries.js';
-import { RolloutReadModel } from './store/read-models/rollout-read-model.js';
-import { openSpool } from './runtime/spool/spool.js';
+import { RunRedactor } from './redaction/run-redactor.js';
+import { EventBus } from './runtime/event-bus.js';
+import type { GatewayEvents } from './runtime/events.js';
+import { GuardrailJob } from './runtime/guardrail-job.js';
+import { subscribeGuardrailTriggers } from './runtime/guardrail-triggers.js';
 import { JobLease } from './runtime/jobs/job-lease.js';
 import { RetentionJob } from './runtime/jobs/retention.js';
-import { GuardrailJob } from './runtime/guardrail-job.js';
-import { WebhookNotifier } from './runtime/webhook-notifier.js';
-import type { RecordBatch } from './domain/ports/run-repository.js';
+import { GatewayMetrics } from './runtime/metrics/gateway-metrics.js';
+import { RunWriter } from './runtime/run-writer.js';
+import { openSpool, type Spool } from './runtime/spool/spool.js';
+import { auditWebhookFailures, WebhookNotifier } from './runtime/webhook-notifier.js';
+import { CatalogStore } from './store/catalog-store.js';
+import { openDatabase, type Database } from './store/db.js';
+import { ComparisonQueries } from './store/read-models/comparison-queries.js';
+import { RolloutReadModel } from './store/read-models/rollout-read-model.js';
+import { RolloutStore } from './store/rollout-store.js';
+import { RunStore } from './store/run-store.js';
 
 export interface Gateway {
   app: FastifyInstance;
@@ -68,76 +71,54 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
   const log = opts.log;
   const now = opts.now ?? (() => new Date());
   mkdirSync(config.DATA_DIR, { recursive: true });
+  const instanceId = `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
+  // Parts tell each other what happened by event (src/runtime/events.ts), not by closures handed around.
+  const bus = new EventBus<GatewayEvents>((err, event) => log.error({ err, event }, 'event listener failed'));
   const metrics = new GatewayMetrics();
+  metrics.subscribe(bus);
 
+  // Storage.
   const database = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR });
   await database.migrate();
   const { db } = database;
-  const instanceId = `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
-
   const catalogStore = new CatalogStore(db);
+  const runStore = new RunStore(db, new RolloutReadModel());
   // The secret keys are hashed under: shared by replicas through the database, made at first start.
-  const keySecret = await catalogStore.initSetting('key_hash_secret', randomBytes(32).toString('base64url'));
-  const hasher = new KeyHasher(keySecret);
+  const hasher = new KeyHasher(await catalogStore.initSetting('key_hash_secret', randomBytes(32).toString('base64url')));
   const admin = resolveAdminToken(config);
 
-  let rollouts: RolloutService | undefined;
-  const catalog = new Catalog({
-    store: catalogStore,
-    hasher,
-    adminToken: admin.token,
-    now,
-    hasActiveRollout: (chainId) => rollouts?.hasActive(chainId) ?? false,
-  });
+  // Catalog, flags and rollouts.
+  const active = new ActiveRollouts();
+  const catalog = new Catalog({ store: catalogStore, hasher, adminToken: admin.token, now, activeRollouts: active });
   await catalog.load();
-
   const flags = createFlagStore(config, database, log);
   await flags.start();
-  const notifier = new WebhookNotifier({
-    globalUrl: config.WEBHOOK_URL,
-    secret: config.WEBHOOK_SECRET,
-    log,
-    now,
-    onFailed: (event, error, url) => rollouts!.record(event.rollout, 'webhook_failed', 'webhook', error, { url, event: event.type }),
-  });
-  rollouts = new RolloutService({
-    store: new RolloutStore(db),
-    flags,
-    catalog,
-    log,
-    now,
-    onEvent: (event) => {
-      metrics.rolloutEvent(event);
-      notifier.notify(event);
-    },
-  });
+  const rollouts = new RolloutService({ store: new RolloutStore(db), flags, catalog, active, events: bus, log, now });
   await rollouts.load();
   rollouts.startRefresh(Math.min(config.UNLEASH_REFRESH_MS, 5000));
   catalog.startRefresh(2000, (err) => log.warn({ err }, 'catalog refresh failed; serving the last known catalog'));
+  const notifier = new WebhookNotifier({ globalUrl: config.WEBHOOK_URL, secret: config.WEBHOOK_SECRET, log, now, bus });
+  const webhookAudit = auditWebhookFailures(bus, rollouts, log);
 
-  const runStore = new RunStore(db, new RolloutReadModel());
-  // Runs a previous process answered but did not store are replayed here, before serving.
+  // The write path. Runs a previous process answered but did not store are replayed here, before serving.
   const spool = await openSpool({ dir: join(config.DATA_DIR, 'spool'), maxBytes: config.SPOOL_MAX_BYTES, log, store: runStore });
-  // Guardrails re-evaluate a rollout as soon as its feedback or candidate errors are committed.
-  let onCommitted: (batch: RecordBatch) => void = () => {};
   const writer = new RunWriter({
     store: runStore,
     log,
     journal: spool,
+    events: bus,
     // PGlite has one connection and runs on this thread: one batch at a time, and smaller ones,
     // so a backlog does not hold the event loop for long. (Sizes measured in bench/README.md.)
     ...(database.kind === 'pglite' ? { maxInFlight: 1, batchSize: 2000 } : { maxInFlight: 2, batchSize: 4000 }),
-    onCommitted: (batch) => onCommitted(batch),
   });
   writer.start();
   const retention = config.RETENTION_DAYS
     ? new RetentionJob({ store: runStore, days: config.RETENTION_DAYS, now, log, lease: new JobLease(db, 'retention', instanceId, 2 * 60 * 60 * 1000) })
     : undefined;
   retention?.start();
-  const redactor = new RunRedactor(
-    (chainId) => catalog.chain(chainId)?.redaction ?? undefined,
-    hasher.derive('redaction'),
-  );
+
+  // The request path.
+  const redactor = new RunRedactor((chainId) => catalog.chain(chainId)?.redaction ?? undefined, hasher.derive('redaction'));
   const adapters = new AdapterRegistry({
     providers: {
       apiKey: config.OPENAI_API_KEY,
@@ -146,77 +127,28 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
       azureApiKey: config.AZURE_OPENAI_API_KEY,
     },
   });
-
-  const invoke = new InvokeService({
-    catalog,
-    router: new RolloutRouter(rollouts, flags),
-    adapters,
-    writer,
-    redactor,
-    runs: runStore,
-    now,
-    onFinished: (run) => metrics.runFinished(run),
-  });
-  /** Feedback queued for a rollout's run, by run id, until its batch is committed. */
-  const guardedFeedback = new Map<string, { chainId: string; rolloutId: string }>();
-  const feedback = new FeedbackService({
-    store: runStore,
-    writer,
-    redactor,
-    now,
-    onFeedback: (run, fb) => {
-      metrics.feedbackReceived(run, fb);
-      if (run.rolloutId) guardedFeedback.set(fb.runId, { chainId: run.chainId, rolloutId: run.rolloutId });
-    },
-  });
-  metrics.setSources({ backlog: () => writer.backlog, breakers: () => adapters.breakerStates(), activeRollouts: () => rollouts!.listActiveCached() });
+  const invoke = new InvokeService({ catalog, router: new RolloutRouter(active, flags), adapters, writer, redactor, runs: runStore, events: bus, now });
+  const feedback = new FeedbackService({ store: runStore, writer, redactor, events: bus, now });
   const erasure = new ErasureService({ store: runStore, writer, log, now });
 
-  const readiness = async (): Promise<Readiness> => {
-    let databaseStatus = 'ok';
-    try {
-      await Promise.race([
-        database.ping(),
-        new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 1000).unref()),
-      ]);
-    } catch {
-      databaseStatus = 'unreachable';
-    }
-    const flagStatus = flags.status();
-    const degraded = databaseStatus !== 'ok' || flagStatus.degraded || !flagStatus.ready;
-    const spoolStatus = spool.status();
-    return {
-      status: spoolStatus.full ? 'unavailable' : degraded ? 'degraded' : 'ok',
-      database: { kind: database.kind, status: databaseStatus },
-      flags: { kind: flags.kind, ...flagStatus },
-      runBacklog: writer.backlog,
-      spool: spoolStatus,
-    };
-  };
-
+  // The read path and the guardrails (feedback → guardrail → rollback: src/runtime/guardrail-triggers.ts).
   const comparison = new ComparisonService({ rollouts, readModel: new ComparisonQueries(db), now });
   const guardrails = new GuardrailJob({
     rollouts,
+    active,
     evaluate: (rollout) => comparison.evaluateGuardrails(rollout),
+    events: bus,
     lease: new JobLease(db, 'guardrails', instanceId, Math.max(30_000, 3 * config.GUARDRAIL_INTERVAL_MS)),
     log,
     now,
     intervalMs: config.GUARDRAIL_INTERVAL_MS,
-    onEvaluated: (rollout, evaluation) => {
-      for (const g of evaluation.guardrails) metrics.setGuardrailState(rollout.id, g.metric, g.status);
-    },
   });
-  onCommitted = (batch) => {
-    for (const run of batch.runs) if (run.rolloutId && run.variant === 'candidate' && run.error) guardrails.poke(run.chainId, run.rolloutId);
-    for (const fb of batch.feedback) {
-      const target = guardedFeedback.get(fb.runId);
-      if (!target) continue;
-      guardedFeedback.delete(fb.runId);
-      guardrails.poke(target.chainId, target.rolloutId);
-    }
-  };
+  subscribeGuardrailTriggers(bus, guardrails);
   guardrails.start();
   guardrails.checkOnStart();
+
+  metrics.setSources({ backlog: () => writer.backlog, breakers: () => adapters.breakerStates(), activeRollouts: () => active.list() });
+  const readiness = () => checkReadiness({ database, flags, spool, writer });
   const services: AppServices = { catalog, invoke, feedback, runStore, writer, erasure, rollouts, comparison, metrics, readiness };
   const app = await buildApp(services, { bodyLimit: config.BODY_LIMIT, rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE, loggerInstance: log });
 
@@ -234,14 +166,35 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
       await step('guardrails', guardrails.stop());
       await step('retention', retention?.stop() ?? Promise.resolve());
       catalog.stop();
-      rollouts!.stop();
+      rollouts.stop();
       await step('flush queued runs', writer.close(), 15_000);
       await step('spool', spool.close());
       await step('adapters', adapters.closeAll());
-      await step('webhooks', notifier.close());
+      await step('webhooks', notifier.close().then(() => webhookAudit.close()));
       await step('flags', flags.close());
       await step('database', database.close());
     },
+  };
+}
+
+/** /readyz: degraded while the database or the flag source is away, unavailable when the spool is full. */
+async function checkReadiness(parts: { database: Database; flags: FlagStore; spool: Spool; writer: RunWriter }): Promise<Readiness> {
+  const { database, flags, spool, writer } = parts;
+  let databaseStatus = 'ok';
+  try {
+    await bounded(database.ping(), 1000);
+  } catch {
+    databaseStatus = 'unreachable';
+  }
+  const flagStatus = flags.status();
+  const degraded = databaseStatus !== 'ok' || flagStatus.degraded || !flagStatus.ready;
+  const spoolStatus = spool.status();
+  return {
+    status: spoolStatus.full ? 'unavailable' : degraded ? 'degraded' : 'ok',
+    database: { kind: database.kind, status: databaseStatus },
+    flags: { kind: flags.kind, ...flagStatus },
+    runBacklog: writer.backlog,
+    spool: spoolStatus,
   };
 }
 

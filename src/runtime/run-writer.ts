@@ -8,9 +8,11 @@
 import type { Logger } from 'pino';
 import { PreviousBatchFailedError, RecordRefusedError } from '../domain/model/errors.js';
 import type { Feedback, Run } from '../domain/model/run.js';
+import type { EventPublisher } from '../domain/ports/event-publisher.js';
 import type { RunRecorder } from '../domain/ports/run-recorder.js';
 import type { RecordBatch, RunRepository } from '../domain/ports/run-repository.js';
 import { storableJson, warnReplaced } from '../store/storable-json.js';
+import type { GatewayEvents } from './events.js';
 
 /** Durable append-only log in front of the queue (the spool, src/runtime/spool). */
 export interface Journal {
@@ -58,8 +60,8 @@ export interface RunWriterOptions {
    * single connection, PGlite, where a second batch would only wait its turn).
    */
   maxInFlight?: number;
-  /** Called after each committed batch (guardrails evaluate from fresh aggregates). */
-  onCommitted?: (batch: RecordBatch) => void;
+  /** RunsCommitted after each committed batch (the guardrails evaluate from fresh aggregates). */
+  events?: EventPublisher<Pick<GatewayEvents, 'RunsCommitted'>>;
 }
 
 export class RunWriter implements RunRecorder {
@@ -309,7 +311,7 @@ export class RunWriter implements RunRecorder {
     const low = Math.min(this.runs[0]?.seq ?? Infinity, this.feedback[0]?.seq ?? Infinity);
     const done = Math.max(b.runs[b.runs.length - 1]?.seq ?? 0, b.feedback[b.feedback.length - 1]?.seq ?? 0);
     this.opts.journal?.committed(low === Infinity ? done : Math.min(done, low - 1));
-    this.opts.onCommitted?.(batch);
+    this.opts.events?.publish('RunsCommitted', { runs: batch.runs, feedback: batch.feedback });
   }
 }
 

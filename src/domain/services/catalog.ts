@@ -9,6 +9,7 @@ import type { AdapterDefinition } from '../../adapters/adapter-definition.js';
 import { canonicalAdapterJson } from '../../adapters/adapter-definition.js';
 import type { Chain, ChainVersion, Tenant } from '../model/catalog.js';
 import type { CatalogRepository, ChainPatch } from '../ports/catalog-repository.js';
+import type { ActiveRollouts } from '../routing/active-rollouts.js';
 import { BadRequestError, ConflictError, NotFoundError } from '../model/errors.js';
 import { generateKey, KeyHasher } from '../auth/key-hasher.js';
 import type { Principal } from '../auth/principal.js';
@@ -25,8 +26,8 @@ export interface CatalogDeps {
   hasher: KeyHasher;
   adminToken: string;
   now: () => Date;
-  /** True while the chain has a running or paused rollout (its `current` may not change). */
-  hasActiveRollout: (chainId: string) => boolean;
+  /** Chains with a running or paused rollout: their `current` changes only by promotion. */
+  activeRollouts: Pick<ActiveRollouts, 'hasActive'>;
 }
 
 export class Catalog {
@@ -166,7 +167,7 @@ export class Catalog {
     if (patch.current !== undefined) {
       if (!existing) throw new BadRequestError(`Chain '${id}' has no versions yet: register one before setting current.`, { field: 'current' });
       if (!this.version(id, patch.current)) throw new BadRequestError(`Version '${patch.current}' of chain '${id}' does not exist.`, { field: 'current' });
-      if (existing.currentVersion !== patch.current && this.deps.hasActiveRollout(id)) {
+      if (existing.currentVersion !== patch.current && this.deps.activeRollouts.hasActive(id)) {
         throw new ConflictError(`Chain '${id}' has a running or paused rollout: its current version changes only by promotion.`);
       }
     }

@@ -6,7 +6,9 @@ import type { RunRedactor } from '../../redaction/run-redactor.js';
 import type { Principal } from '../auth/principal.js';
 import { ConflictError, ForbiddenError, NotFoundError } from '../model/errors.js';
 import type { Feedback, Run } from '../model/run.js';
+import type { DomainEvents } from '../model/events.js';
 import { diffFinal, diffOverrides } from '../overrides/diff-overrides.js';
+import type { EventPublisher } from '../ports/event-publisher.js';
 import type { RunRecorder } from '../ports/run-recorder.js';
 import type { RunRepository } from '../ports/run-repository.js';
 
@@ -24,9 +26,9 @@ export interface FeedbackDeps {
   store: Pick<RunRepository, 'getRun' | 'latestByExternalId'>;
   writer: Pick<RunRecorder, 'recordFeedback' | 'pendingRun' | 'pendingByExternalId'>;
   redactor: RunRedactor;
+  /** FeedbackReceived once feedback is queued (metrics; the guardrails re-evaluate the run's rollout once it is stored). */
+  events: EventPublisher<Pick<DomainEvents, 'FeedbackReceived'>>;
   now: () => Date;
-  /** Told after feedback is queued (guardrails re-evaluate the run's rollout). */
-  onFeedback?: (run: Run, fb: Feedback) => void;
 }
 
 export class FeedbackService {
@@ -69,7 +71,7 @@ export class FeedbackService {
       at: this.deps.now(),
     };
     this.deps.writer.recordFeedback(fb);
-    this.deps.onFeedback?.(run, fb);
+    this.deps.events.publish('FeedbackReceived', { run, feedback: fb });
     return { runId: run.id, overridden: diff.overridden, fields: diff.fields };
   }
 }

@@ -9,7 +9,9 @@ import type { AdapterDefinition } from '../../adapters/adapter-definition.js';
 import type { RunRedactor } from '../../redaction/run-redactor.js';
 import { BadRequestError, DomainError, UpstreamError } from '../model/errors.js';
 import type { Run, Variant } from '../model/run.js';
+import type { DomainEvents } from '../model/events.js';
 import type { ChainAdapter, ChainResult } from '../ports/chain-adapter.js';
+import type { EventPublisher } from '../ports/event-publisher.js';
 import type { RunRecorder } from '../ports/run-recorder.js';
 import type { RunRepository } from '../ports/run-repository.js';
 import type { Assignment, Router } from '../routing/routing.js';
@@ -52,9 +54,9 @@ export interface InvokeDeps {
   redactor: RunRedactor;
   /** Stored runs by idempotency key (retries the in-memory cache no longer knows). */
   runs: Pick<RunRepository, 'byIdempotencyKey'>;
+  /** RunFinished for every call that ran (metrics). */
+  events: EventPublisher<Pick<DomainEvents, 'RunFinished'>>;
   now: () => Date;
-  /** Told of every finished call (metrics). */
-  onFinished?: (run: Run) => void;
 }
 
 const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
@@ -141,7 +143,7 @@ export class InvokeService {
     const latencyMs = performance.now() - started;
     const run = this.toRun(req, runId, createdAt, assignment, result, error, fallback, latencyMs, upstreamMs);
     this.deps.writer.recordRun(run);
-    this.deps.onFinished?.(run);
+    this.deps.events.publish('RunFinished', { run });
     return {
       runId,
       chain: req.chain,

@@ -20,7 +20,7 @@ describe('FeedbackService', () => {
     const result = await w.feedback.byRunId(runId, { final: { total: 120, vendor: 'ACME' }, reviewer: 'ann' }, acme);
     expect(result).toEqual({ runId, overridden: true, fields: ['total'] });
     expect(w.writer.pendingFeedbackFor(runId)).toEqual({ runId, overridden: true, fields: ['total'], reviewer: 'ann', at: w.now() });
-    expect(w.told.feedback.map((t) => [t.run.id, t.fb.fields])).toEqual([[runId, ['total']]]);
+    expect(w.told.feedback.map((t) => [t.run.id, t.feedback.fields])).toEqual([[runId, ['total']]]);
     await w.writer.flush();
     expect(w.runRepo.feedback.get(runId)).toMatchObject({ overridden: true, fields: ['total'] });
   });

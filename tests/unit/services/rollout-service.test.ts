@@ -29,8 +29,8 @@ describe('RolloutService', () => {
     expect(r).toMatchObject({ chainId: CHAIN, control: 'v1', candidate: 'v2', status: 'running', stage: 0, stageStartedAt: w.now() });
     expect(r.spec.stages).toHaveLength(2);
     expect(await w.rollouts.get(r.id)).toEqual(r);
-    expect(w.rollouts.activeFor(CHAIN)?.id).toBe(r.id);
-    expect(w.rollouts.hasActive(CHAIN)).toBe(true);
+    expect(w.active.activeFor(CHAIN)?.id).toBe(r.id);
+    expect(w.active.hasActive(CHAIN)).toBe(true);
     expect(w.flags.flags.get(r.flag)).toMatchObject({ enabled: true, stages: [{ environments: ['staging'], percent: 100 }] });
     expect((await w.rollouts.events(r.id)).map((e) => [e.type, e.actor])).toEqual([['created', ACTOR]]);
     expect(w.told.rollout.map((e) => e.type)).toEqual(['created']);
@@ -74,7 +74,7 @@ describe('RolloutService', () => {
     const paused = await w.rollouts.act(r.id, 'pause', ACTOR);
     expect(paused.rollout.status).toBe('paused');
     expect(w.flags.flags.get(r.flag)?.enabled).toBe(false);
-    expect(w.rollouts.activeFor(CHAIN)?.status).toBe('paused');
+    expect(w.active.activeFor(CHAIN)?.status).toBe('paused');
     expect((await w.rollouts.act(r.id, 'pause', ACTOR)).changed).toBe(false);
     await expect(w.rollouts.act(r.id, 'advance', ACTOR)).rejects.toBeInstanceOf(ConflictError);
     expect((await w.rollouts.act(r.id, 'resume', ACTOR)).rollout).toMatchObject({ status: 'running', stage: 1 });
@@ -85,7 +85,7 @@ describe('RolloutService', () => {
     expect(w.catalog.chain(CHAIN)?.currentVersion).toBe('v2');
     expect(w.rolloutRepo.promoted.get(CHAIN)).toBe('v2');
     expect(w.flags.retired).toEqual([r.flag]);
-    expect(w.rollouts.hasActive(CHAIN)).toBe(false);
+    expect(w.active.hasActive(CHAIN)).toBe(false);
     await expect(w.rollouts.act(r.id, 'rollback', ACTOR)).rejects.toMatchObject({ statusCode: 409, details: { status: 'promoted' } });
 
     const events = await w.rollouts.events(r.id);
@@ -139,7 +139,7 @@ describe('RolloutService', () => {
     w.flags.failure = new Error('unleash unreachable');
     const { rollout } = await w.rollouts.act(r.id, 'pause', ACTOR);
     expect(rollout.status).toBe('paused');
-    expect(w.rollouts.activeFor(CHAIN)?.status).toBe('paused');
+    expect(w.active.activeFor(CHAIN)?.status).toBe('paused');
     expect(w.flags.flags.get(r.flag)?.enabled).toBe(true); // not written yet
   });
 
@@ -159,7 +159,7 @@ describe('RolloutService', () => {
     const stored = w.rolloutRepo.rollouts.get(r.id)!;
     w.rolloutRepo.rollouts.set(r.id, { ...stored, status: 'rolled_back', updatedAt: new Date(stored.updatedAt.getTime() + 1) });
     await w.rollouts.load();
-    expect(w.rollouts.hasActive(CHAIN)).toBe(false);
+    expect(w.active.hasActive(CHAIN)).toBe(false);
     expect(await w.rollouts.list()).toHaveLength(1);
   });
 });
