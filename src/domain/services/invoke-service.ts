@@ -50,7 +50,7 @@ export interface InvokeDeps {
   catalog: Pick<Catalog, 'requireChain' | 'requireTenant' | 'requireVersion'>;
   router: Router;
   adapters: AdapterSource;
-  writer: Pick<RunRecorder, 'recordRun'>;
+  writer: Pick<RunRecorder, 'recordRun' | 'assertCapacity'>;
   redactor: RunRedactor;
   /** Stored runs by idempotency key (retries the in-memory cache no longer knows). */
   runs: Pick<RunRepository, 'byIdempotencyKey'>;
@@ -67,7 +67,12 @@ export class InvokeService {
 
   constructor(private readonly deps: InvokeDeps) {}
 
+  /**
+   * Runs the call and records it. A 503 before anything else when no more runs can be kept (spool
+   * full): no call is made whose run could not be stored, and no replay is answered meanwhile.
+   */
   async invoke(req: InvokeRequest): Promise<InvokeResult> {
+    this.deps.writer.assertCapacity();
     if (req.idempotencyKey === undefined) return this.run(req);
     const key = `${req.tenant}\u0000${req.idempotencyKey}`;
     const nowMs = this.deps.now().getTime();
@@ -82,6 +87,12 @@ export class InvokeService {
       this.idempotent.delete(key);
       throw err;
     }
+  }
+
+  /** Fails before any upstream call for what would fail every call of a batch: an unknown chain or tenant. */
+  assertCallable(chain: string, tenants: Iterable<string>): void {
+    this.deps.catalog.requireChain(chain);
+    for (const tenant of tenants) this.deps.catalog.requireTenant(tenant);
   }
 
   private async replayStored(req: InvokeRequest): Promise<InvokeResult | undefined> {

@@ -1,10 +1,10 @@
 /** Chains and their immutable versions (admin). */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { AppServices } from '../../app.js';
 import type { Chain, ChainVersion } from '../../domain/model/catalog.js';
 import { chainParams, chainSchema, createVersionBody, putChainBody, versionSchema } from '../schemas/catalog.js';
 import { errorResponses } from '../schemas/common.js';
+import type { AppServices } from '../services.js';
 
 const toChain = (c: Chain) => ({
   id: c.id,

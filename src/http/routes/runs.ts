@@ -1,7 +1,6 @@
 /** Runs and human feedback (tenant keys see their own tenant only; others' runs read as 404). */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { AppServices } from '../../app.js';
-import { BadRequestError, NotFoundError } from '../../domain/model/errors.js';
+import { BadRequestError } from '../../domain/model/errors.js';
 import type { FeedbackBody } from '../../domain/services/feedback-service.js';
 import { actingTenant } from '../plugins/auth.js';
 import { errorResponses } from '../schemas/common.js';
@@ -17,9 +16,10 @@ import {
   runSchema,
   toRunOut,
 } from '../schemas/runs.js';
+import type { AppServices } from '../services.js';
 
-export const runRoutes: FastifyPluginAsyncZod<{ services: AppServices }> = async (app, { services }) => {
-  const { writer, runStore, feedback } = services;
+export const runRoutes: FastifyPluginAsyncZod<{ services: Pick<AppServices, 'runs' | 'feedback'> }> = async (app, { services }) => {
+  const { runs, feedback } = services;
   const tags = ['runs'];
 
   app.post(
@@ -58,11 +58,8 @@ export const runRoutes: FastifyPluginAsyncZod<{ services: AppServices }> = async
     '/v1/runs/:runId',
     { config: { access: 'tenant' }, schema: { tags, params: runParams, response: { 200: runSchema, ...errorResponses } } },
     async (req) => {
-      const id = req.params.runId;
-      const pending = writer.pendingRun(id);
-      const run = pending ? { ...pending, feedback: null } : await runStore.getRun(id);
-      if (!run || (req.principal.kind === 'tenant' && req.principal.tenantId !== run.tenantId)) throw new NotFoundError('Run', id);
-      return toRunOut(run, writer.pendingFeedbackFor(id) ?? run.feedback);
+      const run = await runs.get(req.params.runId, req.principal);
+      return toRunOut(run, run.feedback);
     },
   );
 
@@ -83,7 +80,7 @@ export const runRoutes: FastifyPluginAsyncZod<{ services: AppServices }> = async
       const cursor = rawCursor === undefined ? undefined : decodeCursor(rawCursor);
       if (rawCursor !== undefined && !cursor) throw new BadRequestError('query.cursor: is not a cursor this API returned', { field: 'query.cursor' });
       // Runs still on their way to the database are not listed yet; they are a few ms behind.
-      const rows = await runStore.listRuns({ ...filters, tenant }, limit + 1, cursor);
+      const rows = await runs.list({ ...filters, tenant }, limit + 1, cursor);
       const page = rows.slice(0, limit);
       const last = page[page.length - 1];
       return {

@@ -16,6 +16,7 @@ import { ErasureService } from '../../../src/domain/services/erasure-service.js'
 import { FeedbackService } from '../../../src/domain/services/feedback-service.js';
 import { InvokeService } from '../../../src/domain/services/invoke-service.js';
 import { RolloutService } from '../../../src/domain/services/rollout-service.js';
+import { RunQueries } from '../../../src/domain/services/run-queries.js';
 import { RunRedactor } from '../../../src/redaction/run-redactor.js';
 import { EventBus } from '../../../src/runtime/event-bus.js';
 import type { GatewayEvents, RunsCommitted } from '../../../src/runtime/events.js';
@@ -73,7 +74,8 @@ export async function world(opts: WorldOptions = {}) {
     events: bus,
     now,
   });
-  const feedback = new FeedbackService({ store: runRepo, writer, redactor, events: bus, now });
+  const runs = new RunQueries({ store: runRepo, writer });
+  const feedback = new FeedbackService({ runs, writer, redactor, events: bus, now });
   const erasure = new ErasureService({ store: runRepo, writer, log, now });
 
   await catalog.putTenant('acme', 'Acme');
@@ -83,5 +85,5 @@ export async function world(opts: WorldOptions = {}) {
   await catalog.addVersion(CHAIN, 'v2', testAdapter('http://127.0.0.1:9/v2'));
   chains.answer(CHAIN, 'v1', () => ({ total: 100, vendor: 'ACME' })).answer(CHAIN, 'v2', () => ({ total: 200, vendor: 'ACME' }));
 
-  return { clock, now, log, hasher, bus, told, active, catalogRepo, rolloutRepo, runRepo, flags, chains, catalog, rollouts, writer, redactor, invoke, feedback, erasure };
+  return { clock, now, log, hasher, bus, told, active, catalogRepo, rolloutRepo, runRepo, flags, chains, catalog, rollouts, writer, redactor, invoke, runs, feedback, erasure };
 }

@@ -1,6 +1,6 @@
 /** InvokeService on in-memory ports: routing, recording, failures, fallback, idempotency, redaction. */
 import { describe, expect, it } from 'vitest';
-import { BadRequestError, NotFoundError, UpstreamError } from '../../../src/domain/model/errors.js';
+import { BadRequestError, NotFoundError, UnavailableError, UpstreamError } from '../../../src/domain/model/errors.js';
 import { rolloutSpecSchema } from '../../../src/domain/model/rollout-spec.js';
 import { aRun } from '../../support/runs.js';
 import { CHAIN, world } from '../../support/in-memory/world.js';
@@ -162,5 +162,33 @@ describe('InvokeService', () => {
     expect(JSON.stringify(run.input)).not.toContain('ap@acme.example');
     expect(JSON.stringify(run.output)).not.toContain('ap@acme.example');
     expect(run.outputHashes).toHaveProperty('contact');
+  });
+
+  it('refuses a call (503) before its upstream when no more runs can be kept, replays included', async () => {
+    let full = false;
+    const w = await world({
+      journal: {
+        appendRun: () => 1,
+        appendFeedback: () => 1,
+        committed: () => {},
+        assertCapacity: () => {
+          if (full) throw new UnavailableError('The run spool is full.', 'spool_full');
+        },
+      },
+    });
+    const first = await w.invoke.invoke({ ...call, idempotencyKey: 'k-3' });
+    full = true;
+    await expect(w.invoke.invoke(call)).rejects.toMatchObject({ statusCode: 503, code: 'spool_full' });
+    await expect(w.invoke.invoke({ ...call, idempotencyKey: 'k-3' })).rejects.toBeInstanceOf(UnavailableError);
+    expect(w.chains.calls).toHaveLength(1);
+    full = false;
+    expect((await w.invoke.invoke({ ...call, idempotencyKey: 'k-3' })).runId).toBe(first.runId);
+  });
+
+  it('checks a batch\'s chain and tenants before any call', async () => {
+    const w = await world();
+    expect(() => w.invoke.assertCallable(CHAIN, ['acme', 'globex'])).not.toThrow();
+    expect(() => w.invoke.assertCallable(CHAIN, ['acme', 'nobody'])).toThrow(NotFoundError);
+    expect(() => w.invoke.assertCallable('nothing', ['acme'])).toThrow(NotFoundError);
   });
 });
