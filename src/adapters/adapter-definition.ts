@@ -1,5 +1,5 @@
 /**
- * The adapter definition of a chain version (API.md, "Chains and versions"): how the gateway
+ * The adapter definition of a chain version (README, "Chain versions"): how the gateway
  * calls that version's upstream. Versions are immutable, so these objects are strict: a typo in a
  * field name is a 400 at registration rather than a silently ignored setting in production.
  *

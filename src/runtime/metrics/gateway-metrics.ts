@@ -1,7 +1,7 @@
 /**
  * The gateway's Prometheus metrics (prom-client), served at GET /metrics. Aggregates only: the
  * labels are chain, version, variant (and a rollout id, an error code, a state), never a tenant,
- * a unit, an input or a key, since /metrics needs no token (API.md).
+ * a unit, an input or a key, since /metrics needs no token (README, "The API in short").
  *
  * The request path writes plain numbers into a SeriesTable (see series-table.ts for why not
  * prom-client's label children); the counters and histograms below read that table when scraped,
