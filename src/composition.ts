@@ -3,7 +3,7 @@
  * No container: each service gets a named object of what it needs.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -26,6 +26,7 @@ import { RunQueries } from './domain/services/run-queries.js';
 import { EmbeddedFlagStore } from './flags/embedded-flag-store.js';
 import { UnleashFlagStore } from './flags/unleash-flag-store.js';
 import { RunRedactor } from './redaction/run-redactor.js';
+import { restrictTree, secureDataDir } from './runtime/data-dir.js';
 import { EventBus } from './runtime/event-bus.js';
 import type { GatewayEvents } from './runtime/events.js';
 import { GuardrailJob } from './runtime/guardrail-job.js';
@@ -75,7 +76,7 @@ function resolveAdminToken(config: Config): { token: string; generated: boolean 
 export async function compose(config: Config, opts: ComposeOptions): Promise<Gateway> {
   const log = opts.log;
   const now = opts.now ?? (() => new Date());
-  mkdirSync(config.DATA_DIR, { recursive: true });
+  secureDataDir(config.DATA_DIR);
   const instanceId = `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
   // Parts tell each other what happened by event (src/runtime/events.ts), not by closures handed around.
   const bus = new EventBus<GatewayEvents>((err, event) => log.error({ err, event }, 'event listener failed'));
@@ -83,8 +84,14 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
   metrics.subscribe(bus);
 
   // Storage.
-  const database = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR });
+  const database = await openDatabase({
+    databaseUrl: config.DATABASE_URL,
+    dataDir: config.DATA_DIR,
+    connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS,
+    onRetry: ({ cause, attempt, delayMs }) => log.warn({ attempt, retryInMs: delayMs }, `PostgreSQL not reachable yet: ${cause}`),
+  });
   await database.migrate();
+  restrictTree(config.DATA_DIR);
   const { db } = database;
   const catalogStore = new CatalogStore(db);
   const runStore = new RunStore(db, new RolloutReadModel());
@@ -124,7 +131,11 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
 
   // The request path.
   const redactor = new RunRedactor((chainId) => catalog.chain(chainId)?.redaction ?? undefined, hasher.derive('redaction'));
+  // The loop guard's tag: the same on every replica of this deployment (they share the secret).
+  const hopTag = hasher.derive('hop').toString('base64url').slice(0, 22);
   const adapters = new AdapterRegistry({
+    http: { hopTag },
+    upstreamAllow: config.UPSTREAM_ALLOW,
     providers: {
       apiKey: config.OPENAI_API_KEY,
       baseURL: config.OPENAI_BASE_URL,
@@ -156,7 +167,16 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
   metrics.setSources({ backlog: () => writer.backlog, breakers: () => adapters.breakerStates(), activeRollouts: () => active.list() });
   const readiness = () => checkReadiness({ database, flags, spool, writer });
   const services: GatewayServices = { catalog, invoke, feedback, runs, erasure, rollouts, comparison, metrics, readiness, writer, runStore };
-  const app = await buildApp(services, { bodyLimit: config.BODY_LIMIT, rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE, loggerInstance: log });
+  const app = await buildApp(services, {
+    bodyLimit: config.BODY_LIMIT,
+    rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
+    authFailuresPerMinute: config.AUTH_FAILURES_PER_MINUTE,
+    trustProxy: config.TRUST_PROXY,
+    hopTag,
+    upstreamAllow: config.UPSTREAM_ALLOW,
+    timeouts: { headersMs: config.HEADERS_TIMEOUT_MS, requestMs: config.REQUEST_TIMEOUT_MS, keepAliveMs: config.KEEP_ALIVE_TIMEOUT_MS },
+    loggerInstance: log,
+  });
 
   return {
     app,

@@ -166,11 +166,11 @@ export class RunStore implements RunRepository {
     return row && toRun(row);
   }
 
-  async byIdempotencyKey(tenantId: string, key: string): Promise<Run | undefined> {
+  async byIdempotencyKey(tenantId: string, chainId: string, key: string): Promise<Run | undefined> {
     const [row] = await this.db
       .select()
       .from(runs)
-      .where(and(eq(runs.tenantId, tenantId), eq(runs.idempotencyKey, key)));
+      .where(and(eq(runs.tenantId, tenantId), eq(runs.chainId, chainId), eq(runs.idempotencyKey, key)));
     return row && toRun(row);
   }
 

@@ -53,7 +53,7 @@ export interface RunRepository {
   getRun(id: string): Promise<RunWithFeedback | undefined>;
   /** The newest run with this external id (of this tenant, when given). */
   latestByExternalId(chainId: string, externalId: string, tenantId?: string): Promise<Run | undefined>;
-  byIdempotencyKey(tenantId: string, key: string): Promise<Run | undefined>;
+  byIdempotencyKey(tenantId: string, chainId: string, key: string): Promise<Run | undefined>;
   /** Newest first, keyset-paged on (createdAt, id). */
   listRuns(filters: RunFilters, limit: number, cursor?: RunCursor): Promise<RunWithFeedback[]>;
   /** GDPR erasure of one tenant's runs and their feedback; the number of runs deleted. */

@@ -127,7 +127,8 @@ export class Catalog {
     this.requireTenant(tenantId);
     const revoked = await this.deps.store.revokeKey(tenantId, keyId, this.deps.now());
     this.generation++;
-    for (const [hash, entry] of this.keys) if (entry.id === keyId) this.keys.delete(hash);
+    // Only the named tenant's key: a wrong tenant in the path is a 404 and must not lock the key out.
+    for (const [hash, entry] of this.keys) if (entry.id === keyId && entry.tenantId === tenantId) this.keys.delete(hash);
     if (!revoked) throw new NotFoundError('Key', keyId);
   }
 

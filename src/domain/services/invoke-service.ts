@@ -62,7 +62,7 @@ export interface InvokeDeps {
 const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 
 export class InvokeService {
-  /** Answers of recent idempotent calls, and calls still in flight, by tenant + key. */
+  /** Answers of recent idempotent calls, and calls still in flight, by tenant + chain + key. */
   private readonly idempotent = new Map<string, { at: number; result: Promise<InvokeResult> }>();
 
   constructor(private readonly deps: InvokeDeps) {}
@@ -74,7 +74,8 @@ export class InvokeService {
   async invoke(req: InvokeRequest): Promise<InvokeResult> {
     this.deps.writer.assertCapacity();
     if (req.idempotencyKey === undefined) return this.run(req);
-    const key = `${req.tenant}\u0000${req.idempotencyKey}`;
+    // Scoped per tenant and chain: the same key sent to another chain is another call.
+    const key = `${req.tenant}\u0000${req.chain}\u0000${req.idempotencyKey}`;
     const nowMs = this.deps.now().getTime();
     const cached = this.idempotent.get(key);
     if (cached && nowMs - cached.at < IDEMPOTENCY_TTL_MS) return { ...(await cached.result), replayed: true };
@@ -96,7 +97,7 @@ export class InvokeService {
   }
 
   private async replayStored(req: InvokeRequest): Promise<InvokeResult | undefined> {
-    const run = await this.deps.runs.byIdempotencyKey(req.tenant, req.idempotencyKey!);
+    const run = await this.deps.runs.byIdempotencyKey(req.tenant, req.chain, req.idempotencyKey!);
     if (!run || this.deps.now().getTime() - run.createdAt.getTime() >= IDEMPOTENCY_TTL_MS) return undefined;
     const error = run.error;
     return {

@@ -14,7 +14,7 @@ export const invokeRoutes: FastifyPluginAsyncZod<{ services: Pick<AppServices, '
     {
       config: { access: 'tenant' },
       schema: {
-        tags: ['invoke'],
+        tags: ['invoke'], operationId: 'invokeChain', summary: 'Invoke a chain',
         description:
           'Runs the version this tenant and environment are routed to and records the run. An `Idempotency-Key` header makes retries safe for 24 hours. Every answer carries `Server-Timing: gateway;dur=…, upstream;dur=…`.',
         params: chainParams,
@@ -36,7 +36,7 @@ export const invokeRoutes: FastifyPluginAsyncZod<{ services: Pick<AppServices, '
         metadata: body.metadata,
         idempotencyKey: idempotencyKeyOf(req.headers['idempotency-key']),
       });
-      const failed = answerHeaders(reply, result);
+      const failed = answerHeaders(reply, result, req.principal);
       if (failed) return reply.status(failed.status).send(failed.body);
       return reply.send({
         runId: result.runId,

@@ -35,9 +35,9 @@ export class InMemoryRunRepository implements RunRepository {
     );
   }
 
-  async byIdempotencyKey(tenantId: string, key: string): Promise<Run | undefined> {
+  async byIdempotencyKey(tenantId: string, chainId: string, key: string): Promise<Run | undefined> {
     this.check();
-    return [...this.runs.values()].find((r) => r.tenantId === tenantId && r.idempotencyKey === key);
+    return [...this.runs.values()].find((r) => r.tenantId === tenantId && r.chainId === chainId && r.idempotencyKey === key);
   }
 
   async listRuns(filters: RunFilters, limit: number, cursor?: RunCursor): Promise<RunWithFeedback[]> {
