@@ -3,8 +3,10 @@
  * Server-Timing, the replay header, and a failed call's 502/504 body with its run id.
  */
 import type { FastifyReply } from 'fastify';
+import type { Principal } from '../domain/auth/principal.js';
 import { BadRequestError } from '../domain/model/errors.js';
 import type { InvokeResult } from '../domain/services/invoke-service.js';
+import { upstreamErrorView, type UpstreamErrorView } from './routes/upstream-error-view.js';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
@@ -25,19 +27,20 @@ export function serverTiming(r: Pick<InvokeResult, 'latencyMs' | 'upstreamMs'>):
 
 export interface FailedCall {
   status: 502 | 504;
-  body: { runId: string; error: { code: string; message: string; details: unknown } };
+  body: { runId: string; error: UpstreamErrorView };
 }
 
 /**
  * Sets Server-Timing and the replay header of one call's answer; for a failed call, returns the
- * 502/504 status and body with its run id. The gateway's share is timed from Fastify's clock
+ * 502/504 status and body with its run id and the error as `principal` may see it
+ * (upstream-error-view.ts). The gateway's share is timed from Fastify's clock
  * (request received, routed, authenticated, parsed and validated, then the call), not only the
  * service's: the bench found the service's own figure (~0.05 ms) hides most of what a caller
  * waits for. A replay keeps the stored figures.
  */
-export function answerHeaders(reply: FastifyReply, result: InvokeResult): FailedCall | undefined {
+export function answerHeaders(reply: FastifyReply, result: InvokeResult, principal: Principal): FailedCall | undefined {
   reply.header('server-timing', serverTiming(result.replayed ? result : { latencyMs: reply.elapsedTime, upstreamMs: result.upstreamMs }));
   if (result.replayed) reply.header('idempotent-replayed', 'true');
   const e = result.error;
-  return e ? { status: e.statusCode as 502 | 504, body: { runId: result.runId, error: { code: e.code, message: e.message, details: e.details } } } : undefined;
+  return e ? { status: e.statusCode as 502 | 504, body: { runId: result.runId, error: upstreamErrorView(e, principal) } } : undefined;
 }

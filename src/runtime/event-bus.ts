@@ -18,10 +18,13 @@ export class EventBus<Events extends object> implements EventPublisher<Events> {
   /** Subscribes to one event by name; returns the unsubscribe function. */
   on<Name extends keyof Events & string>(name: Name, listener: Listener<Events[Name]>): () => void {
     const list = (this.listeners.get(name) ?? []) as Listener<Events[Name]>[];
-    this.listeners.set(name, [...list, listener] as Listener<never>[]);
+    this.listeners.set(name, [...list, listener]);
     return () => {
       const now = (this.listeners.get(name) ?? []) as Listener<Events[Name]>[];
-      this.listeners.set(name, now.filter((l) => l !== listener) as Listener<never>[]);
+      this.listeners.set(
+        name,
+        now.filter((l) => l !== listener),
+      );
     };
   }
 

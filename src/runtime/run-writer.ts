@@ -189,7 +189,8 @@ export class RunWriter implements RunRecorder {
    * it updates the read models of the other.
    */
   private async pipeline(): Promise<void> {
-    let failure: unknown;
+    /** The first batch failure collected (boxed: a rejection reason may be any value). */
+    let failure: { reason: unknown } | undefined;
     let sent = 0;
     for (;;) {
       const newest = this.inFlight.at(-1);
@@ -213,10 +214,10 @@ export class RunWriter implements RunRecorder {
       await oldest.done.catch((err: unknown) => {
         // A failed batch stays in flight until collected here, so no failure goes unseen.
         this.inFlight.splice(this.inFlight.indexOf(oldest), 1);
-        if (!(err instanceof PreviousBatchFailedError)) failure ??= err;
+        if (!(err instanceof PreviousBatchFailedError)) failure ??= { reason: err };
       });
     }
-    if (failure !== undefined) throw failure;
+    if (failure !== undefined) throw failure.reason;
   }
 
   /** Queued records not yet taken by a batch in flight. */

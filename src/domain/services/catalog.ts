@@ -60,7 +60,7 @@ export class Catalog {
     const byChain = new Map<string, Map<string, ChainVersion>>();
     for (const v of versions) {
       let m = byChain.get(v.chainId);
-      if (!m) byChain.set(v.chainId, (m = new Map()));
+      if (!m) byChain.set(v.chainId, (m = new Map<string, ChainVersion>()));
       m.set(v.version, v);
     }
     this.versions = byChain;
@@ -68,7 +68,7 @@ export class Catalog {
 
   /** Periodic reload so other replicas' writes (revocations above all) take effect here. */
   startRefresh(refreshMs: number, onError: (err: unknown) => void): void {
-    this.timer = setInterval(() => this.load().catch(onError), refreshMs);
+    this.timer = setInterval(() => void this.load().catch(onError), refreshMs);
     this.timer.unref();
   }
 
@@ -188,7 +188,7 @@ export class Catalog {
     }
     this.generation++;
     let m = this.versions.get(chainId);
-    if (!m) this.versions.set(chainId, (m = new Map()));
+    if (!m) this.versions.set(chainId, (m = new Map<string, ChainVersion>()));
     m.set(version, result.row);
     if (chain.currentVersion === null) this.chains.set(chainId, { ...chain, currentVersion: version });
     return result;

@@ -132,7 +132,7 @@ export class InvokeService {
     let result: ChainResult | undefined;
     let error: UpstreamError | undefined;
     let fallback = false;
-    let upstreamMs = 0;
+    let upstreamMs: number;
     try {
       result = await this.call(req.chain, assignment.version, req.input);
       upstreamMs = result.upstreamMs;

@@ -47,7 +47,12 @@ export async function world(opts: WorldOptions = {}) {
     throw err;
   });
   /** What the parts published, in order. */
-  const told = { finished: [] as Run[], feedback: [] as FeedbackReceived[], rollout: [] as RolloutChanged[], committed: [] as RunsCommitted[] };
+  const told = {
+    finished: [] as Run[],
+    feedback: [] as FeedbackReceived[],
+    rollout: [] as RolloutChanged[],
+    committed: [] as RunsCommitted[],
+  };
   bus.on('RunFinished', ({ run }) => told.finished.push(run));
   bus.on('FeedbackReceived', (e) => told.feedback.push(e));
   bus.on('RolloutChanged', (e) => told.rollout.push(e));
@@ -85,5 +90,26 @@ export async function world(opts: WorldOptions = {}) {
   await catalog.addVersion(CHAIN, 'v2', testAdapter('http://127.0.0.1:9/v2'));
   chains.answer(CHAIN, 'v1', () => ({ total: 100, vendor: 'ACME' })).answer(CHAIN, 'v2', () => ({ total: 200, vendor: 'ACME' }));
 
-  return { clock, now, log, hasher, bus, told, active, catalogRepo, rolloutRepo, runRepo, flags, chains, catalog, rollouts, writer, redactor, invoke, runs, feedback, erasure };
+  return {
+    clock,
+    now,
+    log,
+    hasher,
+    bus,
+    told,
+    active,
+    catalogRepo,
+    rolloutRepo,
+    runRepo,
+    flags,
+    chains,
+    catalog,
+    rollouts,
+    writer,
+    redactor,
+    invoke,
+    runs,
+    feedback,
+    erasure,
+  };
 }

@@ -44,7 +44,9 @@ async function setup() {
   const rolledBack = new Promise<void>((resolve) => w.bus.on('RolloutChanged', (e) => e.type === 'rolled_back' && resolve()));
   /** A unit the flag sends to the candidate (the split is by unit, sticky). */
   const candidateUnit = () => {
-    for (let i = 0; i < 100; i++) if (w.flags.evaluate(rollout.flag, { tenant: 'acme', environment: 'prod', unitKey: `acme/doc-${i}` }) === 'candidate') return `doc-${i}`;
+    for (let i = 0; i < 100; i++)
+      if (w.flags.evaluate(rollout.flag, { tenant: 'acme', environment: 'prod', unitKey: `acme/doc-${i}` }) === 'candidate')
+        return `doc-${i}`;
     throw new Error('no unit of 100 got the candidate');
   };
   return { w, rollout, readModel, job, poked, rolledBack, candidateUnit };
@@ -58,7 +60,13 @@ describe('guardrail triggers', () => {
       { ...emptyCounts(), runs: 1000, reviewed: 1000, overridden: 50, stage: 1, arm: 'control', tenantId: 'globex', environment: 'prod' },
       { ...emptyCounts(), runs: 1000, reviewed: 1000, overridden: 400, stage: 1, arm: 'candidate', tenantId: 'acme', environment: 'prod' },
     ];
-    const { runId, variant } = await w.invoke.invoke({ chain: CHAIN, tenant: 'acme', environment: 'prod', input: {}, unit: candidateUnit() });
+    const { runId, variant } = await w.invoke.invoke({
+      chain: CHAIN,
+      tenant: 'acme',
+      environment: 'prod',
+      input: {},
+      unit: candidateUnit(),
+    });
     expect(variant).toBe('candidate');
     await w.writer.flush();
     expect(poked).toEqual([]); // a committed candidate run that did not fail is no trigger

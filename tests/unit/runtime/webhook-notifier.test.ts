@@ -32,7 +32,15 @@ async function receiver(status: number): Promise<{ url: string; got: { headers: 
 
 async function setup(url: string) {
   const w = await world();
-  const notifier = new WebhookNotifier({ globalUrl: url, secret: 'whsec-test', log: w.log, now: w.now, bus: w.bus, attempts: 2, baseDelayMs: 1 });
+  const notifier = new WebhookNotifier({
+    globalUrl: url,
+    secret: 'whsec-test',
+    log: w.log,
+    now: w.now,
+    bus: w.bus,
+    attempts: 2,
+    baseDelayMs: 1,
+  });
   const audit = auditWebhookFailures(w.bus, w.rollouts, w.log);
   const rollout = await w.rollouts.create(
     rolloutSpecSchema.parse({ chain: CHAIN, control: 'v1', candidate: 'v2', stages: [{ environments: ['prod'], percent: 10 }] }),
@@ -49,7 +57,11 @@ describe('WebhookNotifier', () => {
     const { w, rollout } = await setup(hook.url);
     expect(hook.got).toHaveLength(1);
     const [{ headers, body }] = hook.got as [{ headers: IncomingMessage['headers']; body: string }];
-    expect(JSON.parse(body)).toMatchObject({ type: 'created', actor: 'admin:test', rollout: { id: rollout.id, chain: CHAIN, status: 'running' } });
+    expect(JSON.parse(body)).toMatchObject({
+      type: 'created',
+      actor: 'admin:test',
+      rollout: { id: rollout.id, chain: CHAIN, status: 'running' },
+    });
     expect(headers['x-chain-canary-signature']).toBe(signWebhook('whsec-test', Math.floor(w.now().getTime() / 1000), body));
     expect((await w.rollouts.events(rollout.id)).map((e) => e.type)).toEqual(['created']);
   });

@@ -59,7 +59,10 @@ describe('InvokeService', () => {
     const result = await w.invoke.invoke(call);
     expect(result.error).toBeInstanceOf(UpstreamError);
     expect(result.error?.statusCode).toBe(504);
-    expect(w.writer.pendingRun(result.runId)).toMatchObject({ output: null, error: { code: 'upstream_timeout', message: 'The upstream did not answer in time.' } });
+    expect(w.writer.pendingRun(result.runId)).toMatchObject({
+      output: null,
+      error: { code: 'upstream_timeout', message: 'The upstream did not answer in time.' },
+    });
   });
 
   it('wraps anything else an adapter throws as an upstream failure (502)', async () => {
@@ -75,12 +78,22 @@ describe('InvokeService', () => {
   it('routes by the running rollout: the candidate arm, its stage and assignment key are recorded', async () => {
     const w = await world();
     const rollout = await w.rollouts.create(
-      rolloutSpecSchema.parse({ chain: CHAIN, control: 'v1', candidate: 'v2', stages: [{ environments: ['prod'], tenants: ['acme'], percent: 100 }] }),
+      rolloutSpecSchema.parse({
+        chain: CHAIN,
+        control: 'v1',
+        candidate: 'v2',
+        stages: [{ environments: ['prod'], tenants: ['acme'], percent: 100 }],
+      }),
       'admin:test',
     );
     const candidate = await w.invoke.invoke(call);
     expect(candidate).toMatchObject({ version: 'v2', variant: 'candidate', output: { total: 200, vendor: 'ACME' } });
-    expect(w.writer.pendingRun(candidate.runId)).toMatchObject({ rolloutId: rollout.id, stage: 0, assignmentKey: 'acme', variant: 'candidate' });
+    expect(w.writer.pendingRun(candidate.runId)).toMatchObject({
+      rolloutId: rollout.id,
+      stage: 0,
+      assignmentKey: 'acme',
+      variant: 'candidate',
+    });
     // Outside the stage (another tenant, another environment): the current version.
     expect(await w.invoke.invoke({ ...call, tenant: 'globex' })).toMatchObject({ version: 'v1', variant: 'default' });
     expect(await w.invoke.invoke({ ...call, environment: 'staging' })).toMatchObject({ version: 'v1', variant: 'default' });
@@ -92,7 +105,13 @@ describe('InvokeService', () => {
   it('answers a failed candidate call from the control with fallbackToControl, and keeps the error in the candidate arm', async () => {
     const w = await world();
     await w.rollouts.create(
-      rolloutSpecSchema.parse({ chain: CHAIN, control: 'v1', candidate: 'v2', fallbackToControl: true, stages: [{ environments: ['prod'], percent: 100, splitBy: 'unit' }] }),
+      rolloutSpecSchema.parse({
+        chain: CHAIN,
+        control: 'v1',
+        candidate: 'v2',
+        fallbackToControl: true,
+        stages: [{ environments: ['prod'], percent: 100, splitBy: 'unit' }],
+      }),
       'admin:test',
     );
     w.chains.answer(CHAIN, 'v2', () => {
@@ -152,7 +171,7 @@ describe('InvokeService', () => {
     expect(w.chains.calls).toHaveLength(1);
   });
 
-  it('redacts the stored input and output by the chain\'s redaction, not what the caller gets', async () => {
+  it("redacts the stored input and output by the chain's redaction, not what the caller gets", async () => {
     const w = await world();
     await w.catalog.putChain(CHAIN, { redaction: { mode: 'patterns', patterns: ['email'] } });
     w.chains.answer(CHAIN, 'v1', () => ({ total: 100, contact: 'ap@acme.example' }));
@@ -185,7 +204,7 @@ describe('InvokeService', () => {
     expect((await w.invoke.invoke({ ...call, idempotencyKey: 'k-3' })).runId).toBe(first.runId);
   });
 
-  it('checks a batch\'s chain and tenants before any call', async () => {
+  it("checks a batch's chain and tenants before any call", async () => {
     const w = await world();
     expect(() => w.invoke.assertCallable(CHAIN, ['acme', 'globex'])).not.toThrow();
     expect(() => w.invoke.assertCallable(CHAIN, ['acme', 'nobody'])).toThrow(NotFoundError);

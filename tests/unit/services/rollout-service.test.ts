@@ -39,7 +39,10 @@ describe('RolloutService', () => {
   it('refuses versions that do not exist, a control that is not current, and a candidate equal to the control', async () => {
     const w = await world();
     await expect(created(w, { candidate: 'v9' })).rejects.toMatchObject({ statusCode: 400, details: { field: 'candidate' } });
-    await expect(created(w, { control: 'v2', candidate: 'v1' })).rejects.toMatchObject({ statusCode: 400, details: { field: 'control', current: 'v1' } });
+    await expect(created(w, { control: 'v2', candidate: 'v1' })).rejects.toMatchObject({
+      statusCode: 400,
+      details: { field: 'control', current: 'v1' },
+    });
     await expect(created(w, { candidate: 'v1' })).rejects.toBeInstanceOf(BadRequestError);
     await expect(created(w, { chain: 'nothing' })).rejects.toBeInstanceOf(NotFoundError);
     expect(w.flags.flags.size).toBe(0);
@@ -90,7 +93,10 @@ describe('RolloutService', () => {
 
     const events = await w.rollouts.events(r.id);
     expect(events.map((e) => e.type)).toEqual(['created', 'advanced', 'paused', 'resumed', 'promoted']);
-    expect(events[1]).toMatchObject({ reason: 'staging looks fine', data: { before: { status: 'running', stage: 0 }, after: { status: 'running', stage: 1 } } });
+    expect(events[1]).toMatchObject({
+      reason: 'staging looks fine',
+      data: { before: { status: 'running', stage: 0 }, after: { status: 'running', stage: 1 } },
+    });
     expect(w.told.rollout.map((e) => e.type)).toEqual(events.map((e) => e.type));
   });
 
@@ -130,7 +136,10 @@ describe('RolloutService', () => {
       const current = w.rolloutRepo.rollouts.get(id)!;
       w.rolloutRepo.rollouts.set(id, { ...current, stage: current.stage + 1 });
     };
-    await expect(w.rollouts.act(r2.id, 'pause', ACTOR)).rejects.toMatchObject({ statusCode: 409, message: expect.stringContaining('kept changing') });
+    await expect(w.rollouts.act(r2.id, 'pause', ACTOR)).rejects.toMatchObject({
+      statusCode: 409,
+      message: expect.stringContaining('kept changing'),
+    });
   });
 
   it('keeps an action when the flag store is away: routing here follows it, the flag is written later', async () => {
@@ -147,7 +156,12 @@ describe('RolloutService', () => {
     const w = await world();
     const r = await created(w);
     await w.rollouts.record(r, 'webhook_failed', 'webhook', 'HTTP 500', { url: 'http://127.0.0.1:9/hook' });
-    expect((await w.rollouts.events(r.id)).at(-1)).toMatchObject({ type: 'webhook_failed', actor: 'webhook', reason: 'HTTP 500', data: { url: 'http://127.0.0.1:9/hook' } });
+    expect((await w.rollouts.events(r.id)).at(-1)).toMatchObject({
+      type: 'webhook_failed',
+      actor: 'webhook',
+      reason: 'HTTP 500',
+      data: { url: 'http://127.0.0.1:9/hook' },
+    });
     expect(w.told.rollout.at(-1)?.type).toBe('webhook_failed');
     await expect(w.rollouts.get('00000000-0000-4000-8000-000000000000')).rejects.toBeInstanceOf(NotFoundError);
     await expect(w.rollouts.events('00000000-0000-4000-8000-000000000000')).rejects.toBeInstanceOf(NotFoundError);
