@@ -56,7 +56,9 @@ export class InMemoryRunRepository implements RunRepository {
           (f.from === undefined || r.createdAt >= f.from) &&
           (f.to === undefined || r.createdAt < f.to) &&
           (f.overridden === undefined || r.feedback?.overridden === f.overridden) &&
-          (cursor === undefined || r.createdAt < cursor.createdAt || (r.createdAt.getTime() === cursor.createdAt.getTime() && r.id < cursor.id)),
+          (cursor === undefined ||
+            r.createdAt < cursor.createdAt ||
+            (r.createdAt.getTime() === cursor.createdAt.getTime() && r.id < cursor.id)),
       )
       .slice(0, limit);
   }
