@@ -3,7 +3,7 @@
  * No container: each service gets a named object of what it needs.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -14,7 +14,6 @@ import { KeyHasher } from './domain/auth/key-hasher.js';
 import { GatewayMetrics } from './runtime/metrics/gateway-metrics.js';
 import { Catalog } from './domain/services/catalog.js';
 import { hostname } from 'node:os';
-import type { RedactionConfig } from './redaction/redaction.js';
 import { ErasureService } from './domain/services/erasure-service.js';
 import { FeedbackService } from './domain/services/feedback-service.js';
 import { InvokeService } from './domain/services/invoke-service.js';
@@ -33,12 +32,12 @@ import { ComparisonService } from './domain/services/comparison-service.js';
 import { ComparisonQueries } from './store/read-models/comparison-queries.js';
 import { RolloutReadModel } from './store/read-models/rollout-read-model.js';
 import { openSpool } from './runtime/spool/spool.js';
+import { restrictTree, secureDataDir } from './runtime/data-dir.js';
 import { JobLease } from './runtime/jobs/job-lease.js';
 import { RetentionJob } from './runtime/jobs/retention.js';
 import { GuardrailJob } from './runtime/guardrail-job.js';
 import { WebhookNotifier } from './runtime/webhook-notifier.js';
-import type { FeedbackInsert } from './store/run-store.js';
-import type { RunInsert } from './store/schema.js';
+import type { RecordBatch } from './domain/ports/run-repository.js';
 
 export interface Gateway {
   app: FastifyInstance;
@@ -69,11 +68,17 @@ function resolveAdminToken(config: Config): { token: string; generated: boolean 
 export async function compose(config: Config, opts: ComposeOptions): Promise<Gateway> {
   const log = opts.log;
   const now = opts.now ?? (() => new Date());
-  mkdirSync(config.DATA_DIR, { recursive: true });
+  secureDataDir(config.DATA_DIR);
   const metrics = new GatewayMetrics();
 
-  const database = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR });
+  const database = await openDatabase({
+    databaseUrl: config.DATABASE_URL,
+    dataDir: config.DATA_DIR,
+    connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS,
+    onRetry: ({ cause, attempt, delayMs }) => log.warn({ attempt, retryInMs: delayMs }, `PostgreSQL not reachable yet: ${cause}`),
+  });
   await database.migrate();
+  restrictTree(config.DATA_DIR);
   const { db } = database;
   const instanceId = `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
 
@@ -121,7 +126,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
   // Runs a previous process answered but did not store are replayed here, before serving.
   const spool = await openSpool({ dir: join(config.DATA_DIR, 'spool'), maxBytes: config.SPOOL_MAX_BYTES, log, store: runStore });
   // Guardrails re-evaluate a rollout as soon as its feedback or candidate errors are committed.
-  let onCommitted: (batch: { runs: RunInsert[]; feedback: FeedbackInsert[] }) => void = () => {};
+  let onCommitted: (batch: RecordBatch) => void = () => {};
   const writer = new RunWriter({
     store: runStore,
     log,
@@ -137,10 +142,14 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
     : undefined;
   retention?.start();
   const redactor = new RunRedactor(
-    (chainId) => (catalog.chain(chainId)?.redaction ?? undefined) as RedactionConfig | undefined,
+    (chainId) => catalog.chain(chainId)?.redaction ?? undefined,
     hasher.derive('redaction'),
   );
+  // The loop guard's tag: the same on every replica of this deployment (they share the secret).
+  const hopTag = hasher.derive('hop').toString('base64url').slice(0, 22);
   const adapters = new AdapterRegistry({
+    http: { hopTag },
+    upstreamAllow: config.UPSTREAM_ALLOW,
     providers: {
       apiKey: config.OPENAI_API_KEY,
       baseURL: config.OPENAI_BASE_URL,
@@ -155,7 +164,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
     adapters,
     writer,
     redactor,
-    findByIdempotencyKey: (tenant, key) => runStore.byIdempotencyKey(tenant, key),
+    runs: runStore,
     now,
     onFinished: (run) => metrics.runFinished(run),
   });
@@ -220,7 +229,16 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
   guardrails.start();
   guardrails.checkOnStart();
   const services: AppServices = { catalog, invoke, feedback, runStore, writer, erasure, rollouts, comparison, metrics, readiness };
-  const app = await buildApp(services, { bodyLimit: config.BODY_LIMIT, rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE, loggerInstance: log });
+  const app = await buildApp(services, {
+    bodyLimit: config.BODY_LIMIT,
+    rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
+    authFailuresPerMinute: config.AUTH_FAILURES_PER_MINUTE,
+    trustProxy: config.TRUST_PROXY,
+    hopTag,
+    upstreamAllow: config.UPSTREAM_ALLOW,
+    timeouts: { headersMs: config.HEADERS_TIMEOUT_MS, requestMs: config.REQUEST_TIMEOUT_MS, keepAliveMs: config.KEEP_ALIVE_TIMEOUT_MS },
+    loggerInstance: log,
+  });
 
   return {
     app,

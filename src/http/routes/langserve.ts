@@ -32,6 +32,7 @@ import {
   type LangserveConfig,
 } from '../schemas/langserve.js';
 import { idempotencyKeyOf, serverTiming } from './invoke.js';
+import { upstreamErrorView, type UpstreamErrorView } from './upstream-error-view.js';
 
 /** Upstream calls of one batch in flight at once, unless the config asks for fewer. */
 const BATCH_CONCURRENCY = 8;
@@ -92,12 +93,12 @@ async function settleAll<T, R>(items: readonly T[], limit: number, fn: (item: T,
 }
 
 /** Server-Timing and replay headers; for a failed call, the 502/504 status and body with its run id. */
-function answerHeaders(reply: FastifyReply, result: InvokeResult): { status: 502 | 504; body: { runId: string; error: { code: string; message: string; details: unknown } } } | undefined {
+function answerHeaders(reply: FastifyReply, result: InvokeResult, principal: Principal): { status: 502 | 504; body: { runId: string; error: UpstreamErrorView } } | undefined {
   // As on /v1 invoke: the gateway's time counts from when Fastify received the request.
   reply.header('server-timing', serverTiming(result.replayed ? result : { latencyMs: reply.elapsedTime, upstreamMs: result.upstreamMs }));
   if (result.replayed) reply.header('idempotent-replayed', 'true');
   const e = result.error;
-  return e ? { status: e.statusCode as 502 | 504, body: { runId: result.runId, error: { code: e.code, message: e.message, details: e.details } } } : undefined;
+  return e ? { status: e.statusCode as 502 | 504, body: { runId: result.runId, error: upstreamErrorView(e, principal) } } : undefined;
 }
 
 export const langserveRoutes: FastifyPluginAsyncZod<{ services: AppServices }> = async (app, { services }) => {
@@ -114,7 +115,7 @@ export const langserveRoutes: FastifyPluginAsyncZod<{ services: AppServices }> =
     {
       config: access,
       schema: {
-        tags,
+        tags, operationId: 'langserveInvoke',
         summary: 'LangServe invoke (LangChain RemoteRunnable)',
         description:
           'What `RemoteRunnable.invoke()` sends. The tenant and environment come from `config.configurable` or the `x-tenant` / `x-environment` headers; `metadata.run_id` takes feedback at `/v1/runs/{runId}/feedback`. `Idempotency-Key` and `Server-Timing` as on `/v1/chains/{chain}/invoke`.',
@@ -128,7 +129,7 @@ export const langserveRoutes: FastifyPluginAsyncZod<{ services: AppServices }> =
       const caller = callerOf(req.principal, req.body.config, req.headers, 'body.config');
       assertCapacity();
       const result = await invokeOne(req.params.chain, req.body.input, caller, idempotencyKeyOf(req.headers['idempotency-key']));
-      const failed = answerHeaders(reply, result);
+      const failed = answerHeaders(reply, result, req.principal);
       if (failed) return reply.status(failed.status).send(failed.body);
       return reply.send({ output: result.output ?? null, metadata: runMetadata(result) });
     },
@@ -139,7 +140,7 @@ export const langserveRoutes: FastifyPluginAsyncZod<{ services: AppServices }> =
     {
       config: access,
       schema: {
-        tags,
+        tags, operationId: 'langserveBatch',
         summary: 'LangServe batch (LangChain RemoteRunnable)',
         description:
           'What `RemoteRunnable.batch()` sends: one run per input, each routed and recorded like an invoke (a config per input may name different tenants). Every caller is checked before any call is made. If any call fails, the answer is 502 (504 when every failure was a timeout) with all run ids and the failures in `error.details.failures`. An `Idempotency-Key` covers the whole batch (each input is keyed as `<key>:<index>`). `Server-Timing` sums the calls.',
@@ -179,7 +180,7 @@ export const langserveRoutes: FastifyPluginAsyncZod<{ services: AppServices }> =
       if (results.length > 0 && results.every((r) => r.replayed)) reply.header('idempotent-replayed', 'true');
 
       const runIds = results.map((r) => r.runId);
-      const failures = results.flatMap((r, index) => (r.error ? [{ index, runId: r.runId, code: r.error.code, message: r.error.message }] : []));
+      const failures = results.flatMap((r, index) => (r.error ? [{ index, runId: r.runId, code: r.error.code, message: upstreamErrorView(r.error, req.principal).message }] : []));
       if (failures.length > 0) {
         const allTimeouts = failures.every((f) => f.code === 'upstream_timeout');
         const firstFailure = failures[0]!;
@@ -204,7 +205,7 @@ export const langserveRoutes: FastifyPluginAsyncZod<{ services: AppServices }> =
     {
       config: access,
       schema: {
-        tags,
+        tags, operationId: 'langserveStream',
         summary: 'LangServe stream (LangChain RemoteRunnable)',
         description:
           'What `RemoteRunnable.stream()` sends; answers `text/event-stream` with LangServe\'s events: `metadata` (`{"run_id"}`), one `data` event holding the whole output (the gateway runs the chain version whole; it does not stream tokens), then `end`. An upstream failure is answered before any event, as 502/504 JSON with the run id.',
@@ -218,7 +219,7 @@ export const langserveRoutes: FastifyPluginAsyncZod<{ services: AppServices }> =
       const caller = callerOf(req.principal, req.body.config, req.headers, 'body.config');
       assertCapacity();
       const result = await invokeOne(req.params.chain, req.body.input, caller, idempotencyKeyOf(req.headers['idempotency-key']));
-      const failed = answerHeaders(reply, result);
+      const failed = answerHeaders(reply, result, req.principal);
       // stream() reads the error text from a top-level `message`.
       if (failed) return reply.status(failed.status).send({ ...failed.body, message: failed.body.error.message });
       // JSON.stringify never emits a raw line break, so each payload is one SSE data line.
