@@ -17,6 +17,8 @@ import { createTestDatabase, urlFor, type TestDatabase } from '../support/pg.js'
 import { freePort, privatePostgresAvailable, startPrivatePostgres, type PrivatePostgres } from '../support/private-postgres.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/** A child process that loads the app through tsx: minutes on a busy shared machine, not seconds. */
+const CHILD_TIMEOUT = 300_000;
 
 async function startupError(databaseUrl: string, connectTimeoutMs: number): Promise<DatabaseStartupError> {
   const err = await openDatabase({ databaseUrl, dataDir: '', connectTimeoutMs }).then(
@@ -96,7 +98,7 @@ describe.skipIf(noPostgres)('start-up against PostgreSQL: one line per cause', (
       expect(stderr).toBe(
         'Cannot connect to PostgreSQL at 127.0.0.1:5432 (database "cc_no_such_database", user "postgres"): unknown database "cc_no_such_database" (create it, or fix the database name in DATABASE_URL)\n',
       );
-    });
+    }, CHILD_TIMEOUT);
 
     it('logs each retry, then prints one line when nothing listens within DATABASE_CONNECT_TIMEOUT_MS', async () => {
       const port = await freePort();
@@ -106,7 +108,7 @@ describe.skipIf(noPostgres)('start-up against PostgreSQL: one line per cause', (
         `Cannot connect to PostgreSQL at 127.0.0.1:${port} (database "chain_canary", user "postgres"): connection refused (is PostgreSQL running and listening there?); gave up after 1 s (DATABASE_CONNECT_TIMEOUT_MS)`,
       ]);
       expect(stdout).toContain('PostgreSQL not reachable yet: connection refused');
-    });
+    }, CHILD_TIMEOUT);
   });
 });
 
