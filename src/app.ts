@@ -17,6 +17,8 @@ import type { ComparisonService } from './domain/services/comparison-service.js'
 import { authPlugin } from './http/plugins/auth.js';
 import { clientErrorHandler } from './http/plugins/client-errors.js';
 import { docsPlugin } from './http/plugins/docs.js';
+import { loopGuardPlugin } from './http/plugins/loop-guard.js';
+import type { UpstreamAllowList } from './adapters/upstream-allow.js';
 import { errorHandlerPlugin, frameworkErrors } from './http/plugins/error-handler.js';
 import { jsonBodyPlugin } from './http/plugins/json-body.js';
 import { metricsPlugin } from './http/plugins/metrics.js';
@@ -58,6 +60,10 @@ export interface AppOptions {
   rateLimitPerMinute?: number;
   /** Invalid tokens per client address per minute (AUTH_FAILURES_PER_MINUTE); 0 or unset: no limit. */
   authFailuresPerMinute?: number;
+  /** This deployment's tag in upstream calls' hop header: a request carrying it is a loop (508). */
+  hopTag?: string;
+  /** UPSTREAM_ALLOW: hosts `http` versions may call; checked when a version is registered. */
+  upstreamAllow?: UpstreamAllowList;
   /** Fastify's trustProxy (TRUST_PROXY): whose X-Forwarded-For gives the client address. */
   trustProxy?: boolean | number | string;
   /** Slow-client limits (HEADERS_TIMEOUT_MS, REQUEST_TIMEOUT_MS, KEEP_ALIVE_TIMEOUT_MS); unset: 10 s, 60 s, 72 s. */
@@ -136,6 +142,7 @@ export async function buildApp(services: AppServices, opts: AppOptions): Promise
   app.setSerializerCompiler(serializerCompiler);
 
   await app.register(errorHandlerPlugin);
+  await app.register(loopGuardPlugin, { hopTag: opts.hopTag });
   await app.register(securityHeadersPlugin);
   await app.register(jsonBodyPlugin);
   await app.register(authPlugin, { catalog: services.catalog, failuresPerMinute: opts.authFailuresPerMinute ?? 0 });
@@ -144,7 +151,7 @@ export async function buildApp(services: AppServices, opts: AppOptions): Promise
 
   await app.register(healthRoutes, { services });
   await app.register(tenantRoutes, { services });
-  await app.register(chainRoutes, { services });
+  await app.register(chainRoutes, { services, upstreamAllow: opts.upstreamAllow });
   await app.register(invokeRoutes, { services });
   await app.register(langserveRoutes, { services });
   await app.register(metricsPlugin, { metrics: services.metrics });

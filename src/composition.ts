@@ -3,7 +3,7 @@
  * No container: each service gets a named object of what it needs.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -32,6 +32,7 @@ import { ComparisonService } from './domain/services/comparison-service.js';
 import { ComparisonQueries } from './store/read-models/comparison-queries.js';
 import { RolloutReadModel } from './store/read-models/rollout-read-model.js';
 import { openSpool } from './runtime/spool/spool.js';
+import { restrictTree, secureDataDir } from './runtime/data-dir.js';
 import { JobLease } from './runtime/jobs/job-lease.js';
 import { RetentionJob } from './runtime/jobs/retention.js';
 import { GuardrailJob } from './runtime/guardrail-job.js';
@@ -67,7 +68,7 @@ function resolveAdminToken(config: Config): { token: string; generated: boolean 
 export async function compose(config: Config, opts: ComposeOptions): Promise<Gateway> {
   const log = opts.log;
   const now = opts.now ?? (() => new Date());
-  mkdirSync(config.DATA_DIR, { recursive: true });
+  secureDataDir(config.DATA_DIR);
   const metrics = new GatewayMetrics();
 
   const database = await openDatabase({
@@ -77,6 +78,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
     onRetry: ({ cause, attempt, delayMs }) => log.warn({ attempt, retryInMs: delayMs }, `PostgreSQL not reachable yet: ${cause}`),
   });
   await database.migrate();
+  restrictTree(config.DATA_DIR);
   const { db } = database;
   const instanceId = `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
 
@@ -143,7 +145,11 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
     (chainId) => catalog.chain(chainId)?.redaction ?? undefined,
     hasher.derive('redaction'),
   );
+  // The loop guard's tag: the same on every replica of this deployment (they share the secret).
+  const hopTag = hasher.derive('hop').toString('base64url').slice(0, 22);
   const adapters = new AdapterRegistry({
+    http: { hopTag },
+    upstreamAllow: config.UPSTREAM_ALLOW,
     providers: {
       apiKey: config.OPENAI_API_KEY,
       baseURL: config.OPENAI_BASE_URL,
@@ -228,6 +234,8 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
     rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
     authFailuresPerMinute: config.AUTH_FAILURES_PER_MINUTE,
     trustProxy: config.TRUST_PROXY,
+    hopTag,
+    upstreamAllow: config.UPSTREAM_ALLOW,
     timeouts: { headersMs: config.HEADERS_TIMEOUT_MS, requestMs: config.REQUEST_TIMEOUT_MS, keepAliveMs: config.KEEP_ALIVE_TIMEOUT_MS },
     loggerInstance: log,
   });

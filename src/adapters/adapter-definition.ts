@@ -34,6 +34,8 @@ const RESERVED_HEADERS = new Set([
   'trailer',
   'expect',
   'proxy-connection',
+  // The loop guard's (http-adapter.ts HOP_HEADER): a version must not be able to hide it.
+  'x-chain-canary-hop',
 ]);
 
 const timeoutMs = (fallback: number) =>

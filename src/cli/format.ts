@@ -68,6 +68,7 @@ export function formatComparison(c: any): string {
     );
   }
   lines.push(`verdict: ${String(c.verdict ?? 'unknown').replace(/_/g, ' ')}   (${c.controlArm ?? 'randomized'} control, unit of analysis: ${c.analysisUnit ?? 'run'})`);
+  // Each metric prints its limit and bound in its own units (a latency limit in ms, its bound as a share).
   for (const g of c.guardrails ?? []) lines.push(formatGuardrail(g));
   for (const w of c.warnings ?? []) lines.push(`warning: ${typeof w === 'string' ? w : (w.message ?? w.code)}`);
   return lines.join('\n');

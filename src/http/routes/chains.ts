@@ -2,7 +2,10 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppServices } from '../../app.js';
+import { upstreamRefusal } from '../../adapters/adapter-registry.js';
+import type { UpstreamAllowList } from '../../adapters/upstream-allow.js';
 import type { Chain, ChainVersion } from '../../domain/model/catalog.js';
+import { BadRequestError } from '../../domain/model/errors.js';
 import { chainParams, chainSchema, createVersionBody, putChainBody, versionSchema } from '../schemas/catalog.js';
 import { errorResponses } from '../schemas/common.js';
 
@@ -17,7 +20,7 @@ const toChain = (c: Chain) => ({
 
 const toVersion = (v: ChainVersion) => ({ chain: v.chainId, version: v.version, adapter: v.adapter, createdAt: v.createdAt.toISOString() });
 
-export const chainRoutes: FastifyPluginAsyncZod<{ services: AppServices }> = async (app, { services }) => {
+export const chainRoutes: FastifyPluginAsyncZod<{ services: AppServices; upstreamAllow?: UpstreamAllowList }> = async (app, { services, upstreamAllow }) => {
   const { catalog } = services;
   const tags = ['chains'];
 
@@ -52,6 +55,8 @@ export const chainRoutes: FastifyPluginAsyncZod<{ services: AppServices }> = asy
       },
     },
     async (req, reply) => {
+      const refused = upstreamRefusal(req.body.adapter, upstreamAllow);
+      if (refused !== undefined) throw new BadRequestError(`body.adapter.url: ${refused}`, { field: 'body.adapter.url' }, 'upstream_not_allowed');
       const { row, created } = await catalog.addVersion(req.params.chain, req.body.version, req.body.adapter);
       return reply.status(created ? 201 : 200).send(toVersion(row));
     },

@@ -4,6 +4,7 @@ import type { AppServices } from '../../app.js';
 import { BadRequestError } from '../../domain/model/errors.js';
 import type { InvokeResult } from '../../domain/services/invoke-service.js';
 import { actingTenant } from '../plugins/auth.js';
+import { upstreamErrorView } from './upstream-error-view.js';
 import { chainParams } from '../schemas/catalog.js';
 import { errorResponses } from '../schemas/common.js';
 import { invokeBody, invokeErrorResponse, invokeResponse } from '../schemas/runs.js';
@@ -61,7 +62,7 @@ export const invokeRoutes: FastifyPluginAsyncZod<{ services: AppServices }> = as
       if (result.replayed) reply.header('idempotent-replayed', 'true');
       if (result.error) {
         const e = result.error;
-        return reply.status(e.statusCode as 502 | 504).send({ runId: result.runId, error: { code: e.code, message: e.message, details: e.details } });
+        return reply.status(e.statusCode as 502 | 504).send({ runId: result.runId, error: upstreamErrorView(e, req.principal) });
       }
       return reply.send({
         runId: result.runId,

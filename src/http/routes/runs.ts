@@ -3,7 +3,9 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { AppServices } from '../../app.js';
 import { BadRequestError, NotFoundError } from '../../domain/model/errors.js';
 import type { FeedbackBody } from '../../domain/services/feedback-service.js';
+import type { Principal } from '../../domain/auth/principal.js';
 import { actingTenant } from '../plugins/auth.js';
+import { upstreamErrorView, type UpstreamErrorView } from './upstream-error-view.js';
 import { errorResponses } from '../schemas/common.js';
 import {
   decodeCursor,
@@ -17,6 +19,12 @@ import {
   runSchema,
   toRunOut,
 } from '../schemas/runs.js';
+
+/** A run as `principal` may read it: the upstream's own error text is for admins (upstream-error-view.ts). */
+function forPrincipal<R extends { error?: unknown }>(run: R, principal: Principal): R {
+  if (principal.kind === 'admin' || run.error === undefined) return run;
+  return { ...run, error: upstreamErrorView(run.error as UpstreamErrorView, principal) };
+}
 
 export const runRoutes: FastifyPluginAsyncZod<{ services: AppServices }> = async (app, { services }) => {
   const { writer, runStore, feedback } = services;
@@ -62,7 +70,7 @@ export const runRoutes: FastifyPluginAsyncZod<{ services: AppServices }> = async
       const pending = writer.pendingRun(id);
       const run = pending ? { ...pending, feedback: null } : await runStore.getRun(id);
       if (!run || (req.principal.kind === 'tenant' && req.principal.tenantId !== run.tenantId)) throw new NotFoundError('Run', id);
-      return toRunOut(run, writer.pendingFeedbackFor(id) ?? run.feedback);
+      return forPrincipal(toRunOut(run, writer.pendingFeedbackFor(id) ?? run.feedback), req.principal);
     },
   );
 
@@ -87,7 +95,7 @@ export const runRoutes: FastifyPluginAsyncZod<{ services: AppServices }> = async
       const page = rows.slice(0, limit);
       const last = page[page.length - 1];
       return {
-        items: page.map((r) => toRunOut(r, r.feedback)),
+        items: page.map((r) => forPrincipal(toRunOut(r, r.feedback), req.principal)),
         ...(rows.length > limit && last ? { nextCursor: encodeCursor({ createdAt: last.createdAt, id: last.id }) } : {}),
       };
     },
