@@ -8,6 +8,7 @@ import { DrizzleQueryError } from 'drizzle-orm/errors';
 import { stdSerializers } from 'pino';
 import type { Catalog } from './domain/services/catalog.js';
 import type { GatewayMetrics } from './runtime/metrics/gateway-metrics.js';
+import type { RunRedactor } from './redaction/run-redactor.js';
 import type { ErasureService } from './domain/services/erasure-service.js';
 import type { FeedbackService } from './domain/services/feedback-service.js';
 import type { InvokeService } from './domain/services/invoke-service.js';
@@ -51,6 +52,8 @@ export interface AppServices {
   comparison: ComparisonService;
   /** Prometheus metrics served at /metrics. */
   metrics: GatewayMetrics;
+  /** How runs store what may be personal (lookups by external id hash as it does). */
+  redactor: RunRedactor;
   readiness: () => Promise<Readiness>;
 }
 

@@ -228,7 +228,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
   };
   guardrails.start();
   guardrails.checkOnStart();
-  const services: AppServices = { catalog, invoke, feedback, runStore, writer, erasure, rollouts, comparison, metrics, readiness };
+  const services: AppServices = { catalog, invoke, feedback, runStore, writer, erasure, rollouts, comparison, metrics, readiness, redactor };
   const app = await buildApp(services, {
     bodyLimit: config.BODY_LIMIT,
     rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,

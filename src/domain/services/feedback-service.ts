@@ -44,9 +44,11 @@ export class FeedbackService {
       if (tenant !== undefined && tenant !== principal.tenantId) throw new ForbiddenError(`This key belongs to tenant '${principal.tenantId}'.`);
       tenant = principal.tenantId;
     }
-    const pending = this.deps.writer.pendingByExternalId(chain, externalId);
+    // Runs of a chain with pattern redaction store the id's keyed hash: look that up.
+    const stored = this.deps.redactor.storedExternalId(chain, externalId);
+    const pending = this.deps.writer.pendingByExternalId(chain, stored);
     const run =
-      pending && (tenant === undefined || pending.tenantId === tenant) ? pending : await this.deps.store.latestByExternalId(chain, externalId, tenant);
+      pending && (tenant === undefined || pending.tenantId === tenant) ? pending : await this.deps.store.latestByExternalId(chain, stored, tenant);
     if (!run) throw new NotFoundError('Run', externalId);
     return this.apply(run, body);
   }
@@ -65,7 +67,7 @@ export class FeedbackService {
       runId: run.id,
       overridden: diff.overridden,
       fields: diff.fields,
-      reviewer: body.reviewer ?? null,
+      reviewer: this.deps.redactor.reviewer(run.chainId, body.reviewer),
       at: this.deps.now(),
     };
     this.deps.writer.recordFeedback(fb);

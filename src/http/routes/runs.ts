@@ -91,7 +91,14 @@ export const runRoutes: FastifyPluginAsyncZod<{ services: AppServices }> = async
       const cursor = rawCursor === undefined ? undefined : decodeCursor(rawCursor);
       if (rawCursor !== undefined && !cursor) throw new BadRequestError('query.cursor: is not a cursor this API returned', { field: 'query.cursor' });
       // Runs still on their way to the database are not listed yet; they are a few ms behind.
-      const rows = await runStore.listRuns({ ...filters, tenant }, limit + 1, cursor);
+      // An external id is stored as its keyed hash on chains with pattern redaction.
+      const externalId =
+        filters.externalId === undefined
+          ? undefined
+          : filters.chain !== undefined
+            ? services.redactor.storedExternalId(filters.chain, filters.externalId)
+            : services.redactor.storedExternalIdForms(filters.externalId);
+      const rows = await runStore.listRuns({ ...filters, externalId, tenant }, limit + 1, cursor);
       const page = rows.slice(0, limit);
       const last = page[page.length - 1];
       return {
