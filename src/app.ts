@@ -54,6 +54,8 @@ export interface AppServices {
   metrics: GatewayMetrics;
   /** How runs store what may be personal (lookups by external id hash as it does). */
   redactor: RunRedactor;
+  /** Which answered runs are held in memory only (the spool could not be written): a warning header. */
+  journal: { notJournaled(runId: string): boolean };
   readiness: () => Promise<Readiness>;
 }
 

@@ -197,7 +197,8 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
     const degraded = databaseStatus !== 'ok' || flagStatus.degraded || !flagStatus.ready;
     const spoolStatus = spool.status();
     return {
-      status: spoolStatus.full ? 'unavailable' : degraded ? 'degraded' : 'ok',
+      // A spool that is full or cannot be written refuses calls: not ready (a balancer moves traffic away).
+      status: spoolStatus.full || !spoolStatus.writable ? 'unavailable' : degraded ? 'degraded' : 'ok',
       database: { kind: database.kind, status: databaseStatus },
       flags: { kind: flags.kind, ...flagStatus },
       runBacklog: writer.backlog,
@@ -228,7 +229,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
   };
   guardrails.start();
   guardrails.checkOnStart();
-  const services: AppServices = { catalog, invoke, feedback, runStore, writer, erasure, rollouts, comparison, metrics, readiness, redactor };
+  const services: AppServices = { catalog, invoke, feedback, runStore, writer, erasure, rollouts, comparison, metrics, readiness, redactor, journal: spool };
   const app = await buildApp(services, {
     bodyLimit: config.BODY_LIMIT,
     rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,

@@ -1,4 +1,5 @@
 /** POST /v1/chains/:chain/invoke: the hot path (tenant key for its own tenant, or admin). */
+import type { FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { AppServices } from '../../app.js';
 import { BadRequestError } from '../../domain/model/errors.js';
@@ -12,6 +13,17 @@ import { invokeBody, invokeErrorResponse, invokeResponse } from '../schemas/runs
 export function serverTiming(r: Pick<InvokeResult, 'latencyMs' | 'upstreamMs'>): string {
   const gateway = Math.max(0, r.latencyMs - r.upstreamMs);
   return `gateway;dur=${gateway.toFixed(3)}, upstream;dur=${r.upstreamMs.toFixed(3)}`;
+}
+
+/**
+ * The run was answered while the spool could not be written (a full or failing disk): it is held
+ * in memory until the database has it, and a crash before then would lose it. Said in a header
+ * (README "Operations"), since the answer itself is good.
+ */
+export function warnIfNotJournaled(reply: FastifyReply, services: Pick<AppServices, 'journal'>, runId: string): void {
+  if (services.journal.notJournaled(runId)) {
+    reply.header('x-chain-canary-warning', 'run_not_journaled; the run is held in memory until the database takes it (the spool cannot be written)');
+  }
 }
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
@@ -60,6 +72,7 @@ export const invokeRoutes: FastifyPluginAsyncZod<{ services: AppServices }> = as
       // (~0.05 ms) hides most of what a caller waits for. A replay keeps the stored figures.
       reply.header('server-timing', serverTiming(result.replayed ? result : { latencyMs: reply.elapsedTime, upstreamMs: result.upstreamMs }));
       if (result.replayed) reply.header('idempotent-replayed', 'true');
+      warnIfNotJournaled(reply, services, result.runId);
       if (result.error) {
         const e = result.error;
         return reply.status(e.statusCode as 502 | 504).send({ runId: result.runId, error: upstreamErrorView(e, req.principal) });

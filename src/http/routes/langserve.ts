@@ -31,7 +31,7 @@ import {
   langserveStreamResponse,
   type LangserveConfig,
 } from '../schemas/langserve.js';
-import { idempotencyKeyOf, serverTiming } from './invoke.js';
+import { idempotencyKeyOf, serverTiming, warnIfNotJournaled } from './invoke.js';
 import { upstreamErrorView, type UpstreamErrorView } from './upstream-error-view.js';
 
 /** Upstream calls of one batch in flight at once, unless the config asks for fewer. */
@@ -93,10 +93,11 @@ async function settleAll<T, R>(items: readonly T[], limit: number, fn: (item: T,
 }
 
 /** Server-Timing and replay headers; for a failed call, the 502/504 status and body with its run id. */
-function answerHeaders(reply: FastifyReply, result: InvokeResult, principal: Principal): { status: 502 | 504; body: { runId: string; error: UpstreamErrorView } } | undefined {
+function answerHeaders(reply: FastifyReply, result: InvokeResult, principal: Principal, services: Pick<AppServices, 'journal'>): { status: 502 | 504; body: { runId: string; error: UpstreamErrorView } } | undefined {
   // As on /v1 invoke: the gateway's time counts from when Fastify received the request.
   reply.header('server-timing', serverTiming(result.replayed ? result : { latencyMs: reply.elapsedTime, upstreamMs: result.upstreamMs }));
   if (result.replayed) reply.header('idempotent-replayed', 'true');
+  warnIfNotJournaled(reply, services, result.runId);
   const e = result.error;
   return e ? { status: e.statusCode as 502 | 504, body: { runId: result.runId, error: upstreamErrorView(e, principal) } } : undefined;
 }
@@ -129,7 +130,7 @@ export const langserveRoutes: FastifyPluginAsyncZod<{ services: AppServices }> =
       const caller = callerOf(req.principal, req.body.config, req.headers, 'body.config');
       assertCapacity();
       const result = await invokeOne(req.params.chain, req.body.input, caller, idempotencyKeyOf(req.headers['idempotency-key']));
-      const failed = answerHeaders(reply, result, req.principal);
+      const failed = answerHeaders(reply, result, req.principal, services);
       if (failed) return reply.status(failed.status).send(failed.body);
       return reply.send({ output: result.output ?? null, metadata: runMetadata(result) });
     },
@@ -178,6 +179,8 @@ export const langserveRoutes: FastifyPluginAsyncZod<{ services: AppServices }> =
       }
       reply.header('server-timing', serverTiming({ latencyMs, upstreamMs }));
       if (results.length > 0 && results.every((r) => r.replayed)) reply.header('idempotent-replayed', 'true');
+      const notJournaled = results.find((r) => services.journal.notJournaled(r.runId));
+      if (notJournaled) warnIfNotJournaled(reply, services, notJournaled.runId);
 
       const runIds = results.map((r) => r.runId);
       const failures = results.flatMap((r, index) => (r.error ? [{ index, runId: r.runId, code: r.error.code, message: upstreamErrorView(r.error, req.principal).message }] : []));
@@ -219,7 +222,7 @@ export const langserveRoutes: FastifyPluginAsyncZod<{ services: AppServices }> =
       const caller = callerOf(req.principal, req.body.config, req.headers, 'body.config');
       assertCapacity();
       const result = await invokeOne(req.params.chain, req.body.input, caller, idempotencyKeyOf(req.headers['idempotency-key']));
-      const failed = answerHeaders(reply, result, req.principal);
+      const failed = answerHeaders(reply, result, req.principal, services);
       // stream() reads the error text from a top-level `message`.
       if (failed) return reply.status(failed.status).send({ ...failed.body, message: failed.body.error.message });
       // JSON.stringify never emits a raw line break, so each payload is one SSE data line.
