@@ -57,6 +57,12 @@ describe('Dockerfile', () => {
     }
   });
 
+  it('runs the Node 24 that CI tests on (.ci/run)', () => {
+    const ci = /^NODE24_VERSION=(\S+)$/m.exec(read('.ci/run'))?.[1];
+    expect(ci).toMatch(/^24\.\d+\.\d+$/);
+    for (const stage of stages) expect(stage[0]!.args).toMatch(new RegExp(`^node:${ci!.replaceAll('.', '\\.')}-`));
+  });
+
   it('creates /data owned by node before VOLUME and USER, and sets DATA_DIR to it', () => {
     const chown = index((i) => i.op === 'RUN' && /mkdir -p \/data\b/.test(i.args) && /chown node:node \/data\b/.test(i.args));
     const volume = index((i) => i.op === 'VOLUME' && i.args.includes('/data'));
@@ -195,7 +201,9 @@ describe.skipIf(!canSwitchUser || noPostgres)("the image's start command as a no
         });
         void exited.then((code) => reject(new Error(`exited ${code}:\n${out}`)));
       });
-      expect(out).toContain('admin token    cc_admin_');
+      // The token itself stays out of the log stream: only the file it was written to is named.
+      expect(out).toContain(`read it from ${join(dataDir, 'admin-token')}`);
+      expect(out).not.toContain('cc_admin_');
       expect(statSync(join(dataDir, 'admin-token')).uid).toBe(NOBODY!.uid);
       expect(statSync(join(dataDir, 'spool')).uid).toBe(NOBODY!.uid);
 

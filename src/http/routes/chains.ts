@@ -26,20 +26,20 @@ export const chainRoutes: FastifyPluginAsyncZod<{ services: AppServices; upstrea
 
   app.put(
     '/v1/chains/:chain',
-    { schema: { tags, params: chainParams, body: putChainBody, response: { 200: chainSchema, 201: chainSchema, ...errorResponses } } },
+    { schema: { tags, operationId: 'putChain', summary: 'Create or change a chain', params: chainParams, body: putChainBody, response: { 200: chainSchema, 201: chainSchema, ...errorResponses } } },
     async (req, reply) => {
       const { row, created } = await catalog.putChain(req.params.chain, req.body ?? {});
       return reply.status(created ? 201 : 200).send(toChain(row));
     },
   );
 
-  app.get('/v1/chains', { schema: { tags, response: { 200: z.object({ items: z.array(chainSchema) }) } } }, async () => ({
+  app.get('/v1/chains', { schema: { tags, operationId: 'listChains', summary: 'List chains', response: { 200: z.object({ items: z.array(chainSchema) }) } } }, async () => ({
     items: catalog.listChains().map(toChain),
   }));
 
   app.get(
     '/v1/chains/:chain',
-    { schema: { tags, params: chainParams, response: { 200: chainSchema.extend({ versions: z.array(versionSchema) }), ...errorResponses } } },
+    { schema: { tags, operationId: 'getChain', summary: 'Get a chain with its versions', params: chainParams, response: { 200: chainSchema.extend({ versions: z.array(versionSchema) }), ...errorResponses } } },
     async (req) => ({ ...toChain(catalog.requireChain(req.params.chain)), versions: catalog.listVersions(req.params.chain).map(toVersion) }),
   );
 
@@ -47,7 +47,7 @@ export const chainRoutes: FastifyPluginAsyncZod<{ services: AppServices; upstrea
     '/v1/chains/:chain/versions',
     {
       schema: {
-        tags,
+        tags, operationId: 'createChainVersion', summary: 'Register a chain version',
         description: 'Registers an immutable version. The same id with the same definition is 200; with another, 409.',
         params: chainParams,
         body: createVersionBody,
@@ -64,7 +64,7 @@ export const chainRoutes: FastifyPluginAsyncZod<{ services: AppServices; upstrea
 
   app.get(
     '/v1/chains/:chain/versions',
-    { schema: { tags, params: chainParams, response: { 200: z.object({ items: z.array(versionSchema) }), ...errorResponses } } },
+    { schema: { tags, operationId: 'listChainVersions', summary: "List a chain's versions", params: chainParams, response: { 200: z.object({ items: z.array(versionSchema) }), ...errorResponses } } },
     async (req) => ({ items: catalog.listVersions(req.params.chain).map(toVersion) }),
   );
 };

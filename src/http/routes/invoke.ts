@@ -43,7 +43,7 @@ export const invokeRoutes: FastifyPluginAsyncZod<{ services: AppServices }> = as
     {
       config: { access: 'tenant' },
       schema: {
-        tags: ['invoke'],
+        tags: ['invoke'], operationId: 'invokeChain', summary: 'Invoke a chain',
         description:
           'Runs the version this tenant and environment are routed to and records the run. An `Idempotency-Key` header makes retries safe for 24 hours. Every answer carries `Server-Timing: gateway;dur=…, upstream;dur=…`.',
         params: chainParams,

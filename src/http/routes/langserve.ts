@@ -116,7 +116,7 @@ export const langserveRoutes: FastifyPluginAsyncZod<{ services: AppServices }> =
     {
       config: access,
       schema: {
-        tags,
+        tags, operationId: 'langserveInvoke',
         summary: 'LangServe invoke (LangChain RemoteRunnable)',
         description:
           'What `RemoteRunnable.invoke()` sends. The tenant and environment come from `config.configurable` or the `x-tenant` / `x-environment` headers; `metadata.run_id` takes feedback at `/v1/runs/{runId}/feedback`. `Idempotency-Key` and `Server-Timing` as on `/v1/chains/{chain}/invoke`.',
@@ -141,7 +141,7 @@ export const langserveRoutes: FastifyPluginAsyncZod<{ services: AppServices }> =
     {
       config: access,
       schema: {
-        tags,
+        tags, operationId: 'langserveBatch',
         summary: 'LangServe batch (LangChain RemoteRunnable)',
         description:
           'What `RemoteRunnable.batch()` sends: one run per input, each routed and recorded like an invoke (a config per input may name different tenants). Every caller is checked before any call is made. If any call fails, the answer is 502 (504 when every failure was a timeout) with all run ids and the failures in `error.details.failures`. An `Idempotency-Key` covers the whole batch (each input is keyed as `<key>:<index>`). `Server-Timing` sums the calls.',
@@ -208,7 +208,7 @@ export const langserveRoutes: FastifyPluginAsyncZod<{ services: AppServices }> =
     {
       config: access,
       schema: {
-        tags,
+        tags, operationId: 'langserveStream',
         summary: 'LangServe stream (LangChain RemoteRunnable)',
         description:
           'What `RemoteRunnable.stream()` sends; answers `text/event-stream` with LangServe\'s events: `metadata` (`{"run_id"}`), one `data` event holding the whole output (the gateway runs the chain version whole; it does not stream tokens), then `end`. An upstream failure is answered before any event, as 502/504 JSON with the run id.',

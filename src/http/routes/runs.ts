@@ -35,7 +35,7 @@ export const runRoutes: FastifyPluginAsyncZod<{ services: AppServices }> = async
     {
       config: { access: 'tenant' },
       schema: {
-        tags,
+        tags, operationId: 'sendRunFeedback', summary: 'Send feedback on a run',
         description: 'The human\'s verdict: `final` (the record as the human left it) or `overrides` ([] = reviewed, unchanged). Sending again replaces it.',
         params: runParams,
         body: feedbackBody,
@@ -50,7 +50,7 @@ export const runRoutes: FastifyPluginAsyncZod<{ services: AppServices }> = async
     {
       config: { access: 'tenant' },
       schema: {
-        tags,
+        tags, operationId: 'sendFeedbackByExternalId', summary: 'Send feedback by external id',
         description: 'Feedback for the latest run with this external id (for review tools that do not keep our run id).',
         body: feedbackByExternalIdBody,
         response: { 200: feedbackResponse, ...errorResponses },
@@ -64,7 +64,7 @@ export const runRoutes: FastifyPluginAsyncZod<{ services: AppServices }> = async
 
   app.get(
     '/v1/runs/:runId',
-    { config: { access: 'tenant' }, schema: { tags, params: runParams, response: { 200: runSchema, ...errorResponses } } },
+    { config: { access: 'tenant' }, schema: { tags, operationId: 'getRun', summary: 'Get a run', params: runParams, response: { 200: runSchema, ...errorResponses } } },
     async (req) => {
       const id = req.params.runId;
       const pending = writer.pendingRun(id);
@@ -79,7 +79,7 @@ export const runRoutes: FastifyPluginAsyncZod<{ services: AppServices }> = async
     {
       config: { access: 'tenant' },
       schema: {
-        tags,
+        tags, operationId: 'listRuns', summary: 'List runs',
         description: 'Runs, newest first, paged by `nextCursor`. Time filters: `from` inclusive, `to` exclusive.',
         querystring: listRunsQuery,
         response: { 200: runListResponse, ...errorResponses },
