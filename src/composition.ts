@@ -144,7 +144,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
     },
   });
   const invoke = new InvokeService({ catalog, router: new RolloutRouter(active, flags), adapters, writer, redactor, runs: runStore, events: bus, now });
-  const runs = new RunQueries({ store: runStore, writer });
+  const runs = new RunQueries({ store: runStore, writer, redactor });
   const feedback = new FeedbackService({ runs, writer, redactor, events: bus, now });
   const erasure = new ErasureService({ store: runStore, writer, log, now });
 
@@ -166,7 +166,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
 
   metrics.setSources({ backlog: () => writer.backlog, breakers: () => adapters.breakerStates(), activeRollouts: () => active.list() });
   const readiness = () => checkReadiness({ database, flags, spool, writer });
-  const services: GatewayServices = { catalog, invoke, feedback, runs, erasure, rollouts, comparison, metrics, readiness, writer, runStore };
+  const services: GatewayServices = { catalog, invoke, feedback, runs, erasure, rollouts, comparison, metrics, readiness, writer, runStore, journal: spool };
   const app = await buildApp(services, {
     bodyLimit: config.BODY_LIMIT,
     rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
@@ -216,7 +216,8 @@ async function checkReadiness(parts: { database: Database; flags: FlagStore; spo
   const degraded = databaseStatus !== 'ok' || flagStatus.degraded || !flagStatus.ready;
   const spoolStatus = spool.status();
   return {
-    status: spoolStatus.full ? 'unavailable' : degraded ? 'degraded' : 'ok',
+    // A spool that is full or cannot be written refuses calls: not ready (a balancer moves traffic away).
+    status: spoolStatus.full || !spoolStatus.writable ? 'unavailable' : degraded ? 'degraded' : 'ok',
     database: { kind: database.kind, status: databaseStatus },
     flags: { kind: flags.kind, ...flagStatus },
     runBacklog: writer.backlog,

@@ -7,6 +7,7 @@ import type { Principal } from '../domain/auth/principal.js';
 import { BadRequestError } from '../domain/model/errors.js';
 import type { InvokeResult } from '../domain/services/invoke-service.js';
 import { upstreamErrorView, type UpstreamErrorView } from './routes/upstream-error-view.js';
+import type { AppServices } from './services.js';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
@@ -25,6 +26,17 @@ export function serverTiming(r: Pick<InvokeResult, 'latencyMs' | 'upstreamMs'>):
   return `gateway;dur=${gateway.toFixed(3)}, upstream;dur=${r.upstreamMs.toFixed(3)}`;
 }
 
+/**
+ * Answered while the spool could not be written (a full or failing disk): the run is held in
+ * memory until the database has it, and a crash before then would lose it (README "Operations").
+ * Said in a header, since the answer itself is good.
+ */
+export function warnIfNotJournaled(reply: FastifyReply, journal: AppServices['journal'], runIds: readonly string[]): void {
+  if (runIds.some((id) => journal.notJournaled(id))) {
+    reply.header('x-chain-canary-warning', 'run_not_journaled; the run is held in memory until the database takes it (the spool cannot be written)');
+  }
+}
+
 export interface FailedCall {
   status: 502 | 504;
   body: { runId: string; error: UpstreamErrorView };
@@ -38,9 +50,15 @@ export interface FailedCall {
  * service's: the bench found the service's own figure (~0.05 ms) hides most of what a caller
  * waits for. A replay keeps the stored figures.
  */
-export function answerHeaders(reply: FastifyReply, result: InvokeResult, principal: Principal): FailedCall | undefined {
+export function answerHeaders(
+  reply: FastifyReply,
+  result: InvokeResult,
+  principal: Principal,
+  journal: AppServices['journal'],
+): FailedCall | undefined {
   reply.header('server-timing', serverTiming(result.replayed ? result : { latencyMs: reply.elapsedTime, upstreamMs: result.upstreamMs }));
   if (result.replayed) reply.header('idempotent-replayed', 'true');
+  warnIfNotJournaled(reply, journal, [result.runId]);
   const e = result.error;
   return e ? { status: e.statusCode as 502 | 504, body: { runId: result.runId, error: upstreamErrorView(e, principal) } } : undefined;
 }

@@ -26,5 +26,7 @@ export interface AppServices {
   comparison: ComparisonService;
   /** Prometheus metrics served at /metrics. */
   metrics: GatewayMetrics;
+  /** Which answered runs are held in memory only (the spool could not be written): a warning header. */
+  journal: { notJournaled(runId: string): boolean };
   readiness: () => Promise<Readiness>;
 }

@@ -63,7 +63,7 @@ export class FeedbackService {
       runId: run.id,
       overridden: diff.overridden,
       fields: diff.fields,
-      reviewer: body.reviewer ?? null,
+      reviewer: this.deps.redactor.reviewer(run.chainId, body.reviewer),
       at: this.deps.now(),
     };
     this.deps.writer.recordFeedback(fb);

@@ -184,8 +184,8 @@ export class InvokeService {
     latencyMs: number,
     upstreamMs: number,
   ): Run {
-    const redacted = this.deps.redactor.redact(req.chain, req.input, result?.output);
-    return {
+    // Redacted as the chain says before it goes anywhere: input, output, error, ids, metadata.
+    return this.deps.redactor.redactRun({
       id: runId,
       chainId: req.chain,
       version: a.version,
@@ -198,9 +198,9 @@ export class InvokeService {
       unit: req.unit ?? null,
       externalId: req.externalId ?? null,
       metadata: req.metadata ?? null,
-      input: redacted.input,
-      output: result ? redacted.output : null,
-      outputHashes: redacted.outputHashes ?? null,
+      input: req.input,
+      output: result ? result.output : null,
+      outputHashes: null,
       error: error ? { code: error.code, message: error.message, details: error.details ?? null } : null,
       fallback,
       latencyMs,
@@ -209,7 +209,7 @@ export class InvokeService {
       completionTokens: result?.usage?.completionTokens ?? null,
       idempotencyKey: req.idempotencyKey ?? null,
       createdAt,
-    };
+    });
   }
 }
 

@@ -9,10 +9,13 @@ import { NotFoundError } from '../model/errors.js';
 import type { Run, RunWithFeedback } from '../model/run.js';
 import type { RunRecorder } from '../ports/run-recorder.js';
 import type { RunCursor, RunFilters, RunRepository } from '../ports/run-repository.js';
+import type { RunRedactor } from '../../redaction/run-redactor.js';
 
 export interface RunQueriesDeps {
   store: Pick<RunRepository, 'getRun' | 'latestByExternalId' | 'listRuns'>;
   writer: Pick<RunRecorder, 'pendingRun' | 'pendingByExternalId' | 'pendingFeedbackFor'>;
+  /** Under pattern redaction an external id is stored as its keyed hash: lookups ask for that form. */
+  redactor: Pick<RunRedactor, 'storedExternalId' | 'storedExternalIdForms'>;
 }
 
 export class RunQueries {
@@ -27,14 +30,22 @@ export class RunQueries {
   }
 
   /** The newest run with this external id, queued or stored (of this tenant, when given). */
-  async latestByExternalId(chainId: string, externalId: string, tenantId?: string): Promise<Run | undefined> {
+  async latestByExternalId(chainId: string, rawExternalId: string, tenantId?: string): Promise<Run | undefined> {
+    const externalId = this.deps.redactor.storedExternalId(chainId, rawExternalId);
     const pending = this.deps.writer.pendingByExternalId(chainId, externalId);
     if (pending && (tenantId === undefined || pending.tenantId === tenantId)) return pending;
     return this.deps.store.latestByExternalId(chainId, externalId, tenantId);
   }
 
   /** Newest first, keyset-paged; stored runs only. */
-  list(filters: RunFilters, limit: number, cursor?: RunCursor): Promise<RunWithFeedback[]> {
-    return this.deps.store.listRuns(filters, limit, cursor);
+  list(filters: RunFilters & { externalId?: string }, limit: number, cursor?: RunCursor): Promise<RunWithFeedback[]> {
+    const raw = filters.externalId;
+    const externalId =
+      raw === undefined
+        ? undefined
+        : filters.chain !== undefined
+          ? this.deps.redactor.storedExternalId(filters.chain, raw)
+          : this.deps.redactor.storedExternalIdForms(raw);
+    return this.deps.store.listRuns({ ...filters, externalId }, limit, cursor);
   }
 }

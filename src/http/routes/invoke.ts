@@ -1,4 +1,5 @@
 /** POST /v1/chains/:chain/invoke: the hot path (tenant key for its own tenant, or admin). */
+import type { FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { BadRequestError } from '../../domain/model/errors.js';
 import { answerHeaders, idempotencyKeyOf } from '../invoke-reply.js';
@@ -8,7 +9,7 @@ import { errorResponses } from '../schemas/common.js';
 import { invokeBody, invokeErrorResponse, invokeResponse } from '../schemas/runs.js';
 import type { AppServices } from '../services.js';
 
-export const invokeRoutes: FastifyPluginAsyncZod<{ services: Pick<AppServices, 'invoke'> }> = async (app, { services }) => {
+export const invokeRoutes: FastifyPluginAsyncZod<{ services: Pick<AppServices, 'invoke' | 'journal'> }> = async (app, { services }) => {
   app.post(
     '/v1/chains/:chain/invoke',
     {
@@ -36,7 +37,7 @@ export const invokeRoutes: FastifyPluginAsyncZod<{ services: Pick<AppServices, '
         metadata: body.metadata,
         idempotencyKey: idempotencyKeyOf(req.headers['idempotency-key']),
       });
-      const failed = answerHeaders(reply, result, req.principal);
+      const failed = answerHeaders(reply, result, req.principal, services.journal);
       if (failed) return reply.status(failed.status).send(failed.body);
       return reply.send({
         runId: result.runId,
