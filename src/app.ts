@@ -6,15 +6,6 @@ import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { DrizzleQueryError } from 'drizzle-orm/errors';
 import { stdSerializers } from 'pino';
-import type { Catalog } from './domain/services/catalog.js';
-import type { GatewayMetrics } from './runtime/metrics/gateway-metrics.js';
-import type { RunRedactor } from './redaction/run-redactor.js';
-import type { ErasureService } from './domain/services/erasure-service.js';
-import type { FeedbackService } from './domain/services/feedback-service.js';
-import type { InvokeService } from './domain/services/invoke-service.js';
-import type { RunWriter } from './runtime/run-writer.js';
-import type { RolloutService } from './domain/services/rollout-service.js';
-import type { ComparisonService } from './domain/services/comparison-service.js';
 import { authPlugin } from './http/plugins/auth.js';
 import { clientErrorHandler } from './http/plugins/client-errors.js';
 import { docsPlugin } from './http/plugins/docs.js';
@@ -33,31 +24,9 @@ import { rolloutRoutes } from './http/routes/rollouts.js';
 import { rolloutAnalysisRoutes } from './http/routes/rollout-analysis.js';
 import { runRoutes } from './http/routes/runs.js';
 import { tenantRoutes } from './http/routes/tenants.js';
-import type { RunRepository } from './domain/ports/run-repository.js';
+import type { AppServices } from './http/services.js';
 
-export interface Readiness {
-  status: 'ok' | 'degraded' | 'unavailable';
-  [part: string]: unknown;
-}
-
-/** What the routes need; built by composition.ts. */
-export interface AppServices {
-  catalog: Catalog;
-  invoke: InvokeService;
-  feedback: FeedbackService;
-  runStore: RunRepository;
-  writer: RunWriter;
-  erasure: ErasureService;
-  rollouts: RolloutService;
-  comparison: ComparisonService;
-  /** Prometheus metrics served at /metrics. */
-  metrics: GatewayMetrics;
-  /** How runs store what may be personal (lookups by external id hash as it does). */
-  redactor: RunRedactor;
-  /** Which answered runs are held in memory only (the spool could not be written): a warning header. */
-  journal: { notJournaled(runId: string): boolean };
-  readiness: () => Promise<Readiness>;
-}
+export type { AppServices, Readiness } from './http/services.js';
 
 export interface AppOptions {
   bodyLimit: number;

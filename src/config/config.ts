@@ -1,5 +1,6 @@
 /**
- * The gateway's configuration: environment variables of ../shared/API.md, validated once by zod.
+ * The gateway's configuration: the environment variables of the README's "Configuration",
+ * validated once by zod.
  * A bad value stops start-up with one line naming the variable (see formatConfigError).
  */
 import { resolve } from 'node:path';

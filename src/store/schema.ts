@@ -18,7 +18,7 @@ import {
   uuid,
 } from 'drizzle-orm/pg-core';
 import type { AdapterDefinition } from '../adapters/adapter-definition.js';
-import type { RolloutStatus } from '../domain/model/rollout.js';
+import { ACTIVE_STATUSES, type RolloutStatus } from '../domain/model/rollout.js';
 import type { RolloutSpec } from '../domain/model/rollout-spec.js';
 import type { RunError, Variant } from '../domain/model/run.js';
 import type { RedactionConfig } from '../redaction/redaction.js';
@@ -143,7 +143,9 @@ export const rollouts = pgTable(
   },
   (t) => [
     // One running or paused rollout per chain, enforced by the database too.
-    uniqueIndex('rollouts_one_active_idx').on(t.chainId).where(sql`status IN ('running', 'paused')`),
+    uniqueIndex('rollouts_one_active_idx')
+      .on(t.chainId)
+      .where(sql.raw(`status IN (${ACTIVE_STATUSES.map((s) => `'${s}'`).join(', ')})`)),
   ],
 );
 

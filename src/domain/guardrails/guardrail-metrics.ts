@@ -8,7 +8,7 @@
  * this table; neither names a metric. `minSamples` counts the trials of the metric's proportion
  * (reviewed runs for override_rate, finished runs otherwise).
  *
- * The contract's rules ("Guardrails" in the README):
+ * The rules (README, "Guardrails and automatic rollback"):
  * - override_rate: `maxIncrease`, absolute points over the control, on overridden / reviewed;
  * - error_rate: `max` (a rate, at most 1) and/or `maxIncrease`, on errors / runs;
  * - latency_p95_ms: `max` in ms, required: breached when more than 5% of the candidate's runs are

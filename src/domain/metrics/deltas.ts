@@ -8,7 +8,7 @@
  *   nothing to it), so a row returns to exactly what it was without them.
  */
 import { COUNTED_METRICS, type CountedMetric, type CountedMetricDef, type Counts, type FeedbackFacts, type RunFacts } from './counted-metrics.js';
-import { opsOf, type DeltaOf } from './metric-kinds.js';
+import { opsOf, type DeltaOf, type KindOps } from './metric-kinds.js';
 
 /** The change to one rollup row: a sparse delta per metric. */
 export type CountsDelta = { [M in CountedMetricDef as M['name']]: DeltaOf<M['kind']> };
@@ -27,11 +27,30 @@ export function emptyDelta(): CountsDelta {
  */
 export function addRun(into: CountsDelta, run: RunFacts, times = 1, metrics: readonly CountedMetric[] = COUNTED_METRICS): CountsDelta {
   const d = into as unknown as Mutable;
-  for (const m of metrics) {
-    if (!m.run) continue;
-    d[m.name] = opsOf(m.kind).addContribution(d[m.name], m.run.adds(run), times);
+  for (const step of runStepsOf(metrics)) {
+    // Plain numbers (most metrics) are added here: this runs for every run the writer stores.
+    if (step.scalar) d[step.name] = (d[step.name] as number) + times * (step.adds(run) as number);
+    else d[step.name] = step.ops.addContribution(d[step.name], step.adds(run), times);
   }
   return into;
+}
+
+interface RunStep {
+  name: string;
+  scalar: boolean;
+  ops: KindOps<unknown, unknown, unknown>;
+  adds: (run: RunFacts) => unknown;
+}
+
+/** The run contributions of a list of metrics, resolved once per list. */
+const runSteps = new WeakMap<readonly CountedMetric[], RunStep[]>();
+function runStepsOf(metrics: readonly CountedMetric[]): RunStep[] {
+  let steps = runSteps.get(metrics);
+  if (!steps) {
+    steps = metrics.flatMap((m) => (m.run ? [{ name: m.name, scalar: m.kind === 'count' || m.kind === 'sum', ops: opsOf(m.kind), adds: m.run.adds.bind(m.run) }] : []));
+    runSteps.set(metrics, steps);
+  }
+  return steps;
 }
 
 /**

@@ -103,10 +103,15 @@ const histogramOps: KindOps<number[], Map<number, number>, number> = {
   clamp: (v) => v.map(nonNegative),
 };
 
+/** Sets an own property, even for a key such as "__proto__" (a field name is any string). */
+function setOwn(into: Record<string, number>, key: string, n: number): void {
+  Object.defineProperty(into, key, { value: n, writable: true, enumerable: true, configurable: true });
+}
+
 function addToRecord(into: Record<string, number>, key: string, n: number): void {
-  const next = (into[key] ?? 0) + n;
+  const next = (Object.hasOwn(into, key) ? into[key]! : 0) + n;
   if (next === 0) delete into[key];
-  else into[key] = next;
+  else setOwn(into, key, next);
 }
 
 const keyedOps: KindOps<Record<string, number>, Map<string, number>, readonly string[]> = {
@@ -133,7 +138,7 @@ const keyedOps: KindOps<Record<string, number>, Map<string, number>, readonly st
   toDelta: (v) => new Map(Object.entries(v).filter(([, n]) => n !== 0)),
   clamp(v, atMost) {
     const out: Record<string, number> = {};
-    for (const [key, n] of Object.entries(v)) if (n > 0) out[key] = Math.min(n, atMost);
+    for (const [key, n] of Object.entries(v)) if (n > 0) setOwn(out, key, Math.min(n, atMost));
     return out;
   },
 };

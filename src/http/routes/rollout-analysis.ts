@@ -1,9 +1,9 @@
 /** A rollout's comparison and timeseries (admin), answered from the read model's rollups. */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { AppServices } from '../../app.js';
 import { comparisonQuery, comparisonSchema, timeseriesQuery, timeseriesSchema } from '../schemas/comparison.js';
 import { errorResponses } from '../schemas/common.js';
 import { rolloutParams } from '../schemas/rollouts.js';
+import type { AppServices } from '../services.js';
 
 export const rolloutAnalysisRoutes: FastifyPluginAsyncZod<{ services: Pick<AppServices, 'comparison'> }> = async (app, { services }) => {
   const { comparison } = services;

@@ -1,12 +1,12 @@
 /** Rollouts and their lifecycle (admin). */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { AppServices } from '../../app.js';
 import { actorName } from '../../domain/auth/principal.js';
 import type { RolloutAction } from '../../domain/services/rollout-service.js';
 import { rolloutSpecSchema } from '../../domain/model/rollout-spec.js';
 import { errorResponses } from '../schemas/common.js';
 import { actionBody, eventSchema, rolloutParams, rolloutSchema, toEventOut, toRolloutOut } from '../schemas/rollouts.js';
+import type { AppServices } from '../services.js';
 
 const ACTIONS: { action: RolloutAction; summary: string; description: string }[] = [
   { action: 'advance', summary: 'Advance a rollout to its next stage', description: 'Moves to the next stage; earlier stages stay active. 409 at the last stage.' },
