@@ -166,7 +166,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
 
   metrics.setSources({ backlog: () => writer.backlog, breakers: () => adapters.breakerStates(), activeRollouts: () => active.list() });
   const readiness = () => checkReadiness({ database, flags, spool, writer });
-  const services: GatewayServices = { catalog, invoke, feedback, runs, erasure, rollouts, comparison, metrics, readiness, writer, runStore, journal: spool };
+  const services: GatewayServices = { catalog, invoke, feedback, runs, erasure, rollouts, comparison, metrics, readiness, redactor, journal: spool, writer, runStore };
   const app = await buildApp(services, {
     bodyLimit: config.BODY_LIMIT,
     rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
@@ -203,7 +203,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
   };
 }
 
-/** /readyz: degraded while the database or the flag source is away, unavailable when the spool is full. */
+/** /readyz: degraded while the database or the flag source is away, unavailable when the spool is full or cannot be written. */
 async function checkReadiness(parts: { database: Database; flags: FlagStore; spool: Spool; writer: RunWriter }): Promise<Readiness> {
   const { database, flags, spool, writer } = parts;
   let databaseStatus = 'ok';

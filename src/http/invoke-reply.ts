@@ -7,7 +7,6 @@ import type { Principal } from '../domain/auth/principal.js';
 import { BadRequestError } from '../domain/model/errors.js';
 import type { InvokeResult } from '../domain/services/invoke-service.js';
 import { upstreamErrorView, type UpstreamErrorView } from './routes/upstream-error-view.js';
-import type { AppServices } from './services.js';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
@@ -26,13 +25,18 @@ export function serverTiming(r: Pick<InvokeResult, 'latencyMs' | 'upstreamMs'>):
   return `gateway;dur=${gateway.toFixed(3)}, upstream;dur=${r.upstreamMs.toFixed(3)}`;
 }
 
+/** Which answered runs are held in memory only (the spool could not be written). */
+export interface Journaled {
+  notJournaled(runId: string): boolean;
+}
+
 /**
- * Answered while the spool could not be written (a full or failing disk): the run is held in
- * memory until the database has it, and a crash before then would lose it (README "Operations").
- * Said in a header, since the answer itself is good.
+ * The run was answered while the spool could not be written (a full or failing disk): it is held
+ * in memory until the database has it, and a crash before then would lose it. Said in a header
+ * (README "Production setup", a full or failing disk), since the answer itself is good.
  */
-export function warnIfNotJournaled(reply: FastifyReply, journal: AppServices['journal'], runIds: readonly string[]): void {
-  if (runIds.some((id) => journal.notJournaled(id))) {
+export function warnIfNotJournaled(reply: FastifyReply, journal: Journaled, runId: string): void {
+  if (journal.notJournaled(runId)) {
     reply.header('x-chain-canary-warning', 'run_not_journaled; the run is held in memory until the database takes it (the spool cannot be written)');
   }
 }
@@ -50,15 +54,10 @@ export interface FailedCall {
  * service's: the bench found the service's own figure (~0.05 ms) hides most of what a caller
  * waits for. A replay keeps the stored figures.
  */
-export function answerHeaders(
-  reply: FastifyReply,
-  result: InvokeResult,
-  principal: Principal,
-  journal: AppServices['journal'],
-): FailedCall | undefined {
+export function answerHeaders(reply: FastifyReply, result: InvokeResult, principal: Principal, journal?: Journaled): FailedCall | undefined {
   reply.header('server-timing', serverTiming(result.replayed ? result : { latencyMs: reply.elapsedTime, upstreamMs: result.upstreamMs }));
   if (result.replayed) reply.header('idempotent-replayed', 'true');
-  warnIfNotJournaled(reply, journal, [result.runId]);
+  if (journal) warnIfNotJournaled(reply, journal, result.runId);
   const e = result.error;
   return e ? { status: e.statusCode as 502 | 504, body: { runId: result.runId, error: upstreamErrorView(e, principal) } } : undefined;
 }

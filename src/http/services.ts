@@ -9,6 +9,7 @@ import type { FeedbackService } from '../domain/services/feedback-service.js';
 import type { InvokeService } from '../domain/services/invoke-service.js';
 import type { RolloutService } from '../domain/services/rollout-service.js';
 import type { RunQueries } from '../domain/services/run-queries.js';
+import type { RunRedactor } from '../redaction/run-redactor.js';
 import type { GatewayMetrics } from '../runtime/metrics/gateway-metrics.js';
 
 export interface Readiness {
@@ -26,7 +27,9 @@ export interface AppServices {
   comparison: ComparisonService;
   /** Prometheus metrics served at /metrics. */
   metrics: GatewayMetrics;
+  readiness: () => Promise<Readiness>;
+  /** How runs store what may be personal (a lookup by external id hashes as the store did). */
+  redactor: RunRedactor;
   /** Which answered runs are held in memory only (the spool could not be written): a warning header. */
   journal: { notJournaled(runId: string): boolean };
-  readiness: () => Promise<Readiness>;
 }

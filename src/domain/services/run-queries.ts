@@ -4,17 +4,17 @@
  * feedback queued for a stored run wins over the stored one. Lists read the database only (a run
  * shows in them once its batch is written, within a second).
  */
+import type { RunRedactor } from '../../redaction/run-redactor.js';
 import type { Principal } from '../auth/principal.js';
 import { NotFoundError } from '../model/errors.js';
 import type { Run, RunWithFeedback } from '../model/run.js';
 import type { RunRecorder } from '../ports/run-recorder.js';
 import type { RunCursor, RunFilters, RunRepository } from '../ports/run-repository.js';
-import type { RunRedactor } from '../../redaction/run-redactor.js';
 
 export interface RunQueriesDeps {
   store: Pick<RunRepository, 'getRun' | 'latestByExternalId' | 'listRuns'>;
   writer: Pick<RunRecorder, 'pendingRun' | 'pendingByExternalId' | 'pendingFeedbackFor'>;
-  /** Under pattern redaction an external id is stored as its keyed hash: lookups ask for that form. */
+  /** How runs store an external id (its keyed hash under pattern redaction): lookups hash alike. */
   redactor: Pick<RunRedactor, 'storedExternalId' | 'storedExternalIdForms'>;
 }
 
@@ -30,22 +30,18 @@ export class RunQueries {
   }
 
   /** The newest run with this external id, queued or stored (of this tenant, when given). */
-  async latestByExternalId(chainId: string, rawExternalId: string, tenantId?: string): Promise<Run | undefined> {
-    const externalId = this.deps.redactor.storedExternalId(chainId, rawExternalId);
-    const pending = this.deps.writer.pendingByExternalId(chainId, externalId);
+  async latestByExternalId(chainId: string, externalId: string, tenantId?: string): Promise<Run | undefined> {
+    const stored = this.deps.redactor.storedExternalId(chainId, externalId);
+    const pending = this.deps.writer.pendingByExternalId(chainId, stored);
     if (pending && (tenantId === undefined || pending.tenantId === tenantId)) return pending;
-    return this.deps.store.latestByExternalId(chainId, externalId, tenantId);
+    return this.deps.store.latestByExternalId(chainId, stored, tenantId);
   }
 
-  /** Newest first, keyset-paged; stored runs only. */
-  list(filters: RunFilters & { externalId?: string }, limit: number, cursor?: RunCursor): Promise<RunWithFeedback[]> {
-    const raw = filters.externalId;
+  /** Newest first, keyset-paged; stored runs only. An external id matches as the chain stores it (with no chain: either form). */
+  list(filters: RunFilters, limit: number, cursor?: RunCursor): Promise<RunWithFeedback[]> {
+    const id = filters.externalId;
     const externalId =
-      raw === undefined
-        ? undefined
-        : filters.chain !== undefined
-          ? this.deps.redactor.storedExternalId(filters.chain, raw)
-          : this.deps.redactor.storedExternalIdForms(raw);
+      typeof id !== 'string' ? id : filters.chain !== undefined ? this.deps.redactor.storedExternalId(filters.chain, id) : this.deps.redactor.storedExternalIdForms(id);
     return this.deps.store.listRuns({ ...filters, externalId }, limit, cursor);
   }
 }

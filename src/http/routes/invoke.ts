@@ -1,5 +1,4 @@
 /** POST /v1/chains/:chain/invoke: the hot path (tenant key for its own tenant, or admin). */
-import type { FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { BadRequestError } from '../../domain/model/errors.js';
 import { answerHeaders, idempotencyKeyOf } from '../invoke-reply.js';

@@ -164,7 +164,8 @@ export const langserveRoutes: FastifyPluginAsyncZod<{ services: Pick<AppServices
       }
       reply.header('server-timing', serverTiming({ latencyMs, upstreamMs }));
       if (results.length > 0 && results.every((r) => r.replayed)) reply.header('idempotent-replayed', 'true');
-      warnIfNotJournaled(reply, services.journal, results.map((r) => r.runId));
+      const notJournaled = results.find((r) => services.journal.notJournaled(r.runId));
+      if (notJournaled) warnIfNotJournaled(reply, services.journal, notJournaled.runId);
 
       const runIds = results.map((r) => r.runId);
       const failures = results.flatMap((r, index) => (r.error ? [{ index, runId: r.runId, code: r.error.code, message: upstreamErrorView(r.error, req.principal).message }] : []));
