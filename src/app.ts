@@ -14,6 +14,8 @@ import type { InvokeService } from './domain/services/invoke-service.js';
 import type { RunWriter } from './runtime/run-writer.js';
 import type { RolloutService } from './domain/services/rollout-service.js';
 import type { ComparisonService } from './domain/services/comparison-service.js';
+import type { DatasetService } from './domain/services/dataset-service.js';
+import type { ReplayService } from './domain/services/replay-service.js';
 import { authPlugin } from './http/plugins/auth.js';
 import { docsPlugin } from './http/plugins/docs.js';
 import { errorHandlerPlugin, frameworkErrors } from './http/plugins/error-handler.js';
@@ -22,6 +24,8 @@ import { metricsPlugin } from './http/plugins/metrics.js';
 import { rateLimitPlugin } from './http/plugins/rate-limit.js';
 import { securityHeadersPlugin } from './http/plugins/security-headers.js';
 import { chainRoutes } from './http/routes/chains.js';
+import { datasetRoutes } from './http/routes/datasets.js';
+import { replayRoutes } from './http/routes/replays.js';
 import { healthRoutes } from './http/routes/health.js';
 import { invokeRoutes } from './http/routes/invoke.js';
 import { langserveRoutes } from './http/routes/langserve.js';
@@ -46,6 +50,8 @@ export interface AppServices {
   erasure: ErasureService;
   rollouts: RolloutService;
   comparison: ComparisonService;
+  datasets: DatasetService;
+  replays: ReplayService;
   /** Prometheus metrics served at /metrics. */
   metrics: GatewayMetrics;
   readiness: () => Promise<Readiness>;
@@ -118,6 +124,8 @@ export async function buildApp(services: AppServices, opts: AppOptions): Promise
   await app.register(runRoutes, { services });
   await app.register(rolloutRoutes, { services });
   await app.register(rolloutAnalysisRoutes, { services });
+  await app.register(datasetRoutes, { services });
+  await app.register(replayRoutes, { services });
   await app.register((await import('./http/routes/dashboard.js')).dashboardRoutes);
   return app;
 }

@@ -39,6 +39,7 @@ import { GuardrailJob } from './runtime/guardrail-job.js';
 import { WebhookNotifier } from './runtime/webhook-notifier.js';
 import type { FeedbackInsert } from './store/run-store.js';
 import type { RunInsert } from './store/schema.js';
+import { composeReplays } from './compose-replays.js';
 
 export interface Gateway {
   app: FastifyInstance;
@@ -219,7 +220,10 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
   };
   guardrails.start();
   guardrails.checkOnStart();
-  const services: AppServices = { catalog, invoke, feedback, runStore, writer, erasure, rollouts, comparison, metrics, readiness };
+  const replayParts = composeReplays({ database, catalog, adapters, redactor, log, now, instanceId });
+  replayParts.runner.start();
+  const { datasets, replays } = replayParts;
+  const services: AppServices = { catalog, invoke, feedback, runStore, writer, erasure, rollouts, comparison, datasets, replays, metrics, readiness };
   const app = await buildApp(services, { bodyLimit: config.BODY_LIMIT, rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE, loggerInstance: log });
 
   return {
@@ -235,6 +239,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
         bounded(p, ms).catch((err) => log.error({ err, step: what, backlog: writer.backlog }, 'shutdown step did not finish'));
       await step('guardrails', guardrails.stop());
       await step('retention', retention?.stop() ?? Promise.resolve());
+      await step('replays', replayParts.runner.stop());
       catalog.stop();
       rollouts!.stop();
       await step('flush queued runs', writer.close(), 15_000);

@@ -87,7 +87,7 @@ export class PreviousBatchFailedError extends Error {
 const insertRuns = recordsetInsert(runs);
 const insertFeedback = recordsetInsert(feedback);
 const FEEDBACK_UPSERT =
-  'ON CONFLICT (run_id) DO UPDATE SET overridden = excluded.overridden, fields = excluded.fields, reviewer = excluded.reviewer, at = excluded.at';
+  'ON CONFLICT (run_id) DO UPDATE SET overridden = excluded.overridden, fields = excluded.fields, reviewer = excluded.reviewer, at = excluded.at, corrections = excluded.corrections, tracked = excluded.tracked';
 
 export class RunStore {
   constructor(

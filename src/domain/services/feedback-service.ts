@@ -7,6 +7,7 @@ import type { RunInsert, RunRow } from '../../store/schema.js';
 import type { Principal } from '../auth/principal.js';
 import { ConflictError, ForbiddenError, NotFoundError } from '../model/errors.js';
 import { diffFinal, diffOverrides } from '../overrides/diff-overrides.js';
+import { humanCorrections } from '../overrides/human-record.js';
 import type { RunWriter } from '../../runtime/run-writer.js';
 import type { RunRedactor } from '../../redaction/run-redactor.js';
 
@@ -61,12 +62,16 @@ export class FeedbackService {
       body.final !== undefined
         ? diffFinal(run.output, body.final, hashes ? { hashes, hashValue } : undefined)
         : diffOverrides(run.output, body.overrides!, hashes ? { hashes, hashValue } : undefined);
+    // The human's values too, so the run can become a dataset case (human-record.ts).
+    const record = humanCorrections(run.output, body, diff, (value) => this.deps.redactor.redact(run.chainId, undefined, value));
     const fb: FeedbackInsert = {
       runId: run.id,
       overridden: diff.overridden,
       fields: diff.fields,
       reviewer: body.reviewer ?? null,
       at: this.deps.now(),
+      corrections: record.corrections,
+      tracked: record.tracked,
     };
     this.deps.writer.recordFeedback(fb);
     this.deps.onFeedback?.(run, fb);

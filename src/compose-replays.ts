@@ -1,0 +1,59 @@
+/**
+ * The datasets-and-replays part of the composition root (composition.ts calls it): their stores,
+ * services and the runner, wired to the catalog, the live adapters and the chain's redaction.
+ */
+import type { Logger } from 'pino';
+import type { AdapterDefinition } from './adapters/adapter-definition.js';
+import type { AdapterRegistry } from './adapters/adapter-registry.js';
+import type { Catalog } from './domain/services/catalog.js';
+import { DatasetService } from './domain/services/dataset-service.js';
+import { ReplayService } from './domain/services/replay-service.js';
+import type { RunRedactor } from './redaction/run-redactor.js';
+import { ReplayRunner } from './runtime/replay-runner.js';
+import { DatasetStore } from './store/dataset-store.js';
+import type { Database } from './store/db.js';
+import { ReplayStore } from './store/replay-store.js';
+
+export interface ReplayParts {
+  datasets: DatasetService;
+  replays: ReplayService;
+  runner: ReplayRunner;
+  datasetStore: DatasetStore;
+  replayStore: ReplayStore;
+}
+
+export function composeReplays(deps: {
+  database: Database;
+  catalog: Catalog;
+  adapters: AdapterRegistry;
+  redactor: RunRedactor;
+  log: Logger;
+  now: () => Date;
+  instanceId: string;
+}): ReplayParts {
+  const { database, catalog, now } = deps;
+  const datasetStore = new DatasetStore(database.db);
+  const replayStore = new ReplayStore(database.db);
+  const runner = new ReplayRunner({
+    replays: replayStore,
+    datasets: datasetStore,
+    versionDefinition: (chain, version) => catalog.version(chain, version)?.adapter as AdapterDefinition | undefined,
+    adapters: deps.adapters,
+    redactOutput: (chain, output) => deps.redactor.redact(chain, undefined, output).output,
+    log: deps.log,
+    now,
+    instanceId: deps.instanceId,
+    // PGlite: one process per DATA_DIR, so every open replay was this process's predecessor's.
+    takeOverAtStart: database.kind === 'pglite',
+  });
+  const datasets = new DatasetService({ datasets: datasetStore, requireChain: (chain) => catalog.requireChain(chain), now });
+  const replays = new ReplayService({
+    replays: replayStore,
+    datasets: datasetStore,
+    hasVersion: (chain, version) => catalog.version(chain, version) !== undefined,
+    now,
+    onQueued: (replay) => runner.kick(replay.id),
+    onCancelled: (replay) => runner.cancel(replay.id),
+  });
+  return { datasets, replays, runner, datasetStore, replayStore };
+}
