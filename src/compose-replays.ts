@@ -3,7 +3,6 @@
  * services and the runner, wired to the catalog, the live adapters and the chain's redaction.
  */
 import type { Logger } from 'pino';
-import type { AdapterDefinition } from './adapters/adapter-definition.js';
 import type { AdapterRegistry } from './adapters/adapter-registry.js';
 import type { Catalog } from './domain/services/catalog.js';
 import { DatasetService } from './domain/services/dataset-service.js';
@@ -37,7 +36,7 @@ export function composeReplays(deps: {
   const runner = new ReplayRunner({
     replays: replayStore,
     datasets: datasetStore,
-    versionDefinition: (chain, version) => catalog.version(chain, version)?.adapter as AdapterDefinition | undefined,
+    versionDefinition: (chain, version) => catalog.version(chain, version)?.adapter,
     adapters: deps.adapters,
     redactOutput: (chain, output) => deps.redactor.redact(chain, undefined, output).output,
     log: deps.log,

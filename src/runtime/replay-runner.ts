@@ -76,7 +76,9 @@ export class ReplayRunner {
   /** Resumes the open replays (at once) and looks for orphaned ones periodically. */
   start(): void {
     this.stopping = false;
-    void this.scan(this.deps.takeOverAtStart ?? false).catch((err) => this.deps.log.warn({ err }, 'replay scan at start failed; will look again'));
+    void this.scan(this.deps.takeOverAtStart ?? false).catch((err) =>
+      this.deps.log.warn({ err }, 'replay scan at start failed; will look again'),
+    );
     this.periodic.start();
   }
 
@@ -233,7 +235,10 @@ export class ReplayRunner {
     try {
       result = await adapter.invoke(item.case.input, signal);
     } catch (err) {
-      error = err instanceof UpstreamError ? err : new UpstreamError('failed', `The chain's upstream failed: ${(err as Error)?.message ?? String(err)}`);
+      error =
+        err instanceof UpstreamError
+          ? err
+          : new UpstreamError('failed', `The chain's upstream failed: ${(err as Error)?.message ?? String(err)}`);
     }
     // Cut off by a cancel or a shutdown: no result, so a resumed replay runs it again.
     if (signal.aborted) return;
@@ -244,7 +249,9 @@ export class ReplayRunner {
       caseId: item.case.id,
       seq: item.case.seq,
       repeat: item.repeat,
-      ...(result ? { output: this.deps.redactOutput(replay.chain, result.output) } : { error: { code: error!.code, message: error!.message } }),
+      ...(result
+        ? { output: this.deps.redactOutput(replay.chain, result.output) }
+        : { error: { code: error!.code, message: error!.message } }),
       overridden: score.overridden,
       fields: score.fields,
       latencyMs,

@@ -136,7 +136,10 @@ export class DatasetStore implements DatasetRepository {
 
   async eraseTenant(tenantId: string): Promise<number> {
     return this.db.transaction(async (tx) => {
-      const gone = await tx.delete(datasetCases).where(eq(datasetCases.tenantId, tenantId)).returning({ datasetId: datasetCases.datasetId });
+      const gone = await tx
+        .delete(datasetCases)
+        .where(eq(datasetCases.tenantId, tenantId))
+        .returning({ datasetId: datasetCases.datasetId });
       const touched = [...new Set(gone.map((g) => g.datasetId))];
       if (touched.length > 0) {
         await tx.execute(sql`UPDATE datasets d SET
@@ -174,7 +177,9 @@ async function insertCases(tx: Tx, datasetId: string, firstSeq: number, cases: r
 
 function toCase(row: DatasetCaseRow): DatasetCase {
   const source: CaseSource | null =
-    row.sourceRunId && row.tenantId && row.environment ? { runId: row.sourceRunId, tenant: row.tenantId, environment: row.environment } : null;
+    row.sourceRunId && row.tenantId && row.environment
+      ? { runId: row.sourceRunId, tenant: row.tenantId, environment: row.environment }
+      : null;
   return { id: row.id, seq: row.seq, input: row.input, expected: row.expected, trackedFields: row.trackedFields ?? null, source };
 }
 
@@ -185,7 +190,7 @@ function filterToJson(f: DatasetFilter): Record<string, unknown> {
 function toDataset(row: DatasetRow): Dataset {
   const raw = row.filter as (Omit<DatasetFilter, 'from' | 'to'> & { from?: string; to?: string }) | null;
   const filter: DatasetFilter | null = raw
-    ? { ...raw, ...(raw.from ? { from: new Date(raw.from) } : {}), ...(raw.to ? { to: new Date(raw.to) } : {}) } as DatasetFilter
+    ? ({ ...raw, ...(raw.from ? { from: new Date(raw.from) } : {}), ...(raw.to ? { to: new Date(raw.to) } : {}) } as DatasetFilter)
     : null;
   return {
     id: row.id,

@@ -53,7 +53,10 @@ export class ReplayStore implements ReplayRepository {
   }
 
   async progress(id: string): Promise<number> {
-    const [row] = await this.db.select({ n: sql<number>`count(*)::int` }).from(replayCases).where(eq(replayCases.replayId, id));
+    const [row] = await this.db
+      .select({ n: sql<number>`count(*)::int` })
+      .from(replayCases)
+      .where(eq(replayCases.replayId, id));
     return Number(row?.n ?? 0);
   }
 
@@ -88,7 +91,11 @@ export class ReplayStore implements ReplayRepository {
       .where(and(eq(replays.id, id), eq(replays.runner, runner)));
   }
 
-  async pendingWork(replay: Pick<Replay, 'id' | 'datasetId' | 'repeats'>, after: ResultCursor | undefined, limit: number): Promise<ReplayWorkItem[]> {
+  async pendingWork(
+    replay: Pick<Replay, 'id' | 'datasetId' | 'repeats'>,
+    after: ResultCursor | undefined,
+    limit: number,
+  ): Promise<ReplayWorkItem[]> {
     const from = after ?? { seq: -1, repeat: replay.repeats };
     const rows = rowsOf<DatasetCaseRow & { rep: number }>(
       await this.db.execute(sql`
@@ -154,7 +161,10 @@ export class ReplayStore implements ReplayRepository {
     }));
   }
 
-  async listResults(id: string, opts: { overridden?: boolean; after?: ResultCursor; limit: number }): Promise<(ReplayCaseResult & { input: unknown; expected: unknown })[]> {
+  async listResults(
+    id: string,
+    opts: { overridden?: boolean; after?: ResultCursor; limit: number },
+  ): Promise<(ReplayCaseResult & { input: unknown; expected: unknown })[]> {
     const conds: SQL[] = [eq(replayCases.replayId, id)];
     if (opts.overridden !== undefined) conds.push(eq(replayCases.overridden, opts.overridden));
     if (opts.after) conds.push(sql`(${replayCases.seq}, ${replayCases.repeat}) > (${opts.after.seq}, ${opts.after.repeat})`);

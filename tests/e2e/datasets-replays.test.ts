@@ -22,7 +22,7 @@ const v2Output = (input: any) => ({
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-describe.each(storages)('datasets and replays on %s', (storage) => {
+describe.each(storages)('datasets and replays on %s', { timeout: 120_000 }, (storage) => {
   let gw: TestGateway;
   let up1: FakeUpstream;
   let up2: FakeUpstream;
@@ -35,13 +35,15 @@ describe.each(storages)('datasets and replays on %s', (storage) => {
   let overriddenRuns = 0;
 
   async function waitForReplay(id: string): Promise<any> {
-    for (let i = 0; i < 600; i++) {
+    // Generous: the machine is shared; this bounds a hang, it does not measure speed.
+    const until = Date.now() + 100_000;
+    for (;;) {
       const r = await gw.request('GET', `/v1/replays/${id}`);
       expect(r.status).toBe(200);
       if (['done', 'failed', 'cancelled'].includes(r.body.status)) return r.body;
+      if (Date.now() > until) throw new Error(`replay ${id} did not finish: ${JSON.stringify(r.body)}`);
       await sleep(50);
     }
-    throw new Error(`replay ${id} did not finish`);
   }
 
   beforeAll(async () => {
@@ -54,8 +56,14 @@ describe.each(storages)('datasets and replays on %s', (storage) => {
     for (const t of ['acme', 'globex']) expect((await gw.request('PUT', `/v1/tenants/${t}`, {})).status).toBe(201);
     acmeKey = (await gw.request('POST', '/v1/tenants/acme/keys', {})).body.key;
     expect((await gw.request('PUT', '/v1/chains/invoices', {})).status).toBe(201);
-    for (const [version, url] of [['v1', up1.url], ['v2', up2.url], ['slow', slow.url]] as const) {
-      expect((await gw.request('POST', '/v1/chains/invoices/versions', { version, adapter: { type: 'http', url, timeoutMs: 5000 } })).status).toBe(201);
+    for (const [version, url] of [
+      ['v1', up1.url],
+      ['v2', up2.url],
+      ['slow', slow.url],
+    ] as const) {
+      expect(
+        (await gw.request('POST', '/v1/chains/invoices/versions', { version, adapter: { type: 'http', url, timeoutMs: 5000 } })).status,
+      ).toBe(201);
     }
     // 36 runs of v1 (current): 24 reviewed by three forms, 12 left unreviewed.
     for (let n = 1; n <= 36; n++) {
@@ -97,7 +105,7 @@ describe.each(storages)('datasets and replays on %s', (storage) => {
   let replayA: any;
   let replayB: any;
 
-  it('builds a dataset from reviewed runs: input as stored, expected = the output with the human\'s changes', async () => {
+  it("builds a dataset from reviewed runs: input as stored, expected = the output with the human's changes", async () => {
     const res = await gw.request('POST', '/v1/datasets', { name: 'all reviewed', chain: 'invoices', from: { limit: 100 } });
     expect(res.status).toBe(201);
     expect(res.body).toMatchObject({ name: 'all reviewed', chain: 'invoices', cases: reviewed, redactedInputs: 0 });
@@ -126,7 +134,11 @@ describe.each(storages)('datasets and replays on %s', (storage) => {
   it('filters: overridden only, tenants and environments, latest, per tenant, seeded random', async () => {
     const over = await gw.request('POST', '/v1/datasets', { name: 'over', chain: 'invoices', from: { overriddenOnly: true } });
     expect(over.body.cases).toBe(overriddenRuns);
-    const acme = await gw.request('POST', '/v1/datasets', { name: 'acme prod', chain: 'invoices', from: { tenants: ['acme'], environments: ['prod'] } });
+    const acme = await gw.request('POST', '/v1/datasets', {
+      name: 'acme prod',
+      chain: 'invoices',
+      from: { tenants: ['acme'], environments: ['prod'] },
+    });
     const acmeCases = (await gw.request('GET', `/v1/datasets/${acme.body.id}/cases`)).body.items;
     expect(acmeCases.length).toBeGreaterThan(0);
     expect(acmeCases.every((c: any) => c.source.tenant === 'acme' && c.source.environment === 'prod')).toBe(true);
@@ -138,7 +150,11 @@ describe.each(storages)('datasets and replays on %s', (storage) => {
     const tenants = (await gw.request('GET', `/v1/datasets/${perTenant.body.id}/cases`)).body.items.map((c: any) => c.source.tenant).sort();
     expect(tenants).toEqual(['acme', 'acme', 'globex', 'globex']);
     const pick = async (seed: number) => {
-      const d = await gw.request('POST', '/v1/datasets', { name: `random ${seed}`, chain: 'invoices', from: { sample: 'random', seed, limit: 8 } });
+      const d = await gw.request('POST', '/v1/datasets', {
+        name: `random ${seed}`,
+        chain: 'invoices',
+        from: { sample: 'random', seed, limit: 8 },
+      });
       return (await gw.request('GET', `/v1/datasets/${d.body.id}/cases`)).body.items.map((c: any) => c.source.runId);
     };
     const [r1, r1again, r2] = [await pick(1), await pick(1), await pick(2)];
@@ -188,7 +204,15 @@ describe.each(storages)('datasets and replays on %s', (storage) => {
     expect(Math.min(bothOk, onlyA, onlyB, both)).toBeGreaterThan(0);
     const cmp = await gw.request('GET', `/v1/replays/${replayA.id}/compare/${replayB.id}`);
     expect(cmp.status).toBe(200);
-    expect(cmp.body).toMatchObject({ pairs: reviewed, bothOk, onlyAOverridden: onlyA, onlyBOverridden: onlyB, bothOverridden: both, errors: { a: 0, b: 0, both: 0 }, warnings: [] });
+    expect(cmp.body).toMatchObject({
+      pairs: reviewed,
+      bothOk,
+      onlyAOverridden: onlyA,
+      onlyBOverridden: onlyB,
+      bothOverridden: both,
+      errors: { a: 0, b: 0, both: 0 },
+      warnings: [],
+    });
     expect(cmp.body.difference.estimate).toBeCloseTo((onlyB - onlyA) / reviewed, 12);
     expect(cmp.body.difference.ci[0]).toBeLessThan(cmp.body.difference.estimate);
     expect(cmp.body.difference.ci[1]).toBeGreaterThan(cmp.body.difference.estimate);
@@ -216,7 +240,9 @@ describe.each(storages)('datasets and replays on %s', (storage) => {
     expect(changed.body.items).toHaveLength(onlyB + both);
     for (const item of changed.body.items) {
       expect(item.overridden).toBe(true);
-      expect(item.fields).toEqual(differing(item.expected, cases.find((c: any) => c.caseId === item.caseId).trackedFields, v2Output(item.input)).sort());
+      expect(item.fields).toEqual(
+        differing(item.expected, cases.find((c: any) => c.caseId === item.caseId).trackedFields, v2Output(item.input)).sort(),
+      );
       expect(item.output).toEqual(v2Output(item.input));
     }
     // Replays are not production runs.
@@ -266,7 +292,13 @@ describe.each(storages)('datasets and replays on %s', (storage) => {
     expect(jsonl.body).toMatchObject({ cases: 5, redactedInputs: 1 });
     expect(jsonl.body.fields).toEqual(['$', 'date', 'total', 'vendor']);
 
-    const bad = await gw.request('POST', `/v1/datasets/${id}/cases`, `${JSON.stringify({ input: 1, expected: 2 })}\n{not json}\n`, undefined, { 'content-type': 'application/jsonl' });
+    const bad = await gw.request(
+      'POST',
+      `/v1/datasets/${id}/cases`,
+      `${JSON.stringify({ input: 1, expected: 2 })}\n{not json}\n`,
+      undefined,
+      { 'content-type': 'application/jsonl' },
+    );
     expect(bad.status).toBe(400);
     expect(bad.body.error).toMatchObject({ code: 'invalid_jsonl', details: { line: 2 } });
     const missing = await gw.request('POST', `/v1/datasets/${id}/cases`, [{ input: 1 }]);
@@ -289,11 +321,16 @@ describe.each(storages)('datasets and replays on %s', (storage) => {
     const exported = await gw.request('GET', `/v1/datasets/${id}/export`);
     expect(exported.status).toBe(200);
     expect(exported.headers['content-type']).toMatch(/^application\/x-ndjson/);
-    const exportedLines = (exported.body as string).trim().split('\n').map((l) => JSON.parse(l));
+    const exportedLines = (exported.body as string)
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(exportedLines).toHaveLength(5);
     expect(exportedLines[1]).toMatchObject({ input: { n: 3 }, trackedFields: ['total'] });
     const copy = await gw.request('POST', '/v1/datasets', { name: 'copy', chain: 'invoices' });
-    const reupload = await gw.request('POST', `/v1/datasets/${copy.body.id}/cases`, exported.body, undefined, { 'content-type': 'application/x-ndjson' });
+    const reupload = await gw.request('POST', `/v1/datasets/${copy.body.id}/cases`, exported.body, undefined, {
+      'content-type': 'application/x-ndjson',
+    });
     expect(reupload.status).toBe(201);
     expect(reupload.body.cases).toBe(5);
 
@@ -301,7 +338,7 @@ describe.each(storages)('datasets and replays on %s', (storage) => {
     expect((await gw.request('GET', `/v1/datasets/${copy.body.id}`)).status).toBe(404);
   });
 
-  it('answers bad input in the contract\'s error format', async () => {
+  it("answers bad input in the contract's error format", async () => {
     const unknownId = '00000000-0000-4000-8000-000000000000';
     const notFound = await gw.request('GET', `/v1/datasets/${unknownId}`);
     expect(notFound.status).toBe(404);
@@ -311,7 +348,11 @@ describe.each(storages)('datasets and replays on %s', (storage) => {
     const badFilter = await gw.request('POST', '/v1/datasets', { name: 'x', chain: 'invoices', from: { sample: 'sometimes' } });
     expect(badFilter.status).toBe(400);
     expect(badFilter.body.error.message).toMatch(/^body\.from\.sample/);
-    const range = await gw.request('POST', '/v1/datasets', { name: 'x', chain: 'invoices', from: { from: '2026-02-01T00:00:00Z', to: '2026-01-01T00:00:00Z' } });
+    const range = await gw.request('POST', '/v1/datasets', {
+      name: 'x',
+      chain: 'invoices',
+      from: { from: '2026-02-01T00:00:00Z', to: '2026-01-01T00:00:00Z' },
+    });
     expect(range.status).toBe(400);
     expect((await gw.request('POST', `/v1/datasets/${dataset.id}/replays`, { version: 'v9' })).status).toBe(404);
     expect((await gw.request('POST', `/v1/datasets/${dataset.id}/replays`, { version: 'v1', concurrency: 0 })).status).toBe(400);
@@ -336,11 +377,15 @@ describe.each(storages)('datasets and replays on %s', (storage) => {
 
   it('counts redacted inputs and never keeps PII from a redacted chain', async () => {
     expect((await gw.request('PUT', '/v1/chains/contacts', { redaction: { mode: 'patterns' } })).status).toBe(201);
-    expect((await gw.request('POST', '/v1/chains/contacts/versions', { version: 'v1', adapter: { type: 'http', url: up1.url } })).status).toBe(201);
+    expect(
+      (await gw.request('POST', '/v1/chains/contacts/versions', { version: 'v1', adapter: { type: 'http', url: up1.url } })).status,
+    ).toBe(201);
     for (const vendor of ['mail ann@example.com', 'ACME GmbH']) {
       const run = await gw.request('POST', '/v1/chains/contacts/invoke', { tenant: 'acme', environment: 'prod', input: { n: 2, vendor } });
       // The human writes an e-mail address into the vendor: a correction redaction must not keep.
-      expect((await gw.request('POST', `/v1/runs/${run.body.runId}/feedback`, { final: { vendor: 'bob@example.com', total: 21 } })).status).toBe(200);
+      expect(
+        (await gw.request('POST', `/v1/runs/${run.body.runId}/feedback`, { final: { vendor: 'bob@example.com', total: 21 } })).status,
+      ).toBe(200);
     }
     await gw.services().writer.flush();
     const d = await gw.request('POST', '/v1/datasets', { name: 'contacts', chain: 'contacts', from: {} });

@@ -38,7 +38,12 @@ export type CaseSource = z.infer<typeof caseSourceSchema>;
 export const uploadedCaseSchema = z.strictObject({
   input: z.unknown().refine((v) => v !== undefined, 'is required'),
   expected: z.unknown().refine((v) => v !== undefined, 'is required'),
-  trackedFields: z.array(z.string().min(1).max(512)).max(10_000).nullable().optional().describe('Only these fields are compared; omitted: every field of expected.'),
+  trackedFields: z
+    .array(z.string().min(1).max(512))
+    .max(10_000)
+    .nullable()
+    .optional()
+    .describe('Only these fields are compared; omitted: every field of expected.'),
   caseId: z.string().max(200).optional().describe('Ignored (exports carry it).'),
   source: caseSourceSchema.optional(),
 });

@@ -58,7 +58,10 @@ export interface ReplayCaseResult {
 }
 
 /** What the summary and the paired comparison read of each result. */
-export type ScoredResult = Pick<ReplayCaseResult, 'caseId' | 'repeat' | 'overridden' | 'fields' | 'latencyMs' | 'promptTokens' | 'completionTokens'> & {
+export type ScoredResult = Pick<
+  ReplayCaseResult,
+  'caseId' | 'repeat' | 'overridden' | 'fields' | 'latencyMs' | 'promptTokens' | 'completionTokens'
+> & {
   errored: boolean;
 };
 

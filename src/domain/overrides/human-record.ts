@@ -36,7 +36,9 @@ export function humanCorrections(
     if (whole) values.set(WHOLE_OUTPUT_FIELD, body.final);
     else {
       const final = body.final as JsonObject;
-      tracked = Object.keys(final).filter((f) => final[f] !== undefined).sort();
+      tracked = Object.keys(final)
+        .filter((f) => final[f] !== undefined)
+        .sort();
       for (const f of diff.fields) values.set(f, getOwn(final, f));
     }
   } else {
@@ -88,7 +90,9 @@ export function expectedRecord(run: ReviewedRecord): ExpectedRecord | undefined 
   const redacted = new Set(run.redactedFields);
   if (!isPlainObject(output)) {
     if (fields.includes(WHOLE_OUTPUT_FIELD)) {
-      return corrections && Object.hasOwn(corrections, WHOLE_OUTPUT_FIELD) ? { expected: corrections[WHOLE_OUTPUT_FIELD], trackedFields: null } : undefined;
+      return corrections && Object.hasOwn(corrections, WHOLE_OUTPUT_FIELD)
+        ? { expected: corrections[WHOLE_OUTPUT_FIELD], trackedFields: null }
+        : undefined;
     }
     return redacted.has(WHOLE_OUTPUT_FIELD) ? undefined : { expected: output, trackedFields: null };
   }

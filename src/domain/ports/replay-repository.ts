@@ -36,13 +36,27 @@ export interface ReplayRepository {
   /** Gives the lease back (graceful shutdown): another process may take it at once. */
   release(id: string, runner: string): Promise<void>;
   /** Cases × repeats without a result, ordered by (seq, repeat), after `after`. */
-  pendingWork(replay: Pick<Replay, 'id' | 'datasetId' | 'repeats'>, after: ResultCursor | undefined, limit: number): Promise<ReplayWorkItem[]>;
+  pendingWork(
+    replay: Pick<Replay, 'id' | 'datasetId' | 'repeats'>,
+    after: ResultCursor | undefined,
+    limit: number,
+  ): Promise<ReplayWorkItem[]>;
   /** Commits one result; false when that (case, repeat) already had one. */
   recordResult(result: ReplayCaseResult): Promise<boolean>;
   /** The scored projection of every result, for summaries and comparisons. */
   scored(id: string): Promise<ScoredResult[]>;
   /** Results in (seq, repeat) order after the cursor, optionally only the overridden ones. */
-  listResults(id: string, opts: { overridden?: boolean; after?: ResultCursor; limit: number }): Promise<(ReplayCaseResult & { input: unknown; expected: unknown })[]>;
+  listResults(
+    id: string,
+    opts: { overridden?: boolean; after?: ResultCursor; limit: number },
+  ): Promise<(ReplayCaseResult & { input: unknown; expected: unknown })[]>;
   /** Moves an open replay to a final status (only its lease holder, unless `runner` is null). */
-  finish(id: string, runner: string | null, status: Exclude<ReplayStatus, 'queued' | 'running'>, now: Date, result?: ReplayResult, error?: string): Promise<Replay | undefined>;
+  finish(
+    id: string,
+    runner: string | null,
+    status: Exclude<ReplayStatus, 'queued' | 'running'>,
+    now: Date,
+    result?: ReplayResult,
+    error?: string,
+  ): Promise<Replay | undefined>;
 }

@@ -102,7 +102,10 @@ export function comparePaired(a: readonly ScoredResult[], b: readonly ScoredResu
 }
 
 /** The gate's figures: one-sided bounds of b − a at `alpha` over the pairs (errors scored overridden). */
-export function pairedBounds(c: Pick<PairedCell, 'bothOk' | 'onlyAOverridden' | 'onlyBOverridden' | 'bothOverridden'>, alpha: number): { estimate: number; lower: number; upper: number } {
+export function pairedBounds(
+  c: Pick<PairedCell, 'bothOk' | 'onlyAOverridden' | 'onlyBOverridden' | 'bothOverridden'>,
+  alpha: number,
+): { estimate: number; lower: number; upper: number } {
   const r = pairedDifferenceBounds(toTable(c), alpha);
   return { estimate: r.estimate, lower: r.interval[0], upper: r.interval[1] };
 }

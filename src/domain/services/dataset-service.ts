@@ -7,7 +7,15 @@
 import { randomUUID } from 'node:crypto';
 import { containsRedaction } from '../../redaction/redaction-marks.js';
 import { ConflictError, NotFoundError } from '../model/errors.js';
-import { MAX_DATASET_CASES, type Dataset, type DatasetCase, type DatasetFilter, type NewDatasetCase, type ReviewedRun, type UploadedCase } from '../model/dataset.js';
+import {
+  MAX_DATASET_CASES,
+  type Dataset,
+  type DatasetCase,
+  type DatasetFilter,
+  type NewDatasetCase,
+  type ReviewedRun,
+  type UploadedCase,
+} from '../model/dataset.js';
 import { expectedRecord } from '../overrides/human-record.js';
 import { comparedFields } from '../overrides/score-case.js';
 import type { DatasetRepository } from '../ports/dataset-repository.js';
@@ -52,9 +60,17 @@ export class DatasetService {
       case 'not_found':
         throw new NotFoundError('Dataset', id);
       case 'has_replays':
-        throw new ConflictError('The dataset has been replayed, so it is immutable: create another dataset for more cases.', { datasetId: id }, 'dataset_immutable');
+        throw new ConflictError(
+          'The dataset has been replayed, so it is immutable: create another dataset for more cases.',
+          { datasetId: id },
+          'dataset_immutable',
+        );
       case 'too_many_cases':
-        throw new ConflictError(`A dataset holds at most ${MAX_DATASET_CASES} cases.`, { datasetId: id, max: MAX_DATASET_CASES }, 'dataset_full');
+        throw new ConflictError(
+          `A dataset holds at most ${MAX_DATASET_CASES} cases.`,
+          { datasetId: id, max: MAX_DATASET_CASES },
+          'dataset_full',
+        );
     }
   }
 

@@ -67,7 +67,8 @@ export class ReplayService {
     const replay = await this.get(id);
     const done = await this.deps.replays.progress(id);
     if (replay.result) return { replay, done, result: replay.result };
-    if ((replay.status === 'cancelled' || replay.status === 'failed') && done > 0) return { replay, done, result: await this.summarize(replay) };
+    if ((replay.status === 'cancelled' || replay.status === 'failed') && done > 0)
+      return { replay, done, result: await this.summarize(replay) };
     return { replay, done };
   }
 
@@ -81,7 +82,8 @@ export class ReplayService {
   async cancel(id: string): Promise<Replay> {
     const replay = await this.get(id);
     if (replay.status === 'cancelled') return replay;
-    if (replay.status === 'done' || replay.status === 'failed') throw new ConflictError(`The replay is ${replay.status}; it cannot be cancelled.`, { status: replay.status });
+    if (replay.status === 'done' || replay.status === 'failed')
+      throw new ConflictError(`The replay is ${replay.status}; it cannot be cancelled.`, { status: replay.status });
     const cancelled = await this.deps.replays.finish(id, null, 'cancelled', this.deps.now());
     if (!cancelled) return this.cancel(id); // it finished meanwhile: answer by its state now
     this.deps.onCancelled?.(cancelled);
@@ -97,9 +99,17 @@ export class ReplayService {
   async compare(aId: string, bId: string): Promise<PairedComparison & { a: Replay; b: Replay }> {
     const [a, b] = await Promise.all([this.get(aId), this.get(bId)]);
     if (a.datasetId !== b.datasetId) {
-      throw new BadRequestError('The two replays are of different datasets; a paired comparison needs the same cases.', { a: a.datasetId, b: b.datasetId }, 'different_datasets');
+      throw new BadRequestError(
+        'The two replays are of different datasets; a paired comparison needs the same cases.',
+        { a: a.datasetId, b: b.datasetId },
+        'different_datasets',
+      );
     }
-    const [dataset, ra, rb] = await Promise.all([this.deps.datasets.get(a.datasetId), this.deps.replays.scored(a.id), this.deps.replays.scored(b.id)]);
+    const [dataset, ra, rb] = await Promise.all([
+      this.deps.datasets.get(a.datasetId),
+      this.deps.replays.scored(a.id),
+      this.deps.replays.scored(b.id),
+    ]);
     return { ...comparePaired(ra, rb, { fields: dataset?.fields ?? [] }), a, b };
   }
 }

@@ -22,14 +22,22 @@ export function registerJsonLinesParser(app: FastifyInstance): void {
     for (let i = 0; i < lines.length; i++) {
       const line = lines[i]!;
       const where = `line ${i + 1}`;
-      if (line.trim() === '') return done(new BadRequestError(`The body is not JSON Lines: ${where} is blank.`, { line: i + 1 }, 'invalid_jsonl'), undefined);
+      if (line.trim() === '')
+        return done(new BadRequestError(`The body is not JSON Lines: ${where} is blank.`, { line: i + 1 }, 'invalid_jsonl'), undefined);
       if (nestsDeeperThan(line, MAX_JSON_DEPTH)) return done(new JsonTooDeepError(), undefined);
       if (hasUnstorableEscapes(line)) {
-        return done(new BadRequestError(`${where} has a string with \\u0000 or an unpaired surrogate, which cannot be stored.`, { line: i + 1 }, 'unstorable_text'), undefined);
+        return done(
+          new BadRequestError(
+            `${where} has a string with \\u0000 or an unpaired surrogate, which cannot be stored.`,
+            { line: i + 1 },
+            'unstorable_text',
+          ),
+          undefined,
+        );
       }
       // Fastify's parser answers synchronously: secure-json-parse over the text.
       let failed: Error | undefined;
-      secureParse(request, line, (err, value) => {
+      void secureParse(request, line, (err, value) => {
         if (err) failed = err;
         else values.push(value);
       });

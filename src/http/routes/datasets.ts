@@ -40,12 +40,20 @@ export const datasetRoutes: FastifyPluginAsyncZod<{ services: { datasets: Datase
 
   app.get(
     '/v1/datasets',
-    { schema: { tags, querystring: z.strictObject({ chain: z.string().max(128).optional() }), response: { 200: z.object({ items: z.array(datasetSchema) }), ...errorResponses } } },
+    {
+      schema: {
+        tags,
+        querystring: z.strictObject({ chain: z.string().max(128).optional() }),
+        response: { 200: z.object({ items: z.array(datasetSchema) }), ...errorResponses },
+      },
+    },
     async (req) => ({ items: (await datasets.list(req.query.chain)).map(toDatasetOut) }),
   );
 
-  app.get('/v1/datasets/:id', { schema: { tags, params: datasetParams, response: { 200: datasetSchema, ...errorResponses } } }, async (req) =>
-    toDatasetOut(await datasets.get(req.params.id)),
+  app.get(
+    '/v1/datasets/:id',
+    { schema: { tags, params: datasetParams, response: { 200: datasetSchema, ...errorResponses } } },
+    async (req) => toDatasetOut(await datasets.get(req.params.id)),
   );
 
   app.post(
@@ -53,7 +61,8 @@ export const datasetRoutes: FastifyPluginAsyncZod<{ services: { datasets: Datase
     {
       schema: {
         tags,
-        description: 'Adds cases `{"input", "expected", "trackedFields"?}` while the dataset has no replay (409 after). A JSON array or JSON Lines.',
+        description:
+          'Adds cases `{"input", "expected", "trackedFields"?}` while the dataset has no replay (409 after). A JSON array or JSON Lines.',
         params: datasetParams,
         body: uploadCasesBody,
         response: { 201: datasetSchema, ...errorResponses },
@@ -76,7 +85,13 @@ export const datasetRoutes: FastifyPluginAsyncZod<{ services: { datasets: Datase
 
   app.get(
     '/v1/datasets/:id/export',
-    { schema: { tags, description: 'Every case as JSON Lines (`application/x-ndjson`); uploads take the lines back as they are.', params: datasetParams } },
+    {
+      schema: {
+        tags,
+        description: 'Every case as JSON Lines (`application/x-ndjson`); uploads take the lines back as they are.',
+        params: datasetParams,
+      },
+    },
     async (req, reply) => {
       const cases = datasets.allCases(req.params.id);
       // The first page is read before answering, so an unknown dataset is a 404, not a broken stream.
@@ -92,7 +107,14 @@ export const datasetRoutes: FastifyPluginAsyncZod<{ services: { datasets: Datase
 
   app.delete(
     '/v1/datasets/:id',
-    { schema: { tags, description: 'Deletes the dataset with its cases and replays.', params: datasetParams, response: { 204: z.null(), ...errorResponses } } },
+    {
+      schema: {
+        tags,
+        description: 'Deletes the dataset with its cases and replays.',
+        params: datasetParams,
+        response: { 204: z.null(), ...errorResponses },
+      },
+    },
     async (req, reply) => {
       await datasets.delete(req.params.id);
       return reply.status(204).send(null);

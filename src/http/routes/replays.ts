@@ -45,21 +45,46 @@ export const replayRoutes: FastifyPluginAsyncZod<{ services: { replays: ReplaySe
 
   app.get(
     '/v1/datasets/:id/replays',
-    { schema: { tags, description: "The dataset's replays, newest first.", params: datasetParams, response: { 200: z.object({ items: z.array(replaySchema) }), ...errorResponses } } },
+    {
+      schema: {
+        tags,
+        description: "The dataset's replays, newest first.",
+        params: datasetParams,
+        response: { 200: z.object({ items: z.array(replaySchema) }), ...errorResponses },
+      },
+    },
     async (req) => {
       const list = await replays.list({ datasetId: req.params.id });
-      return { items: await Promise.all(list.map(async (r) => { const s = await replays.status(r.id); return toReplayOut(s.replay, s.done, s.result); })) };
+      return {
+        items: await Promise.all(
+          list.map(async (r) => {
+            const s = await replays.status(r.id);
+            return toReplayOut(s.replay, s.done, s.result);
+          }),
+        ),
+      };
     },
   );
 
-  app.get('/v1/replays/:id', { schema: { tags, params: replayParams, response: { 200: replaySchema, ...errorResponses } } }, async (req) => {
-    const s = await replays.status(req.params.id);
-    return toReplayOut(s.replay, s.done, s.result);
-  });
+  app.get(
+    '/v1/replays/:id',
+    { schema: { tags, params: replayParams, response: { 200: replaySchema, ...errorResponses } } },
+    async (req) => {
+      const s = await replays.status(req.params.id);
+      return toReplayOut(s.replay, s.done, s.result);
+    },
+  );
 
   app.post(
     '/v1/replays/:id/cancel',
-    { schema: { tags, description: 'Stops the replay; cases finished so far keep their results.', params: replayParams, response: { 200: replaySchema, ...errorResponses } } },
+    {
+      schema: {
+        tags,
+        description: 'Stops the replay; cases finished so far keep their results.',
+        params: replayParams,
+        response: { 200: replaySchema, ...errorResponses },
+      },
+    },
     async (req) => {
       await replays.cancel(req.params.id);
       const s = await replays.status(req.params.id);
@@ -72,7 +97,8 @@ export const replayRoutes: FastifyPluginAsyncZod<{ services: { replays: ReplaySe
     {
       schema: {
         tags,
-        description: 'Per case (and repeat): the output or error, whether a human would have overridden it and which fields, with the input and expected record.',
+        description:
+          'Per case (and repeat): the output or error, whether a human would have overridden it and which fields, with the input and expected record.',
         params: replayParams,
         querystring: replayCasesQuery,
         response: { 200: replayCaseListResponse, ...errorResponses },
@@ -83,13 +109,21 @@ export const replayRoutes: FastifyPluginAsyncZod<{ services: { replays: ReplaySe
       let after: { seq: number; repeat: number } | undefined;
       if (cursor !== undefined) {
         const p = decodePosition(cursor);
-        if (!p || p.repeat === undefined) throw new BadRequestError('query.cursor: is not a cursor this API returned', { field: 'query.cursor' });
+        if (!p || p.repeat === undefined)
+          throw new BadRequestError('query.cursor: is not a cursor this API returned', { field: 'query.cursor' });
         after = { seq: p.seq, repeat: p.repeat };
       }
-      const page = await replays.cases(req.params.id, { ...(overridden === undefined ? {} : { overridden }), ...(after ? { after } : {}), limit: limit + 1 });
+      const page = await replays.cases(req.params.id, {
+        ...(overridden === undefined ? {} : { overridden }),
+        ...(after ? { after } : {}),
+        limit: limit + 1,
+      });
       const items = page.slice(0, limit);
       const last = items[items.length - 1];
-      return { items: items.map(toReplayCaseOut), ...(page.length > limit && last ? { nextCursor: encodePosition(last.seq, last.repeat) } : {}) };
+      return {
+        items: items.map(toReplayCaseOut),
+        ...(page.length > limit && last ? { nextCursor: encodePosition(last.seq, last.repeat) } : {}),
+      };
     },
   );
 

@@ -18,7 +18,12 @@ export const datasetFilterBody = z
     overriddenOnly: z.boolean().default(false).describe('Only runs the human changed.'),
     limit: z.int().min(1).max(MAX_DATASET_CASES).default(100),
     sample: z.enum(['latest', 'random']).default('latest'),
-    seed: z.int().min(0).max(2 ** 31 - 1).optional().describe('For sample "random": the same seed picks the same runs.'),
+    seed: z
+      .int()
+      .min(0)
+      .max(2 ** 31 - 1)
+      .optional()
+      .describe('For sample "random": the same seed picks the same runs.'),
     perTenant: z.int().min(1).max(MAX_DATASET_CASES).optional().describe('At most this many cases per tenant, taken round-robin.'),
   })
   .refine((f) => !(f.from && f.to) || f.from < f.to, { path: ['to'], message: 'must be after from' })
@@ -34,7 +39,9 @@ export const uploadCasesBody = z
   .array(uploadedCaseSchema)
   .min(1, 'send at least one case')
   .max(MAX_DATASET_CASES)
-  .describe('A JSON array, or JSON Lines (Content-Type application/x-ndjson or application/jsonl: one case per line; item n is line n + 1).');
+  .describe(
+    'A JSON array, or JSON Lines (Content-Type application/x-ndjson or application/jsonl: one case per line; item n is line n + 1).',
+  );
 
 export const datasetSchema = z.object({
   id: z.string(),
@@ -97,7 +104,10 @@ export const replaySchema = z.object({
 });
 
 export const replayCasesQuery = pageQuery.extend({
-  overridden: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
+  overridden: z
+    .enum(['true', 'false'])
+    .transform((v) => v === 'true')
+    .optional(),
 });
 
 export const replayCaseSchema = z.object({
@@ -192,7 +202,10 @@ export function toReplayCaseOut(r: ReplayCaseResult & { input: unknown; expected
   };
 }
 
-const cellOut = (c: PairedCell) => ({ ...c, difference: { estimate: c.difference.estimate, ci: [...c.difference.ci] as [number, number] } });
+const cellOut = (c: PairedCell) => ({
+  ...c,
+  difference: { estimate: c.difference.estimate, ci: [...c.difference.ci] as [number, number] },
+});
 
 export function toCompareOut(c: PairedComparison & { a: Replay; b: Replay }): z.infer<typeof compareResponse> {
   const byField: Record<string, ReturnType<typeof cellOut>> = {};
@@ -226,4 +239,3 @@ export function decodePosition(s: string): { seq: number; repeat?: number } | un
     return undefined;
   }
 }
-

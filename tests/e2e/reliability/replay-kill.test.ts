@@ -49,14 +49,28 @@ describe.each(storages)('replay survives SIGKILL on %s', (storage) => {
       return r.body;
     };
     await must(api(first.url, 'PUT', '/v1/chains/extract', {}), 201);
-    await must(api(first.url, 'POST', '/v1/chains/extract/versions', { version: 'v1', adapter: { type: 'http', url: upstream.url, timeoutMs: 10_000 } }), 201);
+    await must(
+      api(first.url, 'POST', '/v1/chains/extract/versions', {
+        version: 'v1',
+        adapter: { type: 'http', url: upstream.url, timeoutMs: 10_000 },
+      }),
+      201,
+    );
     const dataset = await must(api(first.url, 'POST', '/v1/datasets', { name: 'kill', chain: 'extract' }), 201);
     // Every third case expects another total, so scores are not all alike.
     const cases = Array.from({ length: CASES }, (_, n) => ({ input: { n }, expected: { n, total: n % 3 === 0 ? -1 : n * 2 } }));
     await must(api(first.url, 'POST', `/v1/datasets/${dataset.id}/cases`, cases), 201);
-    const replay = await must(api(first.url, 'POST', `/v1/datasets/${dataset.id}/replays`, { version: 'v1', concurrency: CONCURRENCY }), 202);
+    const replay = await must(
+      api(first.url, 'POST', `/v1/datasets/${dataset.id}/replays`, { version: 'v1', concurrency: CONCURRENCY }),
+      202,
+    );
 
-    await eventually('a third of the cases scored', async () => (await api(first.url, 'GET', `/v1/replays/${replay.id}`)).body.progress.done >= CASES / 3, 30_000, 20);
+    await eventually(
+      'a third of the cases scored',
+      async () => (await api(first.url, 'GET', `/v1/replays/${replay.id}`)).body.progress.done >= CASES / 3,
+      30_000,
+      20,
+    );
     first.signal('SIGKILL');
     expect(await first.exited).toBe('SIGKILL');
     const beforeKill = upstream.requests.map((r) => (r.body as any).input.n as number);
@@ -64,7 +78,12 @@ describe.each(storages)('replay survives SIGKILL on %s', (storage) => {
 
     const second = await start();
     children.push(second);
-    await eventually('the replay done', async () => (await api(second.url, 'GET', `/v1/replays/${replay.id}`)).body.status === 'done', 90_000, 200);
+    await eventually(
+      'the replay done',
+      async () => (await api(second.url, 'GET', `/v1/replays/${replay.id}`)).body.status === 'done',
+      90_000,
+      200,
+    );
     const status = (await api(second.url, 'GET', `/v1/replays/${replay.id}`)).body;
     expect(status.progress).toEqual({ done: CASES, total: CASES });
     expect(status.result).toMatchObject({ cases: CASES, errors: 0, overridden: cases.filter((c) => c.expected.total === -1).length });

@@ -15,7 +15,16 @@ export class MemoryDatasets implements DatasetRepository {
     return this.runs.slice(0, f.limit);
   }
   async create(d: NewDataset, cases: readonly NewDatasetCase[], fields: readonly string[]): Promise<Dataset> {
-    const dataset: Dataset = { id: d.id, name: d.name, chain: d.chain, filter: d.filter, cases: 0, redactedInputs: 0, fields: [], createdAt: d.createdAt };
+    const dataset: Dataset = {
+      id: d.id,
+      name: d.name,
+      chain: d.chain,
+      filter: d.filter,
+      cases: 0,
+      redactedInputs: 0,
+      fields: [],
+      createdAt: d.createdAt,
+    };
     this.datasets.set(d.id, dataset);
     this.cases.set(d.id, []);
     this.add(dataset, cases, fields);
@@ -31,7 +40,15 @@ export class MemoryDatasets implements DatasetRepository {
   }
   private add(d: Dataset, cases: readonly NewDatasetCase[], fields: readonly string[]): void {
     const list = this.cases.get(d.id)!;
-    for (const c of cases) list.push({ id: randomUUID(), seq: list.length, input: c.input, expected: c.expected, trackedFields: c.trackedFields, source: c.source });
+    for (const c of cases)
+      list.push({
+        id: randomUUID(),
+        seq: list.length,
+        input: c.input,
+        expected: c.expected,
+        trackedFields: c.trackedFields,
+        source: c.source,
+      });
     d.cases = list.length;
     d.redactedInputs += cases.filter((c) => c.inputRedacted).length;
     d.fields = [...new Set([...d.fields, ...fields])].sort();
@@ -68,7 +85,17 @@ export class MemoryReplays implements ReplayRepository {
     if (!d) return { refused: 'dataset_not_found' };
     if (d.cases === 0) return { refused: 'dataset_empty' };
     this.datasets.replayed.add(r.datasetId);
-    const row: Row = { ...r, status: 'queued', total: d.cases * r.repeats, error: null, result: null, startedAt: null, finishedAt: null, runner: null, leaseUntil: null };
+    const row: Row = {
+      ...r,
+      status: 'queued',
+      total: d.cases * r.repeats,
+      error: null,
+      result: null,
+      startedAt: null,
+      finishedAt: null,
+      runner: null,
+      leaseUntil: null,
+    };
     this.rows.set(r.id, row);
     return { ok: { ...row } };
   }
@@ -83,7 +110,9 @@ export class MemoryReplays implements ReplayRepository {
     return [...this.results.values()].filter((r) => r.replayId === id).length;
   }
   async claimable(now: Date) {
-    return [...this.rows.values()].filter((r) => (r.status === 'queued' || r.status === 'running') && (!r.leaseUntil || r.leaseUntil < now)).map((r) => r.id);
+    return [...this.rows.values()]
+      .filter((r) => (r.status === 'queued' || r.status === 'running') && (!r.leaseUntil || r.leaseUntil < now))
+      .map((r) => r.id);
   }
   async claim(id: string, runner: string, now: Date, leaseUntil: Date) {
     const r = this.rows.get(id);
@@ -96,7 +125,11 @@ export class MemoryReplays implements ReplayRepository {
     const r = this.rows.get(id);
     if (r?.runner === runner) Object.assign(r, { runner: null, leaseUntil: null });
   }
-  async pendingWork(replay: Pick<Replay, 'id' | 'datasetId' | 'repeats'>, after: ResultCursor | undefined, limit: number): Promise<ReplayWorkItem[]> {
+  async pendingWork(
+    replay: Pick<Replay, 'id' | 'datasetId' | 'repeats'>,
+    after: ResultCursor | undefined,
+    limit: number,
+  ): Promise<ReplayWorkItem[]> {
     const out: ReplayWorkItem[] = [];
     for (const c of this.datasets.cases.get(replay.datasetId) ?? []) {
       for (let repeat = 0; repeat < replay.repeats; repeat++) {
@@ -120,12 +153,26 @@ export class MemoryReplays implements ReplayRepository {
   async scored(id: string): Promise<ScoredResult[]> {
     return [...this.results.values()]
       .filter((r) => r.replayId === id)
-      .map((r) => ({ caseId: r.caseId, repeat: r.repeat, overridden: r.overridden, fields: r.fields, latencyMs: r.latencyMs, errored: r.error !== undefined }));
+      .map((r) => ({
+        caseId: r.caseId,
+        repeat: r.repeat,
+        overridden: r.overridden,
+        fields: r.fields,
+        latencyMs: r.latencyMs,
+        errored: r.error !== undefined,
+      }));
   }
   async listResults() {
     return [];
   }
-  async finish(id: string, runner: string | null, status: Exclude<ReplayStatus, 'queued' | 'running'>, now: Date, result?: ReplayResult, error?: string) {
+  async finish(
+    id: string,
+    runner: string | null,
+    status: Exclude<ReplayStatus, 'queued' | 'running'>,
+    now: Date,
+    result?: ReplayResult,
+    error?: string,
+  ) {
     const r = this.rows.get(id);
     if (!r || !(r.status === 'queued' || r.status === 'running') || (runner !== null && r.runner !== runner)) return undefined;
     Object.assign(r, { status, finishedAt: now, runner: null, leaseUntil: null, result: result ?? null, error: error ?? null });

@@ -20,11 +20,26 @@ describe('comparePaired', () => {
 
   it('pairs by case, leaves failed calls and unpartnered results out, and counts the table', () => {
     const c = comparePaired(a, b, { fields: ['date'] });
-    expect(c).toMatchObject({ pairs: 4, bothOk: 1, onlyAOverridden: 1, onlyBOverridden: 1, bothOverridden: 1, errors: { a: 1, b: 0, both: 0 }, unpaired: { a: 1, b: 1 } });
+    expect(c).toMatchObject({
+      pairs: 4,
+      bothOk: 1,
+      onlyAOverridden: 1,
+      onlyBOverridden: 1,
+      bothOverridden: 1,
+      errors: { a: 1, b: 0, both: 0 },
+      unpaired: { a: 1, b: 1 },
+    });
     expect(c.warnings).toEqual(['incomplete']);
     expect(c.difference.estimate).toBe(0);
     expect(c.mcnemarPValue).toBe(1);
-    expect(c.byField.total).toMatchObject({ pairs: 4, onlyAOverridden: 1, bothOverridden: 1, onlyBOverridden: 0, aOverrideRate: 0.5, bOverrideRate: 0.25 });
+    expect(c.byField.total).toMatchObject({
+      pairs: 4,
+      onlyAOverridden: 1,
+      bothOverridden: 1,
+      onlyBOverridden: 0,
+      aOverrideRate: 0.5,
+      bOverrideRate: 0.25,
+    });
     expect(c.byField.vendor).toMatchObject({ onlyAOverridden: 1, onlyBOverridden: 1, bothOverridden: 0 });
     expect(c.byField.date).toMatchObject({ pairs: 4, bothOk: 4 });
     expect(c.discordant.map((d) => d.caseId)).toEqual(['1', '2']);

@@ -66,7 +66,13 @@ async function setup(cases = 20) {
   return { datasets, replays, clock, now, datasetId: d.id };
 }
 
-function runner(s: Awaited<ReturnType<typeof setup>>, adapter: ChainAdapter, instanceId: string, repo: ReplayRepository = s.replays, extra: Partial<ConstructorParameters<typeof ReplayRunner>[0]> = {}) {
+function runner(
+  s: Awaited<ReturnType<typeof setup>>,
+  adapter: ChainAdapter,
+  instanceId: string,
+  repo: ReplayRepository = s.replays,
+  extra: Partial<ConstructorParameters<typeof ReplayRunner>[0]> = {},
+) {
   return new ReplayRunner({
     replays: repo,
     datasets: s.datasets,
@@ -121,7 +127,9 @@ describe('ReplayRunner', () => {
     const deadRepo = new Proxy(s.replays, {
       get(target, prop, receiver) {
         const v = Reflect.get(target, prop, receiver);
-        return typeof v === 'function' ? (...args: unknown[]) => (dead ? Promise.reject(new Error('process is dead')) : v.apply(target, args)) : v;
+        return typeof v === 'function'
+          ? (...args: unknown[]) => (dead ? Promise.reject(new Error('process is dead')) : v.apply(target, args))
+          : v;
       },
     });
     const first = countingAdapter({ hangAfter: 12 });
@@ -130,7 +138,9 @@ describe('ReplayRunner', () => {
     const replay = await svc.start(s.datasetId, { version: 'v1', concurrency: 2, repeats: 1 });
     await until('first calls hang', () => first.calls.length >= 14);
     dead = true;
-    const scoredByFirst = [...s.replays.results.values()].map((r) => s.datasets.cases.get(s.datasetId)!.find((c) => c.id === r.caseId)!.input as { n: number });
+    const scoredByFirst = [...s.replays.results.values()].map(
+      (r) => s.datasets.cases.get(s.datasetId)!.find((c) => c.id === r.caseId)!.input as { n: number },
+    );
     expect(scoredByFirst).toHaveLength(12);
 
     const second = countingAdapter();
@@ -141,7 +151,9 @@ describe('ReplayRunner', () => {
     expect(second.calls).toHaveLength(0);
     s.clock.t += 2000; // past the lease
     await until('done', async () => (await svc.get(replay.id)).status === 'done');
-    expect(second.calls.sort((x, y) => x - y)).toEqual(Array.from({ length: 30 }, (_, n) => n).filter((n) => !scoredByFirst.some((i) => i.n === n)));
+    expect(second.calls.sort((x, y) => x - y)).toEqual(
+      Array.from({ length: 30 }, (_, n) => n).filter((n) => !scoredByFirst.some((i) => i.n === n)),
+    );
     expect(await s.replays.progress(replay.id)).toBe(30);
     expect(s.replays.duplicates).toBe(0);
     await r1.stop(0);

@@ -11,7 +11,10 @@ describe('scoreCase', () => {
   const expected = { total: 42, vendor: 'ACME', items: [{ sku: 'a', qty: 1 }] };
   it('compares each field of expected by deep equality; key order is irrelevant, 1 and 1.0 equal', () => {
     expect(scoreCase({ items: [{ qty: 1.0, sku: 'a' }], vendor: 'ACME', total: 42 }, expected)).toEqual({ overridden: false, fields: [] });
-    expect(scoreCase({ total: 41, vendor: 'ACME', items: [{ sku: 'a', qty: 2 }] }, expected)).toEqual({ overridden: true, fields: ['items', 'total'] });
+    expect(scoreCase({ total: 41, vendor: 'ACME', items: [{ sku: 'a', qty: 2 }] }, expected)).toEqual({
+      overridden: true,
+      fields: ['items', 'total'],
+    });
   });
   it('does not compare fields absent from expected, and compares a missing output field as null', () => {
     expect(scoreCase({ total: 42, vendor: 'ACME', items: [{ sku: 'a', qty: 1 }], extra: 'x' }, expected).overridden).toBe(false);
@@ -49,11 +52,18 @@ describe('human-record: corrections kept with feedback, and the expected record 
     expect(e).toEqual({ expected: { total: 43, vendor: 'ACME', date: '2026-01-31' }, trackedFields: ['total', 'vendor'] });
   });
   it('overrides form: the last value per field; every field is covered', () => {
-    const overrides = [{ field: 'date', value: '2026-02-01' }, { field: 'date', value: '2026-02-02' }, { field: 'total', value: 42 }];
+    const overrides = [
+      { field: 'date', value: '2026-02-01' },
+      { field: 'date', value: '2026-02-02' },
+      { field: 'total', value: 42 },
+    ];
     const diff = { overridden: true, fields: ['date'] };
     const c = humanCorrections(output, { overrides }, diff);
     expect(c).toEqual({ corrections: { date: '2026-02-02' }, tracked: null });
-    expect(expectedRecord({ output, redactedFields: [], fields: ['date'], ...c })).toEqual({ expected: { ...output, date: '2026-02-02' }, trackedFields: null });
+    expect(expectedRecord({ output, redactedFields: [], fields: ['date'], ...c })).toEqual({
+      expected: { ...output, date: '2026-02-02' },
+      trackedFields: null,
+    });
   });
   it('a tracked field the AI left out and the human left empty is expected as null; a filled one as its value', () => {
     const body = { final: { total: 42, currency: 'EUR', note: null } };
@@ -67,24 +77,42 @@ describe('human-record: corrections kept with feedback, and the expected record 
   it('a whole output ("$")', () => {
     const c = humanCorrections('draft', { final: 'final text' }, { overridden: true, fields: ['$'] });
     expect(c).toEqual({ corrections: { $: 'final text' }, tracked: null });
-    expect(expectedRecord({ output: 'draft', redactedFields: [], fields: ['$'], ...c })).toEqual({ expected: 'final text', trackedFields: null });
-    expect(expectedRecord({ output: 'draft', redactedFields: [], fields: [], corrections: {}, tracked: null })).toEqual({ expected: 'draft', trackedFields: null });
-    expect(expectedRecord({ output: '[REDACTED:email]', redactedFields: ['$'], fields: [], corrections: {}, tracked: null })).toBeUndefined();
+    expect(expectedRecord({ output: 'draft', redactedFields: [], fields: ['$'], ...c })).toEqual({
+      expected: 'final text',
+      trackedFields: null,
+    });
+    expect(expectedRecord({ output: 'draft', redactedFields: [], fields: [], corrections: {}, tracked: null })).toEqual({
+      expected: 'draft',
+      trackedFields: null,
+    });
+    expect(
+      expectedRecord({ output: '[REDACTED:email]', redactedFields: ['$'], fields: [], corrections: {}, tracked: null }),
+    ).toBeUndefined();
   });
   it('redaction: a correction redaction changed is dropped, and so is an AI value stored as a placeholder', () => {
     const redact = (v: unknown) => {
       const o = v as Record<string, unknown>;
-      return typeof o.vendor === 'string' && o.vendor.includes('@') ? { output: { ...o, vendor: '[REDACTED:email]' }, outputHashes: { vendor: 'h' } } : { output: v };
+      return typeof o.vendor === 'string' && o.vendor.includes('@')
+        ? { output: { ...o, vendor: '[REDACTED:email]' }, outputHashes: { vendor: 'h' } }
+        : { output: v };
     };
     const body = { final: { total: 1, vendor: 'bob@example.com' } };
     const c = humanCorrections(output, body, diffFinal(output, body.final), redact);
     expect(c).toEqual({ corrections: { total: 1 }, tracked: ['total', 'vendor'] });
-    const e = expectedRecord({ output: { ...output, date: '[REDACTED:path]' }, redactedFields: ['date'], fields: ['total', 'vendor'], ...c });
+    const e = expectedRecord({
+      output: { ...output, date: '[REDACTED:path]' },
+      redactedFields: ['date'],
+      fields: ['total', 'vendor'],
+      ...c,
+    });
     expect(e).toEqual({ expected: { total: 1 }, trackedFields: ['total'] });
   });
   it('feedback kept before corrections existed: an overridden run cannot become a case, an unchanged one can', () => {
     expect(expectedRecord({ output, redactedFields: [], fields: ['total'], corrections: null, tracked: null })).toBeUndefined();
-    expect(expectedRecord({ output, redactedFields: [], fields: [], corrections: null, tracked: null })).toEqual({ expected: output, trackedFields: null });
+    expect(expectedRecord({ output, redactedFields: [], fields: [], corrections: null, tracked: null })).toEqual({
+      expected: output,
+      trackedFields: null,
+    });
   });
   it('__proto__ is a field like any other', () => {
     const final = JSON.parse('{"__proto__": {"x": 1}}');

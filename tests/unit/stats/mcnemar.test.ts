@@ -5,7 +5,13 @@
  * contingencytables), then a seeded Monte Carlo check of size and coverage.
  */
 import { describe, expect, it } from 'vitest';
-import { binomialHalfCdf, mcnemarExactPValue, pairedDifference, pairedDifferenceAtZ, pairedDifferenceBounds } from '../../../src/domain/stats/mcnemar.js';
+import {
+  binomialHalfCdf,
+  mcnemarExactPValue,
+  pairedDifference,
+  pairedDifferenceAtZ,
+  pairedDifferenceBounds,
+} from '../../../src/domain/stats/mcnemar.js';
 import { expectClose, expectInterval } from './helpers.js';
 
 /** 2·Σ_{i ≤ min(b,c)} C(b+c, i) / 2^(b+c), capped at 1, as an exact fraction turned into a double at the end. */
@@ -33,7 +39,14 @@ describe('McNemar exact test', () => {
     expect(mcnemarExactPValue(7, 1)).toBe(18 / 256);
     // 2 vs 10: 2·(1 + 12 + 66)/4096.
     expect(mcnemarExactPValue(2, 10)).toBeCloseTo(158 / 4096, 15);
-    for (const [b, c] of [[0, 5], [3, 4], [20, 40], [0, 1], [950, 1050], [10, 400]] as const) {
+    for (const [b, c] of [
+      [0, 5],
+      [3, 4],
+      [20, 40],
+      [0, 1],
+      [950, 1050],
+      [10, 400],
+    ] as const) {
       expectClose(mcnemarExactPValue(b, c), exactMcNemar(b, c), 1e-11);
     }
   });
