@@ -57,6 +57,7 @@ CREATE TABLE "replays" (
 	"finished_at" timestamp with time zone
 );
 --> statement-breakpoint
+DROP INDEX "rollouts_one_active_idx";--> statement-breakpoint
 ALTER TABLE "feedback" ADD COLUMN "corrections" jsonb;--> statement-breakpoint
 ALTER TABLE "feedback" ADD COLUMN "tracked" jsonb;--> statement-breakpoint
 ALTER TABLE "dataset_cases" ADD CONSTRAINT "dataset_cases_dataset_id_datasets_id_fk" FOREIGN KEY ("dataset_id") REFERENCES "public"."datasets"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
@@ -69,4 +70,6 @@ CREATE INDEX "dataset_cases_tenant_idx" ON "dataset_cases" USING btree ("tenant_
 CREATE INDEX "datasets_chain_idx" ON "datasets" USING btree ("chain_id","created_at");--> statement-breakpoint
 CREATE INDEX "replay_cases_order_idx" ON "replay_cases" USING btree ("replay_id","seq","repeat");--> statement-breakpoint
 CREATE INDEX "replays_dataset_idx" ON "replays" USING btree ("dataset_id","created_at");--> statement-breakpoint
-CREATE INDEX "replays_open_idx" ON "replays" USING btree ("status") WHERE status IN ('queued', 'running');
+CREATE INDEX "replays_open_idx" ON "replays" USING btree ("status") WHERE status IN ('queued', 'running');--> statement-breakpoint
+CREATE UNIQUE INDEX "replays_gate_idx" ON "replays" USING btree ("rollout_id","version") WHERE rollout_id IS NOT NULL;--> statement-breakpoint
+CREATE UNIQUE INDEX "rollouts_one_active_idx" ON "rollouts" USING btree ("chain_id") WHERE status IN ('gated', 'running', 'paused');

@@ -15,6 +15,7 @@ import type { RunWriter } from './runtime/run-writer.js';
 import type { RolloutService } from './domain/services/rollout-service.js';
 import type { ComparisonService } from './domain/services/comparison-service.js';
 import type { DatasetService } from './domain/services/dataset-service.js';
+import type { GateService } from './domain/services/gate-service.js';
 import type { ReplayService } from './domain/services/replay-service.js';
 import { authPlugin } from './http/plugins/auth.js';
 import { clientErrorHandler } from './http/plugins/client-errors.js';
@@ -53,6 +54,7 @@ export interface AppServices {
   comparison: ComparisonService;
   datasets: DatasetService;
   replays: ReplayService;
+  gates: GateService;
   /** Prometheus metrics served at /metrics. */
   metrics: GatewayMetrics;
   readiness: () => Promise<Readiness>;

@@ -6,8 +6,11 @@ import type { Logger } from 'pino';
 import type { AdapterRegistry } from './adapters/adapter-registry.js';
 import type { Catalog } from './domain/services/catalog.js';
 import { DatasetService } from './domain/services/dataset-service.js';
+import { GateService } from './domain/services/gate-service.js';
 import { ReplayService } from './domain/services/replay-service.js';
+import type { RolloutService } from './domain/services/rollout-service.js';
 import type { RunRedactor } from './redaction/run-redactor.js';
+import { GateJob } from './runtime/gate-job.js';
 import { ReplayRunner } from './runtime/replay-runner.js';
 import { DatasetStore } from './store/dataset-store.js';
 import type { Database } from './store/db.js';
@@ -16,7 +19,9 @@ import { ReplayStore } from './store/replay-store.js';
 export interface ReplayParts {
   datasets: DatasetService;
   replays: ReplayService;
+  gates: GateService;
   runner: ReplayRunner;
+  gateJob: GateJob;
   datasetStore: DatasetStore;
   replayStore: ReplayStore;
 }
@@ -24,13 +29,18 @@ export interface ReplayParts {
 export function composeReplays(deps: {
   database: Database;
   catalog: Catalog;
+  rollouts: RolloutService;
   adapters: AdapterRegistry;
   redactor: RunRedactor;
   log: Logger;
   now: () => Date;
   instanceId: string;
+  /** How often gated rollouts are checked on every replica (their replays may finish on another). */
+  gateIntervalMs: number;
 }): ReplayParts {
-  const { database, catalog, now } = deps;
+  const { database, catalog, rollouts, now } = deps;
+  // The runner tells the gate job of finished replays; the job is built last (it needs the services).
+  const late: { gateJob?: GateJob } = {};
   const datasetStore = new DatasetStore(database.db);
   const replayStore = new ReplayStore(database.db);
   const runner = new ReplayRunner({
@@ -44,8 +54,16 @@ export function composeReplays(deps: {
     instanceId: deps.instanceId,
     // PGlite: one process per DATA_DIR, so every open replay was this process's predecessor's.
     takeOverAtStart: database.kind === 'pglite',
+    onFinished: (replay) => {
+      if (replay.rolloutId) late.gateJob?.poke(replay.rolloutId);
+    },
   });
-  const datasets = new DatasetService({ datasets: datasetStore, requireChain: (chain) => catalog.requireChain(chain), now });
+  const datasets = new DatasetService({
+    datasets: datasetStore,
+    requireChain: (chain) => catalog.requireChain(chain),
+    usedByGate: (id) => rollouts.listActiveCached().some((r) => r.status === 'gated' && r.spec.gate?.replay?.dataset === id),
+    now,
+  });
   const replays = new ReplayService({
     replays: replayStore,
     datasets: datasetStore,
@@ -54,5 +72,8 @@ export function composeReplays(deps: {
     onQueued: (replay) => runner.kick(replay.id),
     onCancelled: (replay) => runner.cancel(replay.id),
   });
-  return { datasets, replays, runner, datasetStore, replayStore };
+  const gates = new GateService({ datasets: datasetStore, replays: replayStore, replayService: replays, rollouts });
+  const gateJob = new GateJob({ gates, rollouts, log: deps.log, intervalMs: deps.gateIntervalMs });
+  late.gateJob = gateJob;
+  return { datasets, replays, gates, runner, gateJob, datasetStore, replayStore };
 }

@@ -38,6 +38,7 @@ import { GuardrailJob } from './runtime/guardrail-job.js';
 import { WebhookNotifier } from './runtime/webhook-notifier.js';
 import type { RecordBatch } from './domain/ports/run-repository.js';
 import { composeReplays } from './compose-replays.js';
+import type { RolloutChanged } from './domain/model/events.js';
 
 export interface Gateway {
   app: FastifyInstance;
@@ -88,6 +89,8 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
   const admin = resolveAdminToken(config);
 
   let rollouts: RolloutService | undefined;
+  // Gates react to rollout events (a gated rollout created, overridden, abandoned); set below.
+  let onRolloutEvent: (event: RolloutChanged) => void = () => {};
   const catalog = new Catalog({
     store: catalogStore,
     hasher,
@@ -115,6 +118,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
     onEvent: (event) => {
       metrics.rolloutEvent(event);
       notifier.notify(event);
+      onRolloutEvent(event);
     },
   });
   await rollouts.load();
@@ -223,10 +227,12 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
   };
   guardrails.start();
   guardrails.checkOnStart();
-  const replayParts = composeReplays({ database, catalog, adapters, redactor, log, now, instanceId });
-  replayParts.runner.start();
-  const { datasets, replays } = replayParts;
-  const services: AppServices = { catalog, invoke, feedback, runStore, writer, erasure, rollouts, comparison, datasets, replays, metrics, readiness };
+  const replayParts = composeReplays({ database, catalog, rollouts, adapters, redactor, log, now, instanceId, gateIntervalMs: config.GUARDRAIL_INTERVAL_MS });
+  const { datasets, replays, gates, runner: replayRunner, gateJob } = replayParts;
+  onRolloutEvent = (event) => gateJob.onRolloutEvent(event);
+  replayRunner.start();
+  gateJob.start();
+  const services: AppServices = { catalog, invoke, feedback, runStore, writer, erasure, rollouts, comparison, datasets, replays, gates, metrics, readiness };
   const app = await buildApp(services, {
     bodyLimit: config.BODY_LIMIT,
     rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
@@ -249,7 +255,8 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
         bounded(p, ms).catch((err) => log.error({ err, step: what, backlog: writer.backlog }, 'shutdown step did not finish'));
       await step('guardrails', guardrails.stop());
       await step('retention', retention?.stop() ?? Promise.resolve());
-      await step('replays', replayParts.runner.stop());
+      await step('gates', gateJob.stop());
+      await step('replays', replayRunner.stop());
       catalog.stop();
       rollouts!.stop();
       await step('flush queued runs', writer.close(), 15_000);

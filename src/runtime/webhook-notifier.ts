@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import { request } from 'undici';
 import type { RolloutChanged } from '../domain/model/events.js';
 
-export const NOTIFIED_EVENTS = new Set(['guardrail_breached', 'rolled_back', 'advanced', 'promoted', 'paused', 'resumed', 'created']);
+export const NOTIFIED_EVENTS = new Set(['guardrail_breached', 'rolled_back', 'advanced', 'promoted', 'paused', 'resumed', 'created', 'gate_passed', 'gate_failed', 'gate_inconclusive']);
 
 export interface WebhookNotifierOptions {
   globalUrl?: string;

@@ -11,6 +11,7 @@ import type { NewReplay, Replay, ReplayCaseResult, ReplayResult, ReplayStatus, S
 import { OPEN_REPLAY_STATUSES } from '../domain/model/replay.js';
 import type { CreateReplayOutcome, ReplayRepository, ReplayWorkItem, ResultCursor } from '../domain/ports/replay-repository.js';
 import { caseRowToDomain } from './dataset-store.js';
+import { duplicateAs } from './db-errors.js';
 import type { Db } from './db.js';
 import { rowsOf } from './read-models/rows.js';
 import { datasetCases, datasets, replayCases, replays, type DatasetCaseRow, type ReplayRow } from './schema.js';
@@ -22,6 +23,7 @@ export class ReplayStore implements ReplayRepository {
   constructor(private readonly db: Db) {}
 
   async create(r: NewReplay): Promise<CreateReplayOutcome> {
+    // A gate's replay of a version exists once (replays_gate_idx): a second is a DuplicateError.
     return this.db.transaction(async (tx) => {
       // The same lock uploads take: after this commits, the dataset takes no more cases.
       const [dataset] = await tx.select({ cases: datasets.cases }).from(datasets).where(eq(datasets.id, r.datasetId)).for('update');
@@ -32,6 +34,8 @@ export class ReplayStore implements ReplayRepository {
         .values({ ...r, chainId: r.chain, status: 'queued', total: dataset.cases * r.repeats })
         .returning();
       return { ok: toReplay(row!) };
+    }).catch((err: unknown) => {
+      throw duplicateAs('A replay of this version for this rollout', err);
     });
   }
 

@@ -146,8 +146,8 @@ export const rollouts = pgTable(
     updatedAt: updatedAt(),
   },
   (t) => [
-    // One running or paused rollout per chain, enforced by the database too.
-    uniqueIndex('rollouts_one_active_idx').on(t.chainId).where(sql`status IN ('running', 'paused')`),
+    // One gated, running or paused rollout per chain, enforced by the database too.
+    uniqueIndex('rollouts_one_active_idx').on(t.chainId).where(sql`status IN ('gated', 'running', 'paused')`),
   ],
 );
 
@@ -407,6 +407,8 @@ export const replays = pgTable(
   (t) => [
     index('replays_dataset_idx').on(t.datasetId, t.createdAt),
     index('replays_open_idx').on(t.status).where(sql`status IN ('queued', 'running')`),
+    // A gate replays each of its rollout's two versions once, whichever replica starts it.
+    uniqueIndex('replays_gate_idx').on(t.rolloutId, t.version).where(sql`rollout_id IS NOT NULL`),
   ],
 );
 

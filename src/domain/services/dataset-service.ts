@@ -24,6 +24,8 @@ export interface DatasetServiceDeps {
   datasets: DatasetRepository;
   /** Throws the 404 for an unknown chain. */
   requireChain: (chain: string) => unknown;
+  /** Whether a gated rollout waits on this dataset (it may not be deleted then). */
+  usedByGate?: (datasetId: string) => boolean;
   now: () => Date;
 }
 
@@ -103,6 +105,12 @@ export class DatasetService {
   }
 
   async delete(id: string): Promise<void> {
+    if (this.deps.usedByGate?.(id))
+      throw new ConflictError(
+        'A gated rollout is replaying this dataset; delete it once the gate has decided.',
+        { datasetId: id },
+        'dataset_in_use',
+      );
     if (!(await this.deps.datasets.delete(id))) throw new NotFoundError('Dataset', id);
   }
 }
