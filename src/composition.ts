@@ -180,7 +180,6 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
     },
   });
   metrics.setSources({ backlog: () => writer.backlog, breakers: () => adapters.breakerStates(), activeRollouts: () => rollouts!.listActiveCached() });
-  const erasure = new ErasureService({ store: runStore, writer, log, now });
 
   const readiness = async (): Promise<Readiness> => {
     let databaseStatus = 'ok';
@@ -229,6 +228,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
   guardrails.checkOnStart();
   const replayParts = composeReplays({ database, catalog, rollouts, adapters, redactor, log, now, instanceId, gateIntervalMs: config.GUARDRAIL_INTERVAL_MS });
   const { datasets, replays, gates, runner: replayRunner, gateJob } = replayParts;
+  const erasure = new ErasureService({ store: runStore, datasets: replayParts.datasetStore, writer, log, now });
   onRolloutEvent = (event) => gateJob.onRolloutEvent(event);
   replayRunner.start();
   gateJob.start();

@@ -399,4 +399,25 @@ describe.each(storages)('datasets and replays on %s', { timeout: 120_000 }, (sto
       expect(c.trackedFields).toEqual(['total']);
     }
   });
+
+  it('erasing a tenant (GDPR) deletes the dataset cases that came from its runs, with their replay results', async () => {
+    const before = (await gw.request('GET', `/v1/datasets/${dataset.id}/cases?limit=500`)).body.items;
+    const globex = before.filter((c: any) => c.source.tenant === 'globex').length;
+    expect(globex).toBeGreaterThan(0);
+    const erasure = await gw.request('DELETE', '/v1/tenants/globex/runs');
+    expect(erasure.status).toBe(202);
+    let status: any;
+    for (let i = 0; i < 400; i++) {
+      status = (await gw.request('GET', erasure.body.statusUrl)).body;
+      if (status.status !== 'running') break;
+      await sleep(50);
+    }
+    expect(status).toMatchObject({ status: 'done', deletedDatasetCases: expect.any(Number) });
+    const after = (await gw.request('GET', `/v1/datasets/${dataset.id}/cases?limit=500`)).body.items;
+    expect(after).toHaveLength(before.length - globex);
+    expect(after.every((c: any) => c.source.tenant === 'acme')).toBe(true);
+    expect((await gw.request('GET', `/v1/datasets/${dataset.id}`)).body.cases).toBe(before.length - globex);
+    const results = (await gw.request('GET', `/v1/replays/${replayA.id}/cases?limit=500`)).body.items;
+    expect(results).toHaveLength(before.length - globex);
+  });
 });
