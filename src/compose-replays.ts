@@ -4,12 +4,15 @@
  */
 import type { Logger } from 'pino';
 import type { AdapterRegistry } from './adapters/adapter-registry.js';
+import type { ActiveRollouts } from './domain/routing/active-rollouts.js';
 import type { Catalog } from './domain/services/catalog.js';
 import { DatasetService } from './domain/services/dataset-service.js';
 import { GateService } from './domain/services/gate-service.js';
 import { ReplayService } from './domain/services/replay-service.js';
 import type { RolloutService } from './domain/services/rollout-service.js';
 import type { RunRedactor } from './redaction/run-redactor.js';
+import type { EventBus } from './runtime/event-bus.js';
+import type { GatewayEvents } from './runtime/events.js';
 import { GateJob } from './runtime/gate-job.js';
 import { ReplayRunner } from './runtime/replay-runner.js';
 import { DatasetStore } from './store/dataset-store.js';
@@ -22,6 +25,10 @@ export interface ReplayParts {
   gates: GateService;
   runner: ReplayRunner;
   gateJob: GateJob;
+  /** Resumes open replays and starts checking gates. */
+  start(): void;
+  /** Stops the gate checks, then the runner (leases handed back). */
+  stop(): Promise<void>;
   datasetStore: DatasetStore;
   replayStore: ReplayStore;
 }
@@ -30,6 +37,8 @@ export function composeReplays(deps: {
   database: Database;
   catalog: Catalog;
   rollouts: RolloutService;
+  active: ActiveRollouts;
+  bus: EventBus<GatewayEvents>;
   adapters: AdapterRegistry;
   redactor: RunRedactor;
   log: Logger;
@@ -38,7 +47,7 @@ export function composeReplays(deps: {
   /** How often gated rollouts are checked on every replica (their replays may finish on another). */
   gateIntervalMs: number;
 }): ReplayParts {
-  const { database, catalog, rollouts, now } = deps;
+  const { database, catalog, rollouts, active, now } = deps;
   // The runner tells the gate job of finished replays; the job is built last (it needs the services).
   const late: { gateJob?: GateJob } = {};
   const datasetStore = new DatasetStore(database.db);
@@ -61,7 +70,7 @@ export function composeReplays(deps: {
   const datasets = new DatasetService({
     datasets: datasetStore,
     requireChain: (chain) => catalog.requireChain(chain),
-    usedByGate: (id) => rollouts.listActiveCached().some((r) => r.status === 'gated' && r.spec.gate?.replay?.dataset === id),
+    usedByGate: (id) => active.list().some((r) => r.status === 'gated' && r.spec.gate?.replay?.dataset === id),
     now,
   });
   const replays = new ReplayService({
@@ -73,7 +82,25 @@ export function composeReplays(deps: {
     onCancelled: (replay) => runner.cancel(replay.id),
   });
   const gates = new GateService({ datasets: datasetStore, replays: replayStore, replayService: replays, rollouts });
-  const gateJob = new GateJob({ gates, rollouts, log: deps.log, intervalMs: deps.gateIntervalMs });
+  const gateJob = new GateJob({ gates, rollouts, active, log: deps.log, intervalMs: deps.gateIntervalMs });
   late.gateJob = gateJob;
-  return { datasets, replays, gates, runner, gateJob, datasetStore, replayStore };
+  // A gated rollout created, overridden or abandoned: its gate is checked at once.
+  deps.bus.on('RolloutChanged', (event) => gateJob.onRolloutEvent(event));
+  return {
+    datasets,
+    replays,
+    gates,
+    runner,
+    gateJob,
+    datasetStore,
+    replayStore,
+    start() {
+      runner.start();
+      gateJob.start();
+    },
+    async stop() {
+      await gateJob.stop();
+      await runner.stop();
+    },
+  };
 }

@@ -13,7 +13,9 @@ import { Periodic } from './jobs/periodic.js';
 
 export interface GateJobDeps {
   gates: Pick<GateService, 'check'>;
-  rollouts: { listActiveCached(): Rollout[]; get(id: string): Promise<Rollout> };
+  rollouts: { get(id: string): Promise<Rollout> };
+  /** This replica's gated, running and paused rollouts. */
+  active: { list(): Rollout[] };
   log: Logger;
   intervalMs: number;
 }
@@ -51,7 +53,7 @@ export class GateJob {
   }
 
   private async checkGated(): Promise<void> {
-    const gated = this.deps.rollouts.listActiveCached().filter((r) => r.status === 'gated');
+    const gated = this.deps.active.list().filter((r) => r.status === 'gated');
     await Promise.all(gated.map((r) => this.enqueue(r.id)));
   }
 

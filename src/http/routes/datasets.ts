@@ -29,6 +29,8 @@ export const datasetRoutes: FastifyPluginAsyncZod<{ services: { datasets: Datase
     {
       schema: {
         tags,
+        operationId: 'createDataset',
+        summary: 'Create a dataset',
         description:
           'Creates a dataset. With `from`, its cases are reviewed runs of the chain with an output: the input as stored (PII redaction applied), and `expected`, the record the human accepted (the output with their changes). Without `from` it starts empty.',
         body: createDatasetBody,
@@ -43,6 +45,8 @@ export const datasetRoutes: FastifyPluginAsyncZod<{ services: { datasets: Datase
     {
       schema: {
         tags,
+        operationId: 'listDatasets',
+        summary: 'List datasets',
         querystring: z.strictObject({ chain: z.string().max(128).optional() }),
         response: { 200: z.object({ items: z.array(datasetSchema) }), ...errorResponses },
       },
@@ -52,7 +56,15 @@ export const datasetRoutes: FastifyPluginAsyncZod<{ services: { datasets: Datase
 
   app.get(
     '/v1/datasets/:id',
-    { schema: { tags, params: datasetParams, response: { 200: datasetSchema, ...errorResponses } } },
+    {
+      schema: {
+        tags,
+        operationId: 'getDataset',
+        summary: 'Get a dataset',
+        params: datasetParams,
+        response: { 200: datasetSchema, ...errorResponses },
+      },
+    },
     async (req) => toDatasetOut(await datasets.get(req.params.id)),
   );
 
@@ -61,6 +73,8 @@ export const datasetRoutes: FastifyPluginAsyncZod<{ services: { datasets: Datase
     {
       schema: {
         tags,
+        operationId: 'addDatasetCases',
+        summary: 'Add cases to a dataset',
         description:
           'Adds cases `{"input", "expected", "trackedFields"?}` while the dataset has no replay (409 after). A JSON array or JSON Lines.',
         params: datasetParams,
@@ -73,7 +87,16 @@ export const datasetRoutes: FastifyPluginAsyncZod<{ services: { datasets: Datase
 
   app.get(
     '/v1/datasets/:id/cases',
-    { schema: { tags, params: datasetParams, querystring: pageQuery, response: { 200: caseListResponse, ...errorResponses } } },
+    {
+      schema: {
+        tags,
+        operationId: 'listDatasetCases',
+        summary: "A dataset's cases",
+        params: datasetParams,
+        querystring: pageQuery,
+        response: { 200: caseListResponse, ...errorResponses },
+      },
+    },
     async (req) => {
       const after = afterSeq(req.query.cursor);
       const page = await datasets.cases(req.params.id, after, req.query.limit + 1);
@@ -88,6 +111,8 @@ export const datasetRoutes: FastifyPluginAsyncZod<{ services: { datasets: Datase
     {
       schema: {
         tags,
+        operationId: 'exportDataset',
+        summary: 'Export a dataset as JSON Lines',
         description: 'Every case as JSON Lines (`application/x-ndjson`); uploads take the lines back as they are.',
         params: datasetParams,
       },
@@ -110,6 +135,8 @@ export const datasetRoutes: FastifyPluginAsyncZod<{ services: { datasets: Datase
     {
       schema: {
         tags,
+        operationId: 'deleteDataset',
+        summary: 'Delete a dataset',
         description: 'Deletes the dataset with its cases and replays.',
         params: datasetParams,
         response: { 204: z.null(), ...errorResponses },

@@ -30,6 +30,8 @@ export const replayRoutes: FastifyPluginAsyncZod<{ services: { replays: ReplaySe
     {
       schema: {
         tags,
+        operationId: 'startReplay',
+        summary: 'Replay a version over a dataset',
         description:
           "Runs a version of the dataset's chain over every case (× repeats) through the same adapter as live traffic, and scores each output against `expected` by the feedback rules. Survives restarts; never scores a case twice. Replay runs count in no rollout, metric or guardrail.",
         params: datasetParams,
@@ -48,6 +50,8 @@ export const replayRoutes: FastifyPluginAsyncZod<{ services: { replays: ReplaySe
     {
       schema: {
         tags,
+        operationId: 'listDatasetReplays',
+        summary: "A dataset's replays",
         description: "The dataset's replays, newest first.",
         params: datasetParams,
         response: { 200: z.object({ items: z.array(replaySchema) }), ...errorResponses },
@@ -68,7 +72,15 @@ export const replayRoutes: FastifyPluginAsyncZod<{ services: { replays: ReplaySe
 
   app.get(
     '/v1/replays/:id',
-    { schema: { tags, params: replayParams, response: { 200: replaySchema, ...errorResponses } } },
+    {
+      schema: {
+        tags,
+        operationId: 'getReplay',
+        summary: 'Get a replay',
+        params: replayParams,
+        response: { 200: replaySchema, ...errorResponses },
+      },
+    },
     async (req) => {
       const s = await replays.status(req.params.id);
       return toReplayOut(s.replay, s.done, s.result);
@@ -80,6 +92,8 @@ export const replayRoutes: FastifyPluginAsyncZod<{ services: { replays: ReplaySe
     {
       schema: {
         tags,
+        operationId: 'cancelReplay',
+        summary: 'Cancel a replay',
         description: 'Stops the replay; cases finished so far keep their results.',
         params: replayParams,
         response: { 200: replaySchema, ...errorResponses },
@@ -97,6 +111,8 @@ export const replayRoutes: FastifyPluginAsyncZod<{ services: { replays: ReplaySe
     {
       schema: {
         tags,
+        operationId: 'listReplayCases',
+        summary: "A replay's cases",
         description:
           'Per case (and repeat): the output or error, whether a human would have overridden it and which fields, with the input and expected record.',
         params: replayParams,
@@ -132,6 +148,8 @@ export const replayRoutes: FastifyPluginAsyncZod<{ services: { replays: ReplaySe
     {
       schema: {
         tags,
+        operationId: 'compareReplays',
+        summary: 'Compare two replays, pair by pair',
         description:
           "Two replays of one dataset, pair by pair (b − a): the paired table, McNemar's exact test on the discordant pairs, a 95% interval for the difference, and the same per field. Pairs where a call failed are left out and counted in `errors`.",
         params: compareParams,
