@@ -17,6 +17,8 @@ import { metricsPlugin } from './http/plugins/metrics.js';
 import { rateLimitPlugin } from './http/plugins/rate-limit.js';
 import { securityHeadersPlugin } from './http/plugins/security-headers.js';
 import { chainRoutes } from './http/routes/chains.js';
+import { datasetRoutes } from './http/routes/datasets.js';
+import { replayRoutes } from './http/routes/replays.js';
 import { healthRoutes } from './http/routes/health.js';
 import { invokeRoutes } from './http/routes/invoke.js';
 import { langserveRoutes } from './http/routes/langserve.js';
@@ -132,6 +134,8 @@ export async function buildApp(services: AppServices, opts: AppOptions): Promise
   await app.register(runRoutes, { services });
   await app.register(rolloutRoutes, { services });
   await app.register(rolloutAnalysisRoutes, { services });
+  await app.register(datasetRoutes, { services });
+  await app.register(replayRoutes, { services });
   await app.register((await import('./http/routes/dashboard.js')).dashboardRoutes);
   return app;
 }

@@ -43,6 +43,7 @@ import { ComparisonQueries } from './store/read-models/comparison-queries.js';
 import { RolloutReadModel } from './store/read-models/rollout-read-model.js';
 import { RolloutStore } from './store/rollout-store.js';
 import { RunStore } from './store/run-store.js';
+import { composeReplays } from './compose-replays.js';
 
 /** The routes' services, and the write path's parts (tests and the bench flush and inspect them). */
 export type GatewayServices = AppServices & { writer: RunWriter; runStore: RunRepository };
@@ -146,7 +147,6 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
   const invoke = new InvokeService({ catalog, router: new RolloutRouter(active, flags), adapters, writer, redactor, runs: runStore, events: bus, now });
   const runs = new RunQueries({ store: runStore, writer, redactor });
   const feedback = new FeedbackService({ runs, writer, redactor, events: bus, now });
-  const erasure = new ErasureService({ store: runStore, writer, log, now });
 
   // The read path and the guardrails (feedback → guardrail → rollback: src/runtime/guardrail-triggers.ts).
   const comparison = new ComparisonService({ rollouts, readModel: new ComparisonQueries(db), now });
@@ -164,9 +164,15 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
   guardrails.start();
   guardrails.checkOnStart();
 
+  // Datasets, replays and the replay gate (src/compose-replays.ts).
+  const replayParts = composeReplays({ database, catalog, rollouts, active, bus, adapters, redactor, log, now, instanceId, gateIntervalMs: config.GUARDRAIL_INTERVAL_MS });
+  replayParts.start();
+  const { datasets, replays, gates } = replayParts;
+  const erasure = new ErasureService({ store: runStore, datasets: replayParts.datasetStore, writer, log, now });
+
   metrics.setSources({ backlog: () => writer.backlog, breakers: () => adapters.breakerStates(), activeRollouts: () => active.list() });
   const readiness = () => checkReadiness({ database, flags, spool, writer });
-  const services: GatewayServices = { catalog, invoke, feedback, runs, erasure, rollouts, comparison, metrics, readiness, redactor, journal: spool, writer, runStore };
+  const services: GatewayServices = { catalog, invoke, feedback, runs, erasure, rollouts, comparison, datasets, replays, gates, metrics, readiness, redactor, journal: spool, writer, runStore };
   const app = await buildApp(services, {
     bodyLimit: config.BODY_LIMIT,
     rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
@@ -191,6 +197,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
         bounded(p, ms).catch((err) => log.error({ err, step: what, backlog: writer.backlog }, 'shutdown step did not finish'));
       await step('guardrails', guardrails.stop());
       await step('retention', retention?.stop() ?? Promise.resolve());
+      await step('replays', replayParts.stop());
       catalog.stop();
       rollouts.stop();
       await step('flush queued runs', writer.close(), 15_000);

@@ -4,9 +4,12 @@
  */
 import type { Catalog } from '../domain/services/catalog.js';
 import type { ComparisonService } from '../domain/services/comparison-service.js';
+import type { DatasetService } from '../domain/services/dataset-service.js';
 import type { ErasureService } from '../domain/services/erasure-service.js';
 import type { FeedbackService } from '../domain/services/feedback-service.js';
+import type { GateService } from '../domain/services/gate-service.js';
 import type { InvokeService } from '../domain/services/invoke-service.js';
+import type { ReplayService } from '../domain/services/replay-service.js';
 import type { RolloutService } from '../domain/services/rollout-service.js';
 import type { RunQueries } from '../domain/services/run-queries.js';
 import type { RunRedactor } from '../redaction/run-redactor.js';
@@ -25,6 +28,9 @@ export interface AppServices {
   erasure: ErasureService;
   rollouts: RolloutService;
   comparison: ComparisonService;
+  datasets: DatasetService;
+  replays: ReplayService;
+  gates: GateService;
   /** Prometheus metrics served at /metrics. */
   metrics: GatewayMetrics;
   readiness: () => Promise<Readiness>;

@@ -13,7 +13,7 @@ import type { RolloutService } from '../domain/services/rollout-service.js';
 import type { EventBus } from './event-bus.js';
 import type { GatewayEvents } from './events.js';
 
-export const NOTIFIED_EVENTS = new Set(['guardrail_breached', 'rolled_back', 'advanced', 'promoted', 'paused', 'resumed', 'created']);
+export const NOTIFIED_EVENTS = new Set(['guardrail_breached', 'rolled_back', 'advanced', 'promoted', 'paused', 'resumed', 'created', 'gate_passed', 'gate_failed', 'gate_inconclusive']);
 
 export interface WebhookNotifierOptions {
   globalUrl?: string;

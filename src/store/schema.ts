@@ -121,6 +121,10 @@ export const feedback = pgTable('feedback', {
   fields: jsonb('fields').$type<string[]>().notNull(),
   reviewer: text('reviewer'),
   at: timestamp('at', { withTimezone: true, mode: 'date' }).notNull(),
+  /** The human's values of the changed fields, after redaction (src/domain/overrides/human-record.ts): datasets' `expected`. */
+  corrections: jsonb('corrections').$type<Record<string, unknown>>(),
+  /** The fields the human's final record named; null: all. */
+  tracked: jsonb('tracked').$type<string[]>(),
 });
 
 export const rollouts = pgTable(
@@ -142,7 +146,7 @@ export const rollouts = pgTable(
     updatedAt: updatedAt(),
   },
   (t) => [
-    // One running or paused rollout per chain, enforced by the database too.
+    // One gated, running or paused rollout per chain, enforced by the database too.
     uniqueIndex('rollouts_one_active_idx')
       .on(t.chainId)
       .where(sql.raw(`status IN (${ACTIVE_STATUSES.map((s) => `'${s}'`).join(', ')})`)),
@@ -314,3 +318,108 @@ export const rolloutAssignmentCounts = pgTable(
   },
   (t) => [primaryKey({ columns: [t.rolloutId, t.stage, t.variant] })],
 );
+
+/*
+ * Datasets and replays (src/domain/model/dataset.ts, replay.ts). Replay results live here, apart
+ * from runs: they count in no rollout, rollup, metric or guardrail.
+ */
+
+export const datasets = pgTable(
+  'datasets',
+  {
+    id: uuid('id').primaryKey(),
+    name: text('name').notNull(),
+    chainId: text('chain_id')
+      .notNull()
+      .references(() => chains.id, { onDelete: 'cascade' }),
+    /** The filter it was built by (dates as ISO strings); null when filled by uploads. */
+    filter: jsonb('filter'),
+    cases: integer('cases').notNull().default(0),
+    redactedInputs: integer('redacted_inputs').notNull().default(0),
+    /** Union of the fields the cases compare. */
+    fields: jsonb('fields').$type<string[]>().notNull().default([]),
+    createdAt: createdAt(),
+  },
+  (t) => [index('datasets_chain_idx').on(t.chainId, t.createdAt)],
+);
+
+export const datasetCases = pgTable(
+  'dataset_cases',
+  {
+    id: uuid('id').primaryKey(),
+    datasetId: uuid('dataset_id')
+      .notNull()
+      .references(() => datasets.id, { onDelete: 'cascade' }),
+    seq: integer('seq').notNull(),
+    input: jsonb('input'),
+    expected: jsonb('expected'),
+    trackedFields: jsonb('tracked_fields').$type<string[]>(),
+    sourceRunId: uuid('source_run_id'),
+    /** The tenant whose run it came from: GDPR erasure deletes the case with the tenant's runs. */
+    tenantId: text('tenant_id'),
+    environment: text('environment'),
+    inputRedacted: boolean('input_redacted').notNull().default(false),
+  },
+  (t) => [uniqueIndex('dataset_cases_seq_idx').on(t.datasetId, t.seq), index('dataset_cases_tenant_idx').on(t.tenantId)],
+);
+
+export const replays = pgTable(
+  'replays',
+  {
+    id: uuid('id').primaryKey(),
+    datasetId: uuid('dataset_id')
+      .notNull()
+      .references(() => datasets.id, { onDelete: 'cascade' }),
+    chainId: text('chain_id').notNull(),
+    version: text('version').notNull(),
+    concurrency: integer('concurrency').notNull(),
+    repeats: integer('repeats').notNull(),
+    /** 'queued' | 'running' | 'done' | 'cancelled' | 'failed' */
+    status: text('status').notNull(),
+    total: integer('total').notNull(),
+    rolloutId: uuid('rollout_id'),
+    /** The process running it and until when (renewed while it runs; a dead runner's lease expires). */
+    runner: text('runner'),
+    leaseUntil: timestamp('lease_until', { withTimezone: true, mode: 'date' }),
+    error: text('error'),
+    result: jsonb('result'),
+    createdAt: createdAt(),
+    startedAt: timestamp('started_at', { withTimezone: true, mode: 'date' }),
+    finishedAt: timestamp('finished_at', { withTimezone: true, mode: 'date' }),
+  },
+  (t) => [
+    index('replays_dataset_idx').on(t.datasetId, t.createdAt),
+    index('replays_open_idx').on(t.status).where(sql`status IN ('queued', 'running')`),
+    // A gate replays each of its rollout's two versions once, whichever replica starts it.
+    uniqueIndex('replays_gate_idx').on(t.rolloutId, t.version).where(sql`rollout_id IS NOT NULL`),
+  ],
+);
+
+/** One result per (replay, case, repeat), committed as it finishes: a case is never scored twice. */
+export const replayCases = pgTable(
+  'replay_cases',
+  {
+    replayId: uuid('replay_id')
+      .notNull()
+      .references(() => replays.id, { onDelete: 'cascade' }),
+    caseId: uuid('case_id')
+      .notNull()
+      .references(() => datasetCases.id, { onDelete: 'cascade' }),
+    repeat: integer('repeat').notNull(),
+    seq: integer('seq').notNull(),
+    output: jsonb('output'),
+    error: jsonb('error'),
+    overridden: boolean('overridden').notNull(),
+    fields: jsonb('fields').$type<string[]>().notNull(),
+    latencyMs: real('latency_ms').notNull(),
+    promptTokens: integer('prompt_tokens'),
+    completionTokens: integer('completion_tokens'),
+    at: timestamp('at', { withTimezone: true, mode: 'date' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.replayId, t.caseId, t.repeat] }), index('replay_cases_order_idx').on(t.replayId, t.seq, t.repeat)],
+);
+
+export type DatasetRow = typeof datasets.$inferSelect;
+export type DatasetCaseRow = typeof datasetCases.$inferSelect;
+export type ReplayRow = typeof replays.$inferSelect;
+export type ReplayCaseRow = typeof replayCases.$inferSelect;

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { GUARDRAIL_METRIC_NAMES, guardrailIssues } from '../guardrails/guardrail-metrics.js';
+import { gateSchema } from './gate.js';
 import { idSchema } from './ids.js';
 
 export const stageSchema = z
@@ -43,6 +44,7 @@ export const rolloutSpecSchema = z.strictObject({
   autoAdvance: z.strictObject({ minSamples: z.int().min(1).default(200), minDurationMinutes: z.number().min(0).default(60) }).optional(),
   fallbackToControl: z.boolean().default(false),
   webhookUrl: z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).optional(),
+  gate: gateSchema.optional(),
 });
 
 export type RolloutSpec = z.infer<typeof rolloutSpecSchema>;

@@ -55,6 +55,10 @@ export interface Feedback {
   fields: string[];
   reviewer: string | null;
   at: Date;
+  /** The human's values of the changed fields, after redaction; datasets' `expected` (overrides/human-record.ts). */
+  corrections?: Record<string, unknown> | null;
+  /** The fields the human's final record named; null: all of them. */
+  tracked?: string[] | null;
 }
 
 export type RunWithFeedback = Run & { feedback: Feedback | null };

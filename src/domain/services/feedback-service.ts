@@ -8,6 +8,7 @@ import { ConflictError, ForbiddenError, NotFoundError } from '../model/errors.js
 import type { Feedback, Run } from '../model/run.js';
 import type { DomainEvents } from '../model/events.js';
 import { diffFinal, diffOverrides } from '../overrides/diff-overrides.js';
+import { humanCorrections } from '../overrides/human-record.js';
 import type { EventPublisher } from '../ports/event-publisher.js';
 import type { RunRecorder } from '../ports/run-recorder.js';
 import type { RunQueries } from './run-queries.js';
@@ -59,12 +60,16 @@ export class FeedbackService {
       body.final !== undefined
         ? diffFinal(run.output, body.final, hashes ? { hashes, hashValue } : undefined)
         : diffOverrides(run.output, body.overrides!, hashes ? { hashes, hashValue } : undefined);
+    // The human's values too, so the run can become a dataset case (human-record.ts).
+    const record = humanCorrections(run.output, body, diff, (value) => this.deps.redactor.redact(run.chainId, undefined, value));
     const fb: Feedback = {
       runId: run.id,
       overridden: diff.overridden,
       fields: diff.fields,
       reviewer: this.deps.redactor.reviewer(run.chainId, body.reviewer),
       at: this.deps.now(),
+      corrections: record.corrections,
+      tracked: record.tracked,
     };
     this.deps.writer.recordFeedback(fb);
     this.deps.events.publish('FeedbackReceived', { run, feedback: fb });

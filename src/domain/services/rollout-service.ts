@@ -92,21 +92,23 @@ export class RolloutService {
     const id = randomUUID();
     const now = this.deps.now();
     const flag = flagName(spec.chain, id);
-    await this.deps.flags.put(toFlag(flag, spec, 'running', 0));
+    // A gated rollout moves no traffic (its flag is off) until its gate passes.
+    const status: RolloutStatus = spec.gate ? 'gated' : 'running';
+    await this.deps.flags.put(toFlag(flag, spec, status, 0));
     let row: Rollout;
     try {
       row = await this.deps.store.insert(
-        { id, chainId: spec.chain, control: spec.control, candidate: spec.candidate, status: 'running', stage: 0, flag, spec, stageStartedAt: now, createdAt: now, updatedAt: now },
-        { at: now, type: 'created', actor, data: { stage: 0, flag, stages: spec.stages.length } },
+        { id, chainId: spec.chain, control: spec.control, candidate: spec.candidate, status, stage: 0, flag, spec, stageStartedAt: now, createdAt: now, updatedAt: now },
+        { at: now, type: 'created', actor, data: { stage: 0, flag, stages: spec.stages.length, ...(spec.gate ? { status, gate: spec.gate } : {}) } },
       );
     } catch (err) {
       await this.deps.flags.retire(flag).catch(() => {});
       // Another replica created one between our look and our insert.
-      if (err instanceof DuplicateError) throw new ConflictError(`Chain '${spec.chain}' already has a running or paused rollout.`);
+      if (err instanceof DuplicateError) throw new ConflictError(`Chain '${spec.chain}' already has a gated, running or paused rollout.`);
       throw err;
     }
     this.deps.active.apply(row);
-    this.emit(row, 'created', actor, undefined, { stage: 0, flag }, now);
+    this.emit(row, 'created', actor, undefined, { stage: 0, flag, ...(spec.gate ? { status } : {}) }, now);
     return row;
   }
 
@@ -146,10 +148,11 @@ export class RolloutService {
   ): Promise<{ rollout: Rollout; changed: boolean }> {
     for (let attempt = 0; attempt < 3; attempt++) {
       const row = await this.get(id);
-      const next = this.nextState(row, action);
+      const next = this.nextState(row, action, data?.override === true);
       if (next === 'same') return { rollout: row, changed: false };
       const now = this.deps.now();
-      const to = { status: next.status, stage: next.stage, updatedAt: now, ...(next.stage !== row.stage ? { stageStartedAt: now } : {}) };
+      // Leaving `gated` starts stage 0 now.
+      const to = { status: next.status, stage: next.stage, updatedAt: now, ...(next.stage !== row.stage || row.status === 'gated' ? { stageStartedAt: now } : {}) };
       const before = { status: row.status, stage: row.stage };
       const eventData = { ...data, before, after: { status: next.status, stage: next.stage } };
 
@@ -176,9 +179,37 @@ export class RolloutService {
     throw new ConflictError(`Rollout '${id}' kept changing while '${action}' was applied; try again.`);
   }
 
-  private nextState(row: Rollout, action: RolloutAction): { status: RolloutStatus; stage: number } | 'same' {
+  /**
+   * Concludes a gated rollout's gate (exactly once, whoever decides): passed starts stage 0,
+   * failed is final. The figures go into the event. Undefined when the rollout is not gated.
+   */
+  async concludeGate(id: string, outcome: 'passed' | 'failed', figures: Record<string, unknown>): Promise<Rollout | undefined> {
+    const row = await this.get(id);
+    if (row.status !== 'gated') return undefined;
+    const now = this.deps.now();
+    const type = outcome === 'passed' ? 'gate_passed' : 'gate_failed';
+    const status: RolloutStatus = outcome === 'passed' ? 'running' : 'gate_failed';
+    const data = { ...figures, before: { status: row.status, stage: row.stage }, after: { status, stage: 0 } };
+    const updated = await this.deps.store.transition(row, { status, stage: 0, stageStartedAt: now, updatedAt: now }, [{ at: now, type, actor: 'gate', data }]);
+    if (!updated) return undefined;
+    this.deps.active.apply(updated);
+    await this.syncFlag(updated);
+    this.emit(updated, type, 'gate', undefined, data, now);
+    return updated;
+  }
+
+  private nextState(row: Rollout, action: RolloutAction, override = false): { status: RolloutStatus; stage: number } | 'same' {
     const status = row.status;
     const stages = row.spec.stages.length;
+    if (status === 'gate_failed') throw new ConflictError(`The rollout's gate failed; it cannot ${action}. Create another rollout.`, { status });
+    if (status === 'gated') {
+      // No traffic has moved: the gate decides, or a person overrides it (audited), or abandons the rollout.
+      if (action === 'advance') {
+        if (!override) throw new ConflictError('The rollout is gated: it starts when its gate passes. Send {"override": true, "reason"} to start stage 0 without it.', { status }, 'gated');
+        return { status: 'running', stage: 0 };
+      }
+      if (action !== 'rollback') throw new ConflictError(`The rollout is gated; it cannot ${action} (advance with override, or roll it back).`, { status }, 'gated');
+    }
     if (action === 'advance') {
       if (status !== 'running') throw new ConflictError(`A ${status} rollout cannot advance.`, { status });
       if (row.stage >= stages - 1) throw new ConflictError('The rollout is at its last stage: promote it or roll it back.', { stage: row.stage });

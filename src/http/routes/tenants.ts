@@ -66,7 +66,7 @@ export const tenantRoutes: FastifyPluginAsyncZod<{ services: AppServices }> = as
       schema: {
         tags, operationId: 'getErasure', summary: 'Follow an erasure',
         params: z.object({ erasureId: z.uuid() }),
-        response: { 200: z.object({ erasureId: z.string(), tenantId: z.string(), status: z.string(), deletedRuns: z.number().optional(), finishedAt: z.string().optional(), error: z.string().optional() }), ...errorResponses },
+        response: { 200: z.object({ erasureId: z.string(), tenantId: z.string(), status: z.string(), deletedRuns: z.number().optional(), deletedDatasetCases: z.number().optional(), finishedAt: z.string().optional(), error: z.string().optional() }), ...errorResponses },
       },
     },
     async (req) => services.erasure.status(req.params.erasureId),

@@ -19,12 +19,19 @@ export const rolloutSchema = z.object({
   autoAdvance: z.unknown().optional(),
   fallbackToControl: z.boolean(),
   webhookUrl: z.string().optional(),
+  gate: z.unknown().optional().describe('The gate as asked for, its state (replaying, passed, failed, inconclusive, overridden, abandoned) and its figures.'),
   stageStartedAt: z.string(),
   createdAt: z.string(),
   updatedAt: z.string(),
 });
 
-export const actionBody = z.strictObject({ reason: z.string().min(1).max(2000).optional() }).optional();
+export const actionBody = z
+  .strictObject({
+    reason: z.string().min(1).max(2000).optional(),
+    override: z.boolean().optional().describe('advance only: start a gated rollout without its gate (needs a reason; audited).'),
+  })
+  .refine((b) => b.override !== true || b.reason !== undefined, { path: ['reason'], message: 'an override needs a reason' })
+  .optional();
 
 export const eventSchema = z.object({
   at: z.string(),
