@@ -183,7 +183,24 @@ export interface PairedDifferenceSequence {
   method: string;
 }
 
-/** The confidence sequence for candidate − control from a paired table (see the file comment, 2). */
+/**
+ * Where K⁺ and K⁻ reach `level` (in ln): the lower and upper ends, on the Δ scale, of the set of
+ * differences neither capital rejects at that level.
+ */
+function boundsAtLevel(x: XCounts, pairs: number, level: number): Interval {
+  const muHat = (x.up + 0.5 * x.level) / pairs;
+  // K±(μ̂) ≤ 1 by Jensen's inequality, so μ̂ is always inside; each side is found by bisection
+  // between μ̂ and the edge, where the capital is monotone.
+  const EDGE = 1e-12;
+  const lower = muHat <= EDGE || logCapitalUp(x, EDGE) < level ? 0 : crossing((m) => logCapitalUp(x, m), level, EDGE, muHat);
+  const upper =
+    muHat >= 1 - EDGE || logCapitalDown(x, 1 - EDGE) < level ? 1 : crossing((m) => logCapitalDown(x, m), level, 1 - EDGE, muHat);
+  return [Math.max(-1, 2 * lower - 1), Math.min(1, 2 * upper - 1)];
+}
+
+const BETTING_METHOD = `betting-cs(diversified Kelly, ${LOG_STAKES} stakes)`;
+
+/** The two-sided confidence sequence for candidate − control from a paired table (file comment, 2). */
 export function pairedDifferenceSequence(
   onlyControl: number,
   onlyCandidate: number,
@@ -192,15 +209,26 @@ export function pairedDifferenceSequence(
 ): PairedDifferenceSequence {
   const { alpha } = resolve(options);
   const x = xCounts(onlyControl, onlyCandidate, pairs);
-  const method = `betting-cs(diversified Kelly, ${LOG_STAKES} stakes, hedged)`;
+  const method = `${BETTING_METHOD}, hedged two-sided`;
   if (pairs === 0) return { estimate: 0, ci: [-1, 1], method };
-  const level = Math.log(2 / alpha);
-  const muHat = (x.up + 0.5 * x.level) / pairs;
-  // K±(μ̂) ≤ 1 by Jensen's inequality, so μ̂ is always inside; each side is found by bisection
-  // between μ̂ and the edge, where the capital is monotone.
-  const EDGE = 1e-12;
-  const lower = muHat <= EDGE || logCapitalUp(x, EDGE) < level ? 0 : crossing((m) => logCapitalUp(x, m), level, EDGE, muHat);
-  const upper =
-    muHat >= 1 - EDGE || logCapitalDown(x, 1 - EDGE) < level ? 1 : crossing((m) => logCapitalDown(x, m), level, 1 - EDGE, muHat);
-  return { estimate: (x.up - x.down) / pairs, ci: [Math.max(-1, 2 * lower - 1), Math.min(1, 2 * upper - 1)], method };
+  return { estimate: (x.up - x.down) / pairs, ci: boundsAtLevel(x, pairs, Math.log(2 / alpha)), method };
+}
+
+/**
+ * One-sided always-valid bounds at `alpha` each: `lower` (from K⁺ alone) is below the true
+ * difference at every look with probability ≥ 1 − α, and so is `upper` above it. A gate that
+ * passes on `upper` ≤ m and fails on `lower` > m errs each way with probability at most α.
+ */
+export function pairedDifferenceBounds(
+  onlyControl: number,
+  onlyCandidate: number,
+  pairs: number,
+  options?: Pick<SequentialMcNemarOptions, 'alpha'>,
+): { estimate: number; lower: number; upper: number; method: string } {
+  const { alpha } = resolve(options);
+  const x = xCounts(onlyControl, onlyCandidate, pairs);
+  const method = `${BETTING_METHOD}, one-sided`;
+  if (pairs === 0) return { estimate: 0, lower: -1, upper: 1, method };
+  const [lower, upper] = boundsAtLevel(x, pairs, Math.log(1 / alpha));
+  return { estimate: (x.up - x.down) / pairs, lower, upper, method };
 }
