@@ -15,6 +15,7 @@ import type { RunWriter } from './runtime/run-writer.js';
 import type { RolloutService } from './domain/services/rollout-service.js';
 import type { ComparisonService } from './domain/services/comparison-service.js';
 import { authPlugin } from './http/plugins/auth.js';
+import { clientErrorHandler } from './http/plugins/client-errors.js';
 import { docsPlugin } from './http/plugins/docs.js';
 import { errorHandlerPlugin, frameworkErrors } from './http/plugins/error-handler.js';
 import { jsonBodyPlugin } from './http/plugins/json-body.js';
@@ -29,7 +30,7 @@ import { rolloutRoutes } from './http/routes/rollouts.js';
 import { rolloutAnalysisRoutes } from './http/routes/rollout-analysis.js';
 import { runRoutes } from './http/routes/runs.js';
 import { tenantRoutes } from './http/routes/tenants.js';
-import type { RunStore } from './store/run-store.js';
+import type { RunRepository } from './domain/ports/run-repository.js';
 
 export interface Readiness {
   status: 'ok' | 'degraded' | 'unavailable';
@@ -41,7 +42,7 @@ export interface AppServices {
   catalog: Catalog;
   invoke: InvokeService;
   feedback: FeedbackService;
-  runStore: RunStore;
+  runStore: RunRepository;
   writer: RunWriter;
   erasure: ErasureService;
   rollouts: RolloutService;
@@ -55,6 +56,12 @@ export interface AppOptions {
   bodyLimit: number;
   /** Requests per minute per key (RATE_LIMIT_PER_MINUTE); 0 or unset: no limit. */
   rateLimitPerMinute?: number;
+  /** Invalid tokens per client address per minute (AUTH_FAILURES_PER_MINUTE); 0 or unset: no limit. */
+  authFailuresPerMinute?: number;
+  /** Fastify's trustProxy (TRUST_PROXY): whose X-Forwarded-For gives the client address. */
+  trustProxy?: boolean | number | string;
+  /** Slow-client limits (HEADERS_TIMEOUT_MS, REQUEST_TIMEOUT_MS, KEEP_ALIVE_TIMEOUT_MS); unset: 10 s, 60 s, 72 s. */
+  timeouts?: ServerTimeouts;
   logger?: FastifyServerOptions['logger'];
   loggerInstance?: FastifyServerOptions['loggerInstance'];
 }
@@ -79,9 +86,35 @@ export const LOG_SERIALIZERS = {
   },
 };
 
+export interface ServerTimeouts {
+  headersMs: number;
+  requestMs: number;
+  keepAliveMs: number;
+}
+
+const DEFAULT_TIMEOUTS: ServerTimeouts = { headersMs: 10_000, requestMs: 60_000, keepAliveMs: 72_000 };
+
+/** A hop count as the function Fastify's types accept (the runtime takes the number too). */
+function trustProxyOption(v: boolean | number | string): boolean | string | ((address: string, hop: number) => boolean) {
+  return typeof v === 'number' ? (_address, hop) => hop < v : v;
+}
+
 export async function buildApp(services: AppServices, opts: AppOptions): Promise<FastifyInstance> {
+  const timeouts = opts.timeouts ?? DEFAULT_TIMEOUTS;
   const app = Fastify({
     bodyLimit: opts.bodyLimit,
+    // A client that sends its headers or body slowly (or not at all) holds a socket and the body
+    // buffered so far: both are bounded in time. Node checks them every connectionsCheckingInterval
+    // (30 s by default, which would let a 1 s limit run for 30 s): a quarter of the shortest, at
+    // most 1 s. requestTimeout covers receiving the request only, not the upstream call after it.
+    requestTimeout: timeouts.requestMs,
+    keepAliveTimeout: timeouts.keepAliveMs,
+    http: {
+      headersTimeout: timeouts.headersMs,
+      connectionsCheckingInterval: Math.max(25, Math.min(1000, Math.floor(Math.min(timeouts.headersMs, timeouts.requestMs) / 4))),
+    },
+    ...(opts.trustProxy === undefined ? {} : { trustProxy: trustProxyOption(opts.trustProxy) }),
+    clientErrorHandler: clientErrorHandler({ headersMs: timeouts.headersMs, requestMs: timeouts.requestMs }),
     logger: opts.loggerInstance ? undefined : (opts.logger ?? false),
     loggerInstance: opts.loggerInstance,
     // Our logging is per error, not per request: the hot path stays quiet. Nor does it build a
@@ -105,7 +138,7 @@ export async function buildApp(services: AppServices, opts: AppOptions): Promise
   await app.register(errorHandlerPlugin);
   await app.register(securityHeadersPlugin);
   await app.register(jsonBodyPlugin);
-  await app.register(authPlugin, { catalog: services.catalog });
+  await app.register(authPlugin, { catalog: services.catalog, failuresPerMinute: opts.authFailuresPerMinute ?? 0 });
   await app.register(docsPlugin);
   await app.register(rateLimitPlugin, { perMinute: opts.rateLimitPerMinute ?? 0 });
 

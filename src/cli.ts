@@ -5,6 +5,7 @@ import { Command } from 'commander';
 import { ApiClient, ApiError, resolveToken } from './cli/api-client.js';
 import { formatComparison, formatRollout } from './cli/format.js';
 import { ConfigError, loadConfig, type Config } from './config/config.js';
+import { ensureWritableDataDir } from './config/data-dir.js';
 
 function configOrExit(): Config {
   try {
@@ -26,6 +27,7 @@ program
   .description('run the gateway (configuration from the environment: see the README)')
   .action(async () => {
     const config = configOrExit();
+    ensureWritableDataDir(config.DATA_DIR);
     const { startServer, banner } = await import('./server.js');
     const server = await startServer(config);
     process.stdout.write(banner(server, config));

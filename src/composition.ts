@@ -14,7 +14,6 @@ import { KeyHasher } from './domain/auth/key-hasher.js';
 import { GatewayMetrics } from './runtime/metrics/gateway-metrics.js';
 import { Catalog } from './domain/services/catalog.js';
 import { hostname } from 'node:os';
-import type { RedactionConfig } from './redaction/redaction.js';
 import { ErasureService } from './domain/services/erasure-service.js';
 import { FeedbackService } from './domain/services/feedback-service.js';
 import { InvokeService } from './domain/services/invoke-service.js';
@@ -37,8 +36,7 @@ import { JobLease } from './runtime/jobs/job-lease.js';
 import { RetentionJob } from './runtime/jobs/retention.js';
 import { GuardrailJob } from './runtime/guardrail-job.js';
 import { WebhookNotifier } from './runtime/webhook-notifier.js';
-import type { FeedbackInsert } from './store/run-store.js';
-import type { RunInsert } from './store/schema.js';
+import type { RecordBatch } from './domain/ports/run-repository.js';
 
 export interface Gateway {
   app: FastifyInstance;
@@ -72,7 +70,12 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
   mkdirSync(config.DATA_DIR, { recursive: true });
   const metrics = new GatewayMetrics();
 
-  const database = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR });
+  const database = await openDatabase({
+    databaseUrl: config.DATABASE_URL,
+    dataDir: config.DATA_DIR,
+    connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS,
+    onRetry: ({ cause, attempt, delayMs }) => log.warn({ attempt, retryInMs: delayMs }, `PostgreSQL not reachable yet: ${cause}`),
+  });
   await database.migrate();
   const { db } = database;
   const instanceId = `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
@@ -121,7 +124,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
   // Runs a previous process answered but did not store are replayed here, before serving.
   const spool = await openSpool({ dir: join(config.DATA_DIR, 'spool'), maxBytes: config.SPOOL_MAX_BYTES, log, store: runStore });
   // Guardrails re-evaluate a rollout as soon as its feedback or candidate errors are committed.
-  let onCommitted: (batch: { runs: RunInsert[]; feedback: FeedbackInsert[] }) => void = () => {};
+  let onCommitted: (batch: RecordBatch) => void = () => {};
   const writer = new RunWriter({
     store: runStore,
     log,
@@ -137,7 +140,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
     : undefined;
   retention?.start();
   const redactor = new RunRedactor(
-    (chainId) => (catalog.chain(chainId)?.redaction ?? undefined) as RedactionConfig | undefined,
+    (chainId) => catalog.chain(chainId)?.redaction ?? undefined,
     hasher.derive('redaction'),
   );
   const adapters = new AdapterRegistry({
@@ -155,7 +158,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
     adapters,
     writer,
     redactor,
-    findByIdempotencyKey: (tenant, key) => runStore.byIdempotencyKey(tenant, key),
+    runs: runStore,
     now,
     onFinished: (run) => metrics.runFinished(run),
   });
@@ -220,7 +223,14 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
   guardrails.start();
   guardrails.checkOnStart();
   const services: AppServices = { catalog, invoke, feedback, runStore, writer, erasure, rollouts, comparison, metrics, readiness };
-  const app = await buildApp(services, { bodyLimit: config.BODY_LIMIT, rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE, loggerInstance: log });
+  const app = await buildApp(services, {
+    bodyLimit: config.BODY_LIMIT,
+    rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
+    authFailuresPerMinute: config.AUTH_FAILURES_PER_MINUTE,
+    trustProxy: config.TRUST_PROXY,
+    timeouts: { headersMs: config.HEADERS_TIMEOUT_MS, requestMs: config.REQUEST_TIMEOUT_MS, keepAliveMs: config.KEEP_ALIVE_TIMEOUT_MS },
+    loggerInstance: log,
+  });
 
   return {
     app,

@@ -11,9 +11,9 @@
 import type { Logger } from 'pino';
 import type { JobLease } from './jobs/job-lease.js';
 import { Periodic } from './jobs/periodic.js';
-import type { RolloutRow } from '../store/schema.js';
-import type { RolloutService } from '../domain/services/rollout-service.js';
+import type { Rollout } from '../domain/model/rollout.js';
 import type { RolloutSpec } from '../domain/model/rollout-spec.js';
+import type { RolloutService } from '../domain/services/rollout-service.js';
 
 export interface GuardrailFinding {
   metric: string;
@@ -35,14 +35,14 @@ export interface GuardrailEvaluation {
 
 export interface GuardrailJobDeps {
   rollouts: RolloutService;
-  evaluate: (rollout: RolloutRow) => Promise<GuardrailEvaluation>;
+  evaluate: (rollout: Rollout) => Promise<GuardrailEvaluation>;
   lease: JobLease;
   log: Logger;
   now: () => Date;
   intervalMs: number;
   /** How long in-process triggers are gathered before one evaluation. */
   debounceMs?: number;
-  onEvaluated?: (rollout: RolloutRow, evaluation: GuardrailEvaluation) => void;
+  onEvaluated?: (rollout: Rollout, evaluation: GuardrailEvaluation) => void;
 }
 
 export class GuardrailJob {
@@ -80,7 +80,7 @@ export class GuardrailJob {
   /** In-process trigger: the chain's rollout got feedback or a candidate error just now. */
   poke(chainId: string, rolloutId: string): void {
     const rollout = this.deps.rollouts.activeFor(chainId);
-    if (!rollout || rollout.id !== rolloutId || rollout.status !== 'running' || (rollout.spec as RolloutSpec).guardrails.length === 0) return;
+    if (!rollout || rollout.id !== rolloutId || rollout.status !== 'running' || rollout.spec.guardrails.length === 0) return;
     this.pending.add(rolloutId);
     if (this.debounce) return;
     this.debounce = setTimeout(() => {
@@ -111,8 +111,8 @@ export class GuardrailJob {
   }
 
   /** Evaluates one running rollout and acts: rollback on a breach, else maybe auto-advance. */
-  async check(rollout: RolloutRow): Promise<void> {
-    const spec = rollout.spec as RolloutSpec;
+  async check(rollout: Rollout): Promise<void> {
+    const { spec } = rollout;
     const evaluation = await this.deps.evaluate(rollout);
     this.deps.onEvaluated?.(rollout, evaluation);
     const breached = evaluation.guardrails.filter((g) => g.status === 'breached');
@@ -141,7 +141,7 @@ export class GuardrailJob {
    * arm with minSamples, and the stage old enough (reviews lag behind calls). "No breach yet" is
    * not enough: it is guaranteed when there is little data.
    */
-  private readyToAdvance(rollout: RolloutRow, spec: RolloutSpec, evaluation: GuardrailEvaluation): boolean {
+  private readyToAdvance(rollout: Rollout, spec: RolloutSpec, evaluation: GuardrailEvaluation): boolean {
     const auto = spec.autoAdvance!;
     if (rollout.stage >= spec.stages.length - 1) return false;
     const ageMinutes = (this.deps.now().getTime() - rollout.stageStartedAt.getTime()) / 60_000;

@@ -8,8 +8,7 @@
 import { createHmac } from 'node:crypto';
 import type { Logger } from 'pino';
 import { request } from 'undici';
-import type { RolloutEvent } from '../domain/services/rollout-service.js';
-import type { RolloutSpec } from '../domain/model/rollout-spec.js';
+import type { RolloutChanged } from '../domain/model/events.js';
 
 export const NOTIFIED_EVENTS = new Set(['guardrail_breached', 'rolled_back', 'advanced', 'promoted', 'paused', 'resumed', 'created']);
 
@@ -18,7 +17,7 @@ export interface WebhookNotifierOptions {
   secret?: string;
   log: Logger;
   /** Records a failure in the rollout's audit log. */
-  onFailed: (event: RolloutEvent, error: string, url: string) => Promise<void>;
+  onFailed: (event: RolloutChanged, error: string, url: string) => Promise<void>;
   attempts?: number;
   baseDelayMs?: number;
   timeoutMs?: number;
@@ -35,9 +34,9 @@ export class WebhookNotifier {
   constructor(private readonly opts: WebhookNotifierOptions) {}
 
   /** Fire and forget; the promise is kept so close() can wait for deliveries under way. */
-  notify(event: RolloutEvent): void {
+  notify(event: RolloutChanged): void {
     if (!NOTIFIED_EVENTS.has(event.type) || event.type === 'webhook_failed') return;
-    const url = (event.rollout.spec as RolloutSpec).webhookUrl ?? this.opts.globalUrl;
+    const url = event.rollout.spec.webhookUrl ?? this.opts.globalUrl;
     if (!url) return;
     const p = this.deliver(url, event).finally(() => this.inFlight.delete(p));
     this.inFlight.add(p);
@@ -47,7 +46,7 @@ export class WebhookNotifier {
     await Promise.allSettled([...this.inFlight]);
   }
 
-  private async deliver(url: string, event: RolloutEvent): Promise<void> {
+  private async deliver(url: string, event: RolloutChanged): Promise<void> {
     const body = JSON.stringify({
       type: event.type,
       at: event.at.toISOString(),

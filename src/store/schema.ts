@@ -19,6 +19,11 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
+import type { AdapterDefinition } from '../adapters/adapter-definition.js';
+import type { RolloutStatus } from '../domain/model/rollout.js';
+import type { RolloutSpec } from '../domain/model/rollout-spec.js';
+import type { RunError, Variant } from '../domain/model/run.js';
+import type { RedactionConfig } from '../redaction/redaction.js';
 
 const createdAt = () => timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow();
 const updatedAt = () => timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow();
@@ -49,7 +54,7 @@ export const chains = pgTable('chains', {
   description: text('description'),
   currentVersion: text('current_version'),
   /** PII redaction applied to inputs and outputs before storage (src/redaction/redaction.ts). */
-  redaction: jsonb('redaction'),
+  redaction: jsonb('redaction').$type<RedactionConfig>(),
   createdAt: createdAt(),
   updatedAt: updatedAt(),
 });
@@ -62,7 +67,7 @@ export const chainVersions = pgTable(
       .references(() => chains.id, { onDelete: 'cascade' }),
     version: text('version').notNull(),
     /** The adapter definition as registered (secrets only as {"env": NAME} references). */
-    adapter: jsonb('adapter').notNull(),
+    adapter: jsonb('adapter').$type<AdapterDefinition>().notNull(),
     createdAt: createdAt(),
   },
   (t) => [primaryKey({ columns: [t.chainId, t.version] })],
@@ -75,8 +80,7 @@ export const runs = pgTable(
     id: uuid('id').primaryKey(),
     chainId: text('chain_id').notNull(),
     version: text('version').notNull(),
-    /** 'control' | 'candidate' | 'default' */
-    variant: text('variant').notNull(),
+    variant: text('variant').$type<Variant>().notNull(),
     rolloutId: uuid('rollout_id'),
     stage: integer('stage'),
     /** The key the arm was assigned on: the tenant, or tenant/unit (tenant/runId without a unit). */
@@ -85,12 +89,12 @@ export const runs = pgTable(
     environment: text('environment').notNull(),
     unit: text('unit'),
     externalId: text('external_id'),
-    metadata: jsonb('metadata'),
+    metadata: jsonb('metadata').$type<Record<string, unknown>>(),
     input: jsonb('input'),
     output: jsonb('output'),
     /** Keyed hashes of redacted output fields, so later feedback can still be diffed. */
-    outputHashes: jsonb('output_hashes'),
-    error: jsonb('error'),
+    outputHashes: jsonb('output_hashes').$type<Record<string, string>>(),
+    error: jsonb('error').$type<RunError>(),
     /** A candidate call that failed and was answered by the control (fallbackToControl). */
     fallback: boolean('fallback').notNull().default(false),
     latencyMs: real('latency_ms').notNull(),
@@ -107,7 +111,8 @@ export const runs = pgTable(
     index('runs_created_idx').on(t.createdAt, t.id),
     index('runs_chain_external_idx').on(t.chainId, t.externalId, t.createdAt),
     index('runs_rollout_idx').on(t.rolloutId, t.variant),
-    uniqueIndex('runs_idempotency_idx').on(t.tenantId, t.idempotencyKey).where(sql`idempotency_key IS NOT NULL`),
+    // An Idempotency-Key is scoped per tenant and chain: the same key on another chain is another call.
+    uniqueIndex('runs_idempotency_chain_idx').on(t.tenantId, t.chainId, t.idempotencyKey).where(sql`idempotency_key IS NOT NULL`),
   ],
 );
 
@@ -129,12 +134,11 @@ export const rollouts = pgTable(
       .references(() => chains.id, { onDelete: 'cascade' }),
     control: text('control').notNull(),
     candidate: text('candidate').notNull(),
-    /** 'running' | 'paused' | 'rolled_back' | 'promoted' */
-    status: text('status').notNull(),
+    status: text('status').$type<RolloutStatus>().notNull(),
     stage: integer('stage').notNull(),
     flag: text('flag').notNull(),
     /** The validated creation body: stages, guardrails, alphas, autoAdvance, fallback, webhook. */
-    spec: jsonb('spec').notNull(),
+    spec: jsonb('spec').$type<RolloutSpec>().notNull(),
     stageStartedAt: timestamp('stage_started_at', { withTimezone: true, mode: 'date' }).notNull(),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
@@ -156,7 +160,7 @@ export const rolloutEvents = pgTable(
     type: text('type').notNull(),
     actor: text('actor').notNull(),
     reason: text('reason'),
-    data: jsonb('data'),
+    data: jsonb('data').$type<Record<string, unknown>>(),
   },
   (t) => [index('rollout_events_rollout_idx').on(t.rolloutId, t.id)],
 );

@@ -14,6 +14,7 @@ describe('config', () => {
     expect(c.LOG_LEVEL).toBe('info');
     expect(c.RETENTION_DAYS).toBeUndefined();
     expect(c.DATA_DIR.endsWith('.chain-canary')).toBe(true);
+    expect([c.HEADERS_TIMEOUT_MS, c.REQUEST_TIMEOUT_MS, c.KEEP_ALIVE_TIMEOUT_MS]).toEqual([10_000, 60_000, 72_000]);
   });
 
   it.each([
@@ -25,6 +26,10 @@ describe('config', () => {
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
     [{ BODY_LIMIT: '-1' }, 'BODY_LIMIT'],
     [{ RETENTION_DAYS: '0' }, 'RETENTION_DAYS'],
+    [{ REQUEST_TIMEOUT_MS: '0' }, 'REQUEST_TIMEOUT_MS'],
+    [{ HEADERS_TIMEOUT_MS: 'soon' }, 'HEADERS_TIMEOUT_MS'],
+    [{ KEEP_ALIVE_TIMEOUT_MS: '10' }, 'KEEP_ALIVE_TIMEOUT_MS'],
+    [{ HEADERS_TIMEOUT_MS: '20000', REQUEST_TIMEOUT_MS: '10000' }, 'HEADERS_TIMEOUT_MS'],
   ])('rejects %o naming the variable in one line', (env, name) => {
     let err: unknown;
     try {

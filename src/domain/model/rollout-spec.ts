@@ -50,6 +50,3 @@ export type RolloutSpec = z.infer<typeof rolloutSpecSchema>;
 export type RolloutSpecInput = z.input<typeof rolloutSpecSchema>;
 export type Stage = z.infer<typeof stageSchema>;
 export type Guardrail = z.infer<typeof guardrailSchema>;
-
-export type RolloutStatus = 'running' | 'paused' | 'rolled_back' | 'promoted';
-export const ACTIVE_STATUSES: readonly RolloutStatus[] = ['running', 'paused'];

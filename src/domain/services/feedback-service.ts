@@ -2,13 +2,13 @@
  * Human feedback: which fields of a run's output the reviewer changed. Re-sending replaces the
  * earlier feedback (last received wins, counted once: the read models apply the difference).
  */
-import type { FeedbackInsert, RunStore } from '../../store/run-store.js';
-import type { RunInsert, RunRow } from '../../store/schema.js';
+import type { RunRedactor } from '../../redaction/run-redactor.js';
 import type { Principal } from '../auth/principal.js';
 import { ConflictError, ForbiddenError, NotFoundError } from '../model/errors.js';
+import type { Feedback, Run } from '../model/run.js';
 import { diffFinal, diffOverrides } from '../overrides/diff-overrides.js';
-import type { RunWriter } from '../../runtime/run-writer.js';
-import type { RunRedactor } from '../../redaction/run-redactor.js';
+import type { RunRecorder } from '../ports/run-recorder.js';
+import type { RunRepository } from '../ports/run-repository.js';
 
 export type FeedbackBody =
   | { final: unknown; overrides?: undefined; reviewer?: string }
@@ -21,12 +21,12 @@ export interface FeedbackResult {
 }
 
 export interface FeedbackDeps {
-  store: RunStore;
-  writer: RunWriter;
+  store: Pick<RunRepository, 'getRun' | 'latestByExternalId'>;
+  writer: Pick<RunRecorder, 'recordFeedback' | 'pendingRun' | 'pendingByExternalId'>;
   redactor: RunRedactor;
   now: () => Date;
   /** Told after feedback is queued (guardrails re-evaluate the run's rollout). */
-  onFeedback?: (run: RunInsert | RunRow, fb: FeedbackInsert) => void;
+  onFeedback?: (run: Run, fb: Feedback) => void;
 }
 
 export class FeedbackService {
@@ -51,17 +51,17 @@ export class FeedbackService {
     return this.apply(run, body);
   }
 
-  private apply(run: RunInsert | RunRow, body: FeedbackBody): FeedbackResult {
+  private apply(run: Run, body: FeedbackBody): FeedbackResult {
     if (run.output === null || run.output === undefined) {
       throw new ConflictError(`Run '${run.id}' has no output (its call failed): there is nothing to review.`, { runId: run.id }, 'run_errored');
     }
-    const hashes = (run.outputHashes ?? undefined) as Record<string, string> | undefined;
+    const hashes = run.outputHashes ?? undefined;
     const hashValue = (v: unknown) => this.deps.redactor.hashField(v);
     const diff =
       body.final !== undefined
         ? diffFinal(run.output, body.final, hashes ? { hashes, hashValue } : undefined)
         : diffOverrides(run.output, body.overrides!, hashes ? { hashes, hashValue } : undefined);
-    const fb: FeedbackInsert = {
+    const fb: Feedback = {
       runId: run.id,
       overridden: diff.overridden,
       fields: diff.fields,

@@ -2,11 +2,11 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppServices } from '../../app.js';
-import type { ChainRow, ChainVersionRow } from '../../store/schema.js';
+import type { Chain, ChainVersion } from '../../domain/model/catalog.js';
 import { chainParams, chainSchema, createVersionBody, putChainBody, versionSchema } from '../schemas/catalog.js';
 import { errorResponses } from '../schemas/common.js';
 
-const toChain = (c: ChainRow) => ({
+const toChain = (c: Chain) => ({
   id: c.id,
   description: c.description,
   current: c.currentVersion,
@@ -15,7 +15,7 @@ const toChain = (c: ChainRow) => ({
   updatedAt: c.updatedAt.toISOString(),
 });
 
-const toVersion = (v: ChainVersionRow) => ({ chain: v.chainId, version: v.version, adapter: v.adapter, createdAt: v.createdAt.toISOString() });
+const toVersion = (v: ChainVersion) => ({ chain: v.chainId, version: v.version, adapter: v.adapter, createdAt: v.createdAt.toISOString() });
 
 export const chainRoutes: FastifyPluginAsyncZod<{ services: AppServices }> = async (app, { services }) => {
   const { catalog } = services;

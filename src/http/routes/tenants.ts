@@ -4,9 +4,9 @@ import { z } from 'zod';
 import type { AppServices } from '../../app.js';
 import { createdKeySchema, createKeyBody, putTenantBody, tenantKeyParams, tenantParams, tenantSchema } from '../schemas/catalog.js';
 import { errorResponses } from '../schemas/common.js';
-import type { TenantRow } from '../../store/schema.js';
+import type { Tenant } from '../../domain/model/catalog.js';
 
-const toTenant = (t: TenantRow) => ({ id: t.id, name: t.name, createdAt: t.createdAt.toISOString(), updatedAt: t.updatedAt.toISOString() });
+const toTenant = (t: Tenant) => ({ id: t.id, name: t.name, createdAt: t.createdAt.toISOString(), updatedAt: t.updatedAt.toISOString() });
 
 export const tenantRoutes: FastifyPluginAsyncZod<{ services: AppServices }> = async (app, { services }) => {
   const { catalog } = services;

@@ -10,14 +10,14 @@
  * circuit breakers, active rollouts) is read at scrape time through `setSources`.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { RunInsert } from '../../store/schema.js';
-import type { RolloutEvent } from '../../domain/services/rollout-service.js';
+import type { RolloutChanged } from '../../domain/model/events.js';
+import { ACTIVE_STATUSES } from '../../domain/model/rollout.js';
+import type { Run } from '../../domain/model/run.js';
 import { LATENCY_BUCKETS, OVERHEAD_BUCKETS, SeriesTable, type HistogramData, type Series } from './series-table.js';
 
 export type GuardrailState = 'waiting' | 'holding' | 'breached';
 const GUARDRAIL_STATES: readonly GuardrailState[] = ['waiting', 'holding', 'breached'];
 const BREAKER_STATES = ['closed', 'half_open', 'open'] as const;
-const ROLLOUT_STATES = ['running', 'paused'] as const;
 
 /** Where scrape-time gauges read from; wired by the composition root once the parts exist. */
 export interface MetricSources {
@@ -26,7 +26,7 @@ export interface MetricSources {
   activeRollouts?: () => Iterable<{ id: string; chainId: string; status: string; stage: number }>;
 }
 
-export type FinishedRun = Pick<RunInsert, 'chainId' | 'version' | 'variant' | 'error' | 'fallback' | 'latencyMs' | 'upstreamMs' | 'promptTokens' | 'completionTokens'>;
+export type FinishedRun = Pick<Run, 'chainId' | 'version' | 'variant' | 'error' | 'fallback' | 'latencyMs' | 'upstreamMs' | 'promptTokens' | 'completionTokens'>;
 
 interface Sample {
   value: number;
@@ -216,7 +216,7 @@ export class GatewayMetrics {
       collect() {
         this.reset();
         for (const ro of sources().activeRollouts?.() ?? []) {
-          for (const status of ROLLOUT_STATES) this.set({ chain: ro.chainId, rollout: ro.id, status }, ro.status === status ? 1 : 0);
+          for (const status of ACTIVE_STATUSES) this.set({ chain: ro.chainId, rollout: ro.id, status }, ro.status === status ? 1 : 0);
         }
       },
     });
@@ -247,14 +247,14 @@ export class GatewayMetrics {
   }
 
   /** FeedbackService's onFeedback. */
-  feedbackReceived(run: Pick<RunInsert, 'chainId' | 'version' | 'variant'>, fb: { overridden: boolean }): void {
+  feedbackReceived(run: Pick<Run, 'chainId' | 'version' | 'variant'>, fb: { overridden: boolean }): void {
     const s = this.#table.get(run.chainId, run.version, run.variant);
     s.feedback += 1;
     if (fb.overridden) s.overridden += 1;
   }
 
   /** RolloutService's onEvent. */
-  rolloutEvent(event: Pick<RolloutEvent, 'rollout' | 'type' | 'actor'>): void {
+  rolloutEvent(event: Pick<RolloutChanged, 'rollout' | 'type' | 'actor'>): void {
     const { rollout, type } = event;
     this.#rolloutEvents.inc({ chain: rollout.chainId, type });
     if (type === 'created') {

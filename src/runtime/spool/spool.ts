@@ -46,8 +46,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { UnavailableError } from '../../domain/model/errors.js';
 import type { Journal } from '../run-writer.js';
-import type { FeedbackInsert } from '../../store/run-store.js';
-import type { RunInsert } from '../../store/schema.js';
+import type { Feedback, Run } from '../../domain/model/run.js';
 import { replaySegments, type ReplayResult, type ReplayStore } from './spool-replay.js';
 import { encodeLine } from './spool-record.js';
 import { storableJson, warnReplaced } from '../../store/storable-json.js';
@@ -180,12 +179,12 @@ export class Spool implements Journal {
   }
 
   /** `json`: the run's storableJson when the caller has it already (the RunWriter). */
-  appendRun(run: RunInsert, json?: string): number {
+  appendRun(run: Run, json?: string): number {
     if (this.uncommitted >= this.hardMaxBytes) throw this.fullError();
     return this.append('r', json ?? this.storableJson(run, run.id));
   }
 
-  appendFeedback(fb: FeedbackInsert, json?: string): number {
+  appendFeedback(fb: Feedback, json?: string): number {
     this.assertCapacity();
     return this.append('f', json ?? this.storableJson(fb, fb.runId));
   }
@@ -288,7 +287,7 @@ export class Spool implements Journal {
     );
   }
 
-  private storableJson(record: RunInsert | FeedbackInsert, runId: string): string {
+  private storableJson(record: Run | Feedback, runId: string): string {
     return storableJson(record, () => warnReplaced(this.log, runId));
   }
 
