@@ -1,7 +1,7 @@
 CREATE TABLE "shadow_runs" (
 	"id" uuid PRIMARY KEY NOT NULL,
 	"shadow_of" uuid NOT NULL,
-	"rollout_id" uuid NOT NULL,
+	"rollout_id" uuid,
 	"chain_id" text NOT NULL,
 	"version" text,
 	"tenant_id" text NOT NULL,

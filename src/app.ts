@@ -14,6 +14,7 @@ import type { InvokeService } from './domain/services/invoke-service.js';
 import type { RunWriter } from './runtime/run-writer.js';
 import type { RolloutService } from './domain/services/rollout-service.js';
 import type { ComparisonService } from './domain/services/comparison-service.js';
+import type { ShadowService } from './domain/services/shadow-service.js';
 import { authPlugin } from './http/plugins/auth.js';
 import { clientErrorHandler } from './http/plugins/client-errors.js';
 import { docsPlugin } from './http/plugins/docs.js';
@@ -28,6 +29,7 @@ import { invokeRoutes } from './http/routes/invoke.js';
 import { langserveRoutes } from './http/routes/langserve.js';
 import { rolloutRoutes } from './http/routes/rollouts.js';
 import { rolloutAnalysisRoutes } from './http/routes/rollout-analysis.js';
+import { shadowRoutes } from './http/routes/shadow.js';
 import { runRoutes } from './http/routes/runs.js';
 import { tenantRoutes } from './http/routes/tenants.js';
 import type { RunRepository } from './domain/ports/run-repository.js';
@@ -47,6 +49,8 @@ export interface AppServices {
   erasure: ErasureService;
   rollouts: RolloutService;
   comparison: ComparisonService;
+  /** Shadow runs' paired report (README "Shadow runs"). */
+  shadow: ShadowService;
   /** Prometheus metrics served at /metrics. */
   metrics: GatewayMetrics;
   readiness: () => Promise<Readiness>;
@@ -151,6 +155,7 @@ export async function buildApp(services: AppServices, opts: AppOptions): Promise
   await app.register(runRoutes, { services });
   await app.register(rolloutRoutes, { services });
   await app.register(rolloutAnalysisRoutes, { services });
+  await app.register(shadowRoutes, { services });
   await app.register((await import('./http/routes/dashboard.js')).dashboardRoutes);
   return app;
 }

@@ -37,6 +37,8 @@ import { RetentionJob } from './runtime/jobs/retention.js';
 import { GuardrailJob } from './runtime/guardrail-job.js';
 import { WebhookNotifier } from './runtime/webhook-notifier.js';
 import type { RecordBatch } from './domain/ports/run-repository.js';
+import { composeShadow } from './compose-shadow.js';
+import { ShadowStore } from './store/shadow-store.js';
 
 export interface Gateway {
   app: FastifyInstance;
@@ -135,8 +137,9 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
     onCommitted: (batch) => onCommitted(batch),
   });
   writer.start();
+  const shadowStore = new ShadowStore(db);
   const retention = config.RETENTION_DAYS
-    ? new RetentionJob({ store: runStore, days: config.RETENTION_DAYS, now, log, lease: new JobLease(db, 'retention', instanceId, 2 * 60 * 60 * 1000) })
+    ? new RetentionJob({ store: { deleteOlderThan: async (before) => (await shadowStore.deleteOlderThan(before), runStore.deleteOlderThan(before)) }, days: config.RETENTION_DAYS, now, log, lease: new JobLease(db, 'retention', instanceId, 2 * 60 * 60 * 1000) })
     : undefined;
   retention?.start();
   const redactor = new RunRedactor(
@@ -152,6 +155,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
     },
   });
 
+  const shadow = composeShadow({ config, store: shadowStore, log, now, catalog, rollouts, redactor, metrics });
   const invoke = new InvokeService({
     catalog,
     router: new RolloutRouter(rollouts, flags),
@@ -161,6 +165,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
     runs: runStore,
     now,
     onFinished: (run) => metrics.runFinished(run),
+    shadow: shadow.dispatcher,
   });
   /** Feedback queued for a rollout's run, by run id, until its batch is committed. */
   const guardedFeedback = new Map<string, { chainId: string; rolloutId: string }>();
@@ -173,9 +178,16 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
       metrics.feedbackReceived(run, fb);
       if (run.rolloutId) guardedFeedback.set(fb.runId, { chainId: run.chainId, rolloutId: run.rolloutId });
     },
+    shadow: shadow.service,
   });
   metrics.setSources({ backlog: () => writer.backlog, breakers: () => adapters.breakerStates(), activeRollouts: () => rollouts!.listActiveCached() });
-  const erasure = new ErasureService({ store: runStore, writer, log, now });
+  // A tenant's shadow runs go with its runs (queued ones written first, so none lands after).
+  const erasure = new ErasureService({
+    store: { eraseTenant: async (tenantId) => (await shadow.writer.flush(), await shadow.store.eraseTenant(tenantId), runStore.eraseTenant(tenantId)) },
+    writer,
+    log,
+    now,
+  });
 
   const readiness = async (): Promise<Readiness> => {
     let databaseStatus = 'ok';
@@ -222,7 +234,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
   };
   guardrails.start();
   guardrails.checkOnStart();
-  const services: AppServices = { catalog, invoke, feedback, runStore, writer, erasure, rollouts, comparison, metrics, readiness };
+  const services: AppServices = { catalog, invoke, feedback, runStore, writer, erasure, rollouts, comparison, metrics, readiness, shadow: shadow.service };
   const app = await buildApp(services, {
     bodyLimit: config.BODY_LIMIT,
     rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
@@ -248,6 +260,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
       catalog.stop();
       rollouts!.stop();
       await step('flush queued runs', writer.close(), 15_000);
+      await step('shadow runs', shadow.close());
       await step('spool', spool.close());
       await step('adapters', adapters.closeAll());
       await step('webhooks', notifier.close());

@@ -51,6 +51,8 @@ export interface ShadowMetrics {
 }
 
 export interface ShadowDispatcherDeps {
+  /** The chain's rollout that may mirror calls (running, paused or gated), from this replica's cache. */
+  activeFor: (chainId: string) => ShadowedRollout | undefined;
   /** The shadow's own adapter registry (not the one that serves customers). */
   adapters: { get(chain: string, version: string, def: AdapterDefinition): ChainAdapter };
   /** The version's adapter definition, or undefined when it is gone. */
@@ -76,8 +78,9 @@ export class ShadowDispatcher {
     return this.#inFlight.size;
   }
 
-  /** The synchronous decision for one control-served call (see the file comment). */
-  plan(rollout: ShadowedRollout | undefined, call: ShadowCall): ShadowTicket | undefined {
+  /** The synchronous decision for one call the chain's rollout served with the control (see the file comment). */
+  plan(chainId: string, call: ShadowCall): ShadowTicket | undefined {
+    const rollout = this.deps.activeFor(chainId);
     if (rollout?.spec.shadow === undefined) return undefined;
     if (selectShadow(rollout, call) === undefined) return undefined;
     const shadow = rollout.spec.shadow;

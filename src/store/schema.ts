@@ -345,7 +345,8 @@ export const shadowRuns = pgTable(
     id: uuid('id').primaryKey(),
     /** The control run this call shadowed (runs.id). */
     shadowOf: uuid('shadow_of').notNull(),
-    rolloutId: uuid('rollout_id').notNull(),
+    /** Null until the shadow call's result is stored when feedback came first on a stage-free run (its control run has no rollout id). */
+    rolloutId: uuid('rollout_id'),
     chainId: text('chain_id').notNull(),
     /** The candidate version; null until the shadow call's result is stored. */
     version: text('version'),

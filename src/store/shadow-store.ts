@@ -24,7 +24,7 @@ const insertShadow = recordsetInsert(shadowRuns);
 const insertSkips = recordsetInsert(shadowSkips);
 
 const RESULT_UPSERT =
-  'ON CONFLICT (id) DO UPDATE SET version = excluded.version, finished_at = excluded.finished_at, output = excluded.output, ' +
+  'ON CONFLICT (id) DO UPDATE SET rollout_id = excluded.rollout_id, version = excluded.version, finished_at = excluded.finished_at, output = excluded.output, ' +
   'output_hashes = excluded.output_hashes, error = excluded.error, latency_ms = excluded.latency_ms, ' +
   'prompt_tokens = excluded.prompt_tokens, completion_tokens = excluded.completion_tokens';
 const EXPECTATION_UPSERT =

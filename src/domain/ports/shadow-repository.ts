@@ -34,8 +34,12 @@ export interface ShadowResult extends ShadowPlace {
   completionTokens: number | null;
 }
 
-/** The human's feedback on the control run, as the pair needs it. */
-export interface ShadowExpectation extends ShadowPlace {
+/**
+ * The human's feedback on the control run, as the pair needs it. `rolloutId` is null for a
+ * control run served in stage-free shadow mode (its run has no rollout): the result fills it.
+ */
+export interface ShadowExpectation extends Omit<ShadowPlace, 'rolloutId'> {
+  rolloutId: string | null;
   expected: Expectation;
   feedbackAt: Date;
   controlOverridden: boolean;

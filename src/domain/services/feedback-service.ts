@@ -27,6 +27,8 @@ export interface FeedbackDeps {
   now: () => Date;
   /** Told after feedback is queued (guardrails re-evaluate the run's rollout). */
   onFeedback?: (run: Run, fb: Feedback) => void;
+  /** Scores the candidate's shadow output of a mirrored run against the human's record (README "Shadow runs"). */
+  shadow?: { feedbackReceived(run: Run, body: FeedbackBody, fb: Feedback): void };
 }
 
 export class FeedbackService {
@@ -70,6 +72,7 @@ export class FeedbackService {
     };
     this.deps.writer.recordFeedback(fb);
     this.deps.onFeedback?.(run, fb);
+    this.deps.shadow?.feedbackReceived(run, body, fb);
     return { runId: run.id, overridden: diff.overridden, fields: diff.fields };
   }
 }

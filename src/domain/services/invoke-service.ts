@@ -12,6 +12,7 @@ import type { Run, Variant } from '../model/run.js';
 import type { ChainAdapter, ChainResult } from '../ports/chain-adapter.js';
 import type { RunRecorder } from '../ports/run-recorder.js';
 import type { RunRepository } from '../ports/run-repository.js';
+import type { ShadowCalls } from '../ports/shadow-calls.js';
 import type { Assignment, Router } from '../routing/routing.js';
 import type { Catalog } from './catalog.js';
 
@@ -55,6 +56,8 @@ export interface InvokeDeps {
   now: () => Date;
   /** Told of every finished call (metrics). */
   onFinished?: (run: Run) => void;
+  /** Mirrors control-served calls to the candidate (README "Shadow runs"). */
+  shadow?: ShadowCalls;
 }
 
 const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
@@ -141,7 +144,16 @@ export class InvokeService {
 
     const latencyMs = performance.now() - started;
     const run = this.toRun(req, runId, createdAt, assignment, result, error, fallback, latencyMs, upstreamMs);
-    this.deps.writer.recordRun(run);
+    // Only an answered call can be reviewed, so only an answered call is worth a shadow.
+    const shadow = result ? this.deps.shadow?.plan(req.chain, { tenant: req.tenant, environment: req.environment, unit: req.unit, runId, assignment }) : undefined;
+    if (shadow) run.shadowRunId = shadow.id;
+    try {
+      this.deps.writer.recordRun(run);
+    } catch (err) {
+      if (shadow) this.deps.shadow!.abandon(shadow);
+      throw err;
+    }
+    if (shadow) this.deps.shadow!.start(shadow, run, req.input);
     this.deps.onFinished?.(run);
     return {
       runId,

@@ -1,6 +1,7 @@
 /** The comparison and the timeseries of a rollout: query and response shapes (API.md, "The comparison"). */
 import { z } from 'zod';
 import { idSchema, isoDateSchema } from './common.js';
+import { shadowReportSchema } from './shadow.js';
 
 export const comparisonQuery = z
   .strictObject({
@@ -121,6 +122,7 @@ export const comparisonSchema = z
     srm: srmSchema,
     guardrails: z.array(guardrailCheckSchema),
     verdict: verdictSchema,
+    shadow: shadowReportSchema.optional().describe('With `shadow` set: the paired comparison of its shadow runs (GET /v1/rollouts/{id}/shadow).'),
   })
   .describe('A rollout\'s control and candidate arms compared; see the contract ("The comparison").');
 

@@ -10,6 +10,7 @@ import { adapterDefinitionSchema } from '../../../src/adapters/adapter-definitio
 import { AdapterRegistry } from '../../../src/adapters/adapter-registry.js';
 import { loadConfig } from '../../../src/config/config.js';
 import type { ShadowResult } from '../../../src/domain/ports/shadow-repository.js';
+import type { ShadowCall } from '../../../src/domain/routing/shadow-selection.js';
 import { ShadowBudget, type SkipReason } from '../../../src/runtime/shadow-budget.js';
 import { ShadowDispatcher, type ShadowedRollout } from '../../../src/runtime/shadow-dispatcher.js';
 import { startFakeUpstream, type FakeUpstream } from '../../support/fake-upstream.js';
@@ -30,13 +31,20 @@ const rollout = (shadow: ShadowedRollout['spec']['shadow'] = { percent: 100 }): 
   candidate: 'v2',
   spec: { stages: [{}], shadow },
 });
-const call = (runId = 'r1') => ({
+const call = (runId = 'r1'): ShadowCall => ({
   tenant: 'acme',
   environment: 'prod',
   runId,
-  assignment: { variant: 'control' as const, rolloutId: ROLLOUT_ID, assignmentKey: `acme/${runId}` },
+  assignment: { variant: 'control', rolloutId: ROLLOUT_ID, assignmentKey: `acme/${runId}` },
 });
 const control = (id: string) => ({ id, tenantId: 'acme', environment: 'prod', stage: 0, createdAt: new Date('2026-01-01T00:00:00Z') });
+
+/** The dispatcher reads the chain's rollout from the cache; these tests name it per call. */
+let current: ShadowedRollout | undefined;
+const plan = (dispatcher: ShadowDispatcher, r: ShadowedRollout | undefined, c: ShadowCall) => {
+  current = r;
+  return dispatcher.plan('invoices', c);
+};
 
 function setup(opts: { maxConcurrent?: number; now?: () => number; timeoutMs?: number; url?: string } = {}) {
   const results: ShadowResult[] = [];
@@ -44,6 +52,7 @@ function setup(opts: { maxConcurrent?: number; now?: () => number; timeoutMs?: n
   const metrics: string[] = [];
   const adapters = new AdapterRegistry({ providers: {} });
   const dispatcher = new ShadowDispatcher({
+    activeFor: () => current,
     adapters,
     versionDef: (chain, version) =>
       version === 'v2' ? adapterDefinitionSchema.parse({ type: 'http', url: opts.url ?? upstream.url, timeoutMs: 5000 }) : undefined,
@@ -65,7 +74,7 @@ describe('the shadow dispatcher', () => {
   it('runs the candidate after the current turn and records its output against the control run', async () => {
     const { dispatcher, results, metrics, adapters } = setup();
     upstream.reset();
-    const ticket = dispatcher.plan(rollout(), call())!;
+    const ticket = plan(dispatcher, rollout(), call())!;
     expect(ticket.id).toMatch(/^[0-9a-f-]{36}$/);
     dispatcher.start(ticket, control('c1'), { n: 21 });
     // Nothing has left the process yet: the call waits for the next turn of the event loop.
@@ -93,12 +102,12 @@ describe('the shadow dispatcher', () => {
     const hanging = await startFakeUpstream({ behaviour: { hang: true } });
     try {
       const a = setup({ url: failing.url });
-      a.dispatcher.start(a.dispatcher.plan(rollout(), call())!, control('c1'), { n: 1 });
+      a.dispatcher.start(plan(a.dispatcher, rollout(), call())!, control('c1'), { n: 1 });
       await a.dispatcher.drain();
       expect(a.results[0]).toMatchObject({ output: null, error: { code: 'upstream_failed' } });
       expect(a.metrics).toEqual(['invoices/v2/error']);
       const b = setup({ url: hanging.url, timeoutMs: 200 });
-      b.dispatcher.start(b.dispatcher.plan(rollout(), call())!, control('c2'), { n: 1 });
+      b.dispatcher.start(plan(b.dispatcher, rollout(), call())!, control('c2'), { n: 1 });
       await b.dispatcher.drain();
       expect(b.results[0]).toMatchObject({ output: null, error: { code: 'upstream_timeout' } });
       await Promise.all([a.adapters.closeAll(), b.adapters.closeAll()]);
@@ -109,11 +118,11 @@ describe('the shadow dispatcher', () => {
 
   it('skips and counts calls over the gateway-wide and per-rollout concurrency limits, and frees the slot when done', async () => {
     const { dispatcher, skips, metrics, adapters } = setup({ maxConcurrent: 2 });
-    const t1 = dispatcher.plan(rollout({ percent: 100, maxConcurrent: 1 }), call('a'))!;
-    expect(dispatcher.plan(rollout({ percent: 100, maxConcurrent: 1 }), call('b'))).toBeUndefined();
-    const t2 = dispatcher.plan(rollout(), call('c'))!;
+    const t1 = plan(dispatcher, rollout({ percent: 100, maxConcurrent: 1 }), call('a'))!;
+    expect(plan(dispatcher, rollout({ percent: 100, maxConcurrent: 1 }), call('b'))).toBeUndefined();
+    const t2 = plan(dispatcher, rollout(), call('c'))!;
     expect(t2).toBeDefined();
-    expect(dispatcher.plan(rollout(), call('d'))).toBeUndefined();
+    expect(plan(dispatcher, rollout(), call('d'))).toBeUndefined();
     expect(skips).toEqual([
       { rolloutId: ROLLOUT_ID, reason: 'concurrency' },
       { rolloutId: ROLLOUT_ID, reason: 'concurrency' },
@@ -122,7 +131,7 @@ describe('the shadow dispatcher', () => {
     dispatcher.start(t1, control('c1'), { n: 1 });
     dispatcher.abandon(t2);
     await dispatcher.drain();
-    expect(dispatcher.plan(rollout(), call('e'))).toBeDefined();
+    expect(plan(dispatcher, rollout(), call('e'))).toBeDefined();
     await adapters.closeAll();
   });
 
@@ -131,7 +140,7 @@ describe('the shadow dispatcher', () => {
     const { dispatcher, skips } = setup({ now: () => now });
     const r = rollout({ percent: 100, maxPerMinute: 3 });
     const planned = () => {
-      const t = dispatcher.plan(r, call());
+      const t = plan(dispatcher, r, call());
       t?.release();
       return t !== undefined;
     };
@@ -145,10 +154,10 @@ describe('the shadow dispatcher', () => {
 
   it('does not plan calls the rollout does not mirror', () => {
     const { dispatcher, skips } = setup();
-    expect(dispatcher.plan(undefined, call())).toBeUndefined();
-    expect(dispatcher.plan({ ...rollout(), spec: { stages: [{}] } }, call())).toBeUndefined();
+    expect(plan(dispatcher, undefined, call())).toBeUndefined();
+    expect(plan(dispatcher, { ...rollout(), spec: { stages: [{}] } }, call())).toBeUndefined();
     expect(
-      dispatcher.plan(rollout(), { ...call(), assignment: { variant: 'candidate', rolloutId: ROLLOUT_ID, assignmentKey: 'acme' } }),
+      plan(dispatcher, rollout(), { ...call(), assignment: { variant: 'candidate', rolloutId: ROLLOUT_ID, assignmentKey: 'acme' } }),
     ).toBeUndefined();
     expect(skips).toEqual([]);
   });
