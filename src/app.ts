@@ -6,18 +6,11 @@ import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { DrizzleQueryError } from 'drizzle-orm/errors';
 import { stdSerializers } from 'pino';
-import type { Catalog } from './domain/services/catalog.js';
-import type { GatewayMetrics } from './runtime/metrics/gateway-metrics.js';
-import type { ErasureService } from './domain/services/erasure-service.js';
-import type { FeedbackService } from './domain/services/feedback-service.js';
-import type { InvokeService } from './domain/services/invoke-service.js';
-import type { RunWriter } from './runtime/run-writer.js';
-import type { RolloutService } from './domain/services/rollout-service.js';
-import type { ComparisonService } from './domain/services/comparison-service.js';
-import type { ShadowService } from './domain/services/shadow-service.js';
 import { authPlugin } from './http/plugins/auth.js';
 import { clientErrorHandler } from './http/plugins/client-errors.js';
 import { docsPlugin } from './http/plugins/docs.js';
+import { loopGuardPlugin } from './http/plugins/loop-guard.js';
+import type { UpstreamAllowList } from './adapters/upstream-allow.js';
 import { errorHandlerPlugin, frameworkErrors } from './http/plugins/error-handler.js';
 import { jsonBodyPlugin } from './http/plugins/json-body.js';
 import { metricsPlugin } from './http/plugins/metrics.js';
@@ -32,29 +25,9 @@ import { rolloutAnalysisRoutes } from './http/routes/rollout-analysis.js';
 import { shadowRoutes } from './http/routes/shadow.js';
 import { runRoutes } from './http/routes/runs.js';
 import { tenantRoutes } from './http/routes/tenants.js';
-import type { RunRepository } from './domain/ports/run-repository.js';
+import type { AppServices } from './http/services.js';
 
-export interface Readiness {
-  status: 'ok' | 'degraded' | 'unavailable';
-  [part: string]: unknown;
-}
-
-/** What the routes need; built by composition.ts. */
-export interface AppServices {
-  catalog: Catalog;
-  invoke: InvokeService;
-  feedback: FeedbackService;
-  runStore: RunRepository;
-  writer: RunWriter;
-  erasure: ErasureService;
-  rollouts: RolloutService;
-  comparison: ComparisonService;
-  /** Shadow runs' paired report (README "Shadow runs"). */
-  shadow: ShadowService;
-  /** Prometheus metrics served at /metrics. */
-  metrics: GatewayMetrics;
-  readiness: () => Promise<Readiness>;
-}
+export type { AppServices, Readiness } from './http/services.js';
 
 export interface AppOptions {
   bodyLimit: number;
@@ -62,6 +35,10 @@ export interface AppOptions {
   rateLimitPerMinute?: number;
   /** Invalid tokens per client address per minute (AUTH_FAILURES_PER_MINUTE); 0 or unset: no limit. */
   authFailuresPerMinute?: number;
+  /** This deployment's tag in upstream calls' hop header: a request carrying it is a loop (508). */
+  hopTag?: string;
+  /** UPSTREAM_ALLOW: hosts `http` versions may call; checked when a version is registered. */
+  upstreamAllow?: UpstreamAllowList;
   /** Fastify's trustProxy (TRUST_PROXY): whose X-Forwarded-For gives the client address. */
   trustProxy?: boolean | number | string;
   /** Slow-client limits (HEADERS_TIMEOUT_MS, REQUEST_TIMEOUT_MS, KEEP_ALIVE_TIMEOUT_MS); unset: 10 s, 60 s, 72 s. */
@@ -140,6 +117,7 @@ export async function buildApp(services: AppServices, opts: AppOptions): Promise
   app.setSerializerCompiler(serializerCompiler);
 
   await app.register(errorHandlerPlugin);
+  await app.register(loopGuardPlugin, { hopTag: opts.hopTag });
   await app.register(securityHeadersPlugin);
   await app.register(jsonBodyPlugin);
   await app.register(authPlugin, { catalog: services.catalog, failuresPerMinute: opts.authFailuresPerMinute ?? 0 });
@@ -148,7 +126,7 @@ export async function buildApp(services: AppServices, opts: AppOptions): Promise
 
   await app.register(healthRoutes, { services });
   await app.register(tenantRoutes, { services });
-  await app.register(chainRoutes, { services });
+  await app.register(chainRoutes, { services, upstreamAllow: opts.upstreamAllow });
   await app.register(invokeRoutes, { services });
   await app.register(langserveRoutes, { services });
   await app.register(metricsPlugin, { metrics: services.metrics });

@@ -5,8 +5,9 @@
  * and takes the human's records. One function so that composition.ts only wires them in.
  */
 import type { Logger } from 'pino';
-import { AdapterRegistry } from './adapters/adapter-registry.js';
+import { AdapterRegistry, type AdapterRegistryOptions } from './adapters/adapter-registry.js';
 import type { Config } from './config/config.js';
+import type { FeedbackReceived } from './domain/model/events.js';
 import type { Rollout } from './domain/model/rollout.js';
 import { scoreShadow } from './domain/shadow/score-shadow.js';
 import type { Catalog } from './domain/services/catalog.js';
@@ -32,10 +33,16 @@ export interface ShadowDeps {
   store: ShadowStore;
   log: Logger;
   now: () => Date;
+  /** The gateway's adapter settings (loop guard, allow-list) for the shadow's own registry. */
+  adapterOptions: Pick<AdapterRegistryOptions, 'http' | 'upstreamAllow'>;
   catalog: Pick<Catalog, 'version'>;
-  rollouts: { activeFor(chainId: string): Rollout | undefined; get(id: string): Promise<Rollout> };
+  /** The rollouts that route calls on this replica. */
+  active: { activeFor(chainId: string): Rollout | undefined };
+  rollouts: { get(id: string): Promise<Rollout> };
   redactor: RunRedactor;
   metrics: GatewayMetrics;
+  /** FeedbackReceived: the human's record of a mirrored run goes to the shadow store. */
+  bus: { on(name: 'FeedbackReceived', listener: (e: FeedbackReceived) => void): () => void };
 }
 
 export function composeShadow(deps: ShadowDeps): ShadowParts {
@@ -48,6 +55,7 @@ export function composeShadow(deps: ShadowDeps): ShadowParts {
   });
   writer.start();
   const adapters = new AdapterRegistry({
+    ...deps.adapterOptions,
     providers: {
       apiKey: config.OPENAI_API_KEY,
       baseURL: config.OPENAI_BASE_URL,
@@ -55,14 +63,14 @@ export function composeShadow(deps: ShadowDeps): ShadowParts {
       azureApiKey: config.AZURE_OPENAI_API_KEY,
     },
     // No more connections to a candidate than shadow calls may be in flight.
-    http: { connections: Math.max(1, config.SHADOW_MAX_CONCURRENT) },
+    http: { ...deps.adapterOptions.http, connections: Math.max(1, config.SHADOW_MAX_CONCURRENT) },
   });
   const redactOutput = (chainId: string, output: unknown) => {
     const r = redactor.redact(chainId, undefined, output);
     return { output: r.output, outputHashes: r.outputHashes };
   };
   const dispatcher = new ShadowDispatcher({
-    activeFor: (chainId) => deps.rollouts.activeFor(chainId),
+    activeFor: (chainId) => deps.active.activeFor(chainId),
     adapters,
     versionDef: (chain, version) => deps.catalog.version(chain, version)?.adapter,
     budget: new ShadowBudget({ maxConcurrent: config.SHADOW_MAX_CONCURRENT }),
@@ -79,12 +87,14 @@ export function composeShadow(deps: ShadowDeps): ShadowParts {
     redact: redactOutput,
     onError: (err, runId) => log.warn({ err, runId }, "the human's record for a shadow pair could not be built; the pair stays unscored"),
   });
+  const unsubscribe = deps.bus.on('FeedbackReceived', (e) => service.feedbackReceived(e.run, e.body, e.feedback));
   return {
     store,
     writer,
     dispatcher,
     service,
     async close() {
+      unsubscribe();
       // Closing the pools cuts off a hung shadow call after a short grace; it is then recorded as failed.
       await Promise.all([dispatcher.drain(), adapters.closeAll()]);
       await writer.close();

@@ -1,9 +1,11 @@
 /**
- * The gateway's configuration: environment variables of ../shared/API.md, validated once by zod.
+ * The gateway's configuration: the environment variables of the README's "Configuration",
+ * validated once by zod.
  * A bad value stops start-up with one line naming the variable (see formatConfigError).
  */
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { UpstreamAllowList } from '../adapters/upstream-allow.js';
 
 const optionalString = z
   .string()
@@ -54,6 +56,16 @@ export const configSchema = z.object({
   HEADERS_TIMEOUT_MS: int(10_000, 100, 600_000),
   REQUEST_TIMEOUT_MS: int(60_000, 100, 3_600_000),
   KEEP_ALIVE_TIMEOUT_MS: int(72_000, 100, 600_000),
+  /** Hosts `http` chain versions may call (src/adapters/upstream-allow.ts); unset: any. */
+  UPSTREAM_ALLOW: optionalString.transform((v, ctx) => {
+    if (v === undefined) return undefined;
+    try {
+      return UpstreamAllowList.parse(v);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: `is not a list of hosts: ${(err as Error).message}` });
+      return z.NEVER;
+    }
+  }),
   WEBHOOK_URL: url('where rollout events are POSTed'),
   WEBHOOK_SECRET: optionalString,
   RETENTION_DAYS: z.coerce.number({ message: 'must be a number' }).int('must be a whole number').min(1, 'must be at least 1').optional(),
@@ -68,7 +80,7 @@ export const configSchema = z.object({
    */
   TRUST_PROXY: optionalString
     .transform((v): boolean | number | string | undefined => (v === undefined || v === 'false' ? undefined : v === 'true' ? true : /^\d+$/.test(v) ? Number(v) : v))
-    .refine((v) => typeof v !== 'string' || /^[0-9A-Fa-f:.\/, ]+$/.test(v), 'must be true, false, a hop count, or addresses/CIDRs separated by commas'),
+    .refine((v) => typeof v !== 'string' || /^[0-9A-Fa-f:./, ]+$/.test(v), 'must be true, false, a hop count, or addresses/CIDRs separated by commas'),
   /** Largest size of the run spool (runs answered but not yet in the database) before 503s. */
   SPOOL_MAX_BYTES: int(1024 * 1024 * 1024, 1024 * 1024, Number.MAX_SAFE_INTEGER),
   /** Period of the guardrail and auto-advance job. */

@@ -82,15 +82,17 @@ export class RunStore implements RunRepository {
 
   /** Stores a batch; runs already stored are skipped, feedback replaces earlier feedback. */
   async writeBatch(batch: RecordBatch, pipeline: BatchPipeline = {}): Promise<void> {
-    await this.db
-      .transaction(async (tx) => {
+    try {
+      await this.db.transaction(async (tx) => {
         const inserted = batch.runs.length > 0 ? await this.insertRuns(tx, batch.runs, batch.runJson ?? batch.runs.map((r) => JSON.stringify(r))) : [];
         pipeline.runsInserted?.();
         if (pipeline.after) await pipeline.after.then(undefined, (err: unknown) => Promise.reject(new PreviousBatchFailedError(err)));
         if (inserted.length > 0) await this.hooks?.onRunsInserted(tx, inserted);
         if (batch.feedback.length > 0) await this.writeFeedback(tx, batch.feedback);
-      })
-      .catch((err: unknown) => Promise.reject(refusedAsData(err)));
+      });
+    } catch (err) {
+      throw refusedAsData(err);
+    }
   }
 
   /** Inserts the runs not stored yet and returns them: only those reach the read models, so a replayed run is counted once. */

@@ -10,7 +10,6 @@ import {
   index,
   integer,
   jsonb,
-  numeric,
   pgTable,
   primaryKey,
   real,
@@ -20,10 +19,12 @@ import {
   uuid,
 } from 'drizzle-orm/pg-core';
 import type { AdapterDefinition } from '../adapters/adapter-definition.js';
-import type { RolloutStatus } from '../domain/model/rollout.js';
+import { ACTIVE_STATUSES, type RolloutStatus } from '../domain/model/rollout.js';
 import type { RolloutSpec } from '../domain/model/rollout-spec.js';
 import type { RunError, Variant } from '../domain/model/run.js';
 import type { RedactionConfig } from '../redaction/redaction.js';
+import { COUNTED_METRICS, SERIES_METRICS } from '../domain/metrics/counted-metrics.js';
+import { rollupColumns } from './read-models/rollup-columns.js';
 
 const createdAt = () => timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow();
 const updatedAt = () => timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow();
@@ -145,7 +146,9 @@ export const rollouts = pgTable(
   },
   (t) => [
     // One running or paused rollout per chain, enforced by the database too.
-    uniqueIndex('rollouts_one_active_idx').on(t.chainId).where(sql`status IN ('running', 'paused')`),
+    uniqueIndex('rollouts_one_active_idx')
+      .on(t.chainId)
+      .where(sql.raw(`status IN (${ACTIVE_STATUSES.map((s) => `'${s}'`).join(', ')})`)),
   ],
 );
 
@@ -201,31 +204,16 @@ export const jobLeases = pgTable('job_leases', {
  * writes runs and feedback (RunStore's ReadModelHooks), so the comparison, the timeseries and the
  * guardrails never scan runs. Every counter is a sum of deltas: a run adds once (runs are inserted
  * idempotently and only new ones reach the hooks), feedback adds (after − before).
+ * The counter columns are the counted metrics' (src/domain/metrics/counted-metrics.ts), one column
+ * per metric, typed by its kind (src/store/read-models/rollup-columns.ts); the latency histogram is
+ * one numeric whose base-10^12 digits are the bucket counts, so adding numerics adds histograms
+ * (src/store/read-models/histogram-codec.ts).
  */
 
-const rollupCounts = () => ({
-  runs: integer('runs').notNull().default(0),
-  /** Runs with an error, fallbacks included (a fallback is a candidate error answered by the control). */
-  errors: integer('errors').notNull().default(0),
-  fallbacks: integer('fallbacks').notNull().default(0),
-  /** Runs without an error that have feedback. */
-  reviewed: integer('reviewed').notNull().default(0),
-  overridden: integer('overridden').notNull().default(0),
-  /**
-   * Latency histogram over the stats module's log-spaced buckets, as one numeric whose base-10^12
-   * digits are the bucket counts: adding numerics adds histograms (src/store/read-models/histogram-codec.ts).
-   */
-  latencyHist: numeric('latency_hist').notNull().default('0'),
-});
-
-const rollupExtras = () => ({
-  promptTokens: bigint('prompt_tokens', { mode: 'number' }).notNull().default(0),
-  completionTokens: bigint('completion_tokens', { mode: 'number' }).notNull().default(0),
-  /** Runs whose upstream reported token usage (the denominator of tokens per run). */
-  tokenRuns: integer('token_runs').notNull().default(0),
-  /** Reviewed runs per overridden top-level field: {"total": 3}. */
-  fieldOverrides: jsonb('field_overrides').$type<Record<string, number>>().notNull().default({}),
-});
+/** Every counted metric: the per-cell and default-traffic rollups. */
+const rollupCounts = () => rollupColumns(COUNTED_METRICS);
+/** The metrics the per-arm series keeps. */
+const seriesCounts = () => rollupColumns(SERIES_METRICS);
 
 /** A rollout's runs per stage, arm, tenant and environment, by hour (windowed comparisons). */
 export const rolloutRollups = pgTable(
@@ -238,7 +226,6 @@ export const rolloutRollups = pgTable(
     tenantId: text('tenant_id').notNull(),
     environment: text('environment').notNull(),
     ...rollupCounts(),
-    ...rollupExtras(),
   },
   (t) => [primaryKey({ columns: [t.rolloutId, t.hour, t.stage, t.variant, t.tenantId, t.environment] })],
 );
@@ -253,7 +240,6 @@ export const rolloutTotals = pgTable(
     tenantId: text('tenant_id').notNull(),
     environment: text('environment').notNull(),
     ...rollupCounts(),
-    ...rollupExtras(),
   },
   (t) => [primaryKey({ columns: [t.rolloutId, t.stage, t.variant, t.tenantId, t.environment] })],
 );
@@ -269,7 +255,7 @@ export const rolloutSeries = pgTable(
     grain: text('grain').notNull(),
     t: timestamp('t', { withTimezone: true, mode: 'date' }).notNull(),
     variant: text('variant').notNull(),
-    ...rollupCounts(),
+    ...seriesCounts(),
   },
   (t) => [primaryKey({ columns: [t.rolloutId, t.grain, t.t, t.variant] })],
 );
@@ -287,7 +273,6 @@ export const defaultRollups = pgTable(
     hour: timestamp('hour', { withTimezone: true, mode: 'date' }).notNull(),
     tenantId: text('tenant_id').notNull(),
     ...rollupCounts(),
-    ...rollupExtras(),
   },
   (t) => [primaryKey({ columns: [t.chainId, t.version, t.tenantId, t.environment, t.hour] })],
 );
@@ -301,7 +286,6 @@ export const defaultEnvRollups = pgTable(
     environment: text('environment').notNull(),
     hour: timestamp('hour', { withTimezone: true, mode: 'date' }).notNull(),
     ...rollupCounts(),
-    ...rollupExtras(),
   },
   (t) => [primaryKey({ columns: [t.chainId, t.version, t.environment, t.hour] })],
 );

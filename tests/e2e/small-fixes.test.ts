@@ -40,7 +40,9 @@ describe.skipIf(noPostgres)('small fixes', () => {
 
   it('scopes an Idempotency-Key per tenant and chain, in memory and in the database', async () => {
     const call = (chain: string, tenant: string, input: unknown) =>
-      gw.request('POST', `/v1/chains/${chain}/invoke`, { tenant, environment: 'prod', input }, undefined, { 'idempotency-key': 'same-key' });
+      gw.request('POST', `/v1/chains/${chain}/invoke`, { tenant, environment: 'prod', input }, undefined, {
+        'idempotency-key': 'same-key',
+      });
     const a = await call('one', 'acme', 'first');
     const b = await call('two', 'acme', 'second');
     const c = await call('one', 'globex', 'third');
@@ -59,7 +61,9 @@ describe.skipIf(noPostgres)('small fixes', () => {
 
   it('the database lookup is per chain too (a replica whose cache has not seen the first call)', async () => {
     const store = gw.services().runStore;
-    const first = await gw.request('POST', '/v1/chains/one/invoke', { tenant: 'acme', environment: 'prod', input: 1 }, undefined, { 'idempotency-key': 'db-key' });
+    const first = await gw.request('POST', '/v1/chains/one/invoke', { tenant: 'acme', environment: 'prod', input: 1 }, undefined, {
+      'idempotency-key': 'db-key',
+    });
     await gw.services().writer.flush();
     expect((await store.byIdempotencyKey('acme', 'one', 'db-key'))?.id).toBe(first.body.runId);
     expect(await store.byIdempotencyKey('acme', 'two', 'db-key')).toBeUndefined();

@@ -24,7 +24,14 @@ describe.skipIf(noPostgres)('timestamps at the end of year 9999', () => {
     await gw.request('PUT', '/v1/chains/c', {});
     await gw.request('POST', '/v1/chains/c/versions', { version: 'v1', adapter: { type: 'http', url: upstream.url } });
     await gw.request('POST', '/v1/chains/c/versions', { version: 'v2', adapter: { type: 'http', url: upstream.url } });
-    rolloutId = (await gw.request('POST', '/v1/rollouts', { chain: 'c', control: 'v1', candidate: 'v2', stages: [{ environments: ['prod'], percent: 50, splitBy: 'unit' }] })).body.id;
+    rolloutId = (
+      await gw.request('POST', '/v1/rollouts', {
+        chain: 'c',
+        control: 'v1',
+        candidate: 'v2',
+        stages: [{ environments: ['prod'], percent: 50, splitBy: 'unit' }],
+      })
+    ).body.id;
     expect(rolloutId).toBeTypeOf('string');
   });
   afterAll(async () => {

@@ -12,7 +12,12 @@ describe.skipIf(noPostgres)('token guessing', () => {
 
   const get = (token: string | undefined, remoteAddress = '127.0.0.1', headers: Record<string, string> = {}) =>
     gw.gateway.app
-      .inject({ method: 'GET', url: '/v1/tenants', remoteAddress, headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers } })
+      .inject({
+        method: 'GET',
+        url: '/v1/tenants',
+        remoteAddress,
+        headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
+      })
       .then((r) => ({ status: r.statusCode, body: r.json(), headers: r.headers }));
 
   beforeAll(async () => {
@@ -42,7 +47,8 @@ describe.skipIf(noPostgres)('token guessing', () => {
   });
 
   it('counts the forwarded client behind a trusted proxy, not the proxy', async () => {
-    for (let i = 0; i < 10; i++) expect((await get(`bad-${i}-xxxxxxxxxxxx`, '127.0.0.9', { 'x-forwarded-for': '203.0.113.7' })).status).toBe(401);
+    for (let i = 0; i < 10; i++)
+      expect((await get(`bad-${i}-xxxxxxxxxxxx`, '127.0.0.9', { 'x-forwarded-for': '203.0.113.7' })).status).toBe(401);
     expect((await get(ADMIN, '127.0.0.9', { 'x-forwarded-for': '203.0.113.7' })).status).toBe(429);
     expect((await get(ADMIN, '127.0.0.9', { 'x-forwarded-for': '203.0.113.8' })).status).toBe(200);
     // An untrusted peer cannot pick its address by header.

@@ -100,3 +100,10 @@ export class PreviousBatchFailedError extends Error {
     this.name = 'PreviousBatchFailedError';
   }
 }
+
+/** A call came back to the gateway that made it (a version whose URL points at this gateway). */
+export class LoopDetectedError extends DomainError {
+  constructor(message: string) {
+    super('loop_detected', 508, message);
+  }
+}

@@ -5,15 +5,16 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
+import { BadRequestError, ConflictError, DuplicateError, NotFoundError } from '../model/errors.js';
+import type { DomainEvents } from '../model/events.js';
+import type { NewRolloutEvent, Rollout, RolloutEvent, RolloutStatus } from '../model/rollout.js';
+import type { RolloutSpec } from '../model/rollout-spec.js';
+import type { EventPublisher } from '../ports/event-publisher.js';
 import type { FlagStore } from '../ports/flag-store.js';
 import type { RolloutRepository } from '../ports/rollout-repository.js';
-import type { Catalog } from './catalog.js';
-import { BadRequestError, ConflictError, DuplicateError, NotFoundError } from '../model/errors.js';
-import type { RolloutChanged } from '../model/events.js';
-import { isActive, type NewRolloutEvent, type Rollout, type RolloutEvent, type RolloutStatus } from '../model/rollout.js';
-import type { RolloutSpec } from '../model/rollout-spec.js';
-import type { ActiveRollouts } from '../routing/rollout-router.js';
+import type { ActiveRollouts } from '../routing/active-rollouts.js';
 import { flagName, toFlag } from '../routing/rollout-flag.js';
+import type { Catalog } from './catalog.js';
 
 export type RolloutAction = 'advance' | 'pause' | 'resume' | 'promote' | 'rollback';
 
@@ -21,10 +22,12 @@ export interface RolloutServiceDeps {
   store: RolloutRepository;
   flags: FlagStore;
   catalog: Pick<Catalog, 'requireChain' | 'version' | 'setCurrentLocally'>;
+  /** This replica's active rollouts, which this service keeps in step. */
+  active: ActiveRollouts;
+  /** RolloutChanged for every audit event (webhooks, metrics). */
+  events: EventPublisher<Pick<DomainEvents, 'RolloutChanged'>>;
   log: Logger;
   now: () => Date;
-  /** Told of every audit event (webhooks, metrics). */
-  onEvent?: (event: RolloutChanged) => void;
 }
 
 const EVENT_OF: Record<RolloutAction, string> = {
@@ -43,24 +46,16 @@ const TARGET: Record<Exclude<RolloutAction, 'advance'>, RolloutStatus> = {
   rollback: 'rolled_back',
 };
 
-export class RolloutService implements ActiveRollouts {
-  private readonly active = new Map<string, Rollout>();
+export class RolloutService {
   /** Rollouts whose flag write failed (flag store away), retried by the refresh loop. */
   private readonly unsynced = new Map<string, Rollout>();
   private timer?: NodeJS.Timeout;
 
   constructor(private readonly deps: RolloutServiceDeps) {}
 
+  /** Reads the active rollouts from the database (other replicas' actions). */
   async load(): Promise<void> {
-    const rows = await this.deps.store.listActive();
-    const fresh = new Map(rows.map((r) => [r.chainId, r]));
-    for (const chainId of [...this.active.keys()]) if (!fresh.has(chainId)) this.active.delete(chainId);
-    for (const [chainId, row] of fresh) {
-      const known = this.active.get(chainId);
-      // Keep a newer local state (read your writes) over a read that raced with it.
-      if (!known || known.id !== row.id || row.updatedAt >= known.updatedAt) this.active.set(chainId, row);
-      // Another replica promoted: the current version changed in the database.
-    }
+    this.deps.active.replaceWith(await this.deps.store.listActive());
   }
 
   /** Follows other replicas' actions every `ms` (the catalog follows their promotions). */
@@ -77,18 +72,6 @@ export class RolloutService implements ActiveRollouts {
     if (this.timer) clearInterval(this.timer);
   }
 
-  activeFor(chainId: string): Rollout | undefined {
-    return this.active.get(chainId);
-  }
-
-  hasActive(chainId: string): boolean {
-    return this.active.has(chainId);
-  }
-
-  listActiveCached(): Rollout[] {
-    return [...this.active.values()];
-  }
-
   async create(spec: RolloutSpec, actor: string): Promise<Rollout> {
     const { catalog } = this.deps;
     const chain = catalog.requireChain(spec.chain);
@@ -103,7 +86,7 @@ export class RolloutService implements ActiveRollouts {
     }
     if (spec.control === spec.candidate) throw new BadRequestError('body.candidate: must differ from the control', { field: 'candidate' });
     await this.load();
-    const existing = this.active.get(spec.chain);
+    const existing = this.deps.active.activeFor(spec.chain);
     if (existing) throw new ConflictError(`Chain '${spec.chain}' already has a ${existing.status} rollout (${existing.id}).`, { rolloutId: existing.id });
 
     const id = randomUUID();
@@ -122,7 +105,7 @@ export class RolloutService implements ActiveRollouts {
       if (err instanceof DuplicateError) throw new ConflictError(`Chain '${spec.chain}' already has a running or paused rollout.`);
       throw err;
     }
-    this.active.set(row.chainId, row);
+    this.deps.active.apply(row);
     this.emit(row, 'created', actor, undefined, { stage: 0, flag }, now);
     return row;
   }
@@ -171,7 +154,7 @@ export class RolloutService implements ActiveRollouts {
       const eventData = { ...data, before, after: { status: next.status, stage: next.stage } };
 
       // Rollback and pause protect customers: this replica stops the candidate before anything else.
-      if (action === 'rollback' || action === 'pause') this.applyLocally({ ...row, ...to });
+      if (action === 'rollback' || action === 'pause') this.deps.active.apply({ ...row, ...to });
       const events: NewRolloutEvent[] = [
         ...(precededBy ? [{ at: now, type: precededBy.type, actor, reason: precededBy.reason, data: precededBy.data }] : []),
         { at: now, type: EVENT_OF[action], actor, reason, data: eventData },
@@ -183,7 +166,7 @@ export class RolloutService implements ActiveRollouts {
         action === 'promote' ? { chainId: row.chainId, version: row.candidate } : undefined,
       );
       if (!updated) continue; // someone else moved it first: look again
-      this.applyLocally(updated);
+      this.deps.active.apply(updated);
       if (action === 'promote') this.deps.catalog.setCurrentLocally(row.chainId, row.candidate);
       await this.syncFlag(updated);
       if (precededBy) this.emit(updated, precededBy.type, actor, precededBy.reason, precededBy.data, now);
@@ -208,11 +191,6 @@ export class RolloutService implements ActiveRollouts {
     return { status: target, stage: row.stage };
   }
 
-  private applyLocally(row: Rollout): void {
-    if (isActive(row.status)) this.active.set(row.chainId, row);
-    else if (this.active.get(row.chainId)?.id === row.id) this.active.delete(row.chainId);
-  }
-
   /**
    * The flag follows the rollout. A flag store that is away does not undo the action: this
    * replica already routes by it, the database holds it for the others, and the refresh loop
@@ -234,10 +212,6 @@ export class RolloutService implements ActiveRollouts {
   }
 
   private emit(rollout: Rollout, type: string, actor: string, reason: string | undefined, data: Record<string, unknown> | undefined, at: Date): void {
-    try {
-      this.deps.onEvent?.({ rollout, type, actor, reason, data, at });
-    } catch (err) {
-      this.deps.log.error({ err }, 'rollout event listener failed');
-    }
+    this.deps.events.publish('RolloutChanged', { rollout, type, actor, reason, data, at });
   }
 }

@@ -17,8 +17,11 @@ import { jsonEqual } from '../overrides/canonical-json.js';
 import { WHOLE_OUTPUT_FIELD, type FieldOverride } from '../overrides/diff-overrides.js';
 import { getOwn, isPlainObject, setOwn } from '../overrides/json-value.js';
 
-/** The feedback body, in either of its forms. */
-export type FeedbackForm = { final: unknown; overrides?: undefined } | { overrides: readonly FieldOverride[]; final?: undefined };
+/** The feedback body, in either of its forms (`overrides` when given, else `final`). */
+export interface FeedbackForm {
+  final?: unknown;
+  overrides?: readonly FieldOverride[];
+}
 
 export interface Expectation {
   /** The output was not a JSON object: the one field is "$" and it holds the whole value. */

@@ -38,7 +38,11 @@ export function clientErrorAnswer(code: string | undefined, timeouts: ClientTime
     case 'HPE_CHUNK_EXTENSIONS_OVERFLOW':
       return { status: 413, code: 'payload_too_large', message: 'Chunk extensions are larger than accepted.' };
     default:
-      return { status: 400, code: 'bad_http', message: `The request is not valid HTTP/1.1${code ? ` (${code})` : ''}. The connection is closed.` };
+      return {
+        status: 400,
+        code: 'bad_http',
+        message: `The request is not valid HTTP/1.1${code ? ` (${code})` : ''}. The connection is closed.`,
+      };
   }
 }
 
