@@ -13,6 +13,7 @@ import type { ReplayService } from '../domain/services/replay-service.js';
 import type { RolloutService } from '../domain/services/rollout-service.js';
 import type { RunQueries } from '../domain/services/run-queries.js';
 import type { RunRedactor } from '../redaction/run-redactor.js';
+import type { ShadowService } from '../domain/services/shadow-service.js';
 import type { GatewayMetrics } from '../runtime/metrics/gateway-metrics.js';
 
 export interface Readiness {
@@ -31,6 +32,8 @@ export interface AppServices {
   datasets: DatasetService;
   replays: ReplayService;
   gates: GateService;
+  /** Shadow runs' paired report (README "Shadow runs"). */
+  shadow: ShadowService;
   /** Prometheus metrics served at /metrics. */
   metrics: GatewayMetrics;
   readiness: () => Promise<Readiness>;

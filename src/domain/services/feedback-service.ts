@@ -72,7 +72,7 @@ export class FeedbackService {
       tracked: record.tracked,
     };
     this.deps.writer.recordFeedback(fb);
-    this.deps.events.publish('FeedbackReceived', { run, feedback: fb });
+    this.deps.events.publish('FeedbackReceived', { run, feedback: fb, body });
     return { runId: run.id, overridden: diff.overridden, fields: diff.fields };
   }
 }
