@@ -22,7 +22,7 @@ import type { RolloutSpec } from '../model/rollout-spec.js';
 import type { DatasetRepository } from '../ports/dataset-repository.js';
 import type { ReplayRepository } from '../ports/replay-repository.js';
 import { comparePaired, pairedBounds } from '../replay/paired-comparison.js';
-import { mcnemarExact } from '../shadow/mcnemar-exact.js';
+import { mcnemarExactPValue } from '../stats/mcnemar.js';
 import { pairCount, type PairedCounts } from '../shadow/paired-interval.js';
 import { shadowGateStatus } from '../shadow/shadow-report.js';
 import type { ReplayService } from './replay-service.js';
@@ -159,7 +159,7 @@ export class GateService {
       upperBound: s.upperBound,
       maxIncrease: gate.maxIncrease,
       alpha,
-      mcnemarPValue: mcnemarExact(t.onlyControlOverridden, t.onlyCandidateOverridden).pValue,
+      mcnemarPValue: mcnemarExactPValue(t.onlyControlOverridden, t.onlyCandidateOverridden),
       method: `shadow pairs: ${s.method} at alpha; McNemar exact p`,
     };
   }

@@ -5,7 +5,7 @@
  * (±2 SE at 800 sequences is about ±0.015 around 0.05).
  */
 import { describe, expect, it } from 'vitest';
-import { mcnemarExact } from '../../../src/domain/shadow/mcnemar-exact.js';
+import { mcnemarExactPValue } from '../../../src/domain/stats/mcnemar.js';
 import {
   betaMixtureShape,
   logMcNemarEValue,
@@ -71,7 +71,7 @@ function simulate(model: PairModel, trueDelta: number, seed: number): Run {
       if (d !== 0) {
         // Both p-values change only when a discordant pair arrives.
         if (!seqHit && logMcNemarEValue(b, c, shape) >= logThreshold) seqHit = true;
-        if (!naiveHit && mcnemarExact(b, c).pValue <= ALPHA) naiveHit = true;
+        if (!naiveHit && mcnemarExactPValue(b, c) <= ALPHA) naiveHit = true;
       }
       if (!missed) {
         const k = pairedDifferenceCapital(b, c, n, trueDelta);
