@@ -1,8 +1,9 @@
 /**
  * Golden values of the paired statistics the shadow comparison uses: McNemar's exact p-value
- * (src/domain/stats/mcnemar.ts, also at more than 1,000 discordant pairs, where it changes method)
- * against sums of binomial coefficients done here in exact integer arithmetic, the sequential McNemar e-value against a
- * numerical integral of its mixture, and Newcombe's paired interval against a published example.
+ * (src/domain/stats/mcnemar.ts, also past 1,000 discordant pairs, where it changes method)
+ * against sums of binomial coefficients done here in exact integer arithmetic; the sequential
+ * McNemar e-value against a numerical integral of its mixture; Newcombe's paired interval, in
+ * the shadow's orientation, against a published example.
  */
 import { describe, expect, it } from 'vitest';
 import { mcnemarExactPValue } from '../../../src/domain/stats/mcnemar.js';
