@@ -79,12 +79,14 @@ async function phase(name: string, fn: () => Promise<Record<string, unknown>>, a
   save();
 }
 
-const SCENARIO_DEFS: Record<string, { storage: 'postgres' | 'pglite'; upstreamDelayMs: number; nodeFlags?: string[] }> = {
+const SCENARIO_DEFS: Record<string, { storage: 'postgres' | 'pglite'; upstreamDelayMs: number; nodeFlags?: string[]; shadow?: boolean }> = {
   postgres: { storage: 'postgres', upstreamDelayMs: 0 },
   pglite: { storage: 'pglite', upstreamDelayMs: 0 },
   'postgres-upstream20ms': { storage: 'postgres', upstreamDelayMs: 20 },
   // npm start's GC settings keep RSS flat at some CPU and tail latency: this measures that cost.
   'postgres-v8-gc-defaults': { storage: 'postgres', upstreamDelayMs: 0, nodeFlags: [] },
+  // Every call also run on the candidate in the shadow (README "Shadow runs"): what mirroring costs the answer.
+  'postgres-shadow100': { storage: 'postgres', upstreamDelayMs: 0, shadow: true },
 };
 
 try {
@@ -101,6 +103,7 @@ try {
             storage: def.storage,
             upstreamDelayMs: def.upstreamDelayMs,
             nodeFlags: def.nodeFlags,
+            shadow: def.shadow,
             rate: num('BENCH_RATE', 500),
             rounds: num('BENCH_ROUNDS', 5),
             roundMs: num('BENCH_ROUND_SECONDS', 4) * 1000,

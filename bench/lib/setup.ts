@@ -81,9 +81,10 @@ export interface Fixture {
 
 /**
  * The catalog of a benchmark. `tenants` extra tenants are created too (the comparison tiers use
- * them); the rollout's one stage covers `ENVIRONMENT` for every tenant, 50% by unit.
+ * them); the rollout's one stage covers `ENVIRONMENT` for every tenant, 50% by unit (with
+ * `shadow`: 0%, and every call mirrored to the candidate).
  */
-export async function setupGateway(base: string, upstreamUrl: string, opts: { tenants?: string[]; guardrails?: unknown[] } = {}): Promise<Fixture> {
+export async function setupGateway(base: string, upstreamUrl: string, opts: { tenants?: string[]; guardrails?: unknown[]; shadow?: boolean } = {}): Promise<Fixture> {
   const tenants = [TENANT, ...(opts.tenants ?? [])];
   for (const t of tenants) await must(api(base, 'PUT', `/v1/tenants/${t}`, { name: t }), `tenant ${t}`);
   const key = await must(api<{ key: string }>(base, 'POST', `/v1/tenants/${TENANT}/keys`, { name: 'bench' }), 'tenant key');
@@ -96,8 +97,10 @@ export async function setupGateway(base: string, upstreamUrl: string, opts: { te
       chain: CHAIN,
       control: 'v1',
       candidate: 'v2',
-      stages: [{ environments: [ENVIRONMENT], percent: 50, splitBy: 'unit' }],
+      // With `shadow`: a 0% stage (every call is the control's) mirrored in full to the candidate.
+      stages: [{ environments: [ENVIRONMENT], percent: opts.shadow ? 0 : 50, splitBy: 'unit' }],
       guardrails: opts.guardrails ?? [],
+      ...(opts.shadow ? { shadow: { percent: 100 } } : {}),
     }),
     'rollout',
   );

@@ -26,6 +26,8 @@ export interface OverheadOptions {
   upstreamDelayMs: number;
   /** The gateway's node flags instead of gatewayNodeFlags() (the V8 defaults: []). */
   nodeFlags?: string[];
+  /** Mirror every call to the candidate in the shadow. */
+  shadow?: boolean;
   rate: number;
   rounds: number;
   roundMs: number;
@@ -109,7 +111,7 @@ export async function runOverhead(o: OverheadOptions): Promise<Record<string, un
     if (o.storage === 'postgres') db = await createDatabase(o.label.replace(/[^a-z0-9]/g, ''));
     const gateway = await startGateway(`gateway-${o.label}`, db?.url, dataDir, [], o.nodeFlags);
     children.push(gateway);
-    const fixture = await setupGateway(gateway.url, upstream.url);
+    const fixture = await setupGateway(gateway.url, upstream.url, { shadow: o.shadow });
     o.log(`  ${o.label}: gateway pid ${gateway.pid} (${gateway.ready.storage}), rollout ${fixture.rolloutId}`);
 
     const headers = ['content-type', 'application/json', 'authorization', `Bearer ${fixture.tenantKey}`];
