@@ -14,7 +14,7 @@ import { Periodic } from './jobs/periodic.js';
 import type { Rollout } from '../domain/model/rollout.js';
 import type { RolloutSpec } from '../domain/model/rollout-spec.js';
 import type { RolloutService } from '../domain/services/rollout-service.js';
-import { printBound, printLimit } from '../domain/guardrails/guardrail-metrics.js';
+import { printBound } from '../domain/guardrails/guardrail-metrics.js';
 
 export interface GuardrailFinding {
   metric: string;
@@ -118,7 +118,7 @@ export class GuardrailJob {
     this.deps.onEvaluated?.(rollout, evaluation);
     const breached = evaluation.guardrails.filter((g) => g.status === 'breached');
     if (breached.length > 0) {
-      const reason = breached.map((g) => `${g.metric} breached: bound ${printBound(g)}, limit ${printLimit(g)} (${g.samples} samples)`).join('; ');
+      const reason = breached.map((g) => `${g.metric} breached: ${printBound(g) ?? `bound ${g.bound} over threshold ${g.threshold}`} (${g.samples} samples)`).join('; ');
       // The breach and the rollback are written in one conditional transaction: whoever finds the
       // breach first (this replica's trigger, the job, another replica) acts; the others change nothing.
       const { changed } = await this.deps.rollouts.act(rollout.id, 'rollback', 'guardrail', reason, { guardrails: breached }, {
