@@ -5,7 +5,7 @@ const port = process.env.PORT || '8080';
 const host = !process.env.HOST || ['0.0.0.0', '::'].includes(process.env.HOST) ? '127.0.0.1' : process.env.HOST;
 const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}/readyz`;
 try {
-  const res = await fetch(url, { signal: AbortSignal.timeout(3000) });
+  const res = await fetch(url, { signal: AbortSignal.timeout(Number(process.env.HEALTHCHECK_TIMEOUT_MS) || 3000) });
   process.stdout.write(`${res.status} ${await res.text()}\n`);
   process.exit(res.status === 200 ? 0 : 1);
 } catch (err) {

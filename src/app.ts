@@ -6,14 +6,6 @@ import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { DrizzleQueryError } from 'drizzle-orm/errors';
 import { stdSerializers } from 'pino';
-import type { Catalog } from './domain/services/catalog.js';
-import type { GatewayMetrics } from './runtime/metrics/gateway-metrics.js';
-import type { ErasureService } from './domain/services/erasure-service.js';
-import type { FeedbackService } from './domain/services/feedback-service.js';
-import type { InvokeService } from './domain/services/invoke-service.js';
-import type { RunWriter } from './runtime/run-writer.js';
-import type { RolloutService } from './domain/services/rollout-service.js';
-import type { ComparisonService } from './domain/services/comparison-service.js';
 import { authPlugin } from './http/plugins/auth.js';
 import { clientErrorHandler } from './http/plugins/client-errors.js';
 import { docsPlugin } from './http/plugins/docs.js';
@@ -25,34 +17,19 @@ import { metricsPlugin } from './http/plugins/metrics.js';
 import { rateLimitPlugin } from './http/plugins/rate-limit.js';
 import { securityHeadersPlugin } from './http/plugins/security-headers.js';
 import { chainRoutes } from './http/routes/chains.js';
+import { datasetRoutes } from './http/routes/datasets.js';
+import { replayRoutes } from './http/routes/replays.js';
 import { healthRoutes } from './http/routes/health.js';
 import { invokeRoutes } from './http/routes/invoke.js';
 import { langserveRoutes } from './http/routes/langserve.js';
 import { rolloutRoutes } from './http/routes/rollouts.js';
 import { rolloutAnalysisRoutes } from './http/routes/rollout-analysis.js';
+import { shadowRoutes } from './http/routes/shadow.js';
 import { runRoutes } from './http/routes/runs.js';
 import { tenantRoutes } from './http/routes/tenants.js';
-import type { RunRepository } from './domain/ports/run-repository.js';
+import type { AppServices } from './http/services.js';
 
-export interface Readiness {
-  status: 'ok' | 'degraded' | 'unavailable';
-  [part: string]: unknown;
-}
-
-/** What the routes need; built by composition.ts. */
-export interface AppServices {
-  catalog: Catalog;
-  invoke: InvokeService;
-  feedback: FeedbackService;
-  runStore: RunRepository;
-  writer: RunWriter;
-  erasure: ErasureService;
-  rollouts: RolloutService;
-  comparison: ComparisonService;
-  /** Prometheus metrics served at /metrics. */
-  metrics: GatewayMetrics;
-  readiness: () => Promise<Readiness>;
-}
+export type { AppServices, Readiness } from './http/services.js';
 
 export interface AppOptions {
   bodyLimit: number;
@@ -158,6 +135,9 @@ export async function buildApp(services: AppServices, opts: AppOptions): Promise
   await app.register(runRoutes, { services });
   await app.register(rolloutRoutes, { services });
   await app.register(rolloutAnalysisRoutes, { services });
+  await app.register(datasetRoutes, { services });
+  await app.register(replayRoutes, { services });
+  await app.register(shadowRoutes, { services });
   await app.register((await import('./http/routes/dashboard.js')).dashboardRoutes);
   return app;
 }

@@ -1,7 +1,7 @@
 /**
  * Builds one adapter per (chain, version), each behind its own circuit breaker, and keeps it: a
- * version is immutable (API.md), so its definition never changes under a cached adapter, and the
- * adapter's connection pool or SDK client is reused by every call to that version.
+ * version is immutable (README, "Chain versions"), so its definition never changes under a cached
+ * adapter, and the adapter's connection pool or SDK client is reused by every call to that version.
  */
 import { UpstreamError } from '../domain/model/errors.js';
 import type { AdapterDefinition } from './adapter-definition.js';

@@ -1,9 +1,7 @@
 /** Plain-text rendering of the gateway's answers for the terminal (`--json` prints them as they are). */
-import { printBound, type CheckFigures } from '../domain/guardrails/guardrail-metrics.js';
+import { printBound, printLimit } from '../domain/guardrails/guardrail-metrics.js';
 
 const pct = (x: unknown) => (typeof x === 'number' ? `${(x * 100).toFixed(1)}%` : '–');
-const pts = (x: unknown) => (typeof x === 'number' ? `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)} pts` : '–');
-const ms = (x: unknown) => (typeof x === 'number' ? `${Math.round(x)} ms` : '–');
 const num = (x: unknown) => (typeof x === 'number' ? String(Math.round(x * 10) / 10) : '–');
 const interval = (ci: unknown) => (Array.isArray(ci) && ci.length === 2 ? `[${pct(ci[0])}, ${pct(ci[1])}]` : '');
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
@@ -30,27 +28,14 @@ export function formatRollouts(items: any[]): string {
 }
 
 /**
- * One guardrail check in the unit its limit was written in: a latency `max` in ms (the check
- * itself measures the share of candidate runs slower than it, which must stay under 5%), rates
- * in %, increases in points. The metric's definition prints it (guardrail-metrics.ts).
+ * One guardrail check, its bound and limit printed by the metric's own definition (as the
+ * guardrail job's rollback reason prints them): a latency `max` reads "2000 ms", a relative limit
+ * "+5 points over control", an absolute rate "2%".
  */
 export function formatGuardrail(g: any): string {
   const samples = typeof g.samples === 'number' ? plural(g.samples, 'sample') : '';
   const min = typeof g.minSamples === 'number' && g.status === 'waiting' ? ` of ${g.minSamples} needed` : '';
-  const what = printBound(g as CheckFigures) ?? byQuantity(g);
-  return `guardrail ${g.metric} (${g.limit}): ${g.status} (${what}; ${samples}${min})`;
-}
-
-/** A gateway of another version may report a metric or limit this CLI does not know: its quantity says how to read it. */
-function byQuantity(g: any): string {
-  if (g.quantity === 'share_slower_than_max') {
-    return `p95 ≤ ${ms(g.maxMs)}: share of candidate runs slower than ${ms(g.maxMs)} is at least ${pct(g.bound)}, at most ${pct(g.threshold)} allowed`;
-  }
-  if (typeof g.quantity === 'string' && g.quantity.endsWith('_ms')) {
-    return `${g.limit === 'maxIncrease' ? 'increase' : 'value'} at least ${ms(g.bound)}, limit ${ms(g.threshold)}`;
-  }
-  if (g.limit === 'maxIncrease') return `candidate − control at least ${pts(g.bound)}, limit ${pts(g.threshold)}`;
-  return `candidate rate at least ${pct(g.bound)}, limit ${pct(g.threshold)}`;
+  return `guardrail ${g.metric} (${g.limit}): ${g.status} (bound ${printBound(g)}, limit ${printLimit(g)}; ${samples}${min})`;
 }
 
 export function formatComparison(c: any): string {

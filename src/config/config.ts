@@ -1,5 +1,6 @@
 /**
- * The gateway's configuration: environment variables of ../shared/API.md, validated once by zod.
+ * The gateway's configuration: the environment variables of the README's "Configuration",
+ * validated once by zod.
  * A bad value stops start-up with one line naming the variable (see formatConfigError).
  */
 import { resolve } from 'node:path';
@@ -84,6 +85,8 @@ export const configSchema = z.object({
   SPOOL_MAX_BYTES: int(1024 * 1024 * 1024, 1024 * 1024, Number.MAX_SAFE_INTEGER),
   /** Period of the guardrail and auto-advance job. */
   GUARDRAIL_INTERVAL_MS: int(10_000, 100, 3_600_000),
+  /** Shadow calls in flight on this replica, over all rollouts; more are skipped (README "Shadow runs"). */
+  SHADOW_MAX_CONCURRENT: int(64, 0, 100_000),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -12,7 +12,8 @@ export class DataDirError extends Error {
 
 export function ensureWritableDataDir(dir: string): void {
   try {
-    mkdirSync(dir, { recursive: true });
+    // Owner-only, as the gateway keeps it (src/runtime/data-dir.ts).
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
     accessSync(dir, constants.W_OK | constants.X_OK);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;

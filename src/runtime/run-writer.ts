@@ -8,9 +8,11 @@
 import type { Logger } from 'pino';
 import { PreviousBatchFailedError, RecordRefusedError } from '../domain/model/errors.js';
 import type { Feedback, Run } from '../domain/model/run.js';
+import type { EventPublisher } from '../domain/ports/event-publisher.js';
 import type { RunRecorder } from '../domain/ports/run-recorder.js';
 import type { RecordBatch, RunRepository } from '../domain/ports/run-repository.js';
 import { storableJson, warnReplaced } from '../store/storable-json.js';
+import type { GatewayEvents } from './events.js';
 
 /** Durable append-only log in front of the queue (the spool, src/runtime/spool). */
 export interface Journal {
@@ -58,8 +60,8 @@ export interface RunWriterOptions {
    * single connection, PGlite, where a second batch would only wait its turn).
    */
   maxInFlight?: number;
-  /** Called after each committed batch (guardrails evaluate from fresh aggregates). */
-  onCommitted?: (batch: RecordBatch) => void;
+  /** RunsCommitted after each committed batch (the guardrails evaluate from fresh aggregates). */
+  events?: EventPublisher<Pick<GatewayEvents, 'RunsCommitted'>>;
 }
 
 export class RunWriter implements RunRecorder {
@@ -187,7 +189,8 @@ export class RunWriter implements RunRecorder {
    * it updates the read models of the other.
    */
   private async pipeline(): Promise<void> {
-    let failure: unknown;
+    /** The first batch failure collected (boxed: a rejection reason may be any value). */
+    let failure: { reason: unknown } | undefined;
     let sent = 0;
     for (;;) {
       const newest = this.inFlight.at(-1);
@@ -211,10 +214,10 @@ export class RunWriter implements RunRecorder {
       await oldest.done.catch((err: unknown) => {
         // A failed batch stays in flight until collected here, so no failure goes unseen.
         this.inFlight.splice(this.inFlight.indexOf(oldest), 1);
-        if (!(err instanceof PreviousBatchFailedError)) failure ??= err;
+        if (!(err instanceof PreviousBatchFailedError)) failure ??= { reason: err };
       });
     }
-    if (failure !== undefined) throw failure;
+    if (failure !== undefined) throw failure.reason;
   }
 
   /** Queued records not yet taken by a batch in flight. */
@@ -309,7 +312,7 @@ export class RunWriter implements RunRecorder {
     const low = Math.min(this.runs[0]?.seq ?? Infinity, this.feedback[0]?.seq ?? Infinity);
     const done = Math.max(b.runs[b.runs.length - 1]?.seq ?? 0, b.feedback[b.feedback.length - 1]?.seq ?? 0);
     this.opts.journal?.committed(low === Infinity ? done : Math.min(done, low - 1));
-    this.opts.onCommitted?.(batch);
+    this.opts.events?.publish('RunsCommitted', { runs: batch.runs, feedback: batch.feedback });
   }
 }
 

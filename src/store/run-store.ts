@@ -4,7 +4,7 @@
  * spool after a crash stores each run once. Read models that keep aggregates hook into the same
  * transaction (see ReadModelHooks). Database errors leave as the domain's (refusedAsData).
  */
-import { and, desc, eq, gte, lt, or, sql, type SQL } from 'drizzle-orm';
+import { and, desc, eq, gte, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
 import { PreviousBatchFailedError } from '../domain/model/errors.js';
 import type { Feedback, Run, RunWithFeedback } from '../domain/model/run.js';
 import type { BatchPipeline, RunCursor, RunFilters, RunRepository } from '../domain/ports/run-repository.js';
@@ -72,7 +72,7 @@ export interface RecordBatch {
 const insertRuns = recordsetInsert(runs);
 const insertFeedback = recordsetInsert(feedback);
 const FEEDBACK_UPSERT =
-  'ON CONFLICT (run_id) DO UPDATE SET overridden = excluded.overridden, fields = excluded.fields, reviewer = excluded.reviewer, at = excluded.at';
+  'ON CONFLICT (run_id) DO UPDATE SET overridden = excluded.overridden, fields = excluded.fields, reviewer = excluded.reviewer, at = excluded.at, corrections = excluded.corrections, tracked = excluded.tracked';
 
 export class RunStore implements RunRepository {
   constructor(
@@ -82,15 +82,17 @@ export class RunStore implements RunRepository {
 
   /** Stores a batch; runs already stored are skipped, feedback replaces earlier feedback. */
   async writeBatch(batch: RecordBatch, pipeline: BatchPipeline = {}): Promise<void> {
-    await this.db
-      .transaction(async (tx) => {
+    try {
+      await this.db.transaction(async (tx) => {
         const inserted = batch.runs.length > 0 ? await this.insertRuns(tx, batch.runs, batch.runJson ?? batch.runs.map((r) => JSON.stringify(r))) : [];
         pipeline.runsInserted?.();
         if (pipeline.after) await pipeline.after.then(undefined, (err: unknown) => Promise.reject(new PreviousBatchFailedError(err)));
         if (inserted.length > 0) await this.hooks?.onRunsInserted(tx, inserted);
         if (batch.feedback.length > 0) await this.writeFeedback(tx, batch.feedback);
-      })
-      .catch((err: unknown) => Promise.reject(refusedAsData(err)));
+      });
+    } catch (err) {
+      throw refusedAsData(err);
+    }
   }
 
   /** Inserts the runs not stored yet and returns them: only those reach the read models, so a replayed run is counted once. */
@@ -181,7 +183,8 @@ export class RunStore implements RunRepository {
     if (filters.tenant !== undefined) conds.push(eq(runs.tenantId, filters.tenant));
     if (filters.environment !== undefined) conds.push(eq(runs.environment, filters.environment));
     if (filters.variant !== undefined) conds.push(eq(runs.variant, filters.variant));
-    if (filters.externalId !== undefined) conds.push(eq(runs.externalId, filters.externalId));
+    if (typeof filters.externalId === 'string') conds.push(eq(runs.externalId, filters.externalId));
+    else if (filters.externalId !== undefined) conds.push(inArray(runs.externalId, [...filters.externalId]));
     if (filters.rolloutId !== undefined) conds.push(eq(runs.rolloutId, filters.rolloutId));
     if (filters.from !== undefined) conds.push(gte(runs.createdAt, filters.from));
     if (filters.to !== undefined) conds.push(lt(runs.createdAt, filters.to));

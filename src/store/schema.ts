@@ -4,6 +4,7 @@
  */
 import { sql } from 'drizzle-orm';
 import {
+  bigint,
   bigserial,
   boolean,
   index,
@@ -18,7 +19,7 @@ import {
   uuid,
 } from 'drizzle-orm/pg-core';
 import type { AdapterDefinition } from '../adapters/adapter-definition.js';
-import type { RolloutStatus } from '../domain/model/rollout.js';
+import { ACTIVE_STATUSES, type RolloutStatus } from '../domain/model/rollout.js';
 import type { RolloutSpec } from '../domain/model/rollout-spec.js';
 import type { RunError, Variant } from '../domain/model/run.js';
 import type { RedactionConfig } from '../redaction/redaction.js';
@@ -102,6 +103,8 @@ export const runs = pgTable(
     promptTokens: integer('prompt_tokens'),
     completionTokens: integer('completion_tokens'),
     idempotencyKey: text('idempotency_key'),
+    /** The candidate's run in this run's shadow (shadow_runs.id), when the call was mirrored. */
+    shadowRunId: uuid('shadow_run_id'),
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull(),
   },
   (t) => [
@@ -121,6 +124,10 @@ export const feedback = pgTable('feedback', {
   fields: jsonb('fields').$type<string[]>().notNull(),
   reviewer: text('reviewer'),
   at: timestamp('at', { withTimezone: true, mode: 'date' }).notNull(),
+  /** The human's values of the changed fields, after redaction (src/domain/overrides/human-record.ts): datasets' `expected`. */
+  corrections: jsonb('corrections').$type<Record<string, unknown>>(),
+  /** The fields the human's final record named; null: all. */
+  tracked: jsonb('tracked').$type<string[]>(),
 });
 
 export const rollouts = pgTable(
@@ -142,8 +149,10 @@ export const rollouts = pgTable(
     updatedAt: updatedAt(),
   },
   (t) => [
-    // One running or paused rollout per chain, enforced by the database too.
-    uniqueIndex('rollouts_one_active_idx').on(t.chainId).where(sql`status IN ('running', 'paused')`),
+    // One gated, running or paused rollout per chain, enforced by the database too.
+    uniqueIndex('rollouts_one_active_idx')
+      .on(t.chainId)
+      .where(sql.raw(`status IN (${ACTIVE_STATUSES.map((s) => `'${s}'`).join(', ')})`)),
   ],
 );
 
@@ -312,3 +321,170 @@ export const rolloutAssignmentCounts = pgTable(
   },
   (t) => [primaryKey({ columns: [t.rolloutId, t.stage, t.variant] })],
 );
+
+/*
+ * Datasets and replays (src/domain/model/dataset.ts, replay.ts). Replay results live here, apart
+ * from runs: they count in no rollout, rollup, metric or guardrail.
+ */
+
+export const datasets = pgTable(
+  'datasets',
+  {
+    id: uuid('id').primaryKey(),
+    name: text('name').notNull(),
+    chainId: text('chain_id')
+      .notNull()
+      .references(() => chains.id, { onDelete: 'cascade' }),
+    /** The filter it was built by (dates as ISO strings); null when filled by uploads. */
+    filter: jsonb('filter'),
+    cases: integer('cases').notNull().default(0),
+    redactedInputs: integer('redacted_inputs').notNull().default(0),
+    /** Union of the fields the cases compare. */
+    fields: jsonb('fields').$type<string[]>().notNull().default([]),
+    createdAt: createdAt(),
+  },
+  (t) => [index('datasets_chain_idx').on(t.chainId, t.createdAt)],
+);
+
+export const datasetCases = pgTable(
+  'dataset_cases',
+  {
+    id: uuid('id').primaryKey(),
+    datasetId: uuid('dataset_id')
+      .notNull()
+      .references(() => datasets.id, { onDelete: 'cascade' }),
+    seq: integer('seq').notNull(),
+    input: jsonb('input'),
+    expected: jsonb('expected'),
+    trackedFields: jsonb('tracked_fields').$type<string[]>(),
+    sourceRunId: uuid('source_run_id'),
+    /** The tenant whose run it came from: GDPR erasure deletes the case with the tenant's runs. */
+    tenantId: text('tenant_id'),
+    environment: text('environment'),
+    inputRedacted: boolean('input_redacted').notNull().default(false),
+  },
+  (t) => [uniqueIndex('dataset_cases_seq_idx').on(t.datasetId, t.seq), index('dataset_cases_tenant_idx').on(t.tenantId)],
+);
+
+export const replays = pgTable(
+  'replays',
+  {
+    id: uuid('id').primaryKey(),
+    datasetId: uuid('dataset_id')
+      .notNull()
+      .references(() => datasets.id, { onDelete: 'cascade' }),
+    chainId: text('chain_id').notNull(),
+    version: text('version').notNull(),
+    concurrency: integer('concurrency').notNull(),
+    repeats: integer('repeats').notNull(),
+    /** 'queued' | 'running' | 'done' | 'cancelled' | 'failed' */
+    status: text('status').notNull(),
+    total: integer('total').notNull(),
+    rolloutId: uuid('rollout_id'),
+    /** The process running it and until when (renewed while it runs; a dead runner's lease expires). */
+    runner: text('runner'),
+    leaseUntil: timestamp('lease_until', { withTimezone: true, mode: 'date' }),
+    error: text('error'),
+    result: jsonb('result'),
+    createdAt: createdAt(),
+    startedAt: timestamp('started_at', { withTimezone: true, mode: 'date' }),
+    finishedAt: timestamp('finished_at', { withTimezone: true, mode: 'date' }),
+  },
+  (t) => [
+    index('replays_dataset_idx').on(t.datasetId, t.createdAt),
+    index('replays_open_idx').on(t.status).where(sql`status IN ('queued', 'running')`),
+    // A gate replays each of its rollout's two versions once, whichever replica starts it.
+    uniqueIndex('replays_gate_idx').on(t.rolloutId, t.version).where(sql`rollout_id IS NOT NULL`),
+  ],
+);
+
+/** One result per (replay, case, repeat), committed as it finishes: a case is never scored twice. */
+export const replayCases = pgTable(
+  'replay_cases',
+  {
+    replayId: uuid('replay_id')
+      .notNull()
+      .references(() => replays.id, { onDelete: 'cascade' }),
+    caseId: uuid('case_id')
+      .notNull()
+      .references(() => datasetCases.id, { onDelete: 'cascade' }),
+    repeat: integer('repeat').notNull(),
+    seq: integer('seq').notNull(),
+    output: jsonb('output'),
+    error: jsonb('error'),
+    overridden: boolean('overridden').notNull(),
+    fields: jsonb('fields').$type<string[]>().notNull(),
+    latencyMs: real('latency_ms').notNull(),
+    promptTokens: integer('prompt_tokens'),
+    completionTokens: integer('completion_tokens'),
+    at: timestamp('at', { withTimezone: true, mode: 'date' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.replayId, t.caseId, t.repeat] }), index('replay_cases_order_idx').on(t.replayId, t.seq, t.repeat)],
+);
+
+export type DatasetRow = typeof datasets.$inferSelect;
+export type DatasetCaseRow = typeof datasetCases.$inferSelect;
+export type ReplayRow = typeof replays.$inferSelect;
+export type ReplayCaseRow = typeof replayCases.$inferSelect;
+
+/*
+ * Shadow runs (README "Shadow runs"): the candidate run on a control-served call, never answered
+ * with. A row is created by whichever comes first, the shadow call's result or the feedback on its
+ * control run, and the pair is scored by whichever comes second (src/store/shadow-store.ts).
+ */
+export const shadowRuns = pgTable(
+  'shadow_runs',
+  {
+    id: uuid('id').primaryKey(),
+    /** The control run this call shadowed (runs.id). */
+    shadowOf: uuid('shadow_of').notNull(),
+    /** Null until the shadow call's result is stored when feedback came first on a stage-free run (its control run has no rollout id). */
+    rolloutId: uuid('rollout_id'),
+    chainId: text('chain_id').notNull(),
+    /** The candidate version; null until the shadow call's result is stored. */
+    version: text('version'),
+    tenantId: text('tenant_id').notNull(),
+    environment: text('environment').notNull(),
+    /** The control run's stage; null in stage-free shadow mode. */
+    stage: integer('stage'),
+    /** The control run's creation time (retention deletes both together). */
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull(),
+    /** Set when the shadow call's result is stored. */
+    finishedAt: timestamp('finished_at', { withTimezone: true, mode: 'date' }),
+    output: jsonb('output'),
+    outputHashes: jsonb('output_hashes'),
+    error: jsonb('error'),
+    latencyMs: real('latency_ms'),
+    promptTokens: integer('prompt_tokens'),
+    completionTokens: integer('completion_tokens'),
+    /** The human's record of the control run (src/domain/shadow/expectation.ts); set by feedback. */
+    expected: jsonb('expected'),
+    feedbackAt: timestamp('feedback_at', { withTimezone: true, mode: 'date' }),
+    controlOverridden: boolean('control_overridden'),
+    controlFields: jsonb('control_fields').$type<string[]>(),
+    /** Whether the human's record would have overridden the candidate; set when the pair is scored. */
+    candidateOverridden: boolean('candidate_overridden'),
+    candidateFields: jsonb('candidate_fields').$type<string[]>(),
+    scoredAt: timestamp('scored_at', { withTimezone: true, mode: 'date' }),
+  },
+  (t) => [
+    uniqueIndex('shadow_runs_shadow_of_idx').on(t.shadowOf),
+    index('shadow_runs_rollout_idx').on(t.rolloutId, t.tenantId),
+    index('shadow_runs_tenant_idx').on(t.tenantId),
+    index('shadow_runs_created_idx').on(t.createdAt),
+  ],
+);
+
+/** Shadow calls skipped by a rollout's limits, summed over replicas (reason: 'budget' | 'concurrency'). */
+export const shadowSkips = pgTable(
+  'shadow_skips',
+  {
+    rolloutId: uuid('rollout_id').notNull(),
+    reason: text('reason').notNull(),
+    skipped: bigint('skipped', { mode: 'number' }).notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.rolloutId, t.reason] })],
+);
+
+export type ShadowRunRow = typeof shadowRuns.$inferSelect;
+export type ShadowRunInsert = typeof shadowRuns.$inferInsert;

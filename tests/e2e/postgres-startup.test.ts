@@ -17,6 +17,8 @@ import { createTestDatabase, urlFor, type TestDatabase } from '../support/pg.js'
 import { freePort, privatePostgresAvailable, startPrivatePostgres, type PrivatePostgres } from '../support/private-postgres.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/** A child process that loads the app through tsx: minutes on a busy shared machine, not seconds. */
+const CHILD_TIMEOUT = 300_000;
 
 async function startupError(databaseUrl: string, connectTimeoutMs: number): Promise<DatabaseStartupError> {
   const err = await openDatabase({ databaseUrl, dataDir: '', connectTimeoutMs }).then(
@@ -90,13 +92,44 @@ describe.skipIf(noPostgres)('start-up against PostgreSQL: one line per cause', (
         child.on('exit', (code) => resolve({ code, stderr, stdout }));
       });
 
+    it('serve --json prints where it listens as JSON, then serves until SIGTERM', async () => {
+      const db = await createTestDatabase();
+      try {
+        const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'serve', '--json'], {
+          cwd: ROOT,
+          env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'warn', DATABASE_URL: db.url },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+        let out = '';
+        const info = await new Promise<any>((resolve, reject) => {
+          child.stdout.on('data', (d: Buffer) => {
+            out += d.toString();
+            try {
+              resolve(JSON.parse(out));
+            } catch {
+              /* not all of it yet */
+            }
+          });
+          void exited.then((code) => reject(new Error(`exited ${code}: ${out}`)));
+        });
+        expect(info).toMatchObject({ url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/), storage: 'postgres', flags: 'embedded', adminTokenFile: `${dataDir}/admin-token` });
+        expect(JSON.stringify(info)).not.toContain('cc_admin_');
+        expect((await fetch(`${info.url}/healthz`)).status).toBe(200);
+        child.kill('SIGTERM');
+        expect(await exited).toBe(0);
+      } finally {
+        await db.drop();
+      }
+    }, CHILD_TIMEOUT);
+
     it('prints one line and exits 1 when the database is unknown (not a "Failed query" stack)', async () => {
       const { code, stderr } = await serve({ DATABASE_URL: urlFor('cc_no_such_database') });
       expect(code).toBe(1);
       expect(stderr).toBe(
         'Cannot connect to PostgreSQL at 127.0.0.1:5432 (database "cc_no_such_database", user "postgres"): unknown database "cc_no_such_database" (create it, or fix the database name in DATABASE_URL)\n',
       );
-    });
+    }, CHILD_TIMEOUT);
 
     it('logs each retry, then prints one line when nothing listens within DATABASE_CONNECT_TIMEOUT_MS', async () => {
       const port = await freePort();
@@ -106,7 +139,7 @@ describe.skipIf(noPostgres)('start-up against PostgreSQL: one line per cause', (
         `Cannot connect to PostgreSQL at 127.0.0.1:${port} (database "chain_canary", user "postgres"): connection refused (is PostgreSQL running and listening there?); gave up after 1 s (DATABASE_CONNECT_TIMEOUT_MS)`,
       ]);
       expect(stdout).toContain('PostgreSQL not reachable yet: connection refused');
-    });
+    }, CHILD_TIMEOUT);
   });
 });
 

@@ -30,7 +30,8 @@ export function registerServerCommands(program: Command, io: CliIo): void {
             openapi: `${url}/openapi.json`,
             storage: gateway.database.kind,
             flags: config.UNLEASH_URL ? 'unleash' : 'embedded',
-            ...(gateway.adminTokenGenerated ? { adminToken: gateway.adminToken } : {}),
+            // Never the token itself (stdout is a log stream): where it is.
+            ...(config.ADMIN_TOKEN ? {} : { adminTokenFile: `${config.DATA_DIR}/admin-token`, adminTokenGenerated: gateway.adminTokenGenerated }),
           },
           () => '',
         );

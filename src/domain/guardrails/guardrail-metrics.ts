@@ -35,7 +35,6 @@ export interface Proportion {
 /** The figures of a check that printing needs (a check, or its JSON from the API). */
 export interface PrintableCheck {
   threshold: number;
-  bound: number | null;
   maxMs?: number;
 }
 
@@ -47,10 +46,10 @@ export interface LimitRule {
   figures?(limit: number): { maxMs?: number };
   /** Why a configured value is refused, if it is (a validation message). */
   refuse?(limit: number): string | undefined;
-  /** The limit in the unit it was written in: "2.0%", "+5.0 pts", "2000 ms" (a latency max, not the 5% share it is checked as). */
+  /** The limit as a user wrote it: "+5 points over control", "2%", "2000 ms". */
   printLimit(check: PrintableCheck): string;
-  /** The bound against the limit, in words: "candidate − control at least +6.1 pts, limit +5.0 pts". */
-  printBound(check: PrintableCheck): string;
+  /** A bound or estimate in the quantity's units: "+6.1 points", "3.1%", "7.1% of runs slower than 2000 ms (5% allowed)". */
+  printValue(check: PrintableCheck, value: number): string;
 }
 
 export interface GuardrailMetric<N extends string = string, R extends keyof Counts = keyof Counts> {
@@ -72,26 +71,28 @@ function guardrailMetric<const N extends string, R extends keyof Counts>(m: Guar
   return m;
 }
 
-/** Figures to one decimal, a missing bound as a dash: "3.1%", "+6.1 pts", "2000 ms", "–". */
-const percent = (x: number | null | undefined) => (typeof x === 'number' ? `${(x * 100).toFixed(1)}%` : '–');
-const points = (x: number | null | undefined) => (typeof x === 'number' ? `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)} pts` : '–');
-const millis = (x: number | null | undefined) => (typeof x === 'number' ? `${Math.round(x)} ms` : '–');
+/** Figures to one decimal: "3.1%", "+6.1 points". */
+const percent = (x: number) => `${(x * 100).toFixed(1)}%`;
+const points = (x: number) => `${x >= 0 ? '+' : '−'}${Math.abs(x * 100).toFixed(1)} points`;
+/** A configured limit as precise as it was written, to two decimals of a percent: "2%", "2.5%". */
+const limitPercent = (x: number) => `${Number((x * 100).toFixed(2))}%`;
+const limitPoints = (x: number) => `+${Number((x * 100).toFixed(2))} points`;
 
 /** A rate's ceiling on the candidate: the bound is the candidate's rate. */
 const RATE_MAX: LimitRule = {
   quantity: 'rate',
   threshold: (max) => max,
   refuse: (max) => (max > 1 ? 'a rate is at most 1' : undefined),
-  printLimit: (c) => percent(c.threshold),
-  printBound: (c) => `candidate rate at least ${percent(c.bound)}, limit ${percent(c.threshold)}`,
+  printLimit: (c) => limitPercent(c.threshold),
+  printValue: (_c, v) => percent(v),
 };
 
 /** A rate's ceiling on candidate − control, in absolute points. */
 const RATE_INCREASE: LimitRule = {
   quantity: 'rate_difference',
   threshold: (maxIncrease) => maxIncrease,
-  printLimit: (c) => points(c.threshold),
-  printBound: (c) => `candidate − control at least ${points(c.bound)}, limit ${points(c.threshold)}`,
+  printLimit: (c) => `${limitPoints(c.threshold)} over control`,
+  printValue: (_c, v) => points(v),
 };
 
 /** A latency guardrail breaches when more than this share of candidate runs is slower than max. */
@@ -122,9 +123,8 @@ export const GUARDRAIL_METRICS = [
         quantity: 'share_slower_than_max',
         threshold: () => LATENCY_SLOW_SHARE_LIMIT,
         figures: (maxMs) => ({ maxMs }),
-        printLimit: (c) => millis(c.maxMs),
-        printBound: (c) =>
-          `p95 ≤ ${millis(c.maxMs)}: share of candidate runs slower than ${millis(c.maxMs)} is at least ${percent(c.bound)}, at most ${percent(c.threshold)} allowed`,
+        printLimit: (c) => (c.maxMs === undefined ? `${limitPercent(c.threshold)} of runs slow` : `${c.maxMs} ms`),
+        printValue: (c, v) => `${percent(v)} of runs slower than ${c.maxMs ?? 'max'} ms (${limitPercent(c.threshold)} allowed)`,
       },
     },
     refuses: { maxIncrease: 'latency_p95_ms takes max (ms)' },
@@ -175,33 +175,35 @@ export interface CheckFigures {
   metric: string;
   limit?: unknown;
   threshold: number;
-  bound: number | null;
   maxMs?: unknown;
+  bound: number | null;
+  status: string;
+  samples: number;
 }
 
 function ruleAndFigures(check: CheckFigures): { rule: LimitRule | undefined; figures: PrintableCheck } {
   const rule = check.limit === 'max' || check.limit === 'maxIncrease' ? limitRule(check.metric, check.limit) : undefined;
-  return {
-    rule,
-    figures: { threshold: check.threshold, bound: check.bound, ...(typeof check.maxMs === 'number' ? { maxMs: check.maxMs } : {}) },
-  };
+  return { rule, figures: { threshold: check.threshold, ...(typeof check.maxMs === 'number' ? { maxMs: check.maxMs } : {}) } };
+}
+
+/** The check's limit as configured: "+5 points over control", "2%", "2000 ms" (the bare threshold for a metric the table lacks). */
+export function printLimit(check: CheckFigures): string {
+  const { rule, figures } = ruleAndFigures(check);
+  return rule ? rule.printLimit(figures) : String(check.threshold);
+}
+
+/** The check's bound in its quantity's units: "+6.1 points", "3.1%", "7.1% of runs slower than 2000 ms (5% allowed)". */
+export function printBound(check: CheckFigures): string {
+  if (check.bound === null) return 'n/a';
+  const { rule, figures } = ruleAndFigures(check);
+  return rule ? rule.printValue(figures, check.bound) : String(check.bound);
 }
 
 /**
- * The check's limit in the unit it was written in ("2.0%", "+5.0 pts", "2000 ms"), or undefined
- * for a metric or limit this table does not have (a gateway of another version).
+ * A check in a line, for the terminal and logs:
+ * "error_rate (limit 2%): holding, bound 1.0%, 500 samples",
+ * "latency_p95_ms (limit 2000 ms): breached, bound 7.1% of runs slower than 2000 ms (5% allowed), 1000 samples".
  */
-export function printLimit(check: CheckFigures): string | undefined {
-  const { rule, figures } = ruleAndFigures(check);
-  return rule?.printLimit(figures);
-}
-
-/**
- * The check's bound against its limit in words ("candidate − control at least +6.1 pts, limit
- * +5.0 pts"; "p95 ≤ 2000 ms: share of candidate runs slower than 2000 ms is at least 7.1%, at most
- * 5.0% allowed"), or undefined for a metric or limit this table does not have.
- */
-export function printBound(check: CheckFigures): string | undefined {
-  const { rule, figures } = ruleAndFigures(check);
-  return rule?.printBound(figures);
+export function describeCheck(check: CheckFigures): string {
+  return `${check.metric} (limit ${printLimit(check)}): ${check.status}, bound ${printBound(check)}, ${check.samples} samples`;
 }

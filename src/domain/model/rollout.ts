@@ -5,11 +5,12 @@
 import { z } from 'zod';
 import type { RolloutSpec } from './rollout-spec.js';
 
-export const rolloutStatusSchema = z.enum(['running', 'paused', 'rolled_back', 'promoted']);
+/** `gated`: waiting on its gate, no customer traffic moved; `gate_failed`: the gate said no (final). */
+export const rolloutStatusSchema = z.enum(['gated', 'running', 'paused', 'rolled_back', 'promoted', 'gate_failed']);
 export type RolloutStatus = z.infer<typeof rolloutStatusSchema>;
 
-/** A running or paused rollout routes its chain; at most one per chain (the database enforces it too). */
-export const ACTIVE_STATUSES = ['running', 'paused'] as const satisfies readonly RolloutStatus[];
+/** A gated, running or paused rollout holds its chain; at most one per chain (the database enforces it too). Only a running one moves traffic. */
+export const ACTIVE_STATUSES = ['gated', 'running', 'paused'] as const satisfies readonly RolloutStatus[];
 export type ActiveStatus = (typeof ACTIVE_STATUSES)[number];
 
 export function isActive(status: RolloutStatus): status is ActiveStatus {

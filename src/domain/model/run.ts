@@ -44,6 +44,8 @@ export interface Run {
   promptTokens: number | null;
   completionTokens: number | null;
   idempotencyKey: string | null;
+  /** The candidate's run in this run's shadow (README "Shadow runs"), when the call was mirrored. */
+  shadowRunId?: string | null;
   createdAt: Date;
 }
 
@@ -55,6 +57,10 @@ export interface Feedback {
   fields: string[];
   reviewer: string | null;
   at: Date;
+  /** The human's values of the changed fields, after redaction; datasets' `expected` (overrides/human-record.ts). */
+  corrections?: Record<string, unknown> | null;
+  /** The fields the human's final record named; null: all of them. */
+  tracked?: string[] | null;
 }
 
 export type RunWithFeedback = Run & { feedback: Feedback | null };

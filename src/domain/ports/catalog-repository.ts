@@ -26,7 +26,12 @@ export interface CatalogRepository {
   listVersions(): Promise<ChainVersion[]>;
   putChain(id: string, patch: ChainPatch, now: Date): Promise<{ row: Chain; created: boolean }>;
   /** Inserts a version (the chain's first becomes current); returns the row that exists afterwards and whether this call created it. */
-  insertVersion(version: { chainId: string; version: string; adapter: AdapterDefinition; createdAt: Date }): Promise<{ row: ChainVersion; created: boolean }>;
+  insertVersion(version: {
+    chainId: string;
+    version: string;
+    adapter: AdapterDefinition;
+    createdAt: Date;
+  }): Promise<{ row: ChainVersion; created: boolean }>;
   /** Sets the value unless one exists; returns the value that holds (first writer wins across replicas). */
   initSetting(key: string, value: string): Promise<string>;
 }

@@ -6,18 +6,13 @@
  */
 import type { FlagStore } from '../ports/flag-store.js';
 import type { Chain } from '../model/catalog.js';
-import type { Rollout } from '../model/rollout.js';
+import type { ActiveRollouts } from './active-rollouts.js';
 import type { Assignment, CallContext, Router } from './routing.js';
 import { matchingStage } from './rollout-flag.js';
 
-export interface ActiveRollouts {
-  /** The chain's running or paused rollout, from this replica's cache. */
-  activeFor(chainId: string): Rollout | undefined;
-}
-
 export class RolloutRouter implements Router {
   constructor(
-    private readonly rollouts: ActiveRollouts,
+    private readonly rollouts: Pick<ActiveRollouts, 'activeFor'>,
     private readonly flags: FlagStore,
   ) {}
 

@@ -9,6 +9,7 @@ import type { AdapterDefinition } from '../../adapters/adapter-definition.js';
 import { canonicalAdapterJson } from '../../adapters/adapter-definition.js';
 import type { Chain, ChainVersion, Tenant } from '../model/catalog.js';
 import type { CatalogRepository, ChainPatch } from '../ports/catalog-repository.js';
+import type { ActiveRollouts } from '../routing/active-rollouts.js';
 import { BadRequestError, ConflictError, NotFoundError } from '../model/errors.js';
 import { generateKey, KeyHasher } from '../auth/key-hasher.js';
 import type { Principal } from '../auth/principal.js';
@@ -25,8 +26,8 @@ export interface CatalogDeps {
   hasher: KeyHasher;
   adminToken: string;
   now: () => Date;
-  /** True while the chain has a running or paused rollout (its `current` may not change). */
-  hasActiveRollout: (chainId: string) => boolean;
+  /** Chains with a running or paused rollout: their `current` changes only by promotion. */
+  activeRollouts: Pick<ActiveRollouts, 'hasActive'>;
 }
 
 export class Catalog {
@@ -59,7 +60,7 @@ export class Catalog {
     const byChain = new Map<string, Map<string, ChainVersion>>();
     for (const v of versions) {
       let m = byChain.get(v.chainId);
-      if (!m) byChain.set(v.chainId, (m = new Map()));
+      if (!m) byChain.set(v.chainId, (m = new Map<string, ChainVersion>()));
       m.set(v.version, v);
     }
     this.versions = byChain;
@@ -67,7 +68,7 @@ export class Catalog {
 
   /** Periodic reload so other replicas' writes (revocations above all) take effect here. */
   startRefresh(refreshMs: number, onError: (err: unknown) => void): void {
-    this.timer = setInterval(() => this.load().catch(onError), refreshMs);
+    this.timer = setInterval(() => void this.load().catch(onError), refreshMs);
     this.timer.unref();
   }
 
@@ -167,7 +168,7 @@ export class Catalog {
     if (patch.current !== undefined) {
       if (!existing) throw new BadRequestError(`Chain '${id}' has no versions yet: register one before setting current.`, { field: 'current' });
       if (!this.version(id, patch.current)) throw new BadRequestError(`Version '${patch.current}' of chain '${id}' does not exist.`, { field: 'current' });
-      if (existing.currentVersion !== patch.current && this.deps.hasActiveRollout(id)) {
+      if (existing.currentVersion !== patch.current && this.deps.activeRollouts.hasActive(id)) {
         throw new ConflictError(`Chain '${id}' has a running or paused rollout: its current version changes only by promotion.`);
       }
     }
@@ -187,7 +188,7 @@ export class Catalog {
     }
     this.generation++;
     let m = this.versions.get(chainId);
-    if (!m) this.versions.set(chainId, (m = new Map()));
+    if (!m) this.versions.set(chainId, (m = new Map<string, ChainVersion>()));
     m.set(version, result.row);
     if (chain.currentVersion === null) this.chains.set(chainId, { ...chain, currentVersion: version });
     return result;

@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { NotFoundError } from '../model/errors.js';
+import type { DatasetRepository } from '../ports/dataset-repository.js';
 import type { RunRecorder } from '../ports/run-recorder.js';
 import type { RunRepository } from '../ports/run-repository.js';
 
@@ -14,12 +15,15 @@ export interface ErasureJob {
   tenantId: string;
   status: 'running' | 'done' | 'failed';
   deletedRuns?: number;
+  /** Dataset cases that came from the tenant's runs (with their replay results). */
+  deletedDatasetCases?: number;
   finishedAt?: string;
   error?: string;
 }
 
 export interface ErasureDeps {
   store: Pick<RunRepository, 'eraseTenant'>;
+  datasets?: Pick<DatasetRepository, 'eraseTenant'>;
   writer: Pick<RunRecorder, 'flush'>;
   log: Logger;
   now: () => Date;
@@ -47,6 +51,7 @@ export class ErasureService {
     try {
       await this.deps.writer.flush();
       job.deletedRuns = await this.deps.store.eraseTenant(job.tenantId);
+      if (this.deps.datasets) job.deletedDatasetCases = await this.deps.datasets.eraseTenant(job.tenantId);
       job.status = 'done';
       this.deps.log.info({ tenantId: job.tenantId, deletedRuns: job.deletedRuns }, 'tenant runs erased');
     } catch (err) {

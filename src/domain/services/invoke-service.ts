@@ -9,9 +9,12 @@ import type { AdapterDefinition } from '../../adapters/adapter-definition.js';
 import type { RunRedactor } from '../../redaction/run-redactor.js';
 import { BadRequestError, DomainError, UpstreamError } from '../model/errors.js';
 import type { Run, Variant } from '../model/run.js';
+import type { DomainEvents } from '../model/events.js';
 import type { ChainAdapter, ChainResult } from '../ports/chain-adapter.js';
+import type { EventPublisher } from '../ports/event-publisher.js';
 import type { RunRecorder } from '../ports/run-recorder.js';
 import type { RunRepository } from '../ports/run-repository.js';
+import type { ShadowCalls } from '../ports/shadow-calls.js';
 import type { Assignment, Router } from '../routing/routing.js';
 import type { Catalog } from './catalog.js';
 
@@ -48,13 +51,15 @@ export interface InvokeDeps {
   catalog: Pick<Catalog, 'requireChain' | 'requireTenant' | 'requireVersion'>;
   router: Router;
   adapters: AdapterSource;
-  writer: Pick<RunRecorder, 'recordRun'>;
+  writer: Pick<RunRecorder, 'recordRun' | 'assertCapacity'>;
   redactor: RunRedactor;
   /** Stored runs by idempotency key (retries the in-memory cache no longer knows). */
   runs: Pick<RunRepository, 'byIdempotencyKey'>;
+  /** RunFinished for every call that ran (metrics). */
+  events: EventPublisher<Pick<DomainEvents, 'RunFinished'>>;
+  /** Mirrors control-served calls to the candidate (README "Shadow runs"). */
+  shadow?: ShadowCalls;
   now: () => Date;
-  /** Told of every finished call (metrics). */
-  onFinished?: (run: Run) => void;
 }
 
 const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
@@ -65,7 +70,12 @@ export class InvokeService {
 
   constructor(private readonly deps: InvokeDeps) {}
 
+  /**
+   * Runs the call and records it. A 503 before anything else when no more runs can be kept (spool
+   * full): no call is made whose run could not be stored, and no replay is answered meanwhile.
+   */
   async invoke(req: InvokeRequest): Promise<InvokeResult> {
+    this.deps.writer.assertCapacity();
     if (req.idempotencyKey === undefined) return this.run(req);
     // Scoped per tenant and chain: the same key sent to another chain is another call.
     const key = `${req.tenant}\u0000${req.chain}\u0000${req.idempotencyKey}`;
@@ -81,6 +91,12 @@ export class InvokeService {
       this.idempotent.delete(key);
       throw err;
     }
+  }
+
+  /** Fails before any upstream call for what would fail every call of a batch: an unknown chain or tenant. */
+  assertCallable(chain: string, tenants: Iterable<string>): void {
+    this.deps.catalog.requireChain(chain);
+    for (const tenant of tenants) this.deps.catalog.requireTenant(tenant);
   }
 
   private async replayStored(req: InvokeRequest): Promise<InvokeResult | undefined> {
@@ -119,7 +135,7 @@ export class InvokeService {
     let result: ChainResult | undefined;
     let error: UpstreamError | undefined;
     let fallback = false;
-    let upstreamMs = 0;
+    let upstreamMs: number;
     try {
       result = await this.call(req.chain, assignment.version, req.input);
       upstreamMs = result.upstreamMs;
@@ -141,8 +157,17 @@ export class InvokeService {
 
     const latencyMs = performance.now() - started;
     const run = this.toRun(req, runId, createdAt, assignment, result, error, fallback, latencyMs, upstreamMs);
-    this.deps.writer.recordRun(run);
-    this.deps.onFinished?.(run);
+    // Only an answered call can be reviewed, so only an answered call is worth a shadow.
+    const shadow = result ? this.deps.shadow?.plan(req.chain, { tenant: req.tenant, environment: req.environment, unit: req.unit, runId, assignment }) : undefined;
+    if (shadow) run.shadowRunId = shadow.id;
+    try {
+      this.deps.writer.recordRun(run);
+    } catch (err) {
+      if (shadow) this.deps.shadow!.abandon(shadow);
+      throw err;
+    }
+    if (shadow) this.deps.shadow!.start(shadow, run, req.input);
+    this.deps.events.publish('RunFinished', { run });
     return {
       runId,
       chain: req.chain,
@@ -171,8 +196,8 @@ export class InvokeService {
     latencyMs: number,
     upstreamMs: number,
   ): Run {
-    const redacted = this.deps.redactor.redact(req.chain, req.input, result?.output);
-    return {
+    // Redacted as the chain says before it goes anywhere: input, output, error, ids, metadata.
+    return this.deps.redactor.redactRun({
       id: runId,
       chainId: req.chain,
       version: a.version,
@@ -185,9 +210,9 @@ export class InvokeService {
       unit: req.unit ?? null,
       externalId: req.externalId ?? null,
       metadata: req.metadata ?? null,
-      input: redacted.input,
-      output: result ? redacted.output : null,
-      outputHashes: redacted.outputHashes ?? null,
+      input: req.input,
+      output: result ? result.output : null,
+      outputHashes: null,
       error: error ? { code: error.code, message: error.message, details: error.details ?? null } : null,
       fallback,
       latencyMs,
@@ -196,7 +221,7 @@ export class InvokeService {
       completionTokens: result?.usage?.completionTokens ?? null,
       idempotencyKey: req.idempotencyKey ?? null,
       createdAt,
-    };
+    });
   }
 }
 

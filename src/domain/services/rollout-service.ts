@@ -5,15 +5,16 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
+import { BadRequestError, ConflictError, DuplicateError, NotFoundError } from '../model/errors.js';
+import type { DomainEvents } from '../model/events.js';
+import type { NewRolloutEvent, Rollout, RolloutEvent, RolloutStatus } from '../model/rollout.js';
+import type { RolloutSpec } from '../model/rollout-spec.js';
+import type { EventPublisher } from '../ports/event-publisher.js';
 import type { FlagStore } from '../ports/flag-store.js';
 import type { RolloutRepository } from '../ports/rollout-repository.js';
-import type { Catalog } from './catalog.js';
-import { BadRequestError, ConflictError, DuplicateError, NotFoundError } from '../model/errors.js';
-import type { RolloutChanged } from '../model/events.js';
-import { isActive, type NewRolloutEvent, type Rollout, type RolloutEvent, type RolloutStatus } from '../model/rollout.js';
-import type { RolloutSpec } from '../model/rollout-spec.js';
-import type { ActiveRollouts } from '../routing/rollout-router.js';
+import type { ActiveRollouts } from '../routing/active-rollouts.js';
 import { flagName, toFlag } from '../routing/rollout-flag.js';
+import type { Catalog } from './catalog.js';
 
 export type RolloutAction = 'advance' | 'pause' | 'resume' | 'promote' | 'rollback';
 
@@ -21,10 +22,12 @@ export interface RolloutServiceDeps {
   store: RolloutRepository;
   flags: FlagStore;
   catalog: Pick<Catalog, 'requireChain' | 'version' | 'setCurrentLocally'>;
+  /** This replica's active rollouts, which this service keeps in step. */
+  active: ActiveRollouts;
+  /** RolloutChanged for every audit event (webhooks, metrics). */
+  events: EventPublisher<Pick<DomainEvents, 'RolloutChanged'>>;
   log: Logger;
   now: () => Date;
-  /** Told of every audit event (webhooks, metrics). */
-  onEvent?: (event: RolloutChanged) => void;
 }
 
 const EVENT_OF: Record<RolloutAction, string> = {
@@ -43,24 +46,16 @@ const TARGET: Record<Exclude<RolloutAction, 'advance'>, RolloutStatus> = {
   rollback: 'rolled_back',
 };
 
-export class RolloutService implements ActiveRollouts {
-  private readonly active = new Map<string, Rollout>();
+export class RolloutService {
   /** Rollouts whose flag write failed (flag store away), retried by the refresh loop. */
   private readonly unsynced = new Map<string, Rollout>();
   private timer?: NodeJS.Timeout;
 
   constructor(private readonly deps: RolloutServiceDeps) {}
 
+  /** Reads the active rollouts from the database (other replicas' actions). */
   async load(): Promise<void> {
-    const rows = await this.deps.store.listActive();
-    const fresh = new Map(rows.map((r) => [r.chainId, r]));
-    for (const chainId of [...this.active.keys()]) if (!fresh.has(chainId)) this.active.delete(chainId);
-    for (const [chainId, row] of fresh) {
-      const known = this.active.get(chainId);
-      // Keep a newer local state (read your writes) over a read that raced with it.
-      if (!known || known.id !== row.id || row.updatedAt >= known.updatedAt) this.active.set(chainId, row);
-      // Another replica promoted: the current version changed in the database.
-    }
+    this.deps.active.replaceWith(await this.deps.store.listActive());
   }
 
   /** Follows other replicas' actions every `ms` (the catalog follows their promotions). */
@@ -77,18 +72,6 @@ export class RolloutService implements ActiveRollouts {
     if (this.timer) clearInterval(this.timer);
   }
 
-  activeFor(chainId: string): Rollout | undefined {
-    return this.active.get(chainId);
-  }
-
-  hasActive(chainId: string): boolean {
-    return this.active.has(chainId);
-  }
-
-  listActiveCached(): Rollout[] {
-    return [...this.active.values()];
-  }
-
   async create(spec: RolloutSpec, actor: string): Promise<Rollout> {
     const { catalog } = this.deps;
     const chain = catalog.requireChain(spec.chain);
@@ -103,27 +86,29 @@ export class RolloutService implements ActiveRollouts {
     }
     if (spec.control === spec.candidate) throw new BadRequestError('body.candidate: must differ from the control', { field: 'candidate' });
     await this.load();
-    const existing = this.active.get(spec.chain);
+    const existing = this.deps.active.activeFor(spec.chain);
     if (existing) throw new ConflictError(`Chain '${spec.chain}' already has a ${existing.status} rollout (${existing.id}).`, { rolloutId: existing.id });
 
     const id = randomUUID();
     const now = this.deps.now();
     const flag = flagName(spec.chain, id);
-    await this.deps.flags.put(toFlag(flag, spec, 'running', 0));
+    // A gated rollout moves no traffic (its flag is off) until its gate passes.
+    const status: RolloutStatus = spec.gate ? 'gated' : 'running';
+    await this.deps.flags.put(toFlag(flag, spec, status, 0));
     let row: Rollout;
     try {
       row = await this.deps.store.insert(
-        { id, chainId: spec.chain, control: spec.control, candidate: spec.candidate, status: 'running', stage: 0, flag, spec, stageStartedAt: now, createdAt: now, updatedAt: now },
-        { at: now, type: 'created', actor, data: { stage: 0, flag, stages: spec.stages.length } },
+        { id, chainId: spec.chain, control: spec.control, candidate: spec.candidate, status, stage: 0, flag, spec, stageStartedAt: now, createdAt: now, updatedAt: now },
+        { at: now, type: 'created', actor, data: { stage: 0, flag, stages: spec.stages.length, ...(spec.gate ? { status, gate: spec.gate } : {}) } },
       );
     } catch (err) {
       await this.deps.flags.retire(flag).catch(() => {});
       // Another replica created one between our look and our insert.
-      if (err instanceof DuplicateError) throw new ConflictError(`Chain '${spec.chain}' already has a running or paused rollout.`);
+      if (err instanceof DuplicateError) throw new ConflictError(`Chain '${spec.chain}' already has a gated, running or paused rollout.`);
       throw err;
     }
-    this.active.set(row.chainId, row);
-    this.emit(row, 'created', actor, undefined, { stage: 0, flag }, now);
+    this.deps.active.apply(row);
+    this.emit(row, 'created', actor, undefined, { stage: 0, flag, ...(spec.gate ? { status } : {}) }, now);
     return row;
   }
 
@@ -163,15 +148,16 @@ export class RolloutService implements ActiveRollouts {
   ): Promise<{ rollout: Rollout; changed: boolean }> {
     for (let attempt = 0; attempt < 3; attempt++) {
       const row = await this.get(id);
-      const next = this.nextState(row, action);
+      const next = this.nextState(row, action, data?.override === true);
       if (next === 'same') return { rollout: row, changed: false };
       const now = this.deps.now();
-      const to = { status: next.status, stage: next.stage, updatedAt: now, ...(next.stage !== row.stage ? { stageStartedAt: now } : {}) };
+      // Leaving `gated` starts stage 0 now.
+      const to = { status: next.status, stage: next.stage, updatedAt: now, ...(next.stage !== row.stage || row.status === 'gated' ? { stageStartedAt: now } : {}) };
       const before = { status: row.status, stage: row.stage };
       const eventData = { ...data, before, after: { status: next.status, stage: next.stage } };
 
       // Rollback and pause protect customers: this replica stops the candidate before anything else.
-      if (action === 'rollback' || action === 'pause') this.applyLocally({ ...row, ...to });
+      if (action === 'rollback' || action === 'pause') this.deps.active.apply({ ...row, ...to });
       const events: NewRolloutEvent[] = [
         ...(precededBy ? [{ at: now, type: precededBy.type, actor, reason: precededBy.reason, data: precededBy.data }] : []),
         { at: now, type: EVENT_OF[action], actor, reason, data: eventData },
@@ -183,7 +169,7 @@ export class RolloutService implements ActiveRollouts {
         action === 'promote' ? { chainId: row.chainId, version: row.candidate } : undefined,
       );
       if (!updated) continue; // someone else moved it first: look again
-      this.applyLocally(updated);
+      this.deps.active.apply(updated);
       if (action === 'promote') this.deps.catalog.setCurrentLocally(row.chainId, row.candidate);
       await this.syncFlag(updated);
       if (precededBy) this.emit(updated, precededBy.type, actor, precededBy.reason, precededBy.data, now);
@@ -193,9 +179,37 @@ export class RolloutService implements ActiveRollouts {
     throw new ConflictError(`Rollout '${id}' kept changing while '${action}' was applied; try again.`);
   }
 
-  private nextState(row: Rollout, action: RolloutAction): { status: RolloutStatus; stage: number } | 'same' {
+  /**
+   * Concludes a gated rollout's gate (exactly once, whoever decides): passed starts stage 0,
+   * failed is final. The figures go into the event. Undefined when the rollout is not gated.
+   */
+  async concludeGate(id: string, outcome: 'passed' | 'failed', figures: Record<string, unknown>): Promise<Rollout | undefined> {
+    const row = await this.get(id);
+    if (row.status !== 'gated') return undefined;
+    const now = this.deps.now();
+    const type = outcome === 'passed' ? 'gate_passed' : 'gate_failed';
+    const status: RolloutStatus = outcome === 'passed' ? 'running' : 'gate_failed';
+    const data = { ...figures, before: { status: row.status, stage: row.stage }, after: { status, stage: 0 } };
+    const updated = await this.deps.store.transition(row, { status, stage: 0, stageStartedAt: now, updatedAt: now }, [{ at: now, type, actor: 'gate', data }]);
+    if (!updated) return undefined;
+    this.deps.active.apply(updated);
+    await this.syncFlag(updated);
+    this.emit(updated, type, 'gate', undefined, data, now);
+    return updated;
+  }
+
+  private nextState(row: Rollout, action: RolloutAction, override = false): { status: RolloutStatus; stage: number } | 'same' {
     const status = row.status;
     const stages = row.spec.stages.length;
+    if (status === 'gate_failed') throw new ConflictError(`The rollout's gate failed; it cannot ${action}. Create another rollout.`, { status });
+    if (status === 'gated') {
+      // No traffic has moved: the gate decides, or a person overrides it (audited), or abandons the rollout.
+      if (action === 'advance') {
+        if (!override) throw new ConflictError('The rollout is gated: it starts when its gate passes. Send {"override": true, "reason"} to start stage 0 without it.', { status }, 'gated');
+        return { status: 'running', stage: 0 };
+      }
+      if (action !== 'rollback') throw new ConflictError(`The rollout is gated; it cannot ${action} (advance with override, or roll it back).`, { status }, 'gated');
+    }
     if (action === 'advance') {
       if (status !== 'running') throw new ConflictError(`A ${status} rollout cannot advance.`, { status });
       if (row.stage >= stages - 1) throw new ConflictError('The rollout is at its last stage: promote it or roll it back.', { stage: row.stage });
@@ -206,11 +220,6 @@ export class RolloutService implements ActiveRollouts {
     if (status === 'rolled_back' || status === 'promoted') throw new ConflictError(`The rollout is ${status.replace('_', ' ')}; it cannot ${action}.`, { status });
     if (action === 'resume' && status !== 'paused') throw new ConflictError(`Only a paused rollout resumes.`, { status });
     return { status: target, stage: row.stage };
-  }
-
-  private applyLocally(row: Rollout): void {
-    if (isActive(row.status)) this.active.set(row.chainId, row);
-    else if (this.active.get(row.chainId)?.id === row.id) this.active.delete(row.chainId);
   }
 
   /**
@@ -234,10 +243,6 @@ export class RolloutService implements ActiveRollouts {
   }
 
   private emit(rollout: Rollout, type: string, actor: string, reason: string | undefined, data: Record<string, unknown> | undefined, at: Date): void {
-    try {
-      this.deps.onEvent?.({ rollout, type, actor, reason, data, at });
-    } catch (err) {
-      this.deps.log.error({ err }, 'rollout event listener failed');
-    }
+    this.deps.events.publish('RolloutChanged', { rollout, type, actor, reason, data, at });
   }
 }

@@ -3,7 +3,8 @@
  * some operation reaches are kept (fastify-type-provider-zod emits an input and an output variant
  * of each), and a component used only as input loses its `Input` suffix, so a request body reads
  * `RolloutSpec`, not `RolloutSpecInput`; and the examples of examples.ts go on their operations'
- * JSON media (next to a `$ref`, where a schema-level example would be dropped).
+ * JSON media (next to a `$ref`, where a schema-level example would be dropped); a tag an operation
+ * uses but docs.ts does not declare is declared, so a new route group is listed all the same.
  */
 import { OPERATION_EXAMPLES } from './examples.js';
 
@@ -77,4 +78,19 @@ export function addExamples<T extends { paths?: Json }>(doc: T): T {
     }
   }
   return doc;
+}
+
+export function declareTags<T extends { paths?: Json; tags?: { name: string; description?: string }[] }>(doc: T): T {
+  const tags = [...(doc.tags ?? [])];
+  const known = new Set(tags.map((t) => t.name));
+  for (const item of Object.values<Json>(doc.paths ?? {})) {
+    for (const op of Object.values<Json>(item)) {
+      for (const name of op?.tags ?? []) {
+        if (known.has(name)) continue;
+        known.add(name);
+        tags.push({ name, description: `Operations on ${name}.` });
+      }
+    }
+  }
+  return { ...doc, tags };
 }

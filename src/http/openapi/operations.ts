@@ -2,8 +2,7 @@
  * Per-operation documentation, applied to every route as @fastify/swagger builds the document:
  * a route's own `schema.operationId`, `schema.summary` and `tags` when it has them, and otherwise
  * ones derived from its method and path, so that a route added without them still gets a unique
- * operationId, a summary and a tag; a 401/403 for routes that need a token and list no 4xx; and
- * the examples of examples.ts.
+ * operationId, a summary and a tag; and a 401/403 for routes that need a token and list no 4xx.
  */
 import type { RouteOptions } from 'fastify';
 

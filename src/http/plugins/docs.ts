@@ -1,7 +1,8 @@
 /**
  * OpenAPI 3.1 from the routes' zod schemas (@fastify/swagger with fastify-type-provider-zod) and
- * Swagger UI at /docs. Each operation gets its operationId, summary, tags, error responses and
- * examples in ../openapi/operations.ts; shared schemas are components (../openapi/components.ts).
+ * Swagger UI at /docs. Each operation gets its operationId, summary, tags and error responses in
+ * ../openapi/operations.ts; shared schemas are components (../openapi/components.ts); examples and
+ * tidying of the whole document are in ../openapi/document.ts.
  * Swagger UI is a page: security-headers.ts gives it the pages' CSP (no inline scripts: its
  * bootstrap is a file, swagger-initializer.js).
  */
@@ -11,10 +12,9 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
 import { registerComponentSchemas } from '../openapi/components.js';
-import { addExamples, tidyComponents } from '../openapi/document.js';
+import { addExamples, declareTags, tidyComponents } from '../openapi/document.js';
 import { describeOperation } from '../openapi/operations.js';
 import { VERSION } from '../../version.js';
-
 
 export const TAGS = [
   { name: 'health', description: 'Liveness, readiness and Prometheus metrics (no token).' },
@@ -50,7 +50,8 @@ export const docsPlugin = fp(
         if (!out.schema || (out.schema as { hide?: boolean }).hide) return out;
         return { url: out.url, schema: describeOperation(out.schema as Record<string, unknown>, input.route) };
       },
-      transformObject: (input) => addExamples(tidyComponents(jsonSchemaTransformObject(input) as Parameters<typeof tidyComponents>[0])) as ReturnType<typeof jsonSchemaTransformObject>,
+      transformObject: (input) =>
+        declareTags(addExamples(tidyComponents(jsonSchemaTransformObject(input) as Parameters<typeof tidyComponents>[0]))) as ReturnType<typeof jsonSchemaTransformObject>,
     });
     // Swagger UI's own routes are public pages; the hook must be in place before they are added.
     app.addHook('onRoute', (route) => {

@@ -1,5 +1,5 @@
 /**
- * GET /metrics: Prometheus text format, no token (API.md). Only aggregates by chain, version,
+ * GET /metrics: Prometheus text format, no token (README, "The API in short"). Only aggregates by chain, version,
  * variant and rollout; no tenant id, unit, input or key ever becomes a label
  * (src/runtime/metrics/gateway-metrics.ts).
  */

@@ -1,13 +1,13 @@
 /** Chains and their immutable versions (admin). */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { AppServices } from '../../app.js';
 import { upstreamRefusal } from '../../adapters/adapter-registry.js';
 import type { UpstreamAllowList } from '../../adapters/upstream-allow.js';
 import type { Chain, ChainVersion } from '../../domain/model/catalog.js';
 import { BadRequestError } from '../../domain/model/errors.js';
 import { chainParams, chainSchema, createVersionBody, putChainBody, versionSchema } from '../schemas/catalog.js';
 import { errorResponses } from '../schemas/common.js';
+import type { AppServices } from '../services.js';
 
 const toChain = (c: Chain) => ({
   id: c.id,

@@ -1,7 +1,7 @@
 /** Liveness, readiness, and the OpenAPI document (no token). */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { AppServices } from '../../app.js';
+import type { AppServices } from '../services.js';
 
 export const healthRoutes: FastifyPluginAsyncZod<{ services: AppServices }> = async (app, { services }) => {
   const tags = ['health'];
@@ -15,7 +15,7 @@ export const healthRoutes: FastifyPluginAsyncZod<{ services: AppServices }> = as
       config: { access: 'public' },
       schema: {
         tags, operationId: 'getReadiness', summary: 'Readiness: can the gateway serve',
-        description: '200 with status ok or degraded (e.g. Unleash unreachable: routing on last known flags; database away: runs spooled). 503 only when the gateway cannot serve.',
+        description: '200 with status ok or degraded (e.g. Unleash unreachable: routing on last known flags; database away: runs spooled). 503 only when the gateway cannot serve: the run spool is full or cannot be written (`spool.writable` false: a full or failing disk).',
       },
     },
     async (_req, reply) => {

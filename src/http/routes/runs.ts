@@ -1,11 +1,9 @@
 /** Runs and human feedback (tenant keys see their own tenant only; others' runs read as 404). */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { AppServices } from '../../app.js';
-import { BadRequestError, NotFoundError } from '../../domain/model/errors.js';
-import type { FeedbackBody } from '../../domain/services/feedback-service.js';
 import type { Principal } from '../../domain/auth/principal.js';
+import { BadRequestError } from '../../domain/model/errors.js';
+import type { FeedbackBody } from '../../domain/services/feedback-service.js';
 import { actingTenant } from '../plugins/auth.js';
-import { upstreamErrorView, type UpstreamErrorView } from './upstream-error-view.js';
 import { errorResponses } from '../schemas/common.js';
 import {
   decodeCursor,
@@ -19,6 +17,8 @@ import {
   runSchema,
   toRunOut,
 } from '../schemas/runs.js';
+import type { AppServices } from '../services.js';
+import { upstreamErrorView, type UpstreamErrorView } from './upstream-error-view.js';
 
 /** A run as `principal` may read it: the upstream's own error text is for admins (upstream-error-view.ts). */
 function forPrincipal<R extends { error?: unknown }>(run: R, principal: Principal): R {
@@ -26,8 +26,8 @@ function forPrincipal<R extends { error?: unknown }>(run: R, principal: Principa
   return { ...run, error: upstreamErrorView(run.error as UpstreamErrorView, principal) };
 }
 
-export const runRoutes: FastifyPluginAsyncZod<{ services: AppServices }> = async (app, { services }) => {
-  const { writer, runStore, feedback } = services;
+export const runRoutes: FastifyPluginAsyncZod<{ services: Pick<AppServices, 'runs' | 'feedback'> }> = async (app, { services }) => {
+  const { runs, feedback } = services;
   const tags = ['runs'];
 
   app.post(
@@ -66,11 +66,8 @@ export const runRoutes: FastifyPluginAsyncZod<{ services: AppServices }> = async
     '/v1/runs/:runId',
     { config: { access: 'tenant' }, schema: { tags, operationId: 'getRun', summary: 'Get a run', params: runParams, response: { 200: runSchema, ...errorResponses } } },
     async (req) => {
-      const id = req.params.runId;
-      const pending = writer.pendingRun(id);
-      const run = pending ? { ...pending, feedback: null } : await runStore.getRun(id);
-      if (!run || (req.principal.kind === 'tenant' && req.principal.tenantId !== run.tenantId)) throw new NotFoundError('Run', id);
-      return forPrincipal(toRunOut(run, writer.pendingFeedbackFor(id) ?? run.feedback), req.principal);
+      const run = await runs.get(req.params.runId, req.principal);
+      return forPrincipal(toRunOut(run, run.feedback), req.principal);
     },
   );
 
@@ -91,7 +88,7 @@ export const runRoutes: FastifyPluginAsyncZod<{ services: AppServices }> = async
       const cursor = rawCursor === undefined ? undefined : decodeCursor(rawCursor);
       if (rawCursor !== undefined && !cursor) throw new BadRequestError('query.cursor: is not a cursor this API returned', { field: 'query.cursor' });
       // Runs still on their way to the database are not listed yet; they are a few ms behind.
-      const rows = await runStore.listRuns({ ...filters, tenant }, limit + 1, cursor);
+      const rows = await runs.list({ ...filters, tenant }, limit + 1, cursor);
       const page = rows.slice(0, limit);
       const last = page[page.length - 1];
       return {

@@ -1,10 +1,10 @@
 /** Tenants and their API keys (admin). */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { AppServices } from '../../app.js';
 import { createdKeySchema, createKeyBody, putTenantBody, tenantKeyParams, tenantParams, tenantSchema } from '../schemas/catalog.js';
 import { errorResponses } from '../schemas/common.js';
 import type { Tenant } from '../../domain/model/catalog.js';
+import type { AppServices } from '../services.js';
 
 const toTenant = (t: Tenant) => ({ id: t.id, name: t.name, createdAt: t.createdAt.toISOString(), updatedAt: t.updatedAt.toISOString() });
 
@@ -66,7 +66,7 @@ export const tenantRoutes: FastifyPluginAsyncZod<{ services: AppServices }> = as
       schema: {
         tags, operationId: 'getErasure', summary: 'Follow an erasure',
         params: z.object({ erasureId: z.uuid() }),
-        response: { 200: z.object({ erasureId: z.string(), tenantId: z.string(), status: z.string(), deletedRuns: z.number().optional(), finishedAt: z.string().optional(), error: z.string().optional() }), ...errorResponses },
+        response: { 200: z.object({ erasureId: z.string(), tenantId: z.string(), status: z.string(), deletedRuns: z.number().optional(), deletedDatasetCases: z.number().optional(), finishedAt: z.string().optional(), error: z.string().optional() }), ...errorResponses },
       },
     },
     async (req) => services.erasure.status(req.params.erasureId),

@@ -19,12 +19,20 @@ export const rolloutSchema = z.object({
   autoAdvance: z.unknown().optional(),
   fallbackToControl: z.boolean(),
   webhookUrl: z.string().optional(),
+  gate: z.unknown().optional().describe('The gate as asked for, its state (replaying, passed, failed, inconclusive, overridden, abandoned) and its figures.'),
+  shadow: z.unknown().optional().describe('The shadow settings (README "Shadow runs").'),
   stageStartedAt: z.string(),
   createdAt: z.string(),
   updatedAt: z.string(),
 });
 
-export const actionBody = z.strictObject({ reason: z.string().min(1).max(2000).optional() }).optional();
+export const actionBody = z
+  .strictObject({
+    reason: z.string().min(1).max(2000).optional(),
+    override: z.boolean().optional().describe('advance only: start a gated rollout without its gate (needs a reason; audited).'),
+  })
+  .refine((b) => b.override !== true || b.reason !== undefined, { path: ['reason'], message: 'an override needs a reason' })
+  .optional();
 
 export const eventSchema = z.object({
   at: z.string(),
@@ -51,6 +59,7 @@ export function toRolloutOut(r: Rollout): z.infer<typeof rolloutSchema> {
     ...(spec.autoAdvance ? { autoAdvance: spec.autoAdvance } : {}),
     fallbackToControl: spec.fallbackToControl,
     ...(spec.webhookUrl ? { webhookUrl: spec.webhookUrl } : {}),
+    ...(spec.shadow ? { shadow: spec.shadow } : {}),
     stageStartedAt: r.stageStartedAt.toISOString(),
     createdAt: r.createdAt.toISOString(),
     updatedAt: r.updatedAt.toISOString(),

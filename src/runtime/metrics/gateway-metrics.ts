@@ -1,7 +1,7 @@
 /**
  * The gateway's Prometheus metrics (prom-client), served at GET /metrics. Aggregates only: the
  * labels are chain, version, variant (and a rollout id, an error code, a state), never a tenant,
- * a unit, an input or a key, since /metrics needs no token (API.md).
+ * a unit, an input or a key, since /metrics needs no token (README, "The API in short").
  *
  * The request path writes plain numbers into a SeriesTable (see series-table.ts for why not
  * prom-client's label children); the counters and histograms below read that table when scraped,
@@ -13,6 +13,8 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { RolloutChanged } from '../../domain/model/events.js';
 import { ACTIVE_STATUSES } from '../../domain/model/rollout.js';
 import type { Run } from '../../domain/model/run.js';
+import type { EventBus } from '../event-bus.js';
+import type { GatewayEvents } from '../events.js';
 import { LATENCY_BUCKETS, OVERHEAD_BUCKETS, SeriesTable, type HistogramData, type Series } from './series-table.js';
 
 export type GuardrailState = 'waiting' | 'holding' | 'breached';
@@ -109,6 +111,9 @@ export class GatewayMetrics {
   readonly #guardrailsOf = new Map<string, Set<string>>();
   readonly #rollbacks: Counter<'chain' | 'version' | 'trigger'>;
   readonly #rolloutEvents: Counter<'chain' | 'type'>;
+  readonly #shadowCalls: Counter<'chain' | 'version' | 'outcome'>;
+  readonly #shadowSkipped: Counter<'chain' | 'version' | 'reason'>;
+  readonly #shadowTokens: Counter<'chain' | 'version' | 'type'>;
 
   constructor(opts: GatewayMetricsOptions = {}) {
     const r = this.registry;
@@ -151,6 +156,25 @@ export class GatewayMetrics {
       name: 'chain_canary_guardrail_state',
       help: 'Each guardrail of a running or paused rollout: 1 for its current state (waiting, holding, breached), 0 for the others.',
       labelNames: ['rollout', 'metric', 'state'],
+      registers: [r],
+    });
+
+    this.#shadowCalls = new Counter({
+      name: 'chain_canary_shadow_calls_total',
+      help: 'Shadow calls (the candidate run beside a control-served call, never answered with) by outcome: ok or error.',
+      labelNames: ['chain', 'version', 'outcome'],
+      registers: [r],
+    });
+    this.#shadowSkipped = new Counter({
+      name: 'chain_canary_shadow_skipped_total',
+      help: "Shadow calls skipped by a rollout's limits: reason budget (maxPerMinute) or concurrency (maxConcurrent, SHADOW_MAX_CONCURRENT).",
+      labelNames: ['chain', 'version', 'reason'],
+      registers: [r],
+    });
+    this.#shadowTokens = new Counter({
+      name: 'chain_canary_shadow_tokens_total',
+      help: 'Model tokens reported by the upstream for shadow calls (their cost).',
+      labelNames: ['chain', 'version', 'type'],
       registers: [r],
     });
 
@@ -202,12 +226,22 @@ export class GatewayMetrics {
     if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: r });
   }
 
+  /** Counts what the gateway's parts publish, by event name (src/runtime/events.ts). */
+  subscribe(bus: Pick<EventBus<GatewayEvents>, 'on'>): void {
+    bus.on('RunFinished', ({ run }) => this.runFinished(run));
+    bus.on('FeedbackReceived', ({ run, feedback }) => this.feedbackReceived(run, feedback));
+    bus.on('RolloutChanged', (event) => this.rolloutEvent(event));
+    bus.on('GuardrailsEvaluated', ({ rollout, guardrails }) => {
+      for (const g of guardrails) this.setGuardrailState(rollout.id, g.metric, g.status);
+    });
+  }
+
   /** Scrape-time sources (run backlog, circuit breakers, active rollouts). */
   setSources(sources: MetricSources): void {
     this.#sources = { ...this.#sources, ...sources };
   }
 
-  /** InvokeService's onFinished: every call that ran (not idempotent replays). The hot path. */
+  /** RunFinished: every call that ran (not idempotent replays). The hot path. */
   runFinished(run: FinishedRun): void {
     const s = this.#table.get(run.chainId, run.version, run.variant);
     s.calls += 1;
@@ -224,14 +258,14 @@ export class GatewayMetrics {
     s.overhead.observe(Math.max(0, latencyMs - (run.upstreamMs ?? 0)) / 1000);
   }
 
-  /** FeedbackService's onFeedback. */
+  /** FeedbackReceived. */
   feedbackReceived(run: Pick<Run, 'chainId' | 'version' | 'variant'>, fb: { overridden: boolean }): void {
     const s = this.#table.get(run.chainId, run.version, run.variant);
     s.feedback += 1;
     if (fb.overridden) s.overridden += 1;
   }
 
-  /** RolloutService's onEvent. */
+  /** RolloutChanged. */
   rolloutEvent(event: Pick<RolloutChanged, 'rollout' | 'type' | 'actor'>): void {
     const { rollout, type } = event;
     this.#rolloutEvents.inc({ chain: rollout.chainId, type });
@@ -247,7 +281,19 @@ export class GatewayMetrics {
     if (type === 'rolled_back' || type === 'promoted') this.clearGuardrails(rollout.id);
   }
 
-  /** For the guardrail job: the state of one guardrail of a rollout after an evaluation. */
+  /** The shadow dispatcher's: one finished shadow call. */
+  shadowCall(chain: string, version: string, outcome: 'ok' | 'error', usage?: { promptTokens?: number | null; completionTokens?: number | null }): void {
+    this.#shadowCalls.inc({ chain, version, outcome });
+    if (usage?.promptTokens) this.#shadowTokens.inc({ chain, version, type: 'prompt' }, usage.promptTokens);
+    if (usage?.completionTokens) this.#shadowTokens.inc({ chain, version, type: 'completion' }, usage.completionTokens);
+  }
+
+  /** The shadow dispatcher's: a shadow call skipped by a limit. */
+  shadowSkipped(chain: string, version: string, reason: 'budget' | 'concurrency'): void {
+    this.#shadowSkipped.inc({ chain, version, reason });
+  }
+
+  /** GuardrailsEvaluated: the state of one guardrail of a rollout after an evaluation. */
   setGuardrailState(rolloutId: string, metric: string, state: GuardrailState): void {
     for (const s of GUARDRAIL_STATES) this.#guardrail.set({ rollout: rolloutId, metric, state: s }, s === state ? 1 : 0);
     let metrics = this.#guardrailsOf.get(rolloutId);

@@ -68,12 +68,24 @@ export class InMemoryCatalogRepository implements CatalogRepository {
           ...(patch.redaction !== undefined ? { redaction: patch.redaction } : {}),
           updatedAt: now,
         }
-      : { id, description: patch.description ?? null, currentVersion: patch.current ?? null, redaction: patch.redaction ?? null, createdAt: now, updatedAt: now };
+      : {
+          id,
+          description: patch.description ?? null,
+          currentVersion: patch.current ?? null,
+          redaction: patch.redaction ?? null,
+          createdAt: now,
+          updatedAt: now,
+        };
     this.chains.set(id, row);
     return { row, created: !existing };
   }
 
-  async insertVersion(v: { chainId: string; version: string; adapter: AdapterDefinition; createdAt: Date }): Promise<{ row: ChainVersion; created: boolean }> {
+  async insertVersion(v: {
+    chainId: string;
+    version: string;
+    adapter: AdapterDefinition;
+    createdAt: Date;
+  }): Promise<{ row: ChainVersion; created: boolean }> {
     const existing = this.versions.find((x) => x.chainId === v.chainId && x.version === v.version);
     if (existing) return { row: existing, created: false };
     this.versions.push(v);

@@ -3,7 +3,17 @@
  * test. The service's own logic (windows, baselines, guardrail inputs) is what is under test.
  */
 import { sumCounts } from '../../../src/domain/comparison/counts.js';
-import type { Arm, AssignmentCount, Cell, CellFilter, ComparisonReadModel, Counts, DefaultCell, SeriesGrain, SeriesRow } from '../../../src/domain/comparison/types.js';
+import type {
+  Arm,
+  AssignmentCount,
+  Cell,
+  CellFilter,
+  ComparisonReadModel,
+  Counts,
+  DefaultCell,
+  SeriesGrain,
+  SeriesRow,
+} from '../../../src/domain/comparison/types.js';
 
 export class CannedComparisonReadModel implements ComparisonReadModel {
   cells: Cell[] = [];
@@ -53,7 +63,9 @@ export class CannedComparisonReadModel implements ComparisonReadModel {
   async defaultDuring(q: Parameters<ComparisonReadModel['defaultDuring']>[0]): Promise<DefaultCell[]> {
     this.reads.push({ method: 'defaultDuring', args: [q] });
     return q.environments.flatMap((environment) => {
-      const rows = this.defaults.filter((d) => d.environment === environment && (q.tenants === undefined || q.tenants.includes(d.tenantId!)));
+      const rows = this.defaults.filter(
+        (d) => d.environment === environment && (q.tenants === undefined || q.tenants.includes(d.tenantId!)),
+      );
       return rows.length > 0 ? [{ ...sumCounts(rows), tenantId: null, environment }] : [];
     });
   }

@@ -23,7 +23,12 @@ export class InMemoryRolloutRepository implements RolloutRepository {
     return structuredClone(rollout);
   }
 
-  async transition(from: Pick<Rollout, 'id' | 'status' | 'stage'>, to: RolloutChange, events: NewRolloutEvent[], promote?: { chainId: string; version: string }): Promise<Rollout | undefined> {
+  async transition(
+    from: Pick<Rollout, 'id' | 'status' | 'stage'>,
+    to: RolloutChange,
+    events: NewRolloutEvent[],
+    promote?: { chainId: string; version: string },
+  ): Promise<Rollout | undefined> {
     this.beforeTransition?.(from.id);
     const current = this.rollouts.get(from.id);
     if (!current || current.status !== from.status || current.stage !== from.stage) return undefined;
@@ -56,6 +61,14 @@ export class InMemoryRolloutRepository implements RolloutRepository {
   }
 
   private append(rolloutId: string, e: NewRolloutEvent): void {
-    this.log.push({ id: this.log.length + 1, rolloutId, at: e.at, type: e.type, actor: e.actor, reason: e.reason ?? null, data: e.data ?? null });
+    this.log.push({
+      id: this.log.length + 1,
+      rolloutId,
+      at: e.at,
+      type: e.type,
+      actor: e.actor,
+      reason: e.reason ?? null,
+      data: e.data ?? null,
+    });
   }
 }

@@ -7,15 +7,19 @@
  */
 import { pino } from 'pino';
 import { KeyHasher } from '../../../src/domain/auth/key-hasher.js';
-import type { RolloutChanged } from '../../../src/domain/model/events.js';
-import type { Feedback, Run } from '../../../src/domain/model/run.js';
+import type { FeedbackReceived, RolloutChanged } from '../../../src/domain/model/events.js';
+import type { Run } from '../../../src/domain/model/run.js';
+import { ActiveRollouts } from '../../../src/domain/routing/active-rollouts.js';
 import { RolloutRouter } from '../../../src/domain/routing/rollout-router.js';
 import { Catalog } from '../../../src/domain/services/catalog.js';
 import { ErasureService } from '../../../src/domain/services/erasure-service.js';
 import { FeedbackService } from '../../../src/domain/services/feedback-service.js';
 import { InvokeService } from '../../../src/domain/services/invoke-service.js';
 import { RolloutService } from '../../../src/domain/services/rollout-service.js';
+import { RunQueries } from '../../../src/domain/services/run-queries.js';
 import { RunRedactor } from '../../../src/redaction/run-redactor.js';
+import { EventBus } from '../../../src/runtime/event-bus.js';
+import type { GatewayEvents, RunsCommitted } from '../../../src/runtime/events.js';
 import { RunWriter, type Journal } from '../../../src/runtime/run-writer.js';
 import { InMemoryCatalogRepository } from './catalog-repository.js';
 import { InMemoryChains, testAdapter } from './chain-adapters.js';
@@ -39,8 +43,20 @@ export async function world(opts: WorldOptions = {}) {
   const log = pino({ level: 'silent' });
   const hasher = new KeyHasher('test-secret');
 
-  /** What the services told their listeners, in order. */
-  const told = { finished: [] as Run[], feedback: [] as { run: Run; fb: Feedback }[], rollout: [] as RolloutChanged[] };
+  const bus = new EventBus<GatewayEvents>((err) => {
+    throw err;
+  });
+  /** What the parts published, in order. */
+  const told = {
+    finished: [] as Run[],
+    feedback: [] as FeedbackReceived[],
+    rollout: [] as RolloutChanged[],
+    committed: [] as RunsCommitted[],
+  };
+  bus.on('RunFinished', ({ run }) => told.finished.push(run));
+  bus.on('FeedbackReceived', (e) => told.feedback.push(e));
+  bus.on('RolloutChanged', (e) => told.rollout.push(e));
+  bus.on('RunsCommitted', (e) => told.committed.push(e));
 
   const catalogRepo = new InMemoryCatalogRepository();
   const rolloutRepo = new InMemoryRolloutRepository();
@@ -48,22 +64,23 @@ export async function world(opts: WorldOptions = {}) {
   const flags = new InMemoryFlagStore();
   const chains = new InMemoryChains();
 
-  let rollouts: RolloutService | undefined;
-  const catalog = new Catalog({ store: catalogRepo, hasher, adminToken: ADMIN_TOKEN, now, hasActiveRollout: (chainId) => rollouts?.hasActive(chainId) ?? false });
-  rollouts = new RolloutService({ store: rolloutRepo, flags, catalog, log, now, onEvent: (e) => told.rollout.push(e) });
-  const writer = new RunWriter({ store: runRepo, log, journal: opts.journal });
+  const active = new ActiveRollouts();
+  const catalog = new Catalog({ store: catalogRepo, hasher, adminToken: ADMIN_TOKEN, now, activeRollouts: active });
+  const rollouts = new RolloutService({ store: rolloutRepo, flags, catalog, active, events: bus, log, now });
+  const writer = new RunWriter({ store: runRepo, log, journal: opts.journal, events: bus });
   const redactor = new RunRedactor((chainId) => catalog.chain(chainId)?.redaction ?? undefined, hasher.derive('redaction'));
   const invoke = new InvokeService({
     catalog,
-    router: new RolloutRouter(rollouts, flags),
+    router: new RolloutRouter(active, flags),
     adapters: chains,
     writer,
     redactor,
     runs: runRepo,
+    events: bus,
     now,
-    onFinished: (run) => told.finished.push(run),
   });
-  const feedback = new FeedbackService({ store: runRepo, writer, redactor, now, onFeedback: (run, fb) => told.feedback.push({ run, fb }) });
+  const runs = new RunQueries({ store: runRepo, writer, redactor });
+  const feedback = new FeedbackService({ runs, writer, redactor, events: bus, now });
   const erasure = new ErasureService({ store: runRepo, writer, log, now });
 
   await catalog.putTenant('acme', 'Acme');
@@ -73,5 +90,26 @@ export async function world(opts: WorldOptions = {}) {
   await catalog.addVersion(CHAIN, 'v2', testAdapter('http://127.0.0.1:9/v2'));
   chains.answer(CHAIN, 'v1', () => ({ total: 100, vendor: 'ACME' })).answer(CHAIN, 'v2', () => ({ total: 200, vendor: 'ACME' }));
 
-  return { clock, now, log, hasher, told, catalogRepo, rolloutRepo, runRepo, flags, chains, catalog, rollouts, writer, redactor, invoke, feedback, erasure };
+  return {
+    clock,
+    now,
+    log,
+    hasher,
+    bus,
+    told,
+    active,
+    catalogRepo,
+    rolloutRepo,
+    runRepo,
+    flags,
+    chains,
+    catalog,
+    rollouts,
+    writer,
+    redactor,
+    invoke,
+    runs,
+    feedback,
+    erasure,
+  };
 }

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { formatComparison } from '../../../src/cli/format.js';
 import {
+  describeCheck,
   GUARDRAIL_LIMITS,
   GUARDRAIL_METRIC_NAMES,
   GUARDRAIL_METRICS,
@@ -113,25 +114,30 @@ describe('guardrail metrics: printing', () => {
   );
   const [override, errors, latency] = checks;
 
-  it('prints a limit in the unit it was written in: a latency max in ms, not as the 5% share its bound is compared with', () => {
+  it('prints a limit in the units it was given: a latency max in ms, not as the 5% share its bound is compared with', () => {
     expect(printLimit(latency!)).toBe('2000 ms');
     expect(printLimit(errors!)).toBe('2.5%');
-    expect(printLimit(override!)).toBe('+5.0 pts');
-    expect(printLimit({ metric: 'queue_depth', limit: 'max', threshold: 7, bound: 9 })).toBeUndefined();
+    expect(printLimit(override!)).toBe('+5 points over control');
   });
 
-  it('prints the bound against the limit in the units of its quantity', () => {
-    expect(printBound(override!)).toMatch(/^candidate − control at least \+\d+\.\d pts, limit \+5\.0 pts$/);
-    expect(printBound(errors!)).toMatch(/^candidate rate at least \d+\.\d%, limit 2\.5%$/);
-    expect(printBound(latency!)).toMatch(
-      /^p95 ≤ 2000 ms: share of candidate runs slower than 2000 ms is at least \d+\.\d%, at most 5\.0% allowed$/,
+  it("prints a bound in its quantity's units", () => {
+    expect(printBound(override!)).toMatch(/^\+\d+\.\d points$/);
+    expect(printBound(errors!)).toMatch(/^\d+\.\d%$/);
+    expect(printBound(latency!)).toMatch(/^\d+\.\d% of runs slower than 2000 ms \(5% allowed\)$/);
+    expect(printBound({ ...latency!, bound: null })).toBe('n/a');
+  });
+
+  it('describes a check in a line, for the terminal, and falls back to numbers for a metric it does not know', () => {
+    expect(describeCheck(latency!)).toMatch(
+      /^latency_p95_ms \(limit 2000 ms\): breached, bound \d+\.\d% of runs slower than 2000 ms \(5% allowed\), 2000 samples$/,
     );
-    expect(printBound({ ...errors!, bound: null })).toBe('candidate rate at least –, limit 2.5%');
-  });
-
-  it('is what the CLI prints', () => {
+    expect(describeCheck({ metric: 'queue_depth', threshold: 7, bound: 9, status: 'breached', samples: 3 })).toBe(
+      'queue_depth (limit 7): breached, bound 9, 3 samples',
+    );
     const cli = formatComparison({ arms: {}, guardrails: JSON.parse(JSON.stringify(checks)) });
-    expect(cli).toContain(`guardrail latency_p95_ms (max): breached (${printBound(latency!)}; 2000 samples)`);
-    expect(cli).not.toContain('limit 5.0%');
+    expect(cli).toMatch(
+      /guardrail latency_p95_ms \(max\): breached \(bound \d+\.\d% of runs slower than 2000 ms \(5% allowed\), limit 2000 ms; 2000 samples\)/,
+    );
+    expect(cli).not.toContain('threshold 5.0%');
   });
 });

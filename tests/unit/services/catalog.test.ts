@@ -14,7 +14,13 @@ describe('Catalog', () => {
     expect(w.catalog.authenticate(key.key)).toEqual({ kind: 'tenant', tenantId: 'acme', keyId: key.id, keyName: 'ci' });
     // Only the keyed hash is stored.
     expect(JSON.stringify([...w.catalogRepo.keys.values()])).not.toContain(key.key);
-    await w.catalogRepo.insertKey({ id: '00000000-0000-4000-8000-0000000000ad', tenantId: null, name: 'ops', hash: w.hasher.hash('cc_ops-key'), createdAt: w.now() });
+    await w.catalogRepo.insertKey({
+      id: '00000000-0000-4000-8000-0000000000ad',
+      tenantId: null,
+      name: 'ops',
+      hash: w.hasher.hash('cc_ops-key'),
+      createdAt: w.now(),
+    });
     await w.catalog.load();
     expect(w.catalog.authenticate('cc_ops-key')).toEqual({ kind: 'admin', keyName: 'ops' });
 
@@ -52,7 +58,10 @@ describe('Catalog', () => {
     await expect(w.catalog.putChain(CHAIN, { current: 'v9' })).rejects.toBeInstanceOf(BadRequestError);
     expect((await w.catalog.putChain(CHAIN, { current: 'v2' })).row.currentVersion).toBe('v2');
     await w.catalog.putChain(CHAIN, { current: 'v1' });
-    await w.rollouts.create(rolloutSpecSchema.parse({ chain: CHAIN, control: 'v1', candidate: 'v2', stages: [{ environments: ['prod'], percent: 10 }] }), 'admin:test');
+    await w.rollouts.create(
+      rolloutSpecSchema.parse({ chain: CHAIN, control: 'v1', candidate: 'v2', stages: [{ environments: ['prod'], percent: 10 }] }),
+      'admin:test',
+    );
     await expect(w.catalog.putChain(CHAIN, { current: 'v2' })).rejects.toBeInstanceOf(ConflictError);
     // The same current version, or other fields, still change.
     expect((await w.catalog.putChain(CHAIN, { current: 'v1', description: 'new' })).row.description).toBe('new');

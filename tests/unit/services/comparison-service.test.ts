@@ -39,7 +39,10 @@ async function setup(spec: Partial<RolloutSpecInput> = {}) {
 describe('ComparisonService', () => {
   it("compares the rollout's all-time cells when no window is asked for, over its life so far", async () => {
     const { w, rollout, readModel, comparison } = await setup();
-    readModel.cells = [cellOf('control', 'acme', { runs: 400, reviewed: 400, overridden: 40 }), cellOf('candidate', 'acme', { runs: 400, reviewed: 400, overridden: 80 })];
+    readModel.cells = [
+      cellOf('control', 'acme', { runs: 400, reviewed: 400, overridden: 40 }),
+      cellOf('candidate', 'acme', { runs: 400, reviewed: 400, overridden: 80 }),
+    ];
     w.clock.now = new Date(w.clock.now.getTime() + 3 * HOUR);
     const c = await comparison.compare(rollout.id);
     expect(c.window).toEqual({ from: rollout.createdAt.toISOString(), to: w.now().toISOString(), granularity: 'rollout' });
@@ -61,7 +64,10 @@ describe('ComparisonService', () => {
     expect(c.warnings).toContain('window_widened_to_hours');
     expect(c.window.granularity).toBe('hour');
     expect(new Date(c.window.from).getTime() % HOUR).toBe(0);
-    expect(readModel.reads.find((r) => r.method === 'rolloutCells')?.args[1]).toMatchObject({ tenant: 'acme', window: { from: new Date(c.window.from), to: new Date(c.window.to) } });
+    expect(readModel.reads.find((r) => r.method === 'rolloutCells')?.args[1]).toMatchObject({
+      tenant: 'acme',
+      window: { from: new Date(c.window.from), to: new Date(c.window.to) },
+    });
   });
 
   it('refuses a stage the rollout does not have', async () => {
@@ -125,7 +131,11 @@ describe('ComparisonService', () => {
     expect(ts.to).toBe(new Date(t.getTime() + 60_000).toISOString());
     expect(ts.from).toBe(new Date(t.getTime() + 60_000 - 24 * HOUR).toISOString());
     expect(ts.points).toHaveLength(1);
-    await expect(comparison.timeseries(rollout.id, { bucket: 'minute', from: new Date(t.getTime() - 8 * 24 * HOUR), to: t })).rejects.toBeInstanceOf(BadRequestError);
-    await expect(comparison.timeseries(rollout.id, { bucket: 'day', from: new Date(t.getTime() - 30 * 24 * HOUR) })).resolves.toMatchObject({ bucket: 'day' });
+    await expect(
+      comparison.timeseries(rollout.id, { bucket: 'minute', from: new Date(t.getTime() - 8 * 24 * HOUR), to: t }),
+    ).rejects.toBeInstanceOf(BadRequestError);
+    await expect(comparison.timeseries(rollout.id, { bucket: 'day', from: new Date(t.getTime() - 30 * 24 * HOUR) })).resolves.toMatchObject(
+      { bucket: 'day' },
+    );
   });
 });

@@ -9,7 +9,13 @@ const acme: Principal = { kind: 'tenant', tenantId: 'acme', keyId: 'k1', keyName
 const globex: Principal = { kind: 'tenant', tenantId: 'globex', keyId: 'k2', keyName: 'ci' };
 
 async function invoked(w: World, extra: { tenant?: string; externalId?: string } = {}) {
-  return w.invoke.invoke({ chain: CHAIN, tenant: extra.tenant ?? 'acme', environment: 'prod', input: { doc: 1 }, externalId: extra.externalId });
+  return w.invoke.invoke({
+    chain: CHAIN,
+    tenant: extra.tenant ?? 'acme',
+    environment: 'prod',
+    input: { doc: 1 },
+    externalId: extra.externalId,
+  });
 }
 
 describe('FeedbackService', () => {
@@ -20,7 +26,7 @@ describe('FeedbackService', () => {
     const result = await w.feedback.byRunId(runId, { final: { total: 120, vendor: 'ACME' }, reviewer: 'ann' }, acme);
     expect(result).toEqual({ runId, overridden: true, fields: ['total'] });
     expect(w.writer.pendingFeedbackFor(runId)).toEqual({ runId, overridden: true, fields: ['total'], reviewer: 'ann', at: w.now() });
-    expect(w.told.feedback.map((t) => [t.run.id, t.fb.fields])).toEqual([[runId, ['total']]]);
+    expect(w.told.feedback.map((t) => [t.run.id, t.feedback.fields])).toEqual([[runId, ['total']]]);
     await w.writer.flush();
     expect(w.runRepo.feedback.get(runId)).toMatchObject({ overridden: true, fields: ['total'] });
   });
@@ -30,9 +36,17 @@ describe('FeedbackService', () => {
     const { runId } = await invoked(w);
     await w.writer.flush();
     expect(await w.feedback.byRunId(runId, { overrides: [] }, admin)).toEqual({ runId, overridden: false, fields: [] });
-    expect(await w.feedback.byRunId(runId, { overrides: [{ field: 'vendor', value: 'Acme GmbH' }] }, admin)).toEqual({ runId, overridden: true, fields: ['vendor'] });
+    expect(await w.feedback.byRunId(runId, { overrides: [{ field: 'vendor', value: 'Acme GmbH' }] }, admin)).toEqual({
+      runId,
+      overridden: true,
+      fields: ['vendor'],
+    });
     // An override to the value the AI gave is no change.
-    expect(await w.feedback.byRunId(runId, { overrides: [{ field: 'total', value: 100 }] }, admin)).toEqual({ runId, overridden: false, fields: [] });
+    expect(await w.feedback.byRunId(runId, { overrides: [{ field: 'total', value: 100 }] }, admin)).toEqual({
+      runId,
+      overridden: false,
+      fields: [],
+    });
     await w.writer.flush();
     expect(w.runRepo.feedback.get(runId)).toMatchObject({ overridden: false, fields: [] });
   });
@@ -43,7 +57,9 @@ describe('FeedbackService', () => {
     await expect(w.feedback.byRunId(queued.runId, { overrides: [] }, globex)).rejects.toBeInstanceOf(NotFoundError);
     await w.writer.flush();
     await expect(w.feedback.byRunId(queued.runId, { overrides: [] }, globex)).rejects.toBeInstanceOf(NotFoundError);
-    await expect(w.feedback.byRunId('00000000-0000-4000-8000-00000000dead', { overrides: [] }, admin)).rejects.toBeInstanceOf(NotFoundError);
+    await expect(w.feedback.byRunId('00000000-0000-4000-8000-00000000dead', { overrides: [] }, admin)).rejects.toBeInstanceOf(
+      NotFoundError,
+    );
     await expect(w.feedback.byRunId(queued.runId, { overrides: [] }, admin)).resolves.toMatchObject({ overridden: false });
   });
 
@@ -59,7 +75,7 @@ describe('FeedbackService', () => {
     expect(w.writer.pendingFeedbackFor(runId)).toBeUndefined();
   });
 
-  it('finds the latest run by external id, queued or stored, within the caller\'s tenant', async () => {
+  it("finds the latest run by external id, queued or stored, within the caller's tenant", async () => {
     const w = await world();
     const older = await invoked(w, { externalId: 'INV-9' });
     await w.writer.flush();
@@ -80,7 +96,12 @@ describe('FeedbackService', () => {
     w.chains.answer(CHAIN, 'v1', () => ({ total: 100, contact: 'ap@acme.example' }));
     const { runId } = await invoked(w);
     await w.writer.flush();
-    expect(await w.feedback.byRunId(runId, { final: { total: 100, contact: 'ap@acme.example' } }, admin)).toMatchObject({ overridden: false });
-    expect(await w.feedback.byRunId(runId, { final: { total: 100, contact: 'billing@acme.example' } }, admin)).toMatchObject({ overridden: true, fields: ['contact'] });
+    expect(await w.feedback.byRunId(runId, { final: { total: 100, contact: 'ap@acme.example' } }, admin)).toMatchObject({
+      overridden: false,
+    });
+    expect(await w.feedback.byRunId(runId, { final: { total: 100, contact: 'billing@acme.example' } }, admin)).toMatchObject({
+      overridden: true,
+      fields: ['contact'],
+    });
   });
 });

@@ -1,6 +1,6 @@
 /** InvokeService on in-memory ports: routing, recording, failures, fallback, idempotency, redaction. */
 import { describe, expect, it } from 'vitest';
-import { BadRequestError, NotFoundError, UpstreamError } from '../../../src/domain/model/errors.js';
+import { BadRequestError, NotFoundError, UnavailableError, UpstreamError } from '../../../src/domain/model/errors.js';
 import { rolloutSpecSchema } from '../../../src/domain/model/rollout-spec.js';
 import { aRun } from '../../support/runs.js';
 import { CHAIN, world } from '../../support/in-memory/world.js';
@@ -59,7 +59,10 @@ describe('InvokeService', () => {
     const result = await w.invoke.invoke(call);
     expect(result.error).toBeInstanceOf(UpstreamError);
     expect(result.error?.statusCode).toBe(504);
-    expect(w.writer.pendingRun(result.runId)).toMatchObject({ output: null, error: { code: 'upstream_timeout', message: 'The upstream did not answer in time.' } });
+    expect(w.writer.pendingRun(result.runId)).toMatchObject({
+      output: null,
+      error: { code: 'upstream_timeout', message: 'The upstream did not answer in time.' },
+    });
   });
 
   it('wraps anything else an adapter throws as an upstream failure (502)', async () => {
@@ -75,12 +78,22 @@ describe('InvokeService', () => {
   it('routes by the running rollout: the candidate arm, its stage and assignment key are recorded', async () => {
     const w = await world();
     const rollout = await w.rollouts.create(
-      rolloutSpecSchema.parse({ chain: CHAIN, control: 'v1', candidate: 'v2', stages: [{ environments: ['prod'], tenants: ['acme'], percent: 100 }] }),
+      rolloutSpecSchema.parse({
+        chain: CHAIN,
+        control: 'v1',
+        candidate: 'v2',
+        stages: [{ environments: ['prod'], tenants: ['acme'], percent: 100 }],
+      }),
       'admin:test',
     );
     const candidate = await w.invoke.invoke(call);
     expect(candidate).toMatchObject({ version: 'v2', variant: 'candidate', output: { total: 200, vendor: 'ACME' } });
-    expect(w.writer.pendingRun(candidate.runId)).toMatchObject({ rolloutId: rollout.id, stage: 0, assignmentKey: 'acme', variant: 'candidate' });
+    expect(w.writer.pendingRun(candidate.runId)).toMatchObject({
+      rolloutId: rollout.id,
+      stage: 0,
+      assignmentKey: 'acme',
+      variant: 'candidate',
+    });
     // Outside the stage (another tenant, another environment): the current version.
     expect(await w.invoke.invoke({ ...call, tenant: 'globex' })).toMatchObject({ version: 'v1', variant: 'default' });
     expect(await w.invoke.invoke({ ...call, environment: 'staging' })).toMatchObject({ version: 'v1', variant: 'default' });
@@ -92,7 +105,13 @@ describe('InvokeService', () => {
   it('answers a failed candidate call from the control with fallbackToControl, and keeps the error in the candidate arm', async () => {
     const w = await world();
     await w.rollouts.create(
-      rolloutSpecSchema.parse({ chain: CHAIN, control: 'v1', candidate: 'v2', fallbackToControl: true, stages: [{ environments: ['prod'], percent: 100, splitBy: 'unit' }] }),
+      rolloutSpecSchema.parse({
+        chain: CHAIN,
+        control: 'v1',
+        candidate: 'v2',
+        fallbackToControl: true,
+        stages: [{ environments: ['prod'], percent: 100, splitBy: 'unit' }],
+      }),
       'admin:test',
     );
     w.chains.answer(CHAIN, 'v2', () => {
@@ -152,7 +171,7 @@ describe('InvokeService', () => {
     expect(w.chains.calls).toHaveLength(1);
   });
 
-  it('redacts the stored input and output by the chain\'s redaction, not what the caller gets', async () => {
+  it("redacts the stored input and output by the chain's redaction, not what the caller gets", async () => {
     const w = await world();
     await w.catalog.putChain(CHAIN, { redaction: { mode: 'patterns', patterns: ['email'] } });
     w.chains.answer(CHAIN, 'v1', () => ({ total: 100, contact: 'ap@acme.example' }));
@@ -162,5 +181,33 @@ describe('InvokeService', () => {
     expect(JSON.stringify(run.input)).not.toContain('ap@acme.example');
     expect(JSON.stringify(run.output)).not.toContain('ap@acme.example');
     expect(run.outputHashes).toHaveProperty('contact');
+  });
+
+  it('refuses a call (503) before its upstream when no more runs can be kept, replays included', async () => {
+    let full = false;
+    const w = await world({
+      journal: {
+        appendRun: () => 1,
+        appendFeedback: () => 1,
+        committed: () => {},
+        assertCapacity: () => {
+          if (full) throw new UnavailableError('The run spool is full.', 'spool_full');
+        },
+      },
+    });
+    const first = await w.invoke.invoke({ ...call, idempotencyKey: 'k-3' });
+    full = true;
+    await expect(w.invoke.invoke(call)).rejects.toMatchObject({ statusCode: 503, code: 'spool_full' });
+    await expect(w.invoke.invoke({ ...call, idempotencyKey: 'k-3' })).rejects.toBeInstanceOf(UnavailableError);
+    expect(w.chains.calls).toHaveLength(1);
+    full = false;
+    expect((await w.invoke.invoke({ ...call, idempotencyKey: 'k-3' })).runId).toBe(first.runId);
+  });
+
+  it("checks a batch's chain and tenants before any call", async () => {
+    const w = await world();
+    expect(() => w.invoke.assertCallable(CHAIN, ['acme', 'globex'])).not.toThrow();
+    expect(() => w.invoke.assertCallable(CHAIN, ['acme', 'nobody'])).toThrow(NotFoundError);
+    expect(() => w.invoke.assertCallable('nothing', ['acme'])).toThrow(NotFoundError);
   });
 });

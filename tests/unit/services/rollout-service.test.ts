@@ -29,8 +29,8 @@ describe('RolloutService', () => {
     expect(r).toMatchObject({ chainId: CHAIN, control: 'v1', candidate: 'v2', status: 'running', stage: 0, stageStartedAt: w.now() });
     expect(r.spec.stages).toHaveLength(2);
     expect(await w.rollouts.get(r.id)).toEqual(r);
-    expect(w.rollouts.activeFor(CHAIN)?.id).toBe(r.id);
-    expect(w.rollouts.hasActive(CHAIN)).toBe(true);
+    expect(w.active.activeFor(CHAIN)?.id).toBe(r.id);
+    expect(w.active.hasActive(CHAIN)).toBe(true);
     expect(w.flags.flags.get(r.flag)).toMatchObject({ enabled: true, stages: [{ environments: ['staging'], percent: 100 }] });
     expect((await w.rollouts.events(r.id)).map((e) => [e.type, e.actor])).toEqual([['created', ACTOR]]);
     expect(w.told.rollout.map((e) => e.type)).toEqual(['created']);
@@ -39,7 +39,10 @@ describe('RolloutService', () => {
   it('refuses versions that do not exist, a control that is not current, and a candidate equal to the control', async () => {
     const w = await world();
     await expect(created(w, { candidate: 'v9' })).rejects.toMatchObject({ statusCode: 400, details: { field: 'candidate' } });
-    await expect(created(w, { control: 'v2', candidate: 'v1' })).rejects.toMatchObject({ statusCode: 400, details: { field: 'control', current: 'v1' } });
+    await expect(created(w, { control: 'v2', candidate: 'v1' })).rejects.toMatchObject({
+      statusCode: 400,
+      details: { field: 'control', current: 'v1' },
+    });
     await expect(created(w, { candidate: 'v1' })).rejects.toBeInstanceOf(BadRequestError);
     await expect(created(w, { chain: 'nothing' })).rejects.toBeInstanceOf(NotFoundError);
     expect(w.flags.flags.size).toBe(0);
@@ -74,7 +77,7 @@ describe('RolloutService', () => {
     const paused = await w.rollouts.act(r.id, 'pause', ACTOR);
     expect(paused.rollout.status).toBe('paused');
     expect(w.flags.flags.get(r.flag)?.enabled).toBe(false);
-    expect(w.rollouts.activeFor(CHAIN)?.status).toBe('paused');
+    expect(w.active.activeFor(CHAIN)?.status).toBe('paused');
     expect((await w.rollouts.act(r.id, 'pause', ACTOR)).changed).toBe(false);
     await expect(w.rollouts.act(r.id, 'advance', ACTOR)).rejects.toBeInstanceOf(ConflictError);
     expect((await w.rollouts.act(r.id, 'resume', ACTOR)).rollout).toMatchObject({ status: 'running', stage: 1 });
@@ -85,12 +88,15 @@ describe('RolloutService', () => {
     expect(w.catalog.chain(CHAIN)?.currentVersion).toBe('v2');
     expect(w.rolloutRepo.promoted.get(CHAIN)).toBe('v2');
     expect(w.flags.retired).toEqual([r.flag]);
-    expect(w.rollouts.hasActive(CHAIN)).toBe(false);
+    expect(w.active.hasActive(CHAIN)).toBe(false);
     await expect(w.rollouts.act(r.id, 'rollback', ACTOR)).rejects.toMatchObject({ statusCode: 409, details: { status: 'promoted' } });
 
     const events = await w.rollouts.events(r.id);
     expect(events.map((e) => e.type)).toEqual(['created', 'advanced', 'paused', 'resumed', 'promoted']);
-    expect(events[1]).toMatchObject({ reason: 'staging looks fine', data: { before: { status: 'running', stage: 0 }, after: { status: 'running', stage: 1 } } });
+    expect(events[1]).toMatchObject({
+      reason: 'staging looks fine',
+      data: { before: { status: 'running', stage: 0 }, after: { status: 'running', stage: 1 } },
+    });
     expect(w.told.rollout.map((e) => e.type)).toEqual(events.map((e) => e.type));
   });
 
@@ -130,7 +136,10 @@ describe('RolloutService', () => {
       const current = w.rolloutRepo.rollouts.get(id)!;
       w.rolloutRepo.rollouts.set(id, { ...current, stage: current.stage + 1 });
     };
-    await expect(w.rollouts.act(r2.id, 'pause', ACTOR)).rejects.toMatchObject({ statusCode: 409, message: expect.stringContaining('kept changing') });
+    await expect(w.rollouts.act(r2.id, 'pause', ACTOR)).rejects.toMatchObject({
+      statusCode: 409,
+      message: expect.stringContaining('kept changing'),
+    });
   });
 
   it('keeps an action when the flag store is away: routing here follows it, the flag is written later', async () => {
@@ -139,7 +148,7 @@ describe('RolloutService', () => {
     w.flags.failure = new Error('unleash unreachable');
     const { rollout } = await w.rollouts.act(r.id, 'pause', ACTOR);
     expect(rollout.status).toBe('paused');
-    expect(w.rollouts.activeFor(CHAIN)?.status).toBe('paused');
+    expect(w.active.activeFor(CHAIN)?.status).toBe('paused');
     expect(w.flags.flags.get(r.flag)?.enabled).toBe(true); // not written yet
   });
 
@@ -147,7 +156,12 @@ describe('RolloutService', () => {
     const w = await world();
     const r = await created(w);
     await w.rollouts.record(r, 'webhook_failed', 'webhook', 'HTTP 500', { url: 'http://127.0.0.1:9/hook' });
-    expect((await w.rollouts.events(r.id)).at(-1)).toMatchObject({ type: 'webhook_failed', actor: 'webhook', reason: 'HTTP 500', data: { url: 'http://127.0.0.1:9/hook' } });
+    expect((await w.rollouts.events(r.id)).at(-1)).toMatchObject({
+      type: 'webhook_failed',
+      actor: 'webhook',
+      reason: 'HTTP 500',
+      data: { url: 'http://127.0.0.1:9/hook' },
+    });
     expect(w.told.rollout.at(-1)?.type).toBe('webhook_failed');
     await expect(w.rollouts.get('00000000-0000-4000-8000-000000000000')).rejects.toBeInstanceOf(NotFoundError);
     await expect(w.rollouts.events('00000000-0000-4000-8000-000000000000')).rejects.toBeInstanceOf(NotFoundError);
@@ -159,7 +173,7 @@ describe('RolloutService', () => {
     const stored = w.rolloutRepo.rollouts.get(r.id)!;
     w.rolloutRepo.rollouts.set(r.id, { ...stored, status: 'rolled_back', updatedAt: new Date(stored.updatedAt.getTime() + 1) });
     await w.rollouts.load();
-    expect(w.rollouts.hasActive(CHAIN)).toBe(false);
+    expect(w.active.hasActive(CHAIN)).toBe(false);
     expect(await w.rollouts.list()).toHaveLength(1);
   });
 });

@@ -1,0 +1,51 @@
+/**
+ * A rollout's gate: evidence required before any customer traffic moves (README "Datasets,
+ * replays and the gate"). A rollout with a gate is created `gated`; the gate passes (stage 0
+ * starts: `gate_passed`) or fails (`gate_failed`, final) on the upper or lower one-sided bound of
+ * (candidate − control) at the rollout's alpha against `maxIncrease`.
+ */
+import { z } from 'zod';
+
+export const replayGateSchema = z
+  .strictObject({
+    dataset: z.uuid('must be a dataset id (UUID)').describe('The dataset both versions are replayed on (one case, one pair).'),
+    maxIncrease: z.number().min(0).max(1).describe('Largest acceptable candidate − control would-be override rate (absolute).'),
+    minCases: z.int().min(1).max(100_000).default(50).describe('The dataset must have at least this many cases.'),
+  })
+  .describe('Replays control and candidate on the dataset; a case whose call fails counts as overridden.');
+
+export const gateSchema = z
+  .strictObject({ replay: replayGateSchema.optional() })
+  .refine((g) => g.replay !== undefined, { message: 'name the gate: replay', path: ['replay'] })
+  .describe(
+    'Created `gated` (no customer traffic moves) until the gate passes; `advance` with {"override": true, "reason"} skips it (audited).',
+  );
+
+export type ReplayGate = z.infer<typeof replayGateSchema>;
+export type Gate = z.infer<typeof gateSchema>;
+
+/** Where a gate stands: replaying, decided, undecidable on this evidence, or set aside by a person. */
+export type GateState = 'replaying' | 'passed' | 'failed' | 'inconclusive' | 'overridden' | 'abandoned';
+
+/** The figures a gate decided on (events `gate_passed`, `gate_failed`, `gate_inconclusive`). */
+export interface GateFigures {
+  pairs: number;
+  bothOk: number;
+  onlyControlOverridden: number;
+  onlyCandidateOverridden: number;
+  bothOverridden: number;
+  controlOverrideRate: number;
+  candidateOverrideRate: number;
+  /** candidate − control. */
+  estimate: number;
+  /** One-sided bounds at `alpha`. */
+  lowerBound: number;
+  upperBound: number;
+  maxIncrease: number;
+  alpha: number;
+  mcnemarPValue: number;
+  /** Cases whose call failed in either replay (scored as overridden). */
+  errors: { control: number; candidate: number };
+  replays: { control: string; candidate: string };
+  method: string;
+}

@@ -1,0 +1,181 @@
+/**
+ * The replay gate before stage 0 (README "Datasets, replays and the gate"): a gated rollout's
+ * control and candidate are replayed on the gate's dataset, paired case by case, and the rollout
+ * starts stage 0 when the one-sided upper bound of (candidate − control) at its alpha is at most
+ * `maxIncrease`, or ends `gate_failed` when the lower bound is above it. A case whose call fails
+ * counts as overridden (a version must not pass by failing).
+ *
+ * Every step is idempotent and re-read from the database, so the gate job may run it on any
+ * replica, any number of times, after any restart: each replay is created once (unique by
+ * rollout and version), the conclusion is a conditional transition (once), and an undecidable
+ * gate is reported once.
+ */
+import { BadRequestError, DuplicateError } from '../model/errors.js';
+import type { GateFigures, GateState, ReplayGate } from '../model/gate.js';
+import type { Replay } from '../model/replay.js';
+import type { Rollout, RolloutEvent } from '../model/rollout.js';
+import type { RolloutSpec } from '../model/rollout-spec.js';
+import type { DatasetRepository } from '../ports/dataset-repository.js';
+import type { ReplayRepository } from '../ports/replay-repository.js';
+import { comparePaired, pairedBounds } from '../replay/paired-comparison.js';
+import type { ReplayService } from './replay-service.js';
+
+export interface GateServiceDeps {
+  datasets: DatasetRepository;
+  replays: ReplayRepository;
+  replayService: Pick<ReplayService, 'start' | 'cancel'>;
+  rollouts: {
+    concludeGate(id: string, outcome: 'passed' | 'failed', figures: Record<string, unknown>): Promise<Rollout | undefined>;
+    record(rollout: Rollout, type: string, actor: string, reason?: string, data?: Record<string, unknown>): Promise<void>;
+    events(id: string): Promise<RolloutEvent[]>;
+  };
+}
+
+export const GATE_METHOD = "paired: Newcombe's square-and-add interval (1998), one-sided at alpha; McNemar exact p";
+const GATE_REPLAY_CONCURRENCY = 4;
+
+export interface GateView {
+  replay: ReplayGate;
+  state: GateState;
+  replays: { control?: { id: string; status: string }; candidate?: { id: string; status: string } };
+  figures?: GateFigures;
+  reason?: string;
+}
+
+export class GateService {
+  constructor(private readonly deps: GateServiceDeps) {}
+
+  /** Refuses a gate that cannot be met (400), before the rollout is created. */
+  async validate(spec: Pick<RolloutSpec, 'chain' | 'gate'>): Promise<void> {
+    const gate = spec.gate?.replay;
+    if (!gate) return;
+    const dataset = await this.deps.datasets.get(gate.dataset);
+    if (!dataset)
+      throw new BadRequestError(`body.gate.replay.dataset: dataset '${gate.dataset}' does not exist`, { field: 'gate.replay.dataset' });
+    if (dataset.chain !== spec.chain) {
+      throw new BadRequestError(`body.gate.replay.dataset: the dataset is of chain '${dataset.chain}', not '${spec.chain}'`, {
+        field: 'gate.replay.dataset',
+      });
+    }
+    if (dataset.cases < gate.minCases) {
+      throw new BadRequestError(
+        `body.gate.replay.dataset: it has ${dataset.cases} cases; the gate needs at least minCases = ${gate.minCases}`,
+        {
+          field: 'gate.replay.dataset',
+          cases: dataset.cases,
+          minCases: gate.minCases,
+        },
+      );
+    }
+  }
+
+  /**
+   * One step of a rollout's gate: start what is missing, decide when both replays are done. For a
+   * rollout no longer gated, stop its gate replays.
+   */
+  async check(rollout: Rollout): Promise<void> {
+    const gate = rollout.spec.gate?.replay;
+    if (!gate) return;
+    const replays = await this.deps.replays.list({ rolloutId: rollout.id });
+    if (rollout.status !== 'gated') {
+      for (const r of replays)
+        if (r.status === 'queued' || r.status === 'running') await this.deps.replayService.cancel(r.id).catch(() => undefined);
+      return;
+    }
+    const control = replays.find((r) => r.version === rollout.control) ?? (await this.startReplay(rollout, gate, rollout.control));
+    const candidate = replays.find((r) => r.version === rollout.candidate) ?? (await this.startReplay(rollout, gate, rollout.candidate));
+    if (!control || !candidate) return this.inconclusive(rollout, "The gate's dataset is gone: its replays cannot run.");
+    const finished = (r: Replay) => r.status === 'done' || r.status === 'cancelled' || r.status === 'failed';
+    if (!finished(control) || !finished(candidate)) return;
+    if (control.status !== 'done' || candidate.status !== 'done') {
+      return this.inconclusive(rollout, `A gate replay ended ${control.status !== 'done' ? control.status : candidate.status}.`);
+    }
+    const figures = await this.figures(rollout, gate, control, candidate);
+    if (figures.pairs < gate.minCases)
+      return this.inconclusive(rollout, `Only ${figures.pairs} cases were paired; the gate needs ${gate.minCases}.`, figures);
+    if (figures.upperBound <= gate.maxIncrease) await this.deps.rollouts.concludeGate(rollout.id, 'passed', { ...figures });
+    else if (figures.lowerBound > gate.maxIncrease) await this.deps.rollouts.concludeGate(rollout.id, 'failed', { ...figures });
+    else
+      await this.inconclusive(
+        rollout,
+        'The interval straddles maxIncrease: the dataset cannot tell. Add cases, or advance with override, or roll back.',
+        figures,
+      );
+  }
+
+  /** The gate's state and figures, for GET /v1/rollouts/{id}. */
+  async view(rollout: Rollout): Promise<GateView | undefined> {
+    const gate = rollout.spec.gate?.replay;
+    if (!gate) return undefined;
+    const replays = await this.deps.replays.list({ rolloutId: rollout.id });
+    const control = replays.find((r) => r.version === rollout.control);
+    const candidate = replays.find((r) => r.version === rollout.candidate);
+    const view: GateView = {
+      replay: gate,
+      state: 'replaying',
+      replays: {
+        ...(control ? { control: { id: control.id, status: control.status } } : {}),
+        ...(candidate ? { candidate: { id: candidate.id, status: candidate.status } } : {}),
+      },
+    };
+    const events = await this.deps.rollouts.events(rollout.id);
+    const decided = [...events]
+      .reverse()
+      .find(
+        (e) => ['gate_passed', 'gate_failed', 'gate_inconclusive'].includes(e.type) || (e.type === 'advanced' && e.data?.override === true),
+      );
+    if (decided?.type === 'gate_passed') view.state = 'passed';
+    else if (decided?.type === 'gate_failed') view.state = 'failed';
+    else if (decided?.type === 'advanced') view.state = 'overridden';
+    else if (rollout.status === 'rolled_back' && events.every((e) => e.type !== 'gate_passed')) view.state = 'abandoned';
+    else if (decided?.type === 'gate_inconclusive') view.state = 'inconclusive';
+    if (decided?.type === 'advanced' && decided.reason) view.reason = decided.reason;
+    else if (decided?.reason) view.reason = decided.reason;
+    if (control?.status === 'done' && candidate?.status === 'done') view.figures = await this.figures(rollout, gate, control, candidate);
+    return view;
+  }
+
+  private async startReplay(rollout: Rollout, gate: ReplayGate, version: string): Promise<Replay | undefined> {
+    try {
+      return await this.deps.replayService.start(gate.dataset, { version, concurrency: GATE_REPLAY_CONCURRENCY, repeats: 1 }, rollout.id);
+    } catch (err) {
+      // Another replica started it first: use that one.
+      if (err instanceof DuplicateError)
+        return (await this.deps.replays.list({ rolloutId: rollout.id })).find((r) => r.version === version);
+      if ((err as { statusCode?: number }).statusCode === 404 || (err as { statusCode?: number }).statusCode === 409) return undefined;
+      throw err;
+    }
+  }
+
+  private async figures(rollout: Rollout, gate: ReplayGate, control: Replay, candidate: Replay): Promise<GateFigures> {
+    const [a, b] = await Promise.all([this.deps.replays.scored(control.id), this.deps.replays.scored(candidate.id)]);
+    const c = comparePaired(a, b, { errors: 'overridden' });
+    const alpha = rollout.spec.alpha;
+    const bounds = pairedBounds(c, alpha);
+    return {
+      pairs: c.pairs,
+      bothOk: c.bothOk,
+      onlyControlOverridden: c.onlyAOverridden,
+      onlyCandidateOverridden: c.onlyBOverridden,
+      bothOverridden: c.bothOverridden,
+      controlOverrideRate: c.aOverrideRate,
+      candidateOverrideRate: c.bOverrideRate,
+      estimate: bounds.estimate,
+      lowerBound: bounds.lower,
+      upperBound: bounds.upper,
+      maxIncrease: gate.maxIncrease,
+      alpha,
+      mcnemarPValue: c.mcnemarPValue,
+      errors: { control: c.errors.a + c.errors.both, candidate: c.errors.b + c.errors.both },
+      replays: { control: control.id, candidate: candidate.id },
+      method: GATE_METHOD,
+    };
+  }
+
+  /** Reports once that the gate cannot decide; the rollout stays gated for a person to decide. */
+  private async inconclusive(rollout: Rollout, reason: string, figures?: GateFigures): Promise<void> {
+    const events = await this.deps.rollouts.events(rollout.id);
+    if (events.some((e) => e.type === 'gate_inconclusive')) return;
+    await this.deps.rollouts.record(rollout, 'gate_inconclusive', 'gate', reason, figures ? { ...figures } : undefined);
+  }
+}
