@@ -205,5 +205,5 @@ export function printBound(check: CheckFigures): string {
  * "latency_p95_ms (limit 2000 ms): breached, bound 7.1% of runs slower than 2000 ms (5% allowed), 1000 samples".
  */
 export function describeCheck(check: CheckFigures): string {
-  return `${check.metric} (limit ${printLimit(check)}): ${check.status}, bound ${printBound(check)}, ${check.samples} samples`;
+  return `${check.metric} (limit ${printLimit(check)}): ${check.status}, bound ${printBound(check)}, ${check.samples} ${check.samples === 1 ? 'sample' : 'samples'}`;
 }
