@@ -23,7 +23,8 @@ import { compose } from '../src/composition.js';
 import { loadConfig } from '../src/config/config.js';
 import { RunWriter } from '../src/runtime/run-writer.js';
 import { RunStore, type FeedbackInsert } from '../src/store/run-store.js';
-import type { RunInsert } from '../src/store/schema.js';
+import type { Run } from '../src/domain/model/run.js';
+import type { RunRepository } from '../src/domain/ports/run-repository.js';
 import { completeTask } from './lib/children.js';
 import { patchRunStoreCopy } from './lib/copy-batch.js';
 import { ADMIN_TOKEN, CHAIN, ENVIRONMENT } from './lib/setup.js';
@@ -86,7 +87,7 @@ await completeTask(async () => {
   // Time every batch the writer commits (the store is the writer's, so wrapping it is enough).
   const batches: { ms: number; runs: number; feedback: number }[] = [];
   const writeBatch = store.writeBatch.bind(store);
-  store.writeBatch = async (...args: Parameters<RunStore['writeBatch']>) => {
+  store.writeBatch = async (...args: Parameters<RunRepository['writeBatch']>) => {
     const t = performance.now();
     const batch = args[0];
     await writeBatch(...args);
@@ -94,7 +95,7 @@ await completeTask(async () => {
   };
 
   const ctx: SyntheticContext = { chainId: CHAIN, rolloutId: rollout.id, tenants: TENANTS, environment: ENVIRONMENT, startMs: Date.now(), stepMs: 1 };
-  const runs: RunInsert[] = [];
+  const runs: Run[] = [];
   let feedbackSent = 0;
   const started = performance.now();
   let produced = 0;

@@ -6,16 +6,11 @@ import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { DrizzleQueryError } from 'drizzle-orm/errors';
 import { stdSerializers } from 'pino';
-import type { Catalog } from './domain/services/catalog.js';
-import type { GatewayMetrics } from './runtime/metrics/gateway-metrics.js';
-import type { ErasureService } from './domain/services/erasure-service.js';
-import type { FeedbackService } from './domain/services/feedback-service.js';
-import type { InvokeService } from './domain/services/invoke-service.js';
-import type { RunWriter } from './runtime/run-writer.js';
-import type { RolloutService } from './domain/services/rollout-service.js';
-import type { ComparisonService } from './domain/services/comparison-service.js';
 import { authPlugin } from './http/plugins/auth.js';
+import { clientErrorHandler } from './http/plugins/client-errors.js';
 import { docsPlugin } from './http/plugins/docs.js';
+import { loopGuardPlugin } from './http/plugins/loop-guard.js';
+import type { UpstreamAllowList } from './adapters/upstream-allow.js';
 import { errorHandlerPlugin, frameworkErrors } from './http/plugins/error-handler.js';
 import { jsonBodyPlugin } from './http/plugins/json-body.js';
 import { metricsPlugin } from './http/plugins/metrics.js';
@@ -29,32 +24,24 @@ import { rolloutRoutes } from './http/routes/rollouts.js';
 import { rolloutAnalysisRoutes } from './http/routes/rollout-analysis.js';
 import { runRoutes } from './http/routes/runs.js';
 import { tenantRoutes } from './http/routes/tenants.js';
-import type { RunStore } from './store/run-store.js';
+import type { AppServices } from './http/services.js';
 
-export interface Readiness {
-  status: 'ok' | 'degraded' | 'unavailable';
-  [part: string]: unknown;
-}
-
-/** What the routes need; built by composition.ts. */
-export interface AppServices {
-  catalog: Catalog;
-  invoke: InvokeService;
-  feedback: FeedbackService;
-  runStore: RunStore;
-  writer: RunWriter;
-  erasure: ErasureService;
-  rollouts: RolloutService;
-  comparison: ComparisonService;
-  /** Prometheus metrics served at /metrics. */
-  metrics: GatewayMetrics;
-  readiness: () => Promise<Readiness>;
-}
+export type { AppServices, Readiness } from './http/services.js';
 
 export interface AppOptions {
   bodyLimit: number;
   /** Requests per minute per key (RATE_LIMIT_PER_MINUTE); 0 or unset: no limit. */
   rateLimitPerMinute?: number;
+  /** Invalid tokens per client address per minute (AUTH_FAILURES_PER_MINUTE); 0 or unset: no limit. */
+  authFailuresPerMinute?: number;
+  /** This deployment's tag in upstream calls' hop header: a request carrying it is a loop (508). */
+  hopTag?: string;
+  /** UPSTREAM_ALLOW: hosts `http` versions may call; checked when a version is registered. */
+  upstreamAllow?: UpstreamAllowList;
+  /** Fastify's trustProxy (TRUST_PROXY): whose X-Forwarded-For gives the client address. */
+  trustProxy?: boolean | number | string;
+  /** Slow-client limits (HEADERS_TIMEOUT_MS, REQUEST_TIMEOUT_MS, KEEP_ALIVE_TIMEOUT_MS); unset: 10 s, 60 s, 72 s. */
+  timeouts?: ServerTimeouts;
   logger?: FastifyServerOptions['logger'];
   loggerInstance?: FastifyServerOptions['loggerInstance'];
 }
@@ -79,9 +66,35 @@ export const LOG_SERIALIZERS = {
   },
 };
 
+export interface ServerTimeouts {
+  headersMs: number;
+  requestMs: number;
+  keepAliveMs: number;
+}
+
+const DEFAULT_TIMEOUTS: ServerTimeouts = { headersMs: 10_000, requestMs: 60_000, keepAliveMs: 72_000 };
+
+/** A hop count as the function Fastify's types accept (the runtime takes the number too). */
+function trustProxyOption(v: boolean | number | string): boolean | string | ((address: string, hop: number) => boolean) {
+  return typeof v === 'number' ? (_address, hop) => hop < v : v;
+}
+
 export async function buildApp(services: AppServices, opts: AppOptions): Promise<FastifyInstance> {
+  const timeouts = opts.timeouts ?? DEFAULT_TIMEOUTS;
   const app = Fastify({
     bodyLimit: opts.bodyLimit,
+    // A client that sends its headers or body slowly (or not at all) holds a socket and the body
+    // buffered so far: both are bounded in time. Node checks them every connectionsCheckingInterval
+    // (30 s by default, which would let a 1 s limit run for 30 s): a quarter of the shortest, at
+    // most 1 s. requestTimeout covers receiving the request only, not the upstream call after it.
+    requestTimeout: timeouts.requestMs,
+    keepAliveTimeout: timeouts.keepAliveMs,
+    http: {
+      headersTimeout: timeouts.headersMs,
+      connectionsCheckingInterval: Math.max(25, Math.min(1000, Math.floor(Math.min(timeouts.headersMs, timeouts.requestMs) / 4))),
+    },
+    ...(opts.trustProxy === undefined ? {} : { trustProxy: trustProxyOption(opts.trustProxy) }),
+    clientErrorHandler: clientErrorHandler({ headersMs: timeouts.headersMs, requestMs: timeouts.requestMs }),
     logger: opts.loggerInstance ? undefined : (opts.logger ?? false),
     loggerInstance: opts.loggerInstance,
     // Our logging is per error, not per request: the hot path stays quiet. Nor does it build a
@@ -103,15 +116,16 @@ export async function buildApp(services: AppServices, opts: AppOptions): Promise
   app.setSerializerCompiler(serializerCompiler);
 
   await app.register(errorHandlerPlugin);
+  await app.register(loopGuardPlugin, { hopTag: opts.hopTag });
   await app.register(securityHeadersPlugin);
   await app.register(jsonBodyPlugin);
-  await app.register(authPlugin, { catalog: services.catalog });
+  await app.register(authPlugin, { catalog: services.catalog, failuresPerMinute: opts.authFailuresPerMinute ?? 0 });
   await app.register(docsPlugin);
   await app.register(rateLimitPlugin, { perMinute: opts.rateLimitPerMinute ?? 0 });
 
   await app.register(healthRoutes, { services });
   await app.register(tenantRoutes, { services });
-  await app.register(chainRoutes, { services });
+  await app.register(chainRoutes, { services, upstreamAllow: opts.upstreamAllow });
   await app.register(invokeRoutes, { services });
   await app.register(langserveRoutes, { services });
   await app.register(metricsPlugin, { metrics: services.metrics });

@@ -19,6 +19,8 @@ export interface RunningServer {
 }
 
 export async function startServer(config: Config, opts: { log?: Logger; handleSignals?: boolean } = {}): Promise<RunningServer> {
+  // Everything the gateway creates (spool, token, flag backup) is owner-only (src/runtime/data-dir.ts).
+  process.umask(0o077);
   const log = opts.log ?? createLogger(config.LOG_LEVEL);
   const gateway = await compose(config, { log });
   await gateway.app.listen({ port: config.PORT, host: config.HOST });
@@ -55,8 +57,9 @@ export function banner(server: RunningServer, config: Config): string {
     `  storage        ${gateway.database.kind === 'pglite' ? `embedded PGlite in ${config.DATA_DIR}` : 'PostgreSQL (DATABASE_URL)'}`,
     `  flags          ${config.UNLEASH_URL ? `Unleash at ${config.UNLEASH_URL}` : 'embedded flag store (no UNLEASH_URL)'}`,
   ];
+  // Never the token itself: stdout is the log stream, kept and shipped where a secret must not go.
   if (gateway.adminTokenGenerated) {
-    lines.push(`  admin token    ${gateway.adminToken}`, `                 (generated now, kept in ${config.DATA_DIR}/admin-token; shown only this once)`);
+    lines.push(`  admin token    generated now: read it from ${config.DATA_DIR}/admin-token (mode 0600)`);
   } else if (!config.ADMIN_TOKEN) {
     lines.push(`  admin token    in ${config.DATA_DIR}/admin-token`);
   } else {

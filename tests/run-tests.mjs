@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `npm test`: runs every vitest suite, then prints one plain line `N passed, N failed` (from
 // vitest's JSON report) so any CI log states how many tests ran. Extra arguments go to vitest.
+// TEST_RUN_LABEL=node24 prints `node24: N passed, N failed` (a second run in the same CI log).
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,5 +25,6 @@ try {
 } catch {
   if (run.status !== 0) failed = Math.max(failed, 1);
 }
-console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
+const label = process.env.TEST_RUN_LABEL ? `${process.env.TEST_RUN_LABEL}: ` : '';
+console.log(`${label}${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
 process.exit(run.status ?? 1);

@@ -4,8 +4,7 @@
  * reviewed, the candidate overridden a little more often than the control.
  */
 import { randomUUID } from 'node:crypto';
-import type { FeedbackInsert } from '../../src/store/run-store.js';
-import type { RunInsert } from '../../src/store/schema.js';
+import type { Feedback, Run } from '../../src/domain/model/run.js';
 
 export interface SyntheticContext {
   chainId: string;
@@ -26,7 +25,7 @@ export function rand(i: number, salt: number): number {
   return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
 }
 
-export function makeRun(i: number, ctx: SyntheticContext): RunInsert {
+export function makeRun(i: number, ctx: SyntheticContext): Run {
   const tenant = ctx.tenants[i % ctx.tenants.length]!;
   const unit = `doc-${Math.floor(rand(i, 1) * 1e6)}`;
   const candidate = rand(i, 2) < 0.5;
@@ -61,7 +60,7 @@ export function makeRun(i: number, ctx: SyntheticContext): RunInsert {
 }
 
 /** Feedback on run i (made by makeRun with the same i), or undefined when it is not reviewed. */
-export function makeFeedback(i: number, run: RunInsert, at: Date): FeedbackInsert | undefined {
+export function makeFeedback(i: number, run: Run, at: Date): Feedback | undefined {
   if (run.output === null || rand(i, 5) >= 0.4) return undefined;
   const overridden = rand(i, 6) < (run.variant === 'candidate' ? 0.12 : 0.1);
   return { runId: run.id, overridden, fields: overridden ? ['total'] : [], reviewer: 'bench', at };

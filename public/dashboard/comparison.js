@@ -8,6 +8,26 @@ import { tip } from './glossary.js';
 
 const ARMS = ['control', 'candidate'];
 
+/** Count fields shown above with their rates; every other field in `countFields` gets a row of its own. */
+const COUNTS_WITH_RATES = new Set(['runs', 'reviewed', 'overridden', 'errors']);
+/** Labels of count fields that say more than their name. */
+const COUNT_LABELS = { fallbacks: 'Fallbacks to control' };
+
+/** "promptTimeouts" → "Prompt timeouts". */
+function labelOf(field) {
+  if (COUNT_LABELS[field]) return COUNT_LABELS[field];
+  const words = field.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase();
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+/** The plain count fields the comparison lists beyond those shown with their rates. */
+function otherCountFields(cmp) {
+  return (Array.isArray(cmp.countFields) ? cmp.countFields : []).filter((f) => !COUNTS_WITH_RATES.has(f));
+}
+
+/** "timeoutRuns" → "timeout-runs", as in the other testids. */
+const kebab = (field) => slug(field.replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase());
+
 /** The verdict's level: the rollout's alpha (default 0.05) as a confidence, "95%". */
 export function levelOf(rollout) {
   const alpha = typeof rollout?.alpha === 'number' ? rollout.alpha : 0.05;
@@ -123,7 +143,8 @@ export function renderArms(cmp, rollout) {
         row(term('Reviewed', tip('review-rate'), 'review-rate'), num(`${arm}-reviewed`, count(a.reviewed)), h('span', { class: 'muted' }, ' (', num(`${arm}-review-rate`, pct(a.reviewRate)), ')')),
         row('Overridden', num(`${arm}-overridden`, count(a.overridden))),
         row('Error rate', num(`${arm}-error-rate`, pct(a.errorRate)), h('span', { class: 'muted' }, ' (', num(`${arm}-errors`, count(a.errors)), ' errors)')),
-        arm === 'candidate' || a.fallbacks ? row('Fallbacks to control', num(`${arm}-fallbacks`, count(a.fallbacks))) : null,
+        // Counts such as fallbacks happen to the candidate: the control shows them only when it has some.
+        otherCountFields(cmp).map((f) => (arm === 'candidate' || a[f] ? row(labelOf(f), num(`${arm}-${kebab(f)}`, count(a[f]))) : null)),
         row('Latency p50', num(`${arm}-latency-p50`, ms(a.latencyMs?.p50))),
         row('Latency p95', num(`${arm}-latency-p95`, ms(a.latencyMs?.p95))),
       ),

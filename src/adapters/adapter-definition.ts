@@ -1,5 +1,5 @@
 /**
- * The adapter definition of a chain version (API.md, "Chains and versions"): how the gateway
+ * The adapter definition of a chain version (README, "Chain versions"): how the gateway
  * calls that version's upstream. Versions are immutable, so these objects are strict: a typo in a
  * field name is a 400 at registration rather than a silently ignored setting in production.
  *
@@ -8,6 +8,7 @@
  * what runs (and `{url}` registered twice, once with the default spelled out, compares equal).
  */
 import { z } from 'zod';
+import { canonicalJson } from '../domain/overrides/canonical-json.js';
 
 /** A version's timeout when it names none. LLM calls get longer: a long prompt easily takes 30 s. */
 export const DEFAULT_HTTP_TIMEOUT_MS = 30_000;
@@ -34,6 +35,8 @@ const RESERVED_HEADERS = new Set([
   'trailer',
   'expect',
   'proxy-connection',
+  // The loop guard's (http-adapter.ts HOP_HEADER): a version must not be able to hide it.
+  'x-chain-canary-hop',
 ]);
 
 const timeoutMs = (fallback: number) =>
@@ -134,25 +137,13 @@ export type AdapterDefinition = z.infer<typeof adapterDefinitionSchema>;
 export type AdapterDefinitionInput = z.input<typeof adapterDefinitionSchema>;
 
 /**
- * A stable JSON text of a parsed definition, keys sorted at every depth, used to decide whether
- * a re-registered version is the same (200) or a conflicting one (409). Pass the parsed value so
- * that defaults spelled out or left out compare equal. Array order is kept: it means something
- * (message order). Note that sorting also ignores the order of a JSON Schema's `properties`, which
- * OpenAI uses for the order of generated fields; that order carries no meaning in the output.
+ * A stable JSON text of a parsed definition (the code base's one canonical JSON, canonical-json.ts:
+ * keys sorted at every depth, undefined members dropped), used to decide whether a re-registered
+ * version is the same (200) or a conflicting one (409). Pass the parsed value so that defaults
+ * spelled out or left out compare equal. Array order is kept: it means something (message order).
+ * Note that sorting also ignores the order of a JSON Schema's `properties`, which OpenAI uses for
+ * the order of generated fields; that order carries no meaning in the output.
  */
 export function canonicalAdapterJson(def: AdapterDefinition): string {
-  return JSON.stringify(sortKeys(def));
-}
-
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (value === null || typeof value !== 'object') return value;
-  const entries: Array<[string, unknown]> = [];
-  for (const key of Object.keys(value).sort()) {
-    const inner = (value as Record<string, unknown>)[key];
-    // JSON.stringify drops undefined members; dropping them here keeps `{a: undefined}` == `{}`.
-    if (inner !== undefined) entries.push([key, sortKeys(inner)]);
-  }
-  // fromEntries defines own properties, so a schema key named "__proto__" stays data.
-  return Object.fromEntries(entries);
+  return canonicalJson(def);
 }

@@ -1,7 +1,7 @@
 /**
  * Builds one adapter per (chain, version), each behind its own circuit breaker, and keeps it: a
- * version is immutable (API.md), so its definition never changes under a cached adapter, and the
- * adapter's connection pool or SDK client is reused by every call to that version.
+ * version is immutable (README, "Chain versions"), so its definition never changes under a cached
+ * adapter, and the adapter's connection pool or SDK client is reused by every call to that version.
  */
 import { UpstreamError } from '../domain/model/errors.js';
 import type { AdapterDefinition } from './adapter-definition.js';
@@ -10,6 +10,7 @@ import { CircuitBreaker, type CircuitBreakerOptions, type CircuitState } from '.
 import { HttpChainAdapter, type HttpAdapterOptions } from './http-adapter.js';
 import { OpenAIChainAdapter, type OpenAIAdapterOptions, type OpenAIProviderSettings } from './openai-adapter.js';
 import { countsAgainstUpstream } from './upstream-errors.js';
+import type { UpstreamAllowList } from './upstream-allow.js';
 
 export interface AdapterRegistryOptions {
   /** OPENAI_API_KEY, OPENAI_BASE_URL, AZURE_OPENAI_ENDPOINT, AZURE_OPENAI_API_KEY from the config. */
@@ -22,6 +23,15 @@ export interface AdapterRegistryOptions {
   openai?: OpenAIAdapterOptions;
   /** Builds the bare adapter of a definition; tests swap in fakes. */
   createAdapter?: (def: AdapterDefinition) => ChainAdapter;
+  /** UPSTREAM_ALLOW: the hosts `http` versions may call; unset, any. */
+  upstreamAllow?: UpstreamAllowList;
+}
+
+/** Why an `http` definition may not be called under `allow`, or undefined when it may. */
+export function upstreamRefusal(def: AdapterDefinition, allow: UpstreamAllowList | undefined): string | undefined {
+  if (allow === undefined || def.type !== 'http') return undefined;
+  const url = new URL(def.url);
+  return allow.permits(url) ? undefined : `the host ${url.host} is not in UPSTREAM_ALLOW (${allow.toString()})`;
 }
 
 /** A version's adapter as the invoke path uses it: the bare adapter behind its breaker. */
@@ -69,6 +79,12 @@ export class AdapterRegistry {
     const cached = versions?.get(version);
     if (cached !== undefined) return cached;
     let inner: ChainAdapter;
+    // Checked when the adapter is built, i.e. at the first call on this replica, also for a
+    // version registered before UPSTREAM_ALLOW was set (not cached: a restart with a wider list applies).
+    const refused = upstreamRefusal(def, this.#options.upstreamAllow);
+    if (refused !== undefined) {
+      return new GuardedAdapter(failingAdapter(`Chain version '${chain}/${version}' may not be called: ${refused}.`, { reason: 'upstream_not_allowed' }), new CircuitBreaker(this.#options.breaker));
+    }
     try {
       inner = this.#create(def);
     } catch (err) {
@@ -121,8 +137,8 @@ export class AdapterRegistry {
   }
 }
 
-function failingAdapter(message: string): ChainAdapter {
+function failingAdapter(message: string, details?: unknown): ChainAdapter {
   return {
-    invoke: () => Promise.reject(new UpstreamError('failed', message)),
+    invoke: () => Promise.reject(new UpstreamError('failed', message, details)),
   };
 }

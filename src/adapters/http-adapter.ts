@@ -28,7 +28,12 @@ export interface HttpAdapterOptions {
   maxResponseBytes?: number;
   /** How long close() lets in-flight calls finish before cutting them off. Default 2 s. */
   closeGraceMs?: number;
+  /** This gateway's tag, sent as HOP_HEADER so that a call that comes back is refused (loop-guard.ts). */
+  hopTag?: string;
 }
+
+/** Set on every upstream call; a gateway that receives its own tag in it refuses the call (508). */
+export const HOP_HEADER = 'x-chain-canary-hop';
 
 /** The abort reason of a passed deadline: one shared instance, recognised by identity. */
 const DEADLINE = new Error('chain version deadline passed');
@@ -58,6 +63,7 @@ export class HttpChainAdapter implements ChainAdapter {
     this.#readEnv = options.readEnv ?? readProcessEnv;
     this.#closeGraceMs = options.closeGraceMs ?? 2_000;
     this.#headers = ['content-type', 'application/json', 'accept', 'application/json'];
+    if (options.hopTag !== undefined) this.#headers.push(HOP_HEADER, options.hopTag);
     const envHeaders: EnvHeader[] = [];
     for (const [name, value] of Object.entries(def.headers ?? {})) {
       if (typeof value === 'string') this.#headers.push(name, value);

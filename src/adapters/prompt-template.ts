@@ -1,5 +1,5 @@
 /**
- * `{{input.field}}` placeholders in a prompt version's messages (API.md, "Chains and versions").
+ * `{{input.field}}` placeholders in a prompt version's messages (README, "Chain versions").
  *
  * - `{{input}}` is the whole input, `{{input.a.b}}` a nested field, `{{input.items.0}}` an array
  *   element; spaces inside the braces are allowed (`{{ input.a }}`).

@@ -1,16 +1,41 @@
-/** Plain-text rendering of rollouts and comparisons for the terminal. */
+/** Plain-text rendering of the gateway's answers for the terminal (`--json` prints them as they are). */
+import { printBound, printLimit } from '../domain/guardrails/guardrail-metrics.js';
 
 const pct = (x: unknown) => (typeof x === 'number' ? `${(x * 100).toFixed(1)}%` : '–');
 const num = (x: unknown) => (typeof x === 'number' ? String(Math.round(x * 10) / 10) : '–');
 const interval = (ci: unknown) => (Array.isArray(ci) && ci.length === 2 ? `[${pct(ci[0])}, ${pct(ci[1])}]` : '');
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+/** Left-aligned first column, right-aligned figures. */
+export function table(rows: string[][], align: 'figures' | 'text' = 'figures'): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => (i === 0 || align === 'text' ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
+        .join('   ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
 
 export function formatRollout(r: any): string {
   return `${r.id}  ${r.chain}  ${r.control} → ${r.candidate}  ${r.status.toUpperCase()}  stage ${r.stage + 1}/${r.stages.length}`;
 }
 
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('   ')).join('\n');
+export function formatRollouts(items: any[]): string {
+  return items.length ? items.map(formatRollout).join('\n') : 'no rollouts';
+}
+
+/**
+ * One guardrail check, its bound and limit printed by the metric's own definition (as the
+ * guardrail job's rollback reason prints them): a latency `max` reads "2000 ms", a relative limit
+ * "+5 points over control", an absolute rate "2%".
+ */
+export function formatGuardrail(g: any): string {
+  const samples = typeof g.samples === 'number' ? plural(g.samples, 'sample') : '';
+  const min = typeof g.minSamples === 'number' && g.status === 'waiting' ? ` of ${g.minSamples} needed` : '';
+  return `guardrail ${g.metric} (${g.limit}): ${g.status} (bound ${printBound(g)}, limit ${printLimit(g)}; ${samples}${min})`;
 }
 
 export function formatComparison(c: any): string {
@@ -32,8 +57,61 @@ export function formatComparison(c: any): string {
     );
   }
   lines.push(`verdict: ${String(c.verdict ?? 'unknown').replace(/_/g, ' ')}   (${c.controlArm ?? 'randomized'} control, unit of analysis: ${c.analysisUnit ?? 'run'})`);
-  // Bounds and thresholds are rates or shares (latency guardrails too): shown as percentages.
-  for (const g of c.guardrails ?? []) lines.push(`guardrail ${g.metric}: ${g.status} (bound ${pct(g.bound)} vs threshold ${pct(g.threshold)}, ${g.samples} samples)`);
+  // Each metric prints its limit and bound in its own units (a latency limit in ms, its bound as a share).
+  for (const g of c.guardrails ?? []) lines.push(formatGuardrail(g));
   for (const w of c.warnings ?? []) lines.push(`warning: ${typeof w === 'string' ? w : (w.message ?? w.code)}`);
   return lines.join('\n');
+}
+
+export function formatEvents(events: any[]): string {
+  if (!events.length) return 'no events';
+  return events
+    .map((e) => `${e.at}  ${e.type.padEnd(20)} ${e.actor ?? ''}${e.reason ? `  "${e.reason}"` : ''}`.trimEnd())
+    .join('\n');
+}
+
+const date = (iso: unknown) => (typeof iso === 'string' ? iso.slice(0, 19).replace('T', ' ') : '');
+
+export function formatTenants(items: any[]): string {
+  if (!items.length) return 'no tenants';
+  return table([['TENANT', 'NAME', 'CREATED'], ...items.map((t) => [t.id, t.name ?? '', date(t.createdAt)])], 'text');
+}
+
+export function formatTenant(t: any): string {
+  return `tenant ${t.id}${t.name ? ` (${t.name})` : ''}`;
+}
+
+export function formatCreatedKey(k: any): string {
+  return [`key ${k.id} (${k.name}) for tenant ${k.tenantId}:`, `  ${k.key}`, 'Shown only now: the gateway keeps a keyed hash of it.'].join('\n');
+}
+
+/** What a version calls, in a few words. */
+export function adapterSummary(adapter: any): string {
+  if (adapter?.type === 'http') return `http ${adapter.url}`;
+  if (adapter?.type === 'openai') return `openai ${adapter.provider ?? 'openai'} ${adapter.deployment ?? adapter.model ?? ''}`.trimEnd();
+  return String(adapter?.type ?? '?');
+}
+
+export function formatChains(items: any[]): string {
+  if (!items.length) return 'no chains';
+  return table([['CHAIN', 'CURRENT', 'DESCRIPTION'], ...items.map((c) => [c.id, c.current ?? '–', c.description ?? ''])], 'text');
+}
+
+export function formatChain(c: any): string {
+  const lines = [`chain ${c.id}${c.description ? `: ${c.description}` : ''}`, `current version: ${c.current ?? '– (none registered yet)'}`];
+  if (Array.isArray(c.environments)) lines.push(`environments: ${c.environments.join(', ')}`);
+  if (Array.isArray(c.versions)) {
+    lines.push('');
+    lines.push(c.versions.length ? formatVersions(c.versions) : 'no versions');
+  }
+  return lines.join('\n');
+}
+
+export function formatVersions(items: any[]): string {
+  if (!items.length) return 'no versions';
+  return table([['VERSION', 'CALLS', 'CREATED'], ...items.map((v) => [v.version, adapterSummary(v.adapter), date(v.createdAt)])], 'text');
+}
+
+export function formatVersion(v: any): string {
+  return `version ${v.version} of ${v.chain}: ${adapterSummary(v.adapter)}`;
 }

@@ -1,9 +1,11 @@
 /**
- * The gateway's configuration: environment variables of ../shared/API.md, validated once by zod.
+ * The gateway's configuration: the environment variables of the README's "Configuration",
+ * validated once by zod.
  * A bad value stops start-up with one line naming the variable (see formatConfigError).
  */
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { UpstreamAllowList } from '../adapters/upstream-allow.js';
 
 const optionalString = z
   .string()
@@ -29,6 +31,8 @@ export const configSchema = z.object({
     (v) => v === undefined || /^postgres(ql)?:\/\//.test(v),
     'must be a postgres:// connection string',
   ),
+  /** How long start-up waits for a PostgreSQL that is not up yet (retried with backoff); 0: no wait. */
+  DATABASE_CONNECT_TIMEOUT_MS: int(30_000, 0, 3_600_000),
   DATA_DIR: z.string().trim().min(1).default('./.chain-canary').transform((p) => resolve(p)),
   UNLEASH_URL: url('the Unleash API base, e.g. http://127.0.0.1:4242/api'),
   UNLEASH_API_TOKEN: optionalString,
@@ -43,12 +47,40 @@ export const configSchema = z.object({
   AZURE_OPENAI_ENDPOINT: url('the Azure OpenAI endpoint'),
   AZURE_OPENAI_API_KEY: optionalString,
   BODY_LIMIT: int(10 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+  /**
+   * Slow clients (README "Limits and timeouts"): the request line and headers must arrive within
+   * HEADERS_TIMEOUT_MS and the whole request, body included, within REQUEST_TIMEOUT_MS (a 408 and
+   * the connection closed past either); an idle keep-alive connection is closed after
+   * KEEP_ALIVE_TIMEOUT_MS. Node's own defaults are off (Fastify sets requestTimeout to 0).
+   */
+  HEADERS_TIMEOUT_MS: int(10_000, 100, 600_000),
+  REQUEST_TIMEOUT_MS: int(60_000, 100, 3_600_000),
+  KEEP_ALIVE_TIMEOUT_MS: int(72_000, 100, 600_000),
+  /** Hosts `http` chain versions may call (src/adapters/upstream-allow.ts); unset: any. */
+  UPSTREAM_ALLOW: optionalString.transform((v, ctx) => {
+    if (v === undefined) return undefined;
+    try {
+      return UpstreamAllowList.parse(v);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: `is not a list of hosts: ${(err as Error).message}` });
+      return z.NEVER;
+    }
+  }),
   WEBHOOK_URL: url('where rollout events are POSTed'),
   WEBHOOK_SECRET: optionalString,
   RETENTION_DAYS: z.coerce.number({ message: 'must be a number' }).int('must be a whole number').min(1, 'must be at least 1').optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Requests per minute per key (rate limit); 0 turns it off. */
   RATE_LIMIT_PER_MINUTE: int(60_000, 0, 10_000_000),
+  /** Invalid bearer tokens per client address per minute before 429s (token guessing); 0 turns it off. */
+  AUTH_FAILURES_PER_MINUTE: int(30, 0, 1_000_000),
+  /**
+   * Fastify's trustProxy: which proxies' X-Forwarded-For to believe for the client address (the
+   * per-address limits). `true`, a hop count, or a comma-separated list of addresses or CIDRs.
+   */
+  TRUST_PROXY: optionalString
+    .transform((v): boolean | number | string | undefined => (v === undefined || v === 'false' ? undefined : v === 'true' ? true : /^\d+$/.test(v) ? Number(v) : v))
+    .refine((v) => typeof v !== 'string' || /^[0-9A-Fa-f:./, ]+$/.test(v), 'must be true, false, a hop count, or addresses/CIDRs separated by commas'),
   /** Largest size of the run spool (runs answered but not yet in the database) before 503s. */
   SPOOL_MAX_BYTES: int(1024 * 1024 * 1024, 1024 * 1024, Number.MAX_SAFE_INTEGER),
   /** Period of the guardrail and auto-advance job. */
@@ -56,6 +88,13 @@ export const configSchema = z.object({
 });
 
 export type Config = z.infer<typeof configSchema>;
+
+/** Rules between variables, checked after each is valid on its own. */
+function crossCheck(config: Config): string | undefined {
+  // Node refuses a headers timeout longer than the request timeout (the request includes them).
+  if (config.HEADERS_TIMEOUT_MS > config.REQUEST_TIMEOUT_MS) return `HEADERS_TIMEOUT_MS must be at most REQUEST_TIMEOUT_MS (${config.REQUEST_TIMEOUT_MS})`;
+  return undefined;
+}
 
 export class ConfigError extends Error {}
 
@@ -69,5 +108,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const name = String(issue.path[0] ?? 'environment');
     throw new ConfigError(`Invalid configuration: ${name} ${issue.message}`);
   }
+  const conflict = crossCheck(parsed.data);
+  if (conflict) throw new ConfigError(`Invalid configuration: ${conflict}`);
   return parsed.data;
 }

@@ -44,8 +44,6 @@ export const redactionConfigSchema = z.discriminatedUnion('mode', [
 
 export type RedactionConfig = z.infer<typeof redactionConfigSchema>;
 
-export const REDACTION_OFF: RedactionConfig = { mode: 'off' };
-
 /**
  * `value` with personal data replaced by `"[REDACTED:<kind>]"` (`"[REDACTED:path]"` for path
  * mode). Never mutates `value`; the result shares the parts redaction did not touch, and is

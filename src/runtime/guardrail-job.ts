@@ -4,16 +4,20 @@
  *
  * Two triggers: the periodic job (one replica at a time, by lease; survives restarts because it
  * re-reads everything from the aggregates), and in process when feedback or a candidate error for
- * a guarded rollout reaches the database on this replica (debounced), so a breach stops candidate
- * calls here within a second. The rollout's conditional state change makes a second rollback of
+ * a guarded rollout reaches the database on this replica (debounced; the RunsCommitted
+ * subscription in guardrail-triggers.ts), so a breach stops candidate calls here within a second. The rollout's conditional state change makes a second rollback of
  * the same rollout impossible, whoever finds the breach.
  */
 import type { Logger } from 'pino';
+import { printBound, printLimit } from '../domain/guardrails/guardrail-metrics.js';
+import type { Rollout } from '../domain/model/rollout.js';
+import type { RolloutSpec } from '../domain/model/rollout-spec.js';
+import type { EventPublisher } from '../domain/ports/event-publisher.js';
+import type { ActiveRollouts } from '../domain/routing/active-rollouts.js';
+import type { RolloutService } from '../domain/services/rollout-service.js';
+import type { GatewayEvents } from './events.js';
 import type { JobLease } from './jobs/job-lease.js';
 import { Periodic } from './jobs/periodic.js';
-import type { RolloutRow } from '../store/schema.js';
-import type { RolloutService } from '../domain/services/rollout-service.js';
-import type { RolloutSpec } from '../domain/model/rollout-spec.js';
 
 export interface GuardrailFinding {
   metric: string;
@@ -34,15 +38,18 @@ export interface GuardrailEvaluation {
 }
 
 export interface GuardrailJobDeps {
-  rollouts: RolloutService;
-  evaluate: (rollout: RolloutRow) => Promise<GuardrailEvaluation>;
-  lease: JobLease;
+  rollouts: Pick<RolloutService, 'load' | 'act'>;
+  /** The running rollouts this replica knows (kept by RolloutService). */
+  active: Pick<ActiveRollouts, 'activeFor' | 'list'>;
+  evaluate: (rollout: Rollout) => Promise<GuardrailEvaluation>;
+  /** GuardrailsEvaluated after each evaluation (metrics). */
+  events: EventPublisher<Pick<GatewayEvents, 'GuardrailsEvaluated'>>;
+  lease: Pick<JobLease, 'acquire'>;
   log: Logger;
   now: () => Date;
   intervalMs: number;
   /** How long in-process triggers are gathered before one evaluation. */
   debounceMs?: number;
-  onEvaluated?: (rollout: RolloutRow, evaluation: GuardrailEvaluation) => void;
 }
 
 export class GuardrailJob {
@@ -77,10 +84,10 @@ export class GuardrailJob {
     await this.checking;
   }
 
-  /** In-process trigger: the chain's rollout got feedback or a candidate error just now. */
+  /** In-process trigger (src/runtime/guardrail-triggers.ts): the chain's rollout got feedback or a candidate error just now. */
   poke(chainId: string, rolloutId: string): void {
-    const rollout = this.deps.rollouts.activeFor(chainId);
-    if (!rollout || rollout.id !== rolloutId || rollout.status !== 'running' || (rollout.spec as RolloutSpec).guardrails.length === 0) return;
+    const rollout = this.deps.active.activeFor(chainId);
+    if (!rollout || rollout.id !== rolloutId || rollout.status !== 'running' || rollout.spec.guardrails.length === 0) return;
     this.pending.add(rolloutId);
     if (this.debounce) return;
     this.debounce = setTimeout(() => {
@@ -100,24 +107,24 @@ export class GuardrailJob {
 
   async checkAll(): Promise<void> {
     await this.deps.rollouts.load();
-    await this.checkMany(this.deps.rollouts.listActiveCached().filter((r) => r.status === 'running').map((r) => r.id));
+    await this.checkMany(this.deps.active.list().filter((r) => r.status === 'running').map((r) => r.id));
   }
 
   private async checkMany(ids: string[]): Promise<void> {
     for (const id of ids) {
-      const rollout = this.deps.rollouts.listActiveCached().find((r) => r.id === id);
+      const rollout = this.deps.active.list().find((r) => r.id === id);
       if (rollout && rollout.status === 'running') await this.check(rollout);
     }
   }
 
   /** Evaluates one running rollout and acts: rollback on a breach, else maybe auto-advance. */
-  async check(rollout: RolloutRow): Promise<void> {
-    const spec = rollout.spec as RolloutSpec;
+  async check(rollout: Rollout): Promise<void> {
+    const { spec } = rollout;
     const evaluation = await this.deps.evaluate(rollout);
-    this.deps.onEvaluated?.(rollout, evaluation);
+    this.deps.events.publish('GuardrailsEvaluated', { rollout, guardrails: evaluation.guardrails });
     const breached = evaluation.guardrails.filter((g) => g.status === 'breached');
     if (breached.length > 0) {
-      const reason = breached.map((g) => `${g.metric} breached: bound ${fmt(g.bound)} over threshold ${g.threshold} (${g.samples} samples)`).join('; ');
+      const reason = breached.map((g) => `${g.metric} breached: bound ${printBound(g)}, limit ${printLimit(g)} (${g.samples} samples)`).join('; ');
       // The breach and the rollback are written in one conditional transaction: whoever finds the
       // breach first (this replica's trigger, the job, another replica) acts; the others change nothing.
       const { changed } = await this.deps.rollouts.act(rollout.id, 'rollback', 'guardrail', reason, { guardrails: breached }, {
@@ -141,7 +148,7 @@ export class GuardrailJob {
    * arm with minSamples, and the stage old enough (reviews lag behind calls). "No breach yet" is
    * not enough: it is guaranteed when there is little data.
    */
-  private readyToAdvance(rollout: RolloutRow, spec: RolloutSpec, evaluation: GuardrailEvaluation): boolean {
+  private readyToAdvance(rollout: Rollout, spec: RolloutSpec, evaluation: GuardrailEvaluation): boolean {
     const auto = spec.autoAdvance!;
     if (rollout.stage >= spec.stages.length - 1) return false;
     const ageMinutes = (this.deps.now().getTime() - rollout.stageStartedAt.getTime()) / 60_000;
@@ -149,8 +156,4 @@ export class GuardrailJob {
     if (evaluation.samples.control < auto.minSamples || evaluation.samples.candidate < auto.minSamples) return false;
     return evaluation.guardrails.every((g) => g.status === 'holding' && g.upperBound !== undefined && g.upperBound !== null && g.upperBound < g.threshold);
   }
-}
-
-function fmt(x: number | null): string {
-  return x === null ? 'n/a' : x.toFixed(4);
 }

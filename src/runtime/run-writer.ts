@@ -6,16 +6,19 @@
  * from `pending`, so a client may send feedback right after its invoke returns.
  */
 import type { Logger } from 'pino';
-import { PreviousBatchFailedError, type FeedbackInsert, type RecordBatch, type RunStore } from '../store/run-store.js';
+import { PreviousBatchFailedError, RecordRefusedError } from '../domain/model/errors.js';
+import type { Feedback, Run } from '../domain/model/run.js';
+import type { EventPublisher } from '../domain/ports/event-publisher.js';
+import type { RunRecorder } from '../domain/ports/run-recorder.js';
+import type { RecordBatch, RunRepository } from '../domain/ports/run-repository.js';
 import { storableJson, warnReplaced } from '../store/storable-json.js';
-import { isDataError } from '../store/db-errors.js';
-import type { RunInsert } from '../store/schema.js';
+import type { GatewayEvents } from './events.js';
 
 /** Durable append-only log in front of the queue (the spool, src/runtime/spool). */
 export interface Journal {
   /** Appends before the caller answers (`json`: the record's storableJson); throws UnavailableError when full. */
-  appendRun(run: RunInsert, json: string): number;
-  appendFeedback(fb: FeedbackInsert, json: string): number;
+  appendRun(run: Run, json: string): number;
+  appendFeedback(fb: Feedback, json: string): number;
   /** Everything up to and including `seq` is in the database. */
   committed(seq: number): void;
   /** Keeps a record the database refused as data, for a person to look at. */
@@ -26,8 +29,8 @@ export interface Journal {
 
 /** A batch on its way to the database; its records stay queued (and pending) until it commits. */
 interface InFlight {
-  runs: Queued<RunInsert>[];
-  feedback: Queued<FeedbackInsert>[];
+  runs: Queued<Run>[];
+  feedback: Queued<Feedback>[];
   /** Its transaction: the next batch waits for it before its read models and feedback. */
   transaction: Promise<void>;
   /** Resolves once its runs are inserted, or it is done: the next batch may be sent. */
@@ -46,7 +49,7 @@ interface Queued<T> {
 }
 
 export interface RunWriterOptions {
-  store: RunStore;
+  store: Pick<RunRepository, 'writeBatch'>;
   log: Logger;
   journal?: Journal;
   /** Most runs (and most feedback) in one batch; 2000 by default. */
@@ -57,17 +60,17 @@ export interface RunWriterOptions {
    * single connection, PGlite, where a second batch would only wait its turn).
    */
   maxInFlight?: number;
-  /** Called after each committed batch (guardrails evaluate from fresh aggregates). */
-  onCommitted?: (batch: RecordBatch) => void;
+  /** RunsCommitted after each committed batch (the guardrails evaluate from fresh aggregates). */
+  events?: EventPublisher<Pick<GatewayEvents, 'RunsCommitted'>>;
 }
 
-export class RunWriter {
-  private runs: Queued<RunInsert>[] = [];
-  private feedback: Queued<FeedbackInsert>[] = [];
-  private readonly pendingRuns = new Map<string, RunInsert>();
-  private readonly pendingFeedback = new Map<string, FeedbackInsert>();
+export class RunWriter implements RunRecorder {
+  private runs: Queued<Run>[] = [];
+  private feedback: Queued<Feedback>[] = [];
+  private readonly pendingRuns = new Map<string, Run>();
+  private readonly pendingFeedback = new Map<string, Feedback>();
   /** Latest pending run per chain and external id, for feedback by external id. */
-  private readonly pendingByExternal = new Map<string, RunInsert>();
+  private readonly pendingByExternal = new Map<string, Run>();
   private seq = 0;
   /** Batches sent and not yet committed, oldest first. */
   private readonly inFlight: InFlight[] = [];
@@ -91,7 +94,7 @@ export class RunWriter {
     this.schedule(this.flushIntervalMs);
   }
 
-  recordRun(run: RunInsert): void {
+  recordRun(run: Run): void {
     const json = storableJson(run, () => warnReplaced(this.opts.log, run.id));
     const seq = this.opts.journal ? this.opts.journal.appendRun(run, json) : ++this.seq;
     this.runs.push({ seq, item: run, json });
@@ -100,7 +103,7 @@ export class RunWriter {
     if (this.runs.length >= this.batchSize) this.kick();
   }
 
-  recordFeedback(fb: FeedbackInsert): void {
+  recordFeedback(fb: Feedback): void {
     const json = storableJson(fb, () => warnReplaced(this.opts.log, fb.runId));
     const seq = this.opts.journal ? this.opts.journal.appendFeedback(fb, json) : ++this.seq;
     this.feedback.push({ seq, item: fb, json });
@@ -114,15 +117,15 @@ export class RunWriter {
   }
 
   /** A run answered but not yet in the database. */
-  pendingRun(id: string): RunInsert | undefined {
+  pendingRun(id: string): Run | undefined {
     return this.pendingRuns.get(id);
   }
 
-  pendingByExternalId(chainId: string, externalId: string): RunInsert | undefined {
+  pendingByExternalId(chainId: string, externalId: string): Run | undefined {
     return this.pendingByExternal.get(`${chainId}\u0000${externalId}`);
   }
 
-  pendingFeedbackFor(runId: string): FeedbackInsert | undefined {
+  pendingFeedbackFor(runId: string): Feedback | undefined {
     return this.pendingFeedback.get(runId);
   }
 
@@ -186,7 +189,8 @@ export class RunWriter {
    * it updates the read models of the other.
    */
   private async pipeline(): Promise<void> {
-    let failure: unknown;
+    /** The first batch failure collected (boxed: a rejection reason may be any value). */
+    let failure: { reason: unknown } | undefined;
     let sent = 0;
     for (;;) {
       const newest = this.inFlight.at(-1);
@@ -210,10 +214,10 @@ export class RunWriter {
       await oldest.done.catch((err: unknown) => {
         // A failed batch stays in flight until collected here, so no failure goes unseen.
         this.inFlight.splice(this.inFlight.indexOf(oldest), 1);
-        if (!(err instanceof PreviousBatchFailedError)) failure ??= err;
+        if (!(err instanceof PreviousBatchFailedError)) failure ??= { reason: err };
       });
     }
-    if (failure !== undefined) throw failure;
+    if (failure !== undefined) throw failure.reason;
   }
 
   /** Queued records not yet taken by a batch in flight. */
@@ -256,7 +260,7 @@ export class RunWriter {
       await b.transaction;
     } catch (err) {
       b.failed = true;
-      if (!isDataError(err)) throw err;
+      if (!(err instanceof RecordRefusedError)) throw err;
       // Refused as data: what this batch writes next comes after the batch before it has settled,
       // and only if that one is in; its records stay queued, in order, otherwise.
       if (previous && (await previous.done.then(() => false, () => true))) throw new PreviousBatchFailedError(err);
@@ -277,17 +281,17 @@ export class RunWriter {
     try {
       await this.opts.store.writeBatch(batch);
     } catch (err) {
-      if (!isDataError(err)) throw err;
+      if (!(err instanceof RecordRefusedError)) throw err;
       this.reject(batch, err);
     }
   }
 
-  private reject(batch: RecordBatch, err: unknown): void {
+  private reject(batch: RecordBatch, err: RecordRefusedError): void {
     this.rejected += batch.runs.length + batch.feedback.length;
     for (const r of batch.runs) this.opts.journal?.setAside?.('run', r);
     for (const f of batch.feedback) this.opts.journal?.setAside?.('feedback', f);
     this.opts.log.error(
-      { runIds: batch.runs.map((r) => r.id), feedbackRunIds: batch.feedback.map((f) => f.runId), code: (err as { code?: string }).code },
+      { runIds: batch.runs.map((r) => r.id), feedbackRunIds: batch.feedback.map((f) => f.runId), code: err.sqlState },
       'the database refused a record as data; it is set aside in the spool\'s rejected.jsonl',
     );
   }
@@ -308,7 +312,7 @@ export class RunWriter {
     const low = Math.min(this.runs[0]?.seq ?? Infinity, this.feedback[0]?.seq ?? Infinity);
     const done = Math.max(b.runs[b.runs.length - 1]?.seq ?? 0, b.feedback[b.feedback.length - 1]?.seq ?? 0);
     this.opts.journal?.committed(low === Infinity ? done : Math.min(done, low - 1));
-    this.opts.onCommitted?.(batch);
+    this.opts.events?.publish('RunsCommitted', { runs: batch.runs, feedback: batch.feedback });
   }
 }
 

@@ -8,8 +8,10 @@
 import { createHmac } from 'node:crypto';
 import type { Logger } from 'pino';
 import { request } from 'undici';
-import type { RolloutEvent } from '../domain/services/rollout-service.js';
-import type { RolloutSpec } from '../domain/model/rollout-spec.js';
+import type { RolloutChanged } from '../domain/model/events.js';
+import type { RolloutService } from '../domain/services/rollout-service.js';
+import type { EventBus } from './event-bus.js';
+import type { GatewayEvents } from './events.js';
 
 export const NOTIFIED_EVENTS = new Set(['guardrail_breached', 'rolled_back', 'advanced', 'promoted', 'paused', 'resumed', 'created']);
 
@@ -17,8 +19,8 @@ export interface WebhookNotifierOptions {
   globalUrl?: string;
   secret?: string;
   log: Logger;
-  /** Records a failure in the rollout's audit log. */
-  onFailed: (event: RolloutEvent, error: string, url: string) => Promise<void>;
+  /** Where the notifier listens for RolloutChanged and says WebhookFailed. */
+  bus: EventBus<GatewayEvents>;
   attempts?: number;
   baseDelayMs?: number;
   timeoutMs?: number;
@@ -32,12 +34,14 @@ export function signWebhook(secret: string, timestamp: number, body: string): st
 export class WebhookNotifier {
   private readonly inFlight = new Set<Promise<void>>();
 
-  constructor(private readonly opts: WebhookNotifierOptions) {}
+  constructor(private readonly opts: WebhookNotifierOptions) {
+    opts.bus.on('RolloutChanged', (event) => this.notify(event));
+  }
 
   /** Fire and forget; the promise is kept so close() can wait for deliveries under way. */
-  notify(event: RolloutEvent): void {
+  notify(event: RolloutChanged): void {
     if (!NOTIFIED_EVENTS.has(event.type) || event.type === 'webhook_failed') return;
-    const url = (event.rollout.spec as RolloutSpec).webhookUrl ?? this.opts.globalUrl;
+    const url = event.rollout.spec.webhookUrl ?? this.opts.globalUrl;
     if (!url) return;
     const p = this.deliver(url, event).finally(() => this.inFlight.delete(p));
     this.inFlight.add(p);
@@ -47,7 +51,7 @@ export class WebhookNotifier {
     await Promise.allSettled([...this.inFlight]);
   }
 
-  private async deliver(url: string, event: RolloutEvent): Promise<void> {
+  private async deliver(url: string, event: RolloutChanged): Promise<void> {
     const body = JSON.stringify({
       type: event.type,
       at: event.at.toISOString(),
@@ -82,6 +86,26 @@ export class WebhookNotifier {
       if (attempt < attempts) await new Promise((r) => setTimeout(r, base * 2 ** (attempt - 1)));
     }
     this.opts.log.warn({ rolloutId: event.rollout.id, type: event.type, error: lastError }, 'webhook not delivered');
-    await this.opts.onFailed(event, lastError, url).catch((err) => this.opts.log.error({ err }, 'could not record webhook_failed'));
+    this.opts.bus.publish('WebhookFailed', { event, url, error: lastError });
   }
+}
+
+/**
+ * A webhook that never landed is written to its rollout's audit log as `webhook_failed`.
+ * close() waits for the writes under way (call it after the notifier's close, before the database's).
+ */
+export function auditWebhookFailures(bus: EventBus<GatewayEvents>, rollouts: Pick<RolloutService, 'record'>, log: Logger): { close(): Promise<void> } {
+  const writing = new Set<Promise<void>>();
+  bus.on('WebhookFailed', ({ event, url, error }) => {
+    const p = rollouts
+      .record(event.rollout, 'webhook_failed', 'webhook', error, { url, event: event.type })
+      .catch((err: unknown) => log.error({ err }, 'could not record webhook_failed'))
+      .finally(() => writing.delete(p));
+    writing.add(p);
+  });
+  return {
+    async close() {
+      await Promise.allSettled([...writing]);
+    },
+  };
 }

@@ -1,17 +1,22 @@
 /**
- * Writes and reads of the catalog: tenants, API keys, chains and their immutable versions.
- * Small tables, read whole into the in-memory Catalog (src/domain/services/catalog.ts) for the hot path.
+ * Writes and reads of the catalog: tenants, API keys, chains and their immutable versions (the
+ * CatalogRepository port, src/domain/ports/catalog-repository.ts). Small tables, read whole into
+ * the in-memory Catalog (src/domain/services/catalog.ts) for the hot path. The columns carry the
+ * domain's types (schema.ts): a row is the domain's record as it is.
  */
 import { and, eq, isNull } from 'drizzle-orm';
+import type { AdapterDefinition } from '../adapters/adapter-definition.js';
+import type { ApiKey, Chain, ChainVersion, Tenant } from '../domain/model/catalog.js';
+import type { CatalogRepository, ChainPatch } from '../domain/ports/catalog-repository.js';
 import type { Db } from './db.js';
 import { apiKeys, chains, chainVersions, settings, tenants } from './schema.js';
-import type { ApiKeyRow, ChainRow, ChainVersionRow, TenantRow } from './schema.js';
+import type { ChainRow } from './schema.js';
 
-export class CatalogStore {
+export class CatalogStore implements CatalogRepository {
   constructor(private readonly db: Db) {}
 
   /** Upsert; `created` tells 201 from 200. */
-  async putTenant(id: string, name: string | undefined, now: Date): Promise<{ row: TenantRow; created: boolean }> {
+  async putTenant(id: string, name: string | undefined, now: Date): Promise<{ row: Tenant; created: boolean }> {
     const existing = await this.db.select().from(tenants).where(eq(tenants.id, id));
     if (existing[0]) {
       if (name === undefined) return { row: existing[0], created: false };
@@ -27,11 +32,11 @@ export class CatalogStore {
     return this.putTenant(id, name, now); // lost a race with another replica: now it exists
   }
 
-  listTenants(): Promise<TenantRow[]> {
+  listTenants(): Promise<Tenant[]> {
     return this.db.select().from(tenants).orderBy(tenants.id);
   }
 
-  async insertKey(row: { id: string; tenantId: string | null; name: string; hash: string; createdAt: Date }): Promise<ApiKeyRow> {
+  async insertKey(row: Omit<ApiKey, 'revokedAt'>): Promise<ApiKey> {
     const [inserted] = await this.db.insert(apiKeys).values(row).returning();
     return inserted!;
   }
@@ -46,23 +51,19 @@ export class CatalogStore {
     return rows.length > 0;
   }
 
-  liveKeys(): Promise<ApiKeyRow[]> {
+  liveKeys(): Promise<ApiKey[]> {
     return this.db.select().from(apiKeys).where(isNull(apiKeys.revokedAt));
   }
 
-  listChains(): Promise<ChainRow[]> {
+  listChains(): Promise<Chain[]> {
     return this.db.select().from(chains).orderBy(chains.id);
   }
 
-  listVersions(): Promise<ChainVersionRow[]> {
+  listVersions(): Promise<ChainVersion[]> {
     return this.db.select().from(chainVersions).orderBy(chainVersions.chainId, chainVersions.createdAt);
   }
 
-  async putChain(
-    id: string,
-    patch: { description?: string; current?: string; redaction?: unknown },
-    now: Date,
-  ): Promise<{ row: ChainRow; created: boolean }> {
+  async putChain(id: string, patch: ChainPatch, now: Date): Promise<{ row: Chain; created: boolean }> {
     const inserted = await this.db
       .insert(chains)
       .values({ id, description: patch.description ?? null, currentVersion: patch.current ?? null, redaction: patch.redaction ?? null, createdAt: now, updatedAt: now })
@@ -77,12 +78,8 @@ export class CatalogStore {
     return { row: row!, created: false };
   }
 
-  async setCurrentVersion(chainId: string, version: string, now: Date): Promise<void> {
-    await this.db.update(chains).set({ currentVersion: version, updatedAt: now }).where(eq(chains.id, chainId));
-  }
-
   /** Inserts a version; returns the row that exists afterwards and whether this call created it. */
-  async insertVersion(row: { chainId: string; version: string; adapter: unknown; createdAt: Date }): Promise<{ row: ChainVersionRow; created: boolean }> {
+  async insertVersion(row: { chainId: string; version: string; adapter: AdapterDefinition; createdAt: Date }): Promise<{ row: ChainVersion; created: boolean }> {
     const inserted = await this.db.insert(chainVersions).values(row).onConflictDoNothing().returning();
     if (inserted[0]) {
       // The first version registered becomes current.

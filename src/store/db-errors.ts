@@ -1,10 +1,45 @@
-/** Classifying database errors (node-postgres and PGlite both carry SQLSTATE in `code`). */
+/**
+ * Classifying database errors (node-postgres and PGlite both carry SQLSTATE in `code`, drizzle
+ * wraps them in a DrizzleQueryError whose `cause` is the driver's error), and mapping them to the
+ * domain's errors at the store's edge, so nothing above the store knows a SQLSTATE.
+ */
+import { DuplicateError, RecordRefusedError } from '../domain/model/errors.js';
 
-/** SQLSTATE classes 22 (data exception) and 23 (integrity): the record, not the database, is bad. */
-export function isDataError(err: unknown): boolean {
+/** The `code` of the error and of its causes (drizzle's error, then the driver's). */
+function* codesOf(err: unknown): Generator<string> {
   for (let e: unknown = err, i = 0; e && i < 4; e = (e as { cause?: unknown }).cause, i++) {
     const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && /^2[23][0-9A-Z]{3}$/.test(code)) return true;
+    if (typeof code === 'string') yield code;
   }
+}
+
+/** The SQLSTATE of a data error (classes 22, data exception, and 23, integrity): the record, not the database, is bad. */
+function dataErrorState(err: unknown): string | undefined {
+  for (const code of codesOf(err)) if (/^2[23][0-9A-Z]{3}$/.test(code)) return code;
+  return undefined;
+}
+
+export function isDataError(err: unknown): boolean {
+  return dataErrorState(err) !== undefined;
+}
+
+/** 23505: a unique index already holds the key. */
+export function isUniqueViolation(err: unknown): boolean {
+  for (const code of codesOf(err)) if (code === '23505') return true;
   return false;
+}
+
+/**
+ * A data error as the domain's RecordRefusedError; any other error as it is. The database's error
+ * is not kept as the cause: drizzle's carries the statement's values (runs' inputs and outputs),
+ * and an error's causes end up in its log line.
+ */
+export function refusedAsData(err: unknown): unknown {
+  const state = dataErrorState(err);
+  return state ? new RecordRefusedError(state) : err;
+}
+
+/** A unique violation as the domain's DuplicateError naming `what`; any other error as it is. */
+export function duplicateAs(what: string, err: unknown): unknown {
+  return isUniqueViolation(err) ? new DuplicateError(what) : err;
 }

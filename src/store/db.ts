@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import * as schema from './schema.js';
+import { migrationError, waitForPostgres, type WaitOptions } from './postgres-startup.js';
 
 export type Schema = typeof schema;
 export type Db = PgDatabase<PgQueryResultHKT, Schema>;
@@ -23,8 +24,25 @@ export interface Database {
 
 export const migrationsFolder = fileURLToPath(new URL('../../migrations', import.meta.url));
 
-export async function openDatabase(opts: { databaseUrl?: string; dataDir: string; poolSize?: number }): Promise<Database> {
+export interface OpenDatabaseOptions {
+  databaseUrl?: string;
+  dataDir: string;
+  poolSize?: number;
+  /** How long start-up waits for a PostgreSQL that is not up yet (DATABASE_CONNECT_TIMEOUT_MS); default 30 s. */
+  connectTimeoutMs?: number;
+  /** Told about each failed attempt while waiting. */
+  onRetry?: WaitOptions['onRetry'];
+}
+
+/**
+ * Opens the database. With PostgreSQL it first waits for the server (see postgres-startup.ts):
+ * a failure is a DatabaseStartupError whose message is one line naming host, port, database,
+ * user and the cause.
+ */
+export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database> {
   if (opts.databaseUrl) {
+    const databaseUrl = opts.databaseUrl;
+    await waitForPostgres(databaseUrl, { timeoutMs: opts.connectTimeoutMs ?? 30_000, onRetry: opts.onRetry });
     const { default: pg } = await import('pg');
     const { drizzle } = await import('drizzle-orm/node-postgres');
     const { migrate } = await import('drizzle-orm/node-postgres/migrator');
@@ -39,7 +57,13 @@ export async function openDatabase(opts: { databaseUrl?: string; dataDir: string
     return {
       db: db as unknown as Db,
       kind: 'postgres',
-      migrate: () => migrate(db, { migrationsFolder }),
+      migrate: async () => {
+        try {
+          await migrate(db, { migrationsFolder });
+        } catch (err) {
+          throw migrationError(databaseUrl, err);
+        }
+      },
       ping: async () => {
         await pool.query('select 1');
       },

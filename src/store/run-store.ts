@@ -1,16 +1,36 @@
 /**
- * Runs and feedback in the database. Writes come in batches from the RunWriter and are
- * idempotent (keyed by run id), so replaying the spool after a crash stores each run once.
- * Read models that keep aggregates hook into the same transaction (see ReadModelHooks).
+ * Runs and feedback in the database: the RunRepository port (src/domain/ports/run-repository.ts).
+ * Writes come in batches from the RunWriter and are idempotent (keyed by run id), so replaying the
+ * spool after a crash stores each run once. Read models that keep aggregates hook into the same
+ * transaction (see ReadModelHooks). Database errors leave as the domain's (refusedAsData).
  */
-import { and, desc, eq, gte, lt, or, sql, type SQL } from 'drizzle-orm';
+import { and, desc, eq, gte, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
+import { PreviousBatchFailedError } from '../domain/model/errors.js';
+import type { Feedback, Run, RunWithFeedback } from '../domain/model/run.js';
+import type { BatchPipeline, RunCursor, RunFilters, RunRepository } from '../domain/ports/run-repository.js';
 import type { Db } from './db.js';
+import { refusedAsData } from './db-errors.js';
 import { jsonArray, recordsetInsert } from './json-recordset.js';
 import { rowsOf } from './read-models/rows.js';
 import { feedback, runs } from './schema.js';
 import type { FeedbackRow, RunInsert, RunRow } from './schema.js';
 
+export type { BatchPipeline, RunCursor, RunFilters } from '../domain/ports/run-repository.js';
+export { PreviousBatchFailedError } from '../domain/model/errors.js';
+
 export type FeedbackInsert = typeof feedback.$inferInsert;
+
+/*
+ * Row converters. The table's columns are typed with the domain's types (schema.ts), so a row is
+ * a Run as it is (and a Run is a row to insert: `implements RunRepository` checks that): these
+ * are compile-time checks more than copies, and cost the read path nothing.
+ */
+const toRun = (row: RunRow): Run => row;
+const toFeedback = (row: FeedbackRow): Feedback => row;
+const withFeedback = (row: { runs: RunRow; feedback: FeedbackRow | null }): RunWithFeedback => ({
+  ...toRun(row.runs),
+  feedback: row.feedback && toFeedback(row.feedback),
+});
 
 /**
  * A run as a feedback change needs it for aggregates: where it counts, and whether it errored (a
@@ -38,38 +58,10 @@ export interface ReadModelHooks {
   onRunsExpired?(tx: Tx, before: Date): Promise<void>;
 }
 
-export interface RunFilters {
-  chain?: string;
-  tenant?: string;
-  environment?: string;
-  variant?: string;
-  overridden?: boolean;
-  externalId?: string;
-  from?: Date;
-  to?: Date;
-  rolloutId?: string;
-}
-
-export interface RunCursor {
-  createdAt: Date;
-  id: string;
-}
-
-export type RunWithFeedback = RunRow & { feedback: FeedbackRow | null };
-
 /**
- * How a batch takes part in the writer's pipeline (RunWriter): the next batch inserts its runs
- * while this one updates the read models, and waits for this one's commit before its own read
- * models and feedback, so it sees this batch's runs and counts nothing twice.
+ * A batch as this store takes it: the port's RecordBatch, or rows as the table takes them (the
+ * store's own tests and the bench write sparse rows and let the columns' defaults fill in).
  */
-export interface BatchPipeline {
-  /** Called once the batch's runs are inserted (its transaction still open). */
-  runsInserted?: () => void;
-  /** The previous batch's transaction: awaited after the runs insert; its failure aborts this batch. */
-  after?: Promise<unknown>;
-}
-
-/** A batch for writeBatch. */
 export interface RecordBatch {
   runs: RunInsert[];
   feedback: FeedbackInsert[];
@@ -77,19 +69,12 @@ export interface RecordBatch {
   runJson?: string[];
 }
 
-/** A pipelined batch rolled back because the batch before it did not commit; it is retried after it. */
-export class PreviousBatchFailedError extends Error {
-  constructor(readonly previous: unknown) {
-    super('the previous batch did not commit');
-  }
-}
-
 const insertRuns = recordsetInsert(runs);
 const insertFeedback = recordsetInsert(feedback);
 const FEEDBACK_UPSERT =
   'ON CONFLICT (run_id) DO UPDATE SET overridden = excluded.overridden, fields = excluded.fields, reviewer = excluded.reviewer, at = excluded.at';
 
-export class RunStore {
+export class RunStore implements RunRepository {
   constructor(
     private readonly db: Db,
     private readonly hooks?: ReadModelHooks,
@@ -97,13 +82,17 @@ export class RunStore {
 
   /** Stores a batch; runs already stored are skipped, feedback replaces earlier feedback. */
   async writeBatch(batch: RecordBatch, pipeline: BatchPipeline = {}): Promise<void> {
-    await this.db.transaction(async (tx) => {
-      const inserted = batch.runs.length > 0 ? await this.insertRuns(tx, batch.runs, batch.runJson ?? batch.runs.map((r) => JSON.stringify(r))) : [];
-      pipeline.runsInserted?.();
-      if (pipeline.after) await pipeline.after.then(undefined, (err: unknown) => Promise.reject(new PreviousBatchFailedError(err)));
-      if (inserted.length > 0) await this.hooks?.onRunsInserted(tx, inserted);
-      if (batch.feedback.length > 0) await this.writeFeedback(tx, batch.feedback);
-    });
+    try {
+      await this.db.transaction(async (tx) => {
+        const inserted = batch.runs.length > 0 ? await this.insertRuns(tx, batch.runs, batch.runJson ?? batch.runs.map((r) => JSON.stringify(r))) : [];
+        pipeline.runsInserted?.();
+        if (pipeline.after) await pipeline.after.then(undefined, (err: unknown) => Promise.reject(new PreviousBatchFailedError(err)));
+        if (inserted.length > 0) await this.hooks?.onRunsInserted(tx, inserted);
+        if (batch.feedback.length > 0) await this.writeFeedback(tx, batch.feedback);
+      });
+    } catch (err) {
+      throw refusedAsData(err);
+    }
   }
 
   /** Inserts the runs not stored yet and returns them: only those reach the read models, so a replayed run is counted once. */
@@ -164,10 +153,10 @@ export class RunStore {
   async getRun(id: string): Promise<RunWithFeedback | undefined> {
     const rows = await this.db.select().from(runs).leftJoin(feedback, eq(feedback.runId, runs.id)).where(eq(runs.id, id));
     const row = rows[0];
-    return row ? { ...row.runs, feedback: row.feedback } : undefined;
+    return row ? withFeedback(row) : undefined;
   }
 
-  async latestByExternalId(chainId: string, externalId: string, tenantId?: string): Promise<RunRow | undefined> {
+  async latestByExternalId(chainId: string, externalId: string, tenantId?: string): Promise<Run | undefined> {
     const conds = [eq(runs.chainId, chainId), eq(runs.externalId, externalId)];
     if (tenantId !== undefined) conds.push(eq(runs.tenantId, tenantId));
     const [row] = await this.db
@@ -176,15 +165,15 @@ export class RunStore {
       .where(and(...conds))
       .orderBy(desc(runs.createdAt), desc(runs.id))
       .limit(1);
-    return row;
+    return row && toRun(row);
   }
 
-  async byIdempotencyKey(tenantId: string, key: string): Promise<RunRow | undefined> {
+  async byIdempotencyKey(tenantId: string, chainId: string, key: string): Promise<Run | undefined> {
     const [row] = await this.db
       .select()
       .from(runs)
-      .where(and(eq(runs.tenantId, tenantId), eq(runs.idempotencyKey, key)));
-    return row;
+      .where(and(eq(runs.tenantId, tenantId), eq(runs.chainId, chainId), eq(runs.idempotencyKey, key)));
+    return row && toRun(row);
   }
 
   /** Newest first, keyset-paged on (createdAt, id). */
@@ -194,7 +183,8 @@ export class RunStore {
     if (filters.tenant !== undefined) conds.push(eq(runs.tenantId, filters.tenant));
     if (filters.environment !== undefined) conds.push(eq(runs.environment, filters.environment));
     if (filters.variant !== undefined) conds.push(eq(runs.variant, filters.variant));
-    if (filters.externalId !== undefined) conds.push(eq(runs.externalId, filters.externalId));
+    if (typeof filters.externalId === 'string') conds.push(eq(runs.externalId, filters.externalId));
+    else if (filters.externalId !== undefined) conds.push(inArray(runs.externalId, [...filters.externalId]));
     if (filters.rolloutId !== undefined) conds.push(eq(runs.rolloutId, filters.rolloutId));
     if (filters.from !== undefined) conds.push(gte(runs.createdAt, filters.from));
     if (filters.to !== undefined) conds.push(lt(runs.createdAt, filters.to));
@@ -209,7 +199,7 @@ export class RunStore {
       .where(conds.length ? and(...conds) : undefined)
       .orderBy(desc(runs.createdAt), desc(runs.id))
       .limit(limit);
-    return rows.map((r) => ({ ...r.runs, feedback: r.feedback }));
+    return rows.map(withFeedback);
   }
 
   /** GDPR erasure of one tenant's runs and their feedback. */

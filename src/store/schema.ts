@@ -4,13 +4,11 @@
  */
 import { sql } from 'drizzle-orm';
 import {
-  bigint,
   bigserial,
   boolean,
   index,
   integer,
   jsonb,
-  numeric,
   pgTable,
   primaryKey,
   real,
@@ -19,6 +17,13 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
+import type { AdapterDefinition } from '../adapters/adapter-definition.js';
+import { ACTIVE_STATUSES, type RolloutStatus } from '../domain/model/rollout.js';
+import type { RolloutSpec } from '../domain/model/rollout-spec.js';
+import type { RunError, Variant } from '../domain/model/run.js';
+import type { RedactionConfig } from '../redaction/redaction.js';
+import { COUNTED_METRICS, SERIES_METRICS } from '../domain/metrics/counted-metrics.js';
+import { rollupColumns } from './read-models/rollup-columns.js';
 
 const createdAt = () => timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow();
 const updatedAt = () => timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow();
@@ -49,7 +54,7 @@ export const chains = pgTable('chains', {
   description: text('description'),
   currentVersion: text('current_version'),
   /** PII redaction applied to inputs and outputs before storage (src/redaction/redaction.ts). */
-  redaction: jsonb('redaction'),
+  redaction: jsonb('redaction').$type<RedactionConfig>(),
   createdAt: createdAt(),
   updatedAt: updatedAt(),
 });
@@ -62,7 +67,7 @@ export const chainVersions = pgTable(
       .references(() => chains.id, { onDelete: 'cascade' }),
     version: text('version').notNull(),
     /** The adapter definition as registered (secrets only as {"env": NAME} references). */
-    adapter: jsonb('adapter').notNull(),
+    adapter: jsonb('adapter').$type<AdapterDefinition>().notNull(),
     createdAt: createdAt(),
   },
   (t) => [primaryKey({ columns: [t.chainId, t.version] })],
@@ -75,8 +80,7 @@ export const runs = pgTable(
     id: uuid('id').primaryKey(),
     chainId: text('chain_id').notNull(),
     version: text('version').notNull(),
-    /** 'control' | 'candidate' | 'default' */
-    variant: text('variant').notNull(),
+    variant: text('variant').$type<Variant>().notNull(),
     rolloutId: uuid('rollout_id'),
     stage: integer('stage'),
     /** The key the arm was assigned on: the tenant, or tenant/unit (tenant/runId without a unit). */
@@ -85,12 +89,12 @@ export const runs = pgTable(
     environment: text('environment').notNull(),
     unit: text('unit'),
     externalId: text('external_id'),
-    metadata: jsonb('metadata'),
+    metadata: jsonb('metadata').$type<Record<string, unknown>>(),
     input: jsonb('input'),
     output: jsonb('output'),
     /** Keyed hashes of redacted output fields, so later feedback can still be diffed. */
-    outputHashes: jsonb('output_hashes'),
-    error: jsonb('error'),
+    outputHashes: jsonb('output_hashes').$type<Record<string, string>>(),
+    error: jsonb('error').$type<RunError>(),
     /** A candidate call that failed and was answered by the control (fallbackToControl). */
     fallback: boolean('fallback').notNull().default(false),
     latencyMs: real('latency_ms').notNull(),
@@ -105,7 +109,8 @@ export const runs = pgTable(
     index('runs_created_idx').on(t.createdAt, t.id),
     index('runs_chain_external_idx').on(t.chainId, t.externalId, t.createdAt),
     index('runs_rollout_idx').on(t.rolloutId, t.variant),
-    uniqueIndex('runs_idempotency_idx').on(t.tenantId, t.idempotencyKey).where(sql`idempotency_key IS NOT NULL`),
+    // An Idempotency-Key is scoped per tenant and chain: the same key on another chain is another call.
+    uniqueIndex('runs_idempotency_chain_idx').on(t.tenantId, t.chainId, t.idempotencyKey).where(sql`idempotency_key IS NOT NULL`),
   ],
 );
 
@@ -127,19 +132,20 @@ export const rollouts = pgTable(
       .references(() => chains.id, { onDelete: 'cascade' }),
     control: text('control').notNull(),
     candidate: text('candidate').notNull(),
-    /** 'running' | 'paused' | 'rolled_back' | 'promoted' */
-    status: text('status').notNull(),
+    status: text('status').$type<RolloutStatus>().notNull(),
     stage: integer('stage').notNull(),
     flag: text('flag').notNull(),
     /** The validated creation body: stages, guardrails, alphas, autoAdvance, fallback, webhook. */
-    spec: jsonb('spec').notNull(),
+    spec: jsonb('spec').$type<RolloutSpec>().notNull(),
     stageStartedAt: timestamp('stage_started_at', { withTimezone: true, mode: 'date' }).notNull(),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
   (t) => [
     // One running or paused rollout per chain, enforced by the database too.
-    uniqueIndex('rollouts_one_active_idx').on(t.chainId).where(sql`status IN ('running', 'paused')`),
+    uniqueIndex('rollouts_one_active_idx')
+      .on(t.chainId)
+      .where(sql.raw(`status IN (${ACTIVE_STATUSES.map((s) => `'${s}'`).join(', ')})`)),
   ],
 );
 
@@ -154,7 +160,7 @@ export const rolloutEvents = pgTable(
     type: text('type').notNull(),
     actor: text('actor').notNull(),
     reason: text('reason'),
-    data: jsonb('data'),
+    data: jsonb('data').$type<Record<string, unknown>>(),
   },
   (t) => [index('rollout_events_rollout_idx').on(t.rolloutId, t.id)],
 );
@@ -195,31 +201,16 @@ export const jobLeases = pgTable('job_leases', {
  * writes runs and feedback (RunStore's ReadModelHooks), so the comparison, the timeseries and the
  * guardrails never scan runs. Every counter is a sum of deltas: a run adds once (runs are inserted
  * idempotently and only new ones reach the hooks), feedback adds (after − before).
+ * The counter columns are the counted metrics' (src/domain/metrics/counted-metrics.ts), one column
+ * per metric, typed by its kind (src/store/read-models/rollup-columns.ts); the latency histogram is
+ * one numeric whose base-10^12 digits are the bucket counts, so adding numerics adds histograms
+ * (src/store/read-models/histogram-codec.ts).
  */
 
-const rollupCounts = () => ({
-  runs: integer('runs').notNull().default(0),
-  /** Runs with an error, fallbacks included (a fallback is a candidate error answered by the control). */
-  errors: integer('errors').notNull().default(0),
-  fallbacks: integer('fallbacks').notNull().default(0),
-  /** Runs without an error that have feedback. */
-  reviewed: integer('reviewed').notNull().default(0),
-  overridden: integer('overridden').notNull().default(0),
-  /**
-   * Latency histogram over the stats module's log-spaced buckets, as one numeric whose base-10^12
-   * digits are the bucket counts: adding numerics adds histograms (src/store/read-models/histogram-codec.ts).
-   */
-  latencyHist: numeric('latency_hist').notNull().default('0'),
-});
-
-const rollupExtras = () => ({
-  promptTokens: bigint('prompt_tokens', { mode: 'number' }).notNull().default(0),
-  completionTokens: bigint('completion_tokens', { mode: 'number' }).notNull().default(0),
-  /** Runs whose upstream reported token usage (the denominator of tokens per run). */
-  tokenRuns: integer('token_runs').notNull().default(0),
-  /** Reviewed runs per overridden top-level field: {"total": 3}. */
-  fieldOverrides: jsonb('field_overrides').$type<Record<string, number>>().notNull().default({}),
-});
+/** Every counted metric: the per-cell and default-traffic rollups. */
+const rollupCounts = () => rollupColumns(COUNTED_METRICS);
+/** The metrics the per-arm series keeps. */
+const seriesCounts = () => rollupColumns(SERIES_METRICS);
 
 /** A rollout's runs per stage, arm, tenant and environment, by hour (windowed comparisons). */
 export const rolloutRollups = pgTable(
@@ -232,7 +223,6 @@ export const rolloutRollups = pgTable(
     tenantId: text('tenant_id').notNull(),
     environment: text('environment').notNull(),
     ...rollupCounts(),
-    ...rollupExtras(),
   },
   (t) => [primaryKey({ columns: [t.rolloutId, t.hour, t.stage, t.variant, t.tenantId, t.environment] })],
 );
@@ -247,7 +237,6 @@ export const rolloutTotals = pgTable(
     tenantId: text('tenant_id').notNull(),
     environment: text('environment').notNull(),
     ...rollupCounts(),
-    ...rollupExtras(),
   },
   (t) => [primaryKey({ columns: [t.rolloutId, t.stage, t.variant, t.tenantId, t.environment] })],
 );
@@ -263,7 +252,7 @@ export const rolloutSeries = pgTable(
     grain: text('grain').notNull(),
     t: timestamp('t', { withTimezone: true, mode: 'date' }).notNull(),
     variant: text('variant').notNull(),
-    ...rollupCounts(),
+    ...seriesCounts(),
   },
   (t) => [primaryKey({ columns: [t.rolloutId, t.grain, t.t, t.variant] })],
 );
@@ -281,7 +270,6 @@ export const defaultRollups = pgTable(
     hour: timestamp('hour', { withTimezone: true, mode: 'date' }).notNull(),
     tenantId: text('tenant_id').notNull(),
     ...rollupCounts(),
-    ...rollupExtras(),
   },
   (t) => [primaryKey({ columns: [t.chainId, t.version, t.tenantId, t.environment, t.hour] })],
 );
@@ -295,7 +283,6 @@ export const defaultEnvRollups = pgTable(
     environment: text('environment').notNull(),
     hour: timestamp('hour', { withTimezone: true, mode: 'date' }).notNull(),
     ...rollupCounts(),
-    ...rollupExtras(),
   },
   (t) => [primaryKey({ columns: [t.chainId, t.version, t.environment, t.hour] })],
 );

@@ -12,9 +12,10 @@ import { RunWriter, type Journal } from '../../src/runtime/run-writer.js';
 import { openDatabase, type Database } from '../../src/store/db.js';
 import { RolloutReadModel } from '../../src/store/read-models/rollout-read-model.js';
 import { rowsOf } from '../../src/store/read-models/rows.js';
-import { RunStore, type FeedbackChange, type FeedbackInsert, type Tx } from '../../src/store/run-store.js';
-import type { RunInsert } from '../../src/store/schema.js';
+import type { Feedback, Run } from '../../src/domain/model/run.js';
+import { RunStore, type FeedbackChange, type Tx } from '../../src/store/run-store.js';
 import { createTestDatabase, type TestDatabase } from '../support/pg.js';
+import { aFeedback, aRun } from '../support/runs.js';
 
 const ROLLOUT = '5a0c0de0-0000-4000-8000-000000000001';
 const TENANTS = ['acme', 'globex', 'initech'];
@@ -26,7 +27,7 @@ const runId = (i: number) => `00000000-0000-4000-8000-${String(i).padStart(12, '
  * share no aggregate row, so nothing but the writer's own ordering makes a batch wait for the
  * one before (the rows it updates would otherwise be locked by it).
  */
-function run(i: number, batch: number, createdAt: Date): RunInsert {
+function run(i: number, batch: number, createdAt: Date): Run {
   const tenantId = TENANTS[i % TENANTS.length]!;
   const unit = `doc-${i % 97}`;
   const kind = Math.floor(i / batch) % 3;
@@ -40,9 +41,9 @@ function run(i: number, batch: number, createdAt: Date): RunInsert {
     latencyMs: 5 + (i % 40),
     createdAt,
   };
-  if (kind === 2) return { ...base, version: 'v1', variant: 'default' };
+  if (kind === 2) return aRun({ ...base, version: 'v1', variant: 'default' });
   const variant = kind === 0 ? 'control' : 'candidate';
-  return { ...base, version: kind === 0 ? 'v1' : 'v2', variant, rolloutId: ROLLOUT, stage: 0, assignmentKey: `${tenantId}/${unit}` };
+  return aRun({ ...base, version: kind === 0 ? 'v1' : 'v2', variant, rolloutId: ROLLOUT, stage: 0, assignmentKey: `${tenantId}/${unit}` });
 }
 
 /**
@@ -101,7 +102,7 @@ describe('RunWriter pipelining on PostgreSQL', () => {
       writer.recordRun(bad.has(i) ? { ...r, latencyMs: Number.NaN } : r);
       const j = i - batch + 1;
       if (j >= from && j % 5 !== 0) {
-        const fb: FeedbackInsert = { runId: runId(j), overridden: j % 3 === 0, fields: j % 3 === 0 ? ['total'] : [], at: new Date(t0 + i * 100) };
+        const fb: Feedback = aFeedback({ runId: runId(j), overridden: j % 3 === 0, fields: j % 3 === 0 ? ['total'] : [], at: new Date(t0 + i * 100) });
         writer.recordFeedback(fb);
         // Re-sent feedback replaces the first: the aggregates must count it once.
         if (j % 11 === 0) writer.recordFeedback({ ...fb, overridden: !fb.overridden, fields: fb.overridden ? [] : ['vendor'] });
@@ -170,7 +171,7 @@ describe('RunWriter pipelining on PostgreSQL', () => {
     await writer.flush();
 
     expect(writer.rejected).toBe(2);
-    expect(rec.setAside.map((r) => (r as RunInsert).id).sort()).toEqual([...bad].map(runId).sort());
+    expect(rec.setAside.map((r) => (r as Run).id).sort()).toEqual([...bad].map(runId).sort());
     const { totals, truth, keys, distinctKeys } = await totalsAndTruth();
     expect(truth.reduce((s, r) => s + Number(r.runs), 0)).toBe(runsBefore + 300 - 2);
     expect(totals).toEqual(truth);

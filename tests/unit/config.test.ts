@@ -14,6 +14,7 @@ describe('config', () => {
     expect(c.LOG_LEVEL).toBe('info');
     expect(c.RETENTION_DAYS).toBeUndefined();
     expect(c.DATA_DIR.endsWith('.chain-canary')).toBe(true);
+    expect([c.HEADERS_TIMEOUT_MS, c.REQUEST_TIMEOUT_MS, c.KEEP_ALIVE_TIMEOUT_MS]).toEqual([10_000, 60_000, 72_000]);
   });
 
   it.each([
@@ -25,6 +26,14 @@ describe('config', () => {
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
     [{ BODY_LIMIT: '-1' }, 'BODY_LIMIT'],
     [{ RETENTION_DAYS: '0' }, 'RETENTION_DAYS'],
+    [{ REQUEST_TIMEOUT_MS: '0' }, 'REQUEST_TIMEOUT_MS'],
+    [{ HEADERS_TIMEOUT_MS: 'soon' }, 'HEADERS_TIMEOUT_MS'],
+    [{ KEEP_ALIVE_TIMEOUT_MS: '10' }, 'KEEP_ALIVE_TIMEOUT_MS'],
+    [{ HEADERS_TIMEOUT_MS: '20000', REQUEST_TIMEOUT_MS: '10000' }, 'HEADERS_TIMEOUT_MS'],
+    [{ UPSTREAM_ALLOW: 'http://chains.internal/' }, 'UPSTREAM_ALLOW'],
+    [{ UPSTREAM_ALLOW: ',' }, 'UPSTREAM_ALLOW'],
+    [{ TRUST_PROXY: 'yes please' }, 'TRUST_PROXY'],
+    [{ AUTH_FAILURES_PER_MINUTE: '-1' }, 'AUTH_FAILURES_PER_MINUTE'],
   ])('rejects %o naming the variable in one line', (env, name) => {
     let err: unknown;
     try {
@@ -40,5 +49,14 @@ describe('config', () => {
 
   it('treats empty strings as unset', () => {
     expect(loadConfig({ DATABASE_URL: '', UNLEASH_URL: '' }).DATABASE_URL).toBeUndefined();
+  });
+
+  it('reads TRUST_PROXY and UPSTREAM_ALLOW', () => {
+    expect(loadConfig({}).TRUST_PROXY).toBeUndefined();
+    expect(loadConfig({ TRUST_PROXY: 'true' }).TRUST_PROXY).toBe(true);
+    expect(loadConfig({ TRUST_PROXY: '2' }).TRUST_PROXY).toBe(2);
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8, 127.0.0.1' }).TRUST_PROXY).toBe('10.0.0.0/8, 127.0.0.1');
+    expect(loadConfig({}).UPSTREAM_ALLOW).toBeUndefined();
+    expect(loadConfig({ UPSTREAM_ALLOW: 'a.example, *.b.example:8000' }).UPSTREAM_ALLOW?.permits(new URL('http://x.b.example:8000/'))).toBe(true);
   });
 });

@@ -3,33 +3,26 @@ import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { RunWriter } from '../../src/runtime/run-writer.js';
 import { setImmediate as tick, setTimeout as sleep } from 'node:timers/promises';
-import { PreviousBatchFailedError, type BatchPipeline, type FeedbackInsert, type RunStore } from '../../src/store/run-store.js';
-import type { RunInsert } from '../../src/store/schema.js';
+import { PreviousBatchFailedError, RecordRefusedError } from '../../src/domain/model/errors.js';
+import type { Feedback, Run } from '../../src/domain/model/run.js';
+import type { BatchPipeline, RecordBatch, RunRepository } from '../../src/domain/ports/run-repository.js';
+import { aFeedback, aRun } from '../support/runs.js';
 
-const run = (id: string): RunInsert => ({
-  id,
-  chainId: 'c',
-  version: 'v1',
-  variant: 'default',
-  tenantId: 't',
-  environment: 'prod',
-  latencyMs: 1,
-  createdAt: new Date(0),
-});
+const run = (id: string): Run => aRun({ id });
 
 function memoryStore(refuse: (id: string) => boolean) {
-  const runs = new Map<string, RunInsert>();
-  const feedback = new Map<string, FeedbackInsert>();
+  const runs = new Map<string, Run>();
+  const feedback = new Map<string, Feedback>();
   let down = false;
-  const store = {
-    async writeBatch(batch: { runs: RunInsert[]; feedback: FeedbackInsert[] }) {
+  const store: Pick<RunRepository, 'writeBatch'> = {
+    async writeBatch(batch: RecordBatch) {
       if (down) throw Object.assign(new Error('connection refused'), { code: 'ECONNREFUSED' });
-      if (batch.runs.some((r) => refuse(r.id))) throw Object.assign(new Error('invalid byte sequence'), { code: '22021' });
+      if (batch.runs.some((r) => refuse(r.id))) throw new RecordRefusedError('22021');
       for (const r of batch.runs) if (!runs.has(r.id)) runs.set(r.id, r);
       for (const f of batch.feedback) feedback.set(f.runId, f);
     },
   };
-  return { store: store as unknown as RunStore, runs, feedback, setDown: (d: boolean) => (down = d) };
+  return { store, runs, feedback, setDown: (d: boolean) => (down = d) };
 }
 
 describe('RunWriter', () => {
@@ -39,7 +32,7 @@ describe('RunWriter', () => {
     const writer = new RunWriter({
       store: mem.store,
       log: pino({ level: 'silent' }),
-      journal: { appendRun: () => 0, appendFeedback: () => 0, committed: () => {}, setAside: (_k, v) => setAside.push((v as RunInsert).id) },
+      journal: { appendRun: () => 0, appendFeedback: () => 0, committed: () => {}, setAside: (_k, v) => setAside.push((v as Run).id) },
     });
     for (const id of ['a', 'bad', 'b']) writer.recordRun(run(id));
     await writer.flush();
@@ -54,7 +47,7 @@ describe('RunWriter', () => {
     const writer = new RunWriter({ store: mem.store, log: pino({ level: 'silent' }) });
     mem.setDown(true);
     writer.recordRun(run('a'));
-    writer.recordFeedback({ runId: 'a', overridden: true, fields: ['x'], at: new Date(0) });
+    writer.recordFeedback(aFeedback({ runId: 'a', overridden: true, fields: ['x'] }));
     await expect(writer.flush()).rejects.toThrow('connection refused');
     expect(writer.backlog).toBe(2);
     expect(writer.pendingRun('a')).toBeDefined();
@@ -72,8 +65,8 @@ describe('RunWriter', () => {
     let down = false;
     let open = 0;
     let maxOpen = 0;
-    const store = {
-      async writeBatch(batch: { runs: RunInsert[]; feedback: FeedbackInsert[] }, pipeline: BatchPipeline = {}) {
+    const store: Pick<RunRepository, 'writeBatch'> = {
+      async writeBatch(batch: RecordBatch, pipeline: BatchPipeline = {}) {
         maxOpen = Math.max(maxOpen, ++open);
         try {
           await tick();
@@ -86,7 +79,7 @@ describe('RunWriter', () => {
           open--;
         }
       },
-    } as unknown as RunStore;
+    };
     const done: number[] = [];
     let seq = 0;
     const writer = new RunWriter({
@@ -116,12 +109,12 @@ describe('RunWriter', () => {
 
   it('writes steady traffic in batches of a flush interval, not a batch per record', async () => {
     const sizes: number[] = [];
-    const store = {
-      async writeBatch(batch: { runs: RunInsert[] }) {
+    const store: Pick<RunRepository, 'writeBatch'> = {
+      async writeBatch(batch: RecordBatch) {
         await sleep(2);
         sizes.push(batch.runs.length);
       },
-    } as unknown as RunStore;
+    };
     const writer = new RunWriter({ store, log: pino({ level: 'silent' }), flushIntervalMs: 50, maxInFlight: 2 });
     writer.start();
     // A run every ~2 ms (longer on a busy machine): a batch per flush interval, give or take.
@@ -139,8 +132,8 @@ describe('RunWriter', () => {
   it('reports a batch that fails on its own after the one before it committed, and keeps its records queued', async () => {
     const committed: string[] = [];
     let calls = 0;
-    const store = {
-      async writeBatch(batch: { runs: RunInsert[] }, pipeline: BatchPipeline = {}) {
+    const store: Pick<RunRepository, 'writeBatch'> = {
+      async writeBatch(batch: RecordBatch, pipeline: BatchPipeline = {}) {
         const call = ++calls;
         await tick();
         pipeline.runsInserted?.();
@@ -149,7 +142,7 @@ describe('RunWriter', () => {
         if (call === 2) throw Object.assign(new Error('connection reset'), { code: 'ECONNRESET' });
         committed.push(...batch.runs.map((r) => r.id));
       },
-    } as unknown as RunStore;
+    };
     const writer = new RunWriter({ store, log: pino({ level: 'silent' }), batchSize: 3, maxInFlight: 2 });
     const ids = Array.from({ length: 6 }, (_, i) => `f${i}`);
     for (const id of ids) writer.recordRun(run(id));

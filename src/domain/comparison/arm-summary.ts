@@ -3,20 +3,17 @@
  * Rates whose denominator is 0 are 0 (the contract's example); their intervals are [0, 1].
  */
 import { histogramQuantile, newcombeDifference, twoProportionZTest, wilsonInterval, type Interval } from '../stats/index.js';
+import { armCountFields, type ArmCountFields } from '../metrics/counted-metrics.js';
 import { sanitized } from './counts.js';
 import type { Counts } from './types.js';
 
-export interface ArmSummary {
+/** The arm's plain counts (the metric table's `api.arm` fields), then what is derived from them. */
+export interface ArmSummary extends ArmCountFields {
   version: string;
-  runs: number;
-  errors: number;
   /** errors / runs. */
   errorRate: number;
-  fallbacks: number;
-  reviewed: number;
   /** reviewed / (runs − errors): the share of answered runs a human reviewed. */
   reviewRate: number;
-  overridden: number;
   /** overridden / reviewed. */
   overrideRate: number;
   /** 95% Wilson score interval of overrideRate. */
@@ -45,13 +42,9 @@ export function summarizeArm(version: string, raw: Counts, fields: readonly stri
   const q = (p: number) => histogramQuantile(c.latencyHist, p) ?? null;
   return {
     version,
-    runs: c.runs,
-    errors: c.errors,
+    ...armCountFields(c),
     errorRate: rate(c.errors, c.runs),
-    fallbacks: c.fallbacks,
-    reviewed: c.reviewed,
     reviewRate: rate(c.reviewed, answered),
-    overridden: c.overridden,
     overrideRate: rate(c.overridden, c.reviewed),
     overrideRateCI: wilsonInterval(c.overridden, c.reviewed),
     fieldOverrideRates,

@@ -11,6 +11,7 @@
  * (stratified) difference, and its byStage entry has an empty control unless the service passed
  * a baseline for it (it does when the comparison is filtered to that stage).
  */
+import { ARM_COUNT_FIELDS, type ArmCountFields } from '../metrics/counted-metrics.js';
 import { sampleRatioMismatch, twoProportionZTest, SRM_THRESHOLD, type SrmResult } from '../stats/index.js';
 import { fieldNames, summarizeArm, type ArmSummary } from './arm-summary.js';
 import { buildBreakdown, type Breakdown } from './breakdowns.js';
@@ -91,6 +92,8 @@ export interface Comparison {
   baseline?: { kind: BaselineKind } & Record<string, unknown>;
   warnings: string[];
   alpha: number;
+  /** The plain count fields of each arm, in the metric table's order (clients list them from here). */
+  countFields: (keyof ArmCountFields)[];
   arms: ArmPair;
   difference: { overrideRate: Difference; errorRate: Difference };
   byStage: StageComparison[];
@@ -234,6 +237,7 @@ export function assembleComparison(input: ComparisonInput): Comparison {
     ...(controlArm === 'baseline' && input.baseline ? { baseline: { kind: input.baseline.kind, ...input.baseline.description } } : {}),
     warnings,
     alpha: input.alpha,
+    countFields: [...ARM_COUNT_FIELDS],
     arms: armPair(input, control, candidate),
     difference: { overrideRate, errorRate },
     byStage,

@@ -3,20 +3,18 @@
  * series rollup, day points as sums of its hours (UTC days). Runs and feedback count in the bucket
  * of the run's creation, so late feedback changes past points, like the comparison.
  */
+import { timeseriesCountFields, type TimeseriesCountFields } from '../metrics/counted-metrics.js';
+import { completeCounts } from '../metrics/counts.js';
 import { histogramQuantile } from '../stats/index.js';
 import { sanitized, sumCounts } from './counts.js';
 import type { Arm, SeriesRow } from './types.js';
 
 export type TimeseriesBucket = 'minute' | 'hour' | 'day';
 
-export interface TimeseriesPoint {
+/** The bucket, the arm, the plain counts (the metric table's `api.timeseries` fields) and the p95. */
+export interface TimeseriesPoint extends TimeseriesCountFields {
   t: string;
   arm: Arm;
-  runs: number;
-  reviewed: number;
-  overridden: number;
-  errors: number;
-  fallbacks: number;
   /** From the log-spaced histogram (within 2%); null without runs. */
   latencyP95Ms: number | null;
 }
@@ -38,16 +36,12 @@ export function timeseriesPoints(rows: readonly SeriesRow[], bucket: TimeseriesB
   return [...groups.values()]
     .sort((a, b) => a.t - b.t || ARM_ORDER[a.arm] - ARM_ORDER[b.arm])
     .map(({ t, arm, rows: group }) => {
-      const asCounts = (r: SeriesRow) => ({ ...r, promptTokens: 0, completionTokens: 0, tokenRuns: 0, fieldOverrides: {} });
+      const asCounts = ({ t: _t, arm: _arm, ...counts }: SeriesRow) => completeCounts(counts);
       const c = sanitized(group.length === 1 ? asCounts(group[0]!) : sumCounts(group.map(asCounts)));
       return {
         t: new Date(t).toISOString(),
         arm,
-        runs: c.runs,
-        reviewed: c.reviewed,
-        overridden: c.overridden,
-        errors: c.errors,
-        fallbacks: c.fallbacks,
+        ...timeseriesCountFields(c),
         latencyP95Ms: histogramQuantile(c.latencyHist, 0.95) ?? null,
       };
     })

@@ -3,27 +3,12 @@
  * per cell; the pure assembly turns them into the contract's comparison. Kept free of numerics so
  * both sides can `import type` them.
  */
+import type { Counts, SeriesCounts } from '../metrics/counted-metrics.js';
 
 export type Arm = 'control' | 'candidate';
 
-/** Aggregated runs and feedback of one cell (or of a whole arm, once summed). */
-export interface Counts {
-  runs: number;
-  /** Runs with an error, fallbacks included. */
-  errors: number;
-  fallbacks: number;
-  /** Runs without an error that have feedback. */
-  reviewed: number;
-  overridden: number;
-  promptTokens: number;
-  completionTokens: number;
-  /** Runs whose upstream reported token usage. */
-  tokenRuns: number;
-  /** Dense counts over the stats module's latency buckets (LATENCY_BUCKET_COUNT long). */
-  latencyHist: number[];
-  /** Reviewed runs per overridden top-level field. */
-  fieldOverrides: Record<string, number>;
-}
+/** Aggregated runs and feedback of one cell (or of a whole arm, once summed): the counted metrics. */
+export type { Counts } from '../metrics/counted-metrics.js';
 
 /** A rollout cell: one stage, arm, tenant and environment (summed over the window's hours). */
 export interface Cell extends Counts {
@@ -56,15 +41,10 @@ export interface AssignmentCount {
 
 export type SeriesGrain = 'minute' | 'hour';
 
-export interface SeriesRow {
+/** One point of the per-arm series: the metrics it keeps (`inSeries` in the metric table). */
+export interface SeriesRow extends SeriesCounts {
   t: Date;
   arm: Arm;
-  runs: number;
-  errors: number;
-  fallbacks: number;
-  reviewed: number;
-  overridden: number;
-  latencyHist: number[];
 }
 
 /**

@@ -4,17 +4,14 @@
  * (src/runtime/guardrail-job.ts: `evaluate` returns `evaluateGuardrails`'s checks and
  * `guardrailSamples`).
  *
- * The contract's rules (API.md, "Guardrails"):
- * - override_rate `maxIncrease`: breached when the one-sided always-valid LOWER bound of
- *   (candidate − control) override rate is above maxIncrease;
- * - error_rate `max`: when the lower bound of the candidate's error rate is above max;
- *   `maxIncrease`: as for override_rate, on errors / runs;
- * - latency_p95_ms `max`: when the lower bound of the share of candidate runs slower than max is
- *   above 5% (p95 above max, with confidence). Reported in share units (threshold 0.05, `maxMs`),
- *   so that bound, upperBound and threshold compare directly for every metric;
- * - `minSamples` counts the metric's denominator (reviewed runs for override_rate, finished runs
- *   otherwise): in each arm for a relative limit, in the candidate alone for an absolute one.
- *   Below it the check is `waiting`, whatever the bound says;
+ * Every metric's rules (what it reads, the limits it takes, the quantity each limit's bound is
+ * about, the threshold) are in its definition (guardrail-metrics.ts); the rules shared by all are
+ * here:
+ * - `maxIncrease` (relative): breached when the one-sided always-valid LOWER bound of
+ *   (candidate − control) of the metric's proportion is above the threshold;
+ * - `max` (absolute): when the lower bound of the candidate's proportion is above it;
+ * - `minSamples` counts the proportion's trials: in each arm for a relative limit, in the candidate
+ *   alone for an absolute one. Below it the check is `waiting`, whatever the bound says;
  * - `guardrailAlpha` is shared by all checks of the rollout (Bonferroni: alpha / number of checks,
  *   a guardrail with both max and maxIncrease being two checks), and the bounds are always-valid
  *   confidence sequences, so it holds over the whole rollout however often this runs;
@@ -23,24 +20,22 @@
  * upper bound below its threshold is positive evidence that the candidate is within its limits.
  */
 import type { Guardrail } from '../model/rollout-spec.js';
-import {
-  alwaysValidDifferenceBound,
-  alwaysValidProportionBound,
-  histogramCountAbove,
-} from '../stats/index.js';
+import { alwaysValidDifferenceBound, alwaysValidProportionBound } from '../stats/index.js';
 import type { ControlArm } from '../comparison/verdict.js';
+import {
+  GUARDRAIL_LIMITS,
+  guardrailMetricNamed,
+  type GuardrailArmTotals,
+  type GuardrailLimit,
+  type GuardrailMetric,
+  type GuardrailMetricName,
+  type GuardrailQuantity,
+  type LimitRule,
+} from './guardrail-metrics.js';
+
+export { LATENCY_SLOW_SHARE_LIMIT, type GuardrailArmTotals } from './guardrail-metrics.js';
 
 export type GuardrailStatus = 'waiting' | 'holding' | 'breached';
-
-/** What the guardrails need of one arm, over the rollout's life. */
-export interface GuardrailArmTotals {
-  runs: number;
-  errors: number;
-  reviewed: number;
-  overridden: number;
-  /** Dense counts over the stats module's latency buckets. */
-  latencyHist: readonly number[];
-}
 
 export interface GuardrailInputs {
   /** 'baseline': the control is observational (100% stages); guardrails still act on it. */
@@ -49,15 +44,12 @@ export interface GuardrailInputs {
   candidate: GuardrailArmTotals;
 }
 
-/** A latency guardrail breaches when more than this share of candidate runs is slower than max. */
-export const LATENCY_SLOW_SHARE_LIMIT = 0.05;
-
 /** A type alias (not an interface) so that it fits the guardrail job's open `GuardrailFinding`. */
 export type GuardrailCheck = {
-  metric: Guardrail['metric'];
-  limit: 'max' | 'maxIncrease';
+  metric: GuardrailMetricName;
+  limit: GuardrailLimit;
   /** What bound and threshold measure. */
-  quantity: 'rate_difference' | 'rate' | 'share_slower_than_max';
+  quantity: GuardrailQuantity;
   threshold: number;
   /** One-sided always-valid lower bound (null when an arm it needs is empty). */
   bound: number | null;
@@ -77,11 +69,22 @@ export type GuardrailCheck = {
   maxMs?: number;
 };
 
+type Metric = GuardrailMetric<GuardrailMetricName, keyof GuardrailArmTotals>;
+
+/** The checks a guardrail makes: each limit it sets that its metric takes, max before maxIncrease. */
+function checksOf(g: Guardrail): { metric: Metric; limit: GuardrailLimit; rule: LimitRule; value: number }[] {
+  const metric = guardrailMetricNamed(g.metric);
+  if (!metric) return [];
+  return GUARDRAIL_LIMITS.flatMap((limit) => {
+    const value = g[limit];
+    const rule = metric.limits[limit];
+    return value !== undefined && rule ? [{ metric, limit, rule, value }] : [];
+  });
+}
+
 /** Number of checks a rollout's guardrails make (the Bonferroni divisor). */
 export function guardrailCheckCount(guardrails: readonly Guardrail[]): number {
-  let m = 0;
-  for (const g of guardrails) m += (g.max !== undefined ? 1 : 0) + (g.maxIncrease !== undefined ? 1 : 0);
-  return m;
+  return guardrails.reduce((m, g) => m + checksOf(g).length, 0);
 }
 
 /** The status rule shared by every check: no decision below minSamples; breach above threshold. */
@@ -90,22 +93,18 @@ export function statusOf(bound: number | null, threshold: number, enoughSamples:
   return bound > threshold ? 'breached' : 'holding';
 }
 
-function rateCounts(metric: Guardrail['metric'], arm: GuardrailArmTotals): { x: number; n: number } {
-  return metric === 'override_rate' ? { x: arm.overridden, n: arm.reviewed } : { x: arm.errors, n: arm.runs };
-}
-
-function relativeCheck(g: Guardrail, inputs: GuardrailInputs, alpha: number): GuardrailCheck {
-  const c = rateCounts(g.metric, inputs.candidate);
-  const t = rateCounts(g.metric, inputs.control);
+function relativeCheck(g: Guardrail, metric: Metric, rule: LimitRule, value: number, inputs: GuardrailInputs, alpha: number): GuardrailCheck {
+  const c = metric.proportion(inputs.candidate, value);
+  const t = metric.proportion(inputs.control, value);
   const informative = c.n > 0 && t.n > 0;
   const lower = informative ? alwaysValidDifferenceBound(c.x, c.n, t.x, t.n, 'lower', { alpha }) : undefined;
   const upper = informative ? alwaysValidDifferenceBound(c.x, c.n, t.x, t.n, 'upper', { alpha }) : undefined;
-  const threshold = g.maxIncrease!;
+  const threshold = rule.threshold(value);
   const bound = lower?.bound ?? null;
   return {
-    metric: g.metric,
+    metric: metric.name,
     limit: 'maxIncrease',
-    quantity: 'rate_difference',
+    quantity: rule.quantity,
     threshold,
     bound,
     upperBound: upper?.bound ?? null,
@@ -116,28 +115,18 @@ function relativeCheck(g: Guardrail, inputs: GuardrailInputs, alpha: number): Gu
     status: statusOf(bound, threshold, c.n >= g.minSamples && t.n >= g.minSamples),
     alpha,
     controlArm: inputs.controlArm,
+    ...rule.figures?.(value),
   };
 }
 
-function absoluteCheck(g: Guardrail, inputs: GuardrailInputs, alpha: number): GuardrailCheck {
-  let x: number;
-  let n: number;
-  let threshold: number;
-  if (g.metric === 'latency_p95_ms') {
-    const hist = inputs.candidate.latencyHist;
-    n = hist.reduce((a, b) => a + b, 0);
-    // atMost: the bucket straddling max counts as slow, erring toward protecting customers.
-    x = histogramCountAbove(hist, g.max!).atMost;
-    threshold = LATENCY_SLOW_SHARE_LIMIT;
-  } else {
-    ({ x, n } = rateCounts(g.metric, inputs.candidate));
-    threshold = g.max!;
-  }
+function absoluteCheck(g: Guardrail, metric: Metric, rule: LimitRule, value: number, inputs: GuardrailInputs, alpha: number): GuardrailCheck {
+  const { x, n } = metric.proportion(inputs.candidate, value);
+  const threshold = rule.threshold(value);
   const bound = n > 0 ? alwaysValidProportionBound(x, n, 'lower', { alpha }) : null;
   return {
-    metric: g.metric,
+    metric: metric.name,
     limit: 'max',
-    quantity: g.metric === 'latency_p95_ms' ? 'share_slower_than_max' : 'rate',
+    quantity: rule.quantity,
     threshold,
     bound,
     upperBound: n > 0 ? alwaysValidProportionBound(x, n, 'upper', { alpha }) : null,
@@ -148,7 +137,7 @@ function absoluteCheck(g: Guardrail, inputs: GuardrailInputs, alpha: number): Gu
     status: statusOf(bound, threshold, n >= g.minSamples),
     alpha,
     controlArm: inputs.controlArm,
-    ...(g.metric === 'latency_p95_ms' ? { maxMs: g.max! } : {}),
+    ...rule.figures?.(value),
   };
 }
 
@@ -159,8 +148,9 @@ export function evaluateGuardrails(guardrails: readonly Guardrail[], inputs: Gua
   const alpha = guardrailAlpha / m;
   const checks: GuardrailCheck[] = [];
   for (const g of guardrails) {
-    if (g.max !== undefined) checks.push(absoluteCheck(g, inputs, alpha));
-    if (g.maxIncrease !== undefined) checks.push(relativeCheck(g, inputs, alpha));
+    for (const { metric, limit, rule, value } of checksOf(g)) {
+      checks.push(limit === 'max' ? absoluteCheck(g, metric, rule, value, inputs, alpha) : relativeCheck(g, metric, rule, value, inputs, alpha));
+    }
   }
   return checks;
 }

@@ -66,3 +66,44 @@ export class UnavailableError extends DomainError {
     super(code, 503, message);
   }
 }
+
+/**
+ * The record already exists (a unique key is taken). Stores raise it at their edge in place of
+ * the database's own error, so the domain decides what a duplicate means.
+ */
+export class DuplicateError extends ConflictError {
+  constructor(what: string) {
+    super(`${what} already exists.`, undefined, 'duplicate');
+  }
+}
+
+/**
+ * The store refused a record as data (PostgreSQL classes 22 and 23: a value it cannot hold, a
+ * broken constraint): the record is bad, not the database, so retrying it will not help. The
+ * write path sets such records aside rather than holding back those queued behind them.
+ * `sqlState` is for logs; the message never carries the record's values (they may be personal).
+ */
+export class RecordRefusedError extends Error {
+  constructor(readonly sqlState: string | undefined) {
+    super(`the store refused the record as data${sqlState ? ` (SQLSTATE ${sqlState})` : ''}`);
+    this.name = 'RecordRefusedError';
+  }
+}
+
+/**
+ * A pipelined batch rolled back because the batch sent before it did not commit (see
+ * BatchPipeline in src/domain/ports/run-repository.ts); it is retried after that one.
+ */
+export class PreviousBatchFailedError extends Error {
+  constructor(readonly previous: unknown) {
+    super('the previous batch did not commit');
+    this.name = 'PreviousBatchFailedError';
+  }
+}
+
+/** A call came back to the gateway that made it (a version whose URL points at this gateway). */
+export class LoopDetectedError extends DomainError {
+  constructor(message: string) {
+    super('loop_detected', 508, message);
+  }
+}

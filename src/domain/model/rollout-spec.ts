@@ -4,6 +4,7 @@
  * rollout's `spec`.
  */
 import { z } from 'zod';
+import { GUARDRAIL_METRIC_NAMES, guardrailIssues } from '../guardrails/guardrail-metrics.js';
 import { idSchema } from './ids.js';
 
 export const stageSchema = z
@@ -16,7 +17,7 @@ export const stageSchema = z
   })
   .describe('A stage matches calls by environments and tenants, minus excludeTenants; percent of them get the candidate.');
 
-const metric = z.enum(['override_rate', 'error_rate', 'latency_p95_ms']);
+const metric = z.enum(GUARDRAIL_METRIC_NAMES);
 
 export const guardrailSchema = z
   .strictObject({
@@ -27,10 +28,8 @@ export const guardrailSchema = z
   })
   .superRefine((g, ctx) => {
     if (g.maxIncrease === undefined && g.max === undefined) ctx.addIssue({ code: 'custom', path: ['max'], message: 'give max and/or maxIncrease' });
-    if (g.metric === 'override_rate' && g.max !== undefined) ctx.addIssue({ code: 'custom', path: ['max'], message: 'override_rate takes maxIncrease (points over control)' });
-    if (g.metric === 'latency_p95_ms' && g.maxIncrease !== undefined) ctx.addIssue({ code: 'custom', path: ['maxIncrease'], message: 'latency_p95_ms takes max (ms)' });
-    if (g.metric === 'latency_p95_ms' && g.max === undefined) ctx.addIssue({ code: 'custom', path: ['max'], message: 'latency_p95_ms needs max (ms)' });
-    if (g.metric === 'error_rate' && g.max !== undefined && g.max > 1) ctx.addIssue({ code: 'custom', path: ['max'], message: 'a rate is at most 1' });
+    // Which limits each metric takes, and which values: its definition (guardrail-metrics.ts).
+    for (const issue of guardrailIssues(g)) ctx.addIssue({ code: 'custom', path: [issue.path], message: issue.message });
   });
 
 export const rolloutSpecSchema = z.strictObject({
@@ -50,6 +49,3 @@ export type RolloutSpec = z.infer<typeof rolloutSpecSchema>;
 export type RolloutSpecInput = z.input<typeof rolloutSpecSchema>;
 export type Stage = z.infer<typeof stageSchema>;
 export type Guardrail = z.infer<typeof guardrailSchema>;
-
-export type RolloutStatus = 'running' | 'paused' | 'rolled_back' | 'promoted';
-export const ACTIVE_STATUSES: readonly RolloutStatus[] = ['running', 'paused'];

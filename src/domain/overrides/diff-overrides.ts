@@ -1,7 +1,7 @@
 /**
  * Which top-level output fields a human changed: the numerator of the override rate.
  *
- * Rules (API.md, "Runs and human feedback"):
+ * Rules (README, "Send feedback from a review UI"):
  * - a field counts when the human's value differs from the AI's by deep JSON equality
  *   (canonical-json.ts: key order irrelevant, array order relevant, 1 and 1.0 equal);
  * - `final`: a field absent from it is unchanged (apps send only the fields they track); `null`

@@ -1,6 +1,7 @@
 /** From a rollout's state to the definition of its flag (pure). */
 import type { FlagStage, RolloutFlag } from '../ports/flag-store.js';
-import type { RolloutSpec, RolloutStatus } from '../model/rollout-spec.js';
+import type { RolloutStatus } from '../model/rollout.js';
+import type { RolloutSpec } from '../model/rollout-spec.js';
 
 /** One flag per rollout: Unleash never re-creates an archived flag's name. */
 export function flagName(chainId: string, rolloutId: string): string {

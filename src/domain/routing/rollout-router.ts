@@ -5,28 +5,23 @@
  * unit), and both keys are always in the flag context, so the client never seeds at random.
  */
 import type { FlagStore } from '../ports/flag-store.js';
-import type { ChainRow, RolloutRow } from '../../store/schema.js';
+import type { Chain } from '../model/catalog.js';
+import type { ActiveRollouts } from './active-rollouts.js';
 import type { Assignment, CallContext, Router } from './routing.js';
 import { matchingStage } from './rollout-flag.js';
-import type { RolloutSpec } from '../model/rollout-spec.js';
-
-export interface ActiveRollouts {
-  /** The chain's running or paused rollout, from this replica's cache. */
-  activeFor(chainId: string): RolloutRow | undefined;
-}
 
 export class RolloutRouter implements Router {
   constructor(
-    private readonly rollouts: ActiveRollouts,
+    private readonly rollouts: Pick<ActiveRollouts, 'activeFor'>,
     private readonly flags: FlagStore,
   ) {}
 
-  assign(chain: ChainRow, call: CallContext): Assignment {
+  assign(chain: Chain, call: CallContext): Assignment {
     const fallback: Assignment = { version: chain.currentVersion!, variant: 'default' };
     const rollout = this.rollouts.activeFor(chain.id);
     // Paused: everyone on the current version, at once on this replica whatever the flag store says.
     if (!rollout || rollout.status !== 'running') return fallback;
-    const spec = rollout.spec as RolloutSpec;
+    const { spec } = rollout;
     const stage = matchingStage(spec, rollout.stage, call.tenant, call.environment);
     if (stage < 0) return fallback;
     const unitKey = `${call.tenant}/${call.unit ?? call.runId}`;

@@ -1,7 +1,8 @@
 /** Which version serves a call, and why: the rollout router's answer for one call. */
-import type { ChainRow } from '../../store/schema.js';
+import type { Chain } from '../model/catalog.js';
+import type { Variant } from '../model/run.js';
 
-export type Variant = 'control' | 'candidate' | 'default';
+export type { Variant } from '../model/run.js';
 
 export interface Assignment {
   version: string;
@@ -22,10 +23,5 @@ export interface CallContext {
 }
 
 export interface Router {
-  assign(chain: ChainRow, call: CallContext): Assignment;
+  assign(chain: Chain, call: CallContext): Assignment;
 }
-
-/** Every call to the chain's current version: the routing of a chain without a rollout. */
-export const currentVersionRouter: Router = {
-  assign: (chain) => ({ version: chain.currentVersion!, variant: 'default' }),
-};

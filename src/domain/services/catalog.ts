@@ -7,8 +7,9 @@
 import { randomUUID } from 'node:crypto';
 import type { AdapterDefinition } from '../../adapters/adapter-definition.js';
 import { canonicalAdapterJson } from '../../adapters/adapter-definition.js';
-import type { CatalogStore } from '../../store/catalog-store.js';
-import type { ChainRow, ChainVersionRow, TenantRow } from '../../store/schema.js';
+import type { Chain, ChainVersion, Tenant } from '../model/catalog.js';
+import type { CatalogRepository, ChainPatch } from '../ports/catalog-repository.js';
+import type { ActiveRollouts } from '../routing/active-rollouts.js';
 import { BadRequestError, ConflictError, NotFoundError } from '../model/errors.js';
 import { generateKey, KeyHasher } from '../auth/key-hasher.js';
 import type { Principal } from '../auth/principal.js';
@@ -21,19 +22,19 @@ interface KeyEntry {
 }
 
 export interface CatalogDeps {
-  store: CatalogStore;
+  store: CatalogRepository;
   hasher: KeyHasher;
   adminToken: string;
   now: () => Date;
-  /** True while the chain has a running or paused rollout (its `current` may not change). */
-  hasActiveRollout: (chainId: string) => boolean;
+  /** Chains with a running or paused rollout: their `current` changes only by promotion. */
+  activeRollouts: Pick<ActiveRollouts, 'hasActive'>;
 }
 
 export class Catalog {
-  private tenants = new Map<string, TenantRow>();
+  private tenants = new Map<string, Tenant>();
   private keys = new Map<string, KeyEntry>();
-  private chains = new Map<string, ChainRow>();
-  private versions = new Map<string, Map<string, ChainVersionRow>>();
+  private chains = new Map<string, Chain>();
+  private versions = new Map<string, Map<string, ChainVersion>>();
   private readonly adminHash: string;
   private timer?: NodeJS.Timeout;
   /** Bumped by every local write, so a reload that read the tables before it does not undo it. */
@@ -56,10 +57,10 @@ export class Catalog {
     this.tenants = new Map(tenants.map((t) => [t.id, t]));
     this.keys = new Map(keys.map((k) => [k.hash, { id: k.id, tenantId: k.tenantId, name: k.name, hash: k.hash }]));
     this.chains = new Map(chains.map((c) => [c.id, c]));
-    const byChain = new Map<string, Map<string, ChainVersionRow>>();
+    const byChain = new Map<string, Map<string, ChainVersion>>();
     for (const v of versions) {
       let m = byChain.get(v.chainId);
-      if (!m) byChain.set(v.chainId, (m = new Map()));
+      if (!m) byChain.set(v.chainId, (m = new Map<string, ChainVersion>()));
       m.set(v.version, v);
     }
     this.versions = byChain;
@@ -67,7 +68,7 @@ export class Catalog {
 
   /** Periodic reload so other replicas' writes (revocations above all) take effect here. */
   startRefresh(refreshMs: number, onError: (err: unknown) => void): void {
-    this.timer = setInterval(() => this.load().catch(onError), refreshMs);
+    this.timer = setInterval(() => void this.load().catch(onError), refreshMs);
     this.timer.unref();
   }
 
@@ -89,21 +90,21 @@ export class Catalog {
 
   // ---- tenants and keys -------------------------------------------------------------------
 
-  tenant(id: string): TenantRow | undefined {
+  tenant(id: string): Tenant | undefined {
     return this.tenants.get(id);
   }
 
-  requireTenant(id: string): TenantRow {
+  requireTenant(id: string): Tenant {
     const t = this.tenants.get(id);
     if (!t) throw new NotFoundError('Tenant', id);
     return t;
   }
 
-  listTenants(): TenantRow[] {
+  listTenants(): Tenant[] {
     return [...this.tenants.values()].sort((a, b) => a.id.localeCompare(b.id));
   }
 
-  async putTenant(id: string, name: string | undefined): Promise<{ row: TenantRow; created: boolean }> {
+  async putTenant(id: string, name: string | undefined): Promise<{ row: Tenant; created: boolean }> {
     const result = await this.deps.store.putTenant(id, name, this.deps.now());
     this.generation++;
     this.tenants.set(id, result.row);
@@ -126,47 +127,48 @@ export class Catalog {
     this.requireTenant(tenantId);
     const revoked = await this.deps.store.revokeKey(tenantId, keyId, this.deps.now());
     this.generation++;
-    for (const [hash, entry] of this.keys) if (entry.id === keyId) this.keys.delete(hash);
+    // Only the named tenant's key: a wrong tenant in the path is a 404 and must not lock the key out.
+    for (const [hash, entry] of this.keys) if (entry.id === keyId && entry.tenantId === tenantId) this.keys.delete(hash);
     if (!revoked) throw new NotFoundError('Key', keyId);
   }
 
   // ---- chains and versions ----------------------------------------------------------------
 
-  chain(id: string): ChainRow | undefined {
+  chain(id: string): Chain | undefined {
     return this.chains.get(id);
   }
 
-  requireChain(id: string): ChainRow {
+  requireChain(id: string): Chain {
     const c = this.chains.get(id);
     if (!c) throw new NotFoundError('Chain', id);
     return c;
   }
 
-  listChains(): ChainRow[] {
+  listChains(): Chain[] {
     return [...this.chains.values()].sort((a, b) => a.id.localeCompare(b.id));
   }
 
-  version(chainId: string, version: string): ChainVersionRow | undefined {
+  version(chainId: string, version: string): ChainVersion | undefined {
     return this.versions.get(chainId)?.get(version);
   }
 
-  requireVersion(chainId: string, version: string): ChainVersionRow {
+  requireVersion(chainId: string, version: string): ChainVersion {
     const v = this.version(chainId, version);
     if (!v) throw new NotFoundError('Version', version);
     return v;
   }
 
-  listVersions(chainId: string): ChainVersionRow[] {
+  listVersions(chainId: string): ChainVersion[] {
     this.requireChain(chainId);
     return [...(this.versions.get(chainId)?.values() ?? [])];
   }
 
-  async putChain(id: string, patch: { description?: string; current?: string; redaction?: unknown }): Promise<{ row: ChainRow; created: boolean }> {
+  async putChain(id: string, patch: ChainPatch): Promise<{ row: Chain; created: boolean }> {
     const existing = this.chains.get(id);
     if (patch.current !== undefined) {
       if (!existing) throw new BadRequestError(`Chain '${id}' has no versions yet: register one before setting current.`, { field: 'current' });
       if (!this.version(id, patch.current)) throw new BadRequestError(`Version '${patch.current}' of chain '${id}' does not exist.`, { field: 'current' });
-      if (existing.currentVersion !== patch.current && this.deps.hasActiveRollout(id)) {
+      if (existing.currentVersion !== patch.current && this.deps.activeRollouts.hasActive(id)) {
         throw new ConflictError(`Chain '${id}' has a running or paused rollout: its current version changes only by promotion.`);
       }
     }
@@ -176,17 +178,17 @@ export class Catalog {
     return result;
   }
 
-  async addVersion(chainId: string, version: string, adapter: AdapterDefinition): Promise<{ row: ChainVersionRow; created: boolean }> {
+  async addVersion(chainId: string, version: string, adapter: AdapterDefinition): Promise<{ row: ChainVersion; created: boolean }> {
     const chain = this.requireChain(chainId);
     const result = await this.deps.store.insertVersion({ chainId, version, adapter, createdAt: this.deps.now() });
-    if (!result.created && canonicalAdapterJson(result.row.adapter as AdapterDefinition) !== canonicalAdapterJson(adapter)) {
+    if (!result.created && canonicalAdapterJson(result.row.adapter) !== canonicalAdapterJson(adapter)) {
       throw new ConflictError(`Version '${version}' of chain '${chainId}' exists with another definition; versions are immutable.`, {
         version,
       });
     }
     this.generation++;
     let m = this.versions.get(chainId);
-    if (!m) this.versions.set(chainId, (m = new Map()));
+    if (!m) this.versions.set(chainId, (m = new Map<string, ChainVersion>()));
     m.set(version, result.row);
     if (chain.currentVersion === null) this.chains.set(chainId, { ...chain, currentVersion: version });
     return result;

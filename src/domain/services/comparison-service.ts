@@ -6,9 +6,8 @@
  * to ceiled; `window` in the answer gives the effective bounds). Without them the all-time totals
  * answer (runs are selected by rollout, not by time).
  */
-import type { RolloutEventRow, RolloutRow } from '../../store/schema.js';
 import { BadRequestError } from '../model/errors.js';
-import type { RolloutSpec } from '../model/rollout-spec.js';
+import { isActive, type Rollout, type RolloutEvent } from '../model/rollout.js';
 import { assembleComparison, stageKind, type BaselineInput, type Comparison, type StageView } from '../comparison/assemble.js';
 import { beforeBaseline, concurrentBaseline, planBaseline } from '../comparison/baseline.js';
 import { emptyCounts, sumCounts } from '../comparison/counts.js';
@@ -26,7 +25,7 @@ export interface ComparisonFilters {
 }
 
 export interface ComparisonServiceDeps {
-  rollouts: { get(id: string): Promise<RolloutRow>; events(id: string): Promise<RolloutEventRow[]> };
+  rollouts: { get(id: string): Promise<Rollout>; events(id: string): Promise<RolloutEvent[]> };
   readModel: ComparisonReadModel;
   now: () => Date;
 }
@@ -52,19 +51,18 @@ export class ComparisonService {
   constructor(private readonly deps: ComparisonServiceDeps) {}
 
   /** The rollout's life: from creation to its end (rollback or promotion), or now. */
-  private span(rollout: RolloutRow): { from: Date; to: Date } {
-    const ended = rollout.status === 'rolled_back' || rollout.status === 'promoted';
-    return { from: rollout.createdAt, to: ended ? rollout.updatedAt : this.deps.now() };
+  private span(rollout: Rollout): { from: Date; to: Date } {
+    return { from: rollout.createdAt, to: isActive(rollout.status) ? this.deps.now() : rollout.updatedAt };
   }
 
-  private async stages(rollout: RolloutRow): Promise<StageView[]> {
+  private async stages(rollout: Rollout): Promise<StageView[]> {
     const events = await this.deps.rollouts.events(rollout.id);
-    return stageViews(rollout.spec as RolloutSpec, stageStarts(rollout.createdAt, events));
+    return stageViews(rollout.spec, stageStarts(rollout.createdAt, events));
   }
 
   async compare(rolloutId: string, filters: ComparisonFilters = {}): Promise<Comparison> {
     const rollout = await this.deps.rollouts.get(rolloutId);
-    const spec = rollout.spec as RolloutSpec;
+    const { spec } = rollout;
     if (filters.stage !== undefined && filters.stage >= spec.stages.length) {
       throw new BadRequestError(`query.stage: the rollout has ${spec.stages.length} stage(s), numbered from 0`, { field: 'query.stage' });
     }
@@ -111,7 +109,7 @@ export class ComparisonService {
 
   /** The baseline control of the selected 100% stages (see baseline.ts). */
   private async baseline(
-    rollout: RolloutRow,
+    rollout: Rollout,
     stages: StageView[],
     allStages: StageView[],
     filter: { tenant?: string; environment?: string },
@@ -138,10 +136,9 @@ export class ComparisonService {
    * series' 'total' rows). When every started stage sends all its traffic to the candidate, the
    * control is the baseline (a few more reads). Pass the row when you have it (saves a read).
    */
-  async guardrailInputs(rolloutOrId: string | RolloutRow): Promise<GuardrailInputs> {
+  async guardrailInputs(rolloutOrId: string | Rollout): Promise<GuardrailInputs> {
     const rollout = typeof rolloutOrId === 'string' ? await this.deps.rollouts.get(rolloutOrId) : rolloutOrId;
-    const spec = rollout.spec as RolloutSpec;
-    const started = spec.stages.map((s, i) => ({ percent: s.percent, i })).filter((s) => s.i <= rollout.stage);
+    const started = rollout.spec.stages.map((s, i) => ({ percent: s.percent, i })).filter((s) => s.i <= rollout.stage);
     const baselineMode = started.every((s) => stageKind(s.percent) !== 'randomized') && started.some((s) => stageKind(s.percent) === 'all_candidate');
     const totals = await this.deps.readModel.armTotals(rollout.id);
     const candidate = totals.get('candidate') ?? emptyCounts();
@@ -154,15 +151,15 @@ export class ComparisonService {
     return { controlArm: baselineMode ? 'baseline' : 'randomized', control, candidate };
   }
 
-  private async guardrails(rollout: RolloutRow): Promise<GuardrailCheck[]> {
-    const spec = rollout.spec as RolloutSpec;
+  private async guardrails(rollout: Rollout): Promise<GuardrailCheck[]> {
+    const { spec } = rollout;
     if (spec.guardrails.length === 0) return [];
     return evaluateGuardrails(spec.guardrails, await this.guardrailInputs(rollout), spec.guardrailAlpha);
   }
 
   /** The guardrail job's `evaluate` (src/runtime/guardrail-job.ts). */
-  async evaluateGuardrails(rollout: RolloutRow): Promise<{ guardrails: GuardrailCheck[]; samples: { control: number; candidate: number } }> {
-    const spec = rollout.spec as RolloutSpec;
+  async evaluateGuardrails(rollout: Rollout): Promise<{ guardrails: GuardrailCheck[]; samples: { control: number; candidate: number } }> {
+    const { spec } = rollout;
     const inputs = await this.guardrailInputs(rollout);
     return { guardrails: evaluateGuardrails(spec.guardrails, inputs, spec.guardrailAlpha), samples: guardrailSamples(inputs) };
   }

@@ -5,9 +5,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { RunStore } from '../../store/run-store.js';
 import { NotFoundError } from '../model/errors.js';
-import type { RunWriter } from '../../runtime/run-writer.js';
+import type { RunRecorder } from '../ports/run-recorder.js';
+import type { RunRepository } from '../ports/run-repository.js';
 
 export interface ErasureJob {
   erasureId: string;
@@ -18,10 +18,17 @@ export interface ErasureJob {
   error?: string;
 }
 
+export interface ErasureDeps {
+  store: Pick<RunRepository, 'eraseTenant'>;
+  writer: Pick<RunRecorder, 'flush'>;
+  log: Logger;
+  now: () => Date;
+}
+
 export class ErasureService {
   private readonly jobs = new Map<string, ErasureJob>();
 
-  constructor(private readonly deps: { store: RunStore; writer: RunWriter; log: Logger; now: () => Date }) {}
+  constructor(private readonly deps: ErasureDeps) {}
 
   start(tenantId: string): { id: string; status: ErasureJob['status']; done: Promise<void> } {
     const job: ErasureJob = { erasureId: randomUUID(), tenantId, status: 'running' };

@@ -2,13 +2,15 @@
  * Human feedback: which fields of a run's output the reviewer changed. Re-sending replaces the
  * earlier feedback (last received wins, counted once: the read models apply the difference).
  */
-import type { FeedbackInsert, RunStore } from '../../store/run-store.js';
-import type { RunInsert, RunRow } from '../../store/schema.js';
+import type { RunRedactor } from '../../redaction/run-redactor.js';
 import type { Principal } from '../auth/principal.js';
 import { ConflictError, ForbiddenError, NotFoundError } from '../model/errors.js';
+import type { Feedback, Run } from '../model/run.js';
+import type { DomainEvents } from '../model/events.js';
 import { diffFinal, diffOverrides } from '../overrides/diff-overrides.js';
-import type { RunWriter } from '../../runtime/run-writer.js';
-import type { RunRedactor } from '../../redaction/run-redactor.js';
+import type { EventPublisher } from '../ports/event-publisher.js';
+import type { RunRecorder } from '../ports/run-recorder.js';
+import type { RunQueries } from './run-queries.js';
 
 export type FeedbackBody =
   | { final: unknown; overrides?: undefined; reviewer?: string }
@@ -21,22 +23,20 @@ export interface FeedbackResult {
 }
 
 export interface FeedbackDeps {
-  store: RunStore;
-  writer: RunWriter;
+  /** Runs, queued or stored. */
+  runs: Pick<RunQueries, 'get' | 'latestByExternalId'>;
+  writer: Pick<RunRecorder, 'recordFeedback'>;
   redactor: RunRedactor;
+  /** FeedbackReceived once feedback is queued (metrics; the guardrails re-evaluate the run's rollout once it is stored). */
+  events: EventPublisher<Pick<DomainEvents, 'FeedbackReceived'>>;
   now: () => Date;
-  /** Told after feedback is queued (guardrails re-evaluate the run's rollout). */
-  onFeedback?: (run: RunInsert | RunRow, fb: FeedbackInsert) => void;
 }
 
 export class FeedbackService {
   constructor(private readonly deps: FeedbackDeps) {}
 
   async byRunId(runId: string, body: FeedbackBody, principal: Principal): Promise<FeedbackResult> {
-    const run = this.deps.writer.pendingRun(runId) ?? (await this.deps.store.getRun(runId));
-    // Another tenant's run reads as missing: its existence is not theirs to learn.
-    if (!run || (principal.kind === 'tenant' && principal.tenantId !== run.tenantId)) throw new NotFoundError('Run', runId);
-    return this.apply(run, body);
+    return this.apply(await this.deps.runs.get(runId, principal), body);
   }
 
   async byExternalId(chain: string, externalId: string, tenant: string | undefined, body: FeedbackBody, principal: Principal): Promise<FeedbackResult> {
@@ -44,32 +44,30 @@ export class FeedbackService {
       if (tenant !== undefined && tenant !== principal.tenantId) throw new ForbiddenError(`This key belongs to tenant '${principal.tenantId}'.`);
       tenant = principal.tenantId;
     }
-    const pending = this.deps.writer.pendingByExternalId(chain, externalId);
-    const run =
-      pending && (tenant === undefined || pending.tenantId === tenant) ? pending : await this.deps.store.latestByExternalId(chain, externalId, tenant);
+    const run = await this.deps.runs.latestByExternalId(chain, externalId, tenant);
     if (!run) throw new NotFoundError('Run', externalId);
     return this.apply(run, body);
   }
 
-  private apply(run: RunInsert | RunRow, body: FeedbackBody): FeedbackResult {
+  private apply(run: Run, body: FeedbackBody): FeedbackResult {
     if (run.output === null || run.output === undefined) {
       throw new ConflictError(`Run '${run.id}' has no output (its call failed): there is nothing to review.`, { runId: run.id }, 'run_errored');
     }
-    const hashes = (run.outputHashes ?? undefined) as Record<string, string> | undefined;
+    const hashes = run.outputHashes ?? undefined;
     const hashValue = (v: unknown) => this.deps.redactor.hashField(v);
     const diff =
       body.final !== undefined
         ? diffFinal(run.output, body.final, hashes ? { hashes, hashValue } : undefined)
         : diffOverrides(run.output, body.overrides!, hashes ? { hashes, hashValue } : undefined);
-    const fb: FeedbackInsert = {
+    const fb: Feedback = {
       runId: run.id,
       overridden: diff.overridden,
       fields: diff.fields,
-      reviewer: body.reviewer ?? null,
+      reviewer: this.deps.redactor.reviewer(run.chainId, body.reviewer),
       at: this.deps.now(),
     };
     this.deps.writer.recordFeedback(fb);
-    this.deps.onFeedback?.(run, fb);
+    this.deps.events.publish('FeedbackReceived', { run, feedback: fb });
     return { runId: run.id, overridden: diff.overridden, fields: diff.fields };
   }
 }

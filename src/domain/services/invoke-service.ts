@@ -6,13 +6,16 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { AdapterDefinition } from '../../adapters/adapter-definition.js';
-import type { ChainAdapter, ChainResult } from '../ports/chain-adapter.js';
-import type { RunInsert } from '../../store/schema.js';
-import type { Catalog } from './catalog.js';
-import { BadRequestError, DomainError, UpstreamError } from '../model/errors.js';
-import type { Assignment, Router, Variant } from '../routing/routing.js';
-import type { RunWriter } from '../../runtime/run-writer.js';
 import type { RunRedactor } from '../../redaction/run-redactor.js';
+import { BadRequestError, DomainError, UpstreamError } from '../model/errors.js';
+import type { Run, Variant } from '../model/run.js';
+import type { DomainEvents } from '../model/events.js';
+import type { ChainAdapter, ChainResult } from '../ports/chain-adapter.js';
+import type { EventPublisher } from '../ports/event-publisher.js';
+import type { RunRecorder } from '../ports/run-recorder.js';
+import type { RunRepository } from '../ports/run-repository.js';
+import type { Assignment, Router } from '../routing/routing.js';
+import type { Catalog } from './catalog.js';
 
 export interface InvokeRequest {
   chain: string;
@@ -44,29 +47,35 @@ export interface AdapterSource {
 }
 
 export interface InvokeDeps {
-  catalog: Catalog;
+  catalog: Pick<Catalog, 'requireChain' | 'requireTenant' | 'requireVersion'>;
   router: Router;
   adapters: AdapterSource;
-  writer: RunWriter;
+  writer: Pick<RunRecorder, 'recordRun' | 'assertCapacity'>;
   redactor: RunRedactor;
-  /** Looks up a stored run by idempotency key (the database, for retries after the cache). */
-  findByIdempotencyKey: (tenant: string, key: string) => Promise<RunInsert | undefined>;
+  /** Stored runs by idempotency key (retries the in-memory cache no longer knows). */
+  runs: Pick<RunRepository, 'byIdempotencyKey'>;
+  /** RunFinished for every call that ran (metrics). */
+  events: EventPublisher<Pick<DomainEvents, 'RunFinished'>>;
   now: () => Date;
-  /** Told of every finished call (metrics). */
-  onFinished?: (run: RunInsert) => void;
 }
 
 const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 
 export class InvokeService {
-  /** Answers of recent idempotent calls, and calls still in flight, by tenant + key. */
+  /** Answers of recent idempotent calls, and calls still in flight, by tenant + chain + key. */
   private readonly idempotent = new Map<string, { at: number; result: Promise<InvokeResult> }>();
 
   constructor(private readonly deps: InvokeDeps) {}
 
+  /**
+   * Runs the call and records it. A 503 before anything else when no more runs can be kept (spool
+   * full): no call is made whose run could not be stored, and no replay is answered meanwhile.
+   */
   async invoke(req: InvokeRequest): Promise<InvokeResult> {
+    this.deps.writer.assertCapacity();
     if (req.idempotencyKey === undefined) return this.run(req);
-    const key = `${req.tenant}\u0000${req.idempotencyKey}`;
+    // Scoped per tenant and chain: the same key sent to another chain is another call.
+    const key = `${req.tenant}\u0000${req.chain}\u0000${req.idempotencyKey}`;
     const nowMs = this.deps.now().getTime();
     const cached = this.idempotent.get(key);
     if (cached && nowMs - cached.at < IDEMPOTENCY_TTL_MS) return { ...(await cached.result), replayed: true };
@@ -81,15 +90,21 @@ export class InvokeService {
     }
   }
 
+  /** Fails before any upstream call for what would fail every call of a batch: an unknown chain or tenant. */
+  assertCallable(chain: string, tenants: Iterable<string>): void {
+    this.deps.catalog.requireChain(chain);
+    for (const tenant of tenants) this.deps.catalog.requireTenant(tenant);
+  }
+
   private async replayStored(req: InvokeRequest): Promise<InvokeResult | undefined> {
-    const run = await this.deps.findByIdempotencyKey(req.tenant, req.idempotencyKey!);
-    if (!run || this.deps.now().getTime() - run.createdAt!.getTime() >= IDEMPOTENCY_TTL_MS) return undefined;
-    const error = run.error as { code?: string; message?: string } | null | undefined;
+    const run = await this.deps.runs.byIdempotencyKey(req.tenant, req.chain, req.idempotencyKey!);
+    if (!run || this.deps.now().getTime() - run.createdAt.getTime() >= IDEMPOTENCY_TTL_MS) return undefined;
+    const error = run.error;
     return {
       runId: run.id,
       chain: run.chainId,
       version: run.version,
-      variant: run.variant as Variant,
+      variant: run.variant,
       output: run.output ?? undefined,
       latencyMs: run.latencyMs,
       upstreamMs: run.upstreamMs ?? 0,
@@ -117,7 +132,7 @@ export class InvokeService {
     let result: ChainResult | undefined;
     let error: UpstreamError | undefined;
     let fallback = false;
-    let upstreamMs = 0;
+    let upstreamMs: number;
     try {
       result = await this.call(req.chain, assignment.version, req.input);
       upstreamMs = result.upstreamMs;
@@ -140,7 +155,7 @@ export class InvokeService {
     const latencyMs = performance.now() - started;
     const run = this.toRun(req, runId, createdAt, assignment, result, error, fallback, latencyMs, upstreamMs);
     this.deps.writer.recordRun(run);
-    this.deps.onFinished?.(run);
+    this.deps.events.publish('RunFinished', { run });
     return {
       runId,
       chain: req.chain,
@@ -155,7 +170,7 @@ export class InvokeService {
 
   private call(chainId: string, version: string, input: unknown): Promise<ChainResult> {
     const def = this.deps.catalog.requireVersion(chainId, version);
-    return this.deps.adapters.get(chainId, version, def.adapter as AdapterDefinition).invoke(input);
+    return this.deps.adapters.get(chainId, version, def.adapter).invoke(input);
   }
 
   private toRun(
@@ -168,9 +183,9 @@ export class InvokeService {
     fallback: boolean,
     latencyMs: number,
     upstreamMs: number,
-  ): RunInsert {
-    const redacted = this.deps.redactor.redact(req.chain, req.input, result?.output);
-    return {
+  ): Run {
+    // Redacted as the chain says before it goes anywhere: input, output, error, ids, metadata.
+    return this.deps.redactor.redactRun({
       id: runId,
       chainId: req.chain,
       version: a.version,
@@ -183,9 +198,9 @@ export class InvokeService {
       unit: req.unit ?? null,
       externalId: req.externalId ?? null,
       metadata: req.metadata ?? null,
-      input: redacted.input,
-      output: result ? redacted.output : null,
-      outputHashes: redacted.outputHashes ?? null,
+      input: req.input,
+      output: result ? result.output : null,
+      outputHashes: null,
       error: error ? { code: error.code, message: error.message, details: error.details ?? null } : null,
       fallback,
       latencyMs,
@@ -194,7 +209,7 @@ export class InvokeService {
       completionTokens: result?.usage?.completionTokens ?? null,
       idempotencyKey: req.idempotencyKey ?? null,
       createdAt,
-    };
+    });
   }
 }
 

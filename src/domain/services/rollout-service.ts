@@ -5,34 +5,29 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
+import { BadRequestError, ConflictError, DuplicateError, NotFoundError } from '../model/errors.js';
+import type { DomainEvents } from '../model/events.js';
+import type { NewRolloutEvent, Rollout, RolloutEvent, RolloutStatus } from '../model/rollout.js';
+import type { RolloutSpec } from '../model/rollout-spec.js';
+import type { EventPublisher } from '../ports/event-publisher.js';
 import type { FlagStore } from '../ports/flag-store.js';
-import type { RolloutStore } from '../../store/rollout-store.js';
-import type { RolloutEventRow, RolloutRow } from '../../store/schema.js';
-import type { Catalog } from './catalog.js';
-import { BadRequestError, ConflictError, NotFoundError } from '../model/errors.js';
-import type { ActiveRollouts } from '../routing/rollout-router.js';
+import type { RolloutRepository } from '../ports/rollout-repository.js';
+import type { ActiveRollouts } from '../routing/active-rollouts.js';
 import { flagName, toFlag } from '../routing/rollout-flag.js';
-import type { RolloutSpec, RolloutStatus } from '../model/rollout-spec.js';
+import type { Catalog } from './catalog.js';
 
 export type RolloutAction = 'advance' | 'pause' | 'resume' | 'promote' | 'rollback';
 
-export interface RolloutEvent {
-  rollout: RolloutRow;
-  type: string;
-  actor: string;
-  reason?: string;
-  data?: Record<string, unknown>;
-  at: Date;
-}
-
 export interface RolloutServiceDeps {
-  store: RolloutStore;
+  store: RolloutRepository;
   flags: FlagStore;
-  catalog: Catalog;
+  catalog: Pick<Catalog, 'requireChain' | 'version' | 'setCurrentLocally'>;
+  /** This replica's active rollouts, which this service keeps in step. */
+  active: ActiveRollouts;
+  /** RolloutChanged for every audit event (webhooks, metrics). */
+  events: EventPublisher<Pick<DomainEvents, 'RolloutChanged'>>;
   log: Logger;
   now: () => Date;
-  /** Told of every audit event (webhooks, metrics). */
-  onEvent?: (event: RolloutEvent) => void;
 }
 
 const EVENT_OF: Record<RolloutAction, string> = {
@@ -51,24 +46,16 @@ const TARGET: Record<Exclude<RolloutAction, 'advance'>, RolloutStatus> = {
   rollback: 'rolled_back',
 };
 
-export class RolloutService implements ActiveRollouts {
-  private readonly active = new Map<string, RolloutRow>();
+export class RolloutService {
   /** Rollouts whose flag write failed (flag store away), retried by the refresh loop. */
-  private readonly unsynced = new Map<string, RolloutRow>();
+  private readonly unsynced = new Map<string, Rollout>();
   private timer?: NodeJS.Timeout;
 
   constructor(private readonly deps: RolloutServiceDeps) {}
 
+  /** Reads the active rollouts from the database (other replicas' actions). */
   async load(): Promise<void> {
-    const rows = await this.deps.store.listActive();
-    const fresh = new Map(rows.map((r) => [r.chainId, r]));
-    for (const chainId of [...this.active.keys()]) if (!fresh.has(chainId)) this.active.delete(chainId);
-    for (const [chainId, row] of fresh) {
-      const known = this.active.get(chainId);
-      // Keep a newer local state (read your writes) over a read that raced with it.
-      if (!known || known.id !== row.id || row.updatedAt >= known.updatedAt) this.active.set(chainId, row);
-      // Another replica promoted: the current version changed in the database.
-    }
+    this.deps.active.replaceWith(await this.deps.store.listActive());
   }
 
   /** Follows other replicas' actions every `ms` (the catalog follows their promotions). */
@@ -85,19 +72,7 @@ export class RolloutService implements ActiveRollouts {
     if (this.timer) clearInterval(this.timer);
   }
 
-  activeFor(chainId: string): RolloutRow | undefined {
-    return this.active.get(chainId);
-  }
-
-  hasActive(chainId: string): boolean {
-    return this.active.has(chainId);
-  }
-
-  listActiveCached(): RolloutRow[] {
-    return [...this.active.values()];
-  }
-
-  async create(spec: RolloutSpec, actor: string): Promise<RolloutRow> {
+  async create(spec: RolloutSpec, actor: string): Promise<Rollout> {
     const { catalog } = this.deps;
     const chain = catalog.requireChain(spec.chain);
     for (const [field, version] of [
@@ -111,14 +86,14 @@ export class RolloutService implements ActiveRollouts {
     }
     if (spec.control === spec.candidate) throw new BadRequestError('body.candidate: must differ from the control', { field: 'candidate' });
     await this.load();
-    const existing = this.active.get(spec.chain);
+    const existing = this.deps.active.activeFor(spec.chain);
     if (existing) throw new ConflictError(`Chain '${spec.chain}' already has a ${existing.status} rollout (${existing.id}).`, { rolloutId: existing.id });
 
     const id = randomUUID();
     const now = this.deps.now();
     const flag = flagName(spec.chain, id);
     await this.deps.flags.put(toFlag(flag, spec, 'running', 0));
-    let row: RolloutRow;
+    let row: Rollout;
     try {
       row = await this.deps.store.insert(
         { id, chainId: spec.chain, control: spec.control, candidate: spec.candidate, status: 'running', stage: 0, flag, spec, stageStartedAt: now, createdAt: now, updatedAt: now },
@@ -126,33 +101,34 @@ export class RolloutService implements ActiveRollouts {
       );
     } catch (err) {
       await this.deps.flags.retire(flag).catch(() => {});
-      if (isUniqueViolation(err)) throw new ConflictError(`Chain '${spec.chain}' already has a running or paused rollout.`);
+      // Another replica created one between our look and our insert.
+      if (err instanceof DuplicateError) throw new ConflictError(`Chain '${spec.chain}' already has a running or paused rollout.`);
       throw err;
     }
-    this.active.set(row.chainId, row);
+    this.deps.active.apply(row);
     this.emit(row, 'created', actor, undefined, { stage: 0, flag }, now);
     return row;
   }
 
-  async get(id: string): Promise<RolloutRow> {
+  async get(id: string): Promise<Rollout> {
     const row = await this.deps.store.get(id);
     if (!row) throw new NotFoundError('Rollout', id);
     return row;
   }
 
-  list(): Promise<RolloutRow[]> {
+  list(): Promise<Rollout[]> {
     return this.deps.store.list();
   }
 
-  async events(id: string): Promise<RolloutEventRow[]> {
+  async events(id: string): Promise<RolloutEvent[]> {
     await this.get(id);
     return this.deps.store.events(id);
   }
 
   /** Appends an event that is not a state change (guardrail_breached, webhook_failed). */
-  async record(rollout: RolloutRow, type: string, actor: string, reason?: string, data?: Record<string, unknown>): Promise<void> {
+  async record(rollout: Rollout, type: string, actor: string, reason?: string, data?: Record<string, unknown>): Promise<void> {
     const at = this.deps.now();
-    await this.deps.store.appendEvent({ rolloutId: rollout.id, at, type, actor, reason, data });
+    await this.deps.store.appendEvent(rollout.id, { at, type, actor, reason, data });
     this.emit(rollout, type, actor, reason, data, at);
   }
 
@@ -167,7 +143,7 @@ export class RolloutService implements ActiveRollouts {
     reason?: string,
     data?: Record<string, unknown>,
     precededBy?: { type: string; reason?: string; data?: Record<string, unknown> },
-  ): Promise<{ rollout: RolloutRow; changed: boolean }> {
+  ): Promise<{ rollout: Rollout; changed: boolean }> {
     for (let attempt = 0; attempt < 3; attempt++) {
       const row = await this.get(id);
       const next = this.nextState(row, action);
@@ -178,8 +154,8 @@ export class RolloutService implements ActiveRollouts {
       const eventData = { ...data, before, after: { status: next.status, stage: next.stage } };
 
       // Rollback and pause protect customers: this replica stops the candidate before anything else.
-      if (action === 'rollback' || action === 'pause') this.applyLocally({ ...row, ...to });
-      const events = [
+      if (action === 'rollback' || action === 'pause') this.deps.active.apply({ ...row, ...to });
+      const events: NewRolloutEvent[] = [
         ...(precededBy ? [{ at: now, type: precededBy.type, actor, reason: precededBy.reason, data: precededBy.data }] : []),
         { at: now, type: EVENT_OF[action], actor, reason, data: eventData },
       ];
@@ -190,7 +166,7 @@ export class RolloutService implements ActiveRollouts {
         action === 'promote' ? { chainId: row.chainId, version: row.candidate } : undefined,
       );
       if (!updated) continue; // someone else moved it first: look again
-      this.applyLocally(updated);
+      this.deps.active.apply(updated);
       if (action === 'promote') this.deps.catalog.setCurrentLocally(row.chainId, row.candidate);
       await this.syncFlag(updated);
       if (precededBy) this.emit(updated, precededBy.type, actor, precededBy.reason, precededBy.data, now);
@@ -200,9 +176,9 @@ export class RolloutService implements ActiveRollouts {
     throw new ConflictError(`Rollout '${id}' kept changing while '${action}' was applied; try again.`);
   }
 
-  private nextState(row: RolloutRow, action: RolloutAction): { status: RolloutStatus; stage: number } | 'same' {
-    const status = row.status as RolloutStatus;
-    const stages = (row.spec as RolloutSpec).stages.length;
+  private nextState(row: Rollout, action: RolloutAction): { status: RolloutStatus; stage: number } | 'same' {
+    const status = row.status;
+    const stages = row.spec.stages.length;
     if (action === 'advance') {
       if (status !== 'running') throw new ConflictError(`A ${status} rollout cannot advance.`, { status });
       if (row.stage >= stages - 1) throw new ConflictError('The rollout is at its last stage: promote it or roll it back.', { stage: row.stage });
@@ -215,20 +191,15 @@ export class RolloutService implements ActiveRollouts {
     return { status: target, stage: row.stage };
   }
 
-  private applyLocally(row: RolloutRow): void {
-    if (row.status === 'running' || row.status === 'paused') this.active.set(row.chainId, row);
-    else if (this.active.get(row.chainId)?.id === row.id) this.active.delete(row.chainId);
-  }
-
   /**
    * The flag follows the rollout. A flag store that is away does not undo the action: this
    * replica already routes by it, the database holds it for the others, and the refresh loop
    * retries the flag write until it lands.
    */
-  private async syncFlag(row: RolloutRow): Promise<void> {
+  private async syncFlag(row: Rollout): Promise<void> {
     try {
       if (row.status === 'promoted') await this.deps.flags.retire(row.flag);
-      else await this.deps.flags.put(toFlag(row.flag, row.spec as RolloutSpec, row.status as RolloutStatus, row.stage));
+      else await this.deps.flags.put(toFlag(row.flag, row.spec, row.status, row.stage));
       this.unsynced.delete(row.id);
     } catch (err) {
       this.unsynced.set(row.id, row);
@@ -240,16 +211,7 @@ export class RolloutService implements ActiveRollouts {
     for (const row of [...this.unsynced.values()]) await this.syncFlag(row);
   }
 
-  private emit(rollout: RolloutRow, type: string, actor: string, reason: string | undefined, data: Record<string, unknown> | undefined, at: Date): void {
-    try {
-      this.deps.onEvent?.({ rollout, type, actor, reason, data, at });
-    } catch (err) {
-      this.deps.log.error({ err }, 'rollout event listener failed');
-    }
+  private emit(rollout: Rollout, type: string, actor: string, reason: string | undefined, data: Record<string, unknown> | undefined, at: Date): void {
+    this.deps.events.publish('RolloutChanged', { rollout, type, actor, reason, data, at });
   }
-}
-
-function isUniqueViolation(err: unknown): boolean {
-  const e = err as { code?: string; cause?: { code?: string } };
-  return e?.code === '23505' || e?.cause?.code === '23505';
 }

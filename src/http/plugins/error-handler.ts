@@ -4,6 +4,7 @@
  * own code and status; Fastify's and zod's errors are translated here; 5xx messages never leak.
  */
 import { once } from 'node:events';
+import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
@@ -25,6 +26,32 @@ const FASTIFY_CODES: Record<string, { status: number; code: string; message?: st
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, code: 'bad_request', message: 'Content-Length does not match the body.' },
   FST_ERR_VALIDATION: { status: 400, code: 'validation_failed' },
 };
+
+/**
+ * A 4xx from Fastify or a plugin that carries no code of ours (e.g. @fastify/static's 403 for a
+ * path that climbs out of its folder, whose message is just "Forbidden"): a code that fits the
+ * status, and a sentence when the error's own message is only the status text.
+ */
+const BY_STATUS: Record<number, { code: string; message: string }> = {
+  400: { code: 'bad_request', message: 'The request is not valid.' },
+  403: { code: 'forbidden', message: 'This path is not served: it leaves its folder or names a file that is not public.' },
+  404: { code: 'not_found', message: 'Not found.' },
+  405: { code: 'method_not_allowed', message: 'This method is not allowed here.' },
+  406: { code: 'not_acceptable', message: 'No representation matches the Accept header.' },
+  408: { code: 'request_timeout', message: 'The request did not arrive in time.' },
+  411: { code: 'length_required', message: 'Send a Content-Length.' },
+  412: { code: 'precondition_failed', message: 'A precondition header did not hold.' },
+  414: { code: 'uri_too_long', message: 'The URL is too long.' },
+  416: { code: 'range_not_satisfiable', message: 'The requested range is outside the file.' },
+  431: { code: 'headers_too_large', message: 'The request headers are too large.' },
+};
+
+function plainClientError(error: FastifyError, status: number): { code: string; message: string } {
+  const known = BY_STATUS[status];
+  const message = !error.message || error.message === STATUS_CODES[status] ? (known?.message ?? STATUS_CODES[status] ?? 'The request is not valid.') : error.message;
+  if (error.code?.startsWith('FST_ERR_')) return { code: error.code.replace(/^FST_ERR_/, '').toLowerCase(), message };
+  return { code: known?.code ?? (status === 400 ? 'bad_request' : `http_${status}`), message };
+}
 
 /** How much of an oversized body we read and drop so the client sees the 413 (beyond: close). */
 const DRAIN_CAP_BYTES = 256 * 1024 * 1024;
@@ -92,8 +119,8 @@ export const errorHandlerPlugin = fp(
       const status = error.statusCode ?? 500;
       if (status === 429) return reply.status(429).send(errorBody('rate_limited', error.message || 'Too many requests; retry later.'));
       if (status >= 400 && status < 500) {
-        const code = (error.code ?? 'bad_request').replace(/^FST_ERR_/, '').toLowerCase();
-        return reply.status(status).send(errorBody(code, error.message));
+        const { code, message } = plainClientError(error, status);
+        return reply.status(status).send(errorBody(code, message));
       }
       request.log.error({ err: error, reqId: request.id }, 'unhandled error');
       return reply.status(500).send(errorBody('internal_error', 'Something went wrong on our side; the error is logged.'));

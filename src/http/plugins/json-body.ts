@@ -9,6 +9,7 @@
  * pass over the text, skipped for bodies too short to nest that deep (most of them).
  * Strings PostgreSQL cannot store (U+0000, unpaired surrogates: storable-json.ts) are a 400 too.
  * Parse failures get messages that name the problem (where the syntax breaks, or the forbidden key).
+ * An empty body is a 400 `invalid_json`, except on DELETE, which has no body to parse.
  */
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
@@ -21,6 +22,8 @@ export const jsonBodyPlugin = fp(
     const secureParse = app.getDefaultJsonParser('error', 'error');
     app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
       const text = body as string;
+      // A DELETE carries no body; clients (curl helpers, SDKs) often send the JSON content type anyway.
+      if (text.length === 0 && request.method === 'DELETE') return done(null, undefined);
       if (nestsDeeperThan(text, MAX_JSON_DEPTH)) return done(new JsonTooDeepError(), undefined);
       if (hasUnstorableEscapes(text)) {
         return done(new BadRequestError('The body has a string with \\u0000 or an unpaired surrogate (\\uD800-\\uDFFF), which cannot be stored.', { field: 'body' }, 'unstorable_text'), undefined);

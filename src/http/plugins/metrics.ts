@@ -1,5 +1,5 @@
 /**
- * GET /metrics: Prometheus text format, no token (API.md). Only aggregates by chain, version,
+ * GET /metrics: Prometheus text format, no token (README, "The API in short"). Only aggregates by chain, version,
  * variant and rollout; no tenant id, unit, input or key ever becomes a label
  * (src/runtime/metrics/gateway-metrics.ts).
  */
@@ -14,7 +14,7 @@ export const metricsPlugin = fp<{ metrics: GatewayMetrics }>(
       {
         config: { access: 'public' },
         schema: {
-          tags: ['health'],
+          tags: ['health'], operationId: 'getMetrics', summary: 'Prometheus metrics',
           description:
             'Prometheus metrics (text exposition format 0.0.4): calls, errors, fallbacks, latency and gateway overhead histograms, feedback and overrides per chain, version and variant; rollbacks; guardrail, circuit breaker and rollout state; run backlog; process metrics. Aggregates only: no tenant data.',
         },

@@ -1,11 +1,11 @@
 /** Liveness, readiness, and the OpenAPI document (no token). */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { AppServices } from '../../app.js';
+import type { AppServices } from '../services.js';
 
 export const healthRoutes: FastifyPluginAsyncZod<{ services: AppServices }> = async (app, { services }) => {
   const tags = ['health'];
-  app.get('/healthz', { config: { access: 'public' }, schema: { tags, response: { 200: z.object({ status: z.literal('ok') }) } } }, async () => ({
+  app.get('/healthz', { config: { access: 'public' }, schema: { tags, operationId: 'getHealth', summary: 'Liveness: the process runs', response: { 200: z.object({ status: z.literal('ok') }) } } }, async () => ({
     status: 'ok' as const,
   }));
 
@@ -14,8 +14,8 @@ export const healthRoutes: FastifyPluginAsyncZod<{ services: AppServices }> = as
     {
       config: { access: 'public' },
       schema: {
-        tags,
-        description: '200 with status ok or degraded (e.g. Unleash unreachable: routing on last known flags; database away: runs spooled). 503 only when the gateway cannot serve.',
+        tags, operationId: 'getReadiness', summary: 'Readiness: can the gateway serve',
+        description: '200 with status ok or degraded (e.g. Unleash unreachable: routing on last known flags; database away: runs spooled). 503 only when the gateway cannot serve: the run spool is full or cannot be written (`spool.writable` false: a full or failing disk).',
       },
     },
     async (_req, reply) => {

@@ -10,12 +10,11 @@
  * the bearer token as on /v1 (RemoteRunnable's `options.headers`). Each call is the same run as a
  * /v1 invoke (routing, recording, metrics), so its run id takes feedback at /v1/runs/:id/feedback.
  */
-import type { FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { AppServices } from '../../app.js';
 import type { Principal } from '../../domain/auth/principal.js';
 import { BadRequestError } from '../../domain/model/errors.js';
 import type { InvokeRequest, InvokeResult } from '../../domain/services/invoke-service.js';
+import { answerHeaders, idempotencyKeyOf, serverTiming, warnIfNotJournaled } from '../invoke-reply.js';
 import { actingTenant } from '../plugins/auth.js';
 import { chainParams } from '../schemas/catalog.js';
 import { errorResponses } from '../schemas/common.js';
@@ -31,7 +30,8 @@ import {
   langserveStreamResponse,
   type LangserveConfig,
 } from '../schemas/langserve.js';
-import { idempotencyKeyOf, serverTiming } from './invoke.js';
+import type { AppServices } from '../services.js';
+import { upstreamErrorView } from './upstream-error-view.js';
 
 /** Upstream calls of one batch in flight at once, unless the config asks for fewer. */
 const BATCH_CONCURRENCY = 8;
@@ -91,30 +91,19 @@ async function settleAll<T, R>(items: readonly T[], limit: number, fn: (item: T,
   return results;
 }
 
-/** Server-Timing and replay headers; for a failed call, the 502/504 status and body with its run id. */
-function answerHeaders(reply: FastifyReply, result: InvokeResult): { status: 502 | 504; body: { runId: string; error: { code: string; message: string; details: unknown } } } | undefined {
-  // As on /v1 invoke: the gateway's time counts from when Fastify received the request.
-  reply.header('server-timing', serverTiming(result.replayed ? result : { latencyMs: reply.elapsedTime, upstreamMs: result.upstreamMs }));
-  if (result.replayed) reply.header('idempotent-replayed', 'true');
-  const e = result.error;
-  return e ? { status: e.statusCode as 502 | 504, body: { runId: result.runId, error: { code: e.code, message: e.message, details: e.details } } } : undefined;
-}
-
-export const langserveRoutes: FastifyPluginAsyncZod<{ services: AppServices }> = async (app, { services }) => {
+export const langserveRoutes: FastifyPluginAsyncZod<{ services: Pick<AppServices, 'invoke' | 'journal'> }> = async (app, { services }) => {
   const tags = ['langserve'];
   const access = { access: 'tenant' as const };
 
   const invokeOne = async (chain: string, input: unknown, caller: Caller, idempotencyKey: string | undefined): Promise<InvokeResult> =>
     services.invoke.invoke({ chain, input, ...caller, idempotencyKey });
-  // Spool full: a 503 before any upstream call, as on /v1 invoke (no call whose run cannot be kept).
-  const assertCapacity = () => services.writer.assertCapacity();
 
   app.post(
     '/chains/:chain/invoke',
     {
       config: access,
       schema: {
-        tags,
+        tags, operationId: 'langserveInvoke',
         summary: 'LangServe invoke (LangChain RemoteRunnable)',
         description:
           'What `RemoteRunnable.invoke()` sends. The tenant and environment come from `config.configurable` or the `x-tenant` / `x-environment` headers; `metadata.run_id` takes feedback at `/v1/runs/{runId}/feedback`. `Idempotency-Key` and `Server-Timing` as on `/v1/chains/{chain}/invoke`.',
@@ -126,9 +115,8 @@ export const langserveRoutes: FastifyPluginAsyncZod<{ services: AppServices }> =
     },
     async (req, reply) => {
       const caller = callerOf(req.principal, req.body.config, req.headers, 'body.config');
-      assertCapacity();
       const result = await invokeOne(req.params.chain, req.body.input, caller, idempotencyKeyOf(req.headers['idempotency-key']));
-      const failed = answerHeaders(reply, result);
+      const failed = answerHeaders(reply, result, req.principal, services.journal);
       if (failed) return reply.status(failed.status).send(failed.body);
       return reply.send({ output: result.output ?? null, metadata: runMetadata(result) });
     },
@@ -139,7 +127,7 @@ export const langserveRoutes: FastifyPluginAsyncZod<{ services: AppServices }> =
     {
       config: access,
       schema: {
-        tags,
+        tags, operationId: 'langserveBatch',
         summary: 'LangServe batch (LangChain RemoteRunnable)',
         description:
           'What `RemoteRunnable.batch()` sends: one run per input, each routed and recorded like an invoke (a config per input may name different tenants). Every caller is checked before any call is made. If any call fails, the answer is 502 (504 when every failure was a timeout) with all run ids and the failures in `error.details.failures`. An `Idempotency-Key` covers the whole batch (each input is keyed as `<key>:<index>`). `Server-Timing` sums the calls.',
@@ -156,15 +144,14 @@ export const langserveRoutes: FastifyPluginAsyncZod<{ services: AppServices }> =
       const at = (i: number) => (Array.isArray(config) ? `body.config.${i}` : 'body.config');
       const callers = inputs.map((_, i) => callerOf(req.principal, configOf(i), req.headers, at(i)));
       // Fail before any upstream call for what would fail every item or a later one.
-      services.catalog.requireChain(chain);
-      for (const tenant of new Set(callers.map((c) => c.tenant))) services.catalog.requireTenant(tenant);
+      services.invoke.assertCallable(chain, new Set(callers.map((c) => c.tenant)));
       const key = idempotencyKeyOf(req.headers['idempotency-key']);
-      assertCapacity();
       const first = configOf(0);
       const limit = Math.min(BATCH_CONCURRENCY, first?.maxConcurrency ?? first?.max_concurrency ?? BATCH_CONCURRENCY);
 
       const settled = await settleAll(inputs, limit, (input, i) => invokeOne(chain, input, callers[i]!, key === undefined ? undefined : `${key}:${i}`));
-      // Not an upstream failure (those are results): e.g. the chain has no version yet.
+      // Not an upstream failure (those are results): e.g. the chain has no version yet, or the
+      // spool is full (each call checks before its upstream is called, so then none is).
       const refused = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
       if (refused) throw refused.reason;
       const results = settled.map((s) => (s as PromiseFulfilledResult<InvokeResult>).value);
@@ -177,9 +164,10 @@ export const langserveRoutes: FastifyPluginAsyncZod<{ services: AppServices }> =
       }
       reply.header('server-timing', serverTiming({ latencyMs, upstreamMs }));
       if (results.length > 0 && results.every((r) => r.replayed)) reply.header('idempotent-replayed', 'true');
+      warnIfNotJournaled(reply, services.journal, results.map((r) => r.runId));
 
       const runIds = results.map((r) => r.runId);
-      const failures = results.flatMap((r, index) => (r.error ? [{ index, runId: r.runId, code: r.error.code, message: r.error.message }] : []));
+      const failures = results.flatMap((r, index) => (r.error ? [{ index, runId: r.runId, code: r.error.code, message: upstreamErrorView(r.error, req.principal).message }] : []));
       if (failures.length > 0) {
         const allTimeouts = failures.every((f) => f.code === 'upstream_timeout');
         const firstFailure = failures[0]!;
@@ -204,7 +192,7 @@ export const langserveRoutes: FastifyPluginAsyncZod<{ services: AppServices }> =
     {
       config: access,
       schema: {
-        tags,
+        tags, operationId: 'langserveStream',
         summary: 'LangServe stream (LangChain RemoteRunnable)',
         description:
           'What `RemoteRunnable.stream()` sends; answers `text/event-stream` with LangServe\'s events: `metadata` (`{"run_id"}`), one `data` event holding the whole output (the gateway runs the chain version whole; it does not stream tokens), then `end`. An upstream failure is answered before any event, as 502/504 JSON with the run id.',
@@ -216,9 +204,8 @@ export const langserveRoutes: FastifyPluginAsyncZod<{ services: AppServices }> =
     },
     async (req, reply) => {
       const caller = callerOf(req.principal, req.body.config, req.headers, 'body.config');
-      assertCapacity();
       const result = await invokeOne(req.params.chain, req.body.input, caller, idempotencyKeyOf(req.headers['idempotency-key']));
-      const failed = answerHeaders(reply, result);
+      const failed = answerHeaders(reply, result, req.principal, services.journal);
       // stream() reads the error text from a top-level `message`.
       if (failed) return reply.status(failed.status).send({ ...failed.body, message: failed.body.error.message });
       // JSON.stringify never emits a raw line break, so each payload is one SSE data line.

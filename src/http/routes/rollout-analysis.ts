@@ -1,9 +1,9 @@
 /** A rollout's comparison and timeseries (admin), answered from the read model's rollups. */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { AppServices } from '../../app.js';
 import { comparisonQuery, comparisonSchema, timeseriesQuery, timeseriesSchema } from '../schemas/comparison.js';
 import { errorResponses } from '../schemas/common.js';
 import { rolloutParams } from '../schemas/rollouts.js';
+import type { AppServices } from '../services.js';
 
 export const rolloutAnalysisRoutes: FastifyPluginAsyncZod<{ services: Pick<AppServices, 'comparison'> }> = async (app, { services }) => {
   const { comparison } = services;
@@ -13,7 +13,7 @@ export const rolloutAnalysisRoutes: FastifyPluginAsyncZod<{ services: Pick<AppSe
     '/v1/rollouts/:id/comparison',
     {
       schema: {
-        tags,
+        tags, operationId: 'getRolloutComparison', summary: 'Compare control and candidate',
         description: [
           "Control against candidate: rates with 95% Wilson intervals, the difference with Newcombe's interval, a pooled z-test",
           'and an always-valid confidence sequence (normal mixture), per stage (stratified by stage with Mantel–Haenszel weights',
@@ -38,7 +38,7 @@ export const rolloutAnalysisRoutes: FastifyPluginAsyncZod<{ services: Pick<AppSe
     '/v1/rollouts/:id/timeseries',
     {
       schema: {
-        tags,
+        tags, operationId: 'getRolloutTimeseries', summary: "A rollout's time series",
         description: [
           'Per bucket and arm: runs, reviews, overrides, errors and the p95 latency (UTC buckets; a run and its feedback count in',
           'the bucket of the run\'s creation). Minute buckets default to the last 24 hours with data and span at most 7 days;',

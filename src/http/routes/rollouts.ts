@@ -1,19 +1,19 @@
 /** Rollouts and their lifecycle (admin). */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { AppServices } from '../../app.js';
 import { actorName } from '../../domain/auth/principal.js';
 import type { RolloutAction } from '../../domain/services/rollout-service.js';
 import { rolloutSpecSchema } from '../../domain/model/rollout-spec.js';
 import { errorResponses } from '../schemas/common.js';
 import { actionBody, eventSchema, rolloutParams, rolloutSchema, toEventOut, toRolloutOut } from '../schemas/rollouts.js';
+import type { AppServices } from '../services.js';
 
-const ACTIONS: { action: RolloutAction; description: string }[] = [
-  { action: 'advance', description: 'Moves to the next stage; earlier stages stay active. 409 at the last stage.' },
-  { action: 'pause', description: 'Sends every call to the control (current version); state is kept.' },
-  { action: 'resume', description: 'Resumes a paused rollout at its stage.' },
-  { action: 'promote', description: "Makes the candidate the chain's current version and retires the flag." },
-  { action: 'rollback', description: 'Sends every call to the control for good; body {"reason"}.' },
+const ACTIONS: { action: RolloutAction; summary: string; description: string }[] = [
+  { action: 'advance', summary: 'Advance a rollout to its next stage', description: 'Moves to the next stage; earlier stages stay active. 409 at the last stage.' },
+  { action: 'pause', summary: 'Pause a rollout', description: 'Sends every call to the control (current version); state is kept.' },
+  { action: 'resume', summary: 'Resume a paused rollout', description: 'Resumes a paused rollout at its stage.' },
+  { action: 'promote', summary: 'Promote the candidate', description: "Makes the candidate the chain's current version and retires the flag." },
+  { action: 'rollback', summary: 'Roll a rollout back', description: 'Sends every call to the control for good; body {"reason"}.' },
 ];
 
 export const rolloutRoutes: FastifyPluginAsyncZod<{ services: AppServices }> = async (app, { services }) => {
@@ -24,7 +24,7 @@ export const rolloutRoutes: FastifyPluginAsyncZod<{ services: AppServices }> = a
     '/v1/rollouts',
     {
       schema: {
-        tags,
+        tags, operationId: 'createRollout', summary: 'Start a rollout',
         description: "Starts a rollout at stage 0. `control` must be the chain's current version; one running or paused rollout per chain (409).",
         body: rolloutSpecSchema,
         response: { 201: rolloutSchema, ...errorResponses },
@@ -33,24 +33,24 @@ export const rolloutRoutes: FastifyPluginAsyncZod<{ services: AppServices }> = a
     async (req, reply) => reply.status(201).send(toRolloutOut(await rollouts.create(req.body, actorName(req.principal)))),
   );
 
-  app.get('/v1/rollouts', { schema: { tags, response: { 200: z.object({ items: z.array(rolloutSchema) }) } } }, async () => ({
+  app.get('/v1/rollouts', { schema: { tags, operationId: 'listRollouts', summary: 'List rollouts', response: { 200: z.object({ items: z.array(rolloutSchema) }) } } }, async () => ({
     items: (await rollouts.list()).map(toRolloutOut),
   }));
 
-  app.get('/v1/rollouts/:id', { schema: { tags, params: rolloutParams, response: { 200: rolloutSchema, ...errorResponses } } }, async (req) =>
+  app.get('/v1/rollouts/:id', { schema: { tags, operationId: 'getRollout', summary: 'Get a rollout', params: rolloutParams, response: { 200: rolloutSchema, ...errorResponses } } }, async (req) =>
     toRolloutOut(await rollouts.get(req.params.id)),
   );
 
   app.get(
     '/v1/rollouts/:id/events',
-    { schema: { tags, description: 'The audit log, oldest first.', params: rolloutParams, response: { 200: z.object({ events: z.array(eventSchema) }), ...errorResponses } } },
+    { schema: { tags, operationId: 'listRolloutEvents', summary: "A rollout's audit log", description: 'The audit log, oldest first.', params: rolloutParams, response: { 200: z.object({ events: z.array(eventSchema) }), ...errorResponses } } },
     async (req) => ({ events: (await rollouts.events(req.params.id)).map(toEventOut) }),
   );
 
-  for (const { action, description } of ACTIONS) {
+  for (const { action, summary, description } of ACTIONS) {
     app.post(
       `/v1/rollouts/:id/${action}`,
-      { schema: { tags, description, params: rolloutParams, body: actionBody, response: { 200: rolloutSchema, ...errorResponses } } },
+      { schema: { tags, operationId: `${action}Rollout`, summary, description, params: rolloutParams, body: actionBody, response: { 200: rolloutSchema, ...errorResponses } } },
       async (req) => {
         const { rollout } = await rollouts.act(req.params.id, action, actorName(req.principal), req.body?.reason);
         return toRolloutOut(rollout);

@@ -1,7 +1,7 @@
 /** Runs and human feedback (tenant keys see their own tenant only; others' runs read as 404). */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { AppServices } from '../../app.js';
-import { BadRequestError, NotFoundError } from '../../domain/model/errors.js';
+import type { Principal } from '../../domain/auth/principal.js';
+import { BadRequestError } from '../../domain/model/errors.js';
 import type { FeedbackBody } from '../../domain/services/feedback-service.js';
 import { actingTenant } from '../plugins/auth.js';
 import { errorResponses } from '../schemas/common.js';
@@ -17,9 +17,17 @@ import {
   runSchema,
   toRunOut,
 } from '../schemas/runs.js';
+import type { AppServices } from '../services.js';
+import { upstreamErrorView, type UpstreamErrorView } from './upstream-error-view.js';
 
-export const runRoutes: FastifyPluginAsyncZod<{ services: AppServices }> = async (app, { services }) => {
-  const { writer, runStore, feedback } = services;
+/** A run as `principal` may read it: the upstream's own error text is for admins (upstream-error-view.ts). */
+function forPrincipal<R extends { error?: unknown }>(run: R, principal: Principal): R {
+  if (principal.kind === 'admin' || run.error === undefined) return run;
+  return { ...run, error: upstreamErrorView(run.error as UpstreamErrorView, principal) };
+}
+
+export const runRoutes: FastifyPluginAsyncZod<{ services: Pick<AppServices, 'runs' | 'feedback'> }> = async (app, { services }) => {
+  const { runs, feedback } = services;
   const tags = ['runs'];
 
   app.post(
@@ -27,7 +35,7 @@ export const runRoutes: FastifyPluginAsyncZod<{ services: AppServices }> = async
     {
       config: { access: 'tenant' },
       schema: {
-        tags,
+        tags, operationId: 'sendRunFeedback', summary: 'Send feedback on a run',
         description: 'The human\'s verdict: `final` (the record as the human left it) or `overrides` ([] = reviewed, unchanged). Sending again replaces it.',
         params: runParams,
         body: feedbackBody,
@@ -42,7 +50,7 @@ export const runRoutes: FastifyPluginAsyncZod<{ services: AppServices }> = async
     {
       config: { access: 'tenant' },
       schema: {
-        tags,
+        tags, operationId: 'sendFeedbackByExternalId', summary: 'Send feedback by external id',
         description: 'Feedback for the latest run with this external id (for review tools that do not keep our run id).',
         body: feedbackByExternalIdBody,
         response: { 200: feedbackResponse, ...errorResponses },
@@ -56,13 +64,10 @@ export const runRoutes: FastifyPluginAsyncZod<{ services: AppServices }> = async
 
   app.get(
     '/v1/runs/:runId',
-    { config: { access: 'tenant' }, schema: { tags, params: runParams, response: { 200: runSchema, ...errorResponses } } },
+    { config: { access: 'tenant' }, schema: { tags, operationId: 'getRun', summary: 'Get a run', params: runParams, response: { 200: runSchema, ...errorResponses } } },
     async (req) => {
-      const id = req.params.runId;
-      const pending = writer.pendingRun(id);
-      const run = pending ? { ...pending, feedback: null } : await runStore.getRun(id);
-      if (!run || (req.principal.kind === 'tenant' && req.principal.tenantId !== run.tenantId)) throw new NotFoundError('Run', id);
-      return toRunOut(run, writer.pendingFeedbackFor(id) ?? run.feedback);
+      const run = await runs.get(req.params.runId, req.principal);
+      return forPrincipal(toRunOut(run, run.feedback), req.principal);
     },
   );
 
@@ -71,7 +76,7 @@ export const runRoutes: FastifyPluginAsyncZod<{ services: AppServices }> = async
     {
       config: { access: 'tenant' },
       schema: {
-        tags,
+        tags, operationId: 'listRuns', summary: 'List runs',
         description: 'Runs, newest first, paged by `nextCursor`. Time filters: `from` inclusive, `to` exclusive.',
         querystring: listRunsQuery,
         response: { 200: runListResponse, ...errorResponses },
@@ -83,11 +88,11 @@ export const runRoutes: FastifyPluginAsyncZod<{ services: AppServices }> = async
       const cursor = rawCursor === undefined ? undefined : decodeCursor(rawCursor);
       if (rawCursor !== undefined && !cursor) throw new BadRequestError('query.cursor: is not a cursor this API returned', { field: 'query.cursor' });
       // Runs still on their way to the database are not listed yet; they are a few ms behind.
-      const rows = await runStore.listRuns({ ...filters, tenant }, limit + 1, cursor);
+      const rows = await runs.list({ ...filters, tenant }, limit + 1, cursor);
       const page = rows.slice(0, limit);
       const last = page[page.length - 1];
       return {
-        items: page.map((r) => toRunOut(r, r.feedback)),
+        items: page.map((r) => forPrincipal(toRunOut(r, r.feedback), req.principal)),
         ...(rows.length > limit && last ? { nextCursor: encodeCursor({ createdAt: last.createdAt, id: last.id }) } : {}),
       };
     },

@@ -1,12 +1,12 @@
 /** Tenants and their API keys (admin). */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { AppServices } from '../../app.js';
 import { createdKeySchema, createKeyBody, putTenantBody, tenantKeyParams, tenantParams, tenantSchema } from '../schemas/catalog.js';
 import { errorResponses } from '../schemas/common.js';
-import type { TenantRow } from '../../store/schema.js';
+import type { Tenant } from '../../domain/model/catalog.js';
+import type { AppServices } from '../services.js';
 
-const toTenant = (t: TenantRow) => ({ id: t.id, name: t.name, createdAt: t.createdAt.toISOString(), updatedAt: t.updatedAt.toISOString() });
+const toTenant = (t: Tenant) => ({ id: t.id, name: t.name, createdAt: t.createdAt.toISOString(), updatedAt: t.updatedAt.toISOString() });
 
 export const tenantRoutes: FastifyPluginAsyncZod<{ services: AppServices }> = async (app, { services }) => {
   const { catalog } = services;
@@ -14,20 +14,20 @@ export const tenantRoutes: FastifyPluginAsyncZod<{ services: AppServices }> = as
 
   app.put(
     '/v1/tenants/:tenantId',
-    { schema: { tags, params: tenantParams, body: putTenantBody, response: { 200: tenantSchema, 201: tenantSchema, ...errorResponses } } },
+    { schema: { tags, operationId: 'putTenant', summary: 'Create or rename a tenant', params: tenantParams, body: putTenantBody, response: { 200: tenantSchema, 201: tenantSchema, ...errorResponses } } },
     async (req, reply) => {
       const { row, created } = await catalog.putTenant(req.params.tenantId, req.body?.name);
       return reply.status(created ? 201 : 200).send(toTenant(row));
     },
   );
 
-  app.get('/v1/tenants', { schema: { tags, response: { 200: z.object({ items: z.array(tenantSchema) }) } } }, async () => ({
+  app.get('/v1/tenants', { schema: { tags, operationId: 'listTenants', summary: 'List tenants', response: { 200: z.object({ items: z.array(tenantSchema) }) } } }, async () => ({
     items: catalog.listTenants().map(toTenant),
   }));
 
   app.post(
     '/v1/tenants/:tenantId/keys',
-    { schema: { tags, params: tenantParams, body: createKeyBody, response: { 201: createdKeySchema, ...errorResponses } } },
+    { schema: { tags, operationId: 'createTenantKey', summary: 'Create an API key for a tenant', params: tenantParams, body: createKeyBody, response: { 201: createdKeySchema, ...errorResponses } } },
     async (req, reply) => {
       const created = await catalog.createKey(req.params.tenantId, req.body?.name);
       return reply.status(201).send({ ...created, tenantId: req.params.tenantId });
@@ -36,7 +36,7 @@ export const tenantRoutes: FastifyPluginAsyncZod<{ services: AppServices }> = as
 
   app.delete(
     '/v1/tenants/:tenantId/keys/:keyId',
-    { schema: { tags, params: tenantKeyParams, response: { 204: z.null(), ...errorResponses } } },
+    { schema: { tags, operationId: 'revokeTenantKey', summary: 'Revoke a tenant key', params: tenantKeyParams, response: { 204: z.null(), ...errorResponses } } },
     async (req, reply) => {
       await catalog.revokeKey(req.params.tenantId, req.params.keyId);
       return reply.status(204).send(null);
@@ -47,7 +47,7 @@ export const tenantRoutes: FastifyPluginAsyncZod<{ services: AppServices }> = as
     '/v1/tenants/:tenantId/runs',
     {
       schema: {
-        tags,
+        tags, operationId: 'eraseTenantRuns', summary: "Erase a tenant's data (GDPR)",
         description: "Erases the tenant's runs and feedback (GDPR). Answers 202 at once; `statusUrl` tells when it is done.",
         params: tenantParams,
         response: { 202: z.object({ tenantId: z.string(), erasureId: z.string(), status: z.string(), statusUrl: z.string() }), ...errorResponses },
@@ -64,7 +64,7 @@ export const tenantRoutes: FastifyPluginAsyncZod<{ services: AppServices }> = as
     '/v1/erasures/:erasureId',
     {
       schema: {
-        tags,
+        tags, operationId: 'getErasure', summary: 'Follow an erasure',
         params: z.object({ erasureId: z.uuid() }),
         response: { 200: z.object({ erasureId: z.string(), tenantId: z.string(), status: z.string(), deletedRuns: z.number().optional(), finishedAt: z.string().optional(), error: z.string().optional() }), ...errorResponses },
       },

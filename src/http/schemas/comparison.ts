@@ -1,5 +1,7 @@
 /** The comparison and the timeseries of a rollout: query and response shapes (API.md, "The comparison"). */
 import { z } from 'zod';
+import { GUARDRAIL_LIMITS, GUARDRAIL_METRIC_NAMES, GUARDRAIL_QUANTITIES } from '../../domain/guardrails/guardrail-metrics.js';
+import { ARM_COUNT_FIELDS, describeCountField, TIMESERIES_COUNT_FIELDS } from '../../domain/metrics/counted-metrics.js';
 import { idSchema, isoDateSchema } from './common.js';
 
 export const comparisonQuery = z
@@ -22,15 +24,16 @@ export const timeseriesQuery = z
 
 const interval = z.tuple([z.number(), z.number()]).readonly();
 
+/** The counted metrics' plain count fields (src/domain/metrics/counted-metrics.ts), described by the table. */
+function countFields<F extends string>(fields: readonly F[]): { [K in F]: z.ZodNumber } {
+  return Object.fromEntries(fields.map((f) => [f, z.number().describe(describeCountField(f))])) as { [K in F]: z.ZodNumber };
+}
+
 const armSchema = z.object({
   version: z.string(),
-  runs: z.number(),
-  errors: z.number().describe('Runs with an error; a fallback (candidate failed, control answered) is one.'),
+  ...countFields(ARM_COUNT_FIELDS),
   errorRate: z.number().describe('errors / runs.'),
-  fallbacks: z.number(),
-  reviewed: z.number().describe('Runs without an error that have feedback.'),
   reviewRate: z.number().describe('reviewed / (runs − errors).'),
-  overridden: z.number(),
   overrideRate: z.number().describe('overridden / reviewed.'),
   overrideRateCI: interval.describe('95% Wilson score interval.'),
   fieldOverrideRates: z.record(z.string(), z.number()).describe('Per top-level field: reviewed runs where it was changed / reviewed.'),
@@ -69,9 +72,9 @@ const arms = z.object({ control: armSchema, candidate: armSchema });
 const breakdown = { arms, difference: z.object({ overrideRate: simpleDifferenceSchema, errorRate: simpleDifferenceSchema }) };
 
 export const guardrailCheckSchema = z.object({
-  metric: z.enum(['override_rate', 'error_rate', 'latency_p95_ms']),
-  limit: z.enum(['max', 'maxIncrease']),
-  quantity: z.enum(['rate_difference', 'rate', 'share_slower_than_max']),
+  metric: z.enum(GUARDRAIL_METRIC_NAMES),
+  limit: z.enum(GUARDRAIL_LIMITS),
+  quantity: z.enum(GUARDRAIL_QUANTITIES),
   threshold: z.number().describe('For latency_p95_ms: 0.05, the share of runs slower than maxMs that breaches.'),
   bound: z.number().nullable().describe('One-sided always-valid lower bound; breached when above threshold.'),
   upperBound: z.number().nullable(),
@@ -113,6 +116,7 @@ export const comparisonSchema = z
     baseline: z.looseObject({ kind: z.enum(['same_tenants_before', 'other_tenants_concurrent']) }).optional(),
     warnings: z.array(z.string()),
     alpha: z.number(),
+    countFields: z.array(z.enum(ARM_COUNT_FIELDS)).describe('The plain count fields of each arm (runs, errors, ...), in a fixed order.'),
     arms,
     difference: z.object({ overrideRate: differenceSchema, errorRate: differenceSchema }),
     byStage: z.array(stageComparisonSchema),
@@ -132,11 +136,7 @@ export const timeseriesSchema = z.object({
     z.object({
       t: z.string().describe('Start of the bucket (UTC).'),
       arm: z.enum(['control', 'candidate']),
-      runs: z.number(),
-      reviewed: z.number(),
-      overridden: z.number(),
-      errors: z.number(),
-      fallbacks: z.number(),
+      ...countFields(TIMESERIES_COUNT_FIELDS),
       latencyP95Ms: z.number().nullable(),
     }),
   ),

@@ -1,7 +1,6 @@
 /** Rollouts: response shapes (the request is the domain's rolloutSpecSchema). */
 import { z } from 'zod';
-import type { RolloutSpec } from '../../domain/model/rollout-spec.js';
-import type { RolloutEventRow, RolloutRow } from '../../store/schema.js';
+import { rolloutStatusSchema, type Rollout, type RolloutEvent } from '../../domain/model/rollout.js';
 
 export const rolloutParams = z.object({ id: z.uuid('must be a rollout id (UUID)') });
 
@@ -10,7 +9,7 @@ export const rolloutSchema = z.object({
   chain: z.string(),
   control: z.string(),
   candidate: z.string(),
-  status: z.enum(['running', 'paused', 'rolled_back', 'promoted']),
+  status: rolloutStatusSchema,
   stage: z.number().describe('Index of the latest active stage; stages 0..stage are active.'),
   flag: z.string().describe('The flag in the flag store (Unleash or embedded).'),
   stages: z.array(z.unknown()),
@@ -25,7 +24,6 @@ export const rolloutSchema = z.object({
   updatedAt: z.string(),
 });
 
-export const rollbackBody = z.strictObject({ reason: z.string().min(1).max(2000).optional() }).optional();
 export const actionBody = z.strictObject({ reason: z.string().min(1).max(2000).optional() }).optional();
 
 export const eventSchema = z.object({
@@ -36,14 +34,14 @@ export const eventSchema = z.object({
   data: z.unknown().optional(),
 });
 
-export function toRolloutOut(r: RolloutRow): z.infer<typeof rolloutSchema> {
-  const spec = r.spec as RolloutSpec;
+export function toRolloutOut(r: Rollout): z.infer<typeof rolloutSchema> {
+  const { spec } = r;
   return {
     id: r.id,
     chain: r.chainId,
     control: r.control,
     candidate: r.candidate,
-    status: r.status as z.infer<typeof rolloutSchema>['status'],
+    status: r.status,
     stage: r.stage,
     flag: r.flag,
     stages: spec.stages,
@@ -59,7 +57,7 @@ export function toRolloutOut(r: RolloutRow): z.infer<typeof rolloutSchema> {
   };
 }
 
-export function toEventOut(e: RolloutEventRow): z.infer<typeof eventSchema> {
+export function toEventOut(e: RolloutEvent): z.infer<typeof eventSchema> {
   return {
     at: e.at.toISOString(),
     type: e.type,

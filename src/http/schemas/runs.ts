@@ -1,7 +1,6 @@
 /** Invoke, runs and feedback: request and response shapes. */
 import { z } from 'zod';
-import type { RunInsert } from '../../store/schema.js';
-import type { FeedbackRow } from '../../store/schema.js';
+import type { Feedback, Run } from '../../domain/model/run.js';
 import { idSchema, isoDateSchema, jsonValueSchema, uuidSchema } from './common.js';
 
 const callerId = z.string().min(1).max(256);
@@ -98,7 +97,7 @@ export const runListResponse = z.object({ items: z.array(runSchema), nextCursor:
 type RunOut = z.infer<typeof runSchema>;
 
 /** The contract's run shape from a stored (or still pending) run. */
-export function toRunOut(run: RunInsert, fb: (Pick<FeedbackRow, 'overridden' | 'fields' | 'at'> & { reviewer?: string | null }) | null | undefined): RunOut {
+export function toRunOut(run: Run, fb: Feedback | null | undefined): RunOut {
   const out: RunOut = {
     runId: run.id,
     chain: run.chainId,
@@ -107,9 +106,9 @@ export function toRunOut(run: RunInsert, fb: (Pick<FeedbackRow, 'overridden' | '
     tenant: run.tenantId,
     environment: run.environment,
     input: run.input,
-    fallback: run.fallback ?? false,
+    fallback: run.fallback,
     latencyMs: Math.round(run.latencyMs * 1000) / 1000,
-    createdAt: run.createdAt!.toISOString(),
+    createdAt: run.createdAt.toISOString(),
   };
   if (run.rolloutId) out.rolloutId = run.rolloutId;
   if (run.stage !== null && run.stage !== undefined) out.stage = run.stage;

@@ -1,7 +1,7 @@
 /**
  * The gateway's Prometheus metrics (prom-client), served at GET /metrics. Aggregates only: the
  * labels are chain, version, variant (and a rollout id, an error code, a state), never a tenant,
- * a unit, an input or a key, since /metrics needs no token (API.md).
+ * a unit, an input or a key, since /metrics needs no token (README, "The API in short").
  *
  * The request path writes plain numbers into a SeriesTable (see series-table.ts for why not
  * prom-client's label children); the counters and histograms below read that table when scraped,
@@ -10,14 +10,16 @@
  * circuit breakers, active rollouts) is read at scrape time through `setSources`.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { RunInsert } from '../../store/schema.js';
-import type { RolloutEvent } from '../../domain/services/rollout-service.js';
+import type { RolloutChanged } from '../../domain/model/events.js';
+import { ACTIVE_STATUSES } from '../../domain/model/rollout.js';
+import type { Run } from '../../domain/model/run.js';
+import type { EventBus } from '../event-bus.js';
+import type { GatewayEvents } from '../events.js';
 import { LATENCY_BUCKETS, OVERHEAD_BUCKETS, SeriesTable, type HistogramData, type Series } from './series-table.js';
 
 export type GuardrailState = 'waiting' | 'holding' | 'breached';
 const GUARDRAIL_STATES: readonly GuardrailState[] = ['waiting', 'holding', 'breached'];
 const BREAKER_STATES = ['closed', 'half_open', 'open'] as const;
-const ROLLOUT_STATES = ['running', 'paused'] as const;
 
 /** Where scrape-time gauges read from; wired by the composition root once the parts exist. */
 export interface MetricSources {
@@ -26,7 +28,7 @@ export interface MetricSources {
   activeRollouts?: () => Iterable<{ id: string; chainId: string; status: string; stage: number }>;
 }
 
-export type FinishedRun = Pick<RunInsert, 'chainId' | 'version' | 'variant' | 'error' | 'fallback' | 'latencyMs' | 'upstreamMs' | 'promptTokens' | 'completionTokens'>;
+export type FinishedRun = Pick<Run, 'chainId' | 'version' | 'variant' | 'error' | 'fallback' | 'latencyMs' | 'upstreamMs' | 'promptTokens' | 'completionTokens'>;
 
 interface Sample {
   value: number;
@@ -194,7 +196,7 @@ export class GatewayMetrics {
       collect() {
         this.reset();
         for (const ro of sources().activeRollouts?.() ?? []) {
-          for (const status of ROLLOUT_STATES) this.set({ chain: ro.chainId, rollout: ro.id, status }, ro.status === status ? 1 : 0);
+          for (const status of ACTIVE_STATUSES) this.set({ chain: ro.chainId, rollout: ro.id, status }, ro.status === status ? 1 : 0);
         }
       },
     });
@@ -202,12 +204,22 @@ export class GatewayMetrics {
     if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: r });
   }
 
+  /** Counts what the gateway's parts publish, by event name (src/runtime/events.ts). */
+  subscribe(bus: Pick<EventBus<GatewayEvents>, 'on'>): void {
+    bus.on('RunFinished', ({ run }) => this.runFinished(run));
+    bus.on('FeedbackReceived', ({ run, feedback }) => this.feedbackReceived(run, feedback));
+    bus.on('RolloutChanged', (event) => this.rolloutEvent(event));
+    bus.on('GuardrailsEvaluated', ({ rollout, guardrails }) => {
+      for (const g of guardrails) this.setGuardrailState(rollout.id, g.metric, g.status);
+    });
+  }
+
   /** Scrape-time sources (run backlog, circuit breakers, active rollouts). */
   setSources(sources: MetricSources): void {
     this.#sources = { ...this.#sources, ...sources };
   }
 
-  /** InvokeService's onFinished: every call that ran (not idempotent replays). The hot path. */
+  /** RunFinished: every call that ran (not idempotent replays). The hot path. */
   runFinished(run: FinishedRun): void {
     const s = this.#table.get(run.chainId, run.version, run.variant);
     s.calls += 1;
@@ -224,15 +236,15 @@ export class GatewayMetrics {
     s.overhead.observe(Math.max(0, latencyMs - (run.upstreamMs ?? 0)) / 1000);
   }
 
-  /** FeedbackService's onFeedback. */
-  feedbackReceived(run: Pick<RunInsert, 'chainId' | 'version' | 'variant'>, fb: { overridden: boolean }): void {
+  /** FeedbackReceived. */
+  feedbackReceived(run: Pick<Run, 'chainId' | 'version' | 'variant'>, fb: { overridden: boolean }): void {
     const s = this.#table.get(run.chainId, run.version, run.variant);
     s.feedback += 1;
     if (fb.overridden) s.overridden += 1;
   }
 
-  /** RolloutService's onEvent. */
-  rolloutEvent(event: Pick<RolloutEvent, 'rollout' | 'type' | 'actor'>): void {
+  /** RolloutChanged. */
+  rolloutEvent(event: Pick<RolloutChanged, 'rollout' | 'type' | 'actor'>): void {
     const { rollout, type } = event;
     this.#rolloutEvents.inc({ chain: rollout.chainId, type });
     if (type === 'created') {
@@ -247,7 +259,7 @@ export class GatewayMetrics {
     if (type === 'rolled_back' || type === 'promoted') this.clearGuardrails(rollout.id);
   }
 
-  /** For the guardrail job: the state of one guardrail of a rollout after an evaluation. */
+  /** GuardrailsEvaluated: the state of one guardrail of a rollout after an evaluation. */
   setGuardrailState(rolloutId: string, metric: string, state: GuardrailState): void {
     for (const s of GUARDRAIL_STATES) this.#guardrail.set({ rollout: rolloutId, metric, state: s }, s === state ? 1 : 0);
     let metrics = this.#guardrailsOf.get(rolloutId);

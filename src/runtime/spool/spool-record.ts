@@ -3,10 +3,9 @@
  * built once, by string concatenation around one JSON.stringify of the record, so the hot path
  * serialises a run exactly once. Dates leave as ISO strings and are revived on the way back.
  */
-import type { FeedbackInsert } from '../../store/run-store.js';
-import type { RunInsert } from '../../store/schema.js';
+import type { Feedback, Run } from '../../domain/model/run.js';
 
-export type SpoolRecord = { seq: number; kind: 'run'; value: RunInsert } | { seq: number; kind: 'feedback'; value: FeedbackInsert };
+export type SpoolRecord = { seq: number; kind: 'run'; value: Run } | { seq: number; kind: 'feedback'; value: Feedback };
 
 export function encodeLine(seq: number, kind: 'r' | 'f', json: string): string {
   return '{"s":' + seq + ',"k":"' + kind + '","v":' + json + '}\n';
@@ -30,13 +29,13 @@ export function decodeLine(line: string): SpoolRecord | undefined {
   const { s, k, v } = parsed as { s?: unknown; k?: unknown; v?: unknown };
   if (typeof s !== 'number' || !Number.isSafeInteger(s) || s < 1 || v === null || typeof v !== 'object') return undefined;
   if (k === 'r') {
-    const run = v as RunInsert & { createdAt?: unknown };
+    const run = v as Run & { createdAt?: unknown };
     if (typeof run.id !== 'string') return undefined;
     if (typeof run.createdAt === 'string') run.createdAt = new Date(run.createdAt);
     return { seq: s, kind: 'run', value: run };
   }
   if (k === 'f') {
-    const fb = v as FeedbackInsert & { at?: unknown };
+    const fb = v as Feedback & { at?: unknown };
     if (typeof fb.runId !== 'string' || typeof fb.at !== 'string') return undefined;
     fb.at = new Date(fb.at);
     return { seq: s, kind: 'feedback', value: fb };

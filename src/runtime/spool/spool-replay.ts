@@ -6,14 +6,11 @@
  */
 import { appendFileSync, readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
-import type { FeedbackInsert } from '../../store/run-store.js';
-import type { RunInsert } from '../../store/schema.js';
-import { isDataError } from '../../store/db-errors.js';
+import { RecordRefusedError } from '../../domain/model/errors.js';
+import type { RecordBatch, RunRepository } from '../../domain/ports/run-repository.js';
 import { decodeLine, type SpoolRecord } from './spool-record.js';
 
-export interface ReplayStore {
-  writeBatch(batch: { runs: RunInsert[]; feedback: FeedbackInsert[] }): Promise<void>;
-}
+export type ReplayStore = Pick<RunRepository, 'writeBatch'>;
 
 export interface ReplayResult {
   runs: number;
@@ -46,9 +43,9 @@ export function readSegment(path: string, onUnreadable: () => void): SpoolRecord
   return out;
 }
 
-function batchOf(records: SpoolRecord[]): { runs: RunInsert[]; feedback: FeedbackInsert[] } {
-  const runs: RunInsert[] = [];
-  const feedback: FeedbackInsert[] = [];
+function batchOf(records: SpoolRecord[]): RecordBatch {
+  const runs: RecordBatch['runs'] = [];
+  const feedback: RecordBatch['feedback'] = [];
   for (const r of records) {
     if (r.kind === 'run') runs.push(r.value);
     else feedback.push(r.value);
@@ -73,7 +70,7 @@ export async function replaySegments(
       await opts.store.writeBatch(batchOf(chunk));
       count(chunk);
     } catch (err) {
-      if (!isDataError(err)) throw err;
+      if (!(err instanceof RecordRefusedError)) throw err;
       // One bad record must not block every later one: write them one by one and set aside
       // what the database refuses as data. A database that is away still stops the start.
       for (const record of chunk) {
@@ -81,11 +78,11 @@ export async function replaySegments(
           await opts.store.writeBatch(batchOf([record]));
           count([record]);
         } catch (one) {
-          if (!isDataError(one)) throw one;
+          if (!(one instanceof RecordRefusedError)) throw one;
           result.rejected++;
           appendFileSync(opts.rejectedFile, JSON.stringify({ seq: record.seq, kind: record.kind, value: record.value }) + '\n', { mode: 0o600 });
-          // The message only: a query error carries the record's values, which may hold PII.
-          opts.log.error({ seq: record.seq, kind: record.kind, code: (one as { code?: string }).code, message: (one as Error).message }, 'spool record refused by the database; kept in the rejected file');
+          // The SQLSTATE only: a query error carries the record's values, which may hold PII.
+          opts.log.error({ seq: record.seq, kind: record.kind, code: one.sqlState }, 'spool record refused by the database; kept in the rejected file');
         }
       }
     }

@@ -7,13 +7,27 @@
  */
 import { sql, type SQL } from 'drizzle-orm';
 import type { Arm, AssignmentCount, Cell, CellFilter, ComparisonReadModel, Counts, DefaultCell, SeriesGrain, SeriesRow } from '../../domain/comparison/types.js';
+import type { SeriesCounts } from '../../domain/metrics/counted-metrics.js';
 import type { Db } from '../db.js';
-import { COUNT_COLUMNS, EXTRA_COLUMNS, rowsOf, summedColumns, toCounts, type CountRow } from './rows.js';
+import { TABLES } from './rollup-deltas.js';
+import { selectColumns, summedColumns, toCounts } from './rollup-columns.js';
+import { rowsOf } from './rows.js';
 
 const arm = (variant: string): Arm | undefined => (variant === 'control' || variant === 'candidate' ? variant : undefined);
 const ms = (v: number | string) => new Date(Number(v));
 
+/** A result row: the selected metrics' columns beside the named ones. */
+type CountRow = Record<string, unknown>;
 type CellRow = CountRow & { stage: number; variant: string; tenant_id: string; environment: string };
+
+const CELL_METRICS = TABLES.totals.metrics;
+const SERIES_METRICS = TABLES.series.metrics;
+const DEFAULT_METRICS = TABLES.defaults.metrics;
+
+/** The series' metrics of a series row (the series keeps no others). */
+function seriesCounts(c: Counts): SeriesCounts {
+  return Object.fromEntries(SERIES_METRICS.map((m) => [m.name, c[m.name]])) as SeriesCounts;
+}
 
 export class ComparisonQueries implements ComparisonReadModel {
   constructor(private readonly db: Db) {}
@@ -32,15 +46,15 @@ export class ComparisonQueries implements ComparisonReadModel {
     // are numerics, so sum() merges them).
     const rows = f.window
       ? await this.rows<CellRow>(sql`
-          SELECT stage, variant, tenant_id, environment, ${sql.raw(summedColumns())}
+          SELECT stage, variant, tenant_id, environment, ${sql.raw(summedColumns(TABLES.rollups.metrics))}
           FROM rollout_rollups WHERE ${sql.join(conds, sql` AND `)}
           GROUP BY stage, variant, tenant_id, environment`)
       : await this.rows<CellRow>(sql`
-          SELECT stage, variant, tenant_id, environment, ${sql.raw(COUNT_COLUMNS)}, ${sql.raw(EXTRA_COLUMNS)}
+          SELECT stage, variant, tenant_id, environment, ${sql.raw(selectColumns(CELL_METRICS))}
           FROM rollout_totals WHERE ${sql.join(conds, sql` AND `)}`);
     return rows.flatMap((r) => {
       const a = arm(r.variant);
-      return a ? [{ ...toCounts(r), stage: Number(r.stage), arm: a, tenantId: r.tenant_id, environment: r.environment }] : [];
+      return a ? [{ ...toCounts(r, CELL_METRICS), stage: Number(r.stage), arm: a, tenantId: r.tenant_id, environment: r.environment }] : [];
     });
   }
 
@@ -63,12 +77,12 @@ export class ComparisonQueries implements ComparisonReadModel {
 
   async armTotals(rolloutId: string): Promise<Map<Arm, Counts>> {
     const rows = await this.rows<CountRow & { variant: string }>(sql`
-      SELECT variant, ${sql.raw(COUNT_COLUMNS)} FROM rollout_series
+      SELECT variant, ${sql.raw(selectColumns(SERIES_METRICS))} FROM rollout_series
       WHERE rollout_id = ${rolloutId} AND grain = 'total' AND t = 'epoch'::timestamptz`);
     const out = new Map<Arm, Counts>();
     for (const r of rows) {
       const a = arm(r.variant);
-      if (a) out.set(a, toCounts(r));
+      if (a) out.set(a, toCounts(r, SERIES_METRICS));
     }
     return out;
   }
@@ -77,14 +91,14 @@ export class ComparisonQueries implements ComparisonReadModel {
     if (q.pairs.length === 0) return [];
     // One index range per pair on (chain, version, tenant, environment, hour), summed in SQL.
     const rows = await this.rows<CountRow & { tenant_id: string; environment: string }>(sql`
-      SELECT d.tenant_id, d.environment, ${sql.raw(summedColumns({ alias: 'd' }))}
+      SELECT d.tenant_id, d.environment, ${sql.raw(summedColumns(DEFAULT_METRICS, 'd'))}
       FROM unnest(${sql.param(q.pairs.map((p) => p.tenantId))}::text[], ${sql.param(q.pairs.map((p) => p.environment))}::text[],
                   ${sql.param(q.pairs.map((p) => p.from.toISOString()))}::timestamptz[], ${sql.param(q.pairs.map((p) => p.to.toISOString()))}::timestamptz[])
              AS p(tenant_id, environment, from_hour, to_hour)
       JOIN default_rollups d ON d.chain_id = ${q.chainId} AND d.version = ${q.version} AND d.tenant_id = p.tenant_id
                             AND d.environment = p.environment AND d.hour >= p.from_hour AND d.hour < p.to_hour
       GROUP BY d.tenant_id, d.environment`);
-    return rows.map((r) => ({ ...toCounts(r), tenantId: r.tenant_id, environment: r.environment }));
+    return rows.map((r) => ({ ...toCounts(r, DEFAULT_METRICS), tenantId: r.tenant_id, environment: r.environment }));
   }
 
   async defaultDuring(q: { chainId: string; version: string; environments: string[]; from: Date; to: Date; tenants?: string[] }): Promise<DefaultCell[]> {
@@ -92,11 +106,11 @@ export class ComparisonQueries implements ComparisonReadModel {
     const table = sql.raw(q.tenants ? 'default_rollups' : 'default_env_rollups');
     const tenants = q.tenants ? sql` AND tenant_id = ANY(${sql.param(q.tenants)}::text[])` : sql``;
     const rows = await this.rows<CountRow & { environment: string }>(sql`
-      SELECT environment, ${sql.raw(summedColumns())} FROM ${table}
+      SELECT environment, ${sql.raw(summedColumns(DEFAULT_METRICS))} FROM ${table}
       WHERE chain_id = ${q.chainId} AND version = ${q.version} AND environment = ANY(${sql.param(q.environments)}::text[])
         AND hour >= ${q.from.toISOString()}::timestamptz AND hour < ${q.to.toISOString()}::timestamptz${tenants}
       GROUP BY environment`);
-    return rows.map((r) => ({ ...toCounts(r), tenantId: null, environment: r.environment }));
+    return rows.map((r) => ({ ...toCounts(r, DEFAULT_METRICS), tenantId: null, environment: r.environment }));
   }
 
   async series(rolloutId: string, grain: SeriesGrain | 'day', from?: Date, to?: Date): Promise<SeriesRow[]> {
@@ -108,18 +122,17 @@ export class ComparisonQueries implements ComparisonReadModel {
     const rows =
       grain === 'day'
         ? await this.rows<CountRow & { variant: string; t_ms: number | string }>(sql`
-            SELECT variant, (floor(extract(epoch from t) / 86400) * 86400000)::float8 AS t_ms, ${sql.raw(summedColumns({ extras: false }))}
+            SELECT variant, (floor(extract(epoch from t) / 86400) * 86400000)::float8 AS t_ms, ${sql.raw(summedColumns(SERIES_METRICS))}
             FROM rollout_series WHERE ${sql.join(conds, sql` AND `)}
             GROUP BY 1, 2 ORDER BY 2, 1`)
         : await this.rows<CountRow & { variant: string; t_ms: number | string }>(sql`
-            SELECT variant, (extract(epoch from t) * 1000)::float8 AS t_ms, ${sql.raw(COUNT_COLUMNS)}
+            SELECT variant, (extract(epoch from t) * 1000)::float8 AS t_ms, ${sql.raw(selectColumns(SERIES_METRICS))}
             FROM rollout_series WHERE ${sql.join(conds, sql` AND `)}
             ORDER BY t, variant`);
     return rows.flatMap((r) => {
       const a = arm(r.variant);
       if (!a) return [];
-      const c = toCounts(r);
-      return [{ t: ms(r.t_ms), arm: a, runs: c.runs, errors: c.errors, fallbacks: c.fallbacks, reviewed: c.reviewed, overridden: c.overridden, latencyHist: c.latencyHist }];
+      return [{ t: ms(r.t_ms), arm: a, ...seriesCounts(toCounts(r, SERIES_METRICS)) }];
     });
   }
 

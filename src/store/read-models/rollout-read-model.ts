@@ -15,8 +15,11 @@
 import { sql } from 'drizzle-orm';
 import type { FeedbackChange, ReadModelHooks, Tx } from '../run-store.js';
 import type { RunInsert } from '../schema.js';
+import { FEEDBACK_METRICS, RUN_METRICS } from '../../domain/metrics/counted-metrics.js';
+import { addDelta, addFeedbackChange, addRun, emptyDelta, isZeroDelta, type CountsDelta } from '../../domain/metrics/deltas.js';
 import { eraseTenantAggregates, expireAggregates } from './rollup-erasure.js';
-import { ALL_COUNTERS, addBucket, addFields, BatchDeltas, EPOCH_ISO, FEEDBACK_COUNTERS, hourOf, latencyBucket, minuteOf, RUN_COUNTERS, type Delta, type TableName } from './rollup-deltas.js';
+import { BatchDeltas, EPOCH_ISO, hourOf, minuteOf, type TableName } from './rollup-deltas.js';
+import { runFactsOf } from './run-facts.js';
 
 type Target = [TableName, (string | number)[]];
 
@@ -56,15 +59,15 @@ export class RolloutReadModel implements ReadModelHooks {
   async onRunsInserted(tx: Tx, inserted: RunInsert[]): Promise<void> {
     const deltas = new BatchDeltas();
     const keys: { rolloutId: string; stage: number; variant: string; key: string; tenantId: string }[] = [];
-    // Runs of a batch share a few places (same rollout, arm, tenant, environment and minute):
-    // their target rows are resolved once per place.
-    const places = new Map<string, Delta[]>();
+    // Runs of a batch share a few places (same rollout, arm, tenant, environment and minute): their
+    // deltas are summed per place, then added once to each of the place's target rows.
+    const places = new Map<string, { targets: Target[]; delta: CountsDelta }>();
     for (const r of inserted) {
       const minute = Math.floor(r.createdAt.getTime() / 60_000);
       const placeKey = `${r.rolloutId}\u0000${r.stage}\u0000${r.variant}\u0000${r.tenantId}\u0000${r.environment}\u0000${r.chainId}\u0000${r.version}\u0000${minute}`;
-      let targets = places.get(placeKey);
-      if (!targets) {
-        const place: RunPlace = {
+      let place = places.get(placeKey);
+      if (!place) {
+        const where: RunPlace = {
           rolloutId: r.rolloutId ?? null,
           stage: r.stage ?? null,
           variant: r.variant,
@@ -74,29 +77,16 @@ export class RolloutReadModel implements ReadModelHooks {
           version: r.version,
           createdAt: new Date(minute * 60_000),
         };
-        targets = targetsOf(place).map(([table, key]) => deltas.at(table, key));
-        places.set(placeKey, targets);
+        places.set(placeKey, (place = { targets: targetsOf(where), delta: emptyDelta() }));
       }
-      if (targets.length === 0) continue;
-      const errored = r.error !== null && r.error !== undefined;
-      const bucket = latencyBucket(r.latencyMs);
-      const hasTokens = (r.promptTokens ?? null) !== null || (r.completionTokens ?? null) !== null;
-      for (const d of targets) {
-        d.runs += 1;
-        if (errored) d.errors += 1;
-        if (r.fallback) d.fallbacks += 1;
-        if (hasTokens) {
-          d.tokenRuns += 1;
-          d.promptTokens += r.promptTokens ?? 0;
-          d.completionTokens += r.completionTokens ?? 0;
-        }
-        addBucket(d, bucket);
-      }
+      if (place.targets.length === 0) continue;
+      addRun(place.delta, runFactsOf(r), 1, RUN_METRICS);
       if (r.rolloutId && r.stage !== null && r.stage !== undefined && r.assignmentKey && (r.variant === 'control' || r.variant === 'candidate')) {
         keys.push({ rolloutId: r.rolloutId, stage: r.stage, variant: r.variant, key: r.assignmentKey, tenantId: r.tenantId });
       }
     }
-    await deltas.write(tx, RUN_COUNTERS);
+    for (const { targets, delta } of places.values()) deltas.each(targets, (d) => addDelta(d, delta));
+    await deltas.write(tx, RUN_METRICS);
     await this.countAssignmentKeys(tx, keys);
   }
 
@@ -126,35 +116,21 @@ export class RolloutReadModel implements ReadModelHooks {
   async onFeedbackChanged(tx: Tx, changes: FeedbackChange[]): Promise<void> {
     const deltas = new BatchDeltas();
     for (const { run, before, after } of changes) {
-      if (run.errored) continue;
-      if (before && before.overridden === after.overridden && sameFields(before.fields, after.fields)) continue;
-      const targets = targetsOf(run);
-      if (targets.length === 0) continue;
-      const dReviewed = before ? 0 : 1;
-      const dOverridden = (after.overridden ? 1 : 0) - (before?.overridden ? 1 : 0);
-      deltas.each(targets, (d) => {
-        d.reviewed += dReviewed;
-        d.overridden += dOverridden;
-        if (before) addFields(d, before.fields, -1);
-        addFields(d, after.fields, 1);
-      });
+      const change = addFeedbackChange(emptyDelta(), run, before, after, 1, FEEDBACK_METRICS);
+      // Re-sent feedback that changes nothing (or feedback on an errored run) adds nothing.
+      if (isZeroDelta(change)) continue;
+      deltas.each(targetsOf(run), (d) => addDelta(d, change));
     }
-    await deltas.write(tx, FEEDBACK_COUNTERS);
+    await deltas.write(tx, FEEDBACK_METRICS);
   }
 
   /** GDPR: the tenant's rows go, and its share of the tenant-less aggregates is subtracted. */
   async onTenantErased(tx: Tx, tenantId: string): Promise<void> {
-    await eraseTenantAggregates(tx, tenantId, ALL_COUNTERS);
+    await eraseTenantAggregates(tx, tenantId);
   }
 
   /** Retention: time buckets that ended before `before` go (all-time totals stay). */
   async onRunsExpired(tx: Tx, before: Date): Promise<void> {
     await expireAggregates(tx, before);
   }
-}
-
-function sameFields(a: readonly string[], b: readonly string[]): boolean {
-  const x = new Set(a);
-  const y = new Set(b);
-  return x.size === y.size && [...x].every((f) => y.has(f));
 }

@@ -4,9 +4,10 @@
  * Erasure (before the tenant's runs are deleted, in the same transaction): rows keyed by the tenant
  * are deleted; the tenant's share of the aggregates without a tenant column is subtracted, so the
  * timeseries and the pooled baseline keep agreeing with the comparison:
- * - rollout_series: recomputed from the tenant's runs (minute, hour and total rows), with the
- *   latency bucket taken in SQL by width_bucket over the stats module's exact boundaries, from the
- *   same float4 value the insert path bucketed (rollup-deltas.ts, latencyBucket);
+ * - rollout_series: minus what the tenant's runs and their feedback added (minute, hour and total
+ *   rows): the inverse of each run's delta (src/domain/metrics/deltas.ts), from the facts its
+ *   metrics read, taken in SQL from the stored rows (run-facts.ts: the same facts the insert path
+ *   took, e.g. the latency bucket of the same float4 value);
  * - default_env_rollups: minus the tenant's default_rollups rows;
  * - assignment counts: minus the tenant's keys.
  * Retention: hour and minute buckets that ended before the cutoff go, like their runs; the
@@ -14,73 +15,61 @@
  * comparison outlives its raw runs.
  */
 import { sql } from 'drizzle-orm';
-import { LATENCY_BUCKET_UPPER_BOUNDS_MS } from '../../domain/stats/index.js';
+import { COUNTED_METRICS, factsRead, SERIES_METRICS } from '../../domain/metrics/counted-metrics.js';
+import { addDelta, addFeedbackChange, addRun, countsAsDelta } from '../../domain/metrics/deltas.js';
 import type { Tx } from '../run-store.js';
-import { addBucket, BatchDeltas, EPOCH_ISO, hourOf, type Delta } from './rollup-deltas.js';
-import { COUNT_COLUMNS, EXTRA_COLUMNS, rowsOf, toCounts, type CountRow } from './rows.js';
-import type { Counter } from './upsert-sql.js';
+import { BatchDeltas, EPOCH_ISO, hourOf, TABLES } from './rollup-deltas.js';
+import { selectColumns, toCounts } from './rollup-columns.js';
+import { factColumns, factsOfRow } from './run-facts.js';
+import { rowsOf } from './rows.js';
 
-/** width_bucket counts thresholds ≤ x; with the boundaries negated and reversed it counts bounds ≥ x. */
-const NEGATED_BOUNDS = [...LATENCY_BUCKET_UPPER_BOUNDS_MS].map((b) => -b).reverse();
-const BOUND_COUNT = LATENCY_BUCKET_UPPER_BOUNDS_MS.length;
+/** What the series' metrics read of a run and its feedback: the tenant's runs are grouped by these. */
+const SERIES_FACTS = factsRead(SERIES_METRICS);
 
-interface SeriesShare {
-  rollout_id: string;
-  variant: string;
-  minute_idx: number | string;
-  bucket: number;
-  runs: number;
-  errors: number;
-  fallbacks: number;
-  reviewed: number;
-  overridden: number;
-}
-
-export async function eraseTenantAggregates(tx: Tx, tenantId: string, counters: readonly Counter[]): Promise<void> {
+export async function eraseTenantAggregates(tx: Tx, tenantId: string): Promise<void> {
   const deltas = new BatchDeltas();
 
-  const shares = rowsOf<SeriesShare>(
+  // The tenant's runs in a rollout, counted per (rollout, arm, minute) and per combination of the
+  // facts the series' metrics read; each group takes away n × (its run's and its feedback's delta).
+  const facts = factColumns(SERIES_FACTS);
+  const groups = rowsOf<Record<string, unknown> & { rollout_id: string; variant: string; minute_idx: number | string; n: number | string }>(
     await tx.execute(sql`
-      SELECT r.rollout_id, r.variant, floor(extract(epoch from r.created_at) / 60)::float8 AS minute_idx,
-             (${BOUND_COUNT}::int - width_bucket(-(r.latency_ms::float8), ${sql.param(NEGATED_BOUNDS)}::float8[]))::int AS bucket,
-             count(*)::int AS runs,
-             (count(*) FILTER (WHERE r.error IS NOT NULL))::int AS errors,
-             (count(*) FILTER (WHERE r.fallback))::int AS fallbacks,
-             (count(*) FILTER (WHERE r.error IS NULL AND f.run_id IS NOT NULL))::int AS reviewed,
-             (count(*) FILTER (WHERE r.error IS NULL AND f.overridden))::int AS overridden
+      SELECT r.rollout_id, r.variant, floor(extract(epoch from r.created_at) / 60)::float8 AS minute_idx, ${sql.join(facts, sql`, `)},
+             count(*)::int AS n
       FROM runs r LEFT JOIN feedback f ON f.run_id = r.id
       WHERE r.tenant_id = ${tenantId} AND r.rollout_id IS NOT NULL AND r.stage IS NOT NULL AND r.variant IN ('control', 'candidate')
-      GROUP BY 1, 2, 3, 4`),
+      GROUP BY ${sql.join(
+        Array.from({ length: 3 + facts.length }, (_, i) => sql.raw(String(i + 1))),
+        sql`, `,
+      )}`),
   );
-  for (const s of shares) {
-    const minute = new Date(Number(s.minute_idx) * 60_000);
+  for (const g of groups) {
+    const { run, feedback } = factsOfRow(g, SERIES_FACTS);
+    const n = Number(g.n);
+    const minute = new Date(Number(g.minute_idx) * 60_000);
     const keys: (string | number)[][] = [
-      [s.rollout_id, 'minute', minute.toISOString(), s.variant],
-      [s.rollout_id, 'hour', hourOf(minute), s.variant],
-      [s.rollout_id, 'total', EPOCH_ISO, s.variant],
+      [g.rollout_id, 'minute', minute.toISOString(), g.variant],
+      [g.rollout_id, 'hour', hourOf(minute), g.variant],
+      [g.rollout_id, 'total', EPOCH_ISO, g.variant],
     ];
     for (const key of keys) {
       const d = deltas.at('series', key);
-      d.runs -= s.runs;
-      d.errors -= s.errors;
-      d.fallbacks -= s.fallbacks;
-      d.reviewed -= s.reviewed;
-      d.overridden -= s.overridden;
-      addBucket(d, s.bucket, -s.runs);
+      addRun(d, run, -n, SERIES_METRICS);
+      addFeedbackChange(d, run, undefined, feedback, -n, SERIES_METRICS);
     }
   }
 
-  const defaults = rowsOf<CountRow & { chain_id: string; version: string; environment: string; hour_ms: number | string }>(
+  // The pooled default traffic: minus the tenant's own default rows, metric by metric.
+  const defaults = rowsOf<Record<string, unknown> & { chain_id: string; version: string; environment: string; hour_ms: number | string }>(
     await tx.execute(sql`
-      SELECT chain_id, version, environment, (extract(epoch from hour) * 1000)::float8 AS hour_ms, ${sql.raw(COUNT_COLUMNS)}, ${sql.raw(EXTRA_COLUMNS)}
+      SELECT chain_id, version, environment, (extract(epoch from hour) * 1000)::float8 AS hour_ms, ${sql.raw(selectColumns(TABLES.defaults.metrics))}
       FROM default_rollups WHERE tenant_id = ${tenantId}`),
   );
   for (const row of defaults) {
-    const c = toCounts(row);
     const d = deltas.at('defaultEnv', [row.chain_id, row.version, row.environment, new Date(Number(row.hour_ms)).toISOString()]);
-    subtract(d, c);
+    addDelta(d, countsAsDelta(toCounts(row, TABLES.defaults.metrics)), -1);
   }
-  await deltas.write(tx, counters);
+  await deltas.write(tx, COUNTED_METRICS);
 
   await tx.execute(sql`
     WITH gone AS (DELETE FROM rollout_assignment_keys WHERE tenant_id = ${tenantId} RETURNING rollout_id, stage, variant),
@@ -90,21 +79,6 @@ export async function eraseTenantAggregates(tx: Tx, tenantId: string, counters: 
   await tx.execute(sql`DELETE FROM rollout_rollups WHERE tenant_id = ${tenantId}`);
   await tx.execute(sql`DELETE FROM rollout_totals WHERE tenant_id = ${tenantId}`);
   await tx.execute(sql`DELETE FROM default_rollups WHERE tenant_id = ${tenantId}`);
-}
-
-function subtract(d: Delta, c: ReturnType<typeof toCounts>): void {
-  d.runs -= c.runs;
-  d.errors -= c.errors;
-  d.fallbacks -= c.fallbacks;
-  d.reviewed -= c.reviewed;
-  d.overridden -= c.overridden;
-  d.promptTokens -= c.promptTokens;
-  d.completionTokens -= c.completionTokens;
-  d.tokenRuns -= c.tokenRuns;
-  c.latencyHist.forEach((n, i) => {
-    if (n !== 0) addBucket(d, i, -n);
-  });
-  for (const [f, n] of Object.entries(c.fieldOverrides)) d.fields.set(f, (d.fields.get(f) ?? 0) - n);
 }
 
 export async function expireAggregates(tx: Tx, before: Date): Promise<void> {

@@ -5,7 +5,8 @@
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { RetentionJob } from '../../../src/runtime/jobs/retention.js';
-import type { RunInsert } from '../../../src/store/schema.js';
+import type { Run } from '../../../src/domain/model/run.js';
+import { aRun } from '../../support/runs.js';
 import { noPostgres, startTestGateway, type TestGateway } from '../../support/gateway.js';
 
 const log = pino({ level: 'silent' });
@@ -112,18 +113,7 @@ describe.skipIf(noPostgres)('retention on PostgreSQL', () => {
   });
 
   it('deletes runs (and their feedback) older than RETENTION_DAYS and keeps the rest', async () => {
-    const run = (id: string, createdAt: Date): RunInsert => ({
-      id,
-      chainId: 'c',
-      version: 'v1',
-      variant: 'default',
-      tenantId: 't',
-      environment: 'prod',
-      input: {},
-      output: { a: 1 },
-      latencyMs: 1,
-      createdAt,
-    });
+    const run = (id: string, createdAt: Date): Run => aRun({ id, input: {}, output: { a: 1 }, createdAt });
     const old = run('00000000-0000-4000-8000-000000000001', new Date(now.getTime() - 31 * DAY));
     const edge = run('00000000-0000-4000-8000-000000000002', new Date(now.getTime() - 30 * DAY));
     const recent = run('00000000-0000-4000-8000-000000000003', new Date(now.getTime() - DAY));

@@ -3,7 +3,7 @@ import { BASELINE_LOOKBACK_MS, beforeBaseline, concurrentBaseline, planBaseline 
 import { emptyCounts } from '../../../src/domain/comparison/counts.js';
 import { stageStarts, stageViews } from '../../../src/domain/comparison/stage-starts.js';
 import { timeseriesPoints } from '../../../src/domain/comparison/timeseries.js';
-import type { DefaultCell } from '../../../src/domain/comparison/types.js';
+import type { DefaultCell, SeriesRow } from '../../../src/domain/comparison/types.js';
 import { LATENCY_BUCKET_COUNT, latencyBucketIndex } from '../../../src/domain/stats/index.js';
 import { stage } from './fixtures.js';
 
@@ -96,11 +96,13 @@ describe('stage starts and timeseries', () => {
       return h;
     };
     const day = Date.UTC(2026, 2, 10);
+    // Series rows carry every series metric: those not named here are 0.
+    const row = (r: Pick<SeriesRow, 't' | 'arm' | 'runs' | 'errors' | 'fallbacks' | 'reviewed' | 'overridden' | 'latencyHist'>): SeriesRow => ({ ...emptyCounts(), ...r });
     const rows = [
-      { t: new Date(day + 23 * H), arm: 'candidate' as const, runs: 2, errors: 1, fallbacks: 1, reviewed: 1, overridden: 1, latencyHist: hist(100, 2) },
-      { t: new Date(day + 1 * H), arm: 'candidate' as const, runs: 3, errors: 0, fallbacks: 0, reviewed: 2, overridden: 0, latencyHist: hist(100, 3) },
-      { t: new Date(day + 2 * H), arm: 'control' as const, runs: 4, errors: 0, fallbacks: 0, reviewed: 4, overridden: 2, latencyHist: hist(50, 4) },
-      { t: new Date(day + 24 * H), arm: 'control' as const, runs: 1, errors: 0, fallbacks: 0, reviewed: 0, overridden: 0, latencyHist: hist(50, 1) },
+      row({ t: new Date(day + 23 * H), arm: 'candidate', runs: 2, errors: 1, fallbacks: 1, reviewed: 1, overridden: 1, latencyHist: hist(100, 2) }),
+      row({ t: new Date(day + 1 * H), arm: 'candidate', runs: 3, errors: 0, fallbacks: 0, reviewed: 2, overridden: 0, latencyHist: hist(100, 3) }),
+      row({ t: new Date(day + 2 * H), arm: 'control', runs: 4, errors: 0, fallbacks: 0, reviewed: 4, overridden: 2, latencyHist: hist(50, 4) }),
+      row({ t: new Date(day + 24 * H), arm: 'control', runs: 1, errors: 0, fallbacks: 0, reviewed: 0, overridden: 0, latencyHist: hist(50, 1) }),
     ];
     const points = timeseriesPoints(rows, 'day');
     expect(points.map((p) => [p.t, p.arm, p.runs, p.reviewed, p.overridden, p.errors, p.fallbacks])).toEqual([

@@ -7,21 +7,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { UnavailableError } from '../../../src/domain/model/errors.js';
-import type { FeedbackInsert } from '../../../src/store/run-store.js';
-import type { RunInsert } from '../../../src/store/schema.js';
+import { RecordRefusedError, UnavailableError } from '../../../src/domain/model/errors.js';
+import type { Feedback, Run } from '../../../src/domain/model/run.js';
 import { openSpool, type Spool } from '../../../src/runtime/spool/spool.js';
 import { decodeLine, encodeLine } from '../../../src/runtime/spool/spool-record.js';
+import { aRun } from '../../support/runs.js';
 
 const log = pino({ level: 'silent' });
 const MiB = 1024 * 1024;
 
-type Batch = { runs: RunInsert[]; feedback: FeedbackInsert[] };
+type Batch = { runs: Run[]; feedback: Feedback[] };
 
 class FakeStore {
   batches: Batch[] = [];
-  runs = new Map<string, RunInsert>();
-  feedback = new Map<string, FeedbackInsert>();
+  runs = new Map<string, Run>();
+  feedback = new Map<string, Feedback>();
   fail?: (batch: Batch) => Error | undefined;
   async writeBatch(batch: Batch): Promise<void> {
     const err = this.fail?.(batch);
@@ -33,21 +33,16 @@ class FakeStore {
 }
 
 let n = 0;
-function run(extra: Partial<RunInsert> = {}): RunInsert {
+function run(extra: Partial<Run> = {}): Run {
   n++;
-  return {
+  return aRun({
     id: `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`,
-    chainId: 'c',
-    version: 'v1',
-    variant: 'default',
-    tenantId: 't',
-    environment: 'prod',
     input: { doc: n, text: 'ünïcödé "quoted" \n newline' },
     output: { total: n },
     latencyMs: 12.3456789,
     createdAt: new Date(Date.UTC(2026, 0, 31, 12, 0, 0, n % 1000)),
     ...extra,
-  };
+  });
 }
 
 const segments = (dir: string) => readdirSync(dir).filter((f) => f.startsWith('seg-')).sort();
@@ -72,7 +67,7 @@ describe('spool', () => {
     const r = run();
     const rec = decodeLine(encodeLine(7, 'r', JSON.stringify(r)).trimEnd());
     expect(rec).toEqual({ seq: 7, kind: 'run', value: r });
-    const fb: FeedbackInsert = { runId: r.id, overridden: true, fields: ['total'], reviewer: null, at: new Date('2026-02-01T00:00:00.123Z') };
+    const fb: Feedback = { runId: r.id, overridden: true, fields: ['total'], reviewer: null, at: new Date('2026-02-01T00:00:00.123Z') };
     expect(decodeLine(encodeLine(8, 'f', JSON.stringify(fb)))).toEqual({ seq: 8, kind: 'feedback', value: fb });
     expect(decodeLine('{"s":1,"k":"r","v":{"id":')).toBeUndefined();
     expect(decodeLine('\0\0\0' + encodeLine(9, 'r', JSON.stringify(r)))?.seq).toBe(9);
@@ -84,8 +79,8 @@ describe('spool', () => {
     const s = await openAt(new FakeStore());
     const runs = [run(), run(), run()];
     const seqs = runs.map((r) => s.appendRun(r));
-    const fb: FeedbackInsert = { runId: runs[0]!.id, overridden: false, fields: [], reviewer: 'ann', at: new Date('2026-02-01T10:00:00.5Z') };
-    const fb2: FeedbackInsert = { ...fb, overridden: true, fields: ['total'], at: new Date('2026-02-01T10:00:01Z') };
+    const fb: Feedback = { runId: runs[0]!.id, overridden: false, fields: [], reviewer: 'ann', at: new Date('2026-02-01T10:00:00.5Z') };
+    const fb2: Feedback = { ...fb, overridden: true, fields: ['total'], at: new Date('2026-02-01T10:00:01Z') };
     seqs.push(s.appendFeedback(fb), s.appendFeedback(fb2));
     expect(seqs).toEqual([1, 2, 3, 4, 5]);
     const files = segments(dir);
@@ -176,12 +171,12 @@ describe('spool', () => {
     expect(() => s.assertCapacity()).not.toThrow();
   });
 
-  it('has a hard limit even for runs under way', async () => {
+  it('has a hard limit even for runs under way, and says that their call ran', async () => {
     const s = await openAt(new FakeStore(), { maxBytes: MiB });
     const big = 'x'.repeat(128 * 1024);
     expect(() => {
       for (let i = 0; i < 100; i++) s.appendRun(run({ input: { big } }));
-    }).toThrow(expect.objectContaining({ code: 'spool_full' }));
+    }).toThrow(expect.objectContaining({ code: 'run_not_recorded', statusCode: 503, message: expect.stringMatching(/^The chain was called, but its run could not be recorded/) }));
     expect(s.status().bytes).toBeLessThan(2 * MiB + 200 * 1024);
   });
 
@@ -193,7 +188,7 @@ describe('spool', () => {
     for (const r of [good1, bad, good2]) s.appendRun(r);
     const store = new FakeStore();
     store.fail = (b) =>
-      b.runs.some((r) => r.id === bad.id) ? Object.assign(new Error('query failed'), { cause: Object.assign(new Error('invalid input syntax'), { code: '22P02' }) }) : undefined;
+      b.runs.some((r) => r.id === bad.id) ? new RecordRefusedError('22P02') : undefined;
     await openAt(store);
     expect([...store.runs.keys()]).toEqual([good1.id, good2.id]);
     const rejected = readFileSync(join(dir, 'rejected.jsonl'), 'utf8').trim().split('\n');

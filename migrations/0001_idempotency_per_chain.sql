@@ -1,0 +1,2 @@
+DROP INDEX "runs_idempotency_idx";--> statement-breakpoint
+CREATE UNIQUE INDEX "runs_idempotency_chain_idx" ON "runs" USING btree ("tenant_id","chain_id","idempotency_key") WHERE idempotency_key IS NOT NULL;

@@ -1,0 +1,39 @@
+/** The catalog: tenants, their API keys, chains and their immutable versions. */
+import type { AdapterDefinition } from '../../adapters/adapter-definition.js';
+import type { RedactionConfig } from '../../redaction/redaction.js';
+
+export interface Tenant {
+  id: string;
+  name: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** An API key, known only by the keyed hash of its secret. tenantId null: a named admin key. */
+export interface ApiKey {
+  id: string;
+  tenantId: string | null;
+  name: string;
+  hash: string;
+  createdAt: Date;
+  revokedAt: Date | null;
+}
+
+export interface Chain {
+  id: string;
+  description: string | null;
+  /** The version calls get outside a rollout; null until the first version is registered. */
+  currentVersion: string | null;
+  /** PII redaction applied to inputs and outputs before storage; null: none. */
+  redaction: RedactionConfig | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface ChainVersion {
+  chainId: string;
+  version: string;
+  /** The adapter definition as registered (parsed; secrets only as {"env": NAME} references). */
+  adapter: AdapterDefinition;
+  createdAt: Date;
+}

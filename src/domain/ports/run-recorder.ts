@@ -1,0 +1,22 @@
+/**
+ * The RunRecorder port: the write path as the services see it. Runs and feedback are queued on
+ * the request path (after the journal, when there is one) and written in batches off it; what is
+ * queued but not yet stored can be read back (read your writes). src/runtime/run-writer.ts
+ * implements it.
+ */
+import type { Feedback, Run } from '../model/run.js';
+
+export interface RunRecorder {
+  recordRun(run: Run): void;
+  recordFeedback(fb: Feedback): void;
+  /** Throws UnavailableError (503) when no more runs can be kept: checked before an upstream call. */
+  assertCapacity(): void;
+  /** A run answered but not yet stored. */
+  pendingRun(id: string): Run | undefined;
+  /** The latest queued run with this chain and external id. */
+  pendingByExternalId(chainId: string, externalId: string): Run | undefined;
+  /** Feedback queued for the run and not yet stored. */
+  pendingFeedbackFor(runId: string): Feedback | undefined;
+  /** Writes everything queued so far; rejects when the store refuses. */
+  flush(): Promise<void>;
+}

@@ -1,0 +1,64 @@
+/**
+ * What the REST invoke route and the LangServe routes answer alike: the Idempotency-Key header,
+ * Server-Timing, the replay header, and a failed call's 502/504 body with its run id.
+ */
+import type { FastifyReply } from 'fastify';
+import type { Principal } from '../domain/auth/principal.js';
+import { BadRequestError } from '../domain/model/errors.js';
+import type { InvokeResult } from '../domain/services/invoke-service.js';
+import { upstreamErrorView, type UpstreamErrorView } from './routes/upstream-error-view.js';
+import type { AppServices } from './services.js';
+
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
+/** The Idempotency-Key header, checked; undefined when absent. */
+export function idempotencyKeyOf(header: string | string[] | undefined): string | undefined {
+  if (header === undefined) return undefined;
+  const key = Array.isArray(header) ? header[0] : header;
+  if (key === undefined || !IDEMPOTENCY_KEY.test(key)) {
+    throw new BadRequestError('Idempotency-Key must be 1 to 255 visible ASCII characters.', { field: 'headers.idempotency-key' });
+  }
+  return key;
+}
+
+export function serverTiming(r: Pick<InvokeResult, 'latencyMs' | 'upstreamMs'>): string {
+  const gateway = Math.max(0, r.latencyMs - r.upstreamMs);
+  return `gateway;dur=${gateway.toFixed(3)}, upstream;dur=${r.upstreamMs.toFixed(3)}`;
+}
+
+/**
+ * Answered while the spool could not be written (a full or failing disk): the run is held in
+ * memory until the database has it, and a crash before then would lose it (README "Operations").
+ * Said in a header, since the answer itself is good.
+ */
+export function warnIfNotJournaled(reply: FastifyReply, journal: AppServices['journal'], runIds: readonly string[]): void {
+  if (runIds.some((id) => journal.notJournaled(id))) {
+    reply.header('x-chain-canary-warning', 'run_not_journaled; the run is held in memory until the database takes it (the spool cannot be written)');
+  }
+}
+
+export interface FailedCall {
+  status: 502 | 504;
+  body: { runId: string; error: UpstreamErrorView };
+}
+
+/**
+ * Sets Server-Timing and the replay header of one call's answer; for a failed call, returns the
+ * 502/504 status and body with its run id and the error as `principal` may see it
+ * (upstream-error-view.ts). The gateway's share is timed from Fastify's clock
+ * (request received, routed, authenticated, parsed and validated, then the call), not only the
+ * service's: the bench found the service's own figure (~0.05 ms) hides most of what a caller
+ * waits for. A replay keeps the stored figures.
+ */
+export function answerHeaders(
+  reply: FastifyReply,
+  result: InvokeResult,
+  principal: Principal,
+  journal: AppServices['journal'],
+): FailedCall | undefined {
+  reply.header('server-timing', serverTiming(result.replayed ? result : { latencyMs: reply.elapsedTime, upstreamMs: result.upstreamMs }));
+  if (result.replayed) reply.header('idempotent-replayed', 'true');
+  warnIfNotJournaled(reply, journal, [result.runId]);
+  const e = result.error;
+  return e ? { status: e.statusCode as 502 | 504, body: { runId: result.runId, error: upstreamErrorView(e, principal) } } : undefined;
+}

@@ -1,0 +1,34 @@
+/**
+ * Every event of the gateway's in-process bus: the domain's (src/domain/model/events.ts) and the
+ * runtime's own. Search for an event's name to find who publishes it and who listens.
+ */
+import type { DomainEvents } from '../domain/model/events.js';
+import type { Rollout } from '../domain/model/rollout.js';
+import type { Feedback, Run } from '../domain/model/run.js';
+
+export type { FeedbackReceived, RolloutChanged, RunFinished } from '../domain/model/events.js';
+
+/** A batch of runs and feedback is in the database (the read models included): published by the run writer. */
+export interface RunsCommitted {
+  runs: readonly Run[];
+  feedback: readonly Feedback[];
+}
+
+/** A webhook for a rollout event was not delivered after its retries: published by the webhook notifier. */
+export interface WebhookFailed {
+  event: DomainEvents['RolloutChanged'];
+  url: string;
+  error: string;
+}
+
+/** The guardrail job evaluated a running rollout's guardrails: published before it acts on them. */
+export interface GuardrailsEvaluated {
+  rollout: Rollout;
+  guardrails: readonly { metric: string; status: 'waiting' | 'holding' | 'breached' }[];
+}
+
+export interface GatewayEvents extends DomainEvents {
+  RunsCommitted: RunsCommitted;
+  WebhookFailed: WebhookFailed;
+  GuardrailsEvaluated: GuardrailsEvaluated;
+}
