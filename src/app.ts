@@ -24,6 +24,7 @@ import { invokeRoutes } from './http/routes/invoke.js';
 import { langserveRoutes } from './http/routes/langserve.js';
 import { rolloutRoutes } from './http/routes/rollouts.js';
 import { rolloutAnalysisRoutes } from './http/routes/rollout-analysis.js';
+import { shadowRoutes } from './http/routes/shadow.js';
 import { runRoutes } from './http/routes/runs.js';
 import { tenantRoutes } from './http/routes/tenants.js';
 import type { AppServices } from './http/services.js';
@@ -136,6 +137,7 @@ export async function buildApp(services: AppServices, opts: AppOptions): Promise
   await app.register(rolloutAnalysisRoutes, { services });
   await app.register(datasetRoutes, { services });
   await app.register(replayRoutes, { services });
+  await app.register(shadowRoutes, { services });
   await app.register((await import('./http/routes/dashboard.js')).dashboardRoutes);
   return app;
 }

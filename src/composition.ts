@@ -44,6 +44,8 @@ import { RolloutReadModel } from './store/read-models/rollout-read-model.js';
 import { RolloutStore } from './store/rollout-store.js';
 import { RunStore } from './store/run-store.js';
 import { composeReplays } from './compose-replays.js';
+import { ShadowStore } from './store/shadow-store.js';
+import { composeShadow } from './compose-shadow.js';
 
 /** The routes' services, and the write path's parts (tests and the bench flush and inspect them). */
 export type GatewayServices = AppServices & { writer: RunWriter; runStore: RunRepository };
@@ -125,8 +127,10 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
     ...(database.kind === 'pglite' ? { maxInFlight: 1, batchSize: 2000 } : { maxInFlight: 2, batchSize: 4000 }),
   });
   writer.start();
+  // Shadow runs go with their control runs (README "Shadow runs").
+  const shadowStore = new ShadowStore(db);
   const retention = config.RETENTION_DAYS
-    ? new RetentionJob({ store: runStore, days: config.RETENTION_DAYS, now, log, lease: new JobLease(db, 'retention', instanceId, 2 * 60 * 60 * 1000) })
+    ? new RetentionJob({ store: { deleteOlderThan: async (before) => (await shadowStore.deleteOlderThan(before), runStore.deleteOlderThan(before)) }, days: config.RETENTION_DAYS, now, log, lease: new JobLease(db, 'retention', instanceId, 2 * 60 * 60 * 1000) })
     : undefined;
   retention?.start();
 
@@ -144,9 +148,12 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
       azureApiKey: config.AZURE_OPENAI_API_KEY,
     },
   });
-  const invoke = new InvokeService({ catalog, router: new RolloutRouter(active, flags), adapters, writer, redactor, runs: runStore, events: bus, now });
-  const runs = new RunQueries({ store: runStore, writer });
+  const shadow = composeShadow({ config, store: shadowStore, adapterOptions: { http: { hopTag }, upstreamAllow: config.UPSTREAM_ALLOW }, log, now, catalog, active, rollouts, redactor, metrics, bus });
+  const invoke = new InvokeService({ catalog, router: new RolloutRouter(active, flags), adapters, writer, redactor, runs: runStore, events: bus, now, shadow: shadow.dispatcher });
+  const runs = new RunQueries({ store: runStore, writer, redactor });
   const feedback = new FeedbackService({ runs, writer, redactor, events: bus, now });
+  // A tenant's shadow runs go with its runs (queued ones written first, so none lands after).
+  const eraseTenant = async (tenantId: string) => (await shadow.writer.flush(), await shadowStore.eraseTenant(tenantId), runStore.eraseTenant(tenantId));
 
   // The read path and the guardrails (feedback → guardrail → rollback: src/runtime/guardrail-triggers.ts).
   const comparison = new ComparisonService({ rollouts, readModel: new ComparisonQueries(db), now });
@@ -168,11 +175,11 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
   const replayParts = composeReplays({ database, catalog, rollouts, active, bus, adapters, redactor, log, now, instanceId, gateIntervalMs: config.GUARDRAIL_INTERVAL_MS });
   replayParts.start();
   const { datasets, replays, gates } = replayParts;
-  const erasure = new ErasureService({ store: runStore, datasets: replayParts.datasetStore, writer, log, now });
+  const erasure = new ErasureService({ store: { eraseTenant }, datasets: replayParts.datasetStore, writer, log, now });
 
   metrics.setSources({ backlog: () => writer.backlog, breakers: () => adapters.breakerStates(), activeRollouts: () => active.list() });
   const readiness = () => checkReadiness({ database, flags, spool, writer });
-  const services: GatewayServices = { catalog, invoke, feedback, runs, erasure, rollouts, comparison, datasets, replays, gates, metrics, readiness, writer, runStore };
+  const services: GatewayServices = { catalog, invoke, feedback, runs, erasure, rollouts, comparison, datasets, replays, gates, shadow: shadow.service, metrics, readiness, redactor, journal: spool, writer, runStore };
   const app = await buildApp(services, {
     bodyLimit: config.BODY_LIMIT,
     rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
@@ -201,6 +208,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
       catalog.stop();
       rollouts.stop();
       await step('flush queued runs', writer.close(), 15_000);
+      await step('shadow runs', shadow.close());
       await step('spool', spool.close());
       await step('adapters', adapters.closeAll());
       await step('webhooks', notifier.close().then(() => webhookAudit.close()));
@@ -210,7 +218,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
   };
 }
 
-/** /readyz: degraded while the database or the flag source is away, unavailable when the spool is full. */
+/** /readyz: degraded while the database or the flag source is away, unavailable when the spool is full or cannot be written. */
 async function checkReadiness(parts: { database: Database; flags: FlagStore; spool: Spool; writer: RunWriter }): Promise<Readiness> {
   const { database, flags, spool, writer } = parts;
   let databaseStatus = 'ok';
@@ -223,7 +231,8 @@ async function checkReadiness(parts: { database: Database; flags: FlagStore; spo
   const degraded = databaseStatus !== 'ok' || flagStatus.degraded || !flagStatus.ready;
   const spoolStatus = spool.status();
   return {
-    status: spoolStatus.full ? 'unavailable' : degraded ? 'degraded' : 'ok',
+    // A spool that is full or cannot be written refuses calls: not ready (a balancer moves traffic away).
+    status: spoolStatus.full || !spoolStatus.writable ? 'unavailable' : degraded ? 'degraded' : 'ok',
     database: { kind: database.kind, status: databaseStatus },
     flags: { kind: flags.kind, ...flagStatus },
     runBacklog: writer.backlog,

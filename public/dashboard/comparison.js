@@ -83,6 +83,7 @@ const BASELINE_WORDS = 'The control is a baseline, not a randomized arm: the com
 
 /** The comparison's warning codes in plain words (a code not listed is shown as it is). */
 const WARNING_WORDS = [
+  ['shadow_anchoring', "Shadow runs: reviewers saw the control's output, so the candidate's shadow scores lean against it."],
   ['too_few_tenants', 'Fewer than 10 tenants in an arm: whole tenants are the unit of analysis, so no significance is claimed yet.'],
   ['srm', SRM_WORDS],
   ['sample_ratio', SRM_WORDS],

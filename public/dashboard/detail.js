@@ -9,6 +9,7 @@ import { renderEvents } from './events.js';
 import { ago, dateTime, stageLabel, stageWords, status } from './format.js';
 import { tip } from './glossary.js';
 import { renderGuardrails } from './guardrails.js';
+import { renderShadow } from './shadow.js';
 
 const ENDED = new Set(['rolled_back', 'promoted']);
 const PAST = { running: 'is running', paused: 'is paused', rolled_back: 'was rolled back', promoted: 'was promoted' };
@@ -61,7 +62,12 @@ export async function renderDetail(host, notices, id) {
     const failed = (what, r) => h('div', { class: 'notice error', role: 'alert', testid: `error-${what}` }, `The ${what} could not be loaded: ${r.reason?.message ?? r.reason}`);
 
     if (cmp.status === 'fulfilled') {
-      host.append(renderVerdict(cmp.value, rollout), renderArms(cmp.value, rollout));
+      // A rollout that moves no traffic has only its shadow runs to show: they come first.
+      const shadowFirst = cmp.value.shadow && Array.isArray(rollout.stages) && rollout.stages.length === 0;
+      host.append(renderVerdict(cmp.value, rollout));
+      if (shadowFirst) host.append(renderShadow(cmp.value.shadow, rollout));
+      host.append(renderArms(cmp.value, rollout));
+      if (cmp.value.shadow && !shadowFirst) host.append(renderShadow(cmp.value.shadow, rollout));
     } else {
       host.append(failed('comparison', cmp));
     }

@@ -83,6 +83,7 @@ export function status(s) {
 /** Stage k of n (1-based for people). */
 export function stageLabel(rollout) {
   const n = Array.isArray(rollout.stages) ? rollout.stages.length : undefined;
+  if (n === 0) return 'Shadow only: no traffic moves';
   return n ? `Stage ${rollout.stage + 1} of ${n}` : `Stage ${rollout.stage + 1}`;
 }
 

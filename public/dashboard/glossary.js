@@ -14,6 +14,8 @@ export const GLOSSARY = {
   srm: ['SRM (sample ratio mismatch)', 'A check that traffic was split as configured (e.g. 50/50). A mismatch means the assignment is broken, and the comparison cannot be trusted until it is fixed.'],
   guardrail: ['Guardrail', 'A limit the candidate must stay within (e.g. at most 5 points more overrides than the control). When the evidence says it is crossed, the gateway rolls the candidate back by itself.'],
   bound: ['Bound', 'The guardrail\'s cautious reading of the evidence: the candidate is at least this far over the control (or this high), with the confidence the rollout asks for, however often it is checked. The guardrail fires only when the bound, not the raw rate, crosses the limit.'],
+  shadow: ['Shadow run', 'The candidate run on a call the control answered, whose output nobody receives. When the human reviews the control\'s output, the candidate\'s is scored against the same record.'],
+  anchoring: ['Anchoring', 'Reviewers lean towards the output they were shown. In shadow runs that is the control\'s, so a candidate that looks as good in the shadow is at least that good; one that looks slightly worse may not be.'],
   verdict: ['Verdict', 'Better, worse, or no significant difference, read from the always-valid interval of the override-rate difference once each arm has enough reviewed runs.'],
 };
 

@@ -85,6 +85,8 @@ export const configSchema = z.object({
   SPOOL_MAX_BYTES: int(1024 * 1024 * 1024, 1024 * 1024, Number.MAX_SAFE_INTEGER),
   /** Period of the guardrail and auto-advance job. */
   GUARDRAIL_INTERVAL_MS: int(10_000, 100, 3_600_000),
+  /** Shadow calls in flight on this replica, over all rollouts; more are skipped (README "Shadow runs"). */
+  SHADOW_MAX_CONCURRENT: int(64, 0, 100_000),
 });
 
 export type Config = z.infer<typeof configSchema>;

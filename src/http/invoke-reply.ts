@@ -25,6 +25,22 @@ export function serverTiming(r: Pick<InvokeResult, 'latencyMs' | 'upstreamMs'>):
   return `gateway;dur=${gateway.toFixed(3)}, upstream;dur=${r.upstreamMs.toFixed(3)}`;
 }
 
+/** Which answered runs are held in memory only (the spool could not be written). */
+export interface Journaled {
+  notJournaled(runId: string): boolean;
+}
+
+/**
+ * The run was answered while the spool could not be written (a full or failing disk): it is held
+ * in memory until the database has it, and a crash before then would lose it. Said in a header
+ * (README "Production setup", a full or failing disk), since the answer itself is good.
+ */
+export function warnIfNotJournaled(reply: FastifyReply, journal: Journaled, runId: string): void {
+  if (journal.notJournaled(runId)) {
+    reply.header('x-chain-canary-warning', 'run_not_journaled; the run is held in memory until the database takes it (the spool cannot be written)');
+  }
+}
+
 export interface FailedCall {
   status: 502 | 504;
   body: { runId: string; error: UpstreamErrorView };
@@ -38,9 +54,10 @@ export interface FailedCall {
  * service's: the bench found the service's own figure (~0.05 ms) hides most of what a caller
  * waits for. A replay keeps the stored figures.
  */
-export function answerHeaders(reply: FastifyReply, result: InvokeResult, principal: Principal): FailedCall | undefined {
+export function answerHeaders(reply: FastifyReply, result: InvokeResult, principal: Principal, journal?: Journaled): FailedCall | undefined {
   reply.header('server-timing', serverTiming(result.replayed ? result : { latencyMs: reply.elapsedTime, upstreamMs: result.upstreamMs }));
   if (result.replayed) reply.header('idempotent-replayed', 'true');
+  if (journal) warnIfNotJournaled(reply, journal, result.runId);
   const e = result.error;
   return e ? { status: e.statusCode as 502 | 504, body: { runId: result.runId, error: upstreamErrorView(e, principal) } } : undefined;
 }

@@ -12,6 +12,8 @@ import type { InvokeService } from '../domain/services/invoke-service.js';
 import type { ReplayService } from '../domain/services/replay-service.js';
 import type { RolloutService } from '../domain/services/rollout-service.js';
 import type { RunQueries } from '../domain/services/run-queries.js';
+import type { RunRedactor } from '../redaction/run-redactor.js';
+import type { ShadowService } from '../domain/services/shadow-service.js';
 import type { GatewayMetrics } from '../runtime/metrics/gateway-metrics.js';
 
 export interface Readiness {
@@ -30,7 +32,13 @@ export interface AppServices {
   datasets: DatasetService;
   replays: ReplayService;
   gates: GateService;
+  /** Shadow runs' paired report (README "Shadow runs"). */
+  shadow: ShadowService;
   /** Prometheus metrics served at /metrics. */
   metrics: GatewayMetrics;
   readiness: () => Promise<Readiness>;
+  /** How runs store what may be personal (a lookup by external id hashes as the store did). */
+  redactor: RunRedactor;
+  /** Which answered runs are held in memory only (the spool could not be written): a warning header. */
+  journal: { notJournaled(runId: string): boolean };
 }

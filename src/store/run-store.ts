@@ -4,7 +4,7 @@
  * spool after a crash stores each run once. Read models that keep aggregates hook into the same
  * transaction (see ReadModelHooks). Database errors leave as the domain's (refusedAsData).
  */
-import { and, desc, eq, gte, lt, or, sql, type SQL } from 'drizzle-orm';
+import { and, desc, eq, gte, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
 import { PreviousBatchFailedError } from '../domain/model/errors.js';
 import type { Feedback, Run, RunWithFeedback } from '../domain/model/run.js';
 import type { BatchPipeline, RunCursor, RunFilters, RunRepository } from '../domain/ports/run-repository.js';
@@ -183,7 +183,8 @@ export class RunStore implements RunRepository {
     if (filters.tenant !== undefined) conds.push(eq(runs.tenantId, filters.tenant));
     if (filters.environment !== undefined) conds.push(eq(runs.environment, filters.environment));
     if (filters.variant !== undefined) conds.push(eq(runs.variant, filters.variant));
-    if (filters.externalId !== undefined) conds.push(eq(runs.externalId, filters.externalId));
+    if (typeof filters.externalId === 'string') conds.push(eq(runs.externalId, filters.externalId));
+    else if (filters.externalId !== undefined) conds.push(inArray(runs.externalId, [...filters.externalId]));
     if (filters.rolloutId !== undefined) conds.push(eq(runs.rolloutId, filters.rolloutId));
     if (filters.from !== undefined) conds.push(gte(runs.createdAt, filters.from));
     if (filters.to !== undefined) conds.push(lt(runs.createdAt, filters.to));

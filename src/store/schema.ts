@@ -4,6 +4,7 @@
  */
 import { sql } from 'drizzle-orm';
 import {
+  bigint,
   bigserial,
   boolean,
   index,
@@ -102,6 +103,8 @@ export const runs = pgTable(
     promptTokens: integer('prompt_tokens'),
     completionTokens: integer('completion_tokens'),
     idempotencyKey: text('idempotency_key'),
+    /** The candidate's run in this run's shadow (shadow_runs.id), when the call was mirrored. */
+    shadowRunId: uuid('shadow_run_id'),
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull(),
   },
   (t) => [
@@ -423,3 +426,65 @@ export type DatasetRow = typeof datasets.$inferSelect;
 export type DatasetCaseRow = typeof datasetCases.$inferSelect;
 export type ReplayRow = typeof replays.$inferSelect;
 export type ReplayCaseRow = typeof replayCases.$inferSelect;
+
+/*
+ * Shadow runs (README "Shadow runs"): the candidate run on a control-served call, never answered
+ * with. A row is created by whichever comes first, the shadow call's result or the feedback on its
+ * control run, and the pair is scored by whichever comes second (src/store/shadow-store.ts).
+ */
+export const shadowRuns = pgTable(
+  'shadow_runs',
+  {
+    id: uuid('id').primaryKey(),
+    /** The control run this call shadowed (runs.id). */
+    shadowOf: uuid('shadow_of').notNull(),
+    /** Null until the shadow call's result is stored when feedback came first on a stage-free run (its control run has no rollout id). */
+    rolloutId: uuid('rollout_id'),
+    chainId: text('chain_id').notNull(),
+    /** The candidate version; null until the shadow call's result is stored. */
+    version: text('version'),
+    tenantId: text('tenant_id').notNull(),
+    environment: text('environment').notNull(),
+    /** The control run's stage; null in stage-free shadow mode. */
+    stage: integer('stage'),
+    /** The control run's creation time (retention deletes both together). */
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull(),
+    /** Set when the shadow call's result is stored. */
+    finishedAt: timestamp('finished_at', { withTimezone: true, mode: 'date' }),
+    output: jsonb('output'),
+    outputHashes: jsonb('output_hashes'),
+    error: jsonb('error'),
+    latencyMs: real('latency_ms'),
+    promptTokens: integer('prompt_tokens'),
+    completionTokens: integer('completion_tokens'),
+    /** The human's record of the control run (src/domain/shadow/expectation.ts); set by feedback. */
+    expected: jsonb('expected'),
+    feedbackAt: timestamp('feedback_at', { withTimezone: true, mode: 'date' }),
+    controlOverridden: boolean('control_overridden'),
+    controlFields: jsonb('control_fields').$type<string[]>(),
+    /** Whether the human's record would have overridden the candidate; set when the pair is scored. */
+    candidateOverridden: boolean('candidate_overridden'),
+    candidateFields: jsonb('candidate_fields').$type<string[]>(),
+    scoredAt: timestamp('scored_at', { withTimezone: true, mode: 'date' }),
+  },
+  (t) => [
+    uniqueIndex('shadow_runs_shadow_of_idx').on(t.shadowOf),
+    index('shadow_runs_rollout_idx').on(t.rolloutId, t.tenantId),
+    index('shadow_runs_tenant_idx').on(t.tenantId),
+    index('shadow_runs_created_idx').on(t.createdAt),
+  ],
+);
+
+/** Shadow calls skipped by a rollout's limits, summed over replicas (reason: 'budget' | 'concurrency'). */
+export const shadowSkips = pgTable(
+  'shadow_skips',
+  {
+    rolloutId: uuid('rollout_id').notNull(),
+    reason: text('reason').notNull(),
+    skipped: bigint('skipped', { mode: 'number' }).notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.rolloutId, t.reason] })],
+);
+
+export type ShadowRunRow = typeof shadowRuns.$inferSelect;
+export type ShadowRunInsert = typeof shadowRuns.$inferInsert;

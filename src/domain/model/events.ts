@@ -16,6 +16,8 @@ export interface RunFinished {
 export interface FeedbackReceived {
   run: Run;
   feedback: Feedback;
+  /** The feedback as the human sent it (`final` or `overrides`): shadow runs are scored against it. */
+  body: { final?: unknown; overrides?: readonly { field: string; value?: unknown }[] };
 }
 
 /** A rollout's audit event was written: a state change, a breach, a webhook that failed... */

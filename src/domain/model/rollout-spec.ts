@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { GUARDRAIL_METRIC_NAMES, guardrailIssues } from '../guardrails/guardrail-metrics.js';
 import { gateSchema } from './gate.js';
 import { idSchema } from './ids.js';
+import { shadowSpecSchema } from './shadow-spec.js';
 
 export const stageSchema = z
   .strictObject({
@@ -37,7 +38,10 @@ export const rolloutSpecSchema = z.strictObject({
   chain: idSchema,
   control: idSchema,
   candidate: idSchema,
-  stages: z.array(stageSchema).min(1).max(20),
+  stages: z
+    .array(stageSchema)
+    .max(20)
+    .describe('At least one, unless `shadow` is set: `[]` with `shadow` measures the candidate in the shadow only, moving no traffic.'),
   guardrails: z.array(guardrailSchema).max(20).default([]),
   guardrailAlpha: z.number().gt(0).lt(0.5).default(0.05),
   alpha: z.number().gt(0).lt(0.5).default(0.05).describe('Level of the verdict\'s always-valid interval.'),
@@ -45,6 +49,11 @@ export const rolloutSpecSchema = z.strictObject({
   fallbackToControl: z.boolean().default(false),
   webhookUrl: z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).optional(),
   gate: gateSchema.optional(),
+  shadow: shadowSpecSchema.optional(),
+}).superRefine((spec, ctx) => {
+  if (spec.stages.length === 0 && spec.shadow === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['stages'], message: 'give at least one stage, or `shadow` for a shadow-only rollout' });
+  }
 });
 
 export type RolloutSpec = z.infer<typeof rolloutSpecSchema>;

@@ -44,6 +44,8 @@ export interface Run {
   promptTokens: number | null;
   completionTokens: number | null;
   idempotencyKey: string | null;
+  /** The candidate's run in this run's shadow (README "Shadow runs"), when the call was mirrored. */
+  shadowRunId?: string | null;
   createdAt: Date;
 }
 

@@ -35,7 +35,8 @@ export interface RunFilters {
   environment?: string;
   variant?: Variant;
   overridden?: boolean;
-  externalId?: string;
+  /** One stored form, or any of several (an id stored as itself or as its keyed hash: run-redactor.ts). */
+  externalId?: string | readonly string[];
   from?: Date;
   to?: Date;
   rolloutId?: string;

@@ -66,13 +66,13 @@ export class FeedbackService {
       runId: run.id,
       overridden: diff.overridden,
       fields: diff.fields,
-      reviewer: body.reviewer ?? null,
+      reviewer: this.deps.redactor.reviewer(run.chainId, body.reviewer),
       at: this.deps.now(),
       corrections: record.corrections,
       tracked: record.tracked,
     };
     this.deps.writer.recordFeedback(fb);
-    this.deps.events.publish('FeedbackReceived', { run, feedback: fb });
+    this.deps.events.publish('FeedbackReceived', { run, feedback: fb, body });
     return { runId: run.id, overridden: diff.overridden, fields: diff.fields };
   }
 }

@@ -14,6 +14,7 @@ import type { ChainAdapter, ChainResult } from '../ports/chain-adapter.js';
 import type { EventPublisher } from '../ports/event-publisher.js';
 import type { RunRecorder } from '../ports/run-recorder.js';
 import type { RunRepository } from '../ports/run-repository.js';
+import type { ShadowCalls } from '../ports/shadow-calls.js';
 import type { Assignment, Router } from '../routing/routing.js';
 import type { Catalog } from './catalog.js';
 
@@ -56,6 +57,8 @@ export interface InvokeDeps {
   runs: Pick<RunRepository, 'byIdempotencyKey'>;
   /** RunFinished for every call that ran (metrics). */
   events: EventPublisher<Pick<DomainEvents, 'RunFinished'>>;
+  /** Mirrors control-served calls to the candidate (README "Shadow runs"). */
+  shadow?: ShadowCalls;
   now: () => Date;
 }
 
@@ -154,7 +157,16 @@ export class InvokeService {
 
     const latencyMs = performance.now() - started;
     const run = this.toRun(req, runId, createdAt, assignment, result, error, fallback, latencyMs, upstreamMs);
-    this.deps.writer.recordRun(run);
+    // Only an answered call can be reviewed, so only an answered call is worth a shadow.
+    const shadow = result ? this.deps.shadow?.plan(req.chain, { tenant: req.tenant, environment: req.environment, unit: req.unit, runId, assignment }) : undefined;
+    if (shadow) run.shadowRunId = shadow.id;
+    try {
+      this.deps.writer.recordRun(run);
+    } catch (err) {
+      if (shadow) this.deps.shadow!.abandon(shadow);
+      throw err;
+    }
+    if (shadow) this.deps.shadow!.start(shadow, run, req.input);
     this.deps.events.publish('RunFinished', { run });
     return {
       runId,
@@ -184,8 +196,8 @@ export class InvokeService {
     latencyMs: number,
     upstreamMs: number,
   ): Run {
-    const redacted = this.deps.redactor.redact(req.chain, req.input, result?.output);
-    return {
+    // Redacted as the chain says before it goes anywhere: input, output, error, ids, metadata.
+    return this.deps.redactor.redactRun({
       id: runId,
       chainId: req.chain,
       version: a.version,
@@ -198,9 +210,9 @@ export class InvokeService {
       unit: req.unit ?? null,
       externalId: req.externalId ?? null,
       metadata: req.metadata ?? null,
-      input: redacted.input,
-      output: result ? redacted.output : null,
-      outputHashes: redacted.outputHashes ?? null,
+      input: req.input,
+      output: result ? result.output : null,
+      outputHashes: null,
       error: error ? { code: error.code, message: error.message, details: error.details ?? null } : null,
       fallback,
       latencyMs,
@@ -209,7 +221,7 @@ export class InvokeService {
       completionTokens: result?.usage?.completionTokens ?? null,
       idempotencyKey: req.idempotencyKey ?? null,
       createdAt,
-    };
+    });
   }
 }
 

@@ -4,6 +4,7 @@
  * feedback queued for a stored run wins over the stored one. Lists read the database only (a run
  * shows in them once its batch is written, within a second).
  */
+import type { RunRedactor } from '../../redaction/run-redactor.js';
 import type { Principal } from '../auth/principal.js';
 import { NotFoundError } from '../model/errors.js';
 import type { Run, RunWithFeedback } from '../model/run.js';
@@ -13,6 +14,8 @@ import type { RunCursor, RunFilters, RunRepository } from '../ports/run-reposito
 export interface RunQueriesDeps {
   store: Pick<RunRepository, 'getRun' | 'latestByExternalId' | 'listRuns'>;
   writer: Pick<RunRecorder, 'pendingRun' | 'pendingByExternalId' | 'pendingFeedbackFor'>;
+  /** How runs store an external id (its keyed hash under pattern redaction): lookups hash alike. */
+  redactor: Pick<RunRedactor, 'storedExternalId' | 'storedExternalIdForms'>;
 }
 
 export class RunQueries {
@@ -28,13 +31,17 @@ export class RunQueries {
 
   /** The newest run with this external id, queued or stored (of this tenant, when given). */
   async latestByExternalId(chainId: string, externalId: string, tenantId?: string): Promise<Run | undefined> {
-    const pending = this.deps.writer.pendingByExternalId(chainId, externalId);
+    const stored = this.deps.redactor.storedExternalId(chainId, externalId);
+    const pending = this.deps.writer.pendingByExternalId(chainId, stored);
     if (pending && (tenantId === undefined || pending.tenantId === tenantId)) return pending;
-    return this.deps.store.latestByExternalId(chainId, externalId, tenantId);
+    return this.deps.store.latestByExternalId(chainId, stored, tenantId);
   }
 
-  /** Newest first, keyset-paged; stored runs only. */
+  /** Newest first, keyset-paged; stored runs only. An external id matches as the chain stores it (with no chain: either form). */
   list(filters: RunFilters, limit: number, cursor?: RunCursor): Promise<RunWithFeedback[]> {
-    return this.deps.store.listRuns(filters, limit, cursor);
+    const id = filters.externalId;
+    const externalId =
+      typeof id !== 'string' ? id : filters.chain !== undefined ? this.deps.redactor.storedExternalId(filters.chain, id) : this.deps.redactor.storedExternalIdForms(id);
+    return this.deps.store.listRuns({ ...filters, externalId }, limit, cursor);
   }
 }

@@ -15,7 +15,7 @@ export const healthRoutes: FastifyPluginAsyncZod<{ services: AppServices }> = as
       config: { access: 'public' },
       schema: {
         tags, operationId: 'getReadiness', summary: 'Readiness: can the gateway serve',
-        description: '200 with status ok or degraded (e.g. Unleash unreachable: routing on last known flags; database away: runs spooled). 503 only when the gateway cannot serve.',
+        description: '200 with status ok or degraded (e.g. Unleash unreachable: routing on last known flags; database away: runs spooled). 503 only when the gateway cannot serve: the run spool is full or cannot be written (`spool.writable` false: a full or failing disk).',
       },
     },
     async (_req, reply) => {

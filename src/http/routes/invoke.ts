@@ -8,7 +8,7 @@ import { errorResponses } from '../schemas/common.js';
 import { invokeBody, invokeErrorResponse, invokeResponse } from '../schemas/runs.js';
 import type { AppServices } from '../services.js';
 
-export const invokeRoutes: FastifyPluginAsyncZod<{ services: Pick<AppServices, 'invoke'> }> = async (app, { services }) => {
+export const invokeRoutes: FastifyPluginAsyncZod<{ services: Pick<AppServices, 'invoke' | 'journal'> }> = async (app, { services }) => {
   app.post(
     '/v1/chains/:chain/invoke',
     {
@@ -36,7 +36,7 @@ export const invokeRoutes: FastifyPluginAsyncZod<{ services: Pick<AppServices, '
         metadata: body.metadata,
         idempotencyKey: idempotencyKeyOf(req.headers['idempotency-key']),
       });
-      const failed = answerHeaders(reply, result, req.principal);
+      const failed = answerHeaders(reply, result, req.principal, services.journal);
       if (failed) return reply.status(failed.status).send(failed.body);
       return reply.send({
         runId: result.runId,

@@ -14,7 +14,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Principal } from '../../domain/auth/principal.js';
 import { BadRequestError } from '../../domain/model/errors.js';
 import type { InvokeRequest, InvokeResult } from '../../domain/services/invoke-service.js';
-import { answerHeaders, idempotencyKeyOf, serverTiming } from '../invoke-reply.js';
+import { answerHeaders, idempotencyKeyOf, serverTiming, warnIfNotJournaled } from '../invoke-reply.js';
 import { actingTenant } from '../plugins/auth.js';
 import { chainParams } from '../schemas/catalog.js';
 import { errorResponses } from '../schemas/common.js';
@@ -91,7 +91,7 @@ async function settleAll<T, R>(items: readonly T[], limit: number, fn: (item: T,
   return results;
 }
 
-export const langserveRoutes: FastifyPluginAsyncZod<{ services: Pick<AppServices, 'invoke'> }> = async (app, { services }) => {
+export const langserveRoutes: FastifyPluginAsyncZod<{ services: Pick<AppServices, 'invoke' | 'journal'> }> = async (app, { services }) => {
   const tags = ['langserve'];
   const access = { access: 'tenant' as const };
 
@@ -116,7 +116,7 @@ export const langserveRoutes: FastifyPluginAsyncZod<{ services: Pick<AppServices
     async (req, reply) => {
       const caller = callerOf(req.principal, req.body.config, req.headers, 'body.config');
       const result = await invokeOne(req.params.chain, req.body.input, caller, idempotencyKeyOf(req.headers['idempotency-key']));
-      const failed = answerHeaders(reply, result, req.principal);
+      const failed = answerHeaders(reply, result, req.principal, services.journal);
       if (failed) return reply.status(failed.status).send(failed.body);
       return reply.send({ output: result.output ?? null, metadata: runMetadata(result) });
     },
@@ -164,6 +164,8 @@ export const langserveRoutes: FastifyPluginAsyncZod<{ services: Pick<AppServices
       }
       reply.header('server-timing', serverTiming({ latencyMs, upstreamMs }));
       if (results.length > 0 && results.every((r) => r.replayed)) reply.header('idempotent-replayed', 'true');
+      const notJournaled = results.find((r) => services.journal.notJournaled(r.runId));
+      if (notJournaled) warnIfNotJournaled(reply, services.journal, notJournaled.runId);
 
       const runIds = results.map((r) => r.runId);
       const failures = results.flatMap((r, index) => (r.error ? [{ index, runId: r.runId, code: r.error.code, message: upstreamErrorView(r.error, req.principal).message }] : []));
@@ -204,7 +206,7 @@ export const langserveRoutes: FastifyPluginAsyncZod<{ services: Pick<AppServices
     async (req, reply) => {
       const caller = callerOf(req.principal, req.body.config, req.headers, 'body.config');
       const result = await invokeOne(req.params.chain, req.body.input, caller, idempotencyKeyOf(req.headers['idempotency-key']));
-      const failed = answerHeaders(reply, result, req.principal);
+      const failed = answerHeaders(reply, result, req.principal, services.journal);
       // stream() reads the error text from a top-level `message`.
       if (failed) return reply.status(failed.status).send({ ...failed.body, message: failed.body.error.message });
       // JSON.stringify never emits a raw line break, so each payload is one SSE data line.

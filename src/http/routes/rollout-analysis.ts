@@ -5,7 +5,7 @@ import { errorResponses } from '../schemas/common.js';
 import { rolloutParams } from '../schemas/rollouts.js';
 import type { AppServices } from '../services.js';
 
-export const rolloutAnalysisRoutes: FastifyPluginAsyncZod<{ services: Pick<AppServices, 'comparison'> }> = async (app, { services }) => {
+export const rolloutAnalysisRoutes: FastifyPluginAsyncZod<{ services: Pick<AppServices, 'comparison' | 'shadow'> }> = async (app, { services }) => {
   const { comparison } = services;
   const tags = ['rollouts'];
 
@@ -25,13 +25,18 @@ export const rolloutAnalysisRoutes: FastifyPluginAsyncZod<{ services: Pick<AppSe
           'the same tenants\' default traffic on the control version in the 7 days before they switched, if it has 100 reviewed runs,',
           "else other tenants' default traffic on the control version in the same environments while the rollout runs; observational,",
           'it never yields candidate_better or candidate_worse.',
+          'A rollout with `shadow` also carries `shadow`: its shadow runs paired with the control runs they mirrored, over the',
+          'rollout\'s life (the filters do not apply; see GET /v1/rollouts/{id}/shadow), and the warning shadow_anchoring.',
         ].join(' '),
         params: rolloutParams,
         querystring: comparisonQuery,
         response: { 200: comparisonSchema, ...errorResponses },
       },
     },
-    async (req) => comparison.compare(req.params.id, req.query),
+    async (req) => {
+      const [result, shadow] = await Promise.all([comparison.compare(req.params.id, req.query), services.shadow.reportIfShadowed(req.params.id)]);
+      return shadow ? { ...result, warnings: [...result.warnings, ...shadow.warnings], shadow } : result;
+    },
   );
 
   app.get(

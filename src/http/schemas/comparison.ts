@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { GUARDRAIL_LIMITS, GUARDRAIL_METRIC_NAMES, GUARDRAIL_QUANTITIES } from '../../domain/guardrails/guardrail-metrics.js';
 import { ARM_COUNT_FIELDS, describeCountField, TIMESERIES_COUNT_FIELDS } from '../../domain/metrics/counted-metrics.js';
 import { idSchema, isoDateSchema } from './common.js';
+import { shadowReportSchema } from './shadow.js';
 
 export const comparisonQuery = z
   .strictObject({
@@ -125,6 +126,7 @@ export const comparisonSchema = z
     srm: srmSchema,
     guardrails: z.array(guardrailCheckSchema),
     verdict: verdictSchema,
+    shadow: shadowReportSchema.optional().describe('With `shadow` set: the paired comparison of its shadow runs (GET /v1/rollouts/{id}/shadow).'),
   })
   .describe('A rollout\'s control and candidate arms compared; see the contract ("The comparison").');
 

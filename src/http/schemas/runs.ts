@@ -86,6 +86,7 @@ export const runSchema = z.object({
   fallback: z.boolean(),
   latencyMs: z.number(),
   usage: z.object({ promptTokens: z.number().optional(), completionTokens: z.number().optional() }).optional(),
+  shadowRunId: z.string().optional().describe("The candidate's run in this call's shadow (GET /v1/rollouts/{id}/shadow compares them)."),
   createdAt: z.string(),
   feedback: z
     .object({ overridden: z.boolean(), fields: z.array(z.string()), reviewer: z.string().optional(), at: z.string() })
@@ -123,6 +124,7 @@ export function toRunOut(run: Run, fb: Feedback | null | undefined): RunOut {
     if (run.promptTokens != null) out.usage.promptTokens = run.promptTokens;
     if (run.completionTokens != null) out.usage.completionTokens = run.completionTokens;
   }
+  if (run.shadowRunId) out.shadowRunId = run.shadowRunId;
   if (fb) {
     out.feedback = { overridden: fb.overridden, fields: fb.fields, at: fb.at.toISOString() };
     if (fb.reviewer) out.feedback.reviewer = fb.reviewer;

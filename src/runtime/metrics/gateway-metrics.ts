@@ -111,6 +111,9 @@ export class GatewayMetrics {
   readonly #guardrailsOf = new Map<string, Set<string>>();
   readonly #rollbacks: Counter<'chain' | 'version' | 'trigger'>;
   readonly #rolloutEvents: Counter<'chain' | 'type'>;
+  readonly #shadowCalls: Counter<'chain' | 'version' | 'outcome'>;
+  readonly #shadowSkipped: Counter<'chain' | 'version' | 'reason'>;
+  readonly #shadowTokens: Counter<'chain' | 'version' | 'type'>;
 
   constructor(opts: GatewayMetricsOptions = {}) {
     const r = this.registry;
@@ -153,6 +156,25 @@ export class GatewayMetrics {
       name: 'chain_canary_guardrail_state',
       help: 'Each guardrail of a running or paused rollout: 1 for its current state (waiting, holding, breached), 0 for the others.',
       labelNames: ['rollout', 'metric', 'state'],
+      registers: [r],
+    });
+
+    this.#shadowCalls = new Counter({
+      name: 'chain_canary_shadow_calls_total',
+      help: 'Shadow calls (the candidate run beside a control-served call, never answered with) by outcome: ok or error.',
+      labelNames: ['chain', 'version', 'outcome'],
+      registers: [r],
+    });
+    this.#shadowSkipped = new Counter({
+      name: 'chain_canary_shadow_skipped_total',
+      help: "Shadow calls skipped by a rollout's limits: reason budget (maxPerMinute) or concurrency (maxConcurrent, SHADOW_MAX_CONCURRENT).",
+      labelNames: ['chain', 'version', 'reason'],
+      registers: [r],
+    });
+    this.#shadowTokens = new Counter({
+      name: 'chain_canary_shadow_tokens_total',
+      help: 'Model tokens reported by the upstream for shadow calls (their cost).',
+      labelNames: ['chain', 'version', 'type'],
       registers: [r],
     });
 
@@ -257,6 +279,18 @@ export class GatewayMetrics {
       this.#rollbacks.inc({ chain: rollout.chainId, version: rollout.candidate, trigger });
     }
     if (type === 'rolled_back' || type === 'promoted') this.clearGuardrails(rollout.id);
+  }
+
+  /** The shadow dispatcher's: one finished shadow call. */
+  shadowCall(chain: string, version: string, outcome: 'ok' | 'error', usage?: { promptTokens?: number | null; completionTokens?: number | null }): void {
+    this.#shadowCalls.inc({ chain, version, outcome });
+    if (usage?.promptTokens) this.#shadowTokens.inc({ chain, version, type: 'prompt' }, usage.promptTokens);
+    if (usage?.completionTokens) this.#shadowTokens.inc({ chain, version, type: 'completion' }, usage.completionTokens);
+  }
+
+  /** The shadow dispatcher's: a shadow call skipped by a limit. */
+  shadowSkipped(chain: string, version: string, reason: 'budget' | 'concurrency'): void {
+    this.#shadowSkipped.inc({ chain, version, reason });
   }
 
   /** GuardrailsEvaluated: the state of one guardrail of a rollout after an evaluation. */

@@ -26,6 +26,20 @@
  * by the invoke route before the upstream is called) and feedback appends throw a 503
  * `spool_full`. A run whose upstream call was already made is still appended up to a headroom
  * above the limit, so a call that was let in is not dropped after the upstream did the work.
+ *
+ * A disk that cannot be written (full, failing, read-only), README "Operations":
+ * - A run whose upstream call was made when the write fails is kept in memory only (the writer's
+ *   queue, bounded like the spool by the headroom above SPOOL_MAX_BYTES): the caller gets its
+ *   answer with `x-chain-canary-warning: run_not_journaled` (`notJournaled(runId)`), and the run
+ *   reaches the database with the next batch; only a crash before then loses it. Past the bound,
+ *   the run cannot be kept at all and the caller gets a 503 `run_not_recorded` that says the
+ *   call ran. Feedback that cannot be written is a 503 `spool_unwritable` (nothing was taken).
+ * - The spool is then `unwritable`: `assertCapacity()` answers 503 `spool_unwritable` before any
+ *   upstream call (true: the call was not taken), `status().writable` is false (so /readyz is
+ *   503 and a load balancer moves traffic away), and nothing touches the disk except a probe
+ *   (`probe.tmp`, written and removed) at most once a second from `assertCapacity()` and
+ *   `status()`. When a probe succeeds, the next record opens a new segment. So a failing disk
+ *   costs one new segment file per recovery, not one per call.
  */
 import {
   appendFileSync,
@@ -54,6 +68,11 @@ import { storableJson, warnReplaced } from '../../store/storable-json.js';
 const MiB = 1024 * 1024;
 const SEGMENT_FILE = /^seg-\d{16}-\d{8}\.jsonl$/;
 const CHECKPOINT_FILE = 'committed';
+const PROBE_FILE = 'probe.tmp';
+/** What a probe writes: a little more than a typical run's line, so a nearly full disk fails it. */
+const PROBE_BYTES = 64 * 1024;
+/** Least time between two probes of an unwritable spool. */
+const PROBE_INTERVAL_MS = 1000;
 
 export interface SpoolOptions {
   /** DATA_DIR/spool */
@@ -63,6 +82,8 @@ export interface SpoolOptions {
   log: Logger;
   segmentBytes?: number;
   fsyncIntervalMs?: number;
+  /** The clock of the probe interval; default Date.now. */
+  now?: () => number;
 }
 
 export interface SpoolStatus {
@@ -75,6 +96,12 @@ export interface SpoolStatus {
   fileBytes: number;
   lastSeq: number;
   committedSeq: number;
+  /** False while the disk refuses writes (see the header): /readyz is 503 then. */
+  writable: boolean;
+  /** Why it is not writable, and since when (ISO time). */
+  unwritable?: { since: string; error: string };
+  /** Runs answered while it was not writable, held in memory until the database has them. */
+  notJournaledRuns: number;
 }
 
 interface Segment {
@@ -128,6 +155,26 @@ export async function openSpool(opts: SpoolOptions & { store: ReplayStore; chunk
   return new Spool(opts, checkpointPath, lastSeq);
 }
 
+function mib(n: number): string {
+  return (n / MiB).toFixed(1);
+}
+
+/** The honest 503 for a run whose upstream call was made but which cannot be kept. */
+function notRecordedError(why: string): UnavailableError {
+  return new UnavailableError(
+    `The chain was called, but its run could not be recorded (${why}), so its answer is withheld: a call whose run is not kept is not answered. Retry later or on another replica.`,
+    'run_not_recorded',
+  );
+}
+
+function ignore(fn: () => void): void {
+  try {
+    fn();
+  } catch {
+    /* best effort */
+  }
+}
+
 function checkpointText(seq: number): string {
   return String(seq).padStart(20, '0') + '\n';
 }
@@ -157,10 +204,18 @@ export class Spool implements Journal {
   private readonly closing = new Set<Promise<void>>();
   private closed = false;
   private opened = 0;
+  private readonly now: () => number;
+  /** Set while the disk refuses writes; cleared by a probe that succeeds. */
+  private unwritable: { since: number; error: string } | undefined;
+  private lastProbe = 0;
+  /** Runs kept in memory only (their write failed): seq -> run id, until committed. */
+  private readonly notJournaledBySeq = new Map<number, string>();
+  private readonly notJournaledIds = new Set<string>();
 
   constructor(opts: SpoolOptions, checkpointPath: string, lastSeq: number) {
     this.dir = opts.dir;
     this.log = opts.log;
+    this.now = opts.now ?? Date.now;
     this.maxBytes = opts.maxBytes;
     this.hardMaxBytes = opts.maxBytes + Math.max(MiB, Math.floor(opts.maxBytes / 16));
     this.segmentBytes = opts.segmentBytes ?? 64 * MiB;
@@ -175,18 +230,42 @@ export class Spool implements Journal {
 
   /** A record the database refused as data: kept in rejected.jsonl (0600) for a person to look at. */
   setAside(kind: 'run' | 'feedback', value: unknown): void {
-    appendFileSync(join(this.dir, 'rejected.jsonl'), JSON.stringify({ kind, value }) + '\n', { mode: 0o600 });
+    try {
+      appendFileSync(join(this.dir, 'rejected.jsonl'), JSON.stringify({ kind, value }) + '\n', { mode: 0o600 });
+    } catch (err) {
+      // A full disk must not hold the queue behind a record the database will never take.
+      this.log.error({ err, kind }, 'a refused record could not be set aside in rejected.jsonl; it is dropped');
+    }
   }
 
-  /** `json`: the run's storableJson when the caller has it already (the RunWriter). */
+  /**
+   * Called after the run's upstream call was made (the RunWriter, on the request path). A run the
+   * disk does not take is kept in memory (see the header); only past the headroom is it refused,
+   * with a 503 that says the call ran.
+   */
   appendRun(run: Run, json?: string): number {
-    if (this.uncommitted >= this.hardMaxBytes) throw this.fullError();
-    return this.append('r', json ?? this.storableJson(run, run.id));
+    if (this.uncommitted >= this.hardMaxBytes)
+      throw notRecordedError(`the spool is over its limit (${mib(this.uncommitted)} MiB of runs not yet in the database)`);
+    const line = this.line('r', json ?? this.storableJson(run, run.id));
+    const seq = this.unwritable ? undefined : this.write(line);
+    if (seq !== undefined) return seq;
+    // Not on disk: held in memory only, counted like a spooled line so the same bound applies.
+    const memorySeq = this.account(line.length);
+    this.notJournaledBySeq.set(memorySeq, run.id);
+    this.notJournaledIds.add(run.id);
+    return memorySeq;
   }
 
   appendFeedback(fb: Feedback, json?: string): number {
     this.assertCapacity();
-    return this.append('f', json ?? this.storableJson(fb, fb.runId));
+    const seq = this.write(this.line('f', json ?? this.storableJson(fb, fb.runId)));
+    if (seq === undefined) throw this.unwritableError();
+    return seq;
+  }
+
+  /** True for a run answered while the spool could not be written and not yet in the database. */
+  notJournaled(runId: string): boolean {
+    return this.notJournaledIds.has(runId);
   }
 
   committed(seq: number): void {
@@ -195,6 +274,13 @@ export class Spool implements Journal {
     while (this.qHead < this.qSeq.length && this.qSeq[this.qHead]! <= seq) {
       this.committedBytes = this.qCum[this.qHead]!;
       this.qHead++;
+    }
+    if (this.notJournaledBySeq.size > 0) {
+      for (const [n, runId] of this.notJournaledBySeq) {
+        if (n > seq) continue;
+        this.notJournaledBySeq.delete(n);
+        this.notJournaledIds.delete(runId);
+      }
     }
     if (this.qHead > 4096 && this.qHead * 2 > this.qSeq.length) {
       this.qSeq = this.qSeq.slice(this.qHead);
@@ -221,9 +307,10 @@ export class Spool implements Journal {
     }
   }
 
-  /** Throws the 503 when the spool is full; checked before a call reaches the upstream. */
+  /** Throws the 503 when the spool is full or cannot be written; checked before a call reaches the upstream. */
   assertCapacity(): void {
     if (this.uncommitted >= this.maxBytes) throw this.fullError();
+    if (this.unwritable && !this.probe()) throw this.unwritableError();
   }
 
   // ---- status and lifecycle ----------------------------------------------------------------
@@ -236,9 +323,12 @@ export class Spool implements Journal {
     return this.uncommitted >= this.maxBytes;
   }
 
+  /** Also probes an unwritable spool (at most once a second), so readiness polls see the disk recover. */
   status(): SpoolStatus {
+    if (this.unwritable) this.probe();
     let fileBytes = this.active?.bytes ?? 0;
     for (const s of this.retired) fileBytes += s.bytes;
+    const unwritable = this.unwritable;
     return {
       bytes: this.uncommitted,
       maxBytes: this.maxBytes,
@@ -247,6 +337,9 @@ export class Spool implements Journal {
       fileBytes,
       lastSeq: this.nextSeq - 1,
       committedSeq: this.committedSeq,
+      writable: unwritable === undefined,
+      ...(unwritable ? { unwritable: { since: new Date(unwritable.since).toISOString(), error: unwritable.error } } : {}),
+      notJournaledRuns: this.notJournaledIds.size,
     };
   }
 
@@ -279,8 +372,14 @@ export class Spool implements Journal {
 
   // ---- internals ---------------------------------------------------------------------------
 
+  private unwritableError(): UnavailableError {
+    return new UnavailableError(
+      `The run spool cannot be written (${this.unwritable?.error ?? 'disk full or failing'}): nothing was taken and no upstream was called. Retry later or on another replica.`,
+      'spool_unwritable',
+    );
+  }
+
   private fullError(): UnavailableError {
-    const mib = (n: number) => (n / MiB).toFixed(1);
     return new UnavailableError(
       `The run spool is full (${mib(this.uncommitted)} MiB of runs not yet in the database, limit ${mib(this.maxBytes)} MiB): no new calls are taken until the database catches up.`,
       'spool_full',
@@ -291,40 +390,90 @@ export class Spool implements Journal {
     return storableJson(record, () => warnReplaced(this.log, runId));
   }
 
-  private append(kind: 'r' | 'f', json: string): number {
+  private line(kind: 'r' | 'f', json: string): Buffer {
     if (this.closed) throw new UnavailableError('The gateway is shutting down.', 'shutting_down');
+    return Buffer.from(encodeLine(this.nextSeq, kind, json), 'utf8');
+  }
+
+  /** Takes the next sequence number for a line of `bytes` (on disk or held in memory). */
+  private account(bytes: number): number {
     const seq = this.nextSeq;
-    const line = Buffer.from(encodeLine(seq, kind, json), 'utf8');
-    let segment = this.write(line);
-    if (!segment) {
-      // A failed or short write leaves a torn line at the end of that segment: start a new one
-      // (a replay skips the torn line) and try once more.
-      if (this.active) this.retire(this.active);
-      segment = this.write(line);
-      if (!segment) throw new UnavailableError('The run spool cannot be written (disk full or failing): the call was not taken.', 'spool_unwritable');
+    this.nextSeq = seq + 1;
+    this.appendedBytes += bytes;
+    this.qSeq.push(seq);
+    this.qCum.push(this.appendedBytes);
+    return seq;
+  }
+
+  /**
+   * One write() of the whole line (built for `nextSeq`) to the active segment; its sequence
+   * number, or undefined when the disk did not take it, after which the spool is unwritable.
+   * A failed write is tried once more in a new segment (a segment file that went bad, not the
+   * disk), so one failure opens at most two files.
+   */
+  private write(line: Buffer): number | undefined {
+    if (this.unwritable) return undefined;
+    let segment = this.writeTo(line);
+    if (segment instanceof Error) segment = this.writeTo(line);
+    if (segment instanceof Error) {
+      this.markUnwritable(segment);
+      return undefined;
     }
+    const seq = this.account(line.length);
     segment.bytes += line.length;
     segment.lastSeq = seq;
     segment.dirty = true;
-    this.nextSeq = seq + 1;
-    this.appendedBytes += line.length;
-    this.qSeq.push(seq);
-    this.qCum.push(this.appendedBytes);
     if (segment.bytes >= this.segmentBytes) this.retire(segment);
     return seq;
   }
 
-  /** One write() of the whole line; the segment it went to, or undefined when it did not. */
-  private write(line: Buffer): Segment | undefined {
+  /** The segment the line went to, or why it did not (that segment is retired: it may end torn now). */
+  private writeTo(line: Buffer): Segment | Error {
+    let segment: Segment | undefined;
     try {
-      const segment = this.active ?? this.openSegment();
+      segment = this.active ?? this.openSegment();
       const n = writeSync(segment.fd!, line);
-      if (n === line.length) return segment;
-      this.log.error({ written: n, expected: line.length }, 'short write to the spool');
+      if (n !== line.length) throw new Error(`short write: ${n} of ${line.length} bytes`);
+      return segment;
     } catch (err) {
-      this.log.error({ err }, 'spool write failed');
+      if (segment) this.retire(segment);
+      return err instanceof Error ? err : new Error(String(err));
     }
-    return undefined;
+  }
+
+  private markUnwritable(err: unknown): void {
+    const error = (err as NodeJS.ErrnoException).code ?? (err as Error).message ?? String(err);
+    if (!this.unwritable) this.log.error({ err }, 'the run spool cannot be written: new calls are refused (503) until it can');
+    this.unwritable = { since: this.now(), error };
+    this.lastProbe = this.now();
+  }
+
+  /**
+   * Whether the disk takes writes again: writes PROBE_BYTES to probe.tmp and removes it, at most
+   * once per PROBE_INTERVAL_MS (true at once while writable).
+   */
+  private probe(): boolean {
+    if (!this.unwritable) return true;
+    if (this.closed || this.now() - this.lastProbe < PROBE_INTERVAL_MS) return false;
+    this.lastProbe = this.now();
+    const path = join(this.dir, PROBE_FILE);
+    let fd: number | undefined;
+    try {
+      fd = openSync(path, 'w', 0o600);
+      if (writeSync(fd, Buffer.alloc(PROBE_BYTES)) !== PROBE_BYTES) throw new Error('short write');
+      fsyncSync(fd);
+    } catch (err) {
+      this.unwritable = { since: this.unwritable.since, error: (err as NodeJS.ErrnoException).code ?? String(err) };
+      // Give the space back; the file is overwritten by the next probe.
+      if (fd !== undefined) ignore(() => ftruncateSync(fd!, 0));
+      return false;
+    } finally {
+      if (fd !== undefined) ignore(() => closeSync(fd!));
+    }
+    ignore(() => unlinkSync(path));
+    this.log.warn({ since: new Date(this.unwritable.since).toISOString() }, 'the run spool can be written again: calls are taken again');
+    this.unwritable = undefined;
+    return true;
   }
 
   private openSegment(): Segment {

@@ -79,7 +79,7 @@ export async function world(opts: WorldOptions = {}) {
     events: bus,
     now,
   });
-  const runs = new RunQueries({ store: runRepo, writer });
+  const runs = new RunQueries({ store: runRepo, writer, redactor });
   const feedback = new FeedbackService({ runs, writer, redactor, events: bus, now });
   const erasure = new ErasureService({ store: runRepo, writer, log, now });
 

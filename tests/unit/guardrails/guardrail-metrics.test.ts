@@ -106,7 +106,7 @@ describe('guardrail metrics: printing', () => {
     expect(describeCheck(latency!)).toMatch(/^latency_p95_ms \(limit 2000 ms\): breached, bound \d+\.\d% of runs slower than 2000 ms \(5% allowed\), 2000 samples$/);
     expect(describeCheck({ metric: 'queue_depth', threshold: 7, bound: 9, status: 'breached', samples: 3 })).toBe('queue_depth (limit 7): breached, bound 9, 3 samples');
     const cli = formatComparison({ arms: {}, guardrails: JSON.parse(JSON.stringify(checks)) });
-    expect(cli).toContain('guardrail latency_p95_ms (limit 2000 ms): breached');
+    expect(cli).toMatch(/guardrail latency_p95_ms \(max\): breached \(bound \d+\.\d% of runs slower than 2000 ms \(5% allowed\), limit 2000 ms; 2000 samples\)/);
     expect(cli).not.toContain('threshold 5.0%');
   });
 });

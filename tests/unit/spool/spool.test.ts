@@ -171,12 +171,12 @@ describe('spool', () => {
     expect(() => s.assertCapacity()).not.toThrow();
   });
 
-  it('has a hard limit even for runs under way', async () => {
+  it('has a hard limit even for runs under way, and says that their call ran', async () => {
     const s = await openAt(new FakeStore(), { maxBytes: MiB });
     const big = 'x'.repeat(128 * 1024);
     expect(() => {
       for (let i = 0; i < 100; i++) s.appendRun(run({ input: { big } }));
-    }).toThrow(expect.objectContaining({ code: 'spool_full' }));
+    }).toThrow(expect.objectContaining({ code: 'run_not_recorded', statusCode: 503, message: expect.stringMatching(/^The chain was called, but its run could not be recorded/) }));
     expect(s.status().bytes).toBeLessThan(2 * MiB + 200 * 1024);
   });
 

@@ -1,0 +1,275 @@
+/**
+ * Shadow runs end to end on PostgreSQL (README "Shadow runs"): a rollout that moves no traffic
+ * mirrors every call to a worse candidate; the human's feedback on the control runs scores each
+ * candidate output; the 2×2 table equals an independent count, McNemar's p the exact binomial
+ * reference, and no caller ever receives the candidate's output. A candidate that hangs or fails
+ * in the shadow leaves every answer as it would be without shadowing: the answers all arrive while
+ * every shadow call is still held by the upstream (no clock involved).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeUpstream, type FakeUpstream } from '../support/fake-upstream.js';
+import { noPostgres, startTestGateway, type TestGateway } from '../support/gateway.js';
+import { startHeldUpstream, type HeldUpstream } from '../support/held-upstream.js';
+
+async function eventually<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** McNemar's exact two-sided p by hand: 2·Σ_{i ≤ min(b,c)} C(b+c, i) / 2^(b+c), in integers. */
+function referenceMcNemar(b: number, c: number): number {
+  const n = b + c;
+  if (n === 0) return 1;
+  let row = 1n;
+  let tail = 0n;
+  for (let i = 0; i <= Math.min(b, c); i++) {
+    if (i > 0) row = (row * BigInt(n - i + 1)) / BigInt(i);
+    tail += row;
+  }
+  return Math.min(1, (2 * Number((tail << 60n) >> BigInt(n))) / 2 ** 60);
+}
+
+interface Doc {
+  i: number;
+  tenant: string;
+  truth: { total: number; vendor: string };
+}
+
+const N = 120;
+const docs: Doc[] = Array.from({ length: N }, (_, i) => ({
+  i,
+  tenant: i % 2 === 0 ? 'acme' : 'globex',
+  truth: { total: 100 + i, vendor: `Vendor ${i % 9}` },
+}));
+// The control gets a total wrong one time in ten and a vendor one in twelve; the candidate gets
+// the total wrong one time in four and a vendor one in twelve (the same documents) or fifteen.
+const controlWrong = { total: (i: number) => i % 10 === 0, vendor: (i: number) => i % 12 === 0 };
+const candidateWrong = { total: (i: number) => i % 4 === 0, vendor: (i: number) => i % 12 === 0 || i % 15 === 0 };
+const answer = (source: 'control' | 'candidate', wrong: typeof controlWrong) => (input: any) => {
+  const d = docs[input.doc as number]!;
+  return {
+    total: wrong.total(d.i) ? d.truth.total + 1 : d.truth.total,
+    vendor: wrong.vendor(d.i) ? `${d.truth.vendor} GmbH` : d.truth.vendor,
+    date: '2026-01-31',
+    source,
+  };
+};
+
+describe.skipIf(noPostgres)('shadow runs', () => {
+  let gw: TestGateway;
+  let control: FakeUpstream;
+  let candidate: HeldUpstream;
+
+  beforeAll(async () => {
+    control = await startFakeUpstream({ behaviour: { output: answer('control', controlWrong) } });
+    candidate = await startHeldUpstream({ output: answer('candidate', candidateWrong) });
+    // Every one of the N calls is held in flight at once: room for all of them.
+    gw = await startTestGateway({ env: { SHADOW_MAX_CONCURRENT: '256' } });
+    for (const t of ['acme', 'globex']) await gw.request('PUT', `/v1/tenants/${t}`, {});
+    for (const chain of ['invoices', 'receipts']) {
+      await gw.request('PUT', `/v1/chains/${chain}`, {});
+      expect(
+        (await gw.request('POST', `/v1/chains/${chain}/versions`, { version: 'v1', adapter: { type: 'http', url: control.url } })).status,
+      ).toBe(201);
+      expect(
+        (await gw.request('POST', `/v1/chains/${chain}/versions`, { version: 'v2', adapter: { type: 'http', url: candidate.url } })).status,
+      ).toBe(201);
+    }
+  });
+  afterAll(async () => {
+    candidate?.release();
+    await gw?.close();
+    await control?.close();
+    await candidate?.close();
+  });
+
+  const invoke = (chain: string, d: Doc, environment = 'prod') =>
+    gw.request('POST', `/v1/chains/${chain}/invoke`, { tenant: d.tenant, environment, unit: `doc-${d.i}`, input: { doc: d.i } });
+
+  describe('a shadow-only rollout over a worse candidate', () => {
+    let rolloutId: string;
+    const runIds: string[] = [];
+
+    it('validates the shadow settings and starts without stages', async () => {
+      const base = { chain: 'invoices', control: 'v1', candidate: 'v2' };
+      expect((await gw.request('POST', '/v1/rollouts', { ...base, stages: [] })).status).toBe(400);
+      const bad = await gw.request('POST', '/v1/rollouts', { ...base, stages: [], shadow: { percent: 0 } });
+      expect(bad.status).toBe(400);
+      expect(bad.body.error.message).toContain('shadow');
+      const res = await gw.request('POST', '/v1/rollouts', { ...base, stages: [], shadow: { percent: 100 } });
+      expect(res.status).toBe(201);
+      expect(res.body).toMatchObject({ status: 'running', stages: [], shadow: { percent: 100 } });
+      rolloutId = res.body.id;
+    });
+
+    it('answers every call with the control while every shadow call is still held', async () => {
+      for (const d of docs) {
+        const res = await invoke('invoices', d);
+        expect(res.status).toBe(200);
+        // No traffic moves: every caller gets the control's output, never the candidate's.
+        expect(res.body).toMatchObject({ version: 'v1', variant: 'default', output: { ...answer('control', controlWrong)({ doc: d.i }) } });
+        expect(res.body.output.source).toBe('control');
+        runIds.push(res.body.runId);
+      }
+      // Every answer above arrived while the candidate held all its replies: none waited for it.
+      await eventually('the shadow calls to reach the candidate', async () => candidate.received === N);
+      expect(candidate.held).toBe(N);
+      const run = await gw.request('GET', `/v1/runs/${runIds[0]}`);
+      expect(run.body.shadowRunId).toMatch(/^[0-9a-f-]{36}$/);
+      expect(run.body.output.source).toBe('control');
+    });
+
+    it('scores each pair whichever comes second, the feedback or the shadow output', async () => {
+      const feedback = (k: number) => gw.request('POST', `/v1/runs/${runIds[k]}/feedback`, { final: docs[k]!.truth, reviewer: 'ann' });
+      // Half the feedback before the candidate answers...
+      for (let k = 0; k < N / 2; k++) expect((await feedback(k)).status).toBe(200);
+      candidate.release();
+      await eventually('the shadow runs', async () => (await gw.request('GET', `/v1/rollouts/${rolloutId}/shadow`)).body.shadowRuns === N);
+      // ...and half after.
+      for (let k = N / 2; k < N; k++) expect((await feedback(k)).status).toBe(200);
+      const report = await eventually('the pairs', async () => {
+        const r = await gw.request('GET', `/v1/rollouts/${rolloutId}/shadow`);
+        return r.body.pairs === N && r.body;
+      });
+
+      // The independent count: a side is overridden when it got total or vendor wrong.
+      const cells = { bothOk: 0, onlyControlOverridden: 0, onlyCandidateOverridden: 0, bothOverridden: 0 };
+      const fields: Record<string, [number, number, number]> = { total: [0, 0, 0], vendor: [0, 0, 0] };
+      for (const d of docs) {
+        const ctl = controlWrong.total(d.i) || controlWrong.vendor(d.i);
+        const cand = candidateWrong.total(d.i) || candidateWrong.vendor(d.i);
+        if (ctl && cand) cells.bothOverridden++;
+        else if (ctl) cells.onlyControlOverridden++;
+        else if (cand) cells.onlyCandidateOverridden++;
+        else cells.bothOk++;
+        for (const f of ['total', 'vendor'] as const) {
+          const a = controlWrong[f](d.i);
+          const b = candidateWrong[f](d.i);
+          if (a && b) fields[f]![2]++;
+          else if (a) fields[f]![0]++;
+          else if (b) fields[f]![1]++;
+        }
+      }
+      expect(report).toMatchObject({ pairs: N, ...cells, shadowRuns: N, candidateErrors: 0, warnings: ['shadow_anchoring'] });
+      expect(cells.onlyCandidateOverridden).toBeGreaterThan(cells.onlyControlOverridden);
+      expect(report.controlOverrideRate).toBeCloseTo((cells.onlyControlOverridden + cells.bothOverridden) / N, 12);
+      expect(report.candidateOverrideRate).toBeCloseTo((cells.onlyCandidateOverridden + cells.bothOverridden) / N, 12);
+      expect(report.difference.estimate).toBeCloseTo((cells.onlyCandidateOverridden - cells.onlyControlOverridden) / N, 12);
+      expect(report.mcnemarPValue).toBeCloseTo(referenceMcNemar(cells.onlyControlOverridden, cells.onlyCandidateOverridden), 10);
+      expect(report.mcnemarPValue).toBeLessThan(0.05);
+      expect(report.difference.alwaysValidPValue).toBeGreaterThan(report.mcnemarPValue);
+      for (const f of ['total', 'vendor'] as const) {
+        const [onlyControl, onlyCandidate, both] = fields[f]!;
+        expect(report.byField[f]).toMatchObject({
+          pairs: N,
+          onlyControlOverridden: onlyControl,
+          onlyCandidateOverridden: onlyCandidate,
+          bothOverridden: both,
+        });
+      }
+      // Untracked fields (date, source) are not compared: the human's record did not cover them.
+      expect(Object.keys(report.byField).sort()).toEqual(['total', 'vendor']);
+      expect(report.byTenant.map((t: any) => [t.tenant, t.pairs])).toEqual([
+        ['acme', N / 2],
+        ['globex', N / 2],
+      ]);
+      expect(report.byStage.map((s: any) => s.stage)).toEqual([null]);
+    });
+
+    it('re-scores a pair when its feedback is sent again', async () => {
+      const before = (await gw.request('GET', `/v1/rollouts/${rolloutId}/shadow`)).body;
+      // Document 4: the control was right and the candidate wrong on the total. A human who now
+      // records the candidate's total makes it the control that was wrong, and the candidate right.
+      const d = docs[4]!;
+      const candidateTotal = answer('candidate', candidateWrong)({ doc: 4 }).total;
+      expect((await gw.request('POST', `/v1/runs/${runIds[4]}/feedback`, { final: { ...d.truth, total: candidateTotal } })).status).toBe(
+        200,
+      );
+      const after = await eventually('the re-scored pair', async () => {
+        const r = (await gw.request('GET', `/v1/rollouts/${rolloutId}/shadow`)).body;
+        return r.onlyControlOverridden === before.onlyControlOverridden + 1 && r;
+      });
+      expect(after.onlyCandidateOverridden).toBe(before.onlyCandidateOverridden - 1);
+      expect(after.pairs).toBe(N);
+    });
+
+    it('puts the paired comparison and its warning in the comparison, and counts shadow calls in /metrics', async () => {
+      const cmp = await gw.request('GET', `/v1/rollouts/${rolloutId}/comparison`);
+      expect(cmp.status).toBe(200);
+      expect(cmp.body.warnings).toContain('shadow_anchoring');
+      expect(cmp.body.shadow).toMatchObject({ rolloutId, pairs: N });
+      // The shadow runs are not candidate runs.
+      expect(cmp.body.arms.candidate.runs).toBe(0);
+      const metrics = await gw.request('GET', '/metrics', undefined, null);
+      expect(metrics.body).toContain(`chain_canary_shadow_calls_total{chain="invoices",version="v2",outcome="ok"} ${N}`);
+      expect((await gw.request('POST', `/v1/rollouts/${rolloutId}/rollback`, { reason: 'measured' })).status).toBe(200);
+    });
+  });
+
+  describe('a candidate that hangs or fails in the shadow', () => {
+    let rolloutId: string;
+    const M = 30;
+
+    it('leaves every answer as without shadowing while the candidate holds its replies', async () => {
+      candidate.hold();
+      const res = await gw.request('POST', '/v1/rollouts', {
+        chain: 'receipts',
+        control: 'v1',
+        candidate: 'v2',
+        // A first stage at 0%: calls are assigned (variant control) but no traffic moves.
+        stages: [{ environments: ['prod'], percent: 0 }],
+        shadow: { percent: 100, maxConcurrent: 5 },
+      });
+      expect(res.status).toBe(201);
+      rolloutId = res.body.id;
+      const received = candidate.received;
+      for (const d of docs.slice(0, M)) {
+        const r = await invoke('receipts', d);
+        expect(r.status).toBe(200);
+        expect(r.body).toMatchObject({ version: 'v1', variant: 'control', output: answer('control', controlWrong)({ doc: d.i }) });
+      }
+      // At most 5 shadow calls in flight: the candidate holds 5, the other 25 were skipped.
+      await eventually('the shadow calls', async () => candidate.received === received + 5);
+      expect(candidate.held).toBe(5);
+      const report = await eventually('the skip counts', async () => {
+        const r = (await gw.request('GET', `/v1/rollouts/${rolloutId}/shadow`)).body;
+        return r.skipped.concurrency === M - 5 && r;
+      });
+      expect(report.skipped).toEqual({ budget: 0, concurrency: M - 5 });
+      const metrics = (await gw.request('GET', '/metrics', undefined, null)).body as string;
+      expect(metrics).toContain(`chain_canary_shadow_skipped_total{chain="receipts",version="v2",reason="concurrency"} ${M - 5}`);
+    });
+
+    it('answers as before when the candidate fails, and counts its errors outside the pairs', async () => {
+      candidate.setBehaviour({ status: 500 });
+      candidate.release();
+      await eventually(
+        'the held shadow calls to finish',
+        async () => (await gw.request('GET', `/v1/rollouts/${rolloutId}/shadow`)).body.shadowRuns === 5,
+      );
+      for (const d of docs.slice(M, M + 10)) {
+        const r = await invoke('receipts', d);
+        expect(r.status).toBe(200);
+        expect(r.body).toMatchObject({ version: 'v1', variant: 'control', output: answer('control', controlWrong)({ doc: d.i }) });
+        expect((await gw.request('POST', `/v1/runs/${r.body.runId}/feedback`, { final: d.truth })).status).toBe(200);
+      }
+      const report = await eventually('the failed shadow runs', async () => {
+        const r = (await gw.request('GET', `/v1/rollouts/${rolloutId}/shadow`)).body;
+        return r.shadowRuns === 15 && r;
+      });
+      expect(report).toMatchObject({ candidateErrors: 15, pairs: 0 });
+      const metrics = (await gw.request('GET', '/metrics', undefined, null)).body as string;
+      expect(metrics).toContain('chain_canary_shadow_calls_total{chain="receipts",version="v2",outcome="error"} 15');
+      // The control's own arm saw no error: the shadow's failures stay in the shadow.
+      await gw.services().writer.flush();
+      const cmp = (await gw.request('GET', `/v1/rollouts/${rolloutId}/comparison`)).body;
+      expect(cmp.arms.control).toMatchObject({ runs: M + 10, errors: 0 });
+      expect(cmp.arms.candidate.runs).toBe(0);
+    });
+  });
+});
