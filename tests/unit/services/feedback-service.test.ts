@@ -25,7 +25,6 @@ describe('FeedbackService', () => {
     expect(w.runRepo.runs.size).toBe(0);
     const result = await w.feedback.byRunId(runId, { final: { total: 120, vendor: 'ACME' }, reviewer: 'ann' }, acme);
     expect(result).toEqual({ runId, overridden: true, fields: ['total'] });
-    // The human's corrections and the fields the record named come along for shadow scoring (README "Shadow runs").
     expect(w.writer.pendingFeedbackFor(runId)).toEqual({ runId, overridden: true, fields: ['total'], reviewer: 'ann', at: w.now(), corrections: { total: 120 }, tracked: ['total', 'vendor'] });
     expect(w.told.feedback.map((t) => [t.run.id, t.feedback.fields])).toEqual([[runId, ['total']]]);
     await w.writer.flush();
