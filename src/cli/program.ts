@@ -7,6 +7,7 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/config.js';
 import { ApiError } from './api-client.js';
 import { registerChainCommands } from './commands/chains.js';
+import { registerDatasetCommands, replayVersionArgs } from './commands/datasets.js';
 import { registerKeyCommands } from './commands/keys.js';
 import { registerRolloutCommands } from './commands/rollouts.js';
 import { registerServerCommands } from './commands/server.js';
@@ -35,6 +36,7 @@ export function buildProgram(io: CliIo = processIo): Command {
   registerChainCommands(program, io);
   registerVersionCommands(program, io);
   registerRolloutCommands(program, io);
+  registerDatasetCommands(program, io);
   return program;
 }
 
@@ -45,7 +47,7 @@ export function buildProgram(io: CliIo = processIo): Command {
 export async function runCli(args: string[], io: CliIo = processIo): Promise<number> {
   const program = buildProgram(io);
   try {
-    await program.parseAsync(args, { from: 'user' });
+    await program.parseAsync(replayVersionArgs(args), { from: 'user' });
     return 0;
   } catch (err) {
     // Commander has already printed its own message (usage errors, --help, --version).

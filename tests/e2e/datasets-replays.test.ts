@@ -5,6 +5,7 @@
  * fields that differ; uploads (JSON, JSON Lines), export, cancel, and the contract's errors.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai.js';
 import { startFakeUpstream, type FakeUpstream } from '../support/fake-upstream.js';
 import { noPostgres, startTestGateway, type TestGateway } from '../support/gateway.js';
 
@@ -27,6 +28,7 @@ describe.each(storages)('datasets and replays on %s', { timeout: 120_000 }, (sto
   let up1: FakeUpstream;
   let up2: FakeUpstream;
   let slow: FakeUpstream;
+  let openai: FakeOpenAI;
   let acmeKey: string;
   /** run id → what the human accepted, built by the test itself. */
   const humanRecord = new Map<string, Record<string, unknown>>();
@@ -52,7 +54,11 @@ describe.each(storages)('datasets and replays on %s', { timeout: 120_000 }, (sto
       startFakeUpstream({ behaviour: { output: v2Output } }),
       startFakeUpstream({ behaviour: { output: v1Output, delayMs: 150 } }),
     ]);
-    gw = await startTestGateway({ storage });
+    // An OpenAI-compatible server: the reply is the invoice the prompt names, as JSON.
+    openai = await startFakeOpenAI({
+      reply: (messages) => JSON.stringify({ total: Number(/n=(\d+)/.exec(messages.at(-1)!.content)![1]) * 10 }),
+    });
+    gw = await startTestGateway({ storage, env: { OPENAI_API_KEY: 'sk-test-replays', OPENAI_BASE_URL: openai.baseURL } });
     for (const t of ['acme', 'globex']) expect((await gw.request('PUT', `/v1/tenants/${t}`, {})).status).toBe(201);
     acmeKey = (await gw.request('POST', '/v1/tenants/acme/keys', {})).body.key;
     expect((await gw.request('PUT', '/v1/chains/invoices', {})).status).toBe(201);
@@ -98,7 +104,7 @@ describe.each(storages)('datasets and replays on %s', { timeout: 120_000 }, (sto
 
   afterAll(async () => {
     await gw?.close();
-    await Promise.all([up1?.close(), up2?.close(), slow?.close()]);
+    await Promise.all([up1?.close(), up2?.close(), slow?.close(), openai?.close()]);
   });
 
   let dataset: any;
@@ -336,6 +342,31 @@ describe.each(storages)('datasets and replays on %s', { timeout: 120_000 }, (sto
 
     expect((await gw.request('DELETE', `/v1/datasets/${copy.body.id}`)).status).toBe(204);
     expect((await gw.request('GET', `/v1/datasets/${copy.body.id}`)).status).toBe(404);
+  });
+
+  it('replays an OpenAI prompt version through the real SDK and sums its token usage', async () => {
+    const prompt = {
+      version: 'prompt',
+      adapter: {
+        type: 'openai',
+        model: 'gpt-test',
+        messages: [{ role: 'user', content: 'invoice n={{input.n}}' }],
+        responseFormat: { type: 'object', properties: { total: { type: 'number' } } },
+      },
+    };
+    expect((await gw.request('POST', '/v1/chains/invoices/versions', prompt)).status).toBe(201);
+    const d = await gw.request('POST', '/v1/datasets', { name: 'prompted', chain: 'invoices' });
+    const cases = [1, 2, 3, 4].map((n) => ({ input: { n }, expected: { total: n === 4 ? 41 : n * 10 } }));
+    expect((await gw.request('POST', `/v1/datasets/${d.body.id}/cases`, cases)).status).toBe(201);
+    const r = await gw.request('POST', `/v1/datasets/${d.body.id}/replays`, { version: 'prompt' });
+    const done = await waitForReplay(r.body.id);
+    expect(done.result).toMatchObject({
+      cases: 4,
+      errors: 0,
+      overridden: 1,
+      usage: { promptTokens: 48, completionTokens: 20, resultsWithUsage: 4 },
+    });
+    expect(openai.calls).toBeGreaterThanOrEqual(4);
   });
 
   it("answers bad input in the contract's error format", async () => {

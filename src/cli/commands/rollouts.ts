@@ -5,7 +5,10 @@ import { formatComparison, formatEvents, formatRollout, formatRollouts } from '.
 import { readJsonFile } from '../read-json.js';
 
 export function registerRolloutCommands(program: Command, io: CliIo): void {
-  const rollout = program.command('rollout').alias('rollouts').description('rollouts: move traffic from the control to the candidate, stage by stage');
+  const rollout = program
+    .command('rollout')
+    .alias('rollouts')
+    .description('rollouts: move traffic from the control to the candidate, stage by stage');
 
   rollout
     .command('status [id]')
@@ -51,16 +54,18 @@ export function registerRolloutCommands(program: Command, io: CliIo): void {
     promote: "make the candidate the chain's current version",
   } as const;
   for (const [action, description] of Object.entries(actions)) {
-    rollout
+    const command = rollout
       .command(`${action} <id>`)
       .description(description)
-      .option('-r, --reason <reason>', 'why (kept in the audit log)')
-      .action(
-        withContext(io, async (ctx, id: string, opts: { reason?: string }) => {
-          const body = opts.reason ? { reason: opts.reason } : {};
-          ctx.print(await ctx.api().call('POST', `/v1/rollouts/${encodeURIComponent(id)}/${action}`, body), formatRollout);
-        }),
-      );
+      .option('-r, --reason <reason>', 'why (kept in the audit log)');
+    // A gated rollout starts without its gate only on an explicit, audited override.
+    if (action === 'advance') command.option('--override', 'start a gated rollout at stage 0 without its gate (needs --reason)');
+    command.action(
+      withContext(io, async (ctx, id: string, opts: { reason?: string; override?: boolean }) => {
+        const body = { ...(opts.reason ? { reason: opts.reason } : {}), ...(opts.override ? { override: true } : {}) };
+        ctx.print(await ctx.api().call('POST', `/v1/rollouts/${encodeURIComponent(id)}/${action}`, body), formatRollout);
+      }),
+    );
   }
 
   rollout

@@ -115,6 +115,8 @@ export const datasetRoutes: FastifyPluginAsyncZod<{ services: { datasets: Datase
         summary: 'Export a dataset as JSON Lines',
         description: 'Every case as JSON Lines (`application/x-ndjson`); uploads take the lines back as they are.',
         params: datasetParams,
+        produces: ['application/x-ndjson'],
+        response: { 200: z.string().describe('One case per line: {"caseId", "input", "expected", "trackedFields"?, "source"?}'), ...errorResponses },
       },
     },
     async (req, reply) => {
@@ -126,7 +128,9 @@ export const datasetRoutes: FastifyPluginAsyncZod<{ services: { datasets: Datase
         yield `${JSON.stringify(toCaseOut(first.value))}\n`;
         for await (const c of cases) yield `${JSON.stringify(toCaseOut(c))}\n`;
       }
-      return reply.type('application/x-ndjson; charset=utf-8').send(Readable.from(lines()));
+      // Streamed: Fastify sends a stream as it is (no serializer); the schema documents the text it makes.
+      const body = Readable.from(lines()) as unknown as string;
+      return reply.type('application/x-ndjson; charset=utf-8').send(body);
     },
   );
 

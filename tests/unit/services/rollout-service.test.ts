@@ -61,7 +61,7 @@ describe('RolloutService', () => {
     w.flags.beforePut = () => w.rolloutRepo.rollouts.set(theirs.id, theirs);
     const err = await created(w).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConflictError);
-    expect(err).toMatchObject({ message: expect.stringContaining('already has a running or paused rollout') });
+    expect(err).toMatchObject({ message: expect.stringContaining('already has a gated, running or paused rollout') });
     expect(w.flags.retired).toHaveLength(1);
   });
 
