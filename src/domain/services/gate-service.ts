@@ -180,10 +180,6 @@ export class GateService {
         ...(candidate ? { candidate: { id: candidate.id, status: candidate.status } } : {}),
       },
     };
-    if (shadowGate) {
-      const figures = await this.shadowFigures(rollout, shadowGate);
-      view.shadow = { gate: shadowGate, state: shadowGateStatus(figures, shadowGate, figures.alpha).status, figures };
-    }
     const events = await this.deps.rollouts.events(rollout.id);
     const decided = [...events]
       .reverse()
@@ -199,6 +195,15 @@ export class GateService {
     else if (decided?.reason) view.reason = decided.reason;
     if (gate && control?.status === 'done' && candidate?.status === 'done')
       view.figures = await this.figures(rollout, gate, control, candidate);
+    if (shadowGate) {
+      // Once decided, the figures it decided on (shadow calls in flight then still land after).
+      const atDecision =
+        decided?.type === 'gate_passed' || decided?.type === 'gate_failed'
+          ? (decided.data?.shadow as ShadowGateFigures | undefined)
+          : undefined;
+      const figures = atDecision ?? (await this.shadowFigures(rollout, shadowGate));
+      view.shadow = { gate: shadowGate, state: shadowGateStatus(figures, shadowGate, figures.alpha).status, figures };
+    }
     return view;
   }
 
