@@ -116,7 +116,10 @@ export const datasetRoutes: FastifyPluginAsyncZod<{ services: { datasets: Datase
         description: 'Every case as JSON Lines (`application/x-ndjson`); uploads take the lines back as they are.',
         params: datasetParams,
         produces: ['application/x-ndjson'],
-        response: { 200: z.string().describe('One case per line: {"caseId", "input", "expected", "trackedFields"?, "source"?}'), ...errorResponses },
+        response: {
+          200: z.string().describe('One case per line: {"caseId", "input", "expected", "trackedFields"?, "source"?}'),
+          ...errorResponses,
+        },
       },
     },
     async (req, reply) => {
