@@ -7,7 +7,7 @@ import type { AdapterRegistry } from './adapters/adapter-registry.js';
 import type { ActiveRollouts } from './domain/routing/active-rollouts.js';
 import type { Catalog } from './domain/services/catalog.js';
 import { DatasetService } from './domain/services/dataset-service.js';
-import { GateService } from './domain/services/gate-service.js';
+import { GateService, type GateServiceDeps } from './domain/services/gate-service.js';
 import { ReplayService } from './domain/services/replay-service.js';
 import type { RolloutService } from './domain/services/rollout-service.js';
 import type { RunRedactor } from './redaction/run-redactor.js';
@@ -46,6 +46,8 @@ export function composeReplays(deps: {
   instanceId: string;
   /** How often gated rollouts are checked on every replica (their replays may finish on another). */
   gateIntervalMs: number;
+  /** A rollout's scored shadow pairs, for a shadow gate (README "Shadow runs"). */
+  shadowPairs?: GateServiceDeps['shadowPairs'];
 }): ReplayParts {
   const { database, catalog, rollouts, active, now } = deps;
   // The runner tells the gate job of finished replays; the job is built last (it needs the services).
@@ -81,11 +83,21 @@ export function composeReplays(deps: {
     onQueued: (replay) => runner.kick(replay.id),
     onCancelled: (replay) => runner.cancel(replay.id),
   });
-  const gates = new GateService({ datasets: datasetStore, replays: replayStore, replayService: replays, rollouts });
+  const gates = new GateService({
+    datasets: datasetStore,
+    replays: replayStore,
+    replayService: replays,
+    rollouts,
+    shadowPairs: deps.shadowPairs,
+  });
   const gateJob = new GateJob({ gates, rollouts, active, log: deps.log, intervalMs: deps.gateIntervalMs });
   late.gateJob = gateJob;
-  // A gated rollout created, overridden or abandoned: its gate is checked at once.
+  // A gated rollout created, overridden or abandoned: its gate is checked at once; and when a
+  // batch of shadow runs scored pairs of a rollout (its shadow gate may now decide).
   deps.bus.on('RolloutChanged', (event) => gateJob.onRolloutEvent(event));
+  deps.bus.on('ShadowPairsScored', (event) => {
+    for (const id of event.rolloutIds) if (active.list().some((r) => r.id === id && r.status === 'gated')) gateJob.poke(id);
+  });
   return {
     datasets,
     replays,

@@ -7,12 +7,13 @@
 import type { Logger } from 'pino';
 import { AdapterRegistry, type AdapterRegistryOptions } from './adapters/adapter-registry.js';
 import type { Config } from './config/config.js';
-import type { FeedbackReceived } from './domain/model/events.js';
 import type { Rollout } from './domain/model/rollout.js';
 import { scoreShadow } from './domain/shadow/score-shadow.js';
 import type { Catalog } from './domain/services/catalog.js';
 import { ShadowService } from './domain/services/shadow-service.js';
 import type { RunRedactor } from './redaction/run-redactor.js';
+import type { EventBus } from './runtime/event-bus.js';
+import type { GatewayEvents } from './runtime/events.js';
 import type { GatewayMetrics } from './runtime/metrics/gateway-metrics.js';
 import { ShadowBudget } from './runtime/shadow-budget.js';
 import { ShadowDispatcher } from './runtime/shadow-dispatcher.js';
@@ -41,8 +42,8 @@ export interface ShadowDeps {
   rollouts: { get(id: string): Promise<Rollout> };
   redactor: RunRedactor;
   metrics: GatewayMetrics;
-  /** FeedbackReceived: the human's record of a mirrored run goes to the shadow store. */
-  bus: { on(name: 'FeedbackReceived', listener: (e: FeedbackReceived) => void): () => void };
+  /** FeedbackReceived: the human's record of a mirrored run goes to the shadow store; ShadowPairsScored after a batch scored pairs. */
+  bus: EventBus<GatewayEvents>;
 }
 
 export function composeShadow(deps: ShadowDeps): ShadowParts {
@@ -52,6 +53,7 @@ export function composeShadow(deps: ShadowDeps): ShadowParts {
     store,
     score: (pair) => scoreShadow({ output: pair.output, outputHashes: pair.outputHashes }, pair.expected, (v) => redactor.hashField(v)),
     log,
+    onScored: (rolloutIds) => deps.bus.publish('ShadowPairsScored', { rolloutIds }),
   });
   writer.start();
   const adapters = new AdapterRegistry({

@@ -172,7 +172,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
   guardrails.checkOnStart();
 
   // Datasets, replays and the replay gate (src/compose-replays.ts).
-  const replayParts = composeReplays({ database, catalog, rollouts, active, bus, adapters, redactor, log, now, instanceId, gateIntervalMs: config.GUARDRAIL_INTERVAL_MS });
+  const replayParts = composeReplays({ database, catalog, rollouts, active, bus, adapters, redactor, log, now, instanceId, gateIntervalMs: config.GUARDRAIL_INTERVAL_MS, shadowPairs: (id) => shadow.service.pairedCounts(id) });
   replayParts.start();
   const { datasets, replays, gates } = replayParts;
   const erasure = new ErasureService({ store: { eraseTenant }, datasets: replayParts.datasetStore, writer, log, now });

@@ -1,10 +1,9 @@
 /** Plain-text rendering of the gateway's answers for the terminal (`--json` prints them as they are). */
-import { printBound, printLimit } from '../domain/guardrails/guardrail-metrics.js';
+import { describeCheck } from '../domain/guardrails/guardrail-metrics.js';
 
 const pct = (x: unknown) => (typeof x === 'number' ? `${(x * 100).toFixed(1)}%` : '–');
 const num = (x: unknown) => (typeof x === 'number' ? String(Math.round(x * 10) / 10) : '–');
 const interval = (ci: unknown) => (Array.isArray(ci) && ci.length === 2 ? `[${pct(ci[0])}, ${pct(ci[1])}]` : '');
-const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
 /** Left-aligned first column, right-aligned figures. */
 export function table(rows: string[][], align: 'figures' | 'text' = 'figures'): string {
@@ -28,14 +27,13 @@ export function formatRollouts(items: any[]): string {
 }
 
 /**
- * One guardrail check, its bound and limit printed by the metric's own definition (as the
- * guardrail job's rollback reason prints them): a latency `max` reads "2000 ms", a relative limit
- * "+5 points over control", an absolute rate "2%".
+ * One guardrail check, described by the metric table (as the guardrail job's rollback reason is):
+ * a latency `max` reads "limit 2000 ms", a relative limit "+5 points over control", an absolute
+ * rate "2%"; a check still waiting says how many samples it needs.
  */
 export function formatGuardrail(g: any): string {
-  const samples = typeof g.samples === 'number' ? plural(g.samples, 'sample') : '';
-  const min = typeof g.minSamples === 'number' && g.status === 'waiting' ? ` of ${g.minSamples} needed` : '';
-  return `guardrail ${g.metric} (${g.limit}): ${g.status} (bound ${printBound(g)}, limit ${printLimit(g)}; ${samples}${min})`;
+  const waiting = g.status === 'waiting' && typeof g.minSamples === 'number' ? ` (of ${g.minSamples} needed)` : '';
+  return `guardrail ${describeCheck(g)}${waiting}`;
 }
 
 export function formatComparison(c: any): string {

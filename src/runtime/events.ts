@@ -27,7 +27,13 @@ export interface GuardrailsEvaluated {
   guardrails: readonly { metric: string; status: 'waiting' | 'holding' | 'breached' }[];
 }
 
+/** A batch of shadow runs scored pairs of these rollouts (README "Shadow runs"): published by the shadow writer. */
+export interface ShadowPairsScored {
+  rolloutIds: readonly string[];
+}
+
 export interface GatewayEvents extends DomainEvents {
+  ShadowPairsScored: ShadowPairsScored;
   RunsCommitted: RunsCommitted;
   WebhookFailed: WebhookFailed;
   GuardrailsEvaluated: GuardrailsEvaluated;

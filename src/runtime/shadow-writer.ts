@@ -18,6 +18,8 @@ export interface ShadowWriterOptions {
   /** Scores a completed pair (src/domain/shadow/score-shadow.ts with the gateway's hash). */
   score: (pair: ShadowPairToScore) => OverrideDiff;
   log: Logger;
+  /** Told of the rollouts whose pairs a batch scored (a shadow gate looks again). */
+  onScored?: (rolloutIds: string[]) => void;
   flushIntervalMs?: number;
   batchSize?: number;
   maxQueued?: number;
@@ -119,7 +121,8 @@ export class ShadowWriter {
     const skips = [...this.#skips.values()];
     this.#skips = new Map();
     try {
-      await this.opts.store.writeBatch({ results, expectations, skips }, this.opts.score);
+      const { scoredRollouts } = await this.opts.store.writeBatch({ results, expectations, skips }, this.opts.score);
+      if (scoredRollouts.length > 0) this.opts.onScored?.(scoredRollouts);
     } catch (err) {
       if (!isDataError(err)) {
         // Nothing was written: the skip counts go back, the records stay queued.
@@ -136,7 +139,8 @@ export class ShadowWriter {
   async #writeAlone(results: ShadowResult[], expectations: ShadowExpectation[], skips: ShadowWriterSkip[]): Promise<void> {
     const one = async (batch: Parameters<ShadowRepository['writeBatch']>[0], id: string) => {
       try {
-        await this.opts.store.writeBatch(batch, this.opts.score);
+        const { scoredRollouts } = await this.opts.store.writeBatch(batch, this.opts.score);
+        if (scoredRollouts.length > 0) this.opts.onScored?.(scoredRollouts);
       } catch (err) {
         if (!isDataError(err)) throw err;
         this.dropped += 1;

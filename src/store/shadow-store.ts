@@ -37,6 +37,7 @@ const noop = (): void => {};
 
 interface PairRow {
   id: string;
+  rollout_id: string | null;
   output: unknown;
   output_hashes: Record<string, string> | null;
   expected: Expectation;
@@ -45,7 +46,7 @@ interface PairRow {
 export class ShadowStore implements ShadowRepository {
   constructor(private readonly db: Db) {}
 
-  async writeBatch(batch: ShadowBatch, score: (pair: ShadowPairToScore) => OverrideDiff): Promise<void> {
+  async writeBatch(batch: ShadowBatch, score: (pair: ShadowPairToScore) => OverrideDiff): Promise<{ scoredRollouts: string[] }> {
     // One row can be changed once per statement: the last record per id wins. Sorted by id, so
     // replicas writing overlapping batches lock rows in the same order (a deadlock is still
     // possible between the two upserts of a batch; PostgreSQL breaks it and the writer retries).
@@ -57,25 +58,25 @@ export class ShadowStore implements ShadowRepository {
       const key = `${s.rolloutId}\u0000${s.reason}`;
       skips.set(key, { ...s, skipped: (skips.get(key)?.skipped ?? 0) + s.skipped });
     }
-    await this.db.transaction(async (tx) => {
+    return this.db.transaction(async (tx) => {
       if (results.length > 0) await tx.execute(insertShadow(jsonArray(results.map((r) => storableJson(r, noop))), RESULT_UPSERT));
       if (expectations.length > 0)
         await tx.execute(insertShadow(jsonArray(expectations.map((e) => storableJson(e, noop))), EXPECTATION_UPSERT));
       if (skips.size > 0) await tx.execute(insertSkips(JSON.stringify([...skips.values()]), SKIPS_UPSERT));
       const touched = [...new Set([...results.map((r) => r.id), ...expectations.map((e) => e.id)])];
-      if (touched.length > 0) await this.scorePairs(tx, touched, score);
+      return { scoredRollouts: touched.length > 0 ? await this.scorePairs(tx, touched, score) : [] };
     });
   }
 
-  /** Scores the touched rows that now have both halves (and no error). */
-  private async scorePairs(tx: Executor, ids: string[], score: (pair: ShadowPairToScore) => OverrideDiff): Promise<void> {
+  /** Scores the touched rows that now have both halves (and no error); the rollouts they belong to. */
+  private async scorePairs(tx: Executor, ids: string[], score: (pair: ShadowPairToScore) => OverrideDiff): Promise<string[]> {
     const rows = rowsOf<PairRow>(
       await tx.execute(sql`
-        SELECT id, output, output_hashes, expected FROM shadow_runs
+        SELECT id, rollout_id, output, output_hashes, expected FROM shadow_runs
         WHERE id = ANY(${sql.param(ids)}::uuid[]) AND finished_at IS NOT NULL AND error IS NULL AND expected IS NOT NULL
         FOR UPDATE`),
     );
-    if (rows.length === 0) return;
+    if (rows.length === 0) return [];
     const scored = rows.map((r) => {
       const diff = score({ id: r.id, output: r.output, outputHashes: r.output_hashes, expected: r.expected });
       return { id: r.id, overridden: diff.overridden, fields: diff.fields };
@@ -84,6 +85,7 @@ export class ShadowStore implements ShadowRepository {
       UPDATE shadow_runs s SET candidate_overridden = x.overridden, candidate_fields = x.fields, scored_at = now()
       FROM json_to_recordset(${JSON.stringify(scored)}::json) AS x(id uuid, overridden boolean, fields jsonb)
       WHERE s.id = x.id`);
+    return [...new Set(rows.map((r) => r.rollout_id).filter((id): id is string => id !== null))];
   }
 
   async aggregates(rolloutId: string): Promise<ShadowAggregates> {

@@ -166,8 +166,8 @@ describe.skipIf(noPostgres)('chain-canary CLI against a running gateway', () => 
     const status = await cli('rollout', 'status', id!);
     expect(status.code).toBe(0);
     // The latency limit reads in the unit it was written in.
-    expect(status.out).toMatch(/^guardrail latency_p95_ms \(max\): \w+ \(bound [\d.]+% of runs slower than 2000 ms \(5% allowed\), limit 2000 ms; \d+ samples?\)$/m);
-    expect(status.out).toMatch(/^guardrail override_rate \(maxIncrease\): waiting \(bound n\/a, limit \+5 points over control; 0 samples of 100 needed\)$/m);
+    expect(status.out).toMatch(/^guardrail latency_p95_ms \(limit 2000 ms\): \w+, bound [\d.]+% of runs slower than 2000 ms \(5% allowed\), \d+ samples?$/m);
+    expect(status.out).toMatch(/^guardrail override_rate \(limit \+5 points over control\): waiting, bound n\/a, 0 samples \(of 100 needed\)$/m);
     expect(status.out).not.toContain('threshold');
     const statusJson = await cliJson('rollout', 'status', id!);
     expect(statusJson.rollout).toMatchObject({ id, status: 'running' });

@@ -272,4 +272,105 @@ describe.skipIf(noPostgres)('shadow runs', () => {
       expect(cmp.arms.candidate.runs).toBe(0);
     });
   });
+
+  describe('a shadow gate before stage 0', () => {
+    let worse: FakeUpstream;
+    beforeAll(async () => {
+      worse = await startFakeUpstream({ behaviour: { output: answer('candidate', candidateWrong) } });
+      for (const chain of ['forms', 'orders']) {
+        await gw.request('PUT', `/v1/chains/${chain}`, {});
+        await gw.request('POST', `/v1/chains/${chain}/versions`, { version: 'v1', adapter: { type: 'http', url: control.url } });
+      }
+      // forms: a candidate that answers exactly as the control; orders: the worse one.
+      await gw.request('POST', '/v1/chains/forms/versions', { version: 'v2', adapter: { type: 'http', url: control.url } });
+      await gw.request('POST', '/v1/chains/orders/versions', { version: 'v2', adapter: { type: 'http', url: worse.url } });
+    });
+    afterAll(async () => {
+      await worse?.close();
+    });
+
+    const gated = (chain: string, maxIncrease: number, minPairs: number) =>
+      gw.request('POST', '/v1/rollouts', {
+        chain,
+        control: 'v1',
+        candidate: 'v2',
+        stages: [{ environments: ['prod'], percent: 50, splitBy: 'unit' }],
+        shadow: { percent: 100 },
+        gate: { shadow: { maxIncrease, minPairs } },
+      });
+    /** Calls and reviews until the rollout leaves `gated`; how many it took. */
+    const reviewUntilDecided = async (chain: string, rolloutId: string) => {
+      for (let k = 0; k < N; k++) {
+        const d = docs[k]!;
+        const res = await invoke(chain, d);
+        // Gated: no traffic moves, every call is the control's.
+        if (res.body.variant !== 'default') return k;
+        expect(res.body).toMatchObject({ version: 'v1', output: { source: 'control' } });
+        expect((await gw.request('POST', `/v1/runs/${res.body.runId}/feedback`, { final: d.truth })).status).toBe(200);
+        if (k % 10 === 9) {
+          // Every ten reviews: wait until the gate has seen them all, or has decided (a decided
+          // rollout mirrors no more calls).
+          const r = await eventually('the gate check', async () => {
+            const rollout = (await gw.request('GET', `/v1/rollouts/${rolloutId}`)).body;
+            return (rollout.status !== 'gated' || rollout.gate.shadow.figures.pairs === k + 1) && rollout;
+          });
+          if (r.status !== 'gated') return k + 1;
+        }
+      }
+      return N;
+    };
+
+    it('needs `shadow` to have pairs to count', async () => {
+      const res = await gw.request('POST', '/v1/rollouts', {
+        chain: 'forms',
+        control: 'v1',
+        candidate: 'v2',
+        stages: [{ environments: ['prod'], percent: 50 }],
+        gate: { shadow: { maxIncrease: 0.05 } },
+      });
+      expect(res.status).toBe(400);
+      expect(res.body.error.message).toContain('gate.shadow');
+    });
+
+    it('starts stage 0 once the shadow pairs show the candidate is no worse than maxIncrease', async () => {
+      const created = await gated('forms', 0.1, 50);
+      expect(created.status).toBe(201);
+      expect(created.body.status).toBe('gated');
+      const id = created.body.id;
+      const reviewed = await reviewUntilDecided('forms', id);
+      const rollout = await eventually('the gate to pass', async () => {
+        const r = (await gw.request('GET', `/v1/rollouts/${id}`)).body;
+        return r.status === 'running' && r;
+      });
+      expect(rollout.stage).toBe(0);
+      expect(rollout.gate.shadow.state).toBe('passed');
+      expect(rollout.gate.shadow.figures.pairs).toBeGreaterThanOrEqual(50);
+      expect(rollout.gate.shadow.figures.upperBound).toBeLessThanOrEqual(0.1);
+      expect(reviewed).toBeLessThan(N);
+      const events = (await gw.request('GET', `/v1/rollouts/${id}/events`)).body.events;
+      const passed = events.find((e: any) => e.type === 'gate_passed');
+      expect(passed.data.shadow).toMatchObject({ onlyControlOverridden: 0, onlyCandidateOverridden: 0, maxIncrease: 0.1 });
+      // Stage 0 now splits prod by document.
+      const variants = new Set<string>();
+      for (const d of docs.slice(0, 40)) variants.add((await invoke('forms', d)).body.variant);
+      expect([...variants].sort()).toEqual(['candidate', 'control']);
+    });
+
+    it('ends gate_failed when the lower bound is above maxIncrease', async () => {
+      // The candidate gets about 13 points more overridden than the control (20 vs 4 of 120).
+      const created = await gated('orders', 0.02, 30);
+      expect(created.status).toBe(201);
+      const id = created.body.id;
+      await reviewUntilDecided('orders', id);
+      const rollout = await eventually('the gate to fail', async () => {
+        const r = (await gw.request('GET', `/v1/rollouts/${id}`)).body;
+        return r.status === 'gate_failed' && r;
+      });
+      expect(rollout.gate.shadow.state).toBe('failed');
+      expect(rollout.gate.shadow.figures.lowerBound).toBeGreaterThan(0.02);
+      // Nobody ever got the candidate: the rollout never moved traffic.
+      const calls = (await gw.request('GET', '/v1/runs?chain=orders&limit=200')).body.items;
+      expect(calls.every((r: any) => r.version === 'v1' && r.output.source === 'control')).toBe(true);
+    });
+  });
 });

@@ -79,7 +79,10 @@ export interface StageComparison {
   verdict: Verdict;
 }
 
-export type SrmOut = Pick<SrmResult, 'expectedCandidateShare' | 'observedCandidateShare' | 'pValue' | 'mismatch' | 'chiSquare' | 'degreesOfFreedom'> & {
+export type SrmOut = Pick<
+  SrmResult,
+  'expectedCandidateShare' | 'observedCandidateShare' | 'pValue' | 'mismatch' | 'chiSquare' | 'degreesOfFreedom'
+> & {
   keys: { control: number; candidate: number };
 };
 
@@ -136,7 +139,11 @@ function stageArms(stage: number, candidate: Cell[], control: Cell[]): StageArms
 function srmOf(stages: StageView[], assignments: AssignmentCount[]): SrmOut {
   const keysOf = (stage: number, arm: 'control' | 'candidate') =>
     assignments.filter((a) => a.stage === stage && a.arm === arm).reduce((n, a) => n + a.keys, 0);
-  const per = stages.map((s) => ({ expectedCandidateShare: s.percent / 100, candidate: keysOf(s.index, 'candidate'), control: keysOf(s.index, 'control') }));
+  const per = stages.map((s) => ({
+    expectedCandidateShare: s.percent / 100,
+    candidate: keysOf(s.index, 'candidate'),
+    control: keysOf(s.index, 'control'),
+  }));
   const r = sampleRatioMismatch(per);
   return {
     expectedCandidateShare: r.expectedCandidateShare,
@@ -161,7 +168,8 @@ function unitOf(stages: StageView[]): AnalysisUnit {
 export function assembleComparison(input: ComparisonInput): Comparison {
   const warnings = [...(input.warnings ?? [])];
   const candidateCells = (stage?: number) => input.cells.filter((c) => c.arm === 'candidate' && (stage === undefined || c.stage === stage));
-  const randomizedControl = (stage?: number) => input.cells.filter((c) => c.arm === 'control' && (stage === undefined || c.stage === stage));
+  const randomizedControl = (stage?: number) =>
+    input.cells.filter((c) => c.arm === 'control' && (stage === undefined || c.stage === stage));
 
   const randomized = input.stages.filter((s) => stageKind(s.percent) === 'randomized');
   const allCandidate = input.stages.filter((s) => stageKind(s.percent) === 'all_candidate');
@@ -216,7 +224,10 @@ export function assembleComparison(input: ComparisonInput): Comparison {
 
   const srm = srmOf(input.stages, input.assignments);
   if (controlArm === 'baseline') {
-    warnings.push('baseline_observational', input.baseline?.kind === 'other_tenants_concurrent' ? 'baseline_other_tenants' : 'baseline_same_tenants_before');
+    warnings.push(
+      'baseline_observational',
+      input.baseline?.kind === 'other_tenants_concurrent' ? 'baseline_other_tenants' : 'baseline_same_tenants_before',
+    );
     if (control.runs === 0) warnings.push('baseline_empty');
   } else if (allCandidate.length > 0) {
     warnings.push('stage_without_randomized_control');
@@ -226,7 +237,10 @@ export function assembleComparison(input: ComparisonInput): Comparison {
   if (controlArm === 'randomized' && reviewRateImbalance(control, candidate)) warnings.push('review_rate_imbalance');
 
   const byTenant = groupBreakdowns(input, [...candidateCells(), ...topControl], (c) => c.tenantId).map(([tenant, b]) => ({ tenant, ...b }));
-  const byEnvironment = groupBreakdowns(input, [...candidateCells(), ...topControl], (c) => c.environment).map(([environment, b]) => ({ environment, ...b }));
+  const byEnvironment = groupBreakdowns(input, [...candidateCells(), ...topControl], (c) => c.environment).map(([environment, b]) => ({
+    environment,
+    ...b,
+  }));
 
   return {
     rolloutId: input.rolloutId,

@@ -141,7 +141,7 @@ export const GUARDRAIL_METRIC_NAMES = GUARDRAIL_METRICS.map((m) => m.name) as [G
 
 /** The definition of a metric by name (undefined for a name the table does not have). */
 export function guardrailMetricNamed(name: string): GuardrailMetric<GuardrailMetricName, keyof GuardrailArmTotals> | undefined {
-  return GUARDRAIL_METRICS.find((m) => m.name === name) as GuardrailMetric<GuardrailMetricName, keyof GuardrailArmTotals> | undefined;
+  return GUARDRAIL_METRICS.find((m) => m.name === name);
 }
 
 /** The rule of a metric's limit, if the metric accepts that limit. */
@@ -158,7 +158,8 @@ export function guardrailIssues(g: { metric: string } & { [L in GuardrailLimit]?
   if (!def) return [];
   const issues: { path: GuardrailLimit; message: string }[] = [];
   for (const limit of GUARDRAIL_LIMITS) {
-    if (g[limit] !== undefined && !def.limits[limit]) issues.push({ path: limit, message: def.refuses?.[limit] ?? `${def.name} does not take ${limit}` });
+    if (g[limit] !== undefined && !def.limits[limit])
+      issues.push({ path: limit, message: def.refuses?.[limit] ?? `${def.name} does not take ${limit}` });
   }
   if (def.requires && g[def.requires.limit] === undefined) issues.push({ path: def.requires.limit, message: def.requires.message });
   for (const limit of GUARDRAIL_LIMITS) {
@@ -204,5 +205,5 @@ export function printBound(check: CheckFigures): string {
  * "latency_p95_ms (limit 2000 ms): breached, bound 7.1% of runs slower than 2000 ms (5% allowed), 1000 samples".
  */
 export function describeCheck(check: CheckFigures): string {
-  return `${check.metric} (limit ${printLimit(check)}): ${check.status}, bound ${printBound(check)}, ${check.samples} samples`;
+  return `${check.metric} (limit ${printLimit(check)}): ${check.status}, bound ${printBound(check)}, ${check.samples} ${check.samples === 1 ? 'sample' : 'samples'}`;
 }

@@ -93,7 +93,14 @@ export function statusOf(bound: number | null, threshold: number, enoughSamples:
   return bound > threshold ? 'breached' : 'holding';
 }
 
-function relativeCheck(g: Guardrail, metric: Metric, rule: LimitRule, value: number, inputs: GuardrailInputs, alpha: number): GuardrailCheck {
+function relativeCheck(
+  g: Guardrail,
+  metric: Metric,
+  rule: LimitRule,
+  value: number,
+  inputs: GuardrailInputs,
+  alpha: number,
+): GuardrailCheck {
   const c = metric.proportion(inputs.candidate, value);
   const t = metric.proportion(inputs.control, value);
   const informative = c.n > 0 && t.n > 0;
@@ -119,7 +126,14 @@ function relativeCheck(g: Guardrail, metric: Metric, rule: LimitRule, value: num
   };
 }
 
-function absoluteCheck(g: Guardrail, metric: Metric, rule: LimitRule, value: number, inputs: GuardrailInputs, alpha: number): GuardrailCheck {
+function absoluteCheck(
+  g: Guardrail,
+  metric: Metric,
+  rule: LimitRule,
+  value: number,
+  inputs: GuardrailInputs,
+  alpha: number,
+): GuardrailCheck {
   const { x, n } = metric.proportion(inputs.candidate, value);
   const threshold = rule.threshold(value);
   const bound = n > 0 ? alwaysValidProportionBound(x, n, 'lower', { alpha }) : null;
@@ -149,7 +163,9 @@ export function evaluateGuardrails(guardrails: readonly Guardrail[], inputs: Gua
   const checks: GuardrailCheck[] = [];
   for (const g of guardrails) {
     for (const { metric, limit, rule, value } of checksOf(g)) {
-      checks.push(limit === 'max' ? absoluteCheck(g, metric, rule, value, inputs, alpha) : relativeCheck(g, metric, rule, value, inputs, alpha));
+      checks.push(
+        limit === 'max' ? absoluteCheck(g, metric, rule, value, inputs, alpha) : relativeCheck(g, metric, rule, value, inputs, alpha),
+      );
     }
   }
   return checks;

@@ -14,8 +14,9 @@
  * - where it rolls up: every metric in the per-cell rollups (stage, arm, tenant, environment, hour)
  *   and the default-traffic rollups; `inSeries` ones also in the per-arm series (the timeseries and
  *   the guardrails' totals);
- * - `atMost`: the most it can be given the metrics before it in the table (never more events than
- *   trials), which `sanitized` enforces on a damaged row;
+ * - `atMost`: the most it can be, a metric above it in the table, less another one (never more
+ *   events than trials: errors ≤ runs, reviewed ≤ runs − errors), which `sanitized` enforces on a
+ *   damaged row;
  * - `api`: its field name where the API shows it as a plain count (each arm of the comparison,
  *   each timeseries point).
  *
@@ -50,6 +51,15 @@ export interface Contributor<Facts, K extends MetricKind> {
   adds(facts: Facts): ContributionOf<K>;
 }
 
+/**
+ * Its bound: the value of metric `of` (less metric `minus`), both above it in the table. Names,
+ * not a function of `Counts`: Counts is derived from this table (a unit test checks the names).
+ */
+export interface Bound {
+  of: string;
+  minus?: string;
+}
+
 /** Where the API shows a metric as a plain count, and under which field name. */
 export interface ApiExposure {
   field: string;
@@ -59,7 +69,12 @@ export interface ApiExposure {
   timeseries: boolean;
 }
 
-export interface CountedMetric<N extends string = string, K extends MetricKind = MetricKind, S extends boolean = boolean, A extends ApiExposure | undefined = ApiExposure | undefined> {
+export interface CountedMetric<
+  N extends string = string,
+  K extends MetricKind = MetricKind,
+  S extends boolean = boolean,
+  A extends ApiExposure | undefined = ApiExposure | undefined,
+> {
   name: N;
   kind: K;
   /** What it counts (the OpenAPI document's description of its field). */
@@ -68,7 +83,7 @@ export interface CountedMetric<N extends string = string, K extends MetricKind =
   inSeries: S;
   run?: Contributor<RunFacts, K>;
   feedback?: Contributor<FeedbackFacts, K>;
-  atMost?: (c: Counts) => number;
+  atMost?: Bound;
   api: A;
 }
 
@@ -91,14 +106,14 @@ function counted<
   inSeries: S;
   run?: { reads: readonly R[]; adds(run: Pick<RunFacts, R>): ContributionOf<K> };
   feedback?: { reads: readonly F[]; adds(feedback: Pick<FeedbackFacts, F>): ContributionOf<K> };
-  atMost?: (c: Counts) => number;
+  atMost?: Bound;
   /** Only plain counts are shown as API fields. */
   api?: K extends 'count' | 'sum' ? A : never;
 }): CountedMetric<N, K, S, A> {
   return { ...m, api: m.api as A };
 }
 
-/** In table order: `atMost` reads only metrics above it. */
+/** In table order: `atMost` names only metrics above it. */
 export const COUNTED_METRICS = [
   counted({
     name: 'runs',
@@ -114,7 +129,7 @@ export const COUNTED_METRICS = [
     description: 'Runs with an error; a fallback (candidate failed, control answered) is one.',
     inSeries: true,
     run: { reads: ['errored'], adds: (r) => (r.errored ? 1 : 0) },
-    atMost: (c: Counts): number => c.runs,
+    atMost: { of: 'runs' },
     api: { field: 'errors', arm: true, timeseries: true },
   }),
   counted({
@@ -123,7 +138,7 @@ export const COUNTED_METRICS = [
     description: 'Candidate calls that failed and were answered by the control (fallbackToControl).',
     inSeries: true,
     run: { reads: ['fallback'], adds: (r) => (r.fallback ? 1 : 0) },
-    atMost: (c: Counts): number => c.errors,
+    atMost: { of: 'errors' },
     api: { field: 'fallbacks', arm: true, timeseries: true },
   }),
   counted({
@@ -132,7 +147,7 @@ export const COUNTED_METRICS = [
     description: 'Runs without an error that have feedback.',
     inSeries: true,
     feedback: { reads: [], adds: () => 1 },
-    atMost: (c: Counts): number => c.runs - c.errors,
+    atMost: { of: 'runs', minus: 'errors' },
     api: { field: 'reviewed', arm: true, timeseries: true },
   }),
   counted({
@@ -141,13 +156,13 @@ export const COUNTED_METRICS = [
     description: 'Reviewed runs in which the human changed at least one field.',
     inSeries: true,
     feedback: { reads: ['overridden'], adds: (f) => (f.overridden ? 1 : 0) },
-    atMost: (c: Counts): number => c.reviewed,
+    atMost: { of: 'reviewed' },
     api: { field: 'overridden', arm: true, timeseries: true },
   }),
   counted({
     name: 'latencyHist',
     kind: 'histogram',
-    description: 'Runs per latency bucket (the stats module\'s log-spaced buckets).',
+    description: "Runs per latency bucket (the stats module's log-spaced buckets).",
     inSeries: true,
     run: { reads: ['latencyBucket'], adds: (r) => r.latencyBucket },
   }),
@@ -171,7 +186,7 @@ export const COUNTED_METRICS = [
     description: 'Runs whose upstream reported token usage (the denominator of tokens per run).',
     inSeries: false,
     run: { reads: ['promptTokens', 'completionTokens'], adds: (r) => (r.promptTokens !== null || r.completionTokens !== null ? 1 : 0) },
-    atMost: (c: Counts): number => c.runs,
+    atMost: { of: 'runs' },
   }),
   counted({
     name: 'fieldOverrides',
@@ -179,7 +194,7 @@ export const COUNTED_METRICS = [
     description: 'Reviewed runs per overridden top-level field: {"total": 3}.',
     inSeries: false,
     feedback: { reads: ['fields'], adds: (f) => f.fields },
-    atMost: (c: Counts): number => c.reviewed,
+    atMost: { of: 'reviewed' },
   }),
 ] as const;
 

@@ -44,10 +44,11 @@ export function sumCounts(cells: Iterable<Counts>, opts: { latency?: boolean } =
  * construction; this only keeps a damaged row from turning a dashboard into a 500.
  */
 export function sanitized(c: Counts): Counts {
-  const out = {} as Mutable;
+  const out: Mutable = {};
   const from = c as unknown as Mutable;
+  const clamped = (name: string | undefined) => (name === undefined ? 0 : (out[name] as number));
   for (const m of COUNTED_METRICS) {
-    const atMost = m.atMost ? m.atMost(out as Counts) : Number.POSITIVE_INFINITY;
+    const atMost = m.atMost ? clamped(m.atMost.of) - clamped(m.atMost.minus) : Number.POSITIVE_INFINITY;
     out[m.name] = opsOf(m.kind).clamp(from[m.name], atMost);
   }
   return out as Counts;

@@ -7,7 +7,14 @@
  * - erasing a run and its feedback adds the inverse of both: −(run delta + feedback delta from
  *   nothing to it), so a row returns to exactly what it was without them.
  */
-import { COUNTED_METRICS, type CountedMetric, type CountedMetricDef, type Counts, type FeedbackFacts, type RunFacts } from './counted-metrics.js';
+import {
+  COUNTED_METRICS,
+  type CountedMetric,
+  type CountedMetricDef,
+  type Counts,
+  type FeedbackFacts,
+  type RunFacts,
+} from './counted-metrics.js';
 import { opsOf, type DeltaOf, type KindOps } from './metric-kinds.js';
 
 /** The change to one rollup row: a sparse delta per metric. */
@@ -47,7 +54,9 @@ const runSteps = new WeakMap<readonly CountedMetric[], RunStep[]>();
 function runStepsOf(metrics: readonly CountedMetric[]): RunStep[] {
   let steps = runSteps.get(metrics);
   if (!steps) {
-    steps = metrics.flatMap((m) => (m.run ? [{ name: m.name, scalar: m.kind === 'count' || m.kind === 'sum', ops: opsOf(m.kind), adds: m.run.adds.bind(m.run) }] : []));
+    steps = metrics.flatMap((m) =>
+      m.run ? [{ name: m.name, scalar: m.kind === 'count' || m.kind === 'sum', ops: opsOf(m.kind), adds: m.run.adds.bind(m.run) }] : [],
+    );
     runSteps.set(metrics, steps);
   }
   return steps;
@@ -82,12 +91,21 @@ export function runDelta(run: RunFacts): CountsDelta {
 }
 
 /** What a feedback change adds (re-sent feedback replaces the earlier one: counted once). */
-export function feedbackDelta(run: Pick<RunFacts, 'errored'>, before: FeedbackFacts | undefined, after: FeedbackFacts | undefined): CountsDelta {
+export function feedbackDelta(
+  run: Pick<RunFacts, 'errored'>,
+  before: FeedbackFacts | undefined,
+  after: FeedbackFacts | undefined,
+): CountsDelta {
   return addFeedbackChange(emptyDelta(), run, before, after);
 }
 
 /** What erasing a run, with its feedback if it has any, adds: the inverse of what they added. */
-export function erasureDelta(run: RunFacts, feedback: FeedbackFacts | undefined, times = 1, metrics: readonly CountedMetric[] = COUNTED_METRICS): CountsDelta {
+export function erasureDelta(
+  run: RunFacts,
+  feedback: FeedbackFacts | undefined,
+  times = 1,
+  metrics: readonly CountedMetric[] = COUNTED_METRICS,
+): CountsDelta {
   const d = addRun(emptyDelta(), run, -times, metrics);
   return addFeedbackChange(d, run, undefined, feedback, -times, metrics);
 }

@@ -153,5 +153,5 @@ export const KIND_OPS: { [K in MetricKind]: KindOps<ValueOf<K>, DeltaOf<K>, Cont
 
 /** The operations of a kind for code that iterates over metrics of every kind. */
 export function opsOf(kind: MetricKind): KindOps<unknown, unknown, unknown> {
-  return KIND_OPS[kind] as unknown as KindOps<unknown, unknown, unknown>;
+  return KIND_OPS[kind];
 }

@@ -5,6 +5,7 @@
  * (candidate − control) at the rollout's alpha against `maxIncrease`.
  */
 import { z } from 'zod';
+import { shadowGateSchema, type ShadowGate } from './shadow-spec.js';
 
 export const replayGateSchema = z
   .strictObject({
@@ -15,8 +16,8 @@ export const replayGateSchema = z
   .describe('Replays control and candidate on the dataset; a case whose call fails counts as overridden.');
 
 export const gateSchema = z
-  .strictObject({ replay: replayGateSchema.optional() })
-  .refine((g) => g.replay !== undefined, { message: 'name the gate: replay', path: ['replay'] })
+  .strictObject({ replay: replayGateSchema.optional(), shadow: shadowGateSchema.optional() })
+  .refine((g) => g.replay !== undefined || g.shadow !== undefined, { message: 'name the gate: replay and/or shadow', path: ['replay'] })
   .describe(
     'Created `gated` (no customer traffic moves) until the gate passes; `advance` with {"override": true, "reason"} skips it (audited).',
   );
@@ -24,8 +25,36 @@ export const gateSchema = z
 export type ReplayGate = z.infer<typeof replayGateSchema>;
 export type Gate = z.infer<typeof gateSchema>;
 
-/** Where a gate stands: replaying, decided, undecidable on this evidence, or set aside by a person. */
-export type GateState = 'replaying' | 'passed' | 'failed' | 'inconclusive' | 'overridden' | 'abandoned';
+/**
+ * Where a gate stands: replaying, waiting for shadow pairs, decided, undecidable on this evidence,
+ * or set aside by a person.
+ */
+export type GateState = 'replaying' | 'waiting' | 'passed' | 'failed' | 'inconclusive' | 'overridden' | 'abandoned';
+
+/**
+ * The figures a shadow gate decides on (README "Shadow runs"): the scored shadow pairs, and the
+ * one-sided always-valid bounds of (candidate − control) at `alpha`, valid however often the gate
+ * looks.
+ */
+export interface ShadowGateFigures {
+  pairs: number;
+  minPairs: number;
+  bothOk: number;
+  onlyControlOverridden: number;
+  onlyCandidateOverridden: number;
+  bothOverridden: number;
+  controlOverrideRate: number;
+  candidateOverrideRate: number;
+  estimate: number;
+  lowerBound: number;
+  upperBound: number;
+  maxIncrease: number;
+  alpha: number;
+  mcnemarPValue: number;
+  method: string;
+}
+
+export type { ShadowGate };
 
 /** The figures a gate decided on (events `gate_passed`, `gate_failed`, `gate_inconclusive`). */
 export interface GateFigures {

@@ -54,6 +54,9 @@ export const rolloutSpecSchema = z.strictObject({
   if (spec.stages.length === 0 && spec.shadow === undefined) {
     ctx.addIssue({ code: 'custom', path: ['stages'], message: 'give at least one stage, or `shadow` for a shadow-only rollout' });
   }
+  if (spec.gate?.shadow !== undefined && spec.shadow === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['gate', 'shadow'], message: 'a shadow gate needs `shadow` (which calls to mirror to the candidate)' });
+  }
 });
 
 export type RolloutSpec = z.infer<typeof rolloutSpecSchema>;

@@ -67,8 +67,11 @@ export interface ShadowPairToScore {
 }
 
 export interface ShadowRepository {
-  /** Stores a batch (idempotent per id; later feedback replaces earlier) and scores the pairs it completes. */
-  writeBatch(batch: ShadowBatch, score: (pair: ShadowPairToScore) => OverrideDiff): Promise<void>;
+  /**
+   * Stores a batch (idempotent per id; later feedback replaces earlier) and scores the pairs it
+   * completes; answers the rollouts whose pairs it scored.
+   */
+  writeBatch(batch: ShadowBatch, score: (pair: ShadowPairToScore) => OverrideDiff): Promise<{ scoredRollouts: string[] }>;
   /** Everything the paired report of one rollout needs. */
   aggregates(rolloutId: string): Promise<ShadowAggregates>;
 }

@@ -5,19 +5,26 @@
  * `maxIncrease`, or ends `gate_failed` when the lower bound is above it. A case whose call fails
  * counts as overridden (a version must not pass by failing).
  *
+ * The shadow gate (README "Shadow runs") decides the same way on the rollout's scored shadow
+ * pairs, once there are `minPairs`, with always-valid bounds (the pairs keep coming and the gate
+ * looks every time). With both gates, both must pass; either failing fails the rollout.
+ *
  * Every step is idempotent and re-read from the database, so the gate job may run it on any
  * replica, any number of times, after any restart: each replay is created once (unique by
  * rollout and version), the conclusion is a conditional transition (once), and an undecidable
  * gate is reported once.
  */
 import { BadRequestError, DuplicateError } from '../model/errors.js';
-import type { GateFigures, GateState, ReplayGate } from '../model/gate.js';
+import type { GateFigures, GateState, ReplayGate, ShadowGate, ShadowGateFigures } from '../model/gate.js';
 import type { Replay } from '../model/replay.js';
 import type { Rollout, RolloutEvent } from '../model/rollout.js';
 import type { RolloutSpec } from '../model/rollout-spec.js';
 import type { DatasetRepository } from '../ports/dataset-repository.js';
 import type { ReplayRepository } from '../ports/replay-repository.js';
 import { comparePaired, pairedBounds } from '../replay/paired-comparison.js';
+import { mcnemarExactPValue } from '../stats/mcnemar.js';
+import { pairCount, type PairedCounts } from '../shadow/paired-interval.js';
+import { shadowGateStatus } from '../shadow/shadow-report.js';
 import type { ReplayService } from './replay-service.js';
 
 export interface GateServiceDeps {
@@ -29,13 +36,17 @@ export interface GateServiceDeps {
     record(rollout: Rollout, type: string, actor: string, reason?: string, data?: Record<string, unknown>): Promise<void>;
     events(id: string): Promise<RolloutEvent[]>;
   };
+  /** A rollout's scored shadow pairs (the shadow gate); without it a shadow gate sees none. */
+  shadowPairs?: (rolloutId: string) => Promise<PairedCounts>;
 }
 
 export const GATE_METHOD = "paired: Newcombe's square-and-add interval (1998), one-sided at alpha; McNemar exact p";
 const GATE_REPLAY_CONCURRENCY = 4;
 
 export interface GateView {
-  replay: ReplayGate;
+  replay?: ReplayGate;
+  /** The shadow gate as asked for, where it stands on its own, and its figures. */
+  shadow?: { gate: ShadowGate; state: 'waiting' | 'passed' | 'failed'; figures: ShadowGateFigures };
   state: GateState;
   replays: { control?: { id: string; status: string }; candidate?: { id: string; status: string } };
   figures?: GateFigures;
@@ -74,50 +85,105 @@ export class GateService {
    * rollout no longer gated, stop its gate replays.
    */
   async check(rollout: Rollout): Promise<void> {
-    const gate = rollout.spec.gate?.replay;
+    const gate = rollout.spec.gate;
     if (!gate) return;
-    const replays = await this.deps.replays.list({ rolloutId: rollout.id });
     if (rollout.status !== 'gated') {
-      for (const r of replays)
+      if (!gate.replay) return;
+      for (const r of await this.deps.replays.list({ rolloutId: rollout.id }))
         if (r.status === 'queued' || r.status === 'running') await this.deps.replayService.cancel(r.id).catch(() => undefined);
       return;
     }
+    const replay = gate.replay ? await this.replayOutcome(rollout, gate.replay) : undefined;
+    const shadow = gate.shadow ? await this.shadowOutcome(rollout, gate.shadow) : undefined;
+    const parts = [replay, shadow].filter((p) => p !== undefined);
+    // The replay's figures where they always were; the shadow gate's beside them.
+    const data = { ...(replay?.figures ?? {}), ...(shadow ? { shadow: shadow.figures } : {}) };
+    if (parts.some((p) => p.outcome === 'failed')) await this.deps.rollouts.concludeGate(rollout.id, 'failed', data);
+    else if (parts.every((p) => p.outcome === 'passed')) await this.deps.rollouts.concludeGate(rollout.id, 'passed', data);
+    // A replay that cannot decide is final; a shadow gate still counting may yet fail the rollout.
+    else if (replay?.outcome === 'inconclusive' && shadow?.outcome !== 'pending')
+      await this.inconclusive(rollout, replay.reason, replay.figures);
+  }
+
+  /** The replay gate on its own: still replaying, decided, or unable to decide. */
+  private async replayOutcome(rollout: Rollout, gate: ReplayGate): Promise<GateOutcome<GateFigures>> {
+    const replays = await this.deps.replays.list({ rolloutId: rollout.id });
     const control = replays.find((r) => r.version === rollout.control) ?? (await this.startReplay(rollout, gate, rollout.control));
     const candidate = replays.find((r) => r.version === rollout.candidate) ?? (await this.startReplay(rollout, gate, rollout.candidate));
-    if (!control || !candidate) return this.inconclusive(rollout, "The gate's dataset is gone: its replays cannot run.");
+    if (!control || !candidate) return { outcome: 'inconclusive', reason: "The gate's dataset is gone: its replays cannot run." };
     const finished = (r: Replay) => r.status === 'done' || r.status === 'cancelled' || r.status === 'failed';
-    if (!finished(control) || !finished(candidate)) return;
+    if (!finished(control) || !finished(candidate)) return { outcome: 'pending' };
     if (control.status !== 'done' || candidate.status !== 'done') {
-      return this.inconclusive(rollout, `A gate replay ended ${control.status !== 'done' ? control.status : candidate.status}.`);
+      return { outcome: 'inconclusive', reason: `A gate replay ended ${control.status !== 'done' ? control.status : candidate.status}.` };
     }
     const figures = await this.figures(rollout, gate, control, candidate);
     if (figures.pairs < gate.minCases)
-      return this.inconclusive(rollout, `Only ${figures.pairs} cases were paired; the gate needs ${gate.minCases}.`, figures);
-    if (figures.upperBound <= gate.maxIncrease) await this.deps.rollouts.concludeGate(rollout.id, 'passed', { ...figures });
-    else if (figures.lowerBound > gate.maxIncrease) await this.deps.rollouts.concludeGate(rollout.id, 'failed', { ...figures });
-    else
-      await this.inconclusive(
-        rollout,
-        'The interval straddles maxIncrease: the dataset cannot tell. Add cases, or advance with override, or roll back.',
-        figures,
-      );
+      return { outcome: 'inconclusive', reason: `Only ${figures.pairs} cases were paired; the gate needs ${gate.minCases}.`, figures };
+    if (figures.upperBound <= gate.maxIncrease) return { outcome: 'passed', figures };
+    if (figures.lowerBound > gate.maxIncrease) return { outcome: 'failed', figures };
+    return {
+      outcome: 'inconclusive',
+      reason: 'The interval straddles maxIncrease: the dataset cannot tell. Add cases, or advance with override, or roll back.',
+      figures,
+    };
+  }
+
+  /** The shadow gate on its own: waiting for pairs (or for the bounds to clear maxIncrease), or decided. */
+  private async shadowOutcome(rollout: Rollout, gate: ShadowGate): Promise<GateOutcome<ShadowGateFigures>> {
+    const figures = await this.shadowFigures(rollout, gate);
+    const status = shadowGateStatus(figures, gate, figures.alpha).status;
+    return status === 'waiting' ? { outcome: 'pending', figures } : { outcome: status, figures };
+  }
+
+  private async shadowFigures(rollout: Rollout, gate: ShadowGate): Promise<ShadowGateFigures> {
+    const t = (await this.deps.shadowPairs?.(rollout.id)) ?? {
+      bothOk: 0,
+      onlyControlOverridden: 0,
+      onlyCandidateOverridden: 0,
+      bothOverridden: 0,
+    };
+    const alpha = rollout.spec.alpha;
+    const pairs = pairCount(t);
+    const s = shadowGateStatus(t, gate, alpha);
+    return {
+      pairs,
+      minPairs: gate.minPairs,
+      bothOk: t.bothOk,
+      onlyControlOverridden: t.onlyControlOverridden,
+      onlyCandidateOverridden: t.onlyCandidateOverridden,
+      bothOverridden: t.bothOverridden,
+      controlOverrideRate: pairs === 0 ? 0 : (t.onlyControlOverridden + t.bothOverridden) / pairs,
+      candidateOverrideRate: pairs === 0 ? 0 : (t.onlyCandidateOverridden + t.bothOverridden) / pairs,
+      estimate: s.estimate,
+      lowerBound: s.lowerBound,
+      upperBound: s.upperBound,
+      maxIncrease: gate.maxIncrease,
+      alpha,
+      mcnemarPValue: mcnemarExactPValue(t.onlyControlOverridden, t.onlyCandidateOverridden),
+      method: `shadow pairs: ${s.method} at alpha; McNemar exact p`,
+    };
   }
 
   /** The gate's state and figures, for GET /v1/rollouts/{id}. */
   async view(rollout: Rollout): Promise<GateView | undefined> {
     const gate = rollout.spec.gate?.replay;
-    if (!gate) return undefined;
-    const replays = await this.deps.replays.list({ rolloutId: rollout.id });
+    const shadowGate = rollout.spec.gate?.shadow;
+    if (!gate && !shadowGate) return undefined;
+    const replays = gate ? await this.deps.replays.list({ rolloutId: rollout.id }) : [];
     const control = replays.find((r) => r.version === rollout.control);
     const candidate = replays.find((r) => r.version === rollout.candidate);
     const view: GateView = {
-      replay: gate,
-      state: 'replaying',
+      ...(gate ? { replay: gate } : {}),
+      state: gate ? 'replaying' : 'waiting',
       replays: {
         ...(control ? { control: { id: control.id, status: control.status } } : {}),
         ...(candidate ? { candidate: { id: candidate.id, status: candidate.status } } : {}),
       },
     };
+    if (shadowGate) {
+      const figures = await this.shadowFigures(rollout, shadowGate);
+      view.shadow = { gate: shadowGate, state: shadowGateStatus(figures, shadowGate, figures.alpha).status, figures };
+    }
     const events = await this.deps.rollouts.events(rollout.id);
     const decided = [...events]
       .reverse()
@@ -131,7 +197,8 @@ export class GateService {
     else if (decided?.type === 'gate_inconclusive') view.state = 'inconclusive';
     if (decided?.type === 'advanced' && decided.reason) view.reason = decided.reason;
     else if (decided?.reason) view.reason = decided.reason;
-    if (control?.status === 'done' && candidate?.status === 'done') view.figures = await this.figures(rollout, gate, control, candidate);
+    if (gate && control?.status === 'done' && candidate?.status === 'done')
+      view.figures = await this.figures(rollout, gate, control, candidate);
     return view;
   }
 
@@ -179,3 +246,9 @@ export class GateService {
     await this.deps.rollouts.record(rollout, 'gate_inconclusive', 'gate', reason, figures ? { ...figures } : undefined);
   }
 }
+
+/** One gate's answer on its own (a rollout may have a replay gate, a shadow gate, or both). */
+type GateOutcome<F> =
+  | { outcome: 'pending'; figures?: F }
+  | { outcome: 'passed' | 'failed'; figures: F }
+  | { outcome: 'inconclusive'; reason: string; figures?: F };

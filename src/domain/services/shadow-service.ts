@@ -8,6 +8,7 @@ import type { Feedback, Run } from '../model/run.js';
 import type { Rollout } from '../model/rollout.js';
 import type { ShadowExpectation, ShadowRepository } from '../ports/shadow-repository.js';
 import { buildExpectation, type FeedbackForm, type OutputRedaction } from '../shadow/expectation.js';
+import type { PairedCounts } from '../shadow/paired-interval.js';
 import { assembleShadowReport, type ShadowReport } from '../shadow/shadow-report.js';
 
 export interface ShadowServiceDeps {
@@ -28,6 +29,18 @@ export class ShadowService {
 
   async report(rolloutId: string): Promise<RolloutShadowReport> {
     return this.reportFor(await this.deps.rollouts.get(rolloutId));
+  }
+
+  /** The 2×2 table of a rollout's scored shadow pairs, overall (the shadow gate). */
+  async pairedCounts(rolloutId: string): Promise<PairedCounts> {
+    const t: PairedCounts = { bothOk: 0, onlyControlOverridden: 0, onlyCandidateOverridden: 0, bothOverridden: 0 };
+    for (const c of (await this.deps.repository.aggregates(rolloutId)).cells) {
+      if (c.controlOverridden && c.candidateOverridden) t.bothOverridden += c.pairs;
+      else if (c.controlOverridden) t.onlyControlOverridden += c.pairs;
+      else if (c.candidateOverridden) t.onlyCandidateOverridden += c.pairs;
+      else t.bothOk += c.pairs;
+    }
+    return t;
   }
 
   /** The report of a rollout that has `shadow` set, else undefined (the comparison's `shadow`). */

@@ -10,7 +10,7 @@
  */
 import type { Interval } from '../stats/types.js';
 import { pairedDifferenceBounds, pairedDifferenceSequence, sequentialMcNemar } from '../stats/mcnemar-sequential.js';
-import { mcnemarExact } from './mcnemar-exact.js';
+import { mcnemarExactPValue } from '../stats/mcnemar.js';
 import { newcombePairedDifference, pairCount, type PairedCounts } from './paired-interval.js';
 
 /** The human saw the control's output, not the candidate's: shadow scores lean against the candidate. */
@@ -95,7 +95,7 @@ export function comparePairs(t: PairedCounts, alpha: number): PairedComparison {
       alwaysValidPValue: sequential.pValue,
       method: `paired: Newcombe square-and-add (1998) CI; ${sequence.method}; ${sequential.method} p-value`,
     },
-    mcnemarPValue: mcnemarExact(b, c).pValue,
+    mcnemarPValue: mcnemarExactPValue(b, c),
   };
 }
 

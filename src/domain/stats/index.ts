@@ -51,3 +51,58 @@ export {
   quantile,
   quantileSorted,
 } from './percentiles.js';
+export { logBeta, regularizedBeta, studentTSf, studentTQuantileUpper, binomialLogPmf, binomialCdf, binomialSf, binomialTestTwoSided } from './beta.js';
+export { logMixture, logMixtureValue, mixtureScale, tiltMixture, MIXTURE_SHAPE, TUNING_SPREAD, type TiltMixture, type TiltDirection } from './bernoulli-mixture.js';
+export {
+  DEFAULT_DIFFERENCE_TUNING,
+  differenceBound,
+  differenceInterval,
+  differenceLogE,
+  differenceLogEUpper,
+  differencePValue,
+  differenceRejects,
+  differenceSequenceName,
+  differenceTwoSidedPValue,
+  type DifferenceDesign,
+} from './difference-sequence.js';
+export { rateBound, rateInterval, rateLogE, ratePValue, rateRejects, rateSequenceName, type RateDesign } from './rate-sequence.js';
+export {
+  stratifiedBound,
+  stratifiedInterval,
+  stratifiedLowerLogE,
+  stratifiedPValue,
+  stratifiedRejects,
+  stratifiedTwoSidedPValue,
+  type SequenceStratum,
+  type StratifiedDesign,
+} from './stratified-sequence.js';
+export {
+  DEFAULT_TENANT_TUNING,
+  tenantLevelBound,
+  tenantLevelEstimate,
+  tenantLevelInterval,
+  tenantLevelMethodName,
+  tenantLevelMultiplier,
+  tenantLevelPValue,
+  type TenantCount,
+  type TenantLevelEstimate,
+  type TenantLevelOptions,
+  type TenantStratum,
+} from './tenant-level.js';
+export {
+  DATA_QUALITY_THRESHOLD,
+  reviewRateImbalance,
+  sequentialSrm,
+  SRM_CONCENTRATION,
+  srmLogE,
+  tenantReviewRateImbalance,
+  type ReviewImbalanceResult,
+  type ReviewStratum,
+  type SequentialSrmResult,
+  type SrmStageKeys,
+  type SrmStageResult,
+} from './data-quality.js';
+export { holm, type HolmResult } from './holm.js';
+export { histogramCountAboveInterpolated, histogramCumulative } from './percentiles.js';
+export { DEFAULT_QUANTILE_TUNING, histogramQuantileBound, quantileDifference, quantileSequenceName, type QuantileDifference } from './quantile-sequence.js';
+export { createRandom, type Random } from './random.js';

@@ -6,7 +6,17 @@
  * (tenant, environment, hour) with traffic, read for the hours a baseline needs.
  */
 import { sql, type SQL } from 'drizzle-orm';
-import type { Arm, AssignmentCount, Cell, CellFilter, ComparisonReadModel, Counts, DefaultCell, SeriesGrain, SeriesRow } from '../../domain/comparison/types.js';
+import type {
+  Arm,
+  AssignmentCount,
+  Cell,
+  CellFilter,
+  ComparisonReadModel,
+  Counts,
+  DefaultCell,
+  SeriesGrain,
+  SeriesRow,
+} from '../../domain/comparison/types.js';
 import type { SeriesCounts } from '../../domain/metrics/counted-metrics.js';
 import type { Db } from '../db.js';
 import { TABLES } from './rollup-deltas.js';
@@ -87,7 +97,11 @@ export class ComparisonQueries implements ComparisonReadModel {
     return out;
   }
 
-  async defaultBefore(q: { chainId: string; version: string; pairs: { tenantId: string; environment: string; from: Date; to: Date }[] }): Promise<DefaultCell[]> {
+  async defaultBefore(q: {
+    chainId: string;
+    version: string;
+    pairs: { tenantId: string; environment: string; from: Date; to: Date }[];
+  }): Promise<DefaultCell[]> {
     if (q.pairs.length === 0) return [];
     // One index range per pair on (chain, version, tenant, environment, hour), summed in SQL.
     const rows = await this.rows<CountRow & { tenant_id: string; environment: string }>(sql`
@@ -101,7 +115,14 @@ export class ComparisonQueries implements ComparisonReadModel {
     return rows.map((r) => ({ ...toCounts(r, DEFAULT_METRICS), tenantId: r.tenant_id, environment: r.environment }));
   }
 
-  async defaultDuring(q: { chainId: string; version: string; environments: string[]; from: Date; to: Date; tenants?: string[] }): Promise<DefaultCell[]> {
+  async defaultDuring(q: {
+    chainId: string;
+    version: string;
+    environments: string[];
+    from: Date;
+    to: Date;
+    tenants?: string[];
+  }): Promise<DefaultCell[]> {
     if (q.environments.length === 0 || q.tenants?.length === 0) return [];
     const table = sql.raw(q.tenants ? 'default_rollups' : 'default_env_rollups');
     const tenants = q.tenants ? sql` AND tenant_id = ANY(${sql.param(q.tenants)}::text[])` : sql``;

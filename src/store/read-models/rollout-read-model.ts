@@ -81,7 +81,13 @@ export class RolloutReadModel implements ReadModelHooks {
       }
       if (place.targets.length === 0) continue;
       addRun(place.delta, runFactsOf(r), 1, RUN_METRICS);
-      if (r.rolloutId && r.stage !== null && r.stage !== undefined && r.assignmentKey && (r.variant === 'control' || r.variant === 'candidate')) {
+      if (
+        r.rolloutId &&
+        r.stage !== null &&
+        r.stage !== undefined &&
+        r.assignmentKey &&
+        (r.variant === 'control' || r.variant === 'candidate')
+      ) {
         keys.push({ rolloutId: r.rolloutId, stage: r.stage, variant: r.variant, key: r.assignmentKey, tenantId: r.tenantId });
       }
     }
@@ -94,7 +100,10 @@ export class RolloutReadModel implements ReadModelHooks {
    * Distinct keys per (rollout, stage, arm): a key stored for the first time (ON CONFLICT DO
    * NOTHING ... RETURNING) bumps its counter, in one statement.
    */
-  private async countAssignmentKeys(tx: Tx, keys: { rolloutId: string; stage: number; variant: string; key: string; tenantId: string }[]): Promise<void> {
+  private async countAssignmentKeys(
+    tx: Tx,
+    keys: { rolloutId: string; stage: number; variant: string; key: string; tenantId: string }[],
+  ): Promise<void> {
     if (keys.length === 0) return;
     const unique = new Map(keys.map((k) => [`${k.rolloutId}\u0000${k.stage}\u0000${k.variant}\u0000${k.key}`, k]));
     const list = [...unique.values()];

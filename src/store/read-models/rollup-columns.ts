@@ -84,7 +84,8 @@ export const KIND_SQL: Record<MetricKind, KindSql> = {
   },
   keyed: {
     paramType: 'text[]',
-    encode: (d) => JSON.stringify(Object.fromEntries([...((d as ReadonlyMap<string, number> | undefined) ?? new Map())].filter(([, n]) => n !== 0))),
+    encode: (d) =>
+      JSON.stringify(Object.fromEntries([...((d as ReadonlyMap<string, number> | undefined) ?? new Map())].filter(([, n]) => n !== 0))),
     unnested: (c) => `u.${c}::jsonb`,
     merge: keyedMerge,
     select: (c) => c,

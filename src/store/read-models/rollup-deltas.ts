@@ -16,23 +16,56 @@ import { upsertRollups, type RollupTable, type UpsertRow } from './upsert-sql.js
 export const TABLES = {
   rollups: {
     name: 'rollout_rollups',
-    keys: [['rollout_id', 'uuid'], ['hour', 'timestamptz'], ['stage', 'int'], ['variant', 'text'], ['tenant_id', 'text'], ['environment', 'text']],
+    keys: [
+      ['rollout_id', 'uuid'],
+      ['hour', 'timestamptz'],
+      ['stage', 'int'],
+      ['variant', 'text'],
+      ['tenant_id', 'text'],
+      ['environment', 'text'],
+    ],
     metrics: COUNTED_METRICS,
   },
   totals: {
     name: 'rollout_totals',
-    keys: [['rollout_id', 'uuid'], ['stage', 'int'], ['variant', 'text'], ['tenant_id', 'text'], ['environment', 'text']],
+    keys: [
+      ['rollout_id', 'uuid'],
+      ['stage', 'int'],
+      ['variant', 'text'],
+      ['tenant_id', 'text'],
+      ['environment', 'text'],
+    ],
     metrics: COUNTED_METRICS,
   },
-  series: { name: 'rollout_series', keys: [['rollout_id', 'uuid'], ['grain', 'text'], ['t', 'timestamptz'], ['variant', 'text']], metrics: SERIES_METRICS },
+  series: {
+    name: 'rollout_series',
+    keys: [
+      ['rollout_id', 'uuid'],
+      ['grain', 'text'],
+      ['t', 'timestamptz'],
+      ['variant', 'text'],
+    ],
+    metrics: SERIES_METRICS,
+  },
   defaults: {
     name: 'default_rollups',
-    keys: [['chain_id', 'text'], ['version', 'text'], ['tenant_id', 'text'], ['environment', 'text'], ['hour', 'timestamptz']],
+    keys: [
+      ['chain_id', 'text'],
+      ['version', 'text'],
+      ['tenant_id', 'text'],
+      ['environment', 'text'],
+      ['hour', 'timestamptz'],
+    ],
     metrics: COUNTED_METRICS,
   },
   defaultEnv: {
     name: 'default_env_rollups',
-    keys: [['chain_id', 'text'], ['version', 'text'], ['environment', 'text'], ['hour', 'timestamptz']],
+    keys: [
+      ['chain_id', 'text'],
+      ['version', 'text'],
+      ['environment', 'text'],
+      ['hour', 'timestamptz'],
+    ],
     metrics: COUNTED_METRICS,
   },
 } as const satisfies Record<string, RollupTable>;
@@ -46,13 +79,18 @@ const HOUR_MS = 3_600_000;
 export const hourOf = (d: Date): string => new Date(Math.floor(d.getTime() / HOUR_MS) * HOUR_MS).toISOString();
 export const minuteOf = (d: Date): string => new Date(Math.floor(d.getTime() / MINUTE_MS) * MINUTE_MS).toISOString();
 
+interface RowDelta {
+  key: (string | number)[];
+  delta: CountsDelta;
+}
+
 export class BatchDeltas {
-  private readonly maps = new Map<TableName, Map<string, { key: (string | number)[]; delta: CountsDelta }>>();
+  private readonly maps = new Map<TableName, Map<string, RowDelta>>();
 
   /** The delta of one row, created empty on first use. */
   at(table: TableName, key: (string | number)[]): CountsDelta {
     let m = this.maps.get(table);
-    if (!m) this.maps.set(table, (m = new Map()));
+    if (!m) this.maps.set(table, (m = new Map<string, RowDelta>()));
     const k = key.join('\u0000');
     let e = m.get(k);
     if (!e) m.set(k, (e = { key, delta: emptyDelta() }));

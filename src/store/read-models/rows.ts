@@ -2,5 +2,5 @@
 
 /** node-postgres returns a QueryResult, PGlite a Results object: both have `rows`. */
 export function rowsOf<T>(result: unknown): T[] {
-  return ((result as { rows?: T[] }).rows ?? []) as T[];
+  return (result as { rows?: T[] }).rows ?? [];
 }

@@ -52,14 +52,18 @@ export function upsertRollups(table: RollupTable, metrics: readonly CountedMetri
   const deltaOf = (r: UpsertRow, m: CountedMetric) => (r.delta as unknown as Record<string, unknown>)[m.name];
   const params: SQL[] = [
     ...table.keys.map(([, type], i) => sql`${sql.param(sorted.map((r) => r.key[i]))}::${sql.raw(`${type}[]`)}`),
-    ...used.map((m) => sql`${sql.param(sorted.map((r) => KIND_SQL[m.kind].encode(deltaOf(r, m))))}::${sql.raw(KIND_SQL[m.kind].paramType)}`),
+    ...used.map(
+      (m) => sql`${sql.param(sorted.map((r) => KIND_SQL[m.kind].encode(deltaOf(r, m))))}::${sql.raw(KIND_SQL[m.kind].paramType)}`,
+    ),
   ];
   const selected = [...keyNames.map((k) => `u.${k}`), ...used.map((m) => KIND_SQL[m.kind].unnested(columnOf(m.name)))];
   return sql.join(
     [
       sql.raw(`INSERT INTO ${table.name} AS t (${columns.join(', ')}) SELECT ${selected.join(', ')} FROM unnest(`),
       sql.join(params, sql.raw(', ')),
-      sql.raw(`) AS u(${columns.join(', ')}) ON CONFLICT (${keyNames.join(', ')}) DO UPDATE SET ${used.map((m) => KIND_SQL[m.kind].merge(columnOf(m.name))).join(', ')}`),
+      sql.raw(
+        `) AS u(${columns.join(', ')}) ON CONFLICT (${keyNames.join(', ')}) DO UPDATE SET ${used.map((m) => KIND_SQL[m.kind].merge(columnOf(m.name))).join(', ')}`,
+      ),
     ],
     sql.raw(''),
   );

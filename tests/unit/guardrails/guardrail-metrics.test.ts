@@ -15,7 +15,13 @@ import { evaluateGuardrails, type GuardrailArmTotals } from '../../../src/domain
 import { guardrailSchema } from '../../../src/domain/model/rollout-spec.js';
 import { LATENCY_BUCKET_COUNT, latencyBucketIndex } from '../../../src/domain/stats/index.js';
 
-function arm(runs: number, errors: number, reviewed: number, overridden: number, latencies: [ms: number, n: number][] = []): GuardrailArmTotals {
+function arm(
+  runs: number,
+  errors: number,
+  reviewed: number,
+  overridden: number,
+  latencies: [ms: number, n: number][] = [],
+): GuardrailArmTotals {
   const latencyHist = new Array<number>(LATENCY_BUCKET_COUNT).fill(0);
   for (const [ms, n] of latencies) latencyHist[latencyBucketIndex(ms)]! += n;
   return { runs, errors, reviewed, overridden, latencyHist };
@@ -50,7 +56,9 @@ describe('guardrail metrics: validation', () => {
   });
 
   it('names a limit the table has no message for', () => {
-    expect(guardrailIssues({ metric: 'override_rate', max: 0.1 })).toEqual([{ path: 'max', message: 'override_rate takes maxIncrease (points over control)' }]);
+    expect(guardrailIssues({ metric: 'override_rate', max: 0.1 })).toEqual([
+      { path: 'max', message: 'override_rate takes maxIncrease (points over control)' },
+    ]);
     expect(guardrailIssues({ metric: 'no_such_metric', max: 1 })).toEqual([]);
   });
 });
@@ -60,24 +68,41 @@ describe('guardrail metrics: the table', () => {
     expect(new Set(GUARDRAIL_METRIC_NAMES).size).toBe(GUARDRAIL_METRICS.length);
     for (const m of GUARDRAIL_METRICS) {
       const def = guardrailMetricNamed(m.name)!;
-      expect(GUARDRAIL_LIMITS.some((l) => def.limits[l]), m.name).toBe(true);
+      expect(
+        GUARDRAIL_LIMITS.some((l) => def.limits[l]),
+        m.name,
+      ).toBe(true);
       if (def.requires) expect(def.limits[def.requires.limit], m.name).toBeDefined();
       for (const l of GUARDRAIL_LIMITS) if (def.refuses?.[l]) expect(def.limits[l], `${m.name} ${l}`).toBeUndefined();
     }
   });
 
   it("counts each metric's denominator for minSamples: reviewed runs for override_rate, finished runs otherwise", () => {
-    const a = arm(1000, 40, 700, 70, [[100, 990], [5000, 10]]);
+    const a = arm(1000, 40, 700, 70, [
+      [100, 990],
+      [5000, 10],
+    ]);
     expect(guardrailMetricNamed('override_rate')!.proportion(a, 0.05)).toEqual({ x: 70, n: 700 });
     expect(guardrailMetricNamed('error_rate')!.proportion(a, 0.02)).toEqual({ x: 40, n: 1000 });
     expect(guardrailMetricNamed('latency_p95_ms')!.proportion(a, 2000)).toEqual({ x: 10, n: 1000 });
-    const [latency] = evaluateGuardrails([guardrailSchema.parse({ metric: 'latency_p95_ms', max: 2000, minSamples: 1001 })], { controlArm: 'randomized', control: a, candidate: a }, 0.05);
+    const [latency] = evaluateGuardrails(
+      [guardrailSchema.parse({ metric: 'latency_p95_ms', max: 2000, minSamples: 1001 })],
+      { controlArm: 'randomized', control: a, candidate: a },
+      0.05,
+    );
     expect(latency).toMatchObject({ samples: 1000, status: 'waiting', maxMs: 2000, threshold: 0.05 });
   });
 });
 
 describe('guardrail metrics: printing', () => {
-  const inputs = { controlArm: 'randomized' as const, control: arm(2000, 20, 2000, 100, [[100, 2000]]), candidate: arm(2000, 200, 2000, 400, [[100, 1700], [5000, 300]]) };
+  const inputs = {
+    controlArm: 'randomized' as const,
+    control: arm(2000, 20, 2000, 100, [[100, 2000]]),
+    candidate: arm(2000, 200, 2000, 400, [
+      [100, 1700],
+      [5000, 300],
+    ]),
+  };
   const checks = evaluateGuardrails(
     [
       guardrailSchema.parse({ metric: 'override_rate', maxIncrease: 0.05 }),
@@ -103,10 +128,15 @@ describe('guardrail metrics: printing', () => {
   });
 
   it('describes a check in a line, for the terminal, and falls back to numbers for a metric it does not know', () => {
-    expect(describeCheck(latency!)).toMatch(/^latency_p95_ms \(limit 2000 ms\): breached, bound \d+\.\d% of runs slower than 2000 ms \(5% allowed\), 2000 samples$/);
-    expect(describeCheck({ metric: 'queue_depth', threshold: 7, bound: 9, status: 'breached', samples: 3 })).toBe('queue_depth (limit 7): breached, bound 9, 3 samples');
+    expect(describeCheck(latency!)).toMatch(
+      /^latency_p95_ms \(limit 2000 ms\): breached, bound \d+\.\d% of runs slower than 2000 ms \(5% allowed\), 2000 samples$/,
+    );
+    expect(describeCheck({ metric: 'queue_depth', threshold: 7, bound: 9, status: 'breached', samples: 3 })).toBe(
+      'queue_depth (limit 7): breached, bound 9, 3 samples',
+    );
     const cli = formatComparison({ arms: {}, guardrails: JSON.parse(JSON.stringify(checks)) });
-    expect(cli).toMatch(/guardrail latency_p95_ms \(max\): breached \(bound \d+\.\d% of runs slower than 2000 ms \(5% allowed\), limit 2000 ms; 2000 samples\)/);
+    // The CLI prints each check as its metric's definition describes it.
+    for (const c of checks) expect(cli).toContain(`guardrail ${describeCheck(c)}`);
     expect(cli).not.toContain('threshold 5.0%');
   });
 });

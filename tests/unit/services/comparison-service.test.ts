@@ -126,7 +126,7 @@ describe('ComparisonService', () => {
   it('answers minute buckets for the last day with data, and refuses more than 7 days of them', async () => {
     const { w, rollout, readModel, comparison } = await setup();
     const t = new Date(w.now().getTime() - 10 * 60_000);
-    readModel.seriesRows = [{ t, arm: 'candidate', runs: 3, errors: 0, fallbacks: 0, reviewed: 1, overridden: 0, latencyHist: [] }];
+    readModel.seriesRows = [{ ...emptyCounts(), t, arm: 'candidate', runs: 3, reviewed: 1, latencyHist: [] }];
     const ts = await comparison.timeseries(rollout.id, { bucket: 'minute' });
     expect(ts.to).toBe(new Date(t.getTime() + 60_000).toISOString());
     expect(ts.from).toBe(new Date(t.getTime() + 60_000 - 24 * HOUR).toISOString());

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mcnemarExact } from '../../../src/domain/shadow/mcnemar-exact.js';
+import { mcnemarExactPValue } from '../../../src/domain/stats/mcnemar.js';
 import {
   assembleShadowReport,
   shadowGateStatus,
@@ -48,7 +48,7 @@ describe('the shadow report', () => {
     expect(r.controlOverrideRate).toBeCloseTo(0.1, 12);
     expect(r.candidateOverrideRate).toBeCloseTo(0.26, 12);
     expect(r.difference.estimate).toBeCloseTo(0.16, 12);
-    expect(r.mcnemarPValue).toBe(mcnemarExact(4, 20).pValue);
+    expect(r.mcnemarPValue).toBe(mcnemarExactPValue(4, 20));
     expect(r.difference.ci[0]).toBeGreaterThan(0);
     expect(r.difference.alwaysValidCI[0]).toBeLessThan(r.difference.ci[0]);
     expect(r.difference.alwaysValidPValue).toBeGreaterThan(r.mcnemarPValue);

@@ -1,0 +1,88 @@
+/**
+ * `npm run calibrate`: the Monte Carlo calibration of the guardrail statistics (issue 15), printed
+ * as Markdown for the README:
+ *   1. A/A false-rollback rates of an identical candidate, the guardrail at its hardest setting
+ *      (override_rate, maxIncrease 0), looked at after every 20 new candidate reviews once each arm
+ *      has 100, up to 20,000 candidate reviews: per run (unit splits) over base rates × candidate
+ *      shares × alpha, and per tenant (tenant splits) over base rates × tenant SD × tenants;
+ *   2. the power table: how often and how fast a worse candidate is rolled back, with the
+ *      asymptotic sequence the guardrails used before (issue 15) for comparison.
+ * Pure and seeded (src/domain/stats/calibration): the same figures on every machine.
+ * Knobs (environment): CALIBRATE_SEQUENCES (default 1000), CALIBRATE_ONLY (aa-unit, aa-tenant,
+ * power, legacy; comma-separated), CALIBRATE_SEED.
+ */
+import { performance } from 'node:perf_hooks';
+import { alwaysValidDifferenceBound } from '../src/domain/stats/always-valid-proportions.js';
+import {
+  aaMarkdown,
+  DEFAULT_GRID_SETTINGS,
+  fullAaGrid,
+  fullPowerGrid,
+  powerMarkdown,
+  runAaCell,
+  runPowerCell,
+  type AaResult,
+  type GridSettings,
+  type PowerResult,
+} from '../src/domain/stats/calibration/grid.js';
+import type { Decide } from '../src/domain/stats/calibration/simulate.js';
+
+const env = process.env;
+const sequences = Number(env.CALIBRATE_SEQUENCES ?? DEFAULT_GRID_SETTINGS.sequences);
+const only = (env.CALIBRATE_ONLY ?? 'aa-unit,aa-tenant,power,legacy').split(',').map((s) => s.trim());
+const settings: GridSettings = { ...DEFAULT_GRID_SETTINGS, sequences, seed: Number(env.CALIBRATE_SEED ?? DEFAULT_GRID_SETTINGS.seed) };
+const tenantSettings: GridSettings = { ...settings, sequences: Math.max(100, Math.round(sequences / 2)), horizon: 5000 };
+
+/** The guardrail as it was before issue 15: the asymptotic normal-mixture bound, per run. */
+function legacyDecide(maxIncrease: number, alpha: number): Decide {
+  return (s) => ({
+    breached: alwaysValidDifferenceBound(s.candidate.overridden, s.candidate.reviewed, s.control.overridden, s.control.reviewed, 'lower', { alpha }).bound > maxIncrease,
+  });
+}
+
+function progress(done: number, total: number, started: number): void {
+  const s = (performance.now() - started) / 1000;
+  process.stderr.write(`\r${done}/${total} cells, ${s.toFixed(0)} s`);
+}
+
+const started = performance.now();
+const out: string[] = [];
+const cells = fullAaGrid();
+for (const kind of ['unit', 'tenant'] as const) {
+  if (!only.includes(`aa-${kind}`)) continue;
+  const mine = cells.filter((c) => c.splitBy === kind);
+  const results: AaResult[] = [];
+  for (const c of mine) {
+    results.push(runAaCell(c, kind === 'unit' ? settings : tenantSettings));
+    progress(results.length, mine.length, started);
+  }
+  const worst = results.reduce((w, r) => (r.rate - r.alpha > w.rate - w.alpha ? r : w));
+  out.push(
+    `### A/A false rollbacks, ${kind === 'unit' ? 'per run (splitBy: unit)' : 'per tenant (splitBy: tenant)'}\n`,
+    aaMarkdown(results),
+    `\n${results.filter((r) => r.withinAlpha).length} of ${results.length} cells within α + 3 Monte Carlo SE; largest excess over α: ${((worst.rate - worst.alpha) * 100).toFixed(2)} points (${worst.baseRate}, share ${worst.share}, α ${worst.alpha}).\n`,
+  );
+}
+if (only.includes('power')) {
+  const grid = fullPowerGrid();
+  const results: PowerResult[] = [];
+  const legacy: PowerResult[] = [];
+  for (const c of grid) {
+    results.push(runPowerCell(c, c.splitBy === 'unit' ? settings : tenantSettings));
+    if (only.includes('legacy') && c.splitBy === 'unit') legacy.push(runPowerCell(c, settings, legacyDecide(c.maxIncrease, c.alpha)));
+    progress(results.length, grid.length, started);
+  }
+  out.push('### Power: how often and how fast a worse candidate is rolled back\n', powerMarkdown(results), '');
+  if (legacy.length > 0) out.push('Before issue 15 (asymptotic sequence, not valid at small rates), same scenarios:\n', powerMarkdown(legacy, 'asymptotic (old)'), '');
+}
+if (only.includes('legacy')) {
+  const legacyCells = [
+    { splitBy: 'unit' as const, baseRate: 0.005, share: 0.1, alpha: 0.05 },
+    { splitBy: 'unit' as const, baseRate: 0.02, share: 0.1, alpha: 0.0125 },
+  ];
+  const results = legacyCells.map((c) => runAaCell(c, settings, legacyDecide(0, c.alpha)));
+  out.push('The old asymptotic bound on the A/A cells of issue 15 (same simulation):\n', aaMarkdown(results), '');
+}
+process.stderr.write('\n');
+console.log(out.join('\n'));
+console.log(`\n_${sequences} sequences per per-run cell, ${tenantSettings.sequences} per tenant cell; seed ${settings.seed}; ${((performance.now() - started) / 60000).toFixed(1)} min._`);
