@@ -24,6 +24,10 @@ export default tseslint.config(
     // Tests and benchmarks poke at parsed JSON answers: `any` there is the point, not a leak.
     files: ['tests/**', 'bench/**'],
     rules: {
+      '@typescript-eslint/restrict-template-expressions': 'off',
+      '@typescript-eslint/no-base-to-string': 'off',
+      '@typescript-eslint/no-unnecessary-type-assertion': 'off',
+      '@typescript-eslint/unbound-method': 'off',
       '@typescript-eslint/no-unsafe-member-access': 'off',
       '@typescript-eslint/no-unsafe-assignment': 'off',
       '@typescript-eslint/no-unsafe-argument': 'off',
@@ -35,7 +39,8 @@ export default tseslint.config(
   {
     // The CLI and the demo print the JSON the gateway answers: its shape is the API's (checked by
     // tests/e2e/cli.test.ts), not a type the client restates.
-    files: ['src/cli/**', 'src/cli.ts', 'src/demo/**'],
+    // The OpenAPI post-processing walks the generated JSON document, which has no static type.
+    files: ['src/cli/**', 'src/cli.ts', 'src/demo/**', 'src/http/openapi/**'],
     rules: {
       '@typescript-eslint/no-unsafe-member-access': 'off',
       '@typescript-eslint/no-unsafe-assignment': 'off',
@@ -48,10 +53,10 @@ export default tseslint.config(
   {
     files: ['**/*.js', '**/*.mjs'],
     ...tseslint.configs.disableTypeChecked,
-    languageOptions: { globals: { ...globals.node } },
+    languageOptions: { ...tseslint.configs.disableTypeChecked.languageOptions, globals: { ...globals.node } },
   },
   {
     files: ['public/**/*.js'],
-    languageOptions: { globals: { ...globals.browser } },
+    languageOptions: { ...tseslint.configs.disableTypeChecked.languageOptions, globals: { ...globals.browser } },
   },
 );

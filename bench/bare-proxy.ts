@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 /**
  * Bench child: the bare Node.js pass-through proxy, the floor for any Node gateway on these cores.
  * It does what a gateway cannot avoid and nothing else: read and parse the call, forward
@@ -15,7 +16,7 @@ const pool = new Pool(target.origin, { connections: 256 });
 const HEADERS = ['content-type', 'application/json', 'accept', 'application/json'];
 let served = 0;
 
-function send(res: import('node:http').ServerResponse, status: number, text: string): void {
+function send(res: ServerResponse, status: number, text: string): void {
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
   res.end(text);
 }

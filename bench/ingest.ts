@@ -22,7 +22,7 @@ import { pino } from 'pino';
 import { compose } from '../src/composition.js';
 import { loadConfig } from '../src/config/config.js';
 import { RunWriter } from '../src/runtime/run-writer.js';
-import { RunStore, type FeedbackInsert } from '../src/store/run-store.js';
+import { RunStore } from '../src/store/run-store.js';
 import type { Run } from '../src/domain/model/run.js';
 import type { RunRepository } from '../src/domain/ports/run-repository.js';
 import { completeTask } from './lib/children.js';

@@ -54,7 +54,7 @@ function generate(from: number, to: number, ctx: SyntheticContext): Chunk {
   for (let i = from; i < to; i++) {
     const run = makeRun(i, ctx);
     runs.push(run);
-    const fb = makeFeedback(i, run, new Date(run.createdAt!.getTime() + REVIEW_DELAY_MS));
+    const fb = makeFeedback(i, run, new Date(run.createdAt.getTime() + REVIEW_DELAY_MS));
     if (fb) feedback.push(fb);
   }
   return { runs, feedback };
@@ -93,16 +93,16 @@ await completeTask(async () => {
       feedbackMs += performance.now() - t;
       if (hooks) {
         const t = performance.now();
-        await hooks.onRunsInserted(tx as never, chunk.runs);
+        await hooks.onRunsInserted(tx, chunk.runs);
         const byId = new Map(chunk.runs.map((r) => [r.id, r]));
         const changes: FeedbackChange[] = chunk.feedback.map((f) => {
           const r = byId.get(f.runId)!;
           return {
-            run: { id: r.id, rolloutId: r.rolloutId!, stage: r.stage!, variant: r.variant, tenantId: r.tenantId, environment: r.environment, createdAt: r.createdAt!, chainId: r.chainId, version: r.version, errored: r.error != null },
+            run: { id: r.id, rolloutId: r.rolloutId!, stage: r.stage!, variant: r.variant, tenantId: r.tenantId, environment: r.environment, createdAt: r.createdAt, chainId: r.chainId, version: r.version, errored: r.error != null },
             after: { overridden: f.overridden, fields: f.fields },
           };
         });
-        if (changes.length) await hooks.onFeedbackChanged(tx as never, changes);
+        if (changes.length) await hooks.onFeedbackChanged(tx, changes);
         hookMs += performance.now() - t;
       }
     });

@@ -94,7 +94,7 @@ export async function startChild(name: string, script: string, opts: StartOption
       if (proc.exitCode !== null) return undefined;
       let last: Record<string, unknown> | undefined;
       proc.on('message', (m: { type?: string }) => {
-        if (m?.type === 'stopped') last = m as Record<string, unknown>;
+        if (m?.type === 'stopped') last = m;
       });
       proc.send({ type: 'stop' });
       const timer = setTimeout(() => proc.kill('SIGKILL'), timeoutMs);
@@ -146,7 +146,7 @@ export async function runTask<T>(name: string, script: string, opts: StartOption
     }, opts.timeoutMs ?? 30 * 60_000);
     proc.on('message', (m: { type?: string }) => {
       if (m?.type === 'result') result = m as T;
-      else if (m?.type === 'progress') opts.onProgress?.(m as Record<string, unknown>);
+      else if (m?.type === 'progress') opts.onProgress?.(m);
     });
     proc.once('exit', (code) => {
       clearTimeout(timer);

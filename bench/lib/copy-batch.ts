@@ -26,7 +26,7 @@ async function copyRuns(tx: Tx, hooks: ReadModelHooks | undefined, list: RunInse
   await copyRows(client, 'runs_stage', COLUMNS.map((c) => c.name), list.map((r) => COLUMNS.map((c) => (c.key === 'fallback' ? (r.fallback ?? false) : r[c.key]))));
   const moved = await tx.execute(sql.raw(`INSERT INTO runs (${NAMES}) SELECT ${NAMES} FROM runs_stage ON CONFLICT DO NOTHING${hooks ? ' RETURNING id' : ''}`));
   if (!hooks) return [];
-  const fresh = new Set((moved as unknown as { rows: { id: string }[] }).rows.map((r) => r.id));
+  const fresh = new Set((moved as { rows: { id: string }[] }).rows.map((r) => r.id));
   return list.filter((r) => fresh.delete(r.id));
 }
 

@@ -18,7 +18,7 @@ import autocannon from 'autocannon';
 import { cpuMsOf, ROOT, startChild, type Child } from '../lib/children.js';
 import { paced, type PacedResult, type Target } from '../lib/paced.js';
 import { ADMIN_TOKEN, CHAIN, createDatabase, invokeBody, setupGateway, withClient, type BenchDatabase } from '../lib/setup.js';
-import { median, summarize, type Summary } from '../lib/stats.js';
+import { median, summarize } from '../lib/stats.js';
 
 export interface OverheadOptions {
   label: string;
@@ -250,7 +250,7 @@ export async function runOverhead(o: OverheadOptions): Promise<Record<string, un
         gatewayEventLoopDelayMaxMs: median(latencyRounds.map((x) => Number((x.gatewayStats.eventLoopDelayMs as { max?: number } | undefined)?.max ?? NaN))),
         roundsDetail: latencyRounds,
       },
-      serverTimingGatewayMs: summarize(gatewayDurs) as Summary,
+      serverTimingGatewayMs: summarize(gatewayDurs),
       saturation: {
         connections: o.connections,
         seconds: o.saturationSeconds,

@@ -53,7 +53,7 @@ export class OpenAIChainAdapter implements ChainAdapter {
     this.#def = def;
     this.#messages = def.messages.map(({ role, content }) => {
       const template = compileTemplate(content);
-      return { role, template, fixed: template.constant ? ({ role, content } as ChatCompletionMessageParam) : undefined };
+      return { role, template, fixed: template.constant ? ({ role, content }) : undefined };
     });
     this.#responseFormat =
       def.responseFormat === undefined
@@ -72,7 +72,7 @@ export class OpenAIChainAdapter implements ChainAdapter {
     const def = this.#def;
     const body: ChatCompletionCreateParamsNonStreaming = {
       model: def.model,
-      messages: this.#messages.map((m) => m.fixed ?? ({ role: m.role, content: m.template.fill(input) } as ChatCompletionMessageParam)),
+      messages: this.#messages.map((m) => m.fixed ?? ({ role: m.role, content: m.template.fill(input) })),
     };
     if (def.temperature !== undefined) body.temperature = def.temperature;
     if (this.#responseFormat !== undefined) body.response_format = this.#responseFormat;

@@ -87,7 +87,7 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
     return send(res, 422, { detail: 'The body is not JSON' });
   }
   if (!body || typeof body !== 'object' || !('input' in body)) return send(res, 422, { detail: 'The body needs an "input" field' });
-  send(res, 200, { output: extractInvoice((body as { input: unknown }).input, version), metadata: { run_id: randomUUID(), feedback_tokens: [] } });
+  send(res, 200, { output: extractInvoice((body).input, version), metadata: { run_id: randomUUID(), feedback_tokens: [] } });
 }
 
 export interface RunningExampleUpstream {

@@ -226,7 +226,7 @@ export class UnleashAdminClient {
 }
 
 function errorMessage(body: unknown): string {
-  if (body && typeof body === 'object' && 'message' in body) return String((body as { message: unknown }).message);
+  if (body && typeof body === 'object' && 'message' in body) return String((body).message);
   if (typeof body === 'string') return body.slice(0, 200);
   return '';
 }

@@ -125,7 +125,7 @@ export class UnleashEngine {
   }
 
   getVariant(name: string, context: Context): EngineVariant {
-    return this.unleash.getVariant(name, context) as EngineVariant;
+    return this.unleash.getVariant(name, context);
   }
 
   /** The arm for a call; never throws (a malformed definition is 'disabled'). */

@@ -195,14 +195,14 @@ export function featureFingerprint(feature: { enabled?: unknown; strategies?: un
         contextName: String(c.contextName),
         operator: String(c.operator),
         values: Array.isArray(c.values) ? (c.values as unknown[]).map(String).sort() : [],
-        value: c.value === undefined ? null : String(c.value),
+        value: c.value === undefined ? null : String(c.value as string),
         inverted: c.inverted === true,
         caseInsensitive: c.caseInsensitive === true,
       })),
       variants: (s.variants ?? []).map((v) => ({
         name: String(v.name),
         weight: Number(v.weight),
-        stickiness: v.stickiness === undefined ? null : String(v.stickiness),
+        stickiness: v.stickiness === undefined ? null : String(v.stickiness as string),
       })),
     }));
   return JSON.stringify({ enabled: true, strategies });

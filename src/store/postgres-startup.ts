@@ -32,8 +32,8 @@ export class DatabaseStartupError extends Error {
 /** Where a connection string points, with node-postgres's own defaults (PGHOST, PGUSER, ...). */
 export function describeTarget(connectionString: string): PostgresTarget {
   // A Client reads its connection parameters when constructed; it connects only on connect().
-  const p = (new pg.Client({ connectionString }) as unknown as { connectionParameters: Record<string, unknown> }).connectionParameters;
-  return { host: String(p.host ?? 'localhost'), port: Number(p.port ?? 5432), database: String(p.database ?? p.user ?? ''), user: String(p.user ?? '') };
+  const p = (new pg.Client({ connectionString }) as unknown as { connectionParameters: { host?: string; port?: number; database?: string; user?: string } }).connectionParameters;
+  return { host: p.host ?? 'localhost', port: Number(p.port ?? 5432), database: p.database ?? p.user ?? '', user: p.user ?? '' };
 }
 
 export function targetText(t: PostgresTarget): string {

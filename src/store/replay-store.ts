@@ -24,19 +24,21 @@ export class ReplayStore implements ReplayRepository {
 
   async create(r: NewReplay): Promise<CreateReplayOutcome> {
     // A gate's replay of a version exists once (replays_gate_idx): a second is a DuplicateError.
-    return this.db.transaction(async (tx) => {
-      // The same lock uploads take: after this commits, the dataset takes no more cases.
-      const [dataset] = await tx.select({ cases: datasets.cases }).from(datasets).where(eq(datasets.id, r.datasetId)).for('update');
-      if (!dataset) return { refused: 'dataset_not_found' } as const;
-      if (dataset.cases === 0) return { refused: 'dataset_empty' } as const;
-      const [row] = await tx
-        .insert(replays)
-        .values({ ...r, chainId: r.chain, status: 'queued', total: dataset.cases * r.repeats })
-        .returning();
-      return { ok: toReplay(row!) };
-    }).catch((err: unknown) => {
-      throw duplicateAs('A replay of this version for this rollout', err);
-    });
+    return this.db
+      .transaction(async (tx) => {
+        // The same lock uploads take: after this commits, the dataset takes no more cases.
+        const [dataset] = await tx.select({ cases: datasets.cases }).from(datasets).where(eq(datasets.id, r.datasetId)).for('update');
+        if (!dataset) return { refused: 'dataset_not_found' } as const;
+        if (dataset.cases === 0) return { refused: 'dataset_empty' } as const;
+        const [row] = await tx
+          .insert(replays)
+          .values({ ...r, chainId: r.chain, status: 'queued', total: dataset.cases * r.repeats })
+          .returning();
+        return { ok: toReplay(row!) };
+      })
+      .catch((err: unknown) => {
+        throw duplicateAs('A replay of this version for this rollout', err);
+      });
   }
 
   async get(id: string): Promise<Replay | undefined> {

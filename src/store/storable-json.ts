@@ -35,6 +35,7 @@ export function hasUnstorableEscapes(json: string): boolean {
   return false;
 }
 
+// eslint-disable-next-line no-control-regex -- U+0000 is exactly what PostgreSQL refuses in text and jsonb
 const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 function storableString(s: string): string {
@@ -45,6 +46,7 @@ function storableString(s: string): string {
 export function toStorable<T>(value: T): T {
   if (typeof value === 'string') return storableString(value) as T;
   if (value === null || typeof value !== 'object' || value instanceof Date) return value;
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-return -- rebuilds the same JSON value it was given
   if (Array.isArray(value)) return value.map((v) => toStorable(v)) as T;
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {

@@ -117,7 +117,7 @@ describe.skipIf(noPostgres)('comparison on PostgreSQL', () => {
     const result = await gw.gateway.database.db.execute(
       sql`SELECT id, (error IS NOT NULL) AS errored, fallback, latency_ms::float8 AS latency FROM runs WHERE id = ANY(${sql.param(runs.map((r) => r.runId))}::uuid[])`,
     );
-    const rows = (result as unknown as { rows: { id: string; errored: boolean; fallback: boolean; latency: number }[] }).rows;
+    const rows = (result as { rows: { id: string; errored: boolean; fallback: boolean; latency: number }[] }).rows;
     const byId = new Map(rows.map((r) => [r.id, r]));
     for (const r of runs) {
       const row = byId.get(r.runId)!;
@@ -439,7 +439,7 @@ describe.skipIf(noPostgres)('comparison on PostgreSQL', () => {
     expect(body.guardrails[0]).toMatchObject({ metric: 'override_rate', controlArm: 'baseline', status: 'breached' });
     const inputs = await gw.gateway.services.comparison.guardrailInputs(id);
     expect(inputs).toMatchObject({ controlArm: 'baseline', control: { runs: ctrl.runs, reviewed: ctrl.reviewed, overridden: ctrl.overridden } });
-    const rollout = (await gw.gateway.services.rollouts.get(id))!;
+    const rollout = (await gw.gateway.services.rollouts.get(id));
     const evaluation = await gw.gateway.services.comparison.evaluateGuardrails(rollout);
     expect(evaluation.samples).toEqual({ control: ctrl.reviewed, candidate: cand.reviewed });
     expect(evaluation.guardrails[0]!.status).toBe('breached');

@@ -293,7 +293,7 @@ describe.skipIf(!!browserSkipReason)('dashboard in headless Chromium', () => {
     const detail = await page.getByTestId('rollout-detail').elementHandle();
     await page.locator('a.term[href="#glossary-srm"]').click();
     expect(page.url()).toContain(`rollout=${rolloutId}`);
-    expect(await detail!.evaluate((el) => el.isConnected)).toBe(true);
+    expect(await detail.evaluate((el) => el.isConnected)).toBe(true);
 
     expect(pageErrors).toEqual([]);
   });

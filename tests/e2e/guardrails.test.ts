@@ -165,7 +165,7 @@ describe.skipIf(noPostgres)('guardrails', () => {
     const locker = new pg.Client({ connectionString: database.url });
     await locker.connect();
     try {
-      const id = await setUp(req as TestGateway['request'], upstream);
+      const id = await setUp(req, upstream);
       // The database takes nothing from here on: every run and review stays in the spool.
       await locker.query('BEGIN');
       await locker.query('LOCK TABLE runs, feedback IN EXCLUSIVE MODE');

@@ -274,7 +274,7 @@ describe.skipIf(noPostgres)('hostile input', () => {
         agent: false,
         headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json', ...(opts.chunked ? {} : { 'content-length': String(total) }) },
       });
-      let writeError: string | undefined;
+      const writeError: string | undefined = undefined;
       req.on('response', (res) => {
         let text = '';
         res.on('data', (d: Buffer) => (text += d.toString()));

@@ -203,7 +203,7 @@ describe('LangServe-compatible routes with the real RemoteRunnable', () => {
       body: JSON.stringify({ inputs: [{ doc: 'x' }, { doc: 'y' }], config: [{ configurable: { environment: 'staging' } }] }),
     });
     expect(mismatch.status).toBe(400);
-    expect(((await mismatch.json()) as any).error.message).toMatch(/^body\.config/);
+    expect(((await mismatch.json())).error.message).toMatch(/^body\.config/);
   });
 
   it('streams: metadata with the run id, one data event with the output, end', async () => {

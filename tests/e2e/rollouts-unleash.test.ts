@@ -35,7 +35,7 @@ describe.skipIf(noPostgres)('rollouts on a real Unleash server', () => {
   it('keeps the flag in Unleash in step with the rollout', async () => {
     const admin = async (path: string) => {
       const res = await fetch(`${unleash.url}/admin${path}`, { headers: { authorization: unleash.adminToken } });
-      return res.json() as Promise<any>;
+      return res.json();
     };
     const r = await gw.request('POST', '/v1/rollouts', {
       chain: 'extract',

@@ -4,7 +4,7 @@
  * change routing at once and land in the audit log. The same against a real Unleash server is in
  * tests/e2e/rollouts-unleash.test.ts.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe } from 'vitest';
 import { startFakeUpstream, type FakeUpstream } from '../support/fake-upstream.js';
 import { noPostgres, startTestGateway, type TestGateway } from '../support/gateway.js';
 import { defineRolloutScenario } from './rollout-scenario.js';

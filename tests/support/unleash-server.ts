@@ -97,7 +97,7 @@ export async function startUnleashServer(opts: {
   } catch (err) {
     child.kill('SIGKILL');
     process.removeListener('exit', killOnExit);
-    throw new Error(`${(err as Error).message}\n${stderr.join('').slice(-4000)}`);
+    throw new Error(`${(err as Error).message}\n${stderr.join('').slice(-4000)}`, { cause: err });
   }
 
   let stopping: Promise<void> | undefined;

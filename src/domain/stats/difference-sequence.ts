@@ -182,6 +182,7 @@ function infimum(
   const wc = nc / Math.max(pc * (1 - pc), 1 / nc);
   const wt = nt / Math.max(pt * (1 - pt), 1 / nt);
   const q0 = clamp((wc * (pc - delta) + wt * pt) / (wc + wt), qLo, qHi);
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- tsc (noUncheckedIndexedAccess) needs it
   const binOf = (q: number) => bins.find((j) => q <= (BIN_EDGES[j + 1] as number)) ?? (bins[bins.length - 1] as number);
   const j0 = binOf(q0);
   const f0 = valueAt(armsForBin(j0, side, design), q0);

@@ -48,7 +48,7 @@ export const docsPlugin = fp(
       transform: (input) => {
         const out = jsonSchemaTransform(input);
         if (!out.schema || (out.schema as { hide?: boolean }).hide) return out;
-        return { url: out.url, schema: describeOperation(out.schema as Record<string, unknown>, input.route) };
+        return { url: out.url, schema: describeOperation(out.schema, input.route) };
       },
       transformObject: (input) =>
         declareTags(addExamples(tidyComponents(jsonSchemaTransformObject(input) as Parameters<typeof tidyComponents>[0]))) as ReturnType<typeof jsonSchemaTransformObject>,

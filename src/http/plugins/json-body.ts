@@ -28,7 +28,7 @@ export const jsonBodyPlugin = fp(
       if (hasUnstorableEscapes(text)) {
         return done(new BadRequestError('The body has a string with \\u0000 or an unpaired surrogate (\\uD800-\\uDFFF), which cannot be stored.', { field: 'body' }, 'unstorable_text'), undefined);
       }
-      secureParse(request, text, (err, value) => {
+      void secureParse(request, text, (err, value) => {
         if (!err || text.length === 0) return done(err, value);
         // The failure path only: say what is wrong instead of "not valid JSON".
         try {

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { BadRequestError } from '../../domain/model/errors.js';
 import type { DatasetService } from '../../domain/services/dataset-service.js';
 import { registerJsonLinesParser } from '../plugins/json-lines-body.js';
-import { errorResponses } from '../schemas/common.js';
+import { errorResponses, idSchema } from '../schemas/common.js';
 import {
   caseListResponse,
   createDatasetBody,
@@ -47,7 +47,7 @@ export const datasetRoutes: FastifyPluginAsyncZod<{ services: { datasets: Datase
         tags,
         operationId: 'listDatasets',
         summary: 'List datasets',
-        querystring: z.strictObject({ chain: z.string().max(128).optional() }),
+        querystring: z.strictObject({ chain: idSchema.optional() }),
         response: { 200: z.object({ items: z.array(datasetSchema) }), ...errorResponses },
       },
     },
@@ -116,7 +116,10 @@ export const datasetRoutes: FastifyPluginAsyncZod<{ services: { datasets: Datase
         description: 'Every case as JSON Lines (`application/x-ndjson`); uploads take the lines back as they are.',
         params: datasetParams,
         produces: ['application/x-ndjson'],
-        response: { 200: z.string().describe('One case per line: {"caseId", "input", "expected", "trackedFields"?, "source"?}'), ...errorResponses },
+        response: {
+          200: z.string().describe('One case per line: {"caseId", "input", "expected", "trackedFields"?, "source"?}'),
+          ...errorResponses,
+        },
       },
     },
     async (req, reply) => {

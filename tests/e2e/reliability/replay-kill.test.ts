@@ -20,7 +20,8 @@ const CONCURRENCY = 2;
 
 const storages = [...(noPostgres ? [] : (['postgres'] as const)), ...(process.env.CC_SKIP_PGLITE ? [] : (['pglite'] as const))];
 
-describe.each(storages)('replay survives SIGKILL on %s', (storage) => {
+// Two gateway processes start from the sources (tsx) on a shared machine: minutes, not seconds.
+describe.each(storages)('replay survives SIGKILL on %s', { timeout: 300_000 }, (storage) => {
   let database: TestDatabase | undefined;
   let upstream: FakeUpstream;
   let dataDir: string;

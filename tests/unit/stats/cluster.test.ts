@@ -41,8 +41,8 @@ describe('ratio of sums with delta-method variance (tenant as the unit)', () => 
   });
 
   it('accepts SQL-style sufficient statistics as well as rows', () => {
-    const c = units(REF.cluster[0]!.candidate);
-    const t = units(REF.cluster[0]!.control);
+    const c = units(REF.cluster[0].candidate);
+    const t = units(REF.cluster[0].control);
     const fromRows = compareRatios(c, t);
     const fromMoments = compareRatios(ratioMoments(c), ratioMoments(t));
     expect(fromMoments.estimate).toBe(fromRows.estimate);
