@@ -36,7 +36,9 @@ const tenantSettings: GridSettings = { ...settings, sequences: Math.max(100, Mat
 /** The guardrail as it was before issue 15: the asymptotic normal-mixture bound, per run. */
 function legacyDecide(maxIncrease: number, alpha: number): Decide {
   return (s) => ({
-    breached: alwaysValidDifferenceBound(s.candidate.overridden, s.candidate.reviewed, s.control.overridden, s.control.reviewed, 'lower', { alpha }).bound > maxIncrease,
+    breached:
+      alwaysValidDifferenceBound(s.candidate.overridden, s.candidate.reviewed, s.control.overridden, s.control.reviewed, 'lower', { alpha })
+        .bound > maxIncrease,
   });
 }
 
@@ -73,7 +75,12 @@ if (only.includes('power')) {
     progress(results.length, grid.length, started);
   }
   out.push('### Power: how often and how fast a worse candidate is rolled back\n', powerMarkdown(results), '');
-  if (legacy.length > 0) out.push('Before issue 15 (asymptotic sequence, not valid at small rates), same scenarios:\n', powerMarkdown(legacy, 'asymptotic (old)'), '');
+  if (legacy.length > 0)
+    out.push(
+      'Before issue 15 (asymptotic sequence, not valid at small rates), same scenarios:\n',
+      powerMarkdown(legacy, 'asymptotic (old)'),
+      '',
+    );
 }
 if (only.includes('legacy')) {
   const legacyCells = [
@@ -85,4 +92,6 @@ if (only.includes('legacy')) {
 }
 process.stderr.write('\n');
 console.log(out.join('\n'));
-console.log(`\n_${sequences} sequences per per-run cell, ${tenantSettings.sequences} per tenant cell; seed ${settings.seed}; ${((performance.now() - started) / 60000).toFixed(1)} min._`);
+console.log(
+  `\n_${sequences} sequences per per-run cell, ${tenantSettings.sequences} per tenant cell; seed ${settings.seed}; ${((performance.now() - started) / 60000).toFixed(1)} min._`,
+);

@@ -46,13 +46,19 @@ await completeTask(async () => {
   const gw = await compose(config, { log });
   await gw.app.ready();
   const inject = async (method: string, url: string, body?: unknown) => {
-    const res = await gw.app.inject({ method: method as 'GET', url, headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, payload: body as object });
+    const res = await gw.app.inject({
+      method: method as 'GET',
+      url,
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+      payload: body as object,
+    });
     if (res.statusCode >= 300) throw new Error(`${method} ${url}: ${res.statusCode} ${res.body}`);
     return res.json();
   };
   for (const t of TENANTS) await inject('PUT', `/v1/tenants/${t}`, {});
   await inject('PUT', `/v1/chains/${CHAIN}`, {});
-  for (const version of ['v1', 'v2']) await inject('POST', `/v1/chains/${CHAIN}/versions`, { version, adapter: { type: 'http', url: 'http://127.0.0.1:9/invoke' } });
+  for (const version of ['v1', 'v2'])
+    await inject('POST', `/v1/chains/${CHAIN}/versions`, { version, adapter: { type: 'http', url: 'http://127.0.0.1:9/invoke' } });
   const rollout = (await inject('POST', '/v1/rollouts', {
     chain: CHAIN,
     control: 'v1',
@@ -69,7 +75,8 @@ await completeTask(async () => {
   // Time the read-model hooks inside each batch (wrapped on the instance the store holds).
   let hookRunsMs = 0;
   let hookFeedbackMs = 0;
-  const h = hooks as { onRunsInserted?: (...a: unknown[]) => Promise<void>; onFeedbackChanged?: (...a: unknown[]) => Promise<void> } | undefined;
+  const h = hooks as
+    { onRunsInserted?: (...a: unknown[]) => Promise<void>; onFeedbackChanged?: (...a: unknown[]) => Promise<void> } | undefined;
   if (h?.onRunsInserted && h.onFeedbackChanged && MODE !== 'bare') {
     const onRuns = h.onRunsInserted.bind(h);
     const onFeedback = h.onFeedbackChanged.bind(h);
@@ -94,7 +101,14 @@ await completeTask(async () => {
     batches.push({ ms: performance.now() - t, runs: batch.runs.length, feedback: batch.feedback.length });
   };
 
-  const ctx: SyntheticContext = { chainId: CHAIN, rolloutId: rollout.id, tenants: TENANTS, environment: ENVIRONMENT, startMs: Date.now(), stepMs: 1 };
+  const ctx: SyntheticContext = {
+    chainId: CHAIN,
+    rolloutId: rollout.id,
+    tenants: TENANTS,
+    environment: ENVIRONMENT,
+    startMs: Date.now(),
+    stepMs: 1,
+  };
   const runs: Run[] = [];
   let feedbackSent = 0;
   const started = performance.now();
@@ -123,11 +137,16 @@ await completeTask(async () => {
   await writer.flush();
   const elapsedS = (performance.now() - started) / 1000;
 
-  const count = async (q: string) => Number(((await gw.database.db.execute(sql.raw(q))) as unknown as { rows: { n: string }[] }).rows[0]!.n);
+  const count = async (q: string) =>
+    Number(((await gw.database.db.execute(sql.raw(q))) as unknown as { rows: { n: string }[] }).rows[0]!.n);
   const storedRuns = await count(`select count(*) as n from runs where rollout_id = '${rollout.id}'`);
   const total = produced;
   const storedFeedback = await count('select count(*) as n from feedback');
-  const tables = ((await gw.database.db.execute(sql.raw(`select tablename from pg_tables where schemaname = 'public' order by 1`))) as unknown as { rows: { tablename: string }[] }).rows.map((r) => r.tablename);
+  const tables = (
+    (await gw.database.db.execute(sql.raw(`select tablename from pg_tables where schemaname = 'public' order by 1`))) as unknown as {
+      rows: { tablename: string }[];
+    }
+  ).rows.map((r) => r.tablename);
 
   if (MODE === 'bare') await writer.close();
   await gw.app.close();

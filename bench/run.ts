@@ -27,7 +27,11 @@ import { runSoak } from './phases/soak.js';
 
 const env = process.env;
 const num = (name: string, def: number) => (env[name] !== undefined && env[name] !== '' ? Number(env[name]) : def);
-const list = (name: string, def: string) => (env[name] ?? def).split(',').map((s) => s.trim()).filter(Boolean);
+const list = (name: string, def: string) =>
+  (env[name] ?? def)
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 const size = (s: string) => {
   const m = /^(\d+(?:\.\d+)?)([kKmM]?)$/.exec(s);
   if (!m) throw new Error(`BENCH_SIZES: cannot read '${s}' (e.g. 100k,1M,10M)`);
@@ -66,7 +70,11 @@ const save = () => {
   writeFileSync(RESULTS, JSON.stringify(roundAll(results), null, 2) + '\n');
 };
 
-async function phase(name: string, fn: () => Promise<Record<string, unknown>>, assign: (r: Record<string, unknown>) => void): Promise<void> {
+async function phase(
+  name: string,
+  fn: () => Promise<Record<string, unknown>>,
+  assign: (r: Record<string, unknown>) => void,
+): Promise<void> {
   const load = loadavg()[0]!;
   log(`${name} (load average ${load.toFixed(2)})`);
   try {
@@ -119,24 +127,47 @@ try {
   if (PHASES.includes('ingestion')) {
     await phase(
       'ingestion',
-      () => runIngestion({ runs: num('BENCH_INGEST_RUNS', 200_000), maxSeconds: num('BENCH_INGEST_SECONDS', 20), modes: list('BENCH_INGEST_MODES', 'composed,bare,copy'), log }),
+      () =>
+        runIngestion({
+          runs: num('BENCH_INGEST_RUNS', 200_000),
+          maxSeconds: num('BENCH_INGEST_SECONDS', 20),
+          modes: list('BENCH_INGEST_MODES', 'composed,bare,copy'),
+          log,
+        }),
       (r) => (results.ingestion = r),
     );
   }
   if (PHASES.includes('comparison')) {
-    await phase('comparison', () => runComparison({ sizes: SIZES, calls: num('BENCH_COMPARISON_CALLS', 15), naiveRepeats: num('BENCH_NAIVE_REPEATS', 2), log }), (r) => (results.comparison = r));
+    await phase(
+      'comparison',
+      () => runComparison({ sizes: SIZES, calls: num('BENCH_COMPARISON_CALLS', 15), naiveRepeats: num('BENCH_NAIVE_REPEATS', 2), log }),
+      (r) => (results.comparison = r),
+    );
   }
   if (PHASES.includes('soak')) {
     await phase(
       'soak',
-      () => runSoak({ seconds: num('BENCH_SOAK_SECONDS', 180), rate: num('BENCH_SOAK_RATE', 300), feedbackShare: num('BENCH_SOAK_FEEDBACK', 0.3), log }),
+      () =>
+        runSoak({
+          seconds: num('BENCH_SOAK_SECONDS', 180),
+          rate: num('BENCH_SOAK_RATE', 300),
+          feedbackShare: num('BENCH_SOAK_FEEDBACK', 0.3),
+          log,
+        }),
       (r) => (results.soak = r),
     );
   }
   if (PHASES.includes('profile')) {
     await phase(
       'profile',
-      () => runProfile({ pacedSeconds: num('BENCH_PROFILE_SECONDS', 6), rate: num('BENCH_RATE', 500), saturationSeconds: num('BENCH_PROFILE_SATURATION_SECONDS', num('BENCH_PROFILE_SECONDS', 6)), connections: num('BENCH_CONNECTIONS', 32), log }),
+      () =>
+        runProfile({
+          pacedSeconds: num('BENCH_PROFILE_SECONDS', 6),
+          rate: num('BENCH_RATE', 500),
+          saturationSeconds: num('BENCH_PROFILE_SATURATION_SECONDS', num('BENCH_PROFILE_SECONDS', 6)),
+          connections: num('BENCH_CONNECTIONS', 32),
+          log,
+        }),
       (r) => (results.profile = r),
     );
   }

@@ -41,7 +41,10 @@ const START_MS = Number(env.SEED_START_MS ?? Date.now() - TO * STEP_MS - 3_600_0
 const REVIEW_DELAY_MS = 20 * 60_000;
 
 const RUN_COLUMNS = Object.entries(getTableColumns(schema.runs)).map(([key, c]) => ({ key: key as keyof RunInsert, name: c.name }));
-const FEEDBACK_COLUMNS = Object.entries(getTableColumns(schema.feedback)).map(([key, c]) => ({ key: key as keyof FeedbackInsert, name: c.name }));
+const FEEDBACK_COLUMNS = Object.entries(getTableColumns(schema.feedback)).map(([key, c]) => ({
+  key: key as keyof FeedbackInsert,
+  name: c.name,
+}));
 
 interface Chunk {
   runs: RunInsert[];
@@ -72,7 +75,14 @@ await completeTask(async () => {
   await client.connect();
   const db = drizzle(client, { schema });
 
-  const ctx: SyntheticContext = { chainId: CHAIN, rolloutId: ROLLOUT, tenants: TENANTS, environment: ENVIRONMENT, startMs: START_MS, stepMs: STEP_MS };
+  const ctx: SyntheticContext = {
+    chainId: CHAIN,
+    rolloutId: ROLLOUT,
+    tenants: TENANTS,
+    environment: ENVIRONMENT,
+    startMs: START_MS,
+    stepMs: STEP_MS,
+  };
   const started = performance.now();
   let hookMs = 0;
   let runsMs = 0;
@@ -86,10 +96,21 @@ await completeTask(async () => {
     const write = db.transaction(async (tx) => {
       await tx.execute(sql`SET LOCAL synchronous_commit = off`);
       let t = performance.now();
-      await copyRows(client, 'runs', RUN_COLUMNS.map((c) => c.name), chunk.runs.map((r) => RUN_COLUMNS.map((c) => r[c.key])));
+      await copyRows(
+        client,
+        'runs',
+        RUN_COLUMNS.map((c) => c.name),
+        chunk.runs.map((r) => RUN_COLUMNS.map((c) => r[c.key])),
+      );
       runsMs += performance.now() - t;
       t = performance.now();
-      if (chunk.feedback.length) await copyRows(client, 'feedback', FEEDBACK_COLUMNS.map((c) => c.name), chunk.feedback.map((f) => FEEDBACK_COLUMNS.map((c) => f[c.key])));
+      if (chunk.feedback.length)
+        await copyRows(
+          client,
+          'feedback',
+          FEEDBACK_COLUMNS.map((c) => c.name),
+          chunk.feedback.map((f) => FEEDBACK_COLUMNS.map((c) => f[c.key])),
+        );
       feedbackMs += performance.now() - t;
       if (hooks) {
         const t = performance.now();
@@ -98,7 +119,18 @@ await completeTask(async () => {
         const changes: FeedbackChange[] = chunk.feedback.map((f) => {
           const r = byId.get(f.runId)!;
           return {
-            run: { id: r.id, rolloutId: r.rolloutId!, stage: r.stage!, variant: r.variant, tenantId: r.tenantId, environment: r.environment, createdAt: r.createdAt, chainId: r.chainId, version: r.version, errored: r.error != null },
+            run: {
+              id: r.id,
+              rolloutId: r.rolloutId!,
+              stage: r.stage!,
+              variant: r.variant,
+              tenantId: r.tenantId,
+              environment: r.environment,
+              createdAt: r.createdAt,
+              chainId: r.chainId,
+              version: r.version,
+              errored: r.error != null,
+            },
             after: { overridden: f.overridden, fields: f.fields },
           };
         });

@@ -50,7 +50,15 @@ export interface AppOptions {
 }
 
 /** Never log secrets: bearer tokens, created keys, admin tokens. */
-export const LOG_REDACT = ['req.headers.authorization', 'headers.authorization', 'key', '*.key', 'adminToken', '*.adminToken', 'err.params'];
+export const LOG_REDACT = [
+  'req.headers.authorization',
+  'headers.authorization',
+  'key',
+  '*.key',
+  'adminToken',
+  '*.adminToken',
+  'err.params',
+];
 
 /**
  * A database error carries the statement's values (runs' inputs and outputs: possibly PII, and a

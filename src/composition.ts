@@ -130,7 +130,13 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
   // Shadow runs go with their control runs (README "Shadow runs").
   const shadowStore = new ShadowStore(db);
   const retention = config.RETENTION_DAYS
-    ? new RetentionJob({ store: { deleteOlderThan: async (before) => (await shadowStore.deleteOlderThan(before), runStore.deleteOlderThan(before)) }, days: config.RETENTION_DAYS, now, log, lease: new JobLease(db, 'retention', instanceId, 2 * 60 * 60 * 1000) })
+    ? new RetentionJob({
+        store: { deleteOlderThan: async (before) => (await shadowStore.deleteOlderThan(before), runStore.deleteOlderThan(before)) },
+        days: config.RETENTION_DAYS,
+        now,
+        log,
+        lease: new JobLease(db, 'retention', instanceId, 2 * 60 * 60 * 1000),
+      })
     : undefined;
   retention?.start();
 
@@ -148,12 +154,38 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
       azureApiKey: config.AZURE_OPENAI_API_KEY,
     },
   });
-  const shadow = composeShadow({ config, store: shadowStore, adapterOptions: { http: { hopTag }, upstreamAllow: config.UPSTREAM_ALLOW }, log, now, catalog, active, rollouts, redactor, metrics, bus });
-  const invoke = new InvokeService({ catalog, router: new RolloutRouter(active, flags), adapters, writer, redactor, runs: runStore, events: bus, now, shadow: shadow.dispatcher });
+  const shadow = composeShadow({
+    config,
+    store: shadowStore,
+    adapterOptions: { http: { hopTag }, upstreamAllow: config.UPSTREAM_ALLOW },
+    log,
+    now,
+    catalog,
+    active,
+    rollouts,
+    redactor,
+    metrics,
+    bus,
+  });
+  const invoke = new InvokeService({
+    catalog,
+    router: new RolloutRouter(active, flags),
+    adapters,
+    writer,
+    redactor,
+    runs: runStore,
+    events: bus,
+    now,
+    shadow: shadow.dispatcher,
+  });
   const runs = new RunQueries({ store: runStore, writer, redactor });
   const feedback = new FeedbackService({ runs, writer, redactor, events: bus, now });
   // A tenant's shadow runs go with its runs (queued ones written first, so none lands after).
-  const eraseTenant = async (tenantId: string) => (await shadow.writer.flush(), await shadowStore.eraseTenant(tenantId), runStore.eraseTenant(tenantId));
+  const eraseTenant = async (tenantId: string) => (
+    await shadow.writer.flush(),
+    await shadowStore.eraseTenant(tenantId),
+    runStore.eraseTenant(tenantId)
+  );
 
   // The read path and the guardrails (feedback → guardrail → rollback: src/runtime/guardrail-triggers.ts).
   const comparison = new ComparisonService({ rollouts, readModel: new ComparisonQueries(db), now });
@@ -172,14 +204,45 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
   guardrails.checkOnStart();
 
   // Datasets, replays and the replay gate (src/compose-replays.ts).
-  const replayParts = composeReplays({ database, catalog, rollouts, active, bus, adapters, redactor, log, now, instanceId, gateIntervalMs: config.GUARDRAIL_INTERVAL_MS, shadowPairs: (id) => shadow.service.pairedCounts(id) });
+  const replayParts = composeReplays({
+    database,
+    catalog,
+    rollouts,
+    active,
+    bus,
+    adapters,
+    redactor,
+    log,
+    now,
+    instanceId,
+    gateIntervalMs: config.GUARDRAIL_INTERVAL_MS,
+    shadowPairs: (id) => shadow.service.pairedCounts(id),
+  });
   replayParts.start();
   const { datasets, replays, gates } = replayParts;
   const erasure = new ErasureService({ store: { eraseTenant }, datasets: replayParts.datasetStore, writer, log, now });
 
   metrics.setSources({ backlog: () => writer.backlog, breakers: () => adapters.breakerStates(), activeRollouts: () => active.list() });
   const readiness = () => checkReadiness({ database, flags, spool, writer });
-  const services: GatewayServices = { catalog, invoke, feedback, runs, erasure, rollouts, comparison, datasets, replays, gates, shadow: shadow.service, metrics, readiness, redactor, journal: spool, writer, runStore };
+  const services: GatewayServices = {
+    catalog,
+    invoke,
+    feedback,
+    runs,
+    erasure,
+    rollouts,
+    comparison,
+    datasets,
+    replays,
+    gates,
+    shadow: shadow.service,
+    metrics,
+    readiness,
+    redactor,
+    journal: spool,
+    writer,
+    runStore,
+  };
   const app = await buildApp(services, {
     bodyLimit: config.BODY_LIMIT,
     rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
@@ -211,7 +274,10 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
       await step('shadow runs', shadow.close());
       await step('spool', spool.close());
       await step('adapters', adapters.closeAll());
-      await step('webhooks', notifier.close().then(() => webhookAudit.close()));
+      await step(
+        'webhooks',
+        notifier.close().then(() => webhookAudit.close()),
+      );
       await step('flags', flags.close());
       await step('database', database.close());
     },
@@ -256,7 +322,9 @@ function createFlagStore(config: Config, database: Database, log: Logger): FlagS
   }
   if (!config.UNLEASH_API_TOKEN || !config.UNLEASH_ADMIN_TOKEN) {
     // Validated here rather than in the schema: the two only matter together with UNLEASH_URL.
-    throw new ConfigError(`Invalid configuration: ${config.UNLEASH_API_TOKEN ? 'UNLEASH_ADMIN_TOKEN' : 'UNLEASH_API_TOKEN'} is required when UNLEASH_URL is set`);
+    throw new ConfigError(
+      `Invalid configuration: ${config.UNLEASH_API_TOKEN ? 'UNLEASH_ADMIN_TOKEN' : 'UNLEASH_API_TOKEN'} is required when UNLEASH_URL is set`,
+    );
   }
   return new UnleashFlagStore({
     url: config.UNLEASH_URL,

@@ -58,7 +58,10 @@ export async function startChild(name: string, script: string, opts: StartOption
   const exited = new Promise<number | null>((res) => proc.once('exit', (code) => res(code)));
 
   const ready = await new Promise<ReadyMessage>((res, rej) => {
-    const timer = setTimeout(() => rej(new Error(`${name} did not start within ${opts.timeoutMs ?? 60_000} ms; see ${logFile}`)), opts.timeoutMs ?? 60_000);
+    const timer = setTimeout(
+      () => rej(new Error(`${name} did not start within ${opts.timeoutMs ?? 60_000} ms; see ${logFile}`)),
+      opts.timeoutMs ?? 60_000,
+    );
     const onMessage = (m: { type?: string }) => {
       if (m?.type !== 'ready') return;
       clearTimeout(timer);
@@ -127,7 +130,11 @@ function tail(file: string): string {
  * A child that runs to completion: it sends `{type: 'result', ...}` and exits. Rejects when it
  * exits without a result or takes longer than `timeoutMs` (then it is killed).
  */
-export async function runTask<T>(name: string, script: string, opts: StartOptions & { onProgress?: (m: Record<string, unknown>) => void } = {}): Promise<T> {
+export async function runTask<T>(
+  name: string,
+  script: string,
+  opts: StartOptions & { onProgress?: (m: Record<string, unknown>) => void } = {},
+): Promise<T> {
   mkdirSync(LOG_DIR, { recursive: true });
   const logFile = join(LOG_DIR, `${name}.log`);
   const fd = openSync(logFile, 'a');
@@ -140,10 +147,13 @@ export async function runTask<T>(name: string, script: string, opts: StartOption
   closeSync(fd);
   return new Promise<T>((res, rej) => {
     let result: T | undefined;
-    const timer = setTimeout(() => {
-      proc.kill('SIGKILL');
-      rej(new Error(`${name} took longer than ${opts.timeoutMs} ms; see ${logFile}`));
-    }, opts.timeoutMs ?? 30 * 60_000);
+    const timer = setTimeout(
+      () => {
+        proc.kill('SIGKILL');
+        rej(new Error(`${name} took longer than ${opts.timeoutMs} ms; see ${logFile}`));
+      },
+      opts.timeoutMs ?? 30 * 60_000,
+    );
     proc.on('message', (m: { type?: string }) => {
       if (m?.type === 'result') result = m as T;
       else if (m?.type === 'progress') opts.onProgress?.(m);
@@ -159,7 +169,9 @@ export async function runTask<T>(name: string, script: string, opts: StartOption
 /** Child side of runTask: sends the result (or the error) and exits. */
 export async function completeTask(work: () => Promise<Record<string, unknown>>): Promise<void> {
   const send = (m: Record<string, unknown>) =>
-    new Promise<void>((res) => (process.send ? process.send(m, () => res()) : (process.stdout.write(JSON.stringify(m, null, 2) + '\n'), res())));
+    new Promise<void>((res) =>
+      process.send ? process.send(m, () => res()) : (process.stdout.write(JSON.stringify(m, null, 2) + '\n'), res()),
+    );
   try {
     const result = await work();
     await send({ type: 'result', ...result });

@@ -23,8 +23,15 @@ async function copyRuns(tx: Tx, hooks: ReadModelHooks | undefined, list: RunInse
     await client.query('CREATE TEMP TABLE IF NOT EXISTS runs_stage (LIKE runs INCLUDING DEFAULTS) ON COMMIT DELETE ROWS');
     staged.add(client);
   }
-  await copyRows(client, 'runs_stage', COLUMNS.map((c) => c.name), list.map((r) => COLUMNS.map((c) => (c.key === 'fallback' ? (r.fallback ?? false) : r[c.key]))));
-  const moved = await tx.execute(sql.raw(`INSERT INTO runs (${NAMES}) SELECT ${NAMES} FROM runs_stage ON CONFLICT DO NOTHING${hooks ? ' RETURNING id' : ''}`));
+  await copyRows(
+    client,
+    'runs_stage',
+    COLUMNS.map((c) => c.name),
+    list.map((r) => COLUMNS.map((c) => (c.key === 'fallback' ? (r.fallback ?? false) : r[c.key]))),
+  );
+  const moved = await tx.execute(
+    sql.raw(`INSERT INTO runs (${NAMES}) SELECT ${NAMES} FROM runs_stage ON CONFLICT DO NOTHING${hooks ? ' RETURNING id' : ''}`),
+  );
   if (!hooks) return [];
   const fresh = new Set((moved as { rows: { id: string }[] }).rows.map((r) => r.id));
   return list.filter((r) => fresh.delete(r.id));
@@ -32,7 +39,9 @@ async function copyRuns(tx: Tx, hooks: ReadModelHooks | undefined, list: RunInse
 
 /** Swaps RunStore's runs insert (it returns the runs newly inserted, for the read models). */
 export function patchRunStoreCopy(): void {
-  const proto = RunStore.prototype as unknown as { insertRuns: (this: { hooks?: ReadModelHooks }, tx: Tx, list: RunInsert[]) => Promise<RunInsert[]> };
+  const proto = RunStore.prototype as unknown as {
+    insertRuns: (this: { hooks?: ReadModelHooks }, tx: Tx, list: RunInsert[]) => Promise<RunInsert[]>;
+  };
   proto.insertRuns = function (tx, list) {
     return copyRuns(tx, this.hooks, list);
   };

@@ -66,7 +66,11 @@ function areaOf(fn: string, url: string): string {
 }
 
 /** `fromUs`: leave out samples before this monotonic time (start-up), when it falls inside the profile. */
-export function analyzeProfile(file: string, top = 25, fromUs?: number): {
+export function analyzeProfile(
+  file: string,
+  top = 25,
+  fromUs?: number,
+): {
   wallMs: number;
   busyMs: number;
   idleMs: number;
@@ -79,10 +83,12 @@ export function analyzeProfile(file: string, top = 25, fromUs?: number): {
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
   for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
-  const userland = (url: string) => url.includes('node_modules/') || ourPath(url) !== undefined || url.includes('/bench/') || url.startsWith('wasm://');
+  const userland = (url: string) =>
+    url.includes('node_modules/') || ourPath(url) !== undefined || url.includes('/bench/') || url.startsWith('wasm://');
   const ownerArea = (id: number): string => {
     const start = byId.get(id)!.callFrame;
-    if (start.functionName === '(garbage collector)' || start.functionName === '(program)' || start.functionName === '(idle)') return areaOf(start.functionName, start.url);
+    if (start.functionName === '(garbage collector)' || start.functionName === '(program)' || start.functionName === '(idle)')
+      return areaOf(start.functionName, start.url);
     for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
       const cf = byId.get(cur)!.callFrame;
       if (userland(cf.url)) return cf.url.startsWith('wasm://') ? 'wasm (undici llhttp)' : areaOf(cf.functionName, cf.url);

@@ -63,6 +63,8 @@ export function copyRows(client: pg.Client, table: string, columns: string[], ro
   for (const row of rows) text += row.map(copyValue).join('\t') + '\n';
   const statement = `COPY ${table} (${columns.map((c) => `"${c}"`).join(', ')}) FROM STDIN`;
   return new Promise((resolve, reject) => {
-    void client.query(new CopyFrom(statement, Buffer.from(text, 'utf8'), (err, n) => (err ? reject(err) : resolve(n))) as unknown as pg.QueryConfig);
+    void client.query(
+      new CopyFrom(statement, Buffer.from(text, 'utf8'), (err, n) => (err ? reject(err) : resolve(n))) as unknown as pg.QueryConfig,
+    );
   });
 }

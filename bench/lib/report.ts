@@ -25,10 +25,19 @@ export function checkTargets(r: Json): TargetCheck[] {
     out.push({ target: 'added p50 <= 0.3 ms at 500 req/s (PostgreSQL)', measured: `${f(a.p50)} ms`, met: a.p50 <= 0.3 });
     out.push({ target: 'added p99 <= 1 ms at 500 req/s (PostgreSQL)', measured: `${f(a.p99)} ms`, met: a.p99 <= 1 });
     const s = pg.saturation.gatewayShareOfBare;
-    out.push({ target: 'saturation >= 80% of the bare proxy', measured: `${f(s * 100, 1)}% (${n0(pg.saturation.rps.gateway)} vs ${n0(pg.saturation.rps.bare)} req/s)`, met: s >= 0.8 });
+    out.push({
+      target: 'saturation >= 80% of the bare proxy',
+      measured: `${f(s * 100, 1)}% (${n0(pg.saturation.rps.gateway)} vs ${n0(pg.saturation.rps.bare)} req/s)`,
+      met: s >= 0.8,
+    });
   }
   const ing = r.ingestion?.composed;
-  if (ing && !ing.error) out.push({ target: 'ingestion >= 20,000 runs/s (PostgreSQL, as composed)', measured: `${n0(ing.runsPerSecond)} runs/s`, met: ing.runsPerSecond >= 20_000 });
+  if (ing && !ing.error)
+    out.push({
+      target: 'ingestion >= 20,000 runs/s (PostgreSQL, as composed)',
+      measured: `${n0(ing.runsPerSecond)} runs/s`,
+      met: ing.runsPerSecond >= 20_000,
+    });
   const tiers: Json[] = r.comparison?.tiers ?? [];
   const avail = tiers.filter((t) => t.comparison?.available);
   if (avail.length) {
@@ -36,7 +45,9 @@ export function checkTargets(r: Json): TargetCheck[] {
     const at10M = avail.find((t) => t.runs >= 10_000_000);
     out.push({
       target: 'comparison at 10M runs < 50 ms',
-      measured: at10M ? `${f(at10M.comparison.p50Ms, 1)} ms` : `not run at 10M (BENCH_FULL=1); ${f(last.comparison.p50Ms, 1)} ms at ${n0(last.runs)}`,
+      measured: at10M
+        ? `${f(at10M.comparison.p50Ms, 1)} ms`
+        : `not run at 10M (BENCH_FULL=1); ${f(last.comparison.p50Ms, 1)} ms at ${n0(last.runs)}`,
       met: at10M ? at10M.comparison.p50Ms < 50 : null,
     });
     if (avail.length > 1) {
@@ -49,7 +60,11 @@ export function checkTargets(r: Json): TargetCheck[] {
       });
     }
   } else if (tiers.length) {
-    out.push({ target: 'comparison at 10M runs < 50 ms', measured: `endpoint not available (HTTP ${tiers[0]!.comparison?.status})`, met: null });
+    out.push({
+      target: 'comparison at 10M runs < 50 ms',
+      measured: `endpoint not available (HTTP ${tiers[0]!.comparison?.status})`,
+      met: null,
+    });
   }
   const soak = r.soak;
   if (soak && !soak.error) {
@@ -61,7 +76,11 @@ export function checkTargets(r: Json): TargetCheck[] {
       // Flat: no upward trend beyond 1 MB/min once warm (GC makes single samples swing by tens of MB).
       met: rss.slopeAfterWarmupMBPerMinute <= 1,
     });
-    out.push({ target: 'soak without errors, every run and feedback stored', measured: `${soak.invokes.errors} invoke errors, ${Object.values(soak.feedback.errors as Record<string, number>).reduce((a, b) => a + b, 0)} feedback errors, stored: ${soak.recording.complete}`, met: soak.invokes.errors === 0 && soak.recording.complete });
+    out.push({
+      target: 'soak without errors, every run and feedback stored',
+      measured: `${soak.invokes.errors} invoke errors, ${Object.values(soak.feedback.errors as Record<string, number>).reduce((a, b) => a + b, 0)} feedback errors, stored: ${soak.recording.complete}`,
+      met: soak.invokes.errors === 0 && soak.recording.complete,
+    });
   }
   return out;
 }
@@ -69,7 +88,9 @@ export function checkTargets(r: Json): TargetCheck[] {
 export function summary(r: Json): string {
   const parts: string[] = [];
   const m = r.machine ?? {};
-  parts.push(`chain-canary bench, ${m.date}: ${m.cpu} x${m.cores}, node ${m.node}, PostgreSQL ${m.postgres}, load average at start ${m.loadAverageStart?.join(' / ')}`);
+  parts.push(
+    `chain-canary bench, ${m.date}: ${m.cpu} x${m.cores}, node ${m.node}, PostgreSQL ${m.postgres}, load average at start ${m.loadAverageStart?.join(' / ')}`,
+  );
 
   const ov = r.overhead ?? {};
   const scen = Object.entries(ov) as [string, Json][];
@@ -92,7 +113,21 @@ export function summary(r: Json): string {
     parts.push('');
     parts.push(
       table(
-        ['scenario', 'direct p50', 'p99', 'bare +p50', '+p99', 'gateway +p50', '+p99', 'S-T gw p50', 'p99', 'bare/s', 'gateway/s', 'share', 'recorded'],
+        [
+          'scenario',
+          'direct p50',
+          'p99',
+          'bare +p50',
+          '+p99',
+          'gateway +p50',
+          '+p99',
+          'S-T gw p50',
+          'p99',
+          'bare/s',
+          'gateway/s',
+          'share',
+          'recorded',
+        ],
         scen.map(([k, s]) =>
           s.error
             ? [k, `error: ${String(s.error).slice(0, 80)}`]
@@ -109,7 +144,9 @@ export function summary(r: Json): string {
                 n0(s.saturation.rps.bare),
                 n0(s.saturation.rps.gateway),
                 `${f(s.saturation.gatewayShareOfBare * 100, 1)}%`,
-                s.recording.storedRuns === undefined ? `backlog ${s.recording.backlogAtExit}` : `${s.recording.storedRuns}/${s.recording.gatewayAnswers}`,
+                s.recording.storedRuns === undefined
+                  ? `backlog ${s.recording.backlogAtExit}`
+                  : `${s.recording.storedRuns}/${s.recording.gatewayAnswers}`,
               ],
         ),
       ),
@@ -125,7 +162,19 @@ export function summary(r: Json): string {
         Object.entries(ing)
           .filter(([k]) => k !== 'measuredAt' && k !== 'loadAverage')
           .map(([k, x]: [string, Json]) =>
-            x.error ? [k, `error: ${String(x.error).slice(0, 80)}`] : [k, n0(x.runs), n0(x.feedback), f(x.seconds, 1), n0(x.runsPerSecond), n0(x.feedbackPerSecond), n0(x.batchMsP50), x.readModelHooks ?? 'none', String(x.complete)],
+            x.error
+              ? [k, `error: ${String(x.error).slice(0, 80)}`]
+              : [
+                  k,
+                  n0(x.runs),
+                  n0(x.feedback),
+                  f(x.seconds, 1),
+                  n0(x.runsPerSecond),
+                  n0(x.feedbackPerSecond),
+                  n0(x.batchMsP50),
+                  x.readModelHooks ?? 'none',
+                  String(x.complete),
+                ],
           ),
       ),
     );
@@ -137,8 +186,28 @@ export function summary(r: Json): string {
     const a = (x: Json) => (x?.available ? f(x.p50Ms, 1) : `n/a`);
     parts.push(
       table(
-        ['runs', 'seed runs/s', 'comparison ms', 'last week ms', 'series hour ms', 'series day ms', 'naive comparison ms', 'naive series ms', 'runs MB'],
-        cmp.tiers.map((t: Json) => [n0(t.runs), n0(t.seed.runsPerSecond), a(t.comparison), a(t.comparisonLastWeek), a(t.timeseriesHour), a(t.timeseriesDay), n0(t.naive.comparisonMs), n0(t.naive.seriesMs), f(t.naive.tableMB?.runs, 0)]),
+        [
+          'runs',
+          'seed runs/s',
+          'comparison ms',
+          'last week ms',
+          'series hour ms',
+          'series day ms',
+          'naive comparison ms',
+          'naive series ms',
+          'runs MB',
+        ],
+        cmp.tiers.map((t: Json) => [
+          n0(t.runs),
+          n0(t.seed.runsPerSecond),
+          a(t.comparison),
+          a(t.comparisonLastWeek),
+          a(t.timeseriesHour),
+          a(t.timeseriesDay),
+          n0(t.naive.comparisonMs),
+          n0(t.naive.seriesMs),
+          f(t.naive.tableMB?.runs, 0),
+        ]),
       ),
     );
   } else if (cmp?.error) parts.push(`\nComparison: error: ${cmp.error}`);
@@ -148,26 +217,72 @@ export function summary(r: Json): string {
     parts.push(`\nSoak: ${soak.seconds} s at ${soak.rate}/s (${n0(soak.invokes.sent)} invokes, ${n0(soak.feedback.sent)} feedback)`);
     parts.push(
       table(
-        ['RSS start MB', 'max MB', 'end MB', 'slope MB/min', 'after warm-up', 'invoke p50 ms', 'p99 ms', 'errors', 'stored runs', 'stored feedback'],
-        [[f(soak.rssMB.start, 1), f(soak.rssMB.max, 1), f(soak.rssMB.end, 1), f(soak.rssMB.slopeMBPerMinute, 2), f(soak.rssMB.slopeAfterWarmupMBPerMinute, 2), f(soak.invokes.latencyMs.p50), f(soak.invokes.latencyMs.p99), String(soak.invokes.errors), `${soak.recording.storedRuns}/${soak.recording.answered}`, `${soak.recording.storedFeedback}/${soak.recording.feedbackOk}`]],
+        [
+          'RSS start MB',
+          'max MB',
+          'end MB',
+          'slope MB/min',
+          'after warm-up',
+          'invoke p50 ms',
+          'p99 ms',
+          'errors',
+          'stored runs',
+          'stored feedback',
+        ],
+        [
+          [
+            f(soak.rssMB.start, 1),
+            f(soak.rssMB.max, 1),
+            f(soak.rssMB.end, 1),
+            f(soak.rssMB.slopeMBPerMinute, 2),
+            f(soak.rssMB.slopeAfterWarmupMBPerMinute, 2),
+            f(soak.invokes.latencyMs.p50),
+            f(soak.invokes.latencyMs.p99),
+            String(soak.invokes.errors),
+            `${soak.recording.storedRuns}/${soak.recording.answered}`,
+            `${soak.recording.storedFeedback}/${soak.recording.feedbackOk}`,
+          ],
+        ],
       ),
     );
   } else if (soak?.error) parts.push(`\nSoak: error: ${soak.error}`);
 
   const prof = r.profile as Json | undefined;
   if (prof && !prof.error) {
-    parts.push(`\nProfile of the gateway (${n0(prof.calls)} calls, ${f(prof.cpuMicrosPerCall, 0)} µs CPU per call; self time, share of busy time)`);
-    parts.push(table(['area (self time)', 'self ms', 'share'], prof.areas.slice(0, 12).map((x: Json) => [x.area, n0(x.selfMs), `${f(x.share * 100, 1)}%`])));
+    parts.push(
+      `\nProfile of the gateway (${n0(prof.calls)} calls, ${f(prof.cpuMicrosPerCall, 0)} µs CPU per call; self time, share of busy time)`,
+    );
+    parts.push(
+      table(
+        ['area (self time)', 'self ms', 'share'],
+        prof.areas.slice(0, 12).map((x: Json) => [x.area, n0(x.selfMs), `${f(x.share * 100, 1)}%`]),
+      ),
+    );
     parts.push('');
-    parts.push(table(['area (node internals charged to their caller)', 'ms', 'share'], (prof.attributed ?? []).slice(0, 15).map((x: Json) => [x.area, n0(x.ms), `${f(x.share * 100, 1)}%`])));
+    parts.push(
+      table(
+        ['area (node internals charged to their caller)', 'ms', 'share'],
+        (prof.attributed ?? []).slice(0, 15).map((x: Json) => [x.area, n0(x.ms), `${f(x.share * 100, 1)}%`]),
+      ),
+    );
     parts.push('');
-    parts.push(table(['function', 'where', 'self ms', 'share'], prof.functions.slice(0, 20).map((x: Json) => [x.name, x.where, n0(x.selfMs), `${f(x.share * 100, 1)}%`])));
+    parts.push(
+      table(
+        ['function', 'where', 'self ms', 'share'],
+        prof.functions.slice(0, 20).map((x: Json) => [x.name, x.where, n0(x.selfMs), `${f(x.share * 100, 1)}%`]),
+      ),
+    );
   }
 
   const targets = checkTargets(r);
   if (targets.length) {
     parts.push('\nTargets (issue 7)');
-    parts.push(table(['target', 'measured', 'met'], targets.map((t) => [t.target, t.measured, t.met === null ? 'n/a' : t.met ? 'yes' : 'NO'])));
+    parts.push(
+      table(
+        ['target', 'measured', 'met'],
+        targets.map((t) => [t.target, t.measured, t.met === null ? 'n/a' : t.met ? 'yes' : 'NO']),
+      ),
+    );
   }
   return parts.join('\n') + '\n';
 }

@@ -49,10 +49,19 @@ export async function createDatabase(prefix: string): Promise<BenchDatabase> {
 }
 
 export async function postgresVersion(): Promise<string> {
-  return withClient(PG_ADMIN_URL, async (c) => (await c.query<{ v: string }>("select current_setting('server_version') as v")).rows[0]!.v).catch(() => 'unreachable');
+  return withClient(
+    PG_ADMIN_URL,
+    async (c) => (await c.query<{ v: string }>("select current_setting('server_version') as v")).rows[0]!.v,
+  ).catch(() => 'unreachable');
 }
 
-export async function api<T = any>(base: string, method: string, path: string, body?: unknown, token = ADMIN_TOKEN): Promise<{ status: number; body: T }> {
+export async function api<T = any>(
+  base: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  token = ADMIN_TOKEN,
+): Promise<{ status: number; body: T }> {
   const res = await request(base + path, {
     method: method as 'GET',
     headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
@@ -84,13 +93,20 @@ export interface Fixture {
  * them); the rollout's one stage covers `ENVIRONMENT` for every tenant, 50% by unit (with
  * `shadow`: 0%, and every call mirrored to the candidate).
  */
-export async function setupGateway(base: string, upstreamUrl: string, opts: { tenants?: string[]; guardrails?: unknown[]; shadow?: boolean } = {}): Promise<Fixture> {
+export async function setupGateway(
+  base: string,
+  upstreamUrl: string,
+  opts: { tenants?: string[]; guardrails?: unknown[]; shadow?: boolean } = {},
+): Promise<Fixture> {
   const tenants = [TENANT, ...(opts.tenants ?? [])];
   for (const t of tenants) await must(api(base, 'PUT', `/v1/tenants/${t}`, { name: t }), `tenant ${t}`);
   const key = await must(api<{ key: string }>(base, 'POST', `/v1/tenants/${TENANT}/keys`, { name: 'bench' }), 'tenant key');
   await must(api(base, 'PUT', `/v1/chains/${CHAIN}`, { description: 'benchmark chain' }), 'chain');
   for (const version of ['v1', 'v2']) {
-    await must(api(base, 'POST', `/v1/chains/${CHAIN}/versions`, { version, adapter: { type: 'http', url: upstreamUrl, timeoutMs: 10_000 } }), `version ${version}`);
+    await must(
+      api(base, 'POST', `/v1/chains/${CHAIN}/versions`, { version, adapter: { type: 'http', url: upstreamUrl, timeoutMs: 10_000 } }),
+      `version ${version}`,
+    );
   }
   const rollout = await must(
     api<{ id: string }>(base, 'POST', '/v1/rollouts', {

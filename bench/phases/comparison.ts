@@ -62,8 +62,14 @@ async function timeGet(url: string, calls: number): Promise<Record<string, unkno
   const s = summarize(times);
   let summary: unknown;
   try {
-    const j = JSON.parse(first.text) as { verdict?: string; arms?: Record<string, { runs?: number; reviewed?: number }>; points?: unknown[] };
-    summary = j.points ? { points: j.points.length } : { verdict: j.verdict, controlRuns: j.arms?.control?.runs, candidateRuns: j.arms?.candidate?.runs };
+    const j = JSON.parse(first.text) as {
+      verdict?: string;
+      arms?: Record<string, { runs?: number; reviewed?: number }>;
+      points?: unknown[];
+    };
+    summary = j.points
+      ? { points: j.points.length }
+      : { verdict: j.verdict, controlRuns: j.arms?.control?.runs, candidateRuns: j.arms?.candidate?.runs };
   } catch {
     summary = undefined;
   }
@@ -83,7 +89,10 @@ export async function runComparison(o: ComparisonOptions): Promise<Record<string
     const startMs = Date.now() - maxSize * STEP_MS - 3_600_000;
     // The rollout "started" before its first seeded run.
     await withClient(db.url, async (c) => {
-      await c.query('UPDATE rollouts SET created_at = $1, stage_started_at = $1, updated_at = $1 WHERE id = $2', [new Date(startMs - 60_000), fixture.rolloutId]);
+      await c.query('UPDATE rollouts SET created_at = $1, stage_started_at = $1, updated_at = $1 WHERE id = $2', [
+        new Date(startMs - 60_000),
+        fixture.rolloutId,
+      ]);
       await c.query('UPDATE rollout_events SET at = $1 WHERE rollout_id = $2', [new Date(startMs - 60_000), fixture.rolloutId]);
     });
 
@@ -92,7 +101,15 @@ export async function runComparison(o: ComparisonOptions): Promise<Record<string
       o.log(`  seeding runs ${seeded.toLocaleString('en')} .. ${size.toLocaleString('en')}`);
       let lastLog = performance.now();
       const seed = await runTask<Record<string, unknown>>(`seed-${size}`, 'seed.ts', {
-        env: { DATABASE_URL: db.url, SEED_ROLLOUT_ID: fixture.rolloutId, SEED_FROM: String(seeded), SEED_TO: String(size), SEED_TENANTS: TENANTS.join(','), SEED_STEP_MS: String(STEP_MS), SEED_START_MS: String(startMs) },
+        env: {
+          DATABASE_URL: db.url,
+          SEED_ROLLOUT_ID: fixture.rolloutId,
+          SEED_FROM: String(seeded),
+          SEED_TO: String(size),
+          SEED_TENANTS: TENANTS.join(','),
+          SEED_STEP_MS: String(STEP_MS),
+          SEED_START_MS: String(startMs),
+        },
         timeoutMs: 60 * 60_000,
         onProgress: (m) => {
           if (performance.now() - lastLog > 15_000) {
@@ -103,13 +120,18 @@ export async function runComparison(o: ComparisonOptions): Promise<Record<string
       });
       delete seed.type;
       seeded = size;
-      o.log(`    ${Number(seed.runsPerSecond).toFixed(0)} runs/s (rollups: ${seed.rollups ?? 'none'}, ${Number(seed.hookSeconds).toFixed(1)} s in hooks), VACUUM ANALYZE ${Number(seed.vacuumAnalyzeSeconds).toFixed(1)} s`);
+      o.log(
+        `    ${Number(seed.runsPerSecond).toFixed(0)} runs/s (rollups: ${seed.rollups ?? 'none'}, ${Number(seed.hookSeconds).toFixed(1)} s in hooks), VACUUM ANALYZE ${Number(seed.vacuumAnalyzeSeconds).toFixed(1)} s`,
+      );
 
       gateway = await startGateway(`gateway-cmp-${size}`, db.url, dataDir);
       const base = `${gateway.url}/v1/rollouts/${fixture.rolloutId}`;
       const lastWeekFrom = new Date(startMs + size * STEP_MS - 7 * 86_400_000).toISOString();
       const comparison = await timeGet(`${base}/comparison`, o.calls);
-      const comparisonWindow = await timeGet(`${base}/comparison?from=${encodeURIComponent(lastWeekFrom)}&to=${encodeURIComponent(new Date().toISOString())}`, o.calls);
+      const comparisonWindow = await timeGet(
+        `${base}/comparison?from=${encodeURIComponent(lastWeekFrom)}&to=${encodeURIComponent(new Date().toISOString())}`,
+        o.calls,
+      );
       const timeseriesHour = await timeGet(`${base}/timeseries?bucket=hour`, o.calls);
       const timeseriesDay = await timeGet(`${base}/timeseries?bucket=day`, o.calls);
       await gateway.stop();
@@ -133,8 +155,18 @@ export async function runComparison(o: ComparisonOptions): Promise<Record<string
              WHERE n.nspname = 'public' AND c.relkind = 'r' ORDER BY pg_total_relation_size(c.oid) DESC LIMIT 10`,
           )
         ).rows;
-        const counts = (await c.query<{ runs: string; feedback: string }>('SELECT (SELECT count(*) FROM runs) AS runs, (SELECT count(*) FROM feedback) AS feedback')).rows[0]!;
-        return { comparisonMs, seriesMs, tableMB: Object.fromEntries(sizes.map((r) => [r.rel, Number(r.mb)])), runs: Number(counts.runs), feedback: Number(counts.feedback) };
+        const counts = (
+          await c.query<{ runs: string; feedback: string }>(
+            'SELECT (SELECT count(*) FROM runs) AS runs, (SELECT count(*) FROM feedback) AS feedback',
+          )
+        ).rows[0]!;
+        return {
+          comparisonMs,
+          seriesMs,
+          tableMB: Object.fromEntries(sizes.map((r) => [r.rel, Number(r.mb)])),
+          runs: Number(counts.runs),
+          feedback: Number(counts.feedback),
+        };
       });
       const tier = { runs: size, seed, comparison, comparisonLastWeek: comparisonWindow, timeseriesHour, timeseriesDay, naive };
       tiers.push(tier);

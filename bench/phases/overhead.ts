@@ -70,8 +70,18 @@ export const gatewayNodeFlags = (): string[] =>
  * The gateway child: the compiled gateway with gatewayNodeFlags() (then any the phase adds) and
  * gatewayEnv(), on PostgreSQL at `databaseUrl` or, without one, PGlite in `dataDir`.
  */
-export function startGateway(name: string, databaseUrl: string | undefined, dataDir: string, nodeArgs: string[] = [], flags = gatewayNodeFlags()): Promise<Child> {
-  return startChild(name, 'gateway-child.mjs', { env: gatewayEnv(databaseUrl, dataDir), timeoutMs: 120_000, nodeArgs: [...flags, ...nodeArgs] });
+export function startGateway(
+  name: string,
+  databaseUrl: string | undefined,
+  dataDir: string,
+  nodeArgs: string[] = [],
+  flags = gatewayNodeFlags(),
+): Promise<Child> {
+  return startChild(name, 'gateway-child.mjs', {
+    env: gatewayEnv(databaseUrl, dataDir),
+    timeoutMs: 120_000,
+    nodeArgs: [...flags, ...nodeArgs],
+  });
 }
 
 /** Gateway env: the composition as `npm start` builds it, quiet logs, rate limit set out of reach. */
@@ -130,7 +140,15 @@ export async function runOverhead(o: OverheadOptions): Promise<Record<string, un
 
     // PostgreSQL backends serving the gateway's database: their CPU per recorded run, at saturation.
     const backendPids = async () =>
-      db ? await withClient(db.url, async (c) => (await c.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()')).rows.map((r) => r.pid)) : [];
+      db
+        ? await withClient(db.url, async (c) =>
+            (
+              await c.query<{ pid: number }>(
+                'SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
+              )
+            ).rows.map((r) => r.pid),
+          )
+        : [];
     const backendsCpu = (pids: number[]) => pids.reduce((s, pid) => s + (cpuMsOf(pid) || 0), 0);
     const pgCpu: number[] = [];
 
@@ -156,7 +174,14 @@ export async function runOverhead(o: OverheadOptions): Promise<Record<string, un
         await sleep(300);
         if (pids.length) pgCpu.push(((backendsCpu(pids) - pg0) * 1000) / Math.max(1, r['2xx']));
       }
-      return { rps: r['2xx'] / r.duration, p50Ms: r.latency.p50, p99Ms: r.latency.p99, non2xx: r.non2xx, errors: r.errors + r.timeouts, cpuMicrosPerCall: (cpu * 1000) / Math.max(1, r['2xx']) };
+      return {
+        rps: r['2xx'] / r.duration,
+        p50Ms: r.latency.p50,
+        p99Ms: r.latency.p99,
+        non2xx: r.non2xx,
+        errors: r.errors + r.timeouts,
+        cpuMicrosPerCall: (cpu * 1000) / Math.max(1, r['2xx']),
+      };
     };
 
     // Warm-up: JIT, connection pools, the database's caches. Not measured.
@@ -197,7 +222,8 @@ export async function runOverhead(o: OverheadOptions): Promise<Record<string, un
       );
     }
 
-    const added = (t: TargetName, q: 'p50' | 'p99') => median(latencyRounds.map((x) => x.results[t].latencyMs[q] - x.results.direct.latencyMs[q]));
+    const added = (t: TargetName, q: 'p50' | 'p99') =>
+      median(latencyRounds.map((x) => x.results[t].latencyMs[q] - x.results.direct.latencyMs[q]));
     const perTarget = Object.fromEntries(
       NAMES.map((t) => [
         t,
@@ -213,7 +239,9 @@ export async function runOverhead(o: OverheadOptions): Promise<Record<string, un
       ]),
     );
 
-    o.log(`  ${o.label}: saturation, ${o.saturationRounds} rounds x ${NAMES.length} targets x ${o.saturationSeconds} s, ${o.connections} connections`);
+    o.log(
+      `  ${o.label}: saturation, ${o.saturationRounds} rounds x ${NAMES.length} targets x ${o.saturationSeconds} s, ${o.connections} connections`,
+    );
     const saturationRounds: SaturationRound[] = [];
     for (let r = 0; r < o.saturationRounds; r++) {
       const results = {} as SaturationRound['results'];
@@ -232,7 +260,10 @@ export async function runOverhead(o: OverheadOptions): Promise<Record<string, un
     // Stop the gateway (it flushes its queue) and count what reached the database.
     const stopped = await gateway.stop();
     let storedRuns: number | undefined;
-    if (db) storedRuns = await withClient(db.url, async (c) => Number((await c.query<{ n: string }>('select count(*) as n from runs')).rows[0]!.n));
+    if (db)
+      storedRuns = await withClient(db.url, async (c) =>
+        Number((await c.query<{ n: string }>('select count(*) as n from runs')).rows[0]!.n),
+      );
 
     return {
       storage: o.storage,
@@ -246,8 +277,12 @@ export async function runOverhead(o: OverheadOptions): Promise<Record<string, un
           bare: { p50: added('bare', 'p50'), p99: added('bare', 'p99') },
         },
         perTarget,
-        gatewayEventLoopDelayP99Ms: median(latencyRounds.map((x) => Number((x.gatewayStats.eventLoopDelayMs as { p99?: number } | undefined)?.p99 ?? NaN))),
-        gatewayEventLoopDelayMaxMs: median(latencyRounds.map((x) => Number((x.gatewayStats.eventLoopDelayMs as { max?: number } | undefined)?.max ?? NaN))),
+        gatewayEventLoopDelayP99Ms: median(
+          latencyRounds.map((x) => Number((x.gatewayStats.eventLoopDelayMs as { p99?: number } | undefined)?.p99 ?? NaN)),
+        ),
+        gatewayEventLoopDelayMaxMs: median(
+          latencyRounds.map((x) => Number((x.gatewayStats.eventLoopDelayMs as { max?: number } | undefined)?.max ?? NaN)),
+        ),
         roundsDetail: latencyRounds,
       },
       serverTimingGatewayMs: summarize(gatewayDurs),

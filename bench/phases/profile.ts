@@ -44,15 +44,18 @@ export async function runProfile(o: ProfileOptions): Promise<Record<string, unkn
       { name: 'gateway', origin: gateway.url, path: `/v1/chains/${CHAIN}/invoke`, headers },
       { rate: o.rate, durationMs: o.pacedSeconds * 1000, body: () => invokeBody(counter++) },
     );
-    const sat = o.saturationSeconds <= 0 ? { '2xx': 0, duration: 1 } : await autocannon({
-      url: `${gateway.url}/v1/chains/${CHAIN}/invoke`,
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${fixture.tenantKey}` },
-      requests: Array.from({ length: 256 }, (_, i) => ({ body: invokeBody(2_000_000 + i * 7919) })),
-      connections: o.connections,
-      duration: o.saturationSeconds,
-      timeout: 10,
-    });
+    const sat =
+      o.saturationSeconds <= 0
+        ? { '2xx': 0, duration: 1 }
+        : await autocannon({
+            url: `${gateway.url}/v1/chains/${CHAIN}/invoke`,
+            method: 'POST',
+            headers: { 'content-type': 'application/json', authorization: `Bearer ${fixture.tenantKey}` },
+            requests: Array.from({ length: 256 }, (_, i) => ({ body: invokeBody(2_000_000 + i * 7919) })),
+            connections: o.connections,
+            duration: o.saturationSeconds,
+            timeout: 10,
+          });
     await gateway.stop();
     // The main thread's profile: the largest file (the loader worker's only covers start-up).
     const files = readdirSync(profDir).filter((f) => f.endsWith('.cpuprofile'));
@@ -60,7 +63,9 @@ export async function runProfile(o: ProfileOptions): Promise<Record<string, unkn
     const file = join(profDir, files.sort((a, b) => statSync(join(profDir, b)).size - statSync(join(profDir, a)).size)[0]!);
     const calls = p.ok + sat['2xx'];
     const analysis = analyzeProfile(file, 25, mark.us);
-    o.log(`  profile: ${calls} calls (${p.ok} paced at ${o.rate}/s, ${sat['2xx']} at saturation = ${(sat['2xx'] / sat.duration).toFixed(0)}/s); busy ${analysis.busyMs.toFixed(0)} ms = ${((analysis.busyMs * 1000) / calls).toFixed(0)} µs CPU per call`);
+    o.log(
+      `  profile: ${calls} calls (${p.ok} paced at ${o.rate}/s, ${sat['2xx']} at saturation = ${(sat['2xx'] / sat.duration).toFixed(0)}/s); busy ${analysis.busyMs.toFixed(0)} ms = ${((analysis.busyMs * 1000) / calls).toFixed(0)} µs CPU per call`,
+    );
     return {
       file: file.slice(BENCH_DIR.length - 'bench'.length),
       calls,

@@ -56,7 +56,9 @@ export async function runSoak(o: SoakOptions): Promise<Record<string, unknown>> 
     const statsTimer = setInterval(() => {
       gateway
         .ask<{ backlog: number; eventLoopDelayMs: { p50: number; p99: number; max: number } }>({ type: 'stats' }, 'stats', 5000)
-        .then((m) => stats.push({ t: Math.round((performance.now() - t0) / 1000), backlog: m.backlog, eventLoopDelayMs: m.eventLoopDelayMs }))
+        .then((m) =>
+          stats.push({ t: Math.round((performance.now() - t0) / 1000), backlog: m.backlog, eventLoopDelayMs: m.eventLoopDelayMs }),
+        )
         .catch(() => {});
     }, 5_000);
 
@@ -89,12 +91,20 @@ export async function runSoak(o: SoakOptions): Promise<Record<string, unknown>> 
       inflight.add(p);
     };
 
-    o.log(`  soak: ${o.seconds} s at ${o.rate} invokes/s, feedback on ${(o.feedbackShare * 100).toFixed(0)}% of runs; gateway pid ${gateway.pid}`);
-    const progress = setInterval(() => {
-      const last = samples[samples.length - 1];
-      const st = stats[stats.length - 1];
-      if (last) o.log(`    t=${last.t.toFixed(0)} s RSS ${last.rssMB.toFixed(1)} MB; writer backlog ${st?.backlog ?? '?'}; event-loop delay p99 ${st?.eventLoopDelayMs.p99 ?? '?'} ms, max ${st?.eventLoopDelayMs.max ?? '?'} ms`);
-    }, o.seconds >= 90 ? 30_000 : 10_000);
+    o.log(
+      `  soak: ${o.seconds} s at ${o.rate} invokes/s, feedback on ${(o.feedbackShare * 100).toFixed(0)}% of runs; gateway pid ${gateway.pid}`,
+    );
+    const progress = setInterval(
+      () => {
+        const last = samples[samples.length - 1];
+        const st = stats[stats.length - 1];
+        if (last)
+          o.log(
+            `    t=${last.t.toFixed(0)} s RSS ${last.rssMB.toFixed(1)} MB; writer backlog ${st?.backlog ?? '?'}; event-loop delay p99 ${st?.eventLoopDelayMs.p99 ?? '?'} ms, max ${st?.eventLoopDelayMs.max ?? '?'} ms`,
+          );
+      },
+      o.seconds >= 90 ? 30_000 : 10_000,
+    );
     let counter = 0;
     const result = await paced(target, { rate: o.rate, durationMs: o.seconds * 1000, body: () => invokeBody(counter++), onReply });
     await Promise.all([...inflight]);
@@ -106,7 +116,11 @@ export async function runSoak(o: SoakOptions): Promise<Record<string, unknown>> 
 
     const stopped = await gateway.stop();
     const stored = await withClient(db.url, async (c) => {
-      const r = (await c.query<{ runs: string; feedback: string }>('SELECT (SELECT count(*) FROM runs) AS runs, (SELECT count(*) FROM feedback) AS feedback')).rows[0]!;
+      const r = (
+        await c.query<{ runs: string; feedback: string }>(
+          'SELECT (SELECT count(*) FROM runs) AS runs, (SELECT count(*) FROM feedback) AS feedback',
+        )
+      ).rows[0]!;
       return { runs: Number(r.runs), feedback: Number(r.feedback) };
     });
 
@@ -122,8 +136,16 @@ export async function runSoak(o: SoakOptions): Promise<Record<string, unknown>> 
         start: rss[0],
         max: Math.max(...rss),
         end: rss[rss.length - 1],
-        slopeMBPerMinute: slope(samples.map((s) => s.t), rss) * 60,
-        slopeAfterWarmupMBPerMinute: slope(after.map((s) => s.t), after.map((s) => s.rssMB)) * 60,
+        slopeMBPerMinute:
+          slope(
+            samples.map((s) => s.t),
+            rss,
+          ) * 60,
+        slopeAfterWarmupMBPerMinute:
+          slope(
+            after.map((s) => s.t),
+            after.map((s) => s.rssMB),
+          ) * 60,
         samples: samples.map((s) => [Math.round(s.t), Math.round(s.rssMB * 10) / 10]),
       },
       heap,

@@ -24,15 +24,24 @@ function explain(r, action) {
   const next = r.stages?.[r.stage + 1];
   switch (action) {
     case 'advance':
-      return [`Advance to stage ${r.stage + 2}?`, `The candidate (${r.candidate}) will also serve: ${stageWords(next)}. Earlier stages stay active.`];
+      return [
+        `Advance to stage ${r.stage + 2}?`,
+        `The candidate (${r.candidate}) will also serve: ${stageWords(next)}. Earlier stages stay active.`,
+      ];
     case 'pause':
       return ['Pause this rollout?', `Every call goes to the control (${r.control}) until you resume. The data collected so far is kept.`];
     case 'resume':
       return [`Resume at stage ${r.stage + 1}?`, `Calls that match the active stages go to the candidate (${r.candidate}) again.`];
     case 'promote':
-      return [`Promote ${r.candidate}?`, `${r.candidate} becomes the current version of ${r.chain} for all traffic, and this rollout ends.`];
+      return [
+        `Promote ${r.candidate}?`,
+        `${r.candidate} becomes the current version of ${r.chain} for all traffic, and this rollout ends.`,
+      ];
     case 'rollback':
-      return [`Roll back ${r.candidate}?`, `Every call goes to ${r.control} for good. This ends the rollout and cannot be undone. The reason goes into the audit log.`];
+      return [
+        `Roll back ${r.candidate}?`,
+        `Every call goes to ${r.control} for good. This ends the rollout and cannot be undone. The reason goes into the audit log.`,
+      ];
     default:
       return [`${action}?`, ''];
   }
@@ -47,7 +56,14 @@ export function confirmAction(r, action, label) {
   const needsReason = action === 'rollback';
   return new Promise((resolve) => {
     const reason = needsReason
-      ? h('textarea', { name: 'reason', rows: '3', required: true, maxlength: '2000', placeholder: 'e.g. reviewers report wrong totals on credit notes', testid: 'confirm-reason' })
+      ? h('textarea', {
+          name: 'reason',
+          rows: '3',
+          required: true,
+          maxlength: '2000',
+          placeholder: 'e.g. reviewers report wrong totals on credit notes',
+          testid: 'confirm-reason',
+        })
       : null;
     const form = h(
       'form',
@@ -59,7 +75,11 @@ export function confirmAction(r, action, label) {
         'div',
         { class: 'dialog-buttons' },
         h('button', { type: 'button', class: 'btn', value: 'cancel', testid: 'confirm-cancel' }, 'Cancel'),
-        h('button', { type: 'submit', class: `btn ${action === 'rollback' ? 'danger' : 'primary'}`, value: 'ok', testid: 'confirm-ok' }, label),
+        h(
+          'button',
+          { type: 'submit', class: `btn ${action === 'rollback' ? 'danger' : 'primary'}`, value: 'ok', testid: 'confirm-ok' },
+          label,
+        ),
       ),
     );
     const dialog = h('dialog', { class: 'dialog', testid: 'confirm-dialog', 'aria-label': title }, form);

@@ -39,7 +39,12 @@ export async function api(method, path, body) {
   }
   if (!res.ok) {
     const e = json?.error;
-    throw new ApiError(res.status, e?.code ?? `http_${res.status}`, e?.message ?? `The gateway answered ${res.status} ${res.statusText}.`, e?.details);
+    throw new ApiError(
+      res.status,
+      e?.code ?? `http_${res.status}`,
+      e?.message ?? `The gateway answered ${res.status} ${res.statusText}.`,
+      e?.details,
+    );
   }
   return json;
 }

@@ -35,7 +35,12 @@ function shell(...content) {
     h(
       'header',
       { class: 'topbar' },
-      h('a', { class: 'brand', href: '/dashboard', onclick: (ev) => (ev.preventDefault(), navigate(null)) }, h('span', { class: 'logo', 'aria-hidden': 'true' }), 'chain-canary'),
+      h(
+        'a',
+        { class: 'brand', href: '/dashboard', onclick: (ev) => (ev.preventDefault(), navigate(null)) },
+        h('span', { class: 'logo', 'aria-hidden': 'true' }),
+        'chain-canary',
+      ),
       h('span', { class: 'topbar-title' }, 'Rollouts'),
       h('span', { class: 'spacer' }),
       h('a', { class: 'topbar-link', href: '/docs' }, 'API docs'),
@@ -54,7 +59,16 @@ function signOut() {
 }
 
 function renderLogin(message) {
-  const input = h('input', { type: 'password', id: 'token', name: 'token', autocomplete: 'off', spellcheck: 'false', placeholder: 'admin token', testid: 'token-input', required: true });
+  const input = h('input', {
+    type: 'password',
+    id: 'token',
+    name: 'token',
+    autocomplete: 'off',
+    spellcheck: 'false',
+    placeholder: 'admin token',
+    testid: 'token-input',
+    required: true,
+  });
   const error = message ? h('p', { class: 'notice error', role: 'alert', testid: 'login-error' }, message) : null;
   const form = h(
     'form',
@@ -73,7 +87,7 @@ function renderLogin(message) {
     h(
       'p',
       null,
-      'Paste the gateway\'s admin token. It is printed when the gateway first starts and saved in ',
+      "Paste the gateway's admin token. It is printed when the gateway first starts and saved in ",
       h('code', null, 'DATA_DIR/admin-token'),
       ' (or set as ',
       h('code', null, 'ADMIN_TOKEN'),
@@ -113,9 +127,26 @@ async function show() {
   const rollouts = list?.items ?? [];
   if (id) {
     const notice = h('div', { class: 'notices', id: 'notices' });
-    const host = h('div', { class: 'detail', testid: 'rollout-detail', 'data-state': 'loading' }, h('div', { class: 'loading' }, 'Loading the rollout…'));
-    shell(h('a', { class: 'back', href: '/dashboard', testid: 'back', onclick: (ev) => (ev.preventDefault(), navigate(null)) }, '← All rollouts'), notice, host);
-    const view = await renderDetail(host, notice, id, rollouts.find((r) => r.id === id));
+    const host = h(
+      'div',
+      { class: 'detail', testid: 'rollout-detail', 'data-state': 'loading' },
+      h('div', { class: 'loading' }, 'Loading the rollout…'),
+    );
+    shell(
+      h(
+        'a',
+        { class: 'back', href: '/dashboard', testid: 'back', onclick: (ev) => (ev.preventDefault(), navigate(null)) },
+        '← All rollouts',
+      ),
+      notice,
+      host,
+    );
+    const view = await renderDetail(
+      host,
+      notice,
+      id,
+      rollouts.find((r) => r.id === id),
+    );
     disposeView = view.dispose;
     refreshTimer = setInterval(() => {
       if (document.visibilityState === 'visible' && !document.querySelector('dialog[open]')) view.refresh();
@@ -128,11 +159,22 @@ async function show() {
 const STATUS_ORDER = { running: 0, paused: 1, rolled_back: 2, promoted: 3 };
 
 function renderList(rollouts) {
-  const sorted = [...rollouts].sort((a, b) => (STATUS_ORDER[a.status] ?? 9) - (STATUS_ORDER[b.status] ?? 9) || String(b.createdAt).localeCompare(String(a.createdAt)));
+  const sorted = [...rollouts].sort(
+    (a, b) => (STATUS_ORDER[a.status] ?? 9) - (STATUS_ORDER[b.status] ?? 9) || String(b.createdAt).localeCompare(String(a.createdAt)),
+  );
   return h(
     'div',
     { class: 'list-page' },
-    h('div', { class: 'page-head' }, h('h1', null, 'Rollouts'), h('p', { class: 'lead' }, 'Each rollout sends part of the traffic to a new chain version (the candidate) and compares how often humans correct it against today\'s version (the control). Open one to see the evidence.')),
+    h(
+      'div',
+      { class: 'page-head' },
+      h('h1', null, 'Rollouts'),
+      h(
+        'p',
+        { class: 'lead' },
+        "Each rollout sends part of the traffic to a new chain version (the candidate) and compares how often humans correct it against today's version (the control). Open one to see the evidence.",
+      ),
+    ),
     sorted.length
       ? h(
           'section',
@@ -140,7 +182,19 @@ function renderList(rollouts) {
           h(
             'table',
             { class: 'table rollouts', testid: 'rollouts' },
-            h('thead', null, h('tr', null, h('th', null, 'Chain'), h('th', null, 'Versions'), h('th', null, 'Status'), h('th', null, 'Stage'), h('th', null, 'Started'))),
+            h(
+              'thead',
+              null,
+              h(
+                'tr',
+                null,
+                h('th', null, 'Chain'),
+                h('th', null, 'Versions'),
+                h('th', null, 'Status'),
+                h('th', null, 'Stage'),
+                h('th', null, 'Started'),
+              ),
+            ),
             h(
               'tbody',
               null,
@@ -148,7 +202,19 @@ function renderList(rollouts) {
                 h(
                   'tr',
                   { class: 'clickable', testid: `rollout-row-${r.id}`, onclick: () => navigate(r.id) },
-                  h('td', null, h('a', { href: `?rollout=${encodeURIComponent(r.id)}`, testid: `rollout-link-${r.id}`, onclick: (ev) => (ev.preventDefault(), ev.stopPropagation(), navigate(r.id)) }, r.chain)),
+                  h(
+                    'td',
+                    null,
+                    h(
+                      'a',
+                      {
+                        href: `?rollout=${encodeURIComponent(r.id)}`,
+                        testid: `rollout-link-${r.id}`,
+                        onclick: (ev) => (ev.preventDefault(), ev.stopPropagation(), navigate(r.id)),
+                      },
+                      r.chain,
+                    ),
+                  ),
                   h('td', null, h('span', { class: 'versions' }, r.control, h('span', { class: 'arrow' }, ' → '), r.candidate)),
                   h('td', null, h('span', { class: `pill status-${r.status}`, testid: `rollout-status-${r.id}` }, status(r.status))),
                   h('td', null, h('div', null, stageLabel(r)), h('div', { class: 'muted small' }, stageWords(r.stages?.[r.stage]))),
@@ -162,7 +228,17 @@ function renderList(rollouts) {
           'section',
           { class: 'card empty-state', testid: 'no-rollouts' },
           h('h2', null, 'No rollouts yet'),
-          h('p', null, 'Start one with ', h('code', null, 'POST /v1/rollouts'), ' or ', h('code', null, 'npx chain-canary rollout create'), ', or run ', h('code', null, 'npm run demo'), ' to watch a simulated canary.'),
+          h(
+            'p',
+            null,
+            'Start one with ',
+            h('code', null, 'POST /v1/rollouts'),
+            ' or ',
+            h('code', null, 'npx chain-canary rollout create'),
+            ', or run ',
+            h('code', null, 'npm run demo'),
+            ' to watch a simulated canary.',
+          ),
         ),
   );
 }

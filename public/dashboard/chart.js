@@ -44,7 +44,8 @@ export function renderChart(host, points, bucket) {
     return () => {};
   }
   const width = Math.max(320, host.clientWidth || 640);
-  const reviewedAt = (arm) => (u, v, si, i) => (i === null || i === undefined || !rows[i]?.[arm] ? '—' : `${pct(v)} of ${count(rows[i][arm].reviewed)}`);
+  const reviewedAt = (arm) => (u, v, si, i) =>
+    i === null || i === undefined || !rows[i]?.[arm] ? '—' : `${pct(v)} of ${count(rows[i][arm].reviewed)}`;
   const series = (label, arm) => ({
     label,
     stroke: ARM_COLORS[arm],
@@ -69,7 +70,13 @@ export function renderChart(host, points, bucket) {
     },
     axes: [
       { stroke: '#5b6475', grid: { stroke: '#eef0f4' }, ticks: { stroke: '#e3e6ec' } },
-      { stroke: '#5b6475', grid: { stroke: '#eef0f4' }, ticks: { stroke: '#e3e6ec' }, values: (u, vals) => vals.map((v) => `${Math.round(v * 1000) / 10}%`), size: 56 },
+      {
+        stroke: '#5b6475',
+        grid: { stroke: '#eef0f4' },
+        ticks: { stroke: '#e3e6ec' },
+        values: (u, vals) => vals.map((v) => `${Math.round(v * 1000) / 10}%`),
+        size: 56,
+      },
     ],
     series: [{ label: 'Time' }, series('Control', 'control'), series('Candidate', 'candidate')],
   };

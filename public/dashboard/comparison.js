@@ -41,7 +41,7 @@ export function differenceSentence(cmp, rollout) {
   const ci = d.alwaysValidCI ?? d.ci;
   const label = d.alwaysValidCI ? `${levelOf(rollout)} always-valid interval` : '95% interval';
   const size = fixed(Math.abs(d.estimate) * 100, 1);
-  const how = size === '0.0' ? 'the same as the control\'s' : `${size} points ${d.estimate > 0 ? 'higher' : 'lower'}`;
+  const how = size === '0.0' ? "the same as the control's" : `${size} points ${d.estimate > 0 ? 'higher' : 'lower'}`;
   const range = Array.isArray(ci) ? ` (${label} ${ptsBound(ci[0])} to ${ptsBound(ci[1])})` : '';
   return `The candidate's override rate is ${how}${range}`;
 }
@@ -65,8 +65,14 @@ export function verdictText(cmp, rollout) {
     case 'insufficient_data': {
       const r = ARMS.map((a) => cmp.arms?.[a]?.reviewed);
       const known = r.every((x) => typeof x === 'number');
-      const need = !known ? ' Each arm needs 100 reviewed runs.' : r.some((x) => x < 100) ? ` Each arm needs 100 reviewed runs (control has ${count(r[0])}, candidate ${count(r[1])}).` : '';
-      const tenants = hasWarning(cmp, 'too_few_tenants') ? ' Whole tenants are compared here, so each arm also needs at least 10 tenants.' : '';
+      const need = !known
+        ? ' Each arm needs 100 reviewed runs.'
+        : r.some((x) => x < 100)
+          ? ` Each arm needs 100 reviewed runs (control has ${count(r[0])}, candidate ${count(r[1])}).`
+          : '';
+      const tenants = hasWarning(cmp, 'too_few_tenants')
+        ? ' Whole tenants are compared here, so each arm also needs at least 10 tenants.'
+        : '';
       return `Not enough data for a verdict yet.${need}${tenants}${sentence ? ` So far: ${sentence.charAt(0).toLowerCase()}${sentence.slice(1)}.` : ''}`;
     }
     default:
@@ -79,7 +85,8 @@ function hasWarning(cmp, code) {
 }
 
 const SRM_WORDS = 'Traffic was not split as configured (sample ratio mismatch). Fix the assignment before trusting this comparison.';
-const BASELINE_WORDS = 'The control is a baseline, not a randomized arm: the comparison is observational, so it never claims better or worse.';
+const BASELINE_WORDS =
+  'The control is a baseline, not a randomized arm: the comparison is observational, so it never claims better or worse.';
 
 /** The comparison's warning codes in plain words (a code not listed is shown as it is). */
 const WARNING_WORDS = [
@@ -88,11 +95,11 @@ const WARNING_WORDS = [
   ['srm', SRM_WORDS],
   ['sample_ratio', SRM_WORDS],
   ['baseline_observational', BASELINE_WORDS],
-  ['baseline_other_tenants', 'The baseline is other tenants\' traffic on the control in the same environments at the same time.'],
-  ['baseline_same_tenants_before', 'The baseline is the same tenants\' traffic before the candidate reached them.'],
+  ['baseline_other_tenants', "The baseline is other tenants' traffic on the control in the same environments at the same time."],
+  ['baseline_same_tenants_before', "The baseline is the same tenants' traffic before the candidate reached them."],
   ['baseline_empty', 'There is no baseline traffic to compare with yet.'],
   ['stage_without_randomized_control', 'The current stage sends all its traffic to the candidate, so it has no randomized control.'],
-  ['review_rate', 'The arms\' review rates differ: skipped reviews may not be random, which can bias the override rates.'],
+  ['review_rate', "The arms' review rates differ: skipped reviews may not be random, which can bias the override rates."],
 ];
 
 export function warningText(w) {
@@ -115,10 +122,21 @@ export function renderVerdict(cmp, rollout) {
     h(
       'div',
       { class: 'verdict-body' },
-      h('div', { class: 'verdict-kicker' }, term('Verdict', tip('verdict'), 'verdict'), cmp.analysisUnit === 'tenant' ? ' · tenants are the unit of analysis' : ''),
+      h(
+        'div',
+        { class: 'verdict-kicker' },
+        term('Verdict', tip('verdict'), 'verdict'),
+        cmp.analysisUnit === 'tenant' ? ' · tenants are the unit of analysis' : '',
+      ),
       h('h2', { testid: 'verdict-headline' }, headline),
       h('p', { class: 'verdict-sentence', testid: 'verdict' }, verdictText(cmp, rollout)),
-      warnings.length ? h('ul', { class: 'warnings', testid: 'warnings' }, warnings.map((w) => h('li', null, w))) : null,
+      warnings.length
+        ? h(
+            'ul',
+            { class: 'warnings', testid: 'warnings' },
+            warnings.map((w) => h('li', null, w)),
+          )
+        : null,
     ),
   );
 }
@@ -133,17 +151,39 @@ export function renderArms(cmp, rollout) {
     return h(
       'div',
       { class: `arm arm-${arm}`, testid: `arm-${arm}` },
-      h('div', { class: 'arm-head' }, h('span', { class: 'swatch' }), term(arm === 'control' ? 'Control' : 'Candidate', tip(arm), arm), h('span', { class: 'version', testid: `${arm}-version` }, version ?? '')),
+      h(
+        'div',
+        { class: 'arm-head' },
+        h('span', { class: 'swatch' }),
+        term(arm === 'control' ? 'Control' : 'Candidate', tip(arm), arm),
+        h('span', { class: 'version', testid: `${arm}-version` }, version ?? ''),
+      ),
       h('div', { class: 'arm-big' }, num(`${arm}-override-rate`, pct(a.overrideRate), 'big')),
       h('div', { class: 'arm-big-label' }, term('override rate', tip('override-rate'), 'override-rate')),
-      h('div', { class: 'arm-ci' }, term('95% interval', tip('interval'), 'interval'), ' ', num(`${arm}-override-rate-ci-low`, pct(ci[0])), ' – ', num(`${arm}-override-rate-ci-high`, pct(ci[1]))),
+      h(
+        'div',
+        { class: 'arm-ci' },
+        term('95% interval', tip('interval'), 'interval'),
+        ' ',
+        num(`${arm}-override-rate-ci-low`, pct(ci[0])),
+        ' – ',
+        num(`${arm}-override-rate-ci-high`, pct(ci[1])),
+      ),
       h(
         'dl',
         { class: 'kvs' },
         row('Runs', num(`${arm}-runs`, count(a.runs))),
-        row(term('Reviewed', tip('review-rate'), 'review-rate'), num(`${arm}-reviewed`, count(a.reviewed)), h('span', { class: 'muted' }, ' (', num(`${arm}-review-rate`, pct(a.reviewRate)), ')')),
+        row(
+          term('Reviewed', tip('review-rate'), 'review-rate'),
+          num(`${arm}-reviewed`, count(a.reviewed)),
+          h('span', { class: 'muted' }, ' (', num(`${arm}-review-rate`, pct(a.reviewRate)), ')'),
+        ),
         row('Overridden', num(`${arm}-overridden`, count(a.overridden))),
-        row('Error rate', num(`${arm}-error-rate`, pct(a.errorRate)), h('span', { class: 'muted' }, ' (', num(`${arm}-errors`, count(a.errors)), ' errors)')),
+        row(
+          'Error rate',
+          num(`${arm}-error-rate`, pct(a.errorRate)),
+          h('span', { class: 'muted' }, ' (', num(`${arm}-errors`, count(a.errors)), ' errors)'),
+        ),
         // Counts such as fallbacks happen to the candidate: the control shows them only when it has some.
         otherCountFields(cmp).map((f) => (arm === 'candidate' || a[f] ? row(labelOf(f), num(`${arm}-${kebab(f)}`, count(a[f]))) : null)),
         row('Latency p50', num(`${arm}-latency-p50`, ms(a.latencyMs?.p50))),
@@ -163,14 +203,51 @@ export function renderArms(cmp, rollout) {
     h('div', { class: 'arm-head' }, 'Difference', h('span', { class: 'version' }, 'candidate − control')),
     h('div', { class: 'arm-big' }, num('difference-estimate', pts(d.estimate), 'big'), h('span', { class: 'unit' }, ' pts')),
     h('div', { class: 'arm-big-label' }, 'in override rate'),
-    h('div', { class: 'arm-ci' }, term(`${levelOf(rollout)} always-valid`, tip('always-valid'), 'always-valid'), ' ', num('difference-ci-low', ptsBound(av[0])), ' to ', num('difference-ci-high', ptsBound(av[1]))),
+    h(
+      'div',
+      { class: 'arm-ci' },
+      term(`${levelOf(rollout)} always-valid`, tip('always-valid'), 'always-valid'),
+      ' ',
+      num('difference-ci-low', ptsBound(av[0])),
+      ' to ',
+      num('difference-ci-high', ptsBound(av[1])),
+    ),
     h(
       'dl',
       { class: 'kvs' },
-      h('div', { class: 'kv' }, h('dt', null, term('Always-valid p', tip('p-value'), 'p-value')), h('dd', null, num('difference-always-valid-p-value', pValue(d.alwaysValidPValue)))),
-      h('div', { class: 'kv' }, h('dt', null, '95% interval (one look)'), h('dd', null, num('difference-fixed-ci-low', ptsBound(fixedCi[0])), ' to ', num('difference-fixed-ci-high', ptsBound(fixedCi[1])))),
+      h(
+        'div',
+        { class: 'kv' },
+        h('dt', null, term('Always-valid p', tip('p-value'), 'p-value')),
+        h('dd', null, num('difference-always-valid-p-value', pValue(d.alwaysValidPValue))),
+      ),
+      h(
+        'div',
+        { class: 'kv' },
+        h('dt', null, '95% interval (one look)'),
+        h('dd', null, num('difference-fixed-ci-low', ptsBound(fixedCi[0])), ' to ', num('difference-fixed-ci-high', ptsBound(fixedCi[1]))),
+      ),
       h('div', { class: 'kv' }, h('dt', null, 'p-value (one look)'), h('dd', null, num('difference-p-value', pValue(d.pValue)))),
-      h('div', { class: 'kv' }, h('dt', null, 'Error rate difference'), h('dd', null, num('error-rate-difference', pts(e.estimate)), ' pts ', h('span', { class: 'muted' }, '(', num('error-rate-difference-ci-low', ptsBound(eci[0])), ' to ', num('error-rate-difference-ci-high', ptsBound(eci[1])), ')'))),
+      h(
+        'div',
+        { class: 'kv' },
+        h('dt', null, 'Error rate difference'),
+        h(
+          'dd',
+          null,
+          num('error-rate-difference', pts(e.estimate)),
+          ' pts ',
+          h(
+            'span',
+            { class: 'muted' },
+            '(',
+            num('error-rate-difference-ci-low', ptsBound(eci[0])),
+            ' to ',
+            num('error-rate-difference-ci-high', ptsBound(eci[1])),
+            ')',
+          ),
+        ),
+      ),
     ),
   );
   return card(
@@ -187,7 +264,9 @@ export function renderArms(cmp, rollout) {
 
 /** Both arms' override rates with their 95% intervals on one axis. */
 function renderForest(cmp) {
-  const arms = ARMS.map((arm) => ({ arm, a: cmp.arms?.[arm] })).filter(({ a }) => a && typeof a.overrideRate === 'number' && a.reviewed > 0);
+  const arms = ARMS.map((arm) => ({ arm, a: cmp.arms?.[arm] })).filter(
+    ({ a }) => a && typeof a.overrideRate === 'number' && a.reviewed > 0,
+  );
   if (!arms.length) return null;
   const top = Math.max(0.05, ...arms.map(({ a }) => a.overrideRateCI?.[1] ?? a.overrideRate));
   const { max, step } = niceScale(top * 1.08);
@@ -208,18 +287,41 @@ function renderForest(cmp) {
           'div',
           { class: 'forest-track' },
           grid(),
-          h('span', { class: `forest-ci ci-${arm}`, style: { left: x(lo), width: `calc(${x(hi)} - ${x(lo)})`, background: `${ARM_COLORS[arm]}33`, borderColor: ARM_COLORS[arm] } }),
+          h('span', {
+            class: `forest-ci ci-${arm}`,
+            style: { left: x(lo), width: `calc(${x(hi)} - ${x(lo)})`, background: `${ARM_COLORS[arm]}33`, borderColor: ARM_COLORS[arm] },
+          }),
           h('span', { class: 'forest-dot', style: { left: x(a.overrideRate), background: ARM_COLORS[arm] } }),
         ),
       );
     }),
-    h('div', { class: 'forest-row axis' }, h('span', { class: 'forest-label' }), h('div', { class: 'forest-track axis' }, ticks.map((t) => h('span', { class: 'tick', style: { left: x(t) } }, `${Math.round(t * 100)}%`)))),
+    h(
+      'div',
+      { class: 'forest-row axis' },
+      h('span', { class: 'forest-label' }),
+      h(
+        'div',
+        { class: 'forest-track axis' },
+        ticks.map((t) => h('span', { class: 'tick', style: { left: x(t) } }, `${Math.round(t * 100)}%`)),
+      ),
+    ),
   );
 }
 
 /** An axis from 0 to a round maximum, with 4 to 6 round steps. */
 function niceScale(v) {
-  for (const [max, step] of [[0.05, 0.01], [0.1, 0.02], [0.2, 0.05], [0.3, 0.05], [0.4, 0.1], [0.5, 0.1], [0.6, 0.1], [0.8, 0.2], [1, 0.2]]) if (v <= max) return { max, step };
+  for (const [max, step] of [
+    [0.05, 0.01],
+    [0.1, 0.02],
+    [0.2, 0.05],
+    [0.3, 0.05],
+    [0.4, 0.1],
+    [0.5, 0.1],
+    [0.6, 0.1],
+    [0.8, 0.2],
+    [1, 0.2],
+  ])
+    if (v <= max) return { max, step };
   return { max: 1, step: 0.2 };
 }
 
@@ -245,9 +347,12 @@ function renderSrm(cmp) {
 export function renderFields(cmp) {
   const c = cmp.arms?.control?.fieldOverrideRates ?? {};
   const k = cmp.arms?.candidate?.fieldOverrideRates ?? {};
-  const fields = [...new Set([...Object.keys(c), ...Object.keys(k)])].sort((a, b) => Math.max(k[b] ?? 0, c[b] ?? 0) - Math.max(k[a] ?? 0, c[a] ?? 0) || a.localeCompare(b));
+  const fields = [...new Set([...Object.keys(c), ...Object.keys(k)])].sort(
+    (a, b) => Math.max(k[b] ?? 0, c[b] ?? 0) - Math.max(k[a] ?? 0, c[a] ?? 0) || a.localeCompare(b),
+  );
   const top = Math.max(0.01, ...fields.flatMap((f) => [c[f] ?? 0, k[f] ?? 0]));
-  const bar = (arm, v) => h('span', { class: 'minibar' }, h('span', { style: { width: `${((v ?? 0) / top) * 100}%`, background: ARM_COLORS[arm] } }));
+  const bar = (arm, v) =>
+    h('span', { class: 'minibar' }, h('span', { style: { width: `${((v ?? 0) / top) * 100}%`, background: ARM_COLORS[arm] } }));
   return card(
     'Which fields reviewers change',
     { testid: 'fields-card', note: 'Per field: the share of reviewed runs where the human changed that field.' },
@@ -255,7 +360,18 @@ export function renderFields(cmp) {
       ? h(
           'table',
           { class: 'table' },
-          h('thead', null, h('tr', null, h('th', null, 'Field'), h('th', { class: 'r' }, 'Control'), h('th', { class: 'r' }, 'Candidate'), h('th', { class: 'r' }, 'Difference'))),
+          h(
+            'thead',
+            null,
+            h(
+              'tr',
+              null,
+              h('th', null, 'Field'),
+              h('th', { class: 'r' }, 'Control'),
+              h('th', { class: 'r' }, 'Candidate'),
+              h('th', { class: 'r' }, 'Difference'),
+            ),
+          ),
           h(
             'tbody',
             null,
@@ -266,7 +382,14 @@ export function renderFields(cmp) {
                 h('td', null, h('code', null, f === '$' ? '(whole answer)' : f)),
                 h('td', { class: 'r' }, bar('control', c[f]), num(`field-${slug(f)}-control`, pct(c[f]))),
                 h('td', { class: 'r' }, bar('candidate', k[f]), num(`field-${slug(f)}-candidate`, pct(k[f]))),
-                h('td', { class: 'r' }, num(`field-${slug(f)}-difference`, typeof c[f] === 'number' && typeof k[f] === 'number' ? `${pts(k[f] - c[f])} pts` : '—')),
+                h(
+                  'td',
+                  { class: 'r' },
+                  num(
+                    `field-${slug(f)}-difference`,
+                    typeof c[f] === 'number' && typeof k[f] === 'number' ? `${pts(k[f] - c[f])} pts` : '—',
+                  ),
+                ),
               ),
             ),
           ),
@@ -297,7 +420,8 @@ export function renderTenants(cmp) {
       h('div', { class: 'muted small' }, 'of ', num(`${id}-reviewed`, count(a.reviewed ?? 0)), ' reviewed'),
     );
   };
-  const diffText = (row) => (typeof row.diff.estimate === 'number' && row.control.reviewed > 0 && row.candidate.reviewed > 0 ? `${pts(row.diff.estimate)} pts` : '—');
+  const diffText = (row) =>
+    typeof row.diff.estimate === 'number' && row.control.reviewed > 0 && row.candidate.reviewed > 0 ? `${pts(row.diff.estimate)} pts` : '—';
   const shown = 15;
   const rowEl = (row) =>
     h(
@@ -306,14 +430,27 @@ export function renderTenants(cmp) {
       h('td', null, h('strong', null, row.name)),
       cell(row, 'control'),
       cell(row, 'candidate'),
-      h('td', { class: `r ${row.verdict === 'candidate_worse' ? 'bad-text' : row.verdict === 'candidate_better' ? 'good-text' : ''}` }, num(`tenant-${slug(row.name)}-difference`, diffText(row))),
+      h(
+        'td',
+        { class: `r ${row.verdict === 'candidate_worse' ? 'bad-text' : row.verdict === 'candidate_better' ? 'good-text' : ''}` },
+        num(`tenant-${slug(row.name)}-difference`, diffText(row)),
+      ),
     );
   // Many tenants: the busiest first, the rest behind a button.
-  const ordered = rows.length > shown ? [...rows].sort((a, b) => (b.control.reviewed ?? 0) + (b.candidate.reviewed ?? 0) - (a.control.reviewed ?? 0) - (a.candidate.reviewed ?? 0)) : rows;
+  const ordered =
+    rows.length > shown
+      ? [...rows].sort(
+          (a, b) => (b.control.reviewed ?? 0) + (b.candidate.reviewed ?? 0) - (a.control.reviewed ?? 0) - (a.candidate.reviewed ?? 0),
+        )
+      : rows;
   const tbody = h('tbody', null, ordered.slice(0, shown).map(rowEl));
   const more =
     ordered.length > shown
-      ? h('button', { class: 'btn small more', onclick: (ev) => (tbody.append(...ordered.slice(shown).map(rowEl)), ev.currentTarget.remove()) }, `Show all ${count(ordered.length)} tenants`)
+      ? h(
+          'button',
+          { class: 'btn small more', onclick: (ev) => (tbody.append(...ordered.slice(shown).map(rowEl)), ev.currentTarget.remove()) },
+          `Show all ${count(ordered.length)} tenants`,
+        )
       : null;
   return card(
     'By tenant',
@@ -322,7 +459,18 @@ export function renderTenants(cmp) {
       ? h(
           'table',
           { class: 'table' },
-          h('thead', null, h('tr', null, h('th', null, 'Tenant'), h('th', { class: 'r' }, 'Control'), h('th', { class: 'r' }, 'Candidate'), h('th', { class: 'r' }, 'Difference'))),
+          h(
+            'thead',
+            null,
+            h(
+              'tr',
+              null,
+              h('th', null, 'Tenant'),
+              h('th', { class: 'r' }, 'Control'),
+              h('th', { class: 'r' }, 'Candidate'),
+              h('th', { class: 'r' }, 'Difference'),
+            ),
+          ),
           tbody,
         )
       : h('div', { class: 'empty' }, 'No per-tenant breakdown yet.'),

@@ -13,7 +13,13 @@ import { renderShadow } from './shadow.js';
 
 const ENDED = new Set(['rolled_back', 'promoted']);
 const PAST = { running: 'is running', paused: 'is paused', rolled_back: 'was rolled back', promoted: 'was promoted' };
-const DONE = { advance: 'Advanced to the next stage.', pause: 'Paused: every call goes to the control.', resume: 'Resumed.', promote: 'Promoted: the candidate is now the current version.', rollback: 'Rolled back: every call goes to the control.' };
+const DONE = {
+  advance: 'Advanced to the next stage.',
+  pause: 'Paused: every call goes to the control.',
+  resume: 'Resumed.',
+  promote: 'Promoted: the candidate is now the current version.',
+  rollback: 'Rolled back: every call goes to the control.',
+};
 
 export async function renderDetail(host, notices, id) {
   let disposeChart = () => {};
@@ -21,7 +27,14 @@ export async function renderDetail(host, notices, id) {
 
   const notify = (kind, text) => {
     clear(notices);
-    if (text) notices.append(h('p', { class: `notice ${kind}`, role: kind === 'error' ? 'alert' : 'status', testid: kind === 'error' ? 'error' : 'notice' }, text));
+    if (text)
+      notices.append(
+        h(
+          'p',
+          { class: `notice ${kind}`, role: kind === 'error' ? 'alert' : 'status', testid: kind === 'error' ? 'error' : 'notice' },
+          text,
+        ),
+      );
   };
 
   async function act(rollout, action, label) {
@@ -47,19 +60,36 @@ export async function renderDetail(host, notices, id) {
       rollout = await rolloutsApi.get(id);
     } catch (err) {
       clear(host);
-      host.append(h('p', { class: 'notice error', role: 'alert', testid: 'error' }, err instanceof ApiError && err.status === 404 ? 'There is no rollout with this id. It may have been deleted, or the link is wrong.' : err.message));
+      host.append(
+        h(
+          'p',
+          { class: 'notice error', role: 'alert', testid: 'error' },
+          err instanceof ApiError && err.status === 404
+            ? 'There is no rollout with this id. It may have been deleted, or the link is wrong.'
+            : err.message,
+        ),
+      );
       host.dataset.state = 'error';
       return;
     }
     const bucket = bucketFor(rollout.createdAt);
-    const [cmp, series, events] = await Promise.allSettled([rolloutsApi.comparison(id), rolloutsApi.timeseries(id, bucket), rolloutsApi.events(id)]);
+    const [cmp, series, events] = await Promise.allSettled([
+      rolloutsApi.comparison(id),
+      rolloutsApi.timeseries(id, bucket),
+      rolloutsApi.events(id),
+    ]);
     disposeChart();
     disposeChart = () => {};
     clear(host);
     host.append(renderHead(rollout, busy, act));
     const outcome = renderOutcome(rollout, events.status === 'fulfilled' ? events.value?.events : undefined);
     if (outcome) host.append(outcome);
-    const failed = (what, r) => h('div', { class: 'notice error', role: 'alert', testid: `error-${what}` }, `The ${what} could not be loaded: ${r.reason?.message ?? r.reason}`);
+    const failed = (what, r) =>
+      h(
+        'div',
+        { class: 'notice error', role: 'alert', testid: `error-${what}` },
+        `The ${what} could not be loaded: ${r.reason?.message ?? r.reason}`,
+      );
 
     if (cmp.status === 'fulfilled') {
       // A rollout that moves no traffic has only its shadow runs to show: they come first.
@@ -78,10 +108,24 @@ export async function renderDetail(host, notices, id) {
       series.status === 'fulfilled' ? chartHost : failed('timeseries', series),
     );
     host.append(
-      h('div', { class: 'grid two-one' }, chartCard, cmp.status === 'fulfilled' ? renderGuardrails(cmp.value, rollout) : card('Guardrails', {}, h('div', { class: 'empty' }, 'Needs the comparison.'))),
+      h(
+        'div',
+        { class: 'grid two-one' },
+        chartCard,
+        cmp.status === 'fulfilled'
+          ? renderGuardrails(cmp.value, rollout)
+          : card('Guardrails', {}, h('div', { class: 'empty' }, 'Needs the comparison.')),
+      ),
     );
     if (cmp.status === 'fulfilled') host.append(h('div', { class: 'grid halves' }, renderFields(cmp.value), renderTenants(cmp.value)));
-    host.append(h('div', { class: 'grid one-two' }, renderStages(rollout), events.status === 'fulfilled' ? renderEvents(events.value?.events) : failed('audit log', events)));
+    host.append(
+      h(
+        'div',
+        { class: 'grid one-two' },
+        renderStages(rollout),
+        events.status === 'fulfilled' ? renderEvents(events.value?.events) : failed('audit log', events),
+      ),
+    );
     if (series.status === 'fulfilled') disposeChart = renderChart(chartHost, series.value?.points, series.value?.bucket ?? bucket);
     host.dataset.state = 'ready';
     host.dataset.status = rollout.status;
@@ -99,7 +143,12 @@ function renderHead(r, busy, act) {
     h(
       'div',
       { class: 'detail-title' },
-      h('h1', null, h('span', { testid: 'rollout-chain' }, r.chain), h('span', { class: 'versions' }, r.control, h('span', { class: 'arrow' }, ' → '), r.candidate)),
+      h(
+        'h1',
+        null,
+        h('span', { testid: 'rollout-chain' }, r.chain),
+        h('span', { class: 'versions' }, r.control, h('span', { class: 'arrow' }, ' → '), r.candidate),
+      ),
       h(
         'p',
         { class: 'meta' },
@@ -107,7 +156,12 @@ function renderHead(r, busy, act) {
         h('span', { testid: 'rollout-stage' }, stageLabel(r)),
         stage ? h('span', { class: 'muted' }, stageWords(stage)) : null,
       ),
-      h('p', { class: 'meta muted small' }, `Started ${ago(r.createdAt)} (${dateTime(r.createdAt)}) · this stage since ${dateTime(r.stageStartedAt)} · flag `, h('code', null, r.flag)),
+      h(
+        'p',
+        { class: 'meta muted small' },
+        `Started ${ago(r.createdAt)} (${dateTime(r.createdAt)}) · this stage since ${dateTime(r.stageStartedAt)} · flag `,
+        h('code', null, r.flag),
+      ),
       h('p', { class: 'sr-only' }, `This rollout ${PAST[r.status] ?? r.status}.`),
     ),
     // An ended rollout has nothing left to do: the outcome banner says what happened.
@@ -120,13 +174,29 @@ function renderActions(r, busy, act) {
     'div',
     { class: 'actions' },
     actionsFor(r).map((a) =>
-      h('button', { class: `btn ${a.tone ?? ''}`, disabled: busy || a.disabled, title: a.why, testid: `action-${a.action}`, onclick: () => act(r, a.action, a.label) }, a.label),
+      h(
+        'button',
+        {
+          class: `btn ${a.tone ?? ''}`,
+          disabled: busy || a.disabled,
+          title: a.why,
+          testid: `action-${a.action}`,
+          onclick: () => act(r, a.action, a.label),
+        },
+        a.label,
+      ),
     ),
   );
 }
 
 const OUTCOME = {
-  rolled_back: ['rolled_back', 'Rolled back', 'bad', (r) => `Every call goes to the control (${r.control}). The figures below are what led here; late feedback still counts in its run's arm.`],
+  rolled_back: [
+    'rolled_back',
+    'Rolled back',
+    'bad',
+    (r) =>
+      `Every call goes to the control (${r.control}). The figures below are what led here; late feedback still counts in its run's arm.`,
+  ],
   promoted: ['promoted', 'Promoted', 'good', (r) => `${r.candidate} is now the current version of ${r.chain} for all traffic.`],
   paused: ['paused', 'Paused', 'warn', (r) => `Every call goes to the control (${r.control}) until someone resumes the rollout.`],
 };
@@ -153,7 +223,10 @@ function renderStages(r) {
   const ended = r.status === 'rolled_back' || r.status === 'promoted';
   return card(
     'Stages',
-    { testid: 'stages-card', note: h('span', null, term('Stages', tip('stage'), 'stage'), ' add up: every stage up to the current one is active.') },
+    {
+      testid: 'stages-card',
+      note: h('span', null, term('Stages', tip('stage'), 'stage'), ' add up: every stage up to the current one is active.'),
+    },
     h(
       'ol',
       { class: 'stages' },
@@ -163,7 +236,21 @@ function renderStages(r) {
           'li',
           { class: `stage ${state}`, testid: `stage-${i}` },
           h('span', { class: 'stage-num' }, String(i + 1)),
-          h('div', null, h('div', { class: 'stage-words' }, stageWords(s)), h('div', { class: 'muted small' }, { done: 'active', current: 'active · current stage', held: `current stage · ${status(r.status).toLowerCase()}`, next: 'not yet' }[state])),
+          h(
+            'div',
+            null,
+            h('div', { class: 'stage-words' }, stageWords(s)),
+            h(
+              'div',
+              { class: 'muted small' },
+              {
+                done: 'active',
+                current: 'active · current stage',
+                held: `current stage · ${status(r.status).toLowerCase()}`,
+                next: 'not yet',
+              }[state],
+            ),
+          ),
         );
       }),
     ),

@@ -47,7 +47,12 @@ export function card(title, { note, testid, cls, actions } = {}, ...body) {
   return h(
     'section',
     { class: cls ? `card ${cls}` : 'card', testid },
-    h('header', { class: 'card-head' }, h('div', null, h('h2', null, title), note ? h('p', { class: 'note' }, note) : null), actions ?? null),
+    h(
+      'header',
+      { class: 'card-head' },
+      h('div', null, h('h2', null, title), note ? h('p', { class: 'note' }, note) : null),
+      actions ?? null,
+    ),
     body,
   );
 }

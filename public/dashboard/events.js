@@ -19,7 +19,8 @@ const METRIC = { override_rate: 'override rate', error_rate: 'error rate', laten
 function breachLine(g) {
   const asPts = g.quantity === 'rate_difference' || g.limit === 'maxIncrease';
   const f = (v) => (typeof v !== 'number' ? '—' : asPts ? `${pts(v)} pts` : pct(v));
-  const what = g.quantity === 'share_slower_than_max' && g.maxMs ? `share of calls slower than ${count(g.maxMs)} ms` : METRIC[g.metric] ?? g.metric;
+  const what =
+    g.quantity === 'share_slower_than_max' && g.maxMs ? `share of calls slower than ${count(g.maxMs)} ms` : (METRIC[g.metric] ?? g.metric);
   return `${what}: bound ${f(g.bound)} over the ${f(g.threshold)} limit (${count(g.samples)} samples)`;
 }
 
@@ -29,7 +30,8 @@ function details(e) {
   if (d === null || d === undefined) return [];
   if (typeof d !== 'object') return [String(d)];
   const lines = [];
-  if (Array.isArray(d.guardrails) && (e.type === 'guardrail_breached' || e.type === 'rolled_back')) lines.push(...d.guardrails.filter((g) => g?.status === 'breached' || e.type === 'guardrail_breached').map(breachLine));
+  if (Array.isArray(d.guardrails) && (e.type === 'guardrail_breached' || e.type === 'rolled_back'))
+    lines.push(...d.guardrails.filter((g) => g?.status === 'breached' || e.type === 'guardrail_breached').map(breachLine));
   if (e.type === 'created') {
     const parts = [];
     if (typeof d.stages === 'number') parts.push(`${d.stages} stage${d.stages === 1 ? '' : 's'}`);
@@ -78,7 +80,13 @@ export function renderEvents(events) {
               h(
                 'div',
                 { class: 'event-body' },
-                h('div', { class: 'event-head' }, h('strong', { testid: `event-${i}-type` }, label), summary(e) ? h('span', null, ` ${summary(e)}`) : null, h('span', { class: 'muted' }, ` by ${e.actor ?? 'unknown'}`)),
+                h(
+                  'div',
+                  { class: 'event-head' },
+                  h('strong', { testid: `event-${i}-type` }, label),
+                  summary(e) ? h('span', null, ` ${summary(e)}`) : null,
+                  h('span', { class: 'muted' }, ` by ${e.actor ?? 'unknown'}`),
+                ),
                 e.reason ? h('div', { class: 'event-reason' }, `“${e.reason}”`) : null,
                 details(e).map((line) => h('div', { class: 'event-data' }, line)),
               ),

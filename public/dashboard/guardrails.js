@@ -77,14 +77,31 @@ export function renderGuardrails(cmp, rollout) {
             const fill = Math.max(0, Math.min(1, ratio / 1.25));
             const near = Math.max(0, Math.round(ratio * 100));
             const minSamples = g.minSamples ?? spec.minSamples;
-            const samplesText = g.status === 'waiting' && minSamples ? ` of ${count(minSamples)} samples needed` : minSamples ? ` samples (needs ${count(minSamples)})` : ' samples';
+            const samplesText =
+              g.status === 'waiting' && minSamples
+                ? ` of ${count(minSamples)} samples needed`
+                : minSamples
+                  ? ` samples (needs ${count(minSamples)})`
+                  : ' samples';
             return h(
               'li',
               { class: `guardrail tone-${tone}`, testid: `guardrail-${i}`, 'data-metric': g.metric },
-              h('div', { class: 'guardrail-head' }, h('span', { class: 'guardrail-name' }, describe(g, spec, isRelative)), h('span', { class: `pill ${tone}`, testid: `guardrail-${i}-status` }, label)),
               h(
                 'div',
-                { class: 'gbar', role: 'meter', 'aria-valuemin': '0', 'aria-valuemax': '125', 'aria-valuenow': String(Math.min(125, near)), 'aria-label': `${near}% of the way to firing` },
+                { class: 'guardrail-head' },
+                h('span', { class: 'guardrail-name' }, describe(g, spec, isRelative)),
+                h('span', { class: `pill ${tone}`, testid: `guardrail-${i}-status` }, label),
+              ),
+              h(
+                'div',
+                {
+                  class: 'gbar',
+                  role: 'meter',
+                  'aria-valuemin': '0',
+                  'aria-valuemax': '125',
+                  'aria-valuenow': String(Math.min(125, near)),
+                  'aria-label': `${near}% of the way to firing`,
+                },
                 h('span', { class: 'gbar-fill', style: { width: `${fill * 100}%` } }),
                 h('span', { class: 'gbar-line', title: 'threshold' }),
               ),
@@ -93,7 +110,9 @@ export function renderGuardrails(cmp, rollout) {
                 { class: 'guardrail-figures' },
                 h('span', null, term('Bound', tip('bound'), 'bound'), ' ', num(`guardrail-${i}-bound`, hasBound ? u.fmt(g.bound) : '—')),
                 h('span', null, 'limit ', num(`guardrail-${i}-threshold`, u.fmt(g.threshold))),
-                typeof g.estimate === 'number' ? h('span', { class: 'muted' }, 'now ', num(`guardrail-${i}-estimate`, u.fmt(g.estimate))) : null,
+                typeof g.estimate === 'number'
+                  ? h('span', { class: 'muted' }, 'now ', num(`guardrail-${i}-estimate`, u.fmt(g.estimate)))
+                  : null,
               ),
               h(
                 'div',
@@ -104,6 +123,12 @@ export function renderGuardrails(cmp, rollout) {
             );
           }),
         )
-      : h('div', { class: 'empty' }, rollout.guardrails?.length ? 'Guardrail figures appear with the comparison.' : 'This rollout has no guardrails: nothing rolls it back automatically.'),
+      : h(
+          'div',
+          { class: 'empty' },
+          rollout.guardrails?.length
+            ? 'Guardrail figures appear with the comparison.'
+            : 'This rollout has no guardrails: nothing rolls it back automatically.',
+        ),
   );
 }

@@ -39,8 +39,7 @@ const RESERVED_HEADERS = new Set([
   'x-chain-canary-hop',
 ]);
 
-const timeoutMs = (fallback: number) =>
-  z.int().min(1).max(MAX_TIMEOUT_MS, `at most ${MAX_TIMEOUT_MS} ms`).default(fallback);
+const timeoutMs = (fallback: number) => z.int().min(1).max(MAX_TIMEOUT_MS, `at most ${MAX_TIMEOUT_MS} ms`).default(fallback);
 
 /** `{"env": "NAME"}`: read from the gateway's environment at call time, so no secret is stored. */
 export const envReferenceSchema = z.strictObject({
@@ -48,10 +47,10 @@ export const envReferenceSchema = z.strictObject({
 });
 export type EnvReference = z.infer<typeof envReferenceSchema>;
 
-export const headerValueSchema = z.union([
-  z.string().max(8192).regex(HEADER_VALUE, 'a header value may not contain CR, LF or NUL'),
-  envReferenceSchema,
-], { error: 'a header value is a string or {"env": "NAME"}' });
+export const headerValueSchema = z.union(
+  [z.string().max(8192).regex(HEADER_VALUE, 'a header value may not contain CR, LF or NUL'), envReferenceSchema],
+  { error: 'a header value is a string or {"env": "NAME"}' },
+);
 export type HeaderValue = z.infer<typeof headerValueSchema>;
 
 const upstreamUrlSchema = z.string().superRefine((value, ctx) => {
@@ -85,7 +84,8 @@ export const httpAdapterDefinitionSchema = z.strictObject({
         const lower = name.toLowerCase();
         if (!HEADER_NAME.test(name)) ctx.addIssue({ code: 'custom', path: [name], message: 'not a valid HTTP header name' });
         else if (RESERVED_HEADERS.has(lower)) ctx.addIssue({ code: 'custom', path: [name], message: 'this header is set by the gateway' });
-        else if (seen.has(lower)) ctx.addIssue({ code: 'custom', path: [name], message: 'header names are case-insensitive: this header is given twice' });
+        else if (seen.has(lower))
+          ctx.addIssue({ code: 'custom', path: [name], message: 'header names are case-insensitive: this header is given twice' });
         seen.add(lower);
       }
     })

@@ -83,13 +83,19 @@ export class AdapterRegistry {
     // version registered before UPSTREAM_ALLOW was set (not cached: a restart with a wider list applies).
     const refused = upstreamRefusal(def, this.#options.upstreamAllow);
     if (refused !== undefined) {
-      return new GuardedAdapter(failingAdapter(`Chain version '${chain}/${version}' may not be called: ${refused}.`, { reason: 'upstream_not_allowed' }), new CircuitBreaker(this.#options.breaker));
+      return new GuardedAdapter(
+        failingAdapter(`Chain version '${chain}/${version}' may not be called: ${refused}.`, { reason: 'upstream_not_allowed' }),
+        new CircuitBreaker(this.#options.breaker),
+      );
     }
     try {
       inner = this.#create(def);
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err);
-      return new GuardedAdapter(failingAdapter(`Chain version '${chain}/${version}' could not be set up: ${reason}`), new CircuitBreaker(this.#options.breaker));
+      return new GuardedAdapter(
+        failingAdapter(`Chain version '${chain}/${version}' could not be set up: ${reason}`),
+        new CircuitBreaker(this.#options.breaker),
+      );
     }
     const adapter = new GuardedAdapter(inner, new CircuitBreaker(this.#options.breaker));
     if (versions === undefined) {

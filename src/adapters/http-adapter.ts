@@ -142,7 +142,10 @@ export class HttpChainAdapter implements ChainAdapter {
     for (const { name, env } of this.#envHeaders) {
       const value = this.#readEnv(env);
       if (value === undefined || value === '') {
-        throw new UpstreamError('failed', `Header '${name}' reads the environment variable ${env}, which is not set on the gateway.`, { header: name, env });
+        throw new UpstreamError('failed', `Header '${name}' reads the environment variable ${env}, which is not set on the gateway.`, {
+          header: name,
+          env,
+        });
       }
       headers.push(name, value);
     }

@@ -53,14 +53,18 @@ export class OpenAIChainAdapter implements ChainAdapter {
     this.#def = def;
     this.#messages = def.messages.map(({ role, content }) => {
       const template = compileTemplate(content);
-      return { role, template, fixed: template.constant ? ({ role, content }) : undefined };
+      return { role, template, fixed: template.constant ? { role, content } : undefined };
     });
     this.#responseFormat =
       def.responseFormat === undefined
         ? undefined
         : {
             type: 'json_schema',
-            json_schema: { name: 'output', schema: def.responseFormat, ...(def.strictSchema === undefined ? {} : { strict: def.strictSchema }) },
+            json_schema: {
+              name: 'output',
+              schema: def.responseFormat,
+              ...(def.strictSchema === undefined ? {} : { strict: def.strictSchema }),
+            },
           };
     const built = buildClient(def, settings, options);
     this.#client = built.client;
@@ -72,7 +76,7 @@ export class OpenAIChainAdapter implements ChainAdapter {
     const def = this.#def;
     const body: ChatCompletionCreateParamsNonStreaming = {
       model: def.model,
-      messages: this.#messages.map((m) => m.fixed ?? ({ role: m.role, content: m.template.fill(input) })),
+      messages: this.#messages.map((m) => m.fixed ?? { role: m.role, content: m.template.fill(input) }),
     };
     if (def.temperature !== undefined) body.temperature = def.temperature;
     if (this.#responseFormat !== undefined) body.response_format = this.#responseFormat;
@@ -104,13 +108,18 @@ export class OpenAIChainAdapter implements ChainAdapter {
     }
     if (this.#responseFormat === undefined) return content;
     if (nestsDeeperThan(content, MAX_JSON_DEPTH)) {
-      throw new UpstreamError('failed', `The model reply nests deeper than ${MAX_JSON_DEPTH} levels; it cannot be stored.`, { finishReason: choice?.finish_reason });
+      throw new UpstreamError('failed', `The model reply nests deeper than ${MAX_JSON_DEPTH} levels; it cannot be stored.`, {
+        finishReason: choice?.finish_reason,
+      });
     }
     try {
       return JSON.parse(content) as unknown;
     } catch {
       // Usually a reply cut short by max tokens (finish_reason "length").
-      throw new UpstreamError('failed', 'The model reply is not valid JSON.', { finishReason: choice?.finish_reason, body: excerpt(content) });
+      throw new UpstreamError('failed', 'The model reply is not valid JSON.', {
+        finishReason: choice?.finish_reason,
+        body: excerpt(content),
+      });
     }
   }
 }

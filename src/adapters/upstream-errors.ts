@@ -42,7 +42,11 @@ export function classifyTransportError(err: unknown, signal: AbortSignal | undef
   if (signal?.aborted) return abortedByCaller(signal);
   const code = errorCode(err);
   if (code !== undefined && TIMEOUT_CODES.has(code)) return upstreamTimeout(timeoutMs);
-  return new UpstreamError('failed', `The upstream could not be reached (${code ?? 'connection error'}).`, code === undefined ? undefined : { code });
+  return new UpstreamError(
+    'failed',
+    `The upstream could not be reached (${code ?? 'connection error'}).`,
+    code === undefined ? undefined : { code },
+  );
 }
 
 function errorCode(err: unknown): string | undefined {

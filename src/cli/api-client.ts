@@ -91,10 +91,19 @@ export class ApiClient {
       json = text ? JSON.parse(text) : undefined;
     } catch {
       // Something else answers there (a proxy's HTML page, another service).
-      throw new ApiError(res.statusCode, 'not_json', `${method} ${target.pathname} answered ${res.statusCode} with a body that is not JSON: is ${this.opts.url} a chain-canary gateway?`);
+      throw new ApiError(
+        res.statusCode,
+        'not_json',
+        `${method} ${target.pathname} answered ${res.statusCode} with a body that is not JSON: is ${this.opts.url} a chain-canary gateway?`,
+      );
     }
     if (res.statusCode >= 400) {
-      throw new ApiError(res.statusCode, json?.error?.code ?? 'error', json?.error?.message ?? `HTTP ${res.statusCode}`, json?.error?.details);
+      throw new ApiError(
+        res.statusCode,
+        json?.error?.code ?? 'error',
+        json?.error?.message ?? `HTTP ${res.statusCode}`,
+        json?.error?.details,
+      );
     }
     return json as T;
   }
@@ -110,5 +119,7 @@ export function resolveToken(explicit?: string): string {
   if (fromEnv) return fromEnv;
   const file = join(resolve(process.env.DATA_DIR ?? './.chain-canary'), 'admin-token');
   if (existsSync(file)) return readFileSync(file, 'utf8').trim();
-  throw new MissingTokenError('No token: pass --token, set CHAIN_CANARY_TOKEN, or run from the folder whose .chain-canary/admin-token holds it.');
+  throw new MissingTokenError(
+    'No token: pass --token, set CHAIN_CANARY_TOKEN, or run from the folder whose .chain-canary/admin-token holds it.',
+  );
 }

@@ -37,7 +37,10 @@ function textOf(input: unknown): string {
 export function extractInvoice(input: unknown, version: 'v1' | 'v2' = 'v1'): InvoiceFields {
   const text = textOf(input);
   const vendor = /\bfrom\s+([^,.;\n]+)/i.exec(text)?.[1]?.trim() ?? null;
-  const totalText = version === 'v1' ? /\btotal\b\D*?(\d[\d.,]*\d|\d)/i.exec(text)?.[1] : /(\d[\d.,]*\d|\d)/.exec(text.replace(/\d{4}-\d{2}-\d{2}/g, ''))?.[1];
+  const totalText =
+    version === 'v1'
+      ? /\btotal\b\D*?(\d[\d.,]*\d|\d)/i.exec(text)?.[1]
+      : /(\d[\d.,]*\d|\d)/.exec(text.replace(/\d{4}-\d{2}-\d{2}/g, ''))?.[1];
   const code = /\b(EUR|USD|GBP|CHF|JPY)\b/.exec(text)?.[1];
   const symbol = /[€$£]/.exec(text)?.[0];
   return {
@@ -71,7 +74,10 @@ async function readBody(req: IncomingMessage): Promise<string | undefined> {
 async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
   const path = new URL(req.url ?? '/', 'http://x').pathname;
   if (req.method === 'GET' && path === '/') {
-    send(res, 200, { service: 'chain-canary example upstream', endpoints: { 'POST /invoke': 'v1', 'POST /v1/invoke': 'v1', 'POST /v2/invoke': 'v2' } });
+    send(res, 200, {
+      service: 'chain-canary example upstream',
+      endpoints: { 'POST /invoke': 'v1', 'POST /v1/invoke': 'v1', 'POST /v2/invoke': 'v2' },
+    });
     return;
   }
   const version = ROUTES[path];
@@ -87,7 +93,7 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
     return send(res, 422, { detail: 'The body is not JSON' });
   }
   if (!body || typeof body !== 'object' || !('input' in body)) return send(res, 422, { detail: 'The body needs an "input" field' });
-  send(res, 200, { output: extractInvoice((body).input, version), metadata: { run_id: randomUUID(), feedback_tokens: [] } });
+  send(res, 200, { output: extractInvoice(body.input, version), metadata: { run_id: randomUUID(), feedback_tokens: [] } });
 }
 
 export interface RunningExampleUpstream {

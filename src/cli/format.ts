@@ -54,7 +54,9 @@ export function formatComparison(c: any): string {
       `difference (candidate − control): ${d.estimate >= 0 ? '+' : ''}${(d.estimate * 100).toFixed(1)} points, always-valid 95% interval ${interval(d.alwaysValidCI)}, p = ${typeof d.alwaysValidPValue === 'number' ? d.alwaysValidPValue.toPrecision(2) : '–'}`,
     );
   }
-  lines.push(`verdict: ${String(c.verdict ?? 'unknown').replace(/_/g, ' ')}   (${c.controlArm ?? 'randomized'} control, unit of analysis: ${c.analysisUnit ?? 'run'})`);
+  lines.push(
+    `verdict: ${String(c.verdict ?? 'unknown').replace(/_/g, ' ')}   (${c.controlArm ?? 'randomized'} control, unit of analysis: ${c.analysisUnit ?? 'run'})`,
+  );
   // Each metric prints its limit and bound in its own units (a latency limit in ms, its bound as a share).
   for (const g of c.guardrails ?? []) lines.push(formatGuardrail(g));
   for (const w of c.warnings ?? []) lines.push(`warning: ${typeof w === 'string' ? w : (w.message ?? w.code)}`);
@@ -63,9 +65,7 @@ export function formatComparison(c: any): string {
 
 export function formatEvents(events: any[]): string {
   if (!events.length) return 'no events';
-  return events
-    .map((e) => `${e.at}  ${e.type.padEnd(20)} ${e.actor ?? ''}${e.reason ? `  "${e.reason}"` : ''}`.trimEnd())
-    .join('\n');
+  return events.map((e) => `${e.at}  ${e.type.padEnd(20)} ${e.actor ?? ''}${e.reason ? `  "${e.reason}"` : ''}`.trimEnd()).join('\n');
 }
 
 const date = (iso: unknown) => (typeof iso === 'string' ? iso.slice(0, 19).replace('T', ' ') : '');
@@ -80,7 +80,9 @@ export function formatTenant(t: any): string {
 }
 
 export function formatCreatedKey(k: any): string {
-  return [`key ${k.id} (${k.name}) for tenant ${k.tenantId}:`, `  ${k.key}`, 'Shown only now: the gateway keeps a keyed hash of it.'].join('\n');
+  return [`key ${k.id} (${k.name}) for tenant ${k.tenantId}:`, `  ${k.key}`, 'Shown only now: the gateway keeps a keyed hash of it.'].join(
+    '\n',
+  );
 }
 
 /** What a version calls, in a few words. */

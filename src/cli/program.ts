@@ -25,7 +25,7 @@ export function buildProgram(io: CliIo = processIo): Command {
     .version(VERSION, '-V, --version', 'print the version')
     .option('--url <url>', 'the gateway (commands that talk to one)', process.env.CHAIN_CANARY_URL ?? 'http://127.0.0.1:8080')
     .option('--token <token>', 'admin token (default: CHAIN_CANARY_TOKEN, ADMIN_TOKEN, or .chain-canary/admin-token)')
-    .option('--json', 'print JSON (the API\'s answer) instead of text')
+    .option('--json', "print JSON (the API's answer) instead of text")
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
     .configureHelp({ showGlobalOptions: true })
     .exitOverride();

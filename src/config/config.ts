@@ -27,13 +27,15 @@ const int = (def: number, min: number, max: number) =>
 export const configSchema = z.object({
   PORT: int(8080, 0, 65535),
   HOST: z.string().trim().min(1).default('127.0.0.1'),
-  DATABASE_URL: optionalString.refine(
-    (v) => v === undefined || /^postgres(ql)?:\/\//.test(v),
-    'must be a postgres:// connection string',
-  ),
+  DATABASE_URL: optionalString.refine((v) => v === undefined || /^postgres(ql)?:\/\//.test(v), 'must be a postgres:// connection string'),
   /** How long start-up waits for a PostgreSQL that is not up yet (retried with backoff); 0: no wait. */
   DATABASE_CONNECT_TIMEOUT_MS: int(30_000, 0, 3_600_000),
-  DATA_DIR: z.string().trim().min(1).default('./.chain-canary').transform((p) => resolve(p)),
+  DATA_DIR: z
+    .string()
+    .trim()
+    .min(1)
+    .default('./.chain-canary')
+    .transform((p) => resolve(p)),
   UNLEASH_URL: url('the Unleash API base, e.g. http://127.0.0.1:4242/api'),
   UNLEASH_API_TOKEN: optionalString,
   UNLEASH_ADMIN_TOKEN: optionalString,
@@ -79,8 +81,13 @@ export const configSchema = z.object({
    * per-address limits). `true`, a hop count, or a comma-separated list of addresses or CIDRs.
    */
   TRUST_PROXY: optionalString
-    .transform((v): boolean | number | string | undefined => (v === undefined || v === 'false' ? undefined : v === 'true' ? true : /^\d+$/.test(v) ? Number(v) : v))
-    .refine((v) => typeof v !== 'string' || /^[0-9A-Fa-f:./, ]+$/.test(v), 'must be true, false, a hop count, or addresses/CIDRs separated by commas'),
+    .transform((v): boolean | number | string | undefined =>
+      v === undefined || v === 'false' ? undefined : v === 'true' ? true : /^\d+$/.test(v) ? Number(v) : v,
+    )
+    .refine(
+      (v) => typeof v !== 'string' || /^[0-9A-Fa-f:./, ]+$/.test(v),
+      'must be true, false, a hop count, or addresses/CIDRs separated by commas',
+    ),
   /** Largest size of the run spool (runs answered but not yet in the database) before 503s. */
   SPOOL_MAX_BYTES: int(1024 * 1024 * 1024, 1024 * 1024, Number.MAX_SAFE_INTEGER),
   /** Period of the guardrail and auto-advance job. */
@@ -94,7 +101,8 @@ export type Config = z.infer<typeof configSchema>;
 /** Rules between variables, checked after each is valid on its own. */
 function crossCheck(config: Config): string | undefined {
   // Node refuses a headers timeout longer than the request timeout (the request includes them).
-  if (config.HEADERS_TIMEOUT_MS > config.REQUEST_TIMEOUT_MS) return `HEADERS_TIMEOUT_MS must be at most REQUEST_TIMEOUT_MS (${config.REQUEST_TIMEOUT_MS})`;
+  if (config.HEADERS_TIMEOUT_MS > config.REQUEST_TIMEOUT_MS)
+    return `HEADERS_TIMEOUT_MS must be at most REQUEST_TIMEOUT_MS (${config.REQUEST_TIMEOUT_MS})`;
   return undefined;
 }
 

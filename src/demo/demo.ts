@@ -50,7 +50,9 @@ export async function runDemo(config: Config, opts: { fast: boolean }): Promise<
   let doc = 0;
   const call = async (tenant: string, environment: string) => {
     const id = ++doc;
-    const res = await api.call('POST', `/v1/chains/${chain}/invoke`, { tenant, environment, input: { doc: id }, unit: `doc-${id}`, externalId: `INV-${id}` }).catch(() => undefined);
+    const res = await api
+      .call('POST', `/v1/chains/${chain}/invoke`, { tenant, environment, input: { doc: id }, unit: `doc-${id}`, externalId: `INV-${id}` })
+      .catch(() => undefined);
     if (!res?.output) return;
     const version = res.variant === 'candidate' ? 'v2' : 'v1';
     const output = res.output as { total: number };
@@ -60,7 +62,10 @@ export async function runDemo(config: Config, opts: { fast: boolean }): Promise<
     await api.call('POST', `/v1/runs/${res.runId}/feedback`, { final, reviewer: `reviewer-${tenant}` }).catch(() => undefined);
   };
   const drive = async (label: string, total: number, pick: () => [string, string], stop?: () => Promise<boolean>) => {
-    const bar = new cliProgress.SingleBar({ format: `  ${label} [{bar}] {value}/{total} calls  {status}`, hideCursor: true }, cliProgress.Presets.shades_classic);
+    const bar = new cliProgress.SingleBar(
+      { format: `  ${label} [{bar}] {value}/{total} calls  {status}`, hideCursor: true },
+      cliProgress.Presets.shades_classic,
+    );
     bar.start(total, 0, { status: '' });
     const concurrency = 8;
     let sent = 0;
@@ -84,12 +89,26 @@ export async function runDemo(config: Config, opts: { fast: boolean }): Promise<
   say('Staging looked fine to the team, so they advanced: stage 2 splits production documents 50/50 between v1 and v2 in every tenant.');
 
   const rolledBack = async () => (await api.call('GET', `/v1/rollouts/${rollout.id}`)).status === 'rolled_back';
-  const stopped = await drive('production', opts.fast ? 3000 : 6000, () => [TENANTS[Math.floor(Math.random() * TENANTS.length)]!, 'prod'], rolledBack);
+  const stopped = await drive(
+    'production',
+    opts.fast ? 3000 : 6000,
+    () => [TENANTS[Math.floor(Math.random() * TENANTS.length)]!, 'prod'],
+    rolledBack,
+  );
   await new Promise((r) => setTimeout(r, 1500));
   const final = await api.call('GET', `/v1/rollouts/${rollout.id}`);
-  const events = (await api.call('GET', `/v1/rollouts/${rollout.id}/events`)).events as { at: string; type: string; actor: string; reason?: string }[];
+  const events = (await api.call('GET', `/v1/rollouts/${rollout.id}/events`)).events as {
+    at: string;
+    type: string;
+    actor: string;
+    reason?: string;
+  }[];
 
-  say(final.status === 'rolled_back' ? 'The guardrail fired: v2 was rolled back automatically.' : `The rollout is ${final.status}${stopped ? '' : ' (the guardrail had not fired yet)'}.`);
+  say(
+    final.status === 'rolled_back'
+      ? 'The guardrail fired: v2 was rolled back automatically.'
+      : `The rollout is ${final.status}${stopped ? '' : ' (the guardrail had not fired yet)'}.`,
+  );
   for (const e of events) process.stdout.write(`  ${e.at}  ${e.type.padEnd(18)} ${e.actor.padEnd(16)} ${e.reason ?? ''}\n`);
   say('The comparison (GET /v1/rollouts/:id/comparison):');
   process.stdout.write(`${formatComparison(await api.call('GET', `/v1/rollouts/${rollout.id}/comparison`))}\n`);

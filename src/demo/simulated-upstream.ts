@@ -27,7 +27,12 @@ export async function startSimulatedUpstream(): Promise<SimulatedUpstream> {
           res.writeHead(500, { 'content-type': 'application/json' }).end('{"detail":"model returned invalid JSON"}');
           return;
         }
-        const output = { vendor: VENDORS[doc % VENDORS.length], total: Math.round((doc * 37.5) % 5000) / 1, currency: 'EUR', date: '2026-11-28' };
+        const output = {
+          vendor: VENDORS[doc % VENDORS.length],
+          total: Math.round((doc * 37.5) % 5000) / 1,
+          currency: 'EUR',
+          date: '2026-11-28',
+        };
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ output, metadata: { version } }));
       };
       setTimeout(answer, version === 'v2' ? 6 : 4);

@@ -120,9 +120,12 @@ export class EmbeddedFlagStore implements FlagStore {
   private schedule(): void {
     if (this.closed) return;
     const spread = this.refreshIntervalMs * this.jitter * (2 * this.random() - 1);
-    this.timer = setTimeout(() => {
-      void this.reload().finally(() => this.schedule());
-    }, Math.max(0, this.refreshIntervalMs + spread));
+    this.timer = setTimeout(
+      () => {
+        void this.reload().finally(() => this.schedule());
+      },
+      Math.max(0, this.refreshIntervalMs + spread),
+    );
     // A pending reload must never keep the process alive.
     this.timer.unref();
   }

@@ -142,8 +142,7 @@ export class UnleashAdminClient {
       if (match) {
         unused.delete(match);
         const same =
-          featureFingerprint({ enabled: true, strategies: [match] }) ===
-            featureFingerprint({ enabled: true, strategies: [strategy] }) &&
+          featureFingerprint({ enabled: true, strategies: [match] }) === featureFingerprint({ enabled: true, strategies: [strategy] }) &&
           match.sortOrder === strategy.sortOrder &&
           match.disabled !== true;
         // PUT replaces the whole strategy, so the payload is complete.
@@ -175,7 +174,9 @@ export class UnleashAdminClient {
         res = await this.once(method, path, body);
       } catch (err) {
         // Connection refused or reset, DNS, timeout: the server may come back.
-        const failure = new UnleashAdminError(`Unleash ${method} ${path} failed: ${(err as Error).message}`, 'recoverable', undefined, { cause: err });
+        const failure = new UnleashAdminError(`Unleash ${method} ${path} failed: ${(err as Error).message}`, 'recoverable', undefined, {
+          cause: err,
+        });
         if (attempt >= this.retries) throw failure;
         await this.backoff(attempt++);
         continue;
@@ -226,7 +227,7 @@ export class UnleashAdminClient {
 }
 
 function errorMessage(body: unknown): string {
-  if (body && typeof body === 'object' && 'message' in body) return String((body).message);
+  if (body && typeof body === 'object' && 'message' in body) return String(body.message);
   if (typeof body === 'string') return body.slice(0, 200);
   return '';
 }

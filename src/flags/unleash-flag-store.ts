@@ -77,7 +77,8 @@ export class UnleashFlagStore implements FlagStore {
     this.settleMs = opts.settleMs ?? 3_000;
     this.now = opts.now ?? Date.now;
     this.admin =
-      opts.admin ?? new UnleashAdminClient({ url: opts.url, adminToken: opts.adminToken, project: opts.project, timeoutMs: this.timeoutMs });
+      opts.admin ??
+      new UnleashAdminClient({ url: opts.url, adminToken: opts.adminToken, project: opts.project, timeoutMs: this.timeoutMs });
   }
 
   async start(): Promise<void> {

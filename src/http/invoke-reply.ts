@@ -37,7 +37,10 @@ export interface Journaled {
  */
 export function warnIfNotJournaled(reply: FastifyReply, journal: Journaled, runId: string): void {
   if (journal.notJournaled(runId)) {
-    reply.header('x-chain-canary-warning', 'run_not_journaled; the run is held in memory until the database takes it (the spool cannot be written)');
+    reply.header(
+      'x-chain-canary-warning',
+      'run_not_journaled; the run is held in memory until the database takes it (the spool cannot be written)',
+    );
   }
 }
 
@@ -54,7 +57,12 @@ export interface FailedCall {
  * service's: the bench found the service's own figure (~0.05 ms) hides most of what a caller
  * waits for. A replay keeps the stored figures.
  */
-export function answerHeaders(reply: FastifyReply, result: InvokeResult, principal: Principal, journal?: Journaled): FailedCall | undefined {
+export function answerHeaders(
+  reply: FastifyReply,
+  result: InvokeResult,
+  principal: Principal,
+  journal?: Journaled,
+): FailedCall | undefined {
   reply.header('server-timing', serverTiming(result.replayed ? result : { latencyMs: reply.elapsedTime, upstreamMs: result.upstreamMs }));
   if (result.replayed) reply.header('idempotent-replayed', 'true');
   if (journal) warnIfNotJournaled(reply, journal, result.runId);

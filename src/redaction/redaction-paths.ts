@@ -78,11 +78,7 @@ export function mustParsePath(path: string): PathSegment[] {
  * input is never mutated, untouched parts are shared, and a path that selects nothing returns
  * `value` itself (so callers can tell by identity that nothing changed).
  */
-export function applyPath(
-  value: unknown,
-  segments: readonly PathSegment[],
-  replace: (selected: unknown) => unknown,
-): unknown {
+export function applyPath(value: unknown, segments: readonly PathSegment[], replace: (selected: unknown) => unknown): unknown {
   return walk(value, segments, 0, 0, replace);
 }
 

@@ -75,7 +75,9 @@ export class GuardrailJob {
    * is exactly-once whoever looks (conditional transitions); the lease only saves repeated work.
    */
   checkOnStart(): void {
-    this.checking = this.checking.then(() => this.checkAll()).catch((err) => this.deps.log.error({ err }, 'start-up guardrail check failed'));
+    this.checking = this.checking
+      .then(() => this.checkAll())
+      .catch((err) => this.deps.log.error({ err }, 'start-up guardrail check failed'));
   }
 
   async stop(): Promise<void> {
@@ -107,7 +109,12 @@ export class GuardrailJob {
 
   async checkAll(): Promise<void> {
     await this.deps.rollouts.load();
-    await this.checkMany(this.deps.active.list().filter((r) => r.status === 'running').map((r) => r.id));
+    await this.checkMany(
+      this.deps.active
+        .list()
+        .filter((r) => r.status === 'running')
+        .map((r) => r.id),
+    );
   }
 
   private async checkMany(ids: string[]): Promise<void> {
@@ -124,14 +131,23 @@ export class GuardrailJob {
     this.deps.events.publish('GuardrailsEvaluated', { rollout, guardrails: evaluation.guardrails });
     const breached = evaluation.guardrails.filter((g) => g.status === 'breached');
     if (breached.length > 0) {
-      const reason = breached.map((g) => `${g.metric} breached: bound ${printBound(g)}, limit ${printLimit(g)} (${g.samples} samples)`).join('; ');
+      const reason = breached
+        .map((g) => `${g.metric} breached: bound ${printBound(g)}, limit ${printLimit(g)} (${g.samples} samples)`)
+        .join('; ');
       // The breach and the rollback are written in one conditional transaction: whoever finds the
       // breach first (this replica's trigger, the job, another replica) acts; the others change nothing.
-      const { changed } = await this.deps.rollouts.act(rollout.id, 'rollback', 'guardrail', reason, { guardrails: breached }, {
-        type: 'guardrail_breached',
+      const { changed } = await this.deps.rollouts.act(
+        rollout.id,
+        'rollback',
+        'guardrail',
         reason,
-        data: { guardrails: breached, samples: evaluation.samples },
-      });
+        { guardrails: breached },
+        {
+          type: 'guardrail_breached',
+          reason,
+          data: { guardrails: breached, samples: evaluation.samples },
+        },
+      );
       if (changed) this.deps.log.warn({ rolloutId: rollout.id, reason }, 'guardrail breached: candidate rolled back');
       return;
     }
@@ -154,6 +170,8 @@ export class GuardrailJob {
     const ageMinutes = (this.deps.now().getTime() - rollout.stageStartedAt.getTime()) / 60_000;
     if (ageMinutes < auto.minDurationMinutes) return false;
     if (evaluation.samples.control < auto.minSamples || evaluation.samples.candidate < auto.minSamples) return false;
-    return evaluation.guardrails.every((g) => g.status === 'holding' && g.upperBound !== undefined && g.upperBound !== null && g.upperBound < g.threshold);
+    return evaluation.guardrails.every(
+      (g) => g.status === 'holding' && g.upperBound !== undefined && g.upperBound !== null && g.upperBound < g.threshold,
+    );
   }
 }

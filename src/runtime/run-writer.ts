@@ -171,7 +171,8 @@ export class RunWriter implements RunRecorder {
       }
     }
     // Back off while the database is away (up to 5 s), at once again when it is back.
-    const delay = this.failures === 0 ? (this.backlog >= this.batchSize ? 0 : this.flushIntervalMs) : Math.min(5000, 100 * 2 ** this.failures);
+    const delay =
+      this.failures === 0 ? (this.backlog >= this.batchSize ? 0 : this.flushIntervalMs) : Math.min(5000, 100 * 2 ** this.failures);
     this.schedule(delay);
   }
 
@@ -195,7 +196,8 @@ export class RunWriter implements RunRecorder {
     for (;;) {
       const newest = this.inFlight.at(-1);
       const untaken = this.untaken();
-      const canSend = failure === undefined && untaken > 0 && (sent === 0 || untaken >= this.batchSize) && !this.inFlight.some((b) => b.failed);
+      const canSend =
+        failure === undefined && untaken > 0 && (sent === 0 || untaken >= this.batchSize) && !this.inFlight.some((b) => b.failed);
       if (canSend && !newest) {
         this.send(undefined);
         sent++;
@@ -263,7 +265,14 @@ export class RunWriter implements RunRecorder {
       if (!(err instanceof RecordRefusedError)) throw err;
       // Refused as data: what this batch writes next comes after the batch before it has settled,
       // and only if that one is in; its records stay queued, in order, otherwise.
-      if (previous && (await previous.done.then(() => false, () => true))) throw new PreviousBatchFailedError(err);
+      if (
+        previous &&
+        (await previous.done.then(
+          () => false,
+          () => true,
+        ))
+      )
+        throw new PreviousBatchFailedError(err);
       if (batch.runs.length + batch.feedback.length <= 1) {
         this.reject(batch, err);
       } else {
@@ -292,7 +301,7 @@ export class RunWriter implements RunRecorder {
     for (const f of batch.feedback) this.opts.journal?.setAside?.('feedback', f);
     this.opts.log.error(
       { runIds: batch.runs.map((r) => r.id), feedbackRunIds: batch.feedback.map((f) => f.runId), code: err.sqlState },
-      'the database refused a record as data; it is set aside in the spool\'s rejected.jsonl',
+      "the database refused a record as data; it is set aside in the spool's rejected.jsonl",
     );
   }
 

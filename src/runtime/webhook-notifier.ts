@@ -13,7 +13,18 @@ import type { RolloutService } from '../domain/services/rollout-service.js';
 import type { EventBus } from './event-bus.js';
 import type { GatewayEvents } from './events.js';
 
-export const NOTIFIED_EVENTS = new Set(['guardrail_breached', 'rolled_back', 'advanced', 'promoted', 'paused', 'resumed', 'created', 'gate_passed', 'gate_failed', 'gate_inconclusive']);
+export const NOTIFIED_EVENTS = new Set([
+  'guardrail_breached',
+  'rolled_back',
+  'advanced',
+  'promoted',
+  'paused',
+  'resumed',
+  'created',
+  'gate_passed',
+  'gate_failed',
+  'gate_inconclusive',
+]);
 
 export interface WebhookNotifierOptions {
   globalUrl?: string;
@@ -73,8 +84,19 @@ export class WebhookNotifier {
     for (let attempt = 1; attempt <= attempts; attempt++) {
       try {
         const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': 'chain-canary-webhook' };
-        if (this.opts.secret) headers['x-chain-canary-signature'] = signWebhook(this.opts.secret, Math.floor((this.opts.now?.() ?? new Date()).getTime() / 1000), body);
-        const res = await request(url, { method: 'POST', body, headers, headersTimeout: this.opts.timeoutMs ?? 5000, bodyTimeout: this.opts.timeoutMs ?? 5000 });
+        if (this.opts.secret)
+          headers['x-chain-canary-signature'] = signWebhook(
+            this.opts.secret,
+            Math.floor((this.opts.now?.() ?? new Date()).getTime() / 1000),
+            body,
+          );
+        const res = await request(url, {
+          method: 'POST',
+          body,
+          headers,
+          headersTimeout: this.opts.timeoutMs ?? 5000,
+          bodyTimeout: this.opts.timeoutMs ?? 5000,
+        });
         await res.body.dump();
         if (res.statusCode >= 200 && res.statusCode < 300) return;
         lastError = `HTTP ${res.statusCode}`;
@@ -94,7 +116,11 @@ export class WebhookNotifier {
  * A webhook that never landed is written to its rollout's audit log as `webhook_failed`.
  * close() waits for the writes under way (call it after the notifier's close, before the database's).
  */
-export function auditWebhookFailures(bus: EventBus<GatewayEvents>, rollouts: Pick<RolloutService, 'record'>, log: Logger): { close(): Promise<void> } {
+export function auditWebhookFailures(
+  bus: EventBus<GatewayEvents>,
+  rollouts: Pick<RolloutService, 'record'>,
+  log: Logger,
+): { close(): Promise<void> } {
   const writing = new Set<Promise<void>>();
   bus.on('WebhookFailed', ({ event, url, error }) => {
     const p = rollouts

@@ -66,7 +66,14 @@ export class CatalogStore implements CatalogRepository {
   async putChain(id: string, patch: ChainPatch, now: Date): Promise<{ row: Chain; created: boolean }> {
     const inserted = await this.db
       .insert(chains)
-      .values({ id, description: patch.description ?? null, currentVersion: patch.current ?? null, redaction: patch.redaction ?? null, createdAt: now, updatedAt: now })
+      .values({
+        id,
+        description: patch.description ?? null,
+        currentVersion: patch.current ?? null,
+        redaction: patch.redaction ?? null,
+        createdAt: now,
+        updatedAt: now,
+      })
       .onConflictDoNothing()
       .returning();
     if (inserted[0]) return { row: inserted[0], created: true };
@@ -79,7 +86,12 @@ export class CatalogStore implements CatalogRepository {
   }
 
   /** Inserts a version; returns the row that exists afterwards and whether this call created it. */
-  async insertVersion(row: { chainId: string; version: string; adapter: AdapterDefinition; createdAt: Date }): Promise<{ row: ChainVersion; created: boolean }> {
+  async insertVersion(row: {
+    chainId: string;
+    version: string;
+    adapter: AdapterDefinition;
+    createdAt: Date;
+  }): Promise<{ row: ChainVersion; created: boolean }> {
     const inserted = await this.db.insert(chainVersions).values(row).onConflictDoNothing().returning();
     if (inserted[0]) {
       // The first version registered becomes current.

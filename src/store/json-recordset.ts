@@ -27,7 +27,9 @@ export function recordsetInsert(table: PgTable): (json: string, tail: string) =>
     return typeof d === 'boolean' || typeof d === 'number' ? `COALESCE(x.${quote(key)}, ${String(d)})` : `x.${quote(key)}`;
   });
   const shape = cols.map(([key, c]) => `${quote(key)} ${c.getSQLType()}`);
-  const head = sql.raw(`INSERT INTO ${quote(getTableName(table))} (${cols.map(([, c]) => quote(c.name)).join(', ')}) SELECT ${select.join(', ')} FROM json_to_recordset(`);
+  const head = sql.raw(
+    `INSERT INTO ${quote(getTableName(table))} (${cols.map(([, c]) => quote(c.name)).join(', ')}) SELECT ${select.join(', ')} FROM json_to_recordset(`,
+  );
   const shapeSql = sql.raw(`) AS x(${shape.join(', ')}) `);
   return (json, tail) => sql.join([head, sql`${json}::json`, shapeSql, sql.raw(tail)]);
 }

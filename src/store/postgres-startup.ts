@@ -32,7 +32,11 @@ export class DatabaseStartupError extends Error {
 /** Where a connection string points, with node-postgres's own defaults (PGHOST, PGUSER, ...). */
 export function describeTarget(connectionString: string): PostgresTarget {
   // A Client reads its connection parameters when constructed; it connects only on connect().
-  const p = (new pg.Client({ connectionString }) as unknown as { connectionParameters: { host?: string; port?: number; database?: string; user?: string } }).connectionParameters;
+  const p = (
+    new pg.Client({ connectionString }) as unknown as {
+      connectionParameters: { host?: string; port?: number; database?: string; user?: string };
+    }
+  ).connectionParameters;
   return { host: p.host ?? 'localhost', port: Number(p.port ?? 5432), database: p.database ?? p.user ?? '', user: p.user ?? '' };
 }
 
@@ -116,7 +120,8 @@ export async function waitForPostgres(connectionString: string, opts: WaitOption
       const { retry, cause } = classifyConnectError(err, target);
       const remaining = deadline - Date.now();
       if (!retry || remaining <= 0) {
-        const waited = retry && opts.timeoutMs > 0 ? `; gave up after ${Math.round(opts.timeoutMs / 1000)} s (DATABASE_CONNECT_TIMEOUT_MS)` : '';
+        const waited =
+          retry && opts.timeoutMs > 0 ? `; gave up after ${Math.round(opts.timeoutMs / 1000)} s (DATABASE_CONNECT_TIMEOUT_MS)` : '';
         throw new DatabaseStartupError(`Cannot connect to ${targetText(target)}: ${cause}${waited}`, target, err);
       }
       const wait = Math.min(delay, remaining);

@@ -54,7 +54,8 @@ export class RolloutStore implements RolloutRepository {
       if (!updated) return undefined;
       // In order, in the same transaction: the evidence (e.g. guardrail_breached) before the action.
       await tx.insert(rolloutEvents).values(events.map((e) => eventRow(from.id, e)));
-      if (promote) await tx.update(chains).set({ currentVersion: promote.version, updatedAt: to.updatedAt }).where(eq(chains.id, promote.chainId));
+      if (promote)
+        await tx.update(chains).set({ currentVersion: promote.version, updatedAt: to.updatedAt }).where(eq(chains.id, promote.chainId));
       return toRollout(updated);
     });
   }
@@ -73,10 +74,17 @@ export class RolloutStore implements RolloutRepository {
   }
 
   async listActive(): Promise<Rollout[]> {
-    return (await this.db.select().from(rollouts).where(inArray(rollouts.status, [...ACTIVE_STATUSES]))).map(toRollout);
+    return (
+      await this.db
+        .select()
+        .from(rollouts)
+        .where(inArray(rollouts.status, [...ACTIVE_STATUSES]))
+    ).map(toRollout);
   }
 
   async events(rolloutId: string): Promise<RolloutEvent[]> {
-    return (await this.db.select().from(rolloutEvents).where(eq(rolloutEvents.rolloutId, rolloutId)).orderBy(asc(rolloutEvents.id))).map(toEvent);
+    return (await this.db.select().from(rolloutEvents).where(eq(rolloutEvents.rolloutId, rolloutId)).orderBy(asc(rolloutEvents.id))).map(
+      toEvent,
+    );
   }
 }

@@ -36,7 +36,10 @@ const withFeedback = (row: { runs: RunRow; feedback: FeedbackRow | null }): RunW
  * A run as a feedback change needs it for aggregates: where it counts, and whether it errored (a
  * fallback has an output and can be reviewed, but counts as an error, not as reviewed).
  */
-export type RunKeyFields = Pick<RunRow, 'id' | 'rolloutId' | 'stage' | 'variant' | 'tenantId' | 'environment' | 'createdAt' | 'chainId' | 'version'> & {
+export type RunKeyFields = Pick<
+  RunRow,
+  'id' | 'rolloutId' | 'stage' | 'variant' | 'tenantId' | 'environment' | 'createdAt' | 'chainId' | 'version'
+> & {
   errored: boolean;
 };
 
@@ -84,7 +87,8 @@ export class RunStore implements RunRepository {
   async writeBatch(batch: RecordBatch, pipeline: BatchPipeline = {}): Promise<void> {
     try {
       await this.db.transaction(async (tx) => {
-        const inserted = batch.runs.length > 0 ? await this.insertRuns(tx, batch.runs, batch.runJson ?? batch.runs.map((r) => JSON.stringify(r))) : [];
+        const inserted =
+          batch.runs.length > 0 ? await this.insertRuns(tx, batch.runs, batch.runJson ?? batch.runs.map((r) => JSON.stringify(r))) : [];
         pipeline.runsInserted?.();
         if (pipeline.after) await pipeline.after.then(undefined, (err: unknown) => Promise.reject(new PreviousBatchFailedError(err)));
         if (inserted.length > 0) await this.hooks?.onRunsInserted(tx, inserted);
@@ -118,7 +122,11 @@ export class RunStore implements RunRepository {
     if (this.hooks) {
       // One array parameter rather than an IN list of a parameter per id.
       const idList = sql.param(ids);
-      const prev = await tx.select().from(feedback).where(sql`${feedback.runId} = ANY(${idList}::uuid[])`).for('update');
+      const prev = await tx
+        .select()
+        .from(feedback)
+        .where(sql`${feedback.runId} = ANY(${idList}::uuid[])`)
+        .for('update');
       for (const p of prev) before.set(p.runId, p);
       const rs = await tx
         .select({
@@ -144,7 +152,11 @@ export class RunStore implements RunRepository {
         const run = keyFields.get(f.runId);
         if (!run) continue; // the run was erased (GDPR) meanwhile
         const prev = before.get(f.runId);
-        changes.push({ run, before: prev ? { overridden: prev.overridden, fields: prev.fields } : undefined, after: { overridden: f.overridden, fields: f.fields } });
+        changes.push({
+          run,
+          before: prev ? { overridden: prev.overridden, fields: prev.fields } : undefined,
+          after: { overridden: f.overridden, fields: f.fields },
+        });
       }
       if (changes.length > 0) await this.hooks.onFeedbackChanged(tx, changes);
     }

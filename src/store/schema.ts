@@ -113,7 +113,9 @@ export const runs = pgTable(
     index('runs_chain_external_idx').on(t.chainId, t.externalId, t.createdAt),
     index('runs_rollout_idx').on(t.rolloutId, t.variant),
     // An Idempotency-Key is scoped per tenant and chain: the same key on another chain is another call.
-    uniqueIndex('runs_idempotency_chain_idx').on(t.tenantId, t.chainId, t.idempotencyKey).where(sql`idempotency_key IS NOT NULL`),
+    uniqueIndex('runs_idempotency_chain_idx')
+      .on(t.tenantId, t.chainId, t.idempotencyKey)
+      .where(sql`idempotency_key IS NOT NULL`),
   ],
 );
 
@@ -392,9 +394,13 @@ export const replays = pgTable(
   },
   (t) => [
     index('replays_dataset_idx').on(t.datasetId, t.createdAt),
-    index('replays_open_idx').on(t.status).where(sql`status IN ('queued', 'running')`),
+    index('replays_open_idx')
+      .on(t.status)
+      .where(sql`status IN ('queued', 'running')`),
     // A gate replays each of its rollout's two versions once, whichever replica starts it.
-    uniqueIndex('replays_gate_idx').on(t.rolloutId, t.version).where(sql`rollout_id IS NOT NULL`),
+    uniqueIndex('replays_gate_idx')
+      .on(t.rolloutId, t.version)
+      .where(sql`rollout_id IS NOT NULL`),
   ],
 );
 

@@ -95,13 +95,18 @@ describe.skipIf(noPostgres)('chain-canary CLI against a running gateway', () => 
       out: `version v1 of invoice-extraction: http ${upstream.url}/invoke\n`,
       err: '',
     });
-    expect(await cliJson('versions', 'add', 'invoice-extraction', 'v2', '-e', `${upstream.url}/v2/invoke`, '--timeout-ms', '5000')).toMatchObject({
+    expect(
+      await cliJson('versions', 'add', 'invoice-extraction', 'v2', '-e', `${upstream.url}/v2/invoke`, '--timeout-ms', '5000'),
+    ).toMatchObject({
       chain: 'invoice-extraction',
       version: 'v2',
       adapter: { type: 'http', url: `${upstream.url}/v2/invoke`, timeoutMs: 5000 },
     });
     const openai = file('v3.json', { type: 'openai', model: 'gpt-4o-mini', messages: [{ role: 'user', content: '{{input.text}}' }] });
-    expect(await cliJson('versions', 'add', 'invoice-extraction', 'v3', '-f', openai)).toMatchObject({ version: 'v3', adapter: { type: 'openai', model: 'gpt-4o-mini' } });
+    expect(await cliJson('versions', 'add', 'invoice-extraction', 'v3', '-f', openai)).toMatchObject({
+      version: 'v3',
+      adapter: { type: 'openai', model: 'gpt-4o-mini' },
+    });
 
     const list = await cli('chains', 'list');
     expect(list.out).toMatch(/^CHAIN\s+CURRENT\s+DESCRIPTION\ninvoice-extraction\s+v1\s+Invoices\n$/);
@@ -110,7 +115,11 @@ describe.skipIf(noPostgres)('chain-canary CLI against a running gateway', () => 
     expect(get.out).toContain('current version: v1');
     expect(get.out).toMatch(/^v2\s+http http:\/\/127\.0\.0\.1:\d+\/v2\/invoke\s+\d{4}-/m);
     expect(get.out).toMatch(/^v3\s+openai openai gpt-4o-mini\s+\d{4}-/m);
-    expect((await cliJson('chains', 'get', 'invoice-extraction')).versions.map((v: { version: string }) => v.version)).toEqual(['v1', 'v2', 'v3']);
+    expect((await cliJson('chains', 'get', 'invoice-extraction')).versions.map((v: { version: string }) => v.version)).toEqual([
+      'v1',
+      'v2',
+      'v3',
+    ]);
     expect((await cliJson('versions', 'list', 'invoice-extraction')).items).toHaveLength(3);
     expect((await cli('versions', 'list', 'invoice-extraction')).out.split('\n')[0]).toMatch(/^VERSION\s+CALLS\s+CREATED$/);
 
@@ -131,7 +140,9 @@ describe.skipIf(noPostgres)('chain-canary CLI against a running gateway', () => 
     expect(missing).toEqual({ code: 1, out: '', err: `cannot read ${join(dir, 'nope.json')}: ENOENT\n` });
     const bad = join(dir, 'bad.json');
     writeFileSync(bad, '{"type": ');
-    expect((await cli('versions', 'add', 'invoice-extraction', 'v9', '-f', bad)).err).toMatch(new RegExp(`^${bad} is not valid JSON: .+\\n$`));
+    expect((await cli('versions', 'add', 'invoice-extraction', 'v9', '-f', bad)).err).toMatch(
+      new RegExp(`^${bad} is not valid JSON: .+\\n$`),
+    );
     // A 400 from the gateway keeps its code and message.
     const invalid = await cli('versions', 'add', 'invoice-extraction', 'v9', '--endpoint', 'not a url');
     expect(invalid.code).toBe(1);
@@ -158,7 +169,11 @@ describe.skipIf(noPostgres)('chain-canary CLI against a running gateway', () => 
     expect(id).toBeDefined();
 
     for (let i = 0; i < 3; i++) {
-      const r = await gw.request('POST', '/v1/chains/invoice-extraction/invoke', { tenant: 'acme', environment: 'staging', input: { text: `Invoice 20${i} from ACME GmbH, total 10.00 EUR` } });
+      const r = await gw.request('POST', '/v1/chains/invoice-extraction/invoke', {
+        tenant: 'acme',
+        environment: 'staging',
+        input: { text: `Invoice 20${i} from ACME GmbH, total 10.00 EUR` },
+      });
       expect(r.body).toMatchObject({ variant: 'candidate', version: 'v2', output: { total: 200 + i } });
     }
     await gw.services().writer.flush();
@@ -166,8 +181,12 @@ describe.skipIf(noPostgres)('chain-canary CLI against a running gateway', () => 
     const status = await cli('rollout', 'status', id!);
     expect(status.code).toBe(0);
     // The latency limit reads in the unit it was written in.
-    expect(status.out).toMatch(/^guardrail latency_p95_ms \(limit 2000 ms\): \w+, bound [\d.]+% of runs slower than 2000 ms \(5% allowed\), \d+ samples?$/m);
-    expect(status.out).toMatch(/^guardrail override_rate \(limit \+5 points over control\): waiting, bound n\/a, 0 samples \(of 100 needed\)$/m);
+    expect(status.out).toMatch(
+      /^guardrail latency_p95_ms \(limit 2000 ms\): \w+, bound [\d.]+% of runs slower than 2000 ms \(5% allowed\), \d+ samples?$/m,
+    );
+    expect(status.out).toMatch(
+      /^guardrail override_rate \(limit \+5 points over control\): waiting, bound n\/a, 0 samples \(of 100 needed\)$/m,
+    );
     expect(status.out).not.toContain('threshold');
     const statusJson = await cliJson('rollout', 'status', id!);
     expect(statusJson.rollout).toMatchObject({ id, status: 'running' });
@@ -188,37 +207,63 @@ describe.skipIf(noPostgres)('chain-canary CLI against a running gateway', () => 
     expect((await cli('rollout', 'rollback', id!, '-r', 'reviewers complain')).out).toContain('ROLLED_BACK');
     const events = await cli('rollout', 'events', id!);
     expect(events.out).toMatch(/ rolled_back\s+admin:ADMIN_TOKEN\s+"reviewers complain"$/m);
-    expect(events.out.split('\n').filter(Boolean).map((l) => l.split(/\s+/)[1])).toEqual(['created', 'advanced', 'paused', 'resumed', 'rolled_back']);
+    expect(
+      events.out
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.split(/\s+/)[1]),
+    ).toEqual(['created', 'advanced', 'paused', 'resumed', 'rolled_back']);
     expect((await cliJson('rollout', 'events', id!)).events.at(-1)).toMatchObject({ type: 'rolled_back', reason: 'reviewers complain' });
   }, 120_000);
 
   it('an API error is one line; with --json it is the API error shape on stderr', async () => {
-    expect(await cli('chains', 'get', 'no-such-chain')).toEqual({ code: 1, out: '', err: expect.stringMatching(/^error 404 \(not_found\): [^\n]+\n$/) });
+    expect(await cli('chains', 'get', 'no-such-chain')).toEqual({
+      code: 1,
+      out: '',
+      err: expect.stringMatching(/^error 404 \(not_found\): [^\n]+\n$/),
+    });
     const json = await cli('--json', 'chains', 'get', 'no-such-chain');
     expect(json.code).toBe(1);
     expect(JSON.parse(json.err)).toMatchObject({ status: 404, error: { code: 'not_found', message: expect.any(String) } });
-    const wrongToken = await runCli(['--url', gw.url!, '--token', 'not-the-admin-token', 'tenants', 'list'], { out: () => {}, err: () => {} });
+    const wrongToken = await runCli(['--url', gw.url!, '--token', 'not-the-admin-token', 'tenants', 'list'], {
+      out: () => {},
+      err: () => {},
+    });
     expect(wrongToken).toBe(1);
   });
 
   it('a gateway that is not running: one clear line, not ECONNREFUSED', async () => {
     const port = await freePort();
     let err = '';
-    const code = await runCli(['--url', `http://127.0.0.1:${port}`, '--token', ADMIN, 'tenants', 'list'], { out: () => {}, err: (s) => (err += s) });
+    const code = await runCli(['--url', `http://127.0.0.1:${port}`, '--token', ADMIN, 'tenants', 'list'], {
+      out: () => {},
+      err: (s) => (err += s),
+    });
     expect(code).toBe(1);
-    expect(err).toBe(`Cannot reach the gateway at http://127.0.0.1:${port}: connection refused (ECONNREFUSED). Is it running? Pass --url or set CHAIN_CANARY_URL.\n`);
+    expect(err).toBe(
+      `Cannot reach the gateway at http://127.0.0.1:${port}: connection refused (ECONNREFUSED). Is it running? Pass --url or set CHAIN_CANARY_URL.\n`,
+    );
   });
 });
 
 describe('the installed entry point (bin/chain-canary.js)', () => {
   const bin = (args: string[], env: Record<string, string> = {}) =>
-    spawnSync(process.execPath, ['bin/chain-canary.js', ...args], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env }, encoding: 'utf8', timeout: CHILD_TIMEOUT });
+    spawnSync(process.execPath, ['bin/chain-canary.js', ...args], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
+      encoding: 'utf8',
+      timeout: CHILD_TIMEOUT,
+    });
 
-  it('--version', () => {
-    const r = bin(['--version']);
-    expect(r.status).toBe(0);
-    expect(r.stdout).toBe(`${VERSION}\n`);
-  }, CHILD_TIMEOUT);
+  it(
+    '--version',
+    () => {
+      const r = bin(['--version']);
+      expect(r.status).toBe(0);
+      expect(r.stdout).toBe(`${VERSION}\n`);
+    },
+    CHILD_TIMEOUT,
+  );
 
   it('an unreachable gateway, with --json: the error as JSON on stderr, exit 1', async () => {
     const port = await freePort();
@@ -226,34 +271,54 @@ describe('the installed entry point (bin/chain-canary.js)', () => {
     expect(r.status).toBe(1);
     expect(r.stdout).toBe('');
     expect(JSON.parse(r.stderr)).toEqual({
-      error: { code: 'gateway_unreachable', message: `Cannot reach the gateway at http://127.0.0.1:${port}: connection refused (ECONNREFUSED). Is it running? Pass --url or set CHAIN_CANARY_URL.` },
+      error: {
+        code: 'gateway_unreachable',
+        message: `Cannot reach the gateway at http://127.0.0.1:${port}: connection refused (ECONNREFUSED). Is it running? Pass --url or set CHAIN_CANARY_URL.`,
+      },
     });
   });
 
-  it('example-upstream answers LangServe\'s /invoke shape', async () => {
-    const child = spawn(process.execPath, ['bin/chain-canary.js', 'example-upstream', '--port', '0'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    try {
-      let out = '';
-      const url = await new Promise<string>((resolve, reject) => {
-        child.stdout.on('data', (d: Buffer) => {
-          out += d.toString();
-          const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-          if (m) resolve(m[1]!);
-        });
-        child.on('exit', (code) => reject(new Error(`exited ${code}: ${out}`)));
+  it(
+    "example-upstream answers LangServe's /invoke shape",
+    async () => {
+      const child = spawn(process.execPath, ['bin/chain-canary.js', 'example-upstream', '--port', '0'], {
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'pipe'],
       });
-      expect(out).toContain(`v2   POST ${url}/v2/invoke`);
-      const post = (path: string, body: unknown) =>
-        fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }).then(async (r) => ({ status: r.status, body: await r.json() }));
-      const text = 'Invoice 1017 from ACME GmbH, total 1,234.50 EUR, dated 2026-01-31';
-      const v1 = await post('/invoke', { input: { text } });
-      expect(v1.status).toBe(200);
-      expect(v1.body).toMatchObject({ output: { vendor: 'ACME GmbH', total: 1234.5, currency: 'EUR', date: '2026-01-31' }, metadata: { run_id: expect.any(String) } });
-      expect((await post('/v2/invoke', { input: { text } })).body.output).toEqual({ vendor: 'ACME GmbH', total: 1017, currency: 'EUR', date: '2026-01-31' });
-      expect((await post('/invoke', { nope: 1 })).status).toBe(422);
-      expect((await post('/elsewhere', { input: {} })).status).toBe(404);
-    } finally {
-      child.kill('SIGTERM');
-    }
-  }, CHILD_TIMEOUT);
+      try {
+        let out = '';
+        const url = await new Promise<string>((resolve, reject) => {
+          child.stdout.on('data', (d: Buffer) => {
+            out += d.toString();
+            const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+            if (m) resolve(m[1]!);
+          });
+          child.on('exit', (code) => reject(new Error(`exited ${code}: ${out}`)));
+        });
+        expect(out).toContain(`v2   POST ${url}/v2/invoke`);
+        const post = (path: string, body: unknown) =>
+          fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }).then(
+            async (r) => ({ status: r.status, body: await r.json() }),
+          );
+        const text = 'Invoice 1017 from ACME GmbH, total 1,234.50 EUR, dated 2026-01-31';
+        const v1 = await post('/invoke', { input: { text } });
+        expect(v1.status).toBe(200);
+        expect(v1.body).toMatchObject({
+          output: { vendor: 'ACME GmbH', total: 1234.5, currency: 'EUR', date: '2026-01-31' },
+          metadata: { run_id: expect.any(String) },
+        });
+        expect((await post('/v2/invoke', { input: { text } })).body.output).toEqual({
+          vendor: 'ACME GmbH',
+          total: 1017,
+          currency: 'EUR',
+          date: '2026-01-31',
+        });
+        expect((await post('/invoke', { nope: 1 })).status).toBe(422);
+        expect((await post('/elsewhere', { input: {} })).status).toBe(404);
+      } finally {
+        child.kill('SIGTERM');
+      }
+    },
+    CHILD_TIMEOUT,
+  );
 });

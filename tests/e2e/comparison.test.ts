@@ -136,8 +136,12 @@ describe.skipIf(noPostgres)('comparison on PostgreSQL', () => {
     }
     for (const chain of ['invoices', 'claims', 'memos', 'notes']) {
       await gw.request('PUT', `/v1/chains/${chain}`, {});
-      expect((await gw.request('POST', `/v1/chains/${chain}/versions`, { version: 'v1', adapter: { type: 'http', url: v1.url } })).status).toBe(201);
-      expect((await gw.request('POST', `/v1/chains/${chain}/versions`, { version: 'v2', adapter: { type: 'http', url: v2.url } })).status).toBe(201);
+      expect(
+        (await gw.request('POST', `/v1/chains/${chain}/versions`, { version: 'v1', adapter: { type: 'http', url: v1.url } })).status,
+      ).toBe(201);
+      expect(
+        (await gw.request('POST', `/v1/chains/${chain}/versions`, { version: 'v2', adapter: { type: 'http', url: v2.url } })).status,
+      ).toBe(201);
     }
   });
   afterAll(async () => {
@@ -200,7 +204,9 @@ describe.skipIf(noPostgres)('comparison on PostgreSQL', () => {
     await flush();
     await fillFromDatabase(made);
     // The variant of an errored call is on its run.
-    const rows = (await gw.gateway.database.db.execute(sql`SELECT id, variant FROM runs WHERE rollout_id = ${unitRollout}`)) as unknown as { rows: { id: string; variant: string }[] };
+    const rows = (await gw.gateway.database.db.execute(sql`SELECT id, variant FROM runs WHERE rollout_id = ${unitRollout}`)) as unknown as {
+      rows: { id: string; variant: string }[];
+    };
     const variants = new Map(rows.rows.map((r) => [r.id, r.variant]));
     for (const m of made) m.variant = variants.get(m.runId)!;
     expect(new Set(made.map((m) => m.variant))).toEqual(new Set(['control', 'candidate']));
@@ -244,7 +250,12 @@ describe.skipIf(noPostgres)('comparison on PostgreSQL', () => {
 
     const keys = (variant: string) => new Set(made.filter((m) => m.variant === variant).map((m) => m.unitKey)).size;
     const srm = sampleRatioMismatch([{ expectedCandidateShare: 0.5, candidate: keys('candidate'), control: keys('control') }]);
-    expect(body.srm).toMatchObject({ expectedCandidateShare: 0.5, observedCandidateShare: srm.observedCandidateShare, pValue: srm.pValue, mismatch: srm.mismatch });
+    expect(body.srm).toMatchObject({
+      expectedCandidateShare: 0.5,
+      observedCandidateShare: srm.observedCandidateShare,
+      pValue: srm.pValue,
+      mismatch: srm.mismatch,
+    });
     expect(body.srm.keys).toEqual({ control: keys('control'), candidate: keys('candidate') });
 
     // Fewer than 100 reviewed runs per arm.
@@ -252,7 +263,14 @@ describe.skipIf(noPostgres)('comparison on PostgreSQL', () => {
     expect(body.verdict).toBe('insufficient_data');
 
     expect(body.byStage).toHaveLength(1);
-    expect(body.byStage[0]).toMatchObject({ stage: 0, percent: 50, splitBy: 'unit', controlArm: 'randomized', analysisUnit: 'run', verdict: 'insufficient_data' });
+    expect(body.byStage[0]).toMatchObject({
+      stage: 0,
+      percent: 50,
+      splitBy: 'unit',
+      controlArm: 'randomized',
+      analysisUnit: 'run',
+      verdict: 'insufficient_data',
+    });
     checkArm(body.byStage[0].arms.candidate, cand, 'v2', fields);
 
     for (const tenant of ['acme', 'globex']) {
@@ -271,12 +289,22 @@ describe.skipIf(noPostgres)('comparison on PostgreSQL', () => {
       candidate: { runs: cand.runs, errors: cand.errors, reviewed: cand.reviewed, overridden: cand.overridden, latencyHist: cand.hist },
     };
     expect(body.guardrails).toEqual(JSON.parse(JSON.stringify(evaluateGuardrails(guardrails, inputs, 0.05))));
-    expect(body.guardrails.map((g: any) => `${g.metric}:${g.limit}`)).toEqual(['override_rate:maxIncrease', 'error_rate:max', 'error_rate:maxIncrease', 'latency_p95_ms:max']);
+    expect(body.guardrails.map((g: any) => `${g.metric}:${g.limit}`)).toEqual([
+      'override_rate:maxIncrease',
+      'error_rate:max',
+      'error_rate:maxIncrease',
+      'latency_p95_ms:max',
+    ]);
     const inputsFromService = await gw.gateway.services.comparison.guardrailInputs(unitRollout);
-    expect(inputsFromService.candidate).toMatchObject({ runs: cand.runs, errors: cand.errors, reviewed: cand.reviewed, overridden: cand.overridden });
+    expect(inputsFromService.candidate).toMatchObject({
+      runs: cand.runs,
+      errors: cand.errors,
+      reviewed: cand.reviewed,
+      overridden: cand.overridden,
+    });
   });
 
-  it('answers the timeseries with the comparison\'s totals at every bucket size', async () => {
+  it("answers the timeseries with the comparison's totals at every bucket size", async () => {
     const body = await compare(unitRollout);
     for (const bucket of ['minute', 'hour', 'day']) {
       const res = await gw.request('GET', `/v1/rollouts/${unitRollout}/timeseries?bucket=${bucket}`);
@@ -328,7 +356,7 @@ describe.skipIf(noPostgres)('comparison on PostgreSQL', () => {
     expect(Object.keys(doc.body.paths)).toEqual(expect.arrayContaining(['/v1/rollouts/{id}/comparison', '/v1/rollouts/{id}/timeseries']));
   });
 
-  it('counts feedback that arrives after a rollback in its run\'s arm', async () => {
+  it("counts feedback that arrives after a rollback in its run's arm", async () => {
     expect((await gw.request('POST', `/v1/rollouts/${unitRollout}/rollback`, { reason: 'test' })).status).toBe(200);
     const late = made.filter((m) => !m.errored && !m.feedback).slice(0, 12);
     expect(late.some((m) => m.variant === 'candidate')).toBe(true);
@@ -350,7 +378,12 @@ describe.skipIf(noPostgres)('comparison on PostgreSQL', () => {
 
   it('analyses a tenant split per tenant (delta method) and withholds significance below 10 tenants', async () => {
     const tenants = Array.from({ length: 12 }, (_, i) => `t${String(i).padStart(2, '0')}`);
-    const res = await gw.request('POST', '/v1/rollouts', { chain: 'claims', control: 'v1', candidate: 'v2', stages: [{ environments: ['prod'], tenants, percent: 50 }] });
+    const res = await gw.request('POST', '/v1/rollouts', {
+      chain: 'claims',
+      control: 'v1',
+      candidate: 'v2',
+      stages: [{ environments: ['prod'], tenants, percent: 50 }],
+    });
     expect(res.status).toBe(201);
     const id = res.body.id;
     const runs: Made[] = [];
@@ -360,7 +393,14 @@ describe.skipIf(noPostgres)('comparison on PostgreSQL', () => {
         expect(r.status).toBe(200);
         const overridden = (ti + k) % 3 === 0;
         expect((await feedback(r.body.runId, overridden ? { total: 1 } : {})).status).toBe(200);
-        runs.push({ i: k, runId: r.body.runId, tenant, variant: r.body.variant, unitKey: tenant, feedback: { overridden, fields: overridden ? ['total'] : [] } });
+        runs.push({
+          i: k,
+          runId: r.body.runId,
+          tenant,
+          variant: r.body.variant,
+          unitKey: tenant,
+          feedback: { overridden, fields: overridden ? ['total'] : [] },
+        });
       }
     }
     await flush();
@@ -389,14 +429,21 @@ describe.skipIf(noPostgres)('comparison on PostgreSQL', () => {
     for (const row of body.byTenant) expect(row.arms.candidate.runs === 0 || row.arms.control.runs === 0).toBe(true);
   });
 
-  it('compares a 100% stage with the same tenants\' earlier traffic (baseline) and never claims a winner', async () => {
+  it("compares a 100% stage with the same tenants' earlier traffic (baseline) and never claims a winner", async () => {
     const before: Made[] = [];
     for (let k = 0; k < 110; k++) {
       const r = await invoke('memos', 'acme', 'prod');
       expect(r.body.variant).toBe('default');
       const overridden = k % 10 === 0;
       await feedback(r.body.runId, overridden ? { total: 1 } : {});
-      before.push({ i: k, runId: r.body.runId, tenant: 'acme', variant: 'default', unitKey: 'acme', feedback: { overridden, fields: overridden ? ['total'] : [] } });
+      before.push({
+        i: k,
+        runId: r.body.runId,
+        tenant: 'acme',
+        variant: 'default',
+        unitKey: 'acme',
+        feedback: { overridden, fields: overridden ? ['total'] : [] },
+      });
     }
     // Other tenants' default traffic and other environments are not the same tenants' baseline.
     await invoke('memos', 'globex', 'prod');
@@ -415,7 +462,14 @@ describe.skipIf(noPostgres)('comparison on PostgreSQL', () => {
       const r = await invoke('memos', 'acme', 'prod');
       expect(r.body.variant).toBe('candidate');
       const overridden = k % 2 === 0;
-      after.push({ i: k, runId: r.body.runId, tenant: 'acme', variant: 'candidate', unitKey: 'acme', feedback: { overridden, fields: overridden ? ['total'] : [] } });
+      after.push({
+        i: k,
+        runId: r.body.runId,
+        tenant: 'acme',
+        variant: 'candidate',
+        unitKey: 'acme',
+        feedback: { overridden, fields: overridden ? ['total'] : [] },
+      });
     }
     // Reviews come after the calls: the guardrail job may roll the candidate back once they
     // land (the breach below is real), which changes nothing of what is compared.
@@ -438,16 +492,24 @@ describe.skipIf(noPostgres)('comparison on PostgreSQL', () => {
     // Guardrails still act on the baseline.
     expect(body.guardrails[0]).toMatchObject({ metric: 'override_rate', controlArm: 'baseline', status: 'breached' });
     const inputs = await gw.gateway.services.comparison.guardrailInputs(id);
-    expect(inputs).toMatchObject({ controlArm: 'baseline', control: { runs: ctrl.runs, reviewed: ctrl.reviewed, overridden: ctrl.overridden } });
-    const rollout = (await gw.gateway.services.rollouts.get(id));
+    expect(inputs).toMatchObject({
+      controlArm: 'baseline',
+      control: { runs: ctrl.runs, reviewed: ctrl.reviewed, overridden: ctrl.overridden },
+    });
+    const rollout = await gw.gateway.services.rollouts.get(id);
     const evaluation = await gw.gateway.services.comparison.evaluateGuardrails(rollout);
     expect(evaluation.samples).toEqual({ control: ctrl.reviewed, candidate: cand.reviewed });
     expect(evaluation.guardrails[0]!.status).toBe('breached');
   });
 
-  it('falls back to other tenants\' concurrent default traffic when the same tenants have too little', async () => {
+  it("falls back to other tenants' concurrent default traffic when the same tenants have too little", async () => {
     for (let k = 0; k < 3; k++) await feedback((await invoke('notes', 'acme', 'prod')).body.runId, {});
-    const res = await gw.request('POST', '/v1/rollouts', { chain: 'notes', control: 'v1', candidate: 'v2', stages: [{ environments: ['prod'], tenants: ['acme'], percent: 100 }] });
+    const res = await gw.request('POST', '/v1/rollouts', {
+      chain: 'notes',
+      control: 'v1',
+      candidate: 'v2',
+      stages: [{ environments: ['prod'], tenants: ['acme'], percent: 100 }],
+    });
     const id = res.body.id;
     const others: Made[] = [];
     for (let k = 0; k < 20; k++) {
@@ -456,7 +518,14 @@ describe.skipIf(noPostgres)('comparison on PostgreSQL', () => {
       expect(r.body.variant).toBe('default');
       const overridden = k % 4 === 0;
       await feedback(r.body.runId, overridden ? { vendor: 'x' } : {});
-      others.push({ i: k, runId: r.body.runId, tenant, variant: 'default', unitKey: tenant, feedback: { overridden, fields: overridden ? ['vendor'] : [] } });
+      others.push({
+        i: k,
+        runId: r.body.runId,
+        tenant,
+        variant: 'default',
+        unitKey: tenant,
+        feedback: { overridden, fields: overridden ? ['vendor'] : [] },
+      });
     }
     await invoke('notes', 'globex', 'staging'); // another environment
     for (let k = 0; k < 5; k++) await invoke('notes', 'acme', 'prod');
@@ -491,7 +560,9 @@ describe.skipIf(noPostgres)('comparison on PostgreSQL', () => {
     const keys = (variant: string) => new Set(left.filter((m) => m.variant === variant).map((m) => m.unitKey)).size;
     expect(body.srm.keys).toEqual({ control: keys('control'), candidate: keys('candidate') });
     const ts = await gw.request('GET', `/v1/rollouts/${unitRollout}/timeseries?bucket=minute`);
-    for (const arm of ['control', 'candidate']) for (const key of ['runs', 'reviewed', 'overridden', 'errors']) expect(sumTimeseries(ts.body.points, arm, key)).toBe(body.arms[arm][key]);
+    for (const arm of ['control', 'candidate'])
+      for (const key of ['runs', 'reviewed', 'overridden', 'errors'])
+        expect(sumTimeseries(ts.body.points, arm, key)).toBe(body.arms[arm][key]);
     const inputs = await gw.gateway.services.comparison.guardrailInputs(unitRollout);
     expect(inputs.candidate.latencyHist).toEqual(cand.hist);
     const windowed = await compare(unitRollout, `?from=${encodeURIComponent(new Date(Date.now() - 3_600_000).toISOString())}`);
@@ -533,7 +604,12 @@ describe.skipIf(process.env.CC_SKIP_PGLITE)('comparison on embedded PGlite', () 
     await gw.request('POST', '/v1/chains/invoices/versions', { version: 'v1', adapter: { type: 'http', url: v1.url } });
     await gw.request('POST', '/v1/chains/invoices/versions', { version: 'v2', adapter: { type: 'http', url: v2.url } });
     const id = (
-      await gw.request('POST', '/v1/rollouts', { chain: 'invoices', control: 'v1', candidate: 'v2', stages: [{ environments: ['prod'], percent: 50, splitBy: 'unit' }] })
+      await gw.request('POST', '/v1/rollouts', {
+        chain: 'invoices',
+        control: 'v1',
+        candidate: 'v2',
+        stages: [{ environments: ['prod'], percent: 50, splitBy: 'unit' }],
+      })
     ).body.id;
     const made: { runId: string; tenant: string; variant: string; errored: boolean; overridden?: boolean }[] = [];
     for (let i = 0; i < 40; i++) {
@@ -568,12 +644,14 @@ describe.skipIf(process.env.CC_SKIP_PGLITE)('comparison on embedded PGlite', () 
           reviewed: mine.filter((r) => r.overridden !== undefined).length,
           overridden: mine.filter((r) => r.overridden).length,
         });
-        for (const key of ['runs', 'reviewed', 'overridden', 'errors']) expect(sumTimeseries(ts.points, arm, key)).toBe(body.arms[arm][key]);
+        for (const key of ['runs', 'reviewed', 'overridden', 'errors'])
+          expect(sumTimeseries(ts.points, arm, key)).toBe(body.arms[arm][key]);
       }
     };
     await check(made);
     const erase = await gw.request('DELETE', '/v1/tenants/globex/runs');
-    for (let i = 0; i < 200 && (await gw.request('GET', erase.body.statusUrl)).body.status === 'running'; i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 200 && (await gw.request('GET', erase.body.statusUrl)).body.status === 'running'; i++)
+      await new Promise((r) => setTimeout(r, 20));
     await check(made.filter((m) => m.tenant !== 'globex'));
   });
 });

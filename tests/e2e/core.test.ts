@@ -6,10 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeUpstream, type FakeUpstream } from '../support/fake-upstream.js';
 import { ADMIN, noPostgres, startTestGateway, type TestGateway } from '../support/gateway.js';
 
-const storages = [
-  ...(noPostgres ? [] : (['postgres'] as const)),
-  ...(process.env.CC_SKIP_PGLITE ? [] : (['pglite'] as const)),
-];
+const storages = [...(noPostgres ? [] : (['postgres'] as const)), ...(process.env.CC_SKIP_PGLITE ? [] : (['pglite'] as const))];
 
 describe.each(storages)('core gateway on %s', (storage) => {
   let gw: TestGateway;
@@ -20,7 +17,9 @@ describe.each(storages)('core gateway on %s', (storage) => {
 
   beforeAll(async () => {
     upstream = await startFakeUpstream({
-      behaviour: { output: (input: any) => (input?.kind === 'text' ? 'plain answer' : { total: 42, vendor: 'ACME GmbH', date: '2026-01-31' }) },
+      behaviour: {
+        output: (input: any) => (input?.kind === 'text' ? 'plain answer' : { total: 42, vendor: 'ACME GmbH', date: '2026-01-31' }),
+      },
     });
     gw = await startTestGateway({ storage });
   });
@@ -69,9 +68,15 @@ describe.each(storages)('core gateway on %s', (storage) => {
     const v1 = { version: 'v1', adapter: { type: 'http', url: upstream.url, timeoutMs: 2000 } };
     expect((await gw.request('POST', '/v1/chains/invoice-extraction/versions', v1)).status).toBe(201);
     expect((await gw.request('POST', '/v1/chains/invoice-extraction/versions', v1)).status).toBe(200);
-    const changed = await gw.request('POST', '/v1/chains/invoice-extraction/versions', { ...v1, adapter: { ...v1.adapter, timeoutMs: 3000 } });
+    const changed = await gw.request('POST', '/v1/chains/invoice-extraction/versions', {
+      ...v1,
+      adapter: { ...v1.adapter, timeoutMs: 3000 },
+    });
     expect(changed.status).toBe(409);
-    const v2 = { version: 'v2', adapter: { type: 'http', url: upstream.url, headers: { authorization: { env: 'CC_TEST_UPSTREAM_TOKEN' } } } };
+    const v2 = {
+      version: 'v2',
+      adapter: { type: 'http', url: upstream.url, headers: { authorization: { env: 'CC_TEST_UPSTREAM_TOKEN' } } },
+    };
     expect((await gw.request('POST', '/v1/chains/invoice-extraction/versions', v2)).status).toBe(201);
     const chain = await gw.request('GET', '/v1/chains/invoice-extraction');
     expect(chain.body.current).toBe('v1');
@@ -84,7 +89,12 @@ describe.each(storages)('core gateway on %s', (storage) => {
   let runId: string;
 
   it('invokes the current version, records the run, and carries Server-Timing', async () => {
-    const res = await gw.request('POST', '/v1/chains/invoice-extraction/invoke', { environment: 'staging', input: { doc: 'inv-1' }, externalId: 'INV-1' }, acmeKey);
+    const res = await gw.request(
+      'POST',
+      '/v1/chains/invoice-extraction/invoke',
+      { environment: 'staging', input: { doc: 'inv-1' }, externalId: 'INV-1' },
+      acmeKey,
+    );
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ chain: 'invoice-extraction', version: 'v1', variant: 'default', output: { total: 42 } });
     expect(res.body.runId).toMatch(/^[0-9a-f-]{36}$/);
@@ -93,14 +103,24 @@ describe.each(storages)('core gateway on %s', (storage) => {
     // Readable at once, before the batch reaches the database, and after.
     const read = await gw.request('GET', `/v1/runs/${runId}`, undefined, acmeKey);
     expect(read.status).toBe(200);
-    expect(read.body).toMatchObject({ runId, tenant: 'acme', environment: 'staging', externalId: 'INV-1', input: { doc: 'inv-1' }, variant: 'default' });
+    expect(read.body).toMatchObject({
+      runId,
+      tenant: 'acme',
+      environment: 'staging',
+      externalId: 'INV-1',
+      input: { doc: 'inv-1' },
+      variant: 'default',
+    });
     await gw.gateway.services.writer.flush();
     const stored = await gw.request('GET', `/v1/runs/${runId}`);
     expect(stored.body.output).toEqual({ total: 42, vendor: 'ACME GmbH', date: '2026-01-31' });
   });
 
   it('keeps tenants apart', async () => {
-    expect((await gw.request('POST', '/v1/chains/invoice-extraction/invoke', { tenant: 'globex', environment: 'prod', input: {} }, acmeKey)).status).toBe(403);
+    expect(
+      (await gw.request('POST', '/v1/chains/invoice-extraction/invoke', { tenant: 'globex', environment: 'prod', input: {} }, acmeKey))
+        .status,
+    ).toBe(403);
     expect((await gw.request('GET', `/v1/runs/${runId}`, undefined, globexKey)).status).toBe(404);
     expect((await gw.request('POST', `/v1/runs/${runId}/feedback`, { overrides: [] }, globexKey)).status).toBe(404);
     expect((await gw.request('GET', '/v1/runs?tenant=acme', undefined, globexKey)).status).toBe(403);
@@ -113,8 +133,13 @@ describe.each(storages)('core gateway on %s', (storage) => {
     expect((await gw.request('POST', '/v1/chains/x/versions', '{not json', acmeKey)).status).toBe(403);
   });
 
-  it('computes overrides from the final record by the contract\'s rules', async () => {
-    const fb = await gw.request('POST', `/v1/runs/${runId}/feedback`, { final: { total: 43, vendor: 'ACME GmbH' }, reviewer: 'ann' }, acmeKey);
+  it("computes overrides from the final record by the contract's rules", async () => {
+    const fb = await gw.request(
+      'POST',
+      `/v1/runs/${runId}/feedback`,
+      { final: { total: 43, vendor: 'ACME GmbH' }, reviewer: 'ann' },
+      acmeKey,
+    );
     expect(fb.status).toBe(200);
     expect(fb.body).toEqual({ runId, overridden: true, fields: ['total'] });
     // Absent fields are unchanged; null clears; a field the AI left out and the human filled counts.
@@ -137,18 +162,43 @@ describe.each(storages)('core gateway on %s', (storage) => {
   });
 
   it('treats a non-object output as the one field "$"', async () => {
-    const res = await gw.request('POST', '/v1/chains/invoice-extraction/invoke', { tenant: 'acme', environment: 'staging', input: { kind: 'text' } });
+    const res = await gw.request('POST', '/v1/chains/invoice-extraction/invoke', {
+      tenant: 'acme',
+      environment: 'staging',
+      input: { kind: 'text' },
+    });
     const fb = await gw.request('POST', `/v1/runs/${res.body.runId}/feedback`, { final: 'edited answer' });
     expect(fb.body).toMatchObject({ overridden: true, fields: ['$'] });
   });
 
   it('sends feedback by external id to the latest run', async () => {
-    const later = await gw.request('POST', '/v1/chains/invoice-extraction/invoke', { environment: 'staging', input: { doc: 'inv-1b' }, externalId: 'INV-1' }, acmeKey);
-    const fb = await gw.request('POST', '/v1/feedback', { chain: 'invoice-extraction', externalId: 'INV-1', overrides: [{ field: 'vendor', value: 'ACME AG' }] }, acmeKey);
+    const later = await gw.request(
+      'POST',
+      '/v1/chains/invoice-extraction/invoke',
+      { environment: 'staging', input: { doc: 'inv-1b' }, externalId: 'INV-1' },
+      acmeKey,
+    );
+    const fb = await gw.request(
+      'POST',
+      '/v1/feedback',
+      { chain: 'invoice-extraction', externalId: 'INV-1', overrides: [{ field: 'vendor', value: 'ACME AG' }] },
+      acmeKey,
+    );
     expect(fb.status).toBe(200);
     expect(fb.body).toEqual({ runId: later.body.runId, overridden: true, fields: ['vendor'] });
-    expect((await gw.request('POST', '/v1/feedback', { chain: 'invoice-extraction', externalId: 'INV-404', overrides: [] }, acmeKey)).status).toBe(404);
-    expect((await gw.request('POST', '/v1/feedback', { chain: 'invoice-extraction', externalId: 'INV-1', tenant: 'globex', overrides: [] }, acmeKey)).status).toBe(403);
+    expect(
+      (await gw.request('POST', '/v1/feedback', { chain: 'invoice-extraction', externalId: 'INV-404', overrides: [] }, acmeKey)).status,
+    ).toBe(404);
+    expect(
+      (
+        await gw.request(
+          'POST',
+          '/v1/feedback',
+          { chain: 'invoice-extraction', externalId: 'INV-1', tenant: 'globex', overrides: [] },
+          acmeKey,
+        )
+      ).status,
+    ).toBe(403);
   });
 
   it('stores a failed call with its error, answers 502 with the run id, and refuses feedback on it', async () => {
@@ -177,14 +227,19 @@ describe.each(storages)('core gateway on %s', (storage) => {
   });
 
   it('404s an unknown tenant, chain or run', async () => {
-    expect((await gw.request('POST', '/v1/chains/invoice-extraction/invoke', { tenant: 'initech', environment: 'prod', input: {} })).status).toBe(404);
+    expect(
+      (await gw.request('POST', '/v1/chains/invoice-extraction/invoke', { tenant: 'initech', environment: 'prod', input: {} })).status,
+    ).toBe(404);
     expect((await gw.request('POST', '/v1/chains/nope/invoke', { tenant: 'acme', environment: 'prod', input: {} })).status).toBe(404);
     expect((await gw.request('GET', '/v1/runs/00000000-0000-4000-8000-000000000000')).status).toBe(404);
-    expect((await gw.request('POST', '/v1/chains/invoice-extraction/invoke', { tenant: 'acme', input: {} })).body.error.message).toContain('body.environment');
+    expect((await gw.request('POST', '/v1/chains/invoice-extraction/invoke', { tenant: 'acme', input: {} })).body.error.message).toContain(
+      'body.environment',
+    );
   });
 
   it('lists runs with filters and cursor paging', async () => {
-    for (let i = 0; i < 5; i++) await gw.request('POST', '/v1/chains/invoice-extraction/invoke', { environment: 'prod', input: { i } }, acmeKey);
+    for (let i = 0; i < 5; i++)
+      await gw.request('POST', '/v1/chains/invoice-extraction/invoke', { environment: 'prod', input: { i } }, acmeKey);
     await gw.gateway.services.writer.flush();
     const seen: string[] = [];
     let cursor: string | undefined;
@@ -221,7 +276,11 @@ describe.each(storages)('core gateway on %s', (storage) => {
     const bad = await gw.request('POST', '/v1/chains/invoice-extraction/invoke', '{"tenant": ');
     expect(bad.status).toBe(400);
     expect(bad.body.error.code).toBe('invalid_json');
-    const proto = await gw.request('POST', '/v1/chains/invoice-extraction/invoke', '{"tenant":"acme","environment":"prod","input":{},"__proto__":{"x":1}}');
+    const proto = await gw.request(
+      'POST',
+      '/v1/chains/invoice-extraction/invoke',
+      '{"tenant":"acme","environment":"prod","input":{},"__proto__":{"x":1}}',
+    );
     expect(proto.status).toBe(400);
   });
 });

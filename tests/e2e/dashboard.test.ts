@@ -105,8 +105,12 @@ describe.skipIf(!!browserSkipReason)('dashboard in headless Chromium', () => {
   it('sets up a 50% unit-split rollout with a day of runs and reviews', async () => {
     for (const t of TENANTS) expect((await gw.request('PUT', `/v1/tenants/${t}`, { name: t.toUpperCase() })).status).toBeLessThan(300);
     expect((await gw.request('PUT', `/v1/chains/${CHAIN}`, { description: 'Invoices' })).status).toBe(201);
-    expect((await gw.request('POST', `/v1/chains/${CHAIN}/versions`, { version: 'v1', adapter: { type: 'http', url: v1.url } })).status).toBe(201);
-    expect((await gw.request('POST', `/v1/chains/${CHAIN}/versions`, { version: 'v2', adapter: { type: 'http', url: v2.url } })).status).toBe(201);
+    expect(
+      (await gw.request('POST', `/v1/chains/${CHAIN}/versions`, { version: 'v1', adapter: { type: 'http', url: v1.url } })).status,
+    ).toBe(201);
+    expect(
+      (await gw.request('POST', `/v1/chains/${CHAIN}/versions`, { version: 'v2', adapter: { type: 'http', url: v2.url } })).status,
+    ).toBe(201);
 
     // The gateway's clock (Date only; timers stay real) walks through the past day, so the
     // timeseries has hours to draw. It returns to the present before the browser starts.
@@ -141,7 +145,12 @@ describe.skipIf(!!browserSkipReason)('dashboard in headless Chromium', () => {
           // A few upstream failures in each arm, more in the candidate's.
           v1.setBehaviour(random() < 0.01 ? { status: 500 } : { output: extracted });
           v2.setBehaviour(random() < 0.04 ? { status: 500 } : { output: extracted });
-          const res = await gw.request('POST', `/v1/chains/${CHAIN}/invoke`, { tenant: TENANTS[i % TENANTS.length], environment: 'prod', input: { doc: i }, unit: `doc-${i}` });
+          const res = await gw.request('POST', `/v1/chains/${CHAIN}/invoke`, {
+            tenant: TENANTS[i % TENANTS.length],
+            environment: 'prod',
+            input: { doc: i },
+            unit: `doc-${i}`,
+          });
           if (res.status === 200) runs.push({ runId: res.body.runId, variant: res.body.variant, i });
           else expect(res.status).toBe(502);
         }
@@ -236,7 +245,12 @@ describe.skipIf(!!browserSkipReason)('dashboard in headless Chromium', () => {
     const sentence = `The candidate's override rate is ${size} points ${d.estimate > 0 ? 'higher' : 'lower'} (95% always-valid interval ${ptsBound(d.alwaysValidCI[0])} to ${ptsBound(d.alwaysValidCI[1])})`;
     const verdict = await text('verdict');
     expect(verdict).toContain(cmp.verdict === 'insufficient_data' ? `${sentence.charAt(0).toLowerCase()}${sentence.slice(1)}` : sentence);
-    const word = { candidate_worse: ': worse.', candidate_better: ': better.', no_significant_difference: ': no significant difference.', insufficient_data: 'Not enough data' }[cmp.verdict as string];
+    const word = {
+      candidate_worse: ': worse.',
+      candidate_better: ': better.',
+      no_significant_difference: ': no significant difference.',
+      insufficient_data: 'Not enough data',
+    }[cmp.verdict as string];
     expect(verdict).toContain(word);
     expect(await page.getByTestId('verdict-card').getAttribute('data-verdict')).toBe(cmp.verdict);
 
@@ -271,7 +285,9 @@ describe.skipIf(!!browserSkipReason)('dashboard in headless Chromium', () => {
       expect(await text(`guardrail-${i}-threshold`)).toBe(f(g.threshold));
       expect(await text(`guardrail-${i}-bound`)).toBe(g.bound === null ? '—' : f(g.bound));
       expect(await text(`guardrail-${i}-samples`)).toBe(count(g.samples));
-      expect(await text(`guardrail-${i}-status`)).toBe({ waiting: 'Waiting for data', holding: 'Holding', breached: 'Breached' }[g.status as string]);
+      expect(await text(`guardrail-${i}-status`)).toBe(
+        { waiting: 'Waiting for data', holding: 'Holding', breached: 'Breached' }[g.status as string],
+      );
     }
 
     // The chart drew a day of hourly points for both arms.

@@ -174,53 +174,86 @@ describe.skipIf(!canSwitchUser || noPostgres)("the image's start command as a no
     ...extra,
   });
 
-  it('stops with one line, not an EACCES stack, when DATA_DIR belongs to root', async () => {
-    const dataDir = join(base, 'root-owned');
-    mkdirSync(dataDir, { mode: 0o755 });
-    const child = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'serve'], { cwd: ROOT, env: env(dataDir), uid: NOBODY!.uid, gid: NOBODY!.gid, encoding: 'utf8', timeout: CHILD_TIMEOUT });
-    expect(child.status).toBe(1);
-    expect(child.stderr).toBe(
-      `DATA_DIR ${dataDir} is not writable by this process (uid ${NOBODY!.uid}): EACCES. Give that user the folder (chown), or point DATA_DIR at one it owns.\n`,
-    );
-    expect(child.stdout).not.toMatch(/\n\s+at /);
-  }, CHILD_TIMEOUT);
-
-  it('starts, writes its admin token and passes the health check with the layout the Dockerfile makes', async () => {
-    // What `RUN mkdir -p /data && chown node:node /data` gives the image's user.
-    const dataDir = join(base, 'data');
-    mkdirSync(dataDir);
-    chownSync(dataDir, NOBODY!.uid, NOBODY!.gid);
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'serve'], { cwd: ROOT, env: env(dataDir), uid: NOBODY!.uid, gid: NOBODY!.gid, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    try {
-      const port = await new Promise<string>((resolve, reject) => {
-        child.stdout.on('data', () => {
-          const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
-          if (m) resolve(m[1]!);
-        });
-        void exited.then((code) => reject(new Error(`exited ${code}:\n${out}`)));
+  it(
+    'stops with one line, not an EACCES stack, when DATA_DIR belongs to root',
+    async () => {
+      const dataDir = join(base, 'root-owned');
+      mkdirSync(dataDir, { mode: 0o755 });
+      const child = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'serve'], {
+        cwd: ROOT,
+        env: env(dataDir),
+        uid: NOBODY!.uid,
+        gid: NOBODY!.gid,
+        encoding: 'utf8',
+        timeout: CHILD_TIMEOUT,
       });
-      expect(out).toContain(`admin token    generated now: read it from ${dataDir}/admin-token`);
-      expect(out).not.toContain('cc_admin_');
-      expect(statSync(join(dataDir, 'admin-token')).uid).toBe(NOBODY!.uid);
-      expect(statSync(join(dataDir, 'spool')).uid).toBe(NOBODY!.uid);
+      expect(child.status).toBe(1);
+      expect(child.stderr).toBe(
+        `DATA_DIR ${dataDir} is not writable by this process (uid ${NOBODY!.uid}): EACCES. Give that user the folder (chown), or point DATA_DIR at one it owns.\n`,
+      );
+      expect(child.stdout).not.toMatch(/\n\s+at /);
+    },
+    CHILD_TIMEOUT,
+  );
 
-      const health = spawnSync(process.execPath, ['deploy/healthcheck.mjs'], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', PORT: port, HOST: '0.0.0.0', HEALTHCHECK_TIMEOUT_MS: '120000' }, uid: NOBODY!.uid, gid: NOBODY!.gid, encoding: 'utf8', timeout: CHILD_TIMEOUT });
-      expect(health.status).toBe(0);
-      // ok, or degraded (a slow database ping on a busy machine): both are healthy.
-      expect(health.stdout).toMatch(/^200 \{"status":"(ok|degraded)"/);
-    } finally {
-      child.kill('SIGTERM');
-      expect(await exited).toBe(0);
-    }
-  }, CHILD_TIMEOUT);
+  it(
+    'starts, writes its admin token and passes the health check with the layout the Dockerfile makes',
+    async () => {
+      // What `RUN mkdir -p /data && chown node:node /data` gives the image's user.
+      const dataDir = join(base, 'data');
+      mkdirSync(dataDir);
+      chownSync(dataDir, NOBODY!.uid, NOBODY!.gid);
+      const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'serve'], {
+        cwd: ROOT,
+        env: env(dataDir),
+        uid: NOBODY!.uid,
+        gid: NOBODY!.gid,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      try {
+        const port = await new Promise<string>((resolve, reject) => {
+          child.stdout.on('data', () => {
+            const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
+            if (m) resolve(m[1]!);
+          });
+          void exited.then((code) => reject(new Error(`exited ${code}:\n${out}`)));
+        });
+        expect(out).toContain(`admin token    generated now: read it from ${dataDir}/admin-token`);
+        expect(out).not.toContain('cc_admin_');
+        expect(statSync(join(dataDir, 'admin-token')).uid).toBe(NOBODY!.uid);
+        expect(statSync(join(dataDir, 'spool')).uid).toBe(NOBODY!.uid);
+
+        const health = spawnSync(process.execPath, ['deploy/healthcheck.mjs'], {
+          cwd: ROOT,
+          env: { PATH: process.env.PATH ?? '', PORT: port, HOST: '0.0.0.0', HEALTHCHECK_TIMEOUT_MS: '120000' },
+          uid: NOBODY!.uid,
+          gid: NOBODY!.gid,
+          encoding: 'utf8',
+          timeout: CHILD_TIMEOUT,
+        });
+        expect(health.status).toBe(0);
+        // ok, or degraded (a slow database ping on a busy machine): both are healthy.
+        expect(health.stdout).toMatch(/^200 \{"status":"(ok|degraded)"/);
+      } finally {
+        child.kill('SIGTERM');
+        expect(await exited).toBe(0);
+      }
+    },
+    CHILD_TIMEOUT,
+  );
 
   it('the health check fails when nothing answers', async () => {
     const port = await freePort();
-    const health = spawnSync(process.execPath, ['deploy/healthcheck.mjs'], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', PORT: String(port) }, encoding: 'utf8', timeout: CHILD_TIMEOUT });
+    const health = spawnSync(process.execPath, ['deploy/healthcheck.mjs'], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', PORT: String(port) },
+      encoding: 'utf8',
+      timeout: CHILD_TIMEOUT,
+    });
     expect(health.status).toBe(1);
     expect(health.stdout).toBe(`http://127.0.0.1:${port}/readyz: ECONNREFUSED\n`);
   });

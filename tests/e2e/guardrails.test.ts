@@ -35,7 +35,11 @@ async function startHookReceiver(): Promise<{ url: string; hooks: Hook[]; close(
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`, hooks, close: () => new Promise((r) => server.close(() => r())) };
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`,
+    hooks,
+    close: () => new Promise((r) => server.close(() => r())),
+  };
 }
 
 async function eventually<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
@@ -87,7 +91,12 @@ describe.skipIf(noPostgres)('guardrails', () => {
       let candidateUnit: string | undefined;
       const feedbackSentAt: number[] = [];
       for (let i = 0; i < 1500; i++) {
-        const res = await gw.request('POST', '/v1/chains/extract/invoke', { tenant: 'acme', environment: 'prod', input: { i }, unit: `doc-${i}` });
+        const res = await gw.request('POST', '/v1/chains/extract/invoke', {
+          tenant: 'acme',
+          environment: 'prod',
+          input: { i },
+          unit: `doc-${i}`,
+        });
         if (res.body.variant === 'default') break; // rolled back: routing has followed
         if (res.body.variant === 'candidate') candidateUnit ??= `doc-${i}`;
         feedbackSentAt.push(Date.now());
@@ -99,7 +108,12 @@ describe.skipIf(noPostgres)('guardrails', () => {
       });
       expect(rollout.status).toBe('rolled_back');
       // Routing follows at once: the unit that was on the candidate now gets the current version.
-      const after = await gw.request('POST', '/v1/chains/extract/invoke', { tenant: 'acme', environment: 'prod', input: {}, unit: candidateUnit });
+      const after = await gw.request('POST', '/v1/chains/extract/invoke', {
+        tenant: 'acme',
+        environment: 'prod',
+        input: {},
+        unit: candidateUnit,
+      });
       expect(after.body).toMatchObject({ variant: 'default', version: 'v1' });
 
       const events = (await gw.request('GET', `/v1/rollouts/${id}/events`)).body.events;
@@ -139,7 +153,12 @@ describe.skipIf(noPostgres)('guardrails', () => {
     try {
       const id = await setUp(gw.request, upstream, undefined, 50);
       for (let i = 0; i < 400; i++) {
-        const res = await gw.request('POST', '/v1/chains/extract/invoke', { tenant: 'acme', environment: 'prod', input: { i }, unit: `doc-${i}` });
+        const res = await gw.request('POST', '/v1/chains/extract/invoke', {
+          tenant: 'acme',
+          environment: 'prod',
+          input: { i },
+          unit: `doc-${i}`,
+        });
         // Both arms overridden 20% of the time.
         await gw.request('POST', `/v1/runs/${res.body.runId}/feedback`, { final: i % 5 === 0 ? { total: -1 } : {} });
       }
@@ -159,7 +178,11 @@ describe.skipIf(noPostgres)('guardrails', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'cc-guardrail-crash-'));
     const first = await startGatewayProcess({ databaseUrl: database.url, dataDir, env: { GUARDRAIL_INTERVAL_MS: '600000' } });
     const req = async (method: string, path: string, body?: unknown) => {
-      const res = await fetch(`${first.url}${path}`, { method, headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+      const res = await fetch(`${first.url}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
       return { status: res.status, body: (await res.json().catch(() => undefined)) as any, headers: {} };
     };
     const locker = new pg.Client({ connectionString: database.url });
@@ -182,7 +205,10 @@ describe.skipIf(noPostgres)('guardrails', () => {
       const second = await startTestGateway({ databaseUrl: database.url, dataDir, env: { GUARDRAIL_INTERVAL_MS: '300' } });
       const third = await startTestGateway({ databaseUrl: database.url, env: { GUARDRAIL_INTERVAL_MS: '300' } });
       try {
-        await eventually('the rollback after restart', async () => (await second.request('GET', `/v1/rollouts/${id}`)).body.status === 'rolled_back');
+        await eventually(
+          'the rollback after restart',
+          async () => (await second.request('GET', `/v1/rollouts/${id}`)).body.status === 'rolled_back',
+        );
         await Promise.all([second.services().rollouts.load(), third.services().rollouts.load()]);
         await new Promise((r) => setTimeout(r, 1000));
         const events = (await second.request('GET', `/v1/rollouts/${id}/events`)).body.events.map((e: any) => e.type);

@@ -43,7 +43,7 @@ const b64 = (s: string) => Buffer.from(s).toString('base64url');
 /** Odd values for a path parameter, already in URL form. Each is invalid for every id or UUID. */
 const ODD_IDS: Array<[string, string]> = [
   ['quotes', encodeURIComponent(`x'"`)],
-  ['sql', encodeURIComponent("1; DROP TABLE runs;--")],
+  ['sql', encodeURIComponent('1; DROP TABLE runs;--')],
   ['sql-uuid', encodeURIComponent("00000000-0000-0000-0000-000000000000' OR '1'='1")],
   ['unicode', encodeURIComponent('ünïcødé')],
   ['emoji', '%F0%9F%92%A9'],
@@ -55,7 +55,15 @@ const ODD_IDS: Array<[string, string]> = [
   ['spaces', '%20x%20'],
 ];
 
-const BAD_TIMESTAMPS = ['99999-01-01T00:00:00Z', '-000001-01-01T00:00:00Z', '2026-13-45T00:00:00Z', 'yesterday', '0000-01-01T00:00:00Z', '1e12', ''];
+const BAD_TIMESTAMPS = [
+  '99999-01-01T00:00:00Z',
+  '-000001-01-01T00:00:00Z',
+  '2026-13-45T00:00:00Z',
+  'yesterday',
+  '0000-01-01T00:00:00Z',
+  '1e12',
+  '',
+];
 
 describe.skipIf(noPostgres)('hostile input', () => {
   let gw: TestGateway;
@@ -86,11 +94,13 @@ describe.skipIf(noPostgres)('hostile input', () => {
     if (r.status >= 500) return `${r.status} ${r.raw.slice(0, 200)}`;
     if (r.status < 400) return c.mustFail ? `accepted with ${r.status}` : undefined;
     const e = r.body?.error;
-    if (typeof e?.code !== 'string' || typeof e?.message !== 'string' || e.message.length === 0) return `${r.status} without the error JSON: ${r.raw.slice(0, 200)}`;
+    if (typeof e?.code !== 'string' || typeof e?.message !== 'string' || e.message.length === 0)
+      return `${r.status} without the error JSON: ${r.raw.slice(0, 200)}`;
     // A tenant key on an admin route is a 403 whatever the input: the input's own error is not due.
     if (r.status === 403 && e.code === 'forbidden') return undefined;
     if (c.code && e.code !== c.code) return `code ${e.code}, expected ${c.code}: ${e.message}`;
-    if (e.code === 'validation_failed' && c.mention && !JSON.stringify(r.body).includes(c.mention)) return `400 does not name ${c.mention}: ${e.message}`;
+    if (e.code === 'validation_failed' && c.mention && !JSON.stringify(r.body).includes(c.mention))
+      return `400 does not name ${c.mention}: ${e.message}`;
     return undefined;
   };
 
@@ -102,9 +112,19 @@ describe.skipIf(noPostgres)('hostile input', () => {
     await gw.request('PUT', '/v1/chains/c', {});
     await gw.request('POST', '/v1/chains/c/versions', { version: 'v1', adapter: { type: 'http', url: upstream.url } });
     await gw.request('POST', '/v1/chains/c/versions', { version: 'v2', adapter: { type: 'http', url: upstream.url } });
-    const invoked = await gw.request('POST', '/v1/chains/c/invoke', { tenant: 'acme', environment: 'prod', input: { a: 1 }, externalId: 'E1' });
+    const invoked = await gw.request('POST', '/v1/chains/c/invoke', {
+      tenant: 'acme',
+      environment: 'prod',
+      input: { a: 1 },
+      externalId: 'E1',
+    });
     runId = invoked.body.runId;
-    const rollout = await gw.request('POST', '/v1/rollouts', { chain: 'c', control: 'v1', candidate: 'v2', stages: [{ environments: ['prod'], percent: 50, splitBy: 'unit' }] });
+    const rollout = await gw.request('POST', '/v1/rollouts', {
+      chain: 'c',
+      control: 'v1',
+      candidate: 'v2',
+      stages: [{ environments: ['prod'], percent: 50, splitBy: 'unit' }],
+    });
     rolloutId = rollout.body.id;
     expect(rolloutId).toBeTypeOf('string');
     await gw.gateway.services.writer.flush();
@@ -121,10 +141,12 @@ describe.skipIf(noPostgres)('hostile input', () => {
   function buildCases(): Case[] {
     const cases: Case[] = [];
     const routes: Array<{ method: string; path: string; op: any }> = [];
-    for (const [path, ops] of Object.entries<any>(doc.paths)) for (const [method, op] of Object.entries<any>(ops)) routes.push({ method: method.toUpperCase(), path, op });
+    for (const [path, ops] of Object.entries<any>(doc.paths))
+      for (const [method, op] of Object.entries<any>(ops)) routes.push({ method: method.toUpperCase(), path, op });
     routes.push({ method: 'GET', path: '/openapi.json', op: {} }, { method: 'GET', path: '/dashboard', op: {} });
     const json = { 'content-type': 'application/json' };
-    const fill = (path: string, over: Record<string, string> = {}) => path.replace(/\{(\w+)\}/g, (_, p: string) => over[p] ?? VALID_PARAMS()[p] ?? 'x');
+    const fill = (path: string, over: Record<string, string> = {}) =>
+      path.replace(/\{(\w+)\}/g, (_, p: string) => over[p] ?? VALID_PARAMS()[p] ?? 'x');
 
     for (const { method, path, op } of routes) {
       const label = `${method} ${path}`;
@@ -134,7 +156,14 @@ describe.skipIf(noPostgres)('hostile input', () => {
         for (const [what, value] of ODD_IDS) {
           // '..' is resolved away by URL normalisation: another route answers, and must refuse too.
           const mention = what === 'dots' ? undefined : p.name;
-          cases.push({ name: `${label} ${p.name}=${what}`, method, url: fill(path, { [p.name]: value }), mustFail: true, mention, ...(method === 'GET' ? {} : { headers: json, payload: '{}' }) });
+          cases.push({
+            name: `${label} ${p.name}=${what}`,
+            method,
+            url: fill(path, { [p.name]: value }),
+            mustFail: true,
+            mention,
+            ...(method === 'GET' ? {} : { headers: json, payload: '{}' }),
+          });
         }
       }
       // Query parameters: wrong values, out-of-range timestamps, repeats, unknown ones.
@@ -145,7 +174,8 @@ describe.skipIf(noPostgres)('hostile input', () => {
         for (const p of query) {
           if (p.name === 'externalId') {
             // Any caller string is a valid external id: hostile ones are just values (no 5xx, no injection).
-            for (const v of ["x'; DROP TABLE runs;--", '..%2F..', 'ünï', '%00']) cases.push({ name: `${label} ?externalId=${v}`, method, url: q(`externalId=${encodeURIComponent(v)}`), mustFail: false });
+            for (const v of ["x'; DROP TABLE runs;--", '..%2F..', 'ünï', '%00'])
+              cases.push({ name: `${label} ?externalId=${v}`, method, url: q(`externalId=${encodeURIComponent(v)}`), mustFail: false });
             cases.push({ name: `${label} ?externalId=`, method, url: q('externalId='), mustFail: true, mention: 'externalId' });
             continue;
           }
@@ -157,11 +187,20 @@ describe.skipIf(noPostgres)('hostile input', () => {
                 : p.name === 'limit' || p.name === 'stage'
                   ? ['-1', 'abc', '1e309', '501', '1.5', ...(p.name === 'limit' ? [''] : [])]
                   : ["x'; DROP TABLE runs;--", '', '..%2F..', 'ünï'];
-          for (const v of bad) cases.push({ name: `${label} ?${p.name}=${v.slice(0, 30)}`, method, url: q(`${p.name}=${encodeURIComponent(v)}`), mustFail: true, mention: p.name });
+          for (const v of bad)
+            cases.push({
+              name: `${label} ?${p.name}=${v.slice(0, 30)}`,
+              method,
+              url: q(`${p.name}=${encodeURIComponent(v)}`),
+              mustFail: true,
+              mention: p.name,
+            });
           cases.push({ name: `${label} ?${p.name} twice`, method, url: q(`${p.name}=a&${p.name}=b`), mustFail: true });
         }
         // Timestamps that parse but lie at the edge of what PostgreSQL and Date can hold.
-        for (const t of ['0000-01-01T00:00:00Z', '0001-01-01T00:00:00Z', '9999-12-31T23:59:59.999Z'].filter(() => query.some((p) => p.name === 'from'))) {
+        for (const t of ['0000-01-01T00:00:00Z', '0001-01-01T00:00:00Z', '9999-12-31T23:59:59.999Z'].filter(() =>
+          query.some((p) => p.name === 'from'),
+        )) {
           cases.push({ name: `${label} ?from=${t}`, method, url: q(`from=${encodeURIComponent(t)}`), mustFail: false });
         }
         if (query.some((p) => p.name === 'cursor')) {
@@ -192,31 +231,88 @@ describe.skipIf(noPostgres)('hostile input', () => {
         body('{"input":"a\\u0000b","environment":"prod","tenant":"acme"}', true, 'U+0000', { code: 'unstorable_text' });
         body('{"input":{"k\\ud800":1},"environment":"prod"}', true, 'lone surrogate', { code: 'unstorable_text' });
         body(`{"input":"${'x'.repeat(BODY_LIMIT)}"}`, true, 'over BODY_LIMIT', { code: 'payload_too_large' });
-        cases.push({ name: `${label} text/plain`, method, url, headers: { 'content-type': 'text/plain' }, payload: 'hello', mustFail: true });
-        for (const ct of ['application/x-www-form-urlencoded', 'application/xml', 'multipart/form-data; boundary=x', 'application/json-patch+json']) {
+        cases.push({
+          name: `${label} text/plain`,
+          method,
+          url,
+          headers: { 'content-type': 'text/plain' },
+          payload: 'hello',
+          mustFail: true,
+        });
+        for (const ct of [
+          'application/x-www-form-urlencoded',
+          'application/xml',
+          'multipart/form-data; boundary=x',
+          'application/json-patch+json',
+        ]) {
           cases.push({ name: `${label} ${ct}`, method, url, headers: { 'content-type': ct }, payload: 'a=1', mustFail: true });
         }
-        cases.push({ name: `${label} JSON as utf-16`, method, url, headers: { 'content-type': 'application/json; charset=utf-16' }, payload: '{}', mustFail: false });
+        cases.push({
+          name: `${label} JSON as utf-16`,
+          method,
+          url,
+          headers: { 'content-type': 'application/json; charset=utf-16' },
+          payload: '{}',
+          mustFail: false,
+        });
         cases.push({ name: `${label} no content type`, method, url, payload: '{"a":1}', mustFail: true });
         // Wrong types, one field at a time: the 400 names the field.
         for (const [prop, s] of Object.entries<any>(schema?.properties ?? {})) {
           const wrong =
-            s.type === 'string' ? [12345, ['x'], { a: 1 }] : s.type === 'number' || s.type === 'integer' ? ['abc', [1], { n: 1 }] : s.type === 'boolean' ? ['yes', 1] : s.type === 'array' ? [{ not: 'array' }, 'x'] : s.type === 'object' ? ['not an object', [1]] : [];
+            s.type === 'string'
+              ? [12345, ['x'], { a: 1 }]
+              : s.type === 'number' || s.type === 'integer'
+                ? ['abc', [1], { n: 1 }]
+                : s.type === 'boolean'
+                  ? ['yes', 1]
+                  : s.type === 'array'
+                    ? [{ not: 'array' }, 'x']
+                    : s.type === 'object'
+                      ? ['not an object', [1]]
+                      : [];
           for (const w of wrong) body(JSON.stringify({ [prop]: w }), true, `${prop}=${JSON.stringify(w)}`, { mention: prop });
         }
       }
     }
     // Static files: no way out of their folders.
-    for (const url of ['/dashboard/..%2F..%2Fpackage.json', '/dashboard/../../package.json', '/dashboard/%2e%2e/%2e%2e/package.json', '/docs/static/..%2F..%2F..%2Fpackage.json', '/dashboard/vendor/..%2F..%2F..%2Fpackage.json']) {
+    for (const url of [
+      '/dashboard/..%2F..%2Fpackage.json',
+      '/dashboard/../../package.json',
+      '/dashboard/%2e%2e/%2e%2e/package.json',
+      '/docs/static/..%2F..%2F..%2Fpackage.json',
+      '/dashboard/vendor/..%2F..%2F..%2Fpackage.json',
+    ]) {
       cases.push({ name: `GET ${url}`, method: 'GET', url, mustFail: true });
     }
     // Headers.
     const invoke = { method: 'POST', url: '/v1/chains/c/invoke', payload: '{"tenant":"acme","environment":"prod","input":1}' };
     for (const key of ['', 'x'.repeat(300), 'with space', 'tab\tkey']) {
-      cases.push({ name: `Idempotency-Key ${JSON.stringify(key.slice(0, 12))}`, ...invoke, headers: { ...json, 'idempotency-key': key }, mustFail: true, mention: 'idempotency-key' });
+      cases.push({
+        name: `Idempotency-Key ${JSON.stringify(key.slice(0, 12))}`,
+        ...invoke,
+        headers: { ...json, 'idempotency-key': key },
+        mustFail: true,
+        mention: 'idempotency-key',
+      });
     }
-    for (const [h, v] of [['x-tenant', '../etc'], ['x-environment', "'; drop"], ['x-tenant', 'ünï']] as const) {
-      cases.push({ name: `langserve ${h}=${v}`, method: 'POST', url: '/chains/c/invoke', headers: { ...json, [h]: encodeURIComponent(v) === v ? v : v.replace(/[^\x20-\x7e]/g, '?'), ...(h === 'x-tenant' ? { 'x-environment': 'prod' } : { 'x-tenant': 'acme' }) }, payload: '{"input":1}', mustFail: true, mention: h });
+    for (const [h, v] of [
+      ['x-tenant', '../etc'],
+      ['x-environment', "'; drop"],
+      ['x-tenant', 'ünï'],
+    ] as const) {
+      cases.push({
+        name: `langserve ${h}=${v}`,
+        method: 'POST',
+        url: '/chains/c/invoke',
+        headers: {
+          ...json,
+          [h]: encodeURIComponent(v) === v ? v : v.replace(/[^\x20-\x7e]/g, '?'),
+          ...(h === 'x-tenant' ? { 'x-environment': 'prod' } : { 'x-tenant': 'acme' }),
+        },
+        payload: '{"input":1}',
+        mustFail: true,
+        mention: h,
+      });
     }
     return cases;
   }
@@ -241,12 +337,28 @@ describe.skipIf(noPostgres)('hostile input', () => {
   it('does the same with a tenant key (403 on admin routes, whatever the body)', async () => {
     const { failures } = await runMatrix(tenantKey, 'tenant');
     expect(failures).toEqual([]);
-    const r = await send({ method: 'POST', url: '/v1/chains/c/versions', headers: { 'content-type': 'application/json' }, payload: `{"input":${deepArrays(100_000)}}` }, tenantKey);
+    const r = await send(
+      {
+        method: 'POST',
+        url: '/v1/chains/c/versions',
+        headers: { 'content-type': 'application/json' },
+        payload: `{"input":${deepArrays(100_000)}}`,
+      },
+      tenantKey,
+    );
     expect(r.status).toBe(403);
   });
 
   it('refuses odd Authorization headers with 401', async () => {
-    for (const authorization of ['Bearer', 'Bearer ', `Bearer ${'x'.repeat(10_000)}`, 'Basic YWRtaW46YWRtaW4=', `Token ${ADMIN}`, `Bearer ${ADMIN}x`, `Bearer  ${ADMIN.slice(1)}`]) {
+    for (const authorization of [
+      'Bearer',
+      'Bearer ',
+      `Bearer ${'x'.repeat(10_000)}`,
+      'Basic YWRtaW46YWRtaW4=',
+      `Token ${ADMIN}`,
+      `Bearer ${ADMIN}x`,
+      `Bearer  ${ADMIN.slice(1)}`,
+    ]) {
       const r = await send({ method: 'GET', url: '/v1/tenants', headers: { authorization } }, null);
       expect(r.status, authorization.slice(0, 20)).toBe(401);
       expect(r.body.error.code).toBe('unauthorized');
@@ -266,13 +378,20 @@ describe.skipIf(noPostgres)('hostile input', () => {
   });
 
   /** Streams `total` bytes of a JSON body over a real socket; what the client saw. */
-  function stream(total: number, opts: { chunked: boolean }): Promise<{ status?: number; body?: any; error?: string; writeError?: string }> {
+  function stream(
+    total: number,
+    opts: { chunked: boolean },
+  ): Promise<{ status?: number; body?: any; error?: string; writeError?: string }> {
     return new Promise((resolve) => {
       const url = new URL('/v1/chains/c/invoke', gw.url);
       const req = httpRequest(url, {
         method: 'POST',
         agent: false,
-        headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json', ...(opts.chunked ? {} : { 'content-length': String(total) }) },
+        headers: {
+          authorization: `Bearer ${ADMIN}`,
+          'content-type': 'application/json',
+          ...(opts.chunked ? {} : { 'content-length': String(total) }),
+        },
       });
       const writeError: string | undefined = undefined;
       req.on('response', (res) => {
@@ -312,15 +431,41 @@ describe.skipIf(noPostgres)('hostile input', () => {
   it('property: random JSON bodies to invoke and feedback never get a 5xx', async () => {
     const anyJson = fc.jsonValue({ maxDepth: 4, stringUnit: 'binary' });
     const maybe = <T>(a: fc.Arbitrary<T>) => fc.option(a, { nil: undefined });
-    const idLike = fc.oneof(fc.constantFrom('acme', 'prod', 'c', 'nope', '', '..', "'"), fc.string({ maxLength: 10, unit: 'binary' }), anyJson);
+    const idLike = fc.oneof(
+      fc.constantFrom('acme', 'prod', 'c', 'nope', '', '..', "'"),
+      fc.string({ maxLength: 10, unit: 'binary' }),
+      anyJson,
+    );
     const invokeBody = fc.oneof(
       anyJson,
-      fc.record({ tenant: maybe(idLike), environment: maybe(idLike), input: maybe(anyJson), unit: maybe(idLike), externalId: maybe(idLike), metadata: maybe(anyJson) }, { requiredKeys: [] }),
-      fc.record({ tenant: fc.constant('acme'), environment: fc.constant('prod'), input: anyJson, externalId: maybe(fc.string({ maxLength: 300, unit: 'binary' })) }),
+      fc.record(
+        {
+          tenant: maybe(idLike),
+          environment: maybe(idLike),
+          input: maybe(anyJson),
+          unit: maybe(idLike),
+          externalId: maybe(idLike),
+          metadata: maybe(anyJson),
+        },
+        { requiredKeys: [] },
+      ),
+      fc.record({
+        tenant: fc.constant('acme'),
+        environment: fc.constant('prod'),
+        input: anyJson,
+        externalId: maybe(fc.string({ maxLength: 300, unit: 'binary' })),
+      }),
     );
     const feedbackBody = fc.oneof(
       anyJson,
-      fc.record({ final: maybe(anyJson), overrides: maybe(fc.oneof(anyJson, fc.array(fc.record({ field: idLike, value: anyJson }, { requiredKeys: [] })))), reviewer: maybe(idLike) }, { requiredKeys: [] }),
+      fc.record(
+        {
+          final: maybe(anyJson),
+          overrides: maybe(fc.oneof(anyJson, fc.array(fc.record({ field: idLike, value: anyJson }, { requiredKeys: [] })))),
+          reviewer: maybe(idLike),
+        },
+        { requiredKeys: [] },
+      ),
     );
     const serialise = (v: unknown) => JSON.stringify(v) ?? 'null';
     const check = (what: string, r: Outcome, body: string) => {
@@ -334,12 +479,28 @@ describe.skipIf(noPostgres)('hostile input', () => {
         const ibText = serialise(ib);
         const inv = await send({ method: 'POST', url: '/v1/chains/c/invoke', headers: json, payload: ibText }, token);
         check('invoke', inv, ibText);
-        const ls = await send({ method: 'POST', url: '/chains/c/invoke', headers: { ...json, 'x-tenant': 'acme', 'x-environment': 'prod' }, payload: serialise({ input: ib }) }, token);
+        const ls = await send(
+          {
+            method: 'POST',
+            url: '/chains/c/invoke',
+            headers: { ...json, 'x-tenant': 'acme', 'x-environment': 'prod' },
+            payload: serialise({ input: ib }),
+          },
+          token,
+        );
         check('langserve', ls, ibText);
         const target = inv.status === 200 ? inv.body.runId : runId;
         const fbText = serialise(fb);
-        check('feedback', await send({ method: 'POST', url: `/v1/runs/${target}/feedback`, headers: json, payload: fbText }, token), fbText);
-        const byExt = serialise({ ...(typeof fb === 'object' && fb !== null && !Array.isArray(fb) ? fb : { final: fb }), chain: 'c', externalId: 'E1' });
+        check(
+          'feedback',
+          await send({ method: 'POST', url: `/v1/runs/${target}/feedback`, headers: json, payload: fbText }, token),
+          fbText,
+        );
+        const byExt = serialise({
+          ...(typeof fb === 'object' && fb !== null && !Array.isArray(fb) ? fb : { final: fb }),
+          chain: 'c',
+          externalId: 'E1',
+        });
         check('feedback by external id', await send({ method: 'POST', url: '/v1/feedback', headers: json, payload: byExt }, token), byExt);
       }),
       { numRuns: 150 },

@@ -41,7 +41,10 @@ describe('LangServe-compatible routes with the real RemoteRunnable', () => {
     expect((await gw.request('PUT', '/v1/tenants/globex', {})).status).toBe(201);
     acmeKey = (await gw.request('POST', '/v1/tenants/acme/keys', { name: 'langchain-app' })).body.key;
     expect((await gw.request('PUT', '/v1/chains/invoice-extraction', {})).status).toBe(201);
-    const v1 = await gw.request('POST', '/v1/chains/invoice-extraction/versions', { version: 'v1', adapter: { type: 'http', url: upstream.url, timeoutMs: 2000 } });
+    const v1 = await gw.request('POST', '/v1/chains/invoice-extraction/versions', {
+      version: 'v1',
+      adapter: { type: 'http', url: upstream.url, timeoutMs: 2000 },
+    });
     expect(v1.status).toBe(201);
   });
   afterAll(async () => {
@@ -56,7 +59,10 @@ describe('LangServe-compatible routes with the real RemoteRunnable', () => {
 
   it('invokes with a tenant key and the environment from config.configurable, and the run takes feedback', async () => {
     const chain = remote({ Authorization: `Bearer ${acmeKey}` });
-    const out = await chain.invoke({ doc: 'inv-1' }, { configurable: { environment: 'staging', externalId: 'INV-1' }, metadata: { app: 'review-ui' } });
+    const out = await chain.invoke(
+      { doc: 'inv-1' },
+      { configurable: { environment: 'staging', externalId: 'INV-1' }, metadata: { app: 'review-ui' } },
+    );
     expect(out).toEqual({ total: 42, vendor: 'ACME GmbH', doc: 'inv-1' });
 
     // What RemoteRunnable sent, and LangServe's answer shape.
@@ -68,7 +74,13 @@ describe('LangServe-compatible routes with the real RemoteRunnable', () => {
     const body = JSON.parse(wire.text);
     expect(body).toEqual({
       output: { total: 42, vendor: 'ACME GmbH', doc: 'inv-1' },
-      metadata: { run_id: expect.stringMatching(/^[0-9a-f-]{36}$/), feedback_tokens: [], chain: 'invoice-extraction', version: 'v1', variant: 'default' },
+      metadata: {
+        run_id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+        feedback_tokens: [],
+        chain: 'invoice-extraction',
+        version: 'v1',
+        variant: 'default',
+      },
     });
     // The upstream got the LangServe body the http adapter sends.
     expect(upstream.requests[0]!.body).toEqual({ input: { doc: 'inv-1' } });
@@ -77,14 +89,26 @@ describe('LangServe-compatible routes with the real RemoteRunnable', () => {
     const run = await gw.request('GET', `/v1/runs/${runId}`, undefined, acmeKey);
     expect(run.status).toBe(200);
     // LangChain copies configurable values into metadata; only the caller's own metadata is kept.
-    expect(run.body).toMatchObject({ runId, tenant: 'acme', environment: 'staging', externalId: 'INV-1', input: { doc: 'inv-1' }, metadata: { app: 'review-ui' } });
+    expect(run.body).toMatchObject({
+      runId,
+      tenant: 'acme',
+      environment: 'staging',
+      externalId: 'INV-1',
+      input: { doc: 'inv-1' },
+      metadata: { app: 'review-ui' },
+    });
     expect(run.body.metadata).not.toHaveProperty('environment');
 
     const fb = await gw.request('POST', `/v1/runs/${runId}/feedback`, { final: { total: 43, vendor: 'ACME GmbH' } }, acmeKey);
     expect(fb.status).toBe(200);
     expect(fb.body).toEqual({ runId, overridden: true, fields: ['total'] });
     // And by the external id the LangChain app set in configurable.
-    const byExternal = await gw.request('POST', '/v1/feedback', { chain: 'invoice-extraction', externalId: 'INV-1', overrides: [] }, acmeKey);
+    const byExternal = await gw.request(
+      'POST',
+      '/v1/feedback',
+      { chain: 'invoice-extraction', externalId: 'INV-1', overrides: [] },
+      acmeKey,
+    );
     expect(byExternal.status).toBe(200);
     expect(byExternal.body.runId).toBe(runId);
   });
@@ -106,27 +130,41 @@ describe('LangServe-compatible routes with the real RemoteRunnable', () => {
   it('surfaces auth and input errors as HTTP errors with our JSON error shape', async () => {
     // A tenant key naming another tenant: 403, by configurable or by header.
     const acme = remote({ Authorization: `Bearer ${acmeKey}` });
-    await expect(acme.invoke({ doc: 'x' }, { configurable: { tenant: 'globex', environment: 'prod' } })).rejects.toThrow(/^403 Error: .*"code":"forbidden"/);
-    await expect(remote({ Authorization: `Bearer ${acmeKey}`, 'x-tenant': 'globex' }).invoke({ doc: 'x' }, { configurable: { environment: 'prod' } })).rejects.toThrow(/^403 Error/);
+    await expect(acme.invoke({ doc: 'x' }, { configurable: { tenant: 'globex', environment: 'prod' } })).rejects.toThrow(
+      /^403 Error: .*"code":"forbidden"/,
+    );
+    await expect(
+      remote({ Authorization: `Bearer ${acmeKey}`, 'x-tenant': 'globex' }).invoke({ doc: 'x' }, { configurable: { environment: 'prod' } }),
+    ).rejects.toThrow(/^403 Error/);
     // No or a wrong token: 401.
     await expect(remote({}).invoke({ doc: 'x' }, { configurable: { environment: 'prod' } })).rejects.toThrow(/^401 Error/);
-    await expect(remote({ Authorization: 'Bearer cc_nonsense' }).invoke({ doc: 'x' }, { configurable: { environment: 'prod' } })).rejects.toThrow(/^401 Error/);
+    await expect(
+      remote({ Authorization: 'Bearer cc_nonsense' }).invoke({ doc: 'x' }, { configurable: { environment: 'prod' } }),
+    ).rejects.toThrow(/^401 Error/);
     // No environment anywhere: 400 naming the field.
     await expect(acme.invoke({ doc: 'x' })).rejects.toThrow(/^400 Error: .*body\.config\.configurable\.environment/);
     // A bad id: 400 from validation.
     await expect(acme.invoke({ doc: 'x' }, { configurable: { environment: 'pr od' } })).rejects.toThrow(/^400 Error: .*validation_failed/);
     // An admin token must name the tenant.
-    await expect(remote({ Authorization: `Bearer ${ADMIN}` }).invoke({ doc: 'x' }, { configurable: { environment: 'prod' } })).rejects.toThrow(/^400 Error: .*configurable\.tenant/);
+    await expect(
+      remote({ Authorization: `Bearer ${ADMIN}` }).invoke({ doc: 'x' }, { configurable: { environment: 'prod' } }),
+    ).rejects.toThrow(/^400 Error: .*configurable\.tenant/);
     // Unknown chain and unknown tenant: 404.
-    await expect(remote({ Authorization: `Bearer ${acmeKey}` }, 'nope').invoke({ doc: 'x' }, { configurable: { environment: 'prod' } })).rejects.toThrow(/^404 Error/);
-    await expect(remote({ Authorization: `Bearer ${ADMIN}` }).invoke({ doc: 'x' }, { configurable: { tenant: 'initech', environment: 'prod' } })).rejects.toThrow(/^404 Error/);
+    await expect(
+      remote({ Authorization: `Bearer ${acmeKey}` }, 'nope').invoke({ doc: 'x' }, { configurable: { environment: 'prod' } }),
+    ).rejects.toThrow(/^404 Error/);
+    await expect(
+      remote({ Authorization: `Bearer ${ADMIN}` }).invoke({ doc: 'x' }, { configurable: { tenant: 'initech', environment: 'prod' } }),
+    ).rejects.toThrow(/^404 Error/);
     expect(upstream.calls).toBe(0);
   });
 
   it('answers an upstream failure with 502 and the run id, and the run is recorded', async () => {
     upstream.setBehaviour({ status: 500 });
     const chain = remote({ Authorization: `Bearer ${acmeKey}` });
-    await expect(chain.invoke({ doc: 'bad' }, { configurable: { environment: 'staging' } })).rejects.toThrow(/^502 Error: .*upstream_failed/);
+    await expect(chain.invoke({ doc: 'bad' }, { configurable: { environment: 'staging' } })).rejects.toThrow(
+      /^502 Error: .*upstream_failed/,
+    );
     const body = JSON.parse(last().text);
     expect(body.runId).toMatch(/^[0-9a-f-]{36}$/);
     expect(body.error.code).toBe('upstream_failed');
@@ -173,7 +211,10 @@ describe('LangServe-compatible routes with the real RemoteRunnable', () => {
     upstream.reset();
     const acme = remote({ Authorization: `Bearer ${acmeKey}` });
     await expect(
-      acme.batch([{ doc: 'q-1' }, { doc: 'q-2' }], [{ configurable: { environment: 'prod' } }, { configurable: { tenant: 'globex', environment: 'prod' } }]),
+      acme.batch(
+        [{ doc: 'q-1' }, { doc: 'q-2' }],
+        [{ configurable: { environment: 'prod' } }, { configurable: { tenant: 'globex', environment: 'prod' } }],
+      ),
     ).rejects.toThrow(/^403 Error/);
     expect(upstream.calls).toBe(0);
   });
@@ -203,7 +244,7 @@ describe('LangServe-compatible routes with the real RemoteRunnable', () => {
       body: JSON.stringify({ inputs: [{ doc: 'x' }, { doc: 'y' }], config: [{ configurable: { environment: 'staging' } }] }),
     });
     expect(mismatch.status).toBe(400);
-    expect(((await mismatch.json())).error.message).toMatch(/^body\.config/);
+    expect((await mismatch.json()).error.message).toMatch(/^body\.config/);
   });
 
   it('streams: metadata with the run id, one data event with the output, end', async () => {

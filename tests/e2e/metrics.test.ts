@@ -49,7 +49,14 @@ describe('Prometheus metrics', () => {
     key = (await gw.request('POST', `/v1/tenants/${TENANT}/keys`, { name: 'metrics-test' })).body.key;
     expect((await gw.request('PUT', `/v1/chains/${chain}`, {})).status).toBe(201);
     for (const version of ['v1', 'v2']) {
-      expect((await gw.request('POST', `/v1/chains/${chain}/versions`, { version, adapter: { type: 'http', url: upstream.url, timeoutMs: 2000 } })).status).toBe(201);
+      expect(
+        (
+          await gw.request('POST', `/v1/chains/${chain}/versions`, {
+            version,
+            adapter: { type: 'http', url: upstream.url, timeoutMs: 2000 },
+          })
+        ).status,
+      ).toBe(201);
     }
   });
   afterAll(async () => {
@@ -78,7 +85,12 @@ describe('Prometheus metrics', () => {
     expect((await invoke({ input: { doc: 'again' } }, { 'idempotency-key': 'k-1' })).status).toBe(200);
     expect((await invoke({ input: { doc: 'again' } }, { 'idempotency-key': 'k-1' })).headers['idempotent-replayed']).toBe('true');
     // Through the LangServe route too.
-    const ls = await gw.request('POST', `/chains/${chain}/invoke`, { input: { doc: 'ls' }, config: { configurable: { environment: 'prod' } } }, key);
+    const ls = await gw.request(
+      'POST',
+      `/chains/${chain}/invoke`,
+      { input: { doc: 'ls' }, config: { configurable: { environment: 'prod' } } },
+      key,
+    );
     expect(ls.status).toBe(200);
     // An upstream failure.
     upstream.setBehaviour({ status: 500 });
@@ -86,7 +98,9 @@ describe('Prometheus metrics', () => {
     upstream.setBehaviour({ output: () => ({ total: 42, vendor: 'ACME GmbH' }) });
 
     // Two reviews, one of which changed a field.
-    expect((await gw.request('POST', `/v1/runs/${runIds[0]}/feedback`, { final: { total: 43, vendor: 'ACME GmbH' } }, key)).status).toBe(200);
+    expect((await gw.request('POST', `/v1/runs/${runIds[0]}/feedback`, { final: { total: 43, vendor: 'ACME GmbH' } }, key)).status).toBe(
+      200,
+    );
     expect((await gw.request('POST', `/v1/runs/${runIds[1]}/feedback`, { overrides: [] }, key)).status).toBe(200);
 
     const text = await scrape();

@@ -38,9 +38,20 @@ describe('the OpenAPI document', () => {
   });
 
   it("passes Redocly's recommended rules with no error and no warning (npm run lint:openapi)", () => {
-    const run = spawnSync('npm', ['run', '--silent', 'lint:openapi', '--', '--format=json'], { cwd: ROOT, encoding: 'utf8', timeout: 300_000 });
+    const run = spawnSync('npm', ['run', '--silent', 'lint:openapi', '--', '--format=json'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 300_000,
+    });
     const report = JSON.parse(run.stdout.slice(run.stdout.indexOf('{')));
-    expect(report.totals, JSON.stringify(report.problems?.map((p: any) => `${p.ruleId}: ${p.message} ${p.location?.[0]?.pointer}`), null, 1)).toMatchObject({ errors: 0, warnings: 0 });
+    expect(
+      report.totals,
+      JSON.stringify(
+        report.problems?.map((p: any) => `${p.ruleId}: ${p.message} ${p.location?.[0]?.pointer}`),
+        null,
+        1,
+      ),
+    ).toMatchObject({ errors: 0, warnings: 0 });
     // Only the health probes' missing 4XX is ignored (see .redocly.lint-ignore.yaml).
     expect(report.totals.ignored).toBe(3);
     expect(run.status).toBe(0);
@@ -66,13 +77,29 @@ describe('the OpenAPI document', () => {
 
   it('keeps shared schemas once, as components, referenced by the operations', () => {
     const schemas = Object.keys(doc.components.schemas);
-    expect(schemas).toEqual(expect.arrayContaining(['Error', 'Tenant', 'Chain', 'ChainVersion', 'Adapter', 'Rollout', 'RolloutSpec', 'Comparison', 'InvokeRequest', 'InvokeResponse', 'Run']));
+    expect(schemas).toEqual(
+      expect.arrayContaining([
+        'Error',
+        'Tenant',
+        'Chain',
+        'ChainVersion',
+        'Adapter',
+        'Rollout',
+        'RolloutSpec',
+        'Comparison',
+        'InvokeRequest',
+        'InvokeResponse',
+        'Run',
+      ]),
+    );
     expect(schemas.filter((s) => s.endsWith('Input'))).toEqual([]);
     const text = JSON.stringify(doc.paths);
     const invoke = doc.paths['/v1/chains/{chain}/invoke'].post;
     expect(invoke.requestBody.content['application/json'].schema).toEqual({ $ref: '#/components/schemas/InvokeRequest' });
     expect(invoke.responses['200'].content['application/json'].schema).toEqual({ $ref: '#/components/schemas/InvokeResponse' });
-    expect(doc.paths['/v1/rollouts'].post.requestBody.content['application/json'].schema).toEqual({ $ref: '#/components/schemas/RolloutSpec' });
+    expect(doc.paths['/v1/rollouts'].post.requestBody.content['application/json'].schema).toEqual({
+      $ref: '#/components/schemas/RolloutSpec',
+    });
     // Each component is used somewhere.
     for (const name of schemas) expect(JSON.stringify(doc).includes(`"#/components/schemas/${name}"`), name).toBe(true);
     expect(text.split('"#/components/schemas/Error"').length - 1).toBeGreaterThan(50);
@@ -120,7 +147,14 @@ describe.skipIf(noPostgres)('the request examples against a real gateway', () =>
     // The example's upstream address, moved to where the example upstream listens here.
     const v1 = { ...ex('createChainVersion'), adapter: { ...ex('createChainVersion').adapter, url: `${upstream.url}/invoke` } };
     expect((await gw.request('POST', '/v1/chains/invoice-extraction/versions', v1)).status).toBe(201);
-    expect((await gw.request('POST', '/v1/chains/invoice-extraction/versions', { version: 'v2', adapter: { type: 'http', url: `${upstream.url}/v2/invoke` } })).status).toBe(201);
+    expect(
+      (
+        await gw.request('POST', '/v1/chains/invoice-extraction/versions', {
+          version: 'v2',
+          adapter: { type: 'http', url: `${upstream.url}/v2/invoke` },
+        })
+      ).status,
+    ).toBe(201);
 
     const invoked = await gw.request('POST', '/v1/chains/invoice-extraction/invoke', ex('invokeChain'));
     expect(invoked.status).toBe(200);

@@ -102,7 +102,12 @@ describe('RunWriter pipelining on PostgreSQL', () => {
       writer.recordRun(bad.has(i) ? { ...r, latencyMs: Number.NaN } : r);
       const j = i - batch + 1;
       if (j >= from && j % 5 !== 0) {
-        const fb: Feedback = aFeedback({ runId: runId(j), overridden: j % 3 === 0, fields: j % 3 === 0 ? ['total'] : [], at: new Date(t0 + i * 100) });
+        const fb: Feedback = aFeedback({
+          runId: runId(j),
+          overridden: j % 3 === 0,
+          fields: j % 3 === 0 ? ['total'] : [],
+          at: new Date(t0 + i * 100),
+        });
         writer.recordFeedback(fb);
         // Re-sent feedback replaces the first: the aggregates must count it once.
         if (j % 11 === 0) writer.recordFeedback({ ...fb, overridden: !fb.overridden, fields: fb.overridden ? [] : ['vendor'] });
@@ -123,7 +128,9 @@ describe('RunWriter pipelining on PostgreSQL', () => {
              count(f.run_id) FILTER (WHERE r.error IS NULL AND f.overridden)::int AS overridden
       FROM runs r LEFT JOIN feedback f ON f.run_id = r.id GROUP BY 1, 2 ORDER BY 1, 2`);
     const keys = await q(`SELECT variant, keys FROM rollout_assignment_counts WHERE rollout_id = '${ROLLOUT}' ORDER BY 1`);
-    const distinctKeys = await q(`SELECT variant, count(DISTINCT assignment_key)::int AS keys FROM runs WHERE rollout_id = '${ROLLOUT}' GROUP BY 1 ORDER BY 1`);
+    const distinctKeys = await q(
+      `SELECT variant, count(DISTINCT assignment_key)::int AS keys FROM runs WHERE rollout_id = '${ROLLOUT}' GROUP BY 1 ORDER BY 1`,
+    );
     return { totals, truth, keys, distinctKeys };
   }
 

@@ -45,7 +45,9 @@ describe.skipIf(noPostgres)('start-up against PostgreSQL: one line per cause', (
 
   it('unknown user: authentication failed, at once', async () => {
     const err = await startupError('postgres://cc_no_such_role:secret-password@127.0.0.1:5432/postgres', LONG_WAIT);
-    expect(err.message).toMatch(/^Cannot connect to PostgreSQL at 127\.0\.0\.1:5432 \(database "postgres", user "cc_no_such_role"\): authentication failed \(.*cc_no_such_role.*\)$/);
+    expect(err.message).toMatch(
+      /^Cannot connect to PostgreSQL at 127\.0\.0\.1:5432 \(database "postgres", user "cc_no_such_role"\): authentication failed \(.*cc_no_such_role.*\)$/,
+    );
     // The password never appears.
     expect(err.message).not.toContain('secret-password');
   });
@@ -82,7 +84,15 @@ describe.skipIf(noPostgres)('start-up against PostgreSQL: one line per cause', (
       new Promise<{ code: number | null; stderr: string; stdout: string }>((resolve) => {
         const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'serve'], {
           cwd: ROOT,
-          env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'warn', ADMIN_TOKEN: 'startup-test-token-123', ...env },
+          env: {
+            PATH: process.env.PATH ?? '',
+            HOME: process.env.HOME ?? '/tmp',
+            DATA_DIR: dataDir,
+            PORT: '0',
+            LOG_LEVEL: 'warn',
+            ADMIN_TOKEN: 'startup-test-token-123',
+            ...env,
+          },
           stdio: ['ignore', 'pipe', 'pipe'],
         });
         let stderr = '';
@@ -92,54 +102,81 @@ describe.skipIf(noPostgres)('start-up against PostgreSQL: one line per cause', (
         child.on('exit', (code) => resolve({ code, stderr, stdout }));
       });
 
-    it('serve --json prints where it listens as JSON, then serves until SIGTERM', async () => {
-      const db = await createTestDatabase();
-      try {
-        const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'serve', '--json'], {
-          cwd: ROOT,
-          env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'warn', DATABASE_URL: db.url },
-          stdio: ['ignore', 'pipe', 'pipe'],
-        });
-        const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-        let out = '';
-        const info = await new Promise<any>((resolve, reject) => {
-          child.stdout.on('data', (d: Buffer) => {
-            out += d.toString();
-            try {
-              resolve(JSON.parse(out));
-            } catch {
-              /* not all of it yet */
-            }
+    it(
+      'serve --json prints where it listens as JSON, then serves until SIGTERM',
+      async () => {
+        const db = await createTestDatabase();
+        try {
+          const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'serve', '--json'], {
+            cwd: ROOT,
+            env: {
+              PATH: process.env.PATH ?? '',
+              HOME: process.env.HOME ?? '/tmp',
+              DATA_DIR: dataDir,
+              PORT: '0',
+              LOG_LEVEL: 'warn',
+              DATABASE_URL: db.url,
+            },
+            stdio: ['ignore', 'pipe', 'pipe'],
           });
-          void exited.then((code) => reject(new Error(`exited ${code}: ${out}`)));
+          const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+          let out = '';
+          const info = await new Promise<any>((resolve, reject) => {
+            child.stdout.on('data', (d: Buffer) => {
+              out += d.toString();
+              try {
+                resolve(JSON.parse(out));
+              } catch {
+                /* not all of it yet */
+              }
+            });
+            void exited.then((code) => reject(new Error(`exited ${code}: ${out}`)));
+          });
+          expect(info).toMatchObject({
+            url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/),
+            storage: 'postgres',
+            flags: 'embedded',
+            adminTokenFile: `${dataDir}/admin-token`,
+          });
+          expect(JSON.stringify(info)).not.toContain('cc_admin_');
+          expect((await fetch(`${info.url}/healthz`)).status).toBe(200);
+          child.kill('SIGTERM');
+          expect(await exited).toBe(0);
+        } finally {
+          await db.drop();
+        }
+      },
+      CHILD_TIMEOUT,
+    );
+
+    it(
+      'prints one line and exits 1 when the database is unknown (not a "Failed query" stack)',
+      async () => {
+        const { code, stderr } = await serve({ DATABASE_URL: urlFor('cc_no_such_database') });
+        expect(code).toBe(1);
+        expect(stderr).toBe(
+          'Cannot connect to PostgreSQL at 127.0.0.1:5432 (database "cc_no_such_database", user "postgres"): unknown database "cc_no_such_database" (create it, or fix the database name in DATABASE_URL)\n',
+        );
+      },
+      CHILD_TIMEOUT,
+    );
+
+    it(
+      'logs each retry, then prints one line when nothing listens within DATABASE_CONNECT_TIMEOUT_MS',
+      async () => {
+        const port = await freePort();
+        const { code, stderr, stdout } = await serve({
+          DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/chain_canary`,
+          DATABASE_CONNECT_TIMEOUT_MS: '1000',
         });
-        expect(info).toMatchObject({ url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/), storage: 'postgres', flags: 'embedded', adminTokenFile: `${dataDir}/admin-token` });
-        expect(JSON.stringify(info)).not.toContain('cc_admin_');
-        expect((await fetch(`${info.url}/healthz`)).status).toBe(200);
-        child.kill('SIGTERM');
-        expect(await exited).toBe(0);
-      } finally {
-        await db.drop();
-      }
-    }, CHILD_TIMEOUT);
-
-    it('prints one line and exits 1 when the database is unknown (not a "Failed query" stack)', async () => {
-      const { code, stderr } = await serve({ DATABASE_URL: urlFor('cc_no_such_database') });
-      expect(code).toBe(1);
-      expect(stderr).toBe(
-        'Cannot connect to PostgreSQL at 127.0.0.1:5432 (database "cc_no_such_database", user "postgres"): unknown database "cc_no_such_database" (create it, or fix the database name in DATABASE_URL)\n',
-      );
-    }, CHILD_TIMEOUT);
-
-    it('logs each retry, then prints one line when nothing listens within DATABASE_CONNECT_TIMEOUT_MS', async () => {
-      const port = await freePort();
-      const { code, stderr, stdout } = await serve({ DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/chain_canary`, DATABASE_CONNECT_TIMEOUT_MS: '1000' });
-      expect(code).toBe(1);
-      expect(stderr.split('\n').filter(Boolean)).toEqual([
-        `Cannot connect to PostgreSQL at 127.0.0.1:${port} (database "chain_canary", user "postgres"): connection refused (is PostgreSQL running and listening there?); gave up after 1 s (DATABASE_CONNECT_TIMEOUT_MS)`,
-      ]);
-      expect(stdout).toContain('PostgreSQL not reachable yet: connection refused');
-    }, CHILD_TIMEOUT);
+        expect(code).toBe(1);
+        expect(stderr.split('\n').filter(Boolean)).toEqual([
+          `Cannot connect to PostgreSQL at 127.0.0.1:${port} (database "chain_canary", user "postgres"): connection refused (is PostgreSQL running and listening there?); gave up after 1 s (DATABASE_CONNECT_TIMEOUT_MS)`,
+        ]);
+        expect(stdout).toContain('PostgreSQL not reachable yet: connection refused');
+      },
+      CHILD_TIMEOUT,
+    );
   });
 });
 
@@ -172,7 +209,9 @@ describe.skipIf(!privatePostgresAvailable())('start-up waits for a PostgreSQL th
       await database.migrate();
       await database.ping();
       // The migrations' journal is there: it ran on this server.
-      const { rows } = (await database.db.execute(sql`select count(*)::int as n from drizzle.__drizzle_migrations`)) as unknown as { rows: { n: number }[] };
+      const { rows } = (await database.db.execute(sql`select count(*)::int as n from drizzle.__drizzle_migrations`)) as unknown as {
+        rows: { n: number }[];
+      };
       expect(rows[0]!.n).toBeGreaterThan(0);
     } finally {
       await database.close();

@@ -24,7 +24,11 @@ describe.skipIf(noPostgres)('PII redaction', () => {
   });
 
   it('stores placeholders, answers the caller in full, and still diffs feedback right', async () => {
-    const res = await gw.request('POST', '/v1/chains/kyc/invoke', { tenant: 'acme', environment: 'prod', input: { note: 'call +49 30 1234 5678 or mail jane.doe@example.com' } });
+    const res = await gw.request('POST', '/v1/chains/kyc/invoke', {
+      tenant: 'acme',
+      environment: 'prod',
+      input: { note: 'call +49 30 1234 5678 or mail jane.doe@example.com' },
+    });
     expect(res.status).toBe(200);
     expect(res.body.output.email).toBe('jane.doe@example.com');
     await gw.services().writer.flush();
@@ -34,7 +38,9 @@ describe.skipIf(noPostgres)('PII redaction', () => {
     expect(run.body.output).toMatchObject({ email: '[REDACTED:email]', iban: '[REDACTED:iban]', total: 12 });
     expect(run.body.input.note).not.toContain('5678');
 
-    const same = await gw.request('POST', `/v1/runs/${res.body.runId}/feedback`, { final: { email: 'jane.doe@example.com', iban: 'DE89 3704 0044 0532 0130 00', total: 12 } });
+    const same = await gw.request('POST', `/v1/runs/${res.body.runId}/feedback`, {
+      final: { email: 'jane.doe@example.com', iban: 'DE89 3704 0044 0532 0130 00', total: 12 },
+    });
     expect(same.body).toMatchObject({ overridden: false, fields: [] });
     const changed = await gw.request('POST', `/v1/runs/${res.body.runId}/feedback`, { final: { email: 'jane@example.org', total: 12 } });
     expect(changed.body).toMatchObject({ overridden: true, fields: ['email'] });

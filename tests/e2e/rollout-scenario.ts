@@ -12,10 +12,15 @@ export function defineRolloutScenario(ctx: () => { gw: TestGateway; upstream: Fa
 
   it('sets up tenants and a chain with two versions', async () => {
     const { gw, upstream } = ctx();
-    for (const t of ['acme', 'globex', 'initech', ...tenants]) expect((await gw.request('PUT', `/v1/tenants/${t}`, {})).status).toBeLessThan(300);
+    for (const t of ['acme', 'globex', 'initech', ...tenants])
+      expect((await gw.request('PUT', `/v1/tenants/${t}`, {})).status).toBeLessThan(300);
     await gw.request('PUT', '/v1/chains/extract', {});
-    expect((await gw.request('POST', '/v1/chains/extract/versions', { version: 'v1', adapter: { type: 'http', url: upstream.url } })).status).toBe(201);
-    expect((await gw.request('POST', '/v1/chains/extract/versions', { version: 'v2', adapter: { type: 'http', url: upstream.url } })).status).toBe(201);
+    expect(
+      (await gw.request('POST', '/v1/chains/extract/versions', { version: 'v1', adapter: { type: 'http', url: upstream.url } })).status,
+    ).toBe(201);
+    expect(
+      (await gw.request('POST', '/v1/chains/extract/versions', { version: 'v2', adapter: { type: 'http', url: upstream.url } })).status,
+    ).toBe(201);
   });
 
   it('validates the rollout body', async () => {
@@ -58,7 +63,12 @@ export function defineRolloutScenario(ctx: () => { gw: TestGateway; upstream: Fa
     const run = await gw.request('GET', `/v1/runs/${staging.body.runId}`);
     expect(run.body).toMatchObject({ rolloutId, stage: 0, variant: 'candidate', assignmentKey: 'acme' });
 
-    const again = await gw.request('POST', '/v1/rollouts', { chain: 'extract', control: 'v1', candidate: 'v2', stages: [{ environments: ['dev'], percent: 100 }] });
+    const again = await gw.request('POST', '/v1/rollouts', {
+      chain: 'extract',
+      control: 'v1',
+      candidate: 'v2',
+      stages: [{ environments: ['dev'], percent: 100 }],
+    });
     expect(again.status).toBe(409);
   });
 
@@ -79,7 +89,7 @@ export function defineRolloutScenario(ctx: () => { gw: TestGateway; upstream: Fa
     expect((await call('acme', 'staging')).body.variant).toBe('candidate');
   });
 
-  it('advances to a unit split: each tenant\'s traffic splits by unit, sticky per unit', async () => {
+  it("advances to a unit split: each tenant's traffic splits by unit, sticky per unit", async () => {
     const { gw } = ctx();
     expect((await gw.request('POST', `/v1/rollouts/${rolloutId}/advance`, {})).body.stage).toBe(2);
     const seen = new Map<string, string>();
@@ -122,12 +132,21 @@ export function defineRolloutScenario(ctx: () => { gw: TestGateway; upstream: Fa
     const events = await gw.request('GET', `/v1/rollouts/${rolloutId}/events`);
     expect(events.body.events.map((e: any) => e.type)).toEqual(['created', 'advanced', 'advanced', 'paused', 'resumed', 'rolled_back']);
     const rolledBack = events.body.events[5];
-    expect(rolledBack).toMatchObject({ actor: 'admin:ADMIN_TOKEN', reason: 'reviewers complain', data: { before: { status: 'running', stage: 2 }, after: { status: 'rolled_back', stage: 2 } } });
+    expect(rolledBack).toMatchObject({
+      actor: 'admin:ADMIN_TOKEN',
+      reason: 'reviewers complain',
+      data: { before: { status: 'running', stage: 2 }, after: { status: 'rolled_back', stage: 2 } },
+    });
   });
 
   it('promotes a new rollout: the candidate becomes current and traffic is default on it', async () => {
     const { gw } = ctx();
-    const res = await gw.request('POST', '/v1/rollouts', { chain: 'extract', control: 'v1', candidate: 'v2', stages: [{ environments: ['staging'], percent: 100 }] });
+    const res = await gw.request('POST', '/v1/rollouts', {
+      chain: 'extract',
+      control: 'v1',
+      candidate: 'v2',
+      stages: [{ environments: ['staging'], percent: 100 }],
+    });
     expect(res.status).toBe(201);
     const promoted = await gw.request('POST', `/v1/rollouts/${res.body.id}/promote`, {});
     expect(promoted.body.status).toBe('promoted');

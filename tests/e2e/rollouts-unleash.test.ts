@@ -20,7 +20,12 @@ describe.skipIf(noPostgres)('rollouts on a real Unleash server', () => {
     unleash = await startUnleashServer({ databaseUrl: unleashDb.url });
     upstream = await startFakeUpstream({ behaviour: { output: (input: any) => ({ echo: input }) } });
     gw = await startTestGateway({
-      env: { UNLEASH_URL: unleash.url, UNLEASH_API_TOKEN: unleash.clientToken, UNLEASH_ADMIN_TOKEN: unleash.adminToken, UNLEASH_REFRESH_MS: '300' },
+      env: {
+        UNLEASH_URL: unleash.url,
+        UNLEASH_API_TOKEN: unleash.clientToken,
+        UNLEASH_ADMIN_TOKEN: unleash.adminToken,
+        UNLEASH_REFRESH_MS: '300',
+      },
     });
   }, 180_000);
   afterAll(async () => {
@@ -53,7 +58,10 @@ describe.skipIf(noPostgres)('rollouts on a real Unleash server', () => {
     expect(env.enabled).toBe(true);
     expect(env.strategies).toHaveLength(1);
     expect(env.strategies[0].constraints).toEqual(
-      expect.arrayContaining([expect.objectContaining({ contextName: 'tenantEnvironment', values: ['staging'] }), expect.objectContaining({ contextName: 'tenantId', values: ['acme'] })]),
+      expect.arrayContaining([
+        expect.objectContaining({ contextName: 'tenantEnvironment', values: ['staging'] }),
+        expect.objectContaining({ contextName: 'tenantId', values: ['acme'] }),
+      ]),
     );
 
     await gw.request('POST', `/v1/rollouts/${r.body.id}/advance`, {});

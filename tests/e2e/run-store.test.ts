@@ -91,7 +91,12 @@ for (const driver of ['postgres', 'pglite'] as const) {
       const store = new RunStore(database.db);
       const a = full(ids[0]!);
       const b = sparse(ids[1]!);
-      const c = { ...sparse(ids[2]!), input: 'just a string', output: 42, error: { code: 'upstream_failed', message: 'boom', details: null } };
+      const c = {
+        ...sparse(ids[2]!),
+        input: 'just a string',
+        output: 42,
+        error: { code: 'upstream_failed', message: 'boom', details: null },
+      };
       await store.writeBatch({ runs: [a, b, c], feedback: [] });
 
       const got = await store.getRun(a.id);
@@ -99,7 +104,18 @@ for (const driver of ['postgres', 'pglite'] as const) {
       expect(got!.createdAt.toISOString()).toBe('2026-11-30T10:11:12.345Z');
 
       const gotB = await store.getRun(b.id);
-      expect(gotB).toMatchObject({ ...b, fallback: false, rolloutId: null, stage: null, unit: null, metadata: null, input: null, output: null, error: null, upstreamMs: null });
+      expect(gotB).toMatchObject({
+        ...b,
+        fallback: false,
+        rolloutId: null,
+        stage: null,
+        unit: null,
+        metadata: null,
+        input: null,
+        output: null,
+        error: null,
+        upstreamMs: null,
+      });
 
       const gotC = await store.getRun(c.id);
       expect(gotC!.input).toBe('just a string');
@@ -143,7 +159,10 @@ for (const driver of ['postgres', 'pglite'] as const) {
       await store.writeBatch({ runs: [], feedback: [fb(false, [])] });
       const row = (await store.getRun(ids[0]!))!.feedback!;
       expect(row).toMatchObject({ overridden: false, fields: [], reviewer: null });
-      expect(hooks.changes[1]).toMatchObject({ before: { overridden: true, fields: ['vendor'] }, after: { overridden: false, fields: [] } });
+      expect(hooks.changes[1]).toMatchObject({
+        before: { overridden: true, fields: ['vendor'] },
+        after: { overridden: false, fields: [] },
+      });
     });
   });
 }

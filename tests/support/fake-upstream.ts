@@ -76,7 +76,7 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
         // What LangServe (FastAPI) answers a body it cannot validate.
         reply(res, 422, JSON.stringify({ detail: 'body must be {"input": ...}' }));
       } else {
-        const input = (body).input;
+        const input = body.input;
         reply(res, 200, '{"output":' + (JSON.stringify(b.output ? b.output(input) : input) ?? 'null') + '}');
       }
     };

@@ -20,7 +20,12 @@ export interface GatewayProcess {
   exited: Promise<number | string>;
 }
 
-export async function startGatewayProcess(opts: { databaseUrl: string; dataDir: string; env?: Record<string, string>; startTimeoutMs?: number }): Promise<GatewayProcess> {
+export async function startGatewayProcess(opts: {
+  databaseUrl: string;
+  dataDir: string;
+  env?: Record<string, string>;
+  startTimeoutMs?: number;
+}): Promise<GatewayProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'serve'], {
     cwd: ROOT,
     env: {
@@ -42,7 +47,10 @@ export async function startGatewayProcess(opts: { databaseUrl: string; dataDir: 
   const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')));
 
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`gateway did not start within ${opts.startTimeoutMs ?? 30_000} ms:\n${out}`)), opts.startTimeoutMs ?? 30_000);
+    const timer = setTimeout(
+      () => reject(new Error(`gateway did not start within ${opts.startTimeoutMs ?? 30_000} ms:\n${out}`)),
+      opts.startTimeoutMs ?? 30_000,
+    );
     const check = () => {
       const m = /listening on (http:\/\/[^\s]+)/.exec(out);
       if (m) {

@@ -79,7 +79,11 @@ export async function startTestGateway(
       const res = await gateway.app.inject({
         method: method as 'GET',
         url: path,
-        headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+        headers: {
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+          ...headers,
+        },
         payload: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
       });
       let parsed: unknown = res.body;
@@ -88,7 +92,7 @@ export async function startTestGateway(
       } catch {
         /* not JSON */
       }
-      return { status: res.statusCode, body: parsed, headers: res.headers as TestResponse["headers"] };
+      return { status: res.statusCode, body: parsed, headers: res.headers as TestResponse['headers'] };
     },
     async close() {
       if (closed) return;

@@ -57,6 +57,8 @@ describe('config', () => {
     expect(loadConfig({ TRUST_PROXY: '2' }).TRUST_PROXY).toBe(2);
     expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8, 127.0.0.1' }).TRUST_PROXY).toBe('10.0.0.0/8, 127.0.0.1');
     expect(loadConfig({}).UPSTREAM_ALLOW).toBeUndefined();
-    expect(loadConfig({ UPSTREAM_ALLOW: 'a.example, *.b.example:8000' }).UPSTREAM_ALLOW?.permits(new URL('http://x.b.example:8000/'))).toBe(true);
+    expect(loadConfig({ UPSTREAM_ALLOW: 'a.example, *.b.example:8000' }).UPSTREAM_ALLOW?.permits(new URL('http://x.b.example:8000/'))).toBe(
+      true,
+    );
   });
 });

@@ -31,7 +31,9 @@ export function registerServerCommands(program: Command, io: CliIo): void {
             storage: gateway.database.kind,
             flags: config.UNLEASH_URL ? 'unleash' : 'embedded',
             // Never the token itself (stdout is a log stream): where it is.
-            ...(config.ADMIN_TOKEN ? {} : { adminTokenFile: `${config.DATA_DIR}/admin-token`, adminTokenGenerated: gateway.adminTokenGenerated }),
+            ...(config.ADMIN_TOKEN
+              ? {}
+              : { adminTokenFile: `${config.DATA_DIR}/admin-token`, adminTokenGenerated: gateway.adminTokenGenerated }),
           },
           () => '',
         );
@@ -46,7 +48,11 @@ export function registerServerCommands(program: Command, io: CliIo): void {
         const config = loadConfig();
         const { openDatabase } = await import('../../store/db.js');
         if (!config.DATABASE_URL) ensureWritableDataDir(config.DATA_DIR);
-        const database = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS });
+        const database = await openDatabase({
+          databaseUrl: config.DATABASE_URL,
+          dataDir: config.DATA_DIR,
+          connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS,
+        });
         try {
           await database.migrate();
         } finally {
@@ -77,7 +83,9 @@ export function registerServerCommands(program: Command, io: CliIo): void {
 
   program
     .command('example-upstream')
-    .description('run a small example chain (LangServe /invoke shape: {"input": {"text"}} → {"output": {vendor, total, currency, date}}) to try the gateway with')
+    .description(
+      'run a small example chain (LangServe /invoke shape: {"input": {"text"}} → {"output": {vendor, total, currency, date}}) to try the gateway with',
+    )
     .option('-p, --port <port>', 'port to listen on', port, 9000)
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .action(

@@ -18,12 +18,16 @@ export function registerVersionCommands(program: Command, io: CliIo): void {
     .description(
       'register a version (POST /v1/chains/{chain}/versions): a LangServe-style endpoint with --endpoint, or any adapter from a JSON file with --file',
     )
-    .option('-e, --endpoint <invokeUrl>', 'an HTTP chain answering LangServe\'s /invoke: POST {"input"} → {"output"} (--url is the gateway\'s)')
+    .option(
+      '-e, --endpoint <invokeUrl>',
+      'an HTTP chain answering LangServe\'s /invoke: POST {"input"} → {"output"} (--url is the gateway\'s)',
+    )
     .option('--timeout-ms <ms>', 'with --endpoint: how long to wait for the upstream')
     .option('-f, --file <path>', 'JSON file with the adapter, e.g. {"type": "openai", "model": ..., "messages": [...]}')
     .action(
       withContext(io, async (ctx, chain: string, version: string, opts: AddOptions) => {
-        if (!!opts.endpoint === !!opts.file) throw new CliError('versions add: give either --endpoint <invokeUrl> or --file <adapter.json>');
+        if (!!opts.endpoint === !!opts.file)
+          throw new CliError('versions add: give either --endpoint <invokeUrl> or --file <adapter.json>');
         const adapter = opts.file
           ? readJsonFile(opts.file)
           : { type: 'http', url: opts.endpoint, ...(opts.timeoutMs ? { timeoutMs: Number(opts.timeoutMs) } : {}) };

@@ -1,7 +1,5 @@
 /** Who is calling: decided once per request by the auth plugin, before the body is read. */
-export type Principal =
-  | { kind: 'admin'; keyName: string }
-  | { kind: 'tenant'; tenantId: string; keyId: string; keyName: string };
+export type Principal = { kind: 'admin'; keyName: string } | { kind: 'tenant'; tenantId: string; keyId: string; keyName: string };
 
 export type AccessLevel = 'public' | 'tenant' | 'admin';
 

@@ -146,9 +146,19 @@ export function concurrentBaseline(plan: BaselinePlan, pooled: DefaultCell[], ex
   };
   for (const r of pooled) addInto(envTotal(r.environment), r);
   for (const r of excluded) addInto(envTotal(r.environment), r, -1);
-  const cellOf = (stage: number, env: string): Cell => ({ ...(perEnv.get(env) ?? emptyCounts()), stage, arm: 'control', tenantId: null, environment: env });
+  const cellOf = (stage: number, env: string): Cell => ({
+    ...(perEnv.get(env) ?? emptyCounts()),
+    stage,
+    arm: 'control',
+    tenantId: null,
+    environment: env,
+  });
   const byStage = new Map<number, Cell[]>();
-  for (const [stage, envs] of plan.stageEnvironments) byStage.set(stage, envs.filter((e) => perEnv.has(e)).map((e) => cellOf(stage, e)));
+  for (const [stage, envs] of plan.stageEnvironments)
+    byStage.set(
+      stage,
+      envs.filter((e) => perEnv.has(e)).map((e) => cellOf(stage, e)),
+    );
   const firstStage = [...plan.stageEnvironments.keys()][0] ?? 0;
   const overall = [...perEnv.keys()].sort().map((e) => cellOf(firstStage, e));
   return {
@@ -156,7 +166,11 @@ export function concurrentBaseline(plan: BaselinePlan, pooled: DefaultCell[], ex
     byStage,
     overall,
     description: plan.concurrent
-      ? { from: plan.concurrent.from.toISOString(), to: plan.concurrent.to.toISOString(), excludedTenants: plan.concurrent.excludeTenants.length }
+      ? {
+          from: plan.concurrent.from.toISOString(),
+          to: plan.concurrent.to.toISOString(),
+          excludedTenants: plan.concurrent.excludeTenants.length,
+        }
       : {},
   };
 }

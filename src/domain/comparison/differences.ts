@@ -9,7 +9,14 @@
  *   have both arms; the stats module has no stratified cluster estimator, so stratification at the
  *   tenant level is by restriction to those stages only.
  */
-import { compareProportions, compareRatios, compareStratified, type DifferenceResult, type RatioUnit, type Stratum } from '../stats/index.js';
+import {
+  compareProportions,
+  compareRatios,
+  compareStratified,
+  type DifferenceResult,
+  type RatioUnit,
+  type Stratum,
+} from '../stats/index.js';
 import type { Counts } from './types.js';
 import type { AnalysisUnit } from './verdict.js';
 

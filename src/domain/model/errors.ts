@@ -34,7 +34,12 @@ export class ForbiddenError extends DomainError {
 
 export class NotFoundError extends DomainError {
   constructor(what: string, id?: string) {
-    super('not_found', 404, id === undefined ? `${what} not found.` : `${what} '${id}' not found.`, id === undefined ? undefined : { [what.toLowerCase()]: id });
+    super(
+      'not_found',
+      404,
+      id === undefined ? `${what} not found.` : `${what} '${id}' not found.`,
+      id === undefined ? undefined : { [what.toLowerCase()]: id },
+    );
   }
 }
 
@@ -57,7 +62,12 @@ export class UpstreamError extends DomainError {
     message: string,
     details?: unknown,
   ) {
-    super(kind === 'timeout' ? 'upstream_timeout' : kind === 'circuit_open' ? 'upstream_unavailable' : 'upstream_failed', kind === 'timeout' ? 504 : 502, message, details);
+    super(
+      kind === 'timeout' ? 'upstream_timeout' : kind === 'circuit_open' ? 'upstream_unavailable' : 'upstream_failed',
+      kind === 'timeout' ? 504 : 502,
+      message,
+      details,
+    );
   }
 }
 

@@ -29,35 +29,42 @@ export const guardrailSchema = z
     minSamples: z.int().min(1).max(10_000_000).default(100),
   })
   .superRefine((g, ctx) => {
-    if (g.maxIncrease === undefined && g.max === undefined) ctx.addIssue({ code: 'custom', path: ['max'], message: 'give max and/or maxIncrease' });
+    if (g.maxIncrease === undefined && g.max === undefined)
+      ctx.addIssue({ code: 'custom', path: ['max'], message: 'give max and/or maxIncrease' });
     // Which limits each metric takes, and which values: its definition (guardrail-metrics.ts).
     for (const issue of guardrailIssues(g)) ctx.addIssue({ code: 'custom', path: [issue.path], message: issue.message });
   });
 
-export const rolloutSpecSchema = z.strictObject({
-  chain: idSchema,
-  control: idSchema,
-  candidate: idSchema,
-  stages: z
-    .array(stageSchema)
-    .max(20)
-    .describe('At least one, unless `shadow` is set: `[]` with `shadow` measures the candidate in the shadow only, moving no traffic.'),
-  guardrails: z.array(guardrailSchema).max(20).default([]),
-  guardrailAlpha: z.number().gt(0).lt(0.5).default(0.05),
-  alpha: z.number().gt(0).lt(0.5).default(0.05).describe('Level of the verdict\'s always-valid interval.'),
-  autoAdvance: z.strictObject({ minSamples: z.int().min(1).default(200), minDurationMinutes: z.number().min(0).default(60) }).optional(),
-  fallbackToControl: z.boolean().default(false),
-  webhookUrl: z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).optional(),
-  gate: gateSchema.optional(),
-  shadow: shadowSpecSchema.optional(),
-}).superRefine((spec, ctx) => {
-  if (spec.stages.length === 0 && spec.shadow === undefined) {
-    ctx.addIssue({ code: 'custom', path: ['stages'], message: 'give at least one stage, or `shadow` for a shadow-only rollout' });
-  }
-  if (spec.gate?.shadow !== undefined && spec.shadow === undefined) {
-    ctx.addIssue({ code: 'custom', path: ['gate', 'shadow'], message: 'a shadow gate needs `shadow` (which calls to mirror to the candidate)' });
-  }
-});
+export const rolloutSpecSchema = z
+  .strictObject({
+    chain: idSchema,
+    control: idSchema,
+    candidate: idSchema,
+    stages: z
+      .array(stageSchema)
+      .max(20)
+      .describe('At least one, unless `shadow` is set: `[]` with `shadow` measures the candidate in the shadow only, moving no traffic.'),
+    guardrails: z.array(guardrailSchema).max(20).default([]),
+    guardrailAlpha: z.number().gt(0).lt(0.5).default(0.05),
+    alpha: z.number().gt(0).lt(0.5).default(0.05).describe("Level of the verdict's always-valid interval."),
+    autoAdvance: z.strictObject({ minSamples: z.int().min(1).default(200), minDurationMinutes: z.number().min(0).default(60) }).optional(),
+    fallbackToControl: z.boolean().default(false),
+    webhookUrl: z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).optional(),
+    gate: gateSchema.optional(),
+    shadow: shadowSpecSchema.optional(),
+  })
+  .superRefine((spec, ctx) => {
+    if (spec.stages.length === 0 && spec.shadow === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['stages'], message: 'give at least one stage, or `shadow` for a shadow-only rollout' });
+    }
+    if (spec.gate?.shadow !== undefined && spec.shadow === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['gate', 'shadow'],
+        message: 'a shadow gate needs `shadow` (which calls to mirror to the candidate)',
+      });
+    }
+  });
 
 export type RolloutSpec = z.infer<typeof rolloutSpecSchema>;
 export type RolloutSpecInput = z.input<typeof rolloutSpecSchema>;

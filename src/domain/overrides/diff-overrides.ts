@@ -57,7 +57,7 @@ export function diffFinal(output: unknown, final: unknown, redaction?: RedactedC
     return result(compare(WHOLE_OUTPUT_FIELD, final) ? [WHOLE_OUTPUT_FIELD] : []);
   }
   if (!isPlainObject(final)) {
-    throw new BadRequestError('`final` must be an object, since the run\'s output is an object.', { field: 'final' });
+    throw new BadRequestError("`final` must be an object, since the run's output is an object.", { field: 'final' });
   }
   const changed: string[] = [];
   for (const field of Object.keys(final)) {
@@ -70,20 +70,16 @@ export function diffFinal(output: unknown, final: unknown, redaction?: RedactedC
 }
 
 /** Diff of the list form (`{"overrides": [{field, value}]}`) against the run's output. */
-export function diffOverrides(
-  output: unknown,
-  overrides: readonly FieldOverride[],
-  redaction?: RedactedComparison,
-): OverrideDiff {
+export function diffOverrides(output: unknown, overrides: readonly FieldOverride[], redaction?: RedactedComparison): OverrideDiff {
   const wholeOutput = !isPlainObject(output);
   // A Map, not an object, so a field named `__proto__` is just a key; later entries win.
   const latest = new Map<string, unknown>();
   overrides.forEach((override, index) => {
     if (wholeOutput && override.field !== WHOLE_OUTPUT_FIELD) {
-      throw new BadRequestError(
-        `The run's output is not an object, so its only field is "${WHOLE_OUTPUT_FIELD}".`,
-        { field: `overrides[${index}].field`, value: override.field },
-      );
+      throw new BadRequestError(`The run's output is not an object, so its only field is "${WHOLE_OUTPUT_FIELD}".`, {
+        field: `overrides[${index}].field`,
+        value: override.field,
+      });
     }
     latest.set(override.field, override.value);
   });

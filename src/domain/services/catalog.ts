@@ -166,8 +166,10 @@ export class Catalog {
   async putChain(id: string, patch: ChainPatch): Promise<{ row: Chain; created: boolean }> {
     const existing = this.chains.get(id);
     if (patch.current !== undefined) {
-      if (!existing) throw new BadRequestError(`Chain '${id}' has no versions yet: register one before setting current.`, { field: 'current' });
-      if (!this.version(id, patch.current)) throw new BadRequestError(`Version '${patch.current}' of chain '${id}' does not exist.`, { field: 'current' });
+      if (!existing)
+        throw new BadRequestError(`Chain '${id}' has no versions yet: register one before setting current.`, { field: 'current' });
+      if (!this.version(id, patch.current))
+        throw new BadRequestError(`Version '${patch.current}' of chain '${id}' does not exist.`, { field: 'current' });
       if (existing.currentVersion !== patch.current && this.deps.activeRollouts.hasActive(id)) {
         throw new ConflictError(`Chain '${id}' has a running or paused rollout: its current version changes only by promotion.`);
       }

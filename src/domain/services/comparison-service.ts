@@ -87,9 +87,16 @@ export class ComparisonService {
     // A baseline only when no selected stage is randomized (the contract's case). A 100% stage
     // beside randomized ones is left out of the difference; `?stage=` shows it against its baseline.
     const started = selected.filter((s) => s.startedAt !== null);
-    const baselineMode = !started.some((s) => stageKind(s.percent) === 'randomized') && started.some((s) => stageKind(s.percent) === 'all_candidate');
+    const baselineMode =
+      !started.some((s) => stageKind(s.percent) === 'randomized') && started.some((s) => stageKind(s.percent) === 'all_candidate');
     const baseline = baselineMode
-      ? await this.baseline(rollout, started.filter((s) => stageKind(s.percent) === 'all_candidate'), all, filters, window)
+      ? await this.baseline(
+          rollout,
+          started.filter((s) => stageKind(s.percent) === 'all_candidate'),
+          all,
+          filters,
+          window,
+        )
       : undefined;
     return assembleComparison({
       rolloutId: rollout.id,
@@ -126,7 +133,9 @@ export class ComparisonService {
     const { environments, from, to, excludeTenants } = plan.concurrent;
     const [pooled, excluded] = await Promise.all([
       rm.defaultDuring({ chainId: rollout.chainId, version, environments, from, to }),
-      excludeTenants.length > 0 ? rm.defaultDuring({ chainId: rollout.chainId, version, environments, from, to, tenants: excludeTenants }) : [],
+      excludeTenants.length > 0
+        ? rm.defaultDuring({ chainId: rollout.chainId, version, environments, from, to, tenants: excludeTenants })
+        : [],
     ]);
     return concurrentBaseline(plan, pooled, excluded);
   }
@@ -139,7 +148,8 @@ export class ComparisonService {
   async guardrailInputs(rolloutOrId: string | Rollout): Promise<GuardrailInputs> {
     const rollout = typeof rolloutOrId === 'string' ? await this.deps.rollouts.get(rolloutOrId) : rolloutOrId;
     const started = rollout.spec.stages.map((s, i) => ({ percent: s.percent, i })).filter((s) => s.i <= rollout.stage);
-    const baselineMode = started.every((s) => stageKind(s.percent) !== 'randomized') && started.some((s) => stageKind(s.percent) === 'all_candidate');
+    const baselineMode =
+      started.every((s) => stageKind(s.percent) !== 'randomized') && started.some((s) => stageKind(s.percent) === 'all_candidate');
     const totals = await this.deps.readModel.armTotals(rollout.id);
     const candidate = totals.get('candidate') ?? emptyCounts();
     let control = totals.get('control') ?? emptyCounts();
@@ -173,11 +183,17 @@ export class ComparisonService {
     if (q.bucket === 'minute') {
       if (!to) {
         const latest = q.from ? undefined : await rm.latestSeriesTime(rollout.id, 'minute');
-        to = latest ? new Date(latest.getTime() + MINUTE_MS) : from ? new Date(from.getTime() + MINUTE_DEFAULT_SPAN_MS) : ceilTo(this.deps.now(), MINUTE_MS);
+        to = latest
+          ? new Date(latest.getTime() + MINUTE_MS)
+          : from
+            ? new Date(from.getTime() + MINUTE_DEFAULT_SPAN_MS)
+            : ceilTo(this.deps.now(), MINUTE_MS);
       }
       from ??= new Date(to.getTime() - MINUTE_DEFAULT_SPAN_MS);
       if (to.getTime() - from.getTime() > MINUTE_MAX_SPAN_MS) {
-        throw new BadRequestError('query.from: minute buckets cover at most 7 days; use hour or day buckets for longer spans', { field: 'query.from' });
+        throw new BadRequestError('query.from: minute buckets cover at most 7 days; use hour or day buckets for longer spans', {
+          field: 'query.from',
+        });
       }
     }
     const rows = await rm.series(rollout.id, q.bucket, from, to);

@@ -40,9 +40,16 @@ export class FeedbackService {
     return this.apply(await this.deps.runs.get(runId, principal), body);
   }
 
-  async byExternalId(chain: string, externalId: string, tenant: string | undefined, body: FeedbackBody, principal: Principal): Promise<FeedbackResult> {
+  async byExternalId(
+    chain: string,
+    externalId: string,
+    tenant: string | undefined,
+    body: FeedbackBody,
+    principal: Principal,
+  ): Promise<FeedbackResult> {
     if (principal.kind === 'tenant') {
-      if (tenant !== undefined && tenant !== principal.tenantId) throw new ForbiddenError(`This key belongs to tenant '${principal.tenantId}'.`);
+      if (tenant !== undefined && tenant !== principal.tenantId)
+        throw new ForbiddenError(`This key belongs to tenant '${principal.tenantId}'.`);
       tenant = principal.tenantId;
     }
     const run = await this.deps.runs.latestByExternalId(chain, externalId, tenant);
@@ -52,7 +59,11 @@ export class FeedbackService {
 
   private apply(run: Run, body: FeedbackBody): FeedbackResult {
     if (run.output === null || run.output === undefined) {
-      throw new ConflictError(`Run '${run.id}' has no output (its call failed): there is nothing to review.`, { runId: run.id }, 'run_errored');
+      throw new ConflictError(
+        `Run '${run.id}' has no output (its call failed): there is nothing to review.`,
+        { runId: run.id },
+        'run_errored',
+      );
     }
     const hashes = run.outputHashes ?? undefined;
     const hashValue = (v: unknown) => this.deps.redactor.hashField(v);

@@ -111,14 +111,18 @@ export class InvokeService {
       output: run.output ?? undefined,
       latencyMs: run.latencyMs,
       upstreamMs: run.upstreamMs ?? 0,
-      error: error && run.output == null ? new UpstreamError(error.code === 'upstream_timeout' ? 'timeout' : 'failed', error.message ?? 'upstream failed') : undefined,
+      error:
+        error && run.output == null
+          ? new UpstreamError(error.code === 'upstream_timeout' ? 'timeout' : 'failed', error.message ?? 'upstream failed')
+          : undefined,
       replayed: true,
     };
   }
 
   private pruneIdempotency(nowMs: number): void {
     if (this.idempotent.size < 10_000) return;
-    for (const [k, v] of this.idempotent) if (nowMs - v.at >= IDEMPOTENCY_TTL_MS || this.idempotent.size > 50_000) this.idempotent.delete(k);
+    for (const [k, v] of this.idempotent)
+      if (nowMs - v.at >= IDEMPOTENCY_TTL_MS || this.idempotent.size > 50_000) this.idempotent.delete(k);
   }
 
   private async run(req: InvokeRequest): Promise<InvokeResult> {
@@ -158,7 +162,9 @@ export class InvokeService {
     const latencyMs = performance.now() - started;
     const run = this.toRun(req, runId, createdAt, assignment, result, error, fallback, latencyMs, upstreamMs);
     // Only an answered call can be reviewed, so only an answered call is worth a shadow.
-    const shadow = result ? this.deps.shadow?.plan(req.chain, { tenant: req.tenant, environment: req.environment, unit: req.unit, runId, assignment }) : undefined;
+    const shadow = result
+      ? this.deps.shadow?.plan(req.chain, { tenant: req.tenant, environment: req.environment, unit: req.unit, runId, assignment })
+      : undefined;
     if (shadow) run.shadowRunId = shadow.id;
     try {
       this.deps.writer.recordRun(run);

@@ -79,15 +79,22 @@ export class RolloutService {
       ['control', spec.control],
       ['candidate', spec.candidate],
     ] as const) {
-      if (!catalog.version(spec.chain, version)) throw new BadRequestError(`body.${field}: version '${version}' of chain '${spec.chain}' does not exist`, { field });
+      if (!catalog.version(spec.chain, version))
+        throw new BadRequestError(`body.${field}: version '${version}' of chain '${spec.chain}' does not exist`, { field });
     }
     if (spec.control !== chain.currentVersion) {
-      throw new BadRequestError(`body.control: must be the chain's current version ('${chain.currentVersion}')`, { field: 'control', current: chain.currentVersion });
+      throw new BadRequestError(`body.control: must be the chain's current version ('${chain.currentVersion}')`, {
+        field: 'control',
+        current: chain.currentVersion,
+      });
     }
     if (spec.control === spec.candidate) throw new BadRequestError('body.candidate: must differ from the control', { field: 'candidate' });
     await this.load();
     const existing = this.deps.active.activeFor(spec.chain);
-    if (existing) throw new ConflictError(`Chain '${spec.chain}' already has a ${existing.status} rollout (${existing.id}).`, { rolloutId: existing.id });
+    if (existing)
+      throw new ConflictError(`Chain '${spec.chain}' already has a ${existing.status} rollout (${existing.id}).`, {
+        rolloutId: existing.id,
+      });
 
     const id = randomUUID();
     const now = this.deps.now();
@@ -98,8 +105,25 @@ export class RolloutService {
     let row: Rollout;
     try {
       row = await this.deps.store.insert(
-        { id, chainId: spec.chain, control: spec.control, candidate: spec.candidate, status, stage: 0, flag, spec, stageStartedAt: now, createdAt: now, updatedAt: now },
-        { at: now, type: 'created', actor, data: { stage: 0, flag, stages: spec.stages.length, ...(spec.gate ? { status, gate: spec.gate } : {}) } },
+        {
+          id,
+          chainId: spec.chain,
+          control: spec.control,
+          candidate: spec.candidate,
+          status,
+          stage: 0,
+          flag,
+          spec,
+          stageStartedAt: now,
+          createdAt: now,
+          updatedAt: now,
+        },
+        {
+          at: now,
+          type: 'created',
+          actor,
+          data: { stage: 0, flag, stages: spec.stages.length, ...(spec.gate ? { status, gate: spec.gate } : {}) },
+        },
       );
     } catch (err) {
       await this.deps.flags.retire(flag).catch(() => {});
@@ -152,7 +176,12 @@ export class RolloutService {
       if (next === 'same') return { rollout: row, changed: false };
       const now = this.deps.now();
       // Leaving `gated` starts stage 0 now.
-      const to = { status: next.status, stage: next.stage, updatedAt: now, ...(next.stage !== row.stage || row.status === 'gated' ? { stageStartedAt: now } : {}) };
+      const to = {
+        status: next.status,
+        stage: next.stage,
+        updatedAt: now,
+        ...(next.stage !== row.stage || row.status === 'gated' ? { stageStartedAt: now } : {}),
+      };
       const before = { status: row.status, stage: row.stage };
       const eventData = { ...data, before, after: { status: next.status, stage: next.stage } };
 
@@ -190,7 +219,9 @@ export class RolloutService {
     const type = outcome === 'passed' ? 'gate_passed' : 'gate_failed';
     const status: RolloutStatus = outcome === 'passed' ? 'running' : 'gate_failed';
     const data = { ...figures, before: { status: row.status, stage: row.stage }, after: { status, stage: 0 } };
-    const updated = await this.deps.store.transition(row, { status, stage: 0, stageStartedAt: now, updatedAt: now }, [{ at: now, type, actor: 'gate', data }]);
+    const updated = await this.deps.store.transition(row, { status, stage: 0, stageStartedAt: now, updatedAt: now }, [
+      { at: now, type, actor: 'gate', data },
+    ]);
     if (!updated) return undefined;
     this.deps.active.apply(updated);
     await this.syncFlag(updated);
@@ -201,23 +232,32 @@ export class RolloutService {
   private nextState(row: Rollout, action: RolloutAction, override = false): { status: RolloutStatus; stage: number } | 'same' {
     const status = row.status;
     const stages = row.spec.stages.length;
-    if (status === 'gate_failed') throw new ConflictError(`The rollout's gate failed; it cannot ${action}. Create another rollout.`, { status });
+    if (status === 'gate_failed')
+      throw new ConflictError(`The rollout's gate failed; it cannot ${action}. Create another rollout.`, { status });
     if (status === 'gated') {
       // No traffic has moved: the gate decides, or a person overrides it (audited), or abandons the rollout.
       if (action === 'advance') {
-        if (!override) throw new ConflictError('The rollout is gated: it starts when its gate passes. Send {"override": true, "reason"} to start stage 0 without it.', { status }, 'gated');
+        if (!override)
+          throw new ConflictError(
+            'The rollout is gated: it starts when its gate passes. Send {"override": true, "reason"} to start stage 0 without it.',
+            { status },
+            'gated',
+          );
         return { status: 'running', stage: 0 };
       }
-      if (action !== 'rollback') throw new ConflictError(`The rollout is gated; it cannot ${action} (advance with override, or roll it back).`, { status }, 'gated');
+      if (action !== 'rollback')
+        throw new ConflictError(`The rollout is gated; it cannot ${action} (advance with override, or roll it back).`, { status }, 'gated');
     }
     if (action === 'advance') {
       if (status !== 'running') throw new ConflictError(`A ${status} rollout cannot advance.`, { status });
-      if (row.stage >= stages - 1) throw new ConflictError('The rollout is at its last stage: promote it or roll it back.', { stage: row.stage });
+      if (row.stage >= stages - 1)
+        throw new ConflictError('The rollout is at its last stage: promote it or roll it back.', { stage: row.stage });
       return { status, stage: row.stage + 1 };
     }
     const target = TARGET[action];
     if (status === target) return 'same';
-    if (status === 'rolled_back' || status === 'promoted') throw new ConflictError(`The rollout is ${status.replace('_', ' ')}; it cannot ${action}.`, { status });
+    if (status === 'rolled_back' || status === 'promoted')
+      throw new ConflictError(`The rollout is ${status.replace('_', ' ')}; it cannot ${action}.`, { status });
     if (action === 'resume' && status !== 'paused') throw new ConflictError(`Only a paused rollout resumes.`, { status });
     return { status: target, stage: row.stage };
   }
@@ -242,7 +282,14 @@ export class RolloutService {
     for (const row of [...this.unsynced.values()]) await this.syncFlag(row);
   }
 
-  private emit(rollout: Rollout, type: string, actor: string, reason: string | undefined, data: Record<string, unknown> | undefined, at: Date): void {
+  private emit(
+    rollout: Rollout,
+    type: string,
+    actor: string,
+    reason: string | undefined,
+    data: Record<string, unknown> | undefined,
+    at: Date,
+  ): void {
     this.deps.events.publish('RolloutChanged', { rollout, type, actor, reason, data, at });
   }
 }

@@ -41,7 +41,11 @@ export class RunQueries {
   list(filters: RunFilters, limit: number, cursor?: RunCursor): Promise<RunWithFeedback[]> {
     const id = filters.externalId;
     const externalId =
-      typeof id !== 'string' ? id : filters.chain !== undefined ? this.deps.redactor.storedExternalId(filters.chain, id) : this.deps.redactor.storedExternalIdForms(id);
+      typeof id !== 'string'
+        ? id
+        : filters.chain !== undefined
+          ? this.deps.redactor.storedExternalId(filters.chain, id)
+          : this.deps.redactor.storedExternalIdForms(id);
     return this.deps.store.listRuns({ ...filters, externalId }, limit, cursor);
   }
 }

@@ -62,7 +62,13 @@ function crossingMultiplier(g: (z: number) => number): number {
  * `options.alpha`, excludes 0; found by bisection on the multiplier and mapped to α in closed form.
  * An empty arm → [−1, 1], p = 1.
  */
-export function alwaysValidDifference(x1: number, n1: number, x2: number, n2: number, options?: SequentialOptions): { estimate: number; ci: Interval; pValue: number } {
+export function alwaysValidDifference(
+  x1: number,
+  n1: number,
+  x2: number,
+  n2: number,
+  options?: SequentialOptions,
+): { estimate: number; ci: Interval; pValue: number } {
   assertCount(x1, n1);
   assertCount(x2, n2);
   if (n1 === 0 || n2 === 0) return { estimate: 0, ci: [-1, 1], pValue: 1 };

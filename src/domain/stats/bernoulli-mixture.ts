@@ -119,7 +119,7 @@ export function logMixture(m: TiltMixture, x: number, n: number, p0: number): Lo
     const denom = 1 + p0 * e;
     const v = (m.logWeight[i] as number) + (m.lambda[i] as number) * x - n * Math.log1p(p0 * e);
     t[i] = v;
-    d[i] = -n * e / denom;
+    d[i] = (-n * e) / denom;
     if (v > max) max = v;
   }
   let sum = Math.exp(m.atomLogWeight - max);
@@ -132,7 +132,7 @@ export function logMixture(m: TiltMixture, x: number, n: number, p0: number): Lo
     const denom = 1 + p0 * e;
     sum += w;
     s1 += w * di;
-    s2 += w * (n * e * e / (denom * denom) + di * di);
+    s2 += w * ((n * e * e) / (denom * denom) + di * di);
   }
   const d1 = s1 / sum;
   return { value: max + Math.log(sum), d1, d2: Math.max(0, s2 / sum - d1 * d1) };

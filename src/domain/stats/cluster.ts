@@ -159,14 +159,27 @@ export function compareRatios(
   const method = `tenant-cluster-delta-method+wald-z+${sequentialMethodName(tuning)}`;
   const standardError = Math.sqrt(c.variance + t.variance);
   const estimate = mc.sumDen > 0 && mt.sumDen > 0 ? c.ratio - t.ratio : 0;
-  const uninformative = { estimate, ci: range, pValue: 1, alwaysValidCI: range, alwaysValidPValue: 1, standardError, candidate: c, control: t };
+  const uninformative = {
+    estimate,
+    ci: range,
+    pValue: 1,
+    alwaysValidCI: range,
+    alwaysValidPValue: 1,
+    standardError,
+    candidate: c,
+    control: t,
+  };
   if (Number.isNaN(standardError)) return { ...uninformative, method };
   if (standardError < ZERO_SPREAD_SE) {
     if (isProportion(mc) && isProportion(mt)) {
-      const perRun = compareProportions({ x: mc.sumNum, n: mc.sumDen }, { x: mt.sumNum, n: mt.sumDen }, {
-        ...options,
-        tuning: options?.runTuning ?? DEFAULT_SEQUENTIAL_TUNING,
-      });
+      const perRun = compareProportions(
+        { x: mc.sumNum, n: mc.sumDen },
+        { x: mt.sumNum, n: mt.sumDen },
+        {
+          ...options,
+          tuning: options?.runTuning ?? DEFAULT_SEQUENTIAL_TUNING,
+        },
+      );
       return { ...perRun, method: `zero-tenant-variance-fallback:${perRun.method}`, standardError, candidate: c, control: t };
     }
     return { ...uninformative, method };

@@ -72,7 +72,10 @@ export function srmLogE(candidate: number, control: number, share: number, conce
  * SRM over a rollout's stages. `plannedStages`: randomized stages in the spec (the average's
  * divisor, fixed in advance); default: the randomized stages given.
  */
-export function sequentialSrm(stages: readonly SrmStageKeys[], options?: { threshold?: number; plannedStages?: number }): SequentialSrmResult {
+export function sequentialSrm(
+  stages: readonly SrmStageKeys[],
+  options?: { threshold?: number; plannedStages?: number },
+): SequentialSrmResult {
   const threshold = options?.threshold ?? DATA_QUALITY_THRESHOLD;
   let sumE = 0;
   let randomized = 0;
@@ -131,17 +134,25 @@ export interface ReviewImbalanceResult {
 }
 
 /** Per-run review-rate imbalance (unit splits). */
-export function reviewRateImbalance(strata: readonly ReviewStratum[], options?: { threshold?: number; plannedStrata?: number }): ReviewImbalanceResult {
+export function reviewRateImbalance(
+  strata: readonly ReviewStratum[],
+  options?: { threshold?: number; plannedStrata?: number },
+): ReviewImbalanceResult {
   const threshold = options?.threshold ?? DATA_QUALITY_THRESHOLD;
   const k = Math.max(options?.plannedStrata ?? strata.length, strata.length, 1);
   const pValues = strata.map((s) =>
-    s.candidate.n > 0 && s.control.n > 0 ? differenceTwoSidedPValue(s.candidate, s.control, { share: s.share, tuning: DEFAULT_DIFFERENCE_TUNING, center: 0 }) : 1,
+    s.candidate.n > 0 && s.control.n > 0
+      ? differenceTwoSidedPValue(s.candidate, s.control, { share: s.share, tuning: DEFAULT_DIFFERENCE_TUNING, center: 0 })
+      : 1,
   );
   return { pValues, imbalance: pValues.some((p) => p <= threshold / k), method: 'finite-sample-cs:review-rate-difference-per-stratum' };
 }
 
 /** Tenant-level review-rate imbalance (tenant splits): x = reviewed, n = runs per tenant. */
-export function tenantReviewRateImbalance(strata: readonly TenantStratum[], options?: { threshold?: number; plannedStrata?: number }): ReviewImbalanceResult {
+export function tenantReviewRateImbalance(
+  strata: readonly TenantStratum[],
+  options?: { threshold?: number; plannedStrata?: number },
+): ReviewImbalanceResult {
   const threshold = options?.threshold ?? DATA_QUALITY_THRESHOLD;
   const k = Math.max(options?.plannedStrata ?? strata.length, strata.length, 1);
   const alpha = threshold / k;

@@ -141,7 +141,13 @@ export function differenceLogE(
  * A cheap upper bound on ln E(δ): its value at one point of the null line (0 when the estimate
  * lies in H₀, where E ≤ 1). What a caller needs to rule a rejection out without the infimum.
  */
-export function differenceLogEUpper(candidate: BinomialCount, control: BinomialCount, delta: number, side: BoundSide, design: DifferenceDesign): number {
+export function differenceLogEUpper(
+  candidate: BinomialCount,
+  control: BinomialCount,
+  delta: number,
+  side: BoundSide,
+  design: DifferenceDesign,
+): number {
   return infimum(candidate, control, delta, side, design, Number.POSITIVE_INFINITY, true).logE;
 }
 
@@ -271,7 +277,14 @@ function clamp01(x: number): number {
 }
 
 /** Does the level-α sequence reject H₀(δ) on `side`? (Certified, no bisection.) */
-export function differenceRejects(candidate: BinomialCount, control: BinomialCount, delta: number, side: BoundSide, alpha: number, design: DifferenceDesign): boolean {
+export function differenceRejects(
+  candidate: BinomialCount,
+  control: BinomialCount,
+  delta: number,
+  side: BoundSide,
+  alpha: number,
+  design: DifferenceDesign,
+): boolean {
   assertAlpha(alpha);
   return differenceLogE(candidate, control, delta, side, design, -Math.log(alpha)).reject;
 }
@@ -328,7 +341,13 @@ export function differenceInterval(candidate: BinomialCount, control: BinomialCo
 /**
  * Always-valid p-value of H₀(δ) on one side: 1/E(δ), capped at 1. P(∃n: p_n ≤ a) ≤ a for all a.
  */
-export function differencePValue(candidate: BinomialCount, control: BinomialCount, delta: number, side: BoundSide, design: DifferenceDesign): number {
+export function differencePValue(
+  candidate: BinomialCount,
+  control: BinomialCount,
+  delta: number,
+  side: BoundSide,
+  design: DifferenceDesign,
+): number {
   const { logE } = differenceLogE(candidate, control, delta, side, design);
   return Math.min(1, Math.exp(-logE));
 }

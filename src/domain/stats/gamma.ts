@@ -23,7 +23,9 @@ export function logGamma(x: number): number {
   const inv = 1 / z;
   const inv2 = inv * inv;
   // B2/(2·1) z⁻¹ + B4/(4·3) z⁻³ + … + B14/(14·13) z⁻¹³; the next term is below 4e-17 for z ≥ 10.
-  const series = inv * (1 / 12 + inv2 * (-1 / 360 + inv2 * (1 / 1260 + inv2 * (-1 / 1680 + inv2 * (1 / 1188 + inv2 * (-691 / 360360 + inv2 * (1 / 156)))))));
+  const series =
+    inv *
+    (1 / 12 + inv2 * (-1 / 360 + inv2 * (1 / 1260 + inv2 * (-1 / 1680 + inv2 * (1 / 1188 + inv2 * (-691 / 360360 + inv2 * (1 / 156)))))));
   return (z - 0.5) * Math.log(z) - z + HALF_LOG_2PI + series - shift;
 }
 

@@ -51,8 +51,26 @@ export {
   quantile,
   quantileSorted,
 } from './percentiles.js';
-export { logBeta, regularizedBeta, studentTSf, studentTQuantileUpper, binomialLogPmf, binomialCdf, binomialSf, binomialTestTwoSided } from './beta.js';
-export { logMixture, logMixtureValue, mixtureScale, tiltMixture, MIXTURE_SHAPE, TUNING_SPREAD, type TiltMixture, type TiltDirection } from './bernoulli-mixture.js';
+export {
+  logBeta,
+  regularizedBeta,
+  studentTSf,
+  studentTQuantileUpper,
+  binomialLogPmf,
+  binomialCdf,
+  binomialSf,
+  binomialTestTwoSided,
+} from './beta.js';
+export {
+  logMixture,
+  logMixtureValue,
+  mixtureScale,
+  tiltMixture,
+  MIXTURE_SHAPE,
+  TUNING_SPREAD,
+  type TiltMixture,
+  type TiltDirection,
+} from './bernoulli-mixture.js';
 export {
   DEFAULT_DIFFERENCE_TUNING,
   differenceBound,
@@ -104,5 +122,11 @@ export {
 } from './data-quality.js';
 export { holm, type HolmResult } from './holm.js';
 export { histogramCountAboveInterpolated, histogramCumulative } from './percentiles.js';
-export { DEFAULT_QUANTILE_TUNING, histogramQuantileBound, quantileDifference, quantileSequenceName, type QuantileDifference } from './quantile-sequence.js';
+export {
+  DEFAULT_QUANTILE_TUNING,
+  histogramQuantileBound,
+  quantileDifference,
+  quantileSequenceName,
+  type QuantileDifference,
+} from './quantile-sequence.js';
 export { createRandom, type Random } from './random.js';

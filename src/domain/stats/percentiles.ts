@@ -34,7 +34,9 @@ const LAST = Math.ceil(Math.log(LATENCY_HISTOGRAM_MAX_MS) / Math.log(LATENCY_HIS
  * everything above the last boundary (≥ 1 h). Each is computed as Math.pow(γ, i), not by repeated
  * multiplication, so no rounding error accumulates.
  */
-export const LATENCY_BUCKET_UPPER_BOUNDS_MS: readonly number[] = Object.freeze(Array.from({ length: LAST + 1 }, (_, i) => Math.pow(LATENCY_HISTOGRAM_GAMMA, i)));
+export const LATENCY_BUCKET_UPPER_BOUNDS_MS: readonly number[] = Object.freeze(
+  Array.from({ length: LAST + 1 }, (_, i) => Math.pow(LATENCY_HISTOGRAM_GAMMA, i)),
+);
 
 /** Number of buckets, overflow included: the length of a stored counts array. */
 export const LATENCY_BUCKET_COUNT = LATENCY_BUCKET_UPPER_BOUNDS_MS.length + 1;
@@ -81,11 +83,15 @@ export function quantileSorted(sorted: readonly number[], q: number): number | u
 
 /** Definition-7 quantile of an unsorted sample (sorts a copy). */
 export function quantile(sample: readonly number[], q: number): number | undefined {
-  return quantileSorted([...sample].sort((a, b) => a - b), q);
+  return quantileSorted(
+    [...sample].sort((a, b) => a - b),
+    q,
+  );
 }
 
 function assertCounts(counts: readonly number[]): void {
-  if (counts.length > LATENCY_BUCKET_COUNT) throw new RangeError(`histogram has ${counts.length} buckets, at most ${LATENCY_BUCKET_COUNT} exist`);
+  if (counts.length > LATENCY_BUCKET_COUNT)
+    throw new RangeError(`histogram has ${counts.length} buckets, at most ${LATENCY_BUCKET_COUNT} exist`);
   for (const c of counts) if (!(Number.isInteger(c) && c >= 0)) throw new RangeError(`invalid bucket count ${c}`);
 }
 

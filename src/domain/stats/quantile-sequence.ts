@@ -32,7 +32,13 @@ export function quantileSequenceName(q: number, tuning = DEFAULT_QUANTILE_TUNING
 }
 
 /** One-sided always-valid bound of the q-quantile (ms) from bucket counts at level α. */
-export function histogramQuantileBound(counts: readonly number[], q: number, side: BoundSide, alpha: number, tuning = DEFAULT_QUANTILE_TUNING): number {
+export function histogramQuantileBound(
+  counts: readonly number[],
+  q: number,
+  side: BoundSide,
+  alpha: number,
+  tuning = DEFAULT_QUANTILE_TUNING,
+): number {
   if (!(q > 0 && q < 1)) throw new RangeError(`quantile must be in (0, 1), got ${q}`);
   const cum = histogramCumulative(counts);
   const n = cum.length > 0 ? (cum[cum.length - 1] as number) : 0;
@@ -75,11 +81,19 @@ export interface QuantileDifference {
 }
 
 /** Always-valid bounds of Q_c(q) − Q_t(q) (ms) at level α (each side's arms at α/2). */
-export function quantileDifference(candidate: readonly number[], control: readonly number[], q: number, alpha: number, tuning = DEFAULT_QUANTILE_TUNING): QuantileDifference {
+export function quantileDifference(
+  candidate: readonly number[],
+  control: readonly number[],
+  q: number,
+  alpha: number,
+  tuning = DEFAULT_QUANTILE_TUNING,
+): QuantileDifference {
   const qc = histogramQuantile(candidate, q);
   const qt = histogramQuantile(control, q);
-  const lower = histogramQuantileBound(candidate, q, 'lower', alpha / 2, tuning) - histogramQuantileBound(control, q, 'upper', alpha / 2, tuning);
-  const upper = histogramQuantileBound(candidate, q, 'upper', alpha / 2, tuning) - histogramQuantileBound(control, q, 'lower', alpha / 2, tuning);
+  const lower =
+    histogramQuantileBound(candidate, q, 'lower', alpha / 2, tuning) - histogramQuantileBound(control, q, 'upper', alpha / 2, tuning);
+  const upper =
+    histogramQuantileBound(candidate, q, 'upper', alpha / 2, tuning) - histogramQuantileBound(control, q, 'lower', alpha / 2, tuning);
   return {
     estimate: qc === undefined || qt === undefined ? null : qc - qt,
     interval: [Number.isNaN(lower) ? Number.NEGATIVE_INFINITY : lower, Number.isNaN(upper) ? Number.POSITIVE_INFINITY : upper],

@@ -45,7 +45,8 @@ function resolve(options: SequentialOptions | undefined, sides: Sides): { alpha:
   const tuning = options?.tuning ?? DEFAULT_SEQUENTIAL_TUNING;
   const maxAlpha = sides === 2 ? 1 : 0.5;
   // One-sided: eq. 161 uses ln(2α), which must be negative.
-  if (!(alpha > 0 && alpha < maxAlpha)) throw new RangeError(`alpha must be in (0, ${maxAlpha}) for a ${sides}-sided sequence, got ${alpha}`);
+  if (!(alpha > 0 && alpha < maxAlpha))
+    throw new RangeError(`alpha must be in (0, ${maxAlpha}) for a ${sides}-sided sequence, got ${alpha}`);
   if (!(tuning > 0 && Number.isFinite(tuning))) throw new RangeError(`sequential tuning parameter must be positive, got ${tuning}`);
   return { alpha, tuning };
 }
@@ -108,7 +109,10 @@ function isDegenerate(e: NormalEstimate): boolean {
  * normally distributed estimate. With no usable standard error (n ≤ 0, SE ≤ 0 or not finite) no
  * claim can be made: the interval is (−∞, ∞) and p = 1 (GrowthBook returns no result there).
  */
-export function alwaysValidNormal(e: NormalEstimate, options?: SequentialOptions & { nullValue?: number }): { ci: Interval; pValue: number } {
+export function alwaysValidNormal(
+  e: NormalEstimate,
+  options?: SequentialOptions & { nullValue?: number },
+): { ci: Interval; pValue: number } {
   resolve(options, 2);
   if (isDegenerate(e)) return { ci: [Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY], pValue: 1 };
   const half = alwaysValidMultiplier(e.n, 2, options) * e.standardError;
@@ -121,7 +125,11 @@ export function alwaysValidNormal(e: NormalEstimate, options?: SequentialOptions
  * gives U with θ ≤ U. The p-value is the smallest α at which that bound passes `nullValue`
  * (default 0) on the bound's side: for `lower`, evidence that θ > θ₀. Degenerate input → ∓∞, p = 1.
  */
-export function alwaysValidNormalBound(e: NormalEstimate, side: BoundSide, options?: SequentialOptions & { nullValue?: number }): { bound: number; pValue: number } {
+export function alwaysValidNormalBound(
+  e: NormalEstimate,
+  side: BoundSide,
+  options?: SequentialOptions & { nullValue?: number },
+): { bound: number; pValue: number } {
   resolve(options, 1);
   if (isDegenerate(e)) return { bound: side === 'lower' ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY, pValue: 1 };
   const half = alwaysValidMultiplier(e.n, 1, options) * e.standardError;

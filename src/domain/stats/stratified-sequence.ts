@@ -58,7 +58,12 @@ function logHalfPlusHalf(a: number): number {
  * ln E(δ) of the lower side (H₀: every Δ_k ≤ δ) against `logThreshold` (pass +Infinity for the
  * value): certified like differenceLogE.
  */
-export function stratifiedLowerLogE(strata: readonly SequenceStratum[], delta: number, design: StratifiedDesign, logThreshold = Number.POSITIVE_INFINITY): { reject: boolean; logE: number } {
+export function stratifiedLowerLogE(
+  strata: readonly SequenceStratum[],
+  delta: number,
+  design: StratifiedDesign,
+  logThreshold = Number.POSITIVE_INFINITY,
+): { reject: boolean; logE: number } {
   const active = strata.filter(hasData);
   if (active.length === 0) return { reject: false, logE: 0 };
   if (planned(strata, design) === 1) {
@@ -80,7 +85,13 @@ export function stratifiedLowerLogE(strata: readonly SequenceStratum[], delta: n
 }
 
 /** Does the level-α stratified sequence reject H₀(δ) on `side`? */
-export function stratifiedRejects(strata: readonly SequenceStratum[], delta: number, side: BoundSide, alpha: number, design: StratifiedDesign): boolean {
+export function stratifiedRejects(
+  strata: readonly SequenceStratum[],
+  delta: number,
+  side: BoundSide,
+  alpha: number,
+  design: StratifiedDesign,
+): boolean {
   if (!(alpha > 0 && alpha < 1)) throw new RangeError(`alpha must be in (0, 1), got ${alpha}`);
   if (side === 'lower') return stratifiedLowerLogE(strata, delta, design, -Math.log(alpha)).reject;
   const active = strata.filter(hasData);
@@ -88,7 +99,13 @@ export function stratifiedRejects(strata: readonly SequenceStratum[], delta: num
 }
 
 /** One-sided bound of max_k Δ_k at level α (see the file comment); −1 / 1 with no data. */
-export function stratifiedBound(strata: readonly SequenceStratum[], side: BoundSide, alpha: number, design: StratifiedDesign, pivot?: number): number {
+export function stratifiedBound(
+  strata: readonly SequenceStratum[],
+  side: BoundSide,
+  alpha: number,
+  design: StratifiedDesign,
+  pivot?: number,
+): number {
   const none = side === 'lower' ? -1 : 1;
   const active = strata.filter(hasData);
   if (active.length === 0) return none;

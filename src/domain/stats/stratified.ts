@@ -39,7 +39,12 @@ export interface StratifiedResult extends DifferenceResult {
 }
 
 /** Mantel–Haenszel risk difference and its Sato variance, arm 1 (candidate) − arm 0 (control). */
-export function mantelHaenszelRiskDifference(strata: readonly Stratum[]): { estimate: number; variance: number; weight: number; n: number } {
+export function mantelHaenszelRiskDifference(strata: readonly Stratum[]): {
+  estimate: number;
+  variance: number;
+  weight: number;
+  n: number;
+} {
   let num = 0;
   let weight = 0;
   let sumP = 0;
@@ -83,12 +88,25 @@ export function compareStratified(strata: readonly Stratum[], options?: CompareO
   const mh = mantelHaenszelRiskDifference(informative);
   if (informative.length === 0) {
     const method = `mantel-haenszel-rd+sato-variance+${sequentialMethodName(tuning)}`;
-    return { estimate: 0, ci: [-1, 1], pValue: 1, alwaysValidCI: [-1, 1], alwaysValidPValue: 1, method, standardError: Number.NaN, strata: 0 };
+    return {
+      estimate: 0,
+      ci: [-1, 1],
+      pValue: 1,
+      alwaysValidCI: [-1, 1],
+      alwaysValidPValue: 1,
+      method,
+      standardError: Number.NaN,
+      strata: 0,
+    };
   }
   if (informative.length === 1 || !(mh.variance > 0)) {
     const sum = (pick: (s: Stratum) => BinomialCount): BinomialCount =>
       informative.reduce((acc, s) => ({ x: acc.x + pick(s).x, n: acc.n + pick(s).n }), { x: 0, n: 0 });
-    const perRun = compareProportions(sum((s) => s.candidate), sum((s) => s.control), options);
+    const perRun = compareProportions(
+      sum((s) => s.candidate),
+      sum((s) => s.control),
+      options,
+    );
     const method = informative.length === 1 ? perRun.method : `zero-variance-fallback:${perRun.method}`;
     return { ...perRun, method, standardError: Number.NaN, strata: informative.length };
   }

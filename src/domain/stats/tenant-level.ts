@@ -81,7 +81,8 @@ interface Row {
 function rowsOf(arm: readonly TenantCount[], pre: ReadonlyMap<string, BinomialCount> | undefined): Row[] {
   const out: Row[] = [];
   for (const t of arm) {
-    if (!(t.n >= 0 && t.x >= 0 && t.x <= t.n) || !Number.isFinite(t.n)) throw new RangeError(`invalid tenant count ${t.tenant}: x=${t.x}, n=${t.n}`);
+    if (!(t.n >= 0 && t.x >= 0 && t.x <= t.n) || !Number.isFinite(t.n))
+      throw new RangeError(`invalid tenant count ${t.tenant}: x=${t.x}, n=${t.n}`);
     if (t.n === 0) continue;
     const p = pre?.get(t.tenant);
     out.push({ tenant: t.tenant, x: t.x, n: t.n, pre: p && p.n > 0 ? p.x / p.n : undefined });
@@ -129,10 +130,11 @@ export function tenantLevelEstimate(strata: readonly TenantStratum[], options?: 
     // adjustment cannot move one arm against the other.
     let pn = 0;
     let ps = 0;
-    for (const r of [...c, ...t]) if (r.pre !== undefined) {
-      pn += r.n;
-      ps += r.n * r.pre;
-    }
+    for (const r of [...c, ...t])
+      if (r.pre !== undefined) {
+        pn += r.n;
+        ps += r.n * r.pre;
+      }
     const preMean = pn > 0 ? ps / pn : 0;
     groups.push({ rows: c, sign: 1, stratum: k, preMean }, { rows: t, sign: -1, stratum: k, preMean });
     for (const r of c) tenantsC.add(r.tenant);
@@ -165,7 +167,15 @@ export function tenantLevelEstimate(strata: readonly TenantStratum[], options?: 
     if (nc > 0 && nt > 0) w[k] = (nc * nt) / (nc + nt);
     wsum += w[k] as number;
   }
-  const empty: TenantLevelEstimate = { estimate: 0, standardError: Number.NaN, degreesOfFreedom: 0, effectiveRuns: 0, tenants, cuped, usable: false };
+  const empty: TenantLevelEstimate = {
+    estimate: 0,
+    standardError: Number.NaN,
+    degreesOfFreedom: 0,
+    effectiveRuns: 0,
+    tenants,
+    cuped,
+    usable: false,
+  };
   if (!(wsum > 0)) return empty;
   for (let k = 0; k < K; k++) w[k] = (w[k] as number) / wsum;
 
@@ -253,7 +263,14 @@ export function tenantLevelInterval(e: TenantLevelEstimate, alpha: number, tunin
  * Always-valid p-value of H₀(δ): the smallest α at which the bound (one-sided, toward `side`'s
  * alternative) or the interval (two-sided) excludes δ, with the mixture tuned at `alpha`.
  */
-export function tenantLevelPValue(e: TenantLevelEstimate, delta: number, sides: 1 | 2, side: BoundSide, alpha: number, tuning = DEFAULT_TENANT_TUNING): number {
+export function tenantLevelPValue(
+  e: TenantLevelEstimate,
+  delta: number,
+  sides: 1 | 2,
+  side: BoundSide,
+  alpha: number,
+  tuning = DEFAULT_TENANT_TUNING,
+): number {
   if (!e.usable) return 1;
   const t = (e.estimate - delta) / e.standardError;
   const signed = sides === 2 ? Math.abs(t) : side === 'lower' ? t : -t;

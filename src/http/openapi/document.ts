@@ -28,9 +28,10 @@ function rewriteRefs(node: Json, rename: Map<string, string>): Json {
   if (!node || typeof node !== 'object') return node;
   const out: Json = {};
   for (const [key, value] of Object.entries(node)) {
-    out[key] = key === '$ref' && typeof value === 'string' && value.startsWith(PREFIX) && rename.has(value.slice(PREFIX.length))
-      ? PREFIX + rename.get(value.slice(PREFIX.length))
-      : rewriteRefs(value, rename);
+    out[key] =
+      key === '$ref' && typeof value === 'string' && value.startsWith(PREFIX) && rename.has(value.slice(PREFIX.length))
+        ? PREFIX + rename.get(value.slice(PREFIX.length))
+        : rewriteRefs(value, rename);
   }
   return out;
 }
@@ -40,7 +41,7 @@ export function tidyComponents<T extends { paths?: Json; components?: { schemas?
   // Reachable: referenced from the paths, then from what those reference, and so on.
   const reachable = new Set<string>();
   collectRefs(doc.paths, reachable);
-  for (let grew = true; grew; ) {
+  for (let grew = true; grew;) {
     grew = false;
     for (const name of [...reachable]) {
       const before = reachable.size;

@@ -19,7 +19,10 @@ export const OPERATION_EXAMPLES: Record<string, OperationExample> = {
   },
   createTenantKey: {
     request: { name: 'review-ui' },
-    response: ['201', { id: '2a4c6e80-1b3d-4f5a-8c7e-9d0f1a2b3c4d', key: 'cc_tenant_k3Yp…(shown only here)', name: 'review-ui', tenantId: 'acme' }],
+    response: [
+      '201',
+      { id: '2a4c6e80-1b3d-4f5a-8c7e-9d0f1a2b3c4d', key: 'cc_tenant_k3Yp…(shown only here)', name: 'review-ui', tenantId: 'acme' },
+    ],
   },
   putChain: {
     request: { description: 'Invoices: vendor, total, currency, date' },
@@ -28,10 +31,22 @@ export const OPERATION_EXAMPLES: Record<string, OperationExample> = {
     request: { version: 'v1', adapter: { type: 'http', url: 'http://127.0.0.1:9000/invoke' } },
   },
   invokeChain: {
-    request: { tenant: 'acme', environment: 'staging', input: { text: 'Invoice 1017 from ACME GmbH, total 42.50 EUR, dated 2026-01-31' }, externalId: 'INV-1017' },
+    request: {
+      tenant: 'acme',
+      environment: 'staging',
+      input: { text: 'Invoice 1017 from ACME GmbH, total 42.50 EUR, dated 2026-01-31' },
+      externalId: 'INV-1017',
+    },
     response: [
       '200',
-      { runId: RUN_ID, chain: 'invoice-extraction', version: 'v1', variant: 'default', output: { vendor: 'ACME GmbH', total: 42.5, currency: 'EUR', date: '2026-01-31' }, latencyMs: 3.2 },
+      {
+        runId: RUN_ID,
+        chain: 'invoice-extraction',
+        version: 'v1',
+        variant: 'default',
+        output: { vendor: 'ACME GmbH', total: 42.5, currency: 'EUR', date: '2026-01-31' },
+        latencyMs: 3.2,
+      },
     ],
   },
   sendRunFeedback: {

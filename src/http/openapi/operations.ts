@@ -29,7 +29,10 @@ export function deriveOperationId(method: string, url: string): string {
 
 /** The first sentence of a description, or the method and path in words. */
 export function deriveSummary(method: string, url: string, description?: string): string {
-  const first = description?.split(/(?<=[.!?])\s/)[0]?.replace(/[.:]$/, '').trim();
+  const first = description
+    ?.split(/(?<=[.!?])\s/)[0]
+    ?.replace(/[.:]$/, '')
+    .trim();
   if (first && first.length <= 80) return first;
   return `${method.toUpperCase()} ${url}`;
 }

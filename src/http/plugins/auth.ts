@@ -19,7 +19,6 @@ declare module 'fastify' {
   }
 }
 
-
 export interface AuthOptions {
   catalog: Catalog;
   /** Invalid tokens per client address per minute before 429s (AUTH_FAILURES_PER_MINUTE); 0: off. */
@@ -46,8 +45,10 @@ export const authPlugin = fp<AuthOptions>(
       }
       const principal = token ? opts.catalog.authenticate(token) : undefined;
       if (token && !principal) failures.failed(request.ip);
-      if (!principal) throw new UnauthorizedError(token ? 'The bearer token is not valid (unknown or revoked).' : 'Send Authorization: Bearer <token>.');
-      if (access === 'admin' && principal.kind !== 'admin') throw new ForbiddenError('This route needs an admin token; tenant keys may invoke, send feedback and read their runs.');
+      if (!principal)
+        throw new UnauthorizedError(token ? 'The bearer token is not valid (unknown or revoked).' : 'Send Authorization: Bearer <token>.');
+      if (access === 'admin' && principal.kind !== 'admin')
+        throw new ForbiddenError('This route needs an admin token; tenant keys may invoke, send feedback and read their runs.');
       request.principal = principal;
     });
   },

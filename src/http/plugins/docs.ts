@@ -42,7 +42,11 @@ export const docsPlugin = fp(
         // Relative: Swagger UI's "Try it out" calls the gateway that serves this document.
         servers: [{ url: '/', description: 'The gateway serving this document' }],
         tags: TAGS,
-        components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'The admin token, a named admin key, or a tenant key.' } } },
+        components: {
+          securitySchemes: {
+            bearer: { type: 'http', scheme: 'bearer', description: 'The admin token, a named admin key, or a tenant key.' },
+          },
+        },
         security: [{ bearer: [] }],
       },
       transform: (input) => {
@@ -51,7 +55,9 @@ export const docsPlugin = fp(
         return { url: out.url, schema: describeOperation(out.schema, input.route) };
       },
       transformObject: (input) =>
-        declareTags(addExamples(tidyComponents(jsonSchemaTransformObject(input) as Parameters<typeof tidyComponents>[0]))) as ReturnType<typeof jsonSchemaTransformObject>,
+        declareTags(addExamples(tidyComponents(jsonSchemaTransformObject(input) as Parameters<typeof tidyComponents>[0]))) as ReturnType<
+          typeof jsonSchemaTransformObject
+        >,
     });
     // Swagger UI's own routes are public pages; the hook must be in place before they are added.
     app.addHook('onRoute', (route) => {

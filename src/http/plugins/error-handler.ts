@@ -48,7 +48,10 @@ const BY_STATUS: Record<number, { code: string; message: string }> = {
 
 function plainClientError(error: FastifyError, status: number): { code: string; message: string } {
   const known = BY_STATUS[status];
-  const message = !error.message || error.message === STATUS_CODES[status] ? (known?.message ?? STATUS_CODES[status] ?? 'The request is not valid.') : error.message;
+  const message =
+    !error.message || error.message === STATUS_CODES[status]
+      ? (known?.message ?? STATUS_CODES[status] ?? 'The request is not valid.')
+      : error.message;
   if (error.code?.startsWith('FST_ERR_')) return { code: error.code.replace(/^FST_ERR_/, '').toLowerCase(), message };
   return { code: known?.code ?? (status === 400 ? 'bad_request' : `http_${status}`), message };
 }
@@ -99,7 +102,8 @@ export const errorHandlerPlugin = fp(
   async (app: FastifyInstance) => {
     app.setErrorHandler(async (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
       if (error instanceof DomainError) {
-        if (error.statusCode >= 500 && !(error.code.startsWith('upstream') || error.statusCode === 503)) request.log.error({ err: error, reqId: request.id }, 'domain error');
+        if (error.statusCode >= 500 && !(error.code.startsWith('upstream') || error.statusCode === 503))
+          request.log.error({ err: error, reqId: request.id }, 'domain error');
         return reply.status(error.statusCode).send(errorBody(error.code, error.message, error.details));
       }
       if (hasZodFastifySchemaValidationErrors(error)) {
@@ -112,10 +116,13 @@ export const errorHandlerPlugin = fp(
           await drain(request);
           reply.header('connection', 'close');
         }
-        const message = known.message ?? (known.status === 413 ? `The body is larger than the limit of ${app.initialConfig.bodyLimit} bytes.` : error.message);
+        const message =
+          known.message ??
+          (known.status === 413 ? `The body is larger than the limit of ${app.initialConfig.bodyLimit} bytes.` : error.message);
         return reply.status(known.status).send(errorBody(known.code, message));
       }
-      if (error instanceof SyntaxError) return reply.status(400).send(errorBody('invalid_json', `The body is not valid JSON: ${error.message}`));
+      if (error instanceof SyntaxError)
+        return reply.status(400).send(errorBody('invalid_json', `The body is not valid JSON: ${error.message}`));
       const status = error.statusCode ?? 500;
       if (status === 429) return reply.status(429).send(errorBody('rate_limited', error.message || 'Too many requests; retry later.'));
       if (status >= 400 && status < 500) {

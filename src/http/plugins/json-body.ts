@@ -26,7 +26,14 @@ export const jsonBodyPlugin = fp(
       if (text.length === 0 && request.method === 'DELETE') return done(null, undefined);
       if (nestsDeeperThan(text, MAX_JSON_DEPTH)) return done(new JsonTooDeepError(), undefined);
       if (hasUnstorableEscapes(text)) {
-        return done(new BadRequestError('The body has a string with \\u0000 or an unpaired surrogate (\\uD800-\\uDFFF), which cannot be stored.', { field: 'body' }, 'unstorable_text'), undefined);
+        return done(
+          new BadRequestError(
+            'The body has a string with \\u0000 or an unpaired surrogate (\\uD800-\\uDFFF), which cannot be stored.',
+            { field: 'body' },
+            'unstorable_text',
+          ),
+          undefined,
+        );
       }
       void secureParse(request, text, (err, value) => {
         if (!err || text.length === 0) return done(err, value);
@@ -34,9 +41,19 @@ export const jsonBodyPlugin = fp(
         try {
           JSON.parse(text);
         } catch (syntax) {
-          return done(new BadRequestError(`The body is not valid JSON: ${(syntax as Error).message}`, undefined, 'invalid_json'), undefined);
+          return done(
+            new BadRequestError(`The body is not valid JSON: ${(syntax as Error).message}`, undefined, 'invalid_json'),
+            undefined,
+          );
         }
-        done(new BadRequestError('The body has a "__proto__" or "constructor.prototype" key, which is refused.', { field: 'body' }, 'forbidden_key'), undefined);
+        done(
+          new BadRequestError(
+            'The body has a "__proto__" or "constructor.prototype" key, which is refused.',
+            { field: 'body' },
+            'forbidden_key',
+          ),
+          undefined,
+        );
       });
     });
   },

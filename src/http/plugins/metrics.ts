@@ -14,7 +14,9 @@ export const metricsPlugin = fp<{ metrics: GatewayMetrics }>(
       {
         config: { access: 'public' },
         schema: {
-          tags: ['health'], operationId: 'getMetrics', summary: 'Prometheus metrics',
+          tags: ['health'],
+          operationId: 'getMetrics',
+          summary: 'Prometheus metrics',
           description:
             'Prometheus metrics (text exposition format 0.0.4): calls, errors, fallbacks, latency and gateway overhead histograms, feedback and overrides per chain, version and variant; rollbacks; guardrail, circuit breaker and rollout state; run backlog; process metrics. Aggregates only: no tenant data.',
         },

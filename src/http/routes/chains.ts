@@ -20,34 +20,63 @@ const toChain = (c: Chain) => ({
 
 const toVersion = (v: ChainVersion) => ({ chain: v.chainId, version: v.version, adapter: v.adapter, createdAt: v.createdAt.toISOString() });
 
-export const chainRoutes: FastifyPluginAsyncZod<{ services: AppServices; upstreamAllow?: UpstreamAllowList }> = async (app, { services, upstreamAllow }) => {
+export const chainRoutes: FastifyPluginAsyncZod<{ services: AppServices; upstreamAllow?: UpstreamAllowList }> = async (
+  app,
+  { services, upstreamAllow },
+) => {
   const { catalog } = services;
   const tags = ['chains'];
 
   app.put(
     '/v1/chains/:chain',
-    { schema: { tags, operationId: 'putChain', summary: 'Create or change a chain', params: chainParams, body: putChainBody, response: { 200: chainSchema, 201: chainSchema, ...errorResponses } } },
+    {
+      schema: {
+        tags,
+        operationId: 'putChain',
+        summary: 'Create or change a chain',
+        params: chainParams,
+        body: putChainBody,
+        response: { 200: chainSchema, 201: chainSchema, ...errorResponses },
+      },
+    },
     async (req, reply) => {
       const { row, created } = await catalog.putChain(req.params.chain, req.body ?? {});
       return reply.status(created ? 201 : 200).send(toChain(row));
     },
   );
 
-  app.get('/v1/chains', { schema: { tags, operationId: 'listChains', summary: 'List chains', response: { 200: z.object({ items: z.array(chainSchema) }) } } }, async () => ({
-    items: catalog.listChains().map(toChain),
-  }));
+  app.get(
+    '/v1/chains',
+    { schema: { tags, operationId: 'listChains', summary: 'List chains', response: { 200: z.object({ items: z.array(chainSchema) }) } } },
+    async () => ({
+      items: catalog.listChains().map(toChain),
+    }),
+  );
 
   app.get(
     '/v1/chains/:chain',
-    { schema: { tags, operationId: 'getChain', summary: 'Get a chain with its versions', params: chainParams, response: { 200: chainSchema.extend({ versions: z.array(versionSchema) }), ...errorResponses } } },
-    async (req) => ({ ...toChain(catalog.requireChain(req.params.chain)), versions: catalog.listVersions(req.params.chain).map(toVersion) }),
+    {
+      schema: {
+        tags,
+        operationId: 'getChain',
+        summary: 'Get a chain with its versions',
+        params: chainParams,
+        response: { 200: chainSchema.extend({ versions: z.array(versionSchema) }), ...errorResponses },
+      },
+    },
+    async (req) => ({
+      ...toChain(catalog.requireChain(req.params.chain)),
+      versions: catalog.listVersions(req.params.chain).map(toVersion),
+    }),
   );
 
   app.post(
     '/v1/chains/:chain/versions',
     {
       schema: {
-        tags, operationId: 'createChainVersion', summary: 'Register a chain version',
+        tags,
+        operationId: 'createChainVersion',
+        summary: 'Register a chain version',
         description: 'Registers an immutable version. The same id with the same definition is 200; with another, 409.',
         params: chainParams,
         body: createVersionBody,
@@ -56,7 +85,8 @@ export const chainRoutes: FastifyPluginAsyncZod<{ services: AppServices; upstrea
     },
     async (req, reply) => {
       const refused = upstreamRefusal(req.body.adapter, upstreamAllow);
-      if (refused !== undefined) throw new BadRequestError(`body.adapter.url: ${refused}`, { field: 'body.adapter.url' }, 'upstream_not_allowed');
+      if (refused !== undefined)
+        throw new BadRequestError(`body.adapter.url: ${refused}`, { field: 'body.adapter.url' }, 'upstream_not_allowed');
       const { row, created } = await catalog.addVersion(req.params.chain, req.body.version, req.body.adapter);
       return reply.status(created ? 201 : 200).send(toVersion(row));
     },
@@ -64,7 +94,15 @@ export const chainRoutes: FastifyPluginAsyncZod<{ services: AppServices; upstrea
 
   app.get(
     '/v1/chains/:chain/versions',
-    { schema: { tags, operationId: 'listChainVersions', summary: "List a chain's versions", params: chainParams, response: { 200: z.object({ items: z.array(versionSchema) }), ...errorResponses } } },
+    {
+      schema: {
+        tags,
+        operationId: 'listChainVersions',
+        summary: "List a chain's versions",
+        params: chainParams,
+        response: { 200: z.object({ items: z.array(versionSchema) }), ...errorResponses },
+      },
+    },
     async (req) => ({ items: catalog.listVersions(req.params.chain).map(toVersion) }),
   );
 };

@@ -14,7 +14,9 @@ export const invokeRoutes: FastifyPluginAsyncZod<{ services: Pick<AppServices, '
     {
       config: { access: 'tenant' },
       schema: {
-        tags: ['invoke'], operationId: 'invokeChain', summary: 'Invoke a chain',
+        tags: ['invoke'],
+        operationId: 'invokeChain',
+        summary: 'Invoke a chain',
         description:
           'Runs the version this tenant and environment are routed to and records the run. An `Idempotency-Key` header makes retries safe for 24 hours. Every answer carries `Server-Timing: gateway;dur=…, upstream;dur=…`.',
         params: chainParams,

@@ -44,11 +44,15 @@ function callerOf(principal: Principal, config: LangserveConfig | null | undefin
   const c = config?.configurable ?? undefined;
   const tenant = actingTenant(principal, c?.tenant ?? headers['x-tenant']);
   if (tenant === undefined) {
-    throw new BadRequestError(`${at}.configurable.tenant: is required with an admin token (or send the x-tenant header)`, { field: `${at}.configurable.tenant` });
+    throw new BadRequestError(`${at}.configurable.tenant: is required with an admin token (or send the x-tenant header)`, {
+      field: `${at}.configurable.tenant`,
+    });
   }
   const environment = c?.environment ?? headers['x-environment'];
   if (environment === undefined) {
-    throw new BadRequestError(`${at}.configurable.environment: is required (or send the x-environment header)`, { field: `${at}.configurable.environment` });
+    throw new BadRequestError(`${at}.configurable.environment: is required (or send the x-environment header)`, {
+      field: `${at}.configurable.environment`,
+    });
   }
   return { tenant, environment, unit: c?.unit, externalId: c?.externalId ?? c?.external_id, metadata: metadataOf(config) };
 }
@@ -74,7 +78,11 @@ function runMetadata(r: InvokeResult) {
 }
 
 /** Runs `fn` over `items` with at most `limit` in flight; every call settles before this does. */
-async function settleAll<T, R>(items: readonly T[], limit: number, fn: (item: T, i: number) => Promise<R>): Promise<PromiseSettledResult<R>[]> {
+async function settleAll<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, i: number) => Promise<R>,
+): Promise<PromiseSettledResult<R>[]> {
   const results = new Array<PromiseSettledResult<R>>(items.length);
   let next = 0;
   const worker = async (): Promise<void> => {
@@ -103,7 +111,8 @@ export const langserveRoutes: FastifyPluginAsyncZod<{ services: Pick<AppServices
     {
       config: access,
       schema: {
-        tags, operationId: 'langserveInvoke',
+        tags,
+        operationId: 'langserveInvoke',
         summary: 'LangServe invoke (LangChain RemoteRunnable)',
         description:
           'What `RemoteRunnable.invoke()` sends. The tenant and environment come from `config.configurable` or the `x-tenant` / `x-environment` headers; `metadata.run_id` takes feedback at `/v1/runs/{runId}/feedback`. `Idempotency-Key` and `Server-Timing` as on `/v1/chains/{chain}/invoke`.',
@@ -127,7 +136,8 @@ export const langserveRoutes: FastifyPluginAsyncZod<{ services: Pick<AppServices
     {
       config: access,
       schema: {
-        tags, operationId: 'langserveBatch',
+        tags,
+        operationId: 'langserveBatch',
         summary: 'LangServe batch (LangChain RemoteRunnable)',
         description:
           'What `RemoteRunnable.batch()` sends: one run per input, each routed and recorded like an invoke (a config per input may name different tenants). Every caller is checked before any call is made. If any call fails, the answer is 502 (504 when every failure was a timeout) with all run ids and the failures in `error.details.failures`. An `Idempotency-Key` covers the whole batch (each input is keyed as `<key>:<index>`). `Server-Timing` sums the calls.',
@@ -149,7 +159,9 @@ export const langserveRoutes: FastifyPluginAsyncZod<{ services: Pick<AppServices
       const first = configOf(0);
       const limit = Math.min(BATCH_CONCURRENCY, first?.maxConcurrency ?? first?.max_concurrency ?? BATCH_CONCURRENCY);
 
-      const settled = await settleAll(inputs, limit, (input, i) => invokeOne(chain, input, callers[i]!, key === undefined ? undefined : `${key}:${i}`));
+      const settled = await settleAll(inputs, limit, (input, i) =>
+        invokeOne(chain, input, callers[i]!, key === undefined ? undefined : `${key}:${i}`),
+      );
       // Not an upstream failure (those are results): e.g. the chain has no version yet, or the
       // spool is full (each call checks before its upstream is called, so then none is).
       const refused = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
@@ -168,7 +180,9 @@ export const langserveRoutes: FastifyPluginAsyncZod<{ services: Pick<AppServices
       if (notJournaled) warnIfNotJournaled(reply, services.journal, notJournaled.runId);
 
       const runIds = results.map((r) => r.runId);
-      const failures = results.flatMap((r, index) => (r.error ? [{ index, runId: r.runId, code: r.error.code, message: upstreamErrorView(r.error, req.principal).message }] : []));
+      const failures = results.flatMap((r, index) =>
+        r.error ? [{ index, runId: r.runId, code: r.error.code, message: upstreamErrorView(r.error, req.principal).message }] : [],
+      );
       if (failures.length > 0) {
         const allTimeouts = failures.every((f) => f.code === 'upstream_timeout');
         const firstFailure = failures[0]!;
@@ -193,7 +207,8 @@ export const langserveRoutes: FastifyPluginAsyncZod<{ services: Pick<AppServices
     {
       config: access,
       schema: {
-        tags, operationId: 'langserveStream',
+        tags,
+        operationId: 'langserveStream',
         summary: 'LangServe stream (LangChain RemoteRunnable)',
         description:
           'What `RemoteRunnable.stream()` sends; answers `text/event-stream` with LangServe\'s events: `metadata` (`{"run_id"}`), one `data` event holding the whole output (the gateway runs the chain version whole; it does not stream tokens), then `end`. An upstream failure is answered before any event, as 502/504 JSON with the run id.',

@@ -10,10 +10,19 @@ import { actionBody, eventSchema, rolloutParams, rolloutSchema, toEventOut, toRo
 import type { AppServices } from '../services.js';
 
 const ACTIONS: { action: RolloutAction; summary: string; description: string }[] = [
-  { action: 'advance', summary: 'Advance a rollout to its next stage', description: 'Moves to the next stage; earlier stages stay active. 409 at the last stage. A gated rollout: 409 unless {"override": true, "reason"}, which starts stage 0 without the gate (audited).' },
+  {
+    action: 'advance',
+    summary: 'Advance a rollout to its next stage',
+    description:
+      'Moves to the next stage; earlier stages stay active. 409 at the last stage. A gated rollout: 409 unless {"override": true, "reason"}, which starts stage 0 without the gate (audited).',
+  },
   { action: 'pause', summary: 'Pause a rollout', description: 'Sends every call to the control (current version); state is kept.' },
   { action: 'resume', summary: 'Resume a paused rollout', description: 'Resumes a paused rollout at its stage.' },
-  { action: 'promote', summary: 'Promote the candidate', description: "Makes the candidate the chain's current version and retires the flag." },
+  {
+    action: 'promote',
+    summary: 'Promote the candidate',
+    description: "Makes the candidate the chain's current version and retires the flag.",
+  },
   { action: 'rollback', summary: 'Roll a rollout back', description: 'Sends every call to the control for good; body {"reason"}.' },
 ];
 
@@ -25,8 +34,11 @@ export const rolloutRoutes: FastifyPluginAsyncZod<{ services: AppServices }> = a
     '/v1/rollouts',
     {
       schema: {
-        tags, operationId: 'createRollout', summary: 'Start a rollout',
-        description: "Starts a rollout at stage 0; with a `gate`, it is created `gated` (no traffic moves) and starts stage 0 when the gate passes. `control` must be the chain's current version; one gated, running or paused rollout per chain (409).",
+        tags,
+        operationId: 'createRollout',
+        summary: 'Start a rollout',
+        description:
+          "Starts a rollout at stage 0; with a `gate`, it is created `gated` (no traffic moves) and starts stage 0 when the gate passes. `control` must be the chain's current version; one gated, running or paused rollout per chain (409).",
         body: rolloutSpecSchema,
         response: { 201: rolloutSchema, ...errorResponses },
       },
@@ -37,24 +49,64 @@ export const rolloutRoutes: FastifyPluginAsyncZod<{ services: AppServices }> = a
     },
   );
 
-  app.get('/v1/rollouts', { schema: { tags, operationId: 'listRollouts', summary: 'List rollouts', response: { 200: z.object({ items: z.array(rolloutSchema) }) } } }, async () => ({
-    items: (await rollouts.list()).map(toRolloutOut),
-  }));
+  app.get(
+    '/v1/rollouts',
+    {
+      schema: {
+        tags,
+        operationId: 'listRollouts',
+        summary: 'List rollouts',
+        response: { 200: z.object({ items: z.array(rolloutSchema) }) },
+      },
+    },
+    async () => ({
+      items: (await rollouts.list()).map(toRolloutOut),
+    }),
+  );
 
-  app.get('/v1/rollouts/:id', { schema: { tags, operationId: 'getRollout', summary: 'Get a rollout', params: rolloutParams, response: { 200: rolloutSchema, ...errorResponses } } }, async (req) =>
-    withGate(await rollouts.get(req.params.id)),
+  app.get(
+    '/v1/rollouts/:id',
+    {
+      schema: {
+        tags,
+        operationId: 'getRollout',
+        summary: 'Get a rollout',
+        params: rolloutParams,
+        response: { 200: rolloutSchema, ...errorResponses },
+      },
+    },
+    async (req) => withGate(await rollouts.get(req.params.id)),
   );
 
   app.get(
     '/v1/rollouts/:id/events',
-    { schema: { tags, operationId: 'listRolloutEvents', summary: "A rollout's audit log", description: 'The audit log, oldest first.', params: rolloutParams, response: { 200: z.object({ events: z.array(eventSchema) }), ...errorResponses } } },
+    {
+      schema: {
+        tags,
+        operationId: 'listRolloutEvents',
+        summary: "A rollout's audit log",
+        description: 'The audit log, oldest first.',
+        params: rolloutParams,
+        response: { 200: z.object({ events: z.array(eventSchema) }), ...errorResponses },
+      },
+    },
     async (req) => ({ events: (await rollouts.events(req.params.id)).map(toEventOut) }),
   );
 
   for (const { action, summary, description } of ACTIONS) {
     app.post(
       `/v1/rollouts/:id/${action}`,
-      { schema: { tags, operationId: `${action}Rollout`, summary, description, params: rolloutParams, body: actionBody, response: { 200: rolloutSchema, ...errorResponses } } },
+      {
+        schema: {
+          tags,
+          operationId: `${action}Rollout`,
+          summary,
+          description,
+          params: rolloutParams,
+          body: actionBody,
+          response: { 200: rolloutSchema, ...errorResponses },
+        },
+      },
       async (req) => {
         const override = action === 'advance' && req.body?.override === true ? { override: true } : undefined;
         const { rollout } = await rollouts.act(req.params.id, action, actorName(req.principal), req.body?.reason, override);

@@ -35,8 +35,11 @@ export const runRoutes: FastifyPluginAsyncZod<{ services: Pick<AppServices, 'run
     {
       config: { access: 'tenant' },
       schema: {
-        tags, operationId: 'sendRunFeedback', summary: 'Send feedback on a run',
-        description: 'The human\'s verdict: `final` (the record as the human left it) or `overrides` ([] = reviewed, unchanged). Sending again replaces it.',
+        tags,
+        operationId: 'sendRunFeedback',
+        summary: 'Send feedback on a run',
+        description:
+          "The human's verdict: `final` (the record as the human left it) or `overrides` ([] = reviewed, unchanged). Sending again replaces it.",
         params: runParams,
         body: feedbackBody,
         response: { 200: feedbackResponse, ...errorResponses },
@@ -50,7 +53,9 @@ export const runRoutes: FastifyPluginAsyncZod<{ services: Pick<AppServices, 'run
     {
       config: { access: 'tenant' },
       schema: {
-        tags, operationId: 'sendFeedbackByExternalId', summary: 'Send feedback by external id',
+        tags,
+        operationId: 'sendFeedbackByExternalId',
+        summary: 'Send feedback by external id',
         description: 'Feedback for the latest run with this external id (for review tools that do not keep our run id).',
         body: feedbackByExternalIdBody,
         response: { 200: feedbackResponse, ...errorResponses },
@@ -64,7 +69,10 @@ export const runRoutes: FastifyPluginAsyncZod<{ services: Pick<AppServices, 'run
 
   app.get(
     '/v1/runs/:runId',
-    { config: { access: 'tenant' }, schema: { tags, operationId: 'getRun', summary: 'Get a run', params: runParams, response: { 200: runSchema, ...errorResponses } } },
+    {
+      config: { access: 'tenant' },
+      schema: { tags, operationId: 'getRun', summary: 'Get a run', params: runParams, response: { 200: runSchema, ...errorResponses } },
+    },
     async (req) => {
       const run = await runs.get(req.params.runId, req.principal);
       return forPrincipal(toRunOut(run, run.feedback), req.principal);
@@ -76,7 +84,9 @@ export const runRoutes: FastifyPluginAsyncZod<{ services: Pick<AppServices, 'run
     {
       config: { access: 'tenant' },
       schema: {
-        tags, operationId: 'listRuns', summary: 'List runs',
+        tags,
+        operationId: 'listRuns',
+        summary: 'List runs',
         description: 'Runs, newest first, paged by `nextCursor`. Time filters: `from` inclusive, `to` exclusive.',
         querystring: listRunsQuery,
         response: { 200: runListResponse, ...errorResponses },
@@ -86,7 +96,8 @@ export const runRoutes: FastifyPluginAsyncZod<{ services: Pick<AppServices, 'run
       const { limit, cursor: rawCursor, tenant: named, ...filters } = req.query;
       const tenant = actingTenant(req.principal, named);
       const cursor = rawCursor === undefined ? undefined : decodeCursor(rawCursor);
-      if (rawCursor !== undefined && !cursor) throw new BadRequestError('query.cursor: is not a cursor this API returned', { field: 'query.cursor' });
+      if (rawCursor !== undefined && !cursor)
+        throw new BadRequestError('query.cursor: is not a cursor this API returned', { field: 'query.cursor' });
       // Runs still on their way to the database are not listed yet; they are a few ms behind.
       const rows = await runs.list({ ...filters, tenant }, limit + 1, cursor);
       const page = rows.slice(0, limit);

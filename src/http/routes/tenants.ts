@@ -14,20 +14,44 @@ export const tenantRoutes: FastifyPluginAsyncZod<{ services: AppServices }> = as
 
   app.put(
     '/v1/tenants/:tenantId',
-    { schema: { tags, operationId: 'putTenant', summary: 'Create or rename a tenant', params: tenantParams, body: putTenantBody, response: { 200: tenantSchema, 201: tenantSchema, ...errorResponses } } },
+    {
+      schema: {
+        tags,
+        operationId: 'putTenant',
+        summary: 'Create or rename a tenant',
+        params: tenantParams,
+        body: putTenantBody,
+        response: { 200: tenantSchema, 201: tenantSchema, ...errorResponses },
+      },
+    },
     async (req, reply) => {
       const { row, created } = await catalog.putTenant(req.params.tenantId, req.body?.name);
       return reply.status(created ? 201 : 200).send(toTenant(row));
     },
   );
 
-  app.get('/v1/tenants', { schema: { tags, operationId: 'listTenants', summary: 'List tenants', response: { 200: z.object({ items: z.array(tenantSchema) }) } } }, async () => ({
-    items: catalog.listTenants().map(toTenant),
-  }));
+  app.get(
+    '/v1/tenants',
+    {
+      schema: { tags, operationId: 'listTenants', summary: 'List tenants', response: { 200: z.object({ items: z.array(tenantSchema) }) } },
+    },
+    async () => ({
+      items: catalog.listTenants().map(toTenant),
+    }),
+  );
 
   app.post(
     '/v1/tenants/:tenantId/keys',
-    { schema: { tags, operationId: 'createTenantKey', summary: 'Create an API key for a tenant', params: tenantParams, body: createKeyBody, response: { 201: createdKeySchema, ...errorResponses } } },
+    {
+      schema: {
+        tags,
+        operationId: 'createTenantKey',
+        summary: 'Create an API key for a tenant',
+        params: tenantParams,
+        body: createKeyBody,
+        response: { 201: createdKeySchema, ...errorResponses },
+      },
+    },
     async (req, reply) => {
       const created = await catalog.createKey(req.params.tenantId, req.body?.name);
       return reply.status(201).send({ ...created, tenantId: req.params.tenantId });
@@ -36,7 +60,15 @@ export const tenantRoutes: FastifyPluginAsyncZod<{ services: AppServices }> = as
 
   app.delete(
     '/v1/tenants/:tenantId/keys/:keyId',
-    { schema: { tags, operationId: 'revokeTenantKey', summary: 'Revoke a tenant key', params: tenantKeyParams, response: { 204: z.null(), ...errorResponses } } },
+    {
+      schema: {
+        tags,
+        operationId: 'revokeTenantKey',
+        summary: 'Revoke a tenant key',
+        params: tenantKeyParams,
+        response: { 204: z.null(), ...errorResponses },
+      },
+    },
     async (req, reply) => {
       await catalog.revokeKey(req.params.tenantId, req.params.keyId);
       return reply.status(204).send(null);
@@ -47,16 +79,23 @@ export const tenantRoutes: FastifyPluginAsyncZod<{ services: AppServices }> = as
     '/v1/tenants/:tenantId/runs',
     {
       schema: {
-        tags, operationId: 'eraseTenantRuns', summary: "Erase a tenant's data (GDPR)",
+        tags,
+        operationId: 'eraseTenantRuns',
+        summary: "Erase a tenant's data (GDPR)",
         description: "Erases the tenant's runs and feedback (GDPR). Answers 202 at once; `statusUrl` tells when it is done.",
         params: tenantParams,
-        response: { 202: z.object({ tenantId: z.string(), erasureId: z.string(), status: z.string(), statusUrl: z.string() }), ...errorResponses },
+        response: {
+          202: z.object({ tenantId: z.string(), erasureId: z.string(), status: z.string(), statusUrl: z.string() }),
+          ...errorResponses,
+        },
       },
     },
     async (req, reply) => {
       catalog.requireTenant(req.params.tenantId);
       const job = services.erasure.start(req.params.tenantId);
-      return reply.status(202).send({ tenantId: req.params.tenantId, erasureId: job.id, status: job.status, statusUrl: `/v1/erasures/${job.id}` });
+      return reply
+        .status(202)
+        .send({ tenantId: req.params.tenantId, erasureId: job.id, status: job.status, statusUrl: `/v1/erasures/${job.id}` });
     },
   );
 
@@ -64,9 +103,22 @@ export const tenantRoutes: FastifyPluginAsyncZod<{ services: AppServices }> = as
     '/v1/erasures/:erasureId',
     {
       schema: {
-        tags, operationId: 'getErasure', summary: 'Follow an erasure',
+        tags,
+        operationId: 'getErasure',
+        summary: 'Follow an erasure',
         params: z.object({ erasureId: z.uuid() }),
-        response: { 200: z.object({ erasureId: z.string(), tenantId: z.string(), status: z.string(), deletedRuns: z.number().optional(), deletedDatasetCases: z.number().optional(), finishedAt: z.string().optional(), error: z.string().optional() }), ...errorResponses },
+        response: {
+          200: z.object({
+            erasureId: z.string(),
+            tenantId: z.string(),
+            status: z.string(),
+            deletedRuns: z.number().optional(),
+            deletedDatasetCases: z.number().optional(),
+            finishedAt: z.string().optional(),
+            error: z.string().optional(),
+          }),
+          ...errorResponses,
+        },
       },
     },
     async (req) => services.erasure.status(req.params.erasureId),

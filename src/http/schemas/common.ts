@@ -26,7 +26,10 @@ export const END_OF_INSTANTS = Date.UTC(9999, 11, 31);
 export const isoDateSchema = z.iso
   .datetime({ offset: true, message: 'must be an ISO 8601 timestamp, e.g. 2026-01-31T12:00:00Z' })
   .transform((s) => new Date(s))
-  .refine((d) => d.getUTCFullYear() >= 1 && d.getTime() < END_OF_INSTANTS, 'must lie between 0001-01-01 and 9999-12-30T23:59:59.999Z (UTC)');
+  .refine(
+    (d) => d.getUTCFullYear() >= 1 && d.getTime() < END_OF_INSTANTS,
+    'must lie between 0001-01-01 and 9999-12-30T23:59:59.999Z (UTC)',
+  );
 
 export const errorResponses = {
   400: errorResponseSchema,

@@ -9,7 +9,7 @@ export const comparisonQuery = z
   .strictObject({
     from: isoDateSchema.optional().describe('Inclusive; widened down to the hour (the aggregates are hourly).'),
     to: isoDateSchema.optional().describe('Exclusive; widened up to the hour.'),
-    tenant: idSchema.optional().describe('Only this tenant\'s runs (and, for a baseline, its own earlier traffic).'),
+    tenant: idSchema.optional().describe("Only this tenant's runs (and, for a baseline, its own earlier traffic)."),
     environment: idSchema.optional(),
     stage: z.coerce.number().int().min(0).max(19).optional().describe('Only this stage (0-based).'),
   })
@@ -110,7 +110,9 @@ export const comparisonSchema = z
     window: z.object({
       from: z.string(),
       to: z.string(),
-      granularity: z.enum(['hour', 'rollout']).describe("'rollout': no from/to, every run of the rollout; 'hour': the hours in [from, to)."),
+      granularity: z
+        .enum(['hour', 'rollout'])
+        .describe("'rollout': no from/to, every run of the rollout; 'hour': the hours in [from, to)."),
     }),
     analysisUnit: z.enum(['run', 'tenant']),
     controlArm: z.enum(['randomized', 'baseline']),
@@ -126,7 +128,9 @@ export const comparisonSchema = z
     srm: srmSchema,
     guardrails: z.array(guardrailCheckSchema),
     verdict: verdictSchema,
-    shadow: shadowReportSchema.optional().describe('With `shadow` set: the paired comparison of its shadow runs (GET /v1/rollouts/{id}/shadow).'),
+    shadow: shadowReportSchema
+      .optional()
+      .describe('With `shadow` set: the paired comparison of its shadow runs (GET /v1/rollouts/{id}/shadow).'),
   })
   .describe('A rollout\'s control and candidate arms compared; see the contract ("The comparison").');
 

@@ -24,11 +24,16 @@ export const langserveConfigurable = z
 export const langserveConfig = z
   .looseObject({
     configurable: langserveConfigurable.nullish(),
-    metadata: z.record(z.string(), z.unknown()).nullish().describe('Stored with the run (minus the copies LangChain makes of configurable values).'),
+    metadata: z
+      .record(z.string(), z.unknown())
+      .nullish()
+      .describe('Stored with the run (minus the copies LangChain makes of configurable values).'),
     maxConcurrency: z.number().int().positive().optional().describe('Batch only: at most this many upstream calls at once.'),
     max_concurrency: z.number().int().positive().nullish(),
   })
-  .describe('A RunnableConfig. Only configurable, metadata and the batch concurrency are read; tags, run names and the rest are accepted and ignored.');
+  .describe(
+    'A RunnableConfig. Only configurable, metadata and the batch concurrency are read; tags, run names and the rest are accepted and ignored.',
+  );
 
 export type LangserveConfig = z.infer<typeof langserveConfig>;
 
@@ -55,7 +60,11 @@ export const langserveBatchBody = z
   })
   .superRefine((b, ctx) => {
     if (Array.isArray(b.config) && b.config.length !== b.inputs.length) {
-      ctx.addIssue({ code: 'custom', path: ['config'], message: `has ${b.config.length} configs for ${b.inputs.length} inputs; send one per input, or one object for all` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['config'],
+        message: `has ${b.config.length} configs for ${b.inputs.length} inputs; send one per input, or one object for all`,
+      });
     }
   });
 
@@ -91,7 +100,11 @@ export const langserveErrorResponse = z
   .describe('The upstream failed (502) or timed out (504); the run is recorded under runId.');
 
 export const langserveStreamErrorResponse = z
-  .object({ runId: z.string(), error: errorShape, message: z.string().describe("The error's message again, where RemoteRunnable's stream() reads it.") })
+  .object({
+    runId: z.string(),
+    error: errorShape,
+    message: z.string().describe("The error's message again, where RemoteRunnable's stream() reads it."),
+  })
   .describe('The upstream failed (502) or timed out (504) before anything was streamed; the run is recorded under runId.');
 
 export const langserveBatchErrorResponse = z
@@ -99,4 +112,6 @@ export const langserveBatchErrorResponse = z
     runIds: z.array(z.string()).describe('One run id per input, in order: every call ran and is recorded.'),
     error: errorShape,
   })
-  .describe('At least one call of the batch failed (502) or timed out (504, when every failure was a timeout); error.details.failures names them.');
+  .describe(
+    'At least one call of the batch failed (502) or timed out (504, when every failure was a timeout); error.details.failures names them.',
+  );

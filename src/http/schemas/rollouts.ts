@@ -19,7 +19,10 @@ export const rolloutSchema = z.object({
   autoAdvance: z.unknown().optional(),
   fallbackToControl: z.boolean(),
   webhookUrl: z.string().optional(),
-  gate: z.unknown().optional().describe('The gate as asked for, its state (replaying, passed, failed, inconclusive, overridden, abandoned) and its figures.'),
+  gate: z
+    .unknown()
+    .optional()
+    .describe('The gate as asked for, its state (replaying, passed, failed, inconclusive, overridden, abandoned) and its figures.'),
   shadow: z.unknown().optional().describe('The shadow settings (README "Shadow runs").'),
   stageStartedAt: z.string(),
   createdAt: z.string(),

@@ -9,7 +9,7 @@ export const invokeBody = z.strictObject({
   tenant: idSchema.optional().describe('May be left out with a tenant key.'),
   environment: idSchema.describe('The tenant system the call comes from: dev, staging, prod...'),
   input: jsonValueSchema.refine((v) => v !== undefined, 'is required'),
-  unit: callerId.optional().describe('The caller\'s unit (document, case, end user) for unit splits.'),
+  unit: callerId.optional().describe("The caller's unit (document, case, end user) for unit splits."),
   externalId: callerId.optional().describe('Your id for the record; feedback can name it instead of the run id.'),
   metadata: z.record(z.string(), z.unknown()).optional(),
 });
@@ -42,7 +42,8 @@ function oneForm(v: { final?: unknown; overrides?: unknown }, ctx: z.RefinementC
   const hasFinal = v.final !== undefined;
   const hasOverrides = v.overrides !== undefined;
   if (hasFinal && hasOverrides) ctx.addIssue({ code: 'custom', path: ['overrides'], message: 'send either final or overrides, not both' });
-  if (!hasFinal && !hasOverrides) ctx.addIssue({ code: 'custom', path: ['final'], message: 'send final (the record as the human left it) or overrides' });
+  if (!hasFinal && !hasOverrides)
+    ctx.addIssue({ code: 'custom', path: ['final'], message: 'send final (the record as the human left it) or overrides' });
 }
 
 export const feedbackBody = z.strictObject(feedbackFields).superRefine(oneForm);
@@ -58,7 +59,10 @@ export const listRunsQuery = z.strictObject({
   tenant: idSchema.optional(),
   environment: idSchema.optional(),
   variant: z.enum(['control', 'candidate', 'default']).optional(),
-  overridden: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
+  overridden: z
+    .enum(['true', 'false'])
+    .transform((v) => v === 'true')
+    .optional(),
   externalId: callerId.optional(),
   rolloutId: uuidSchema.optional(),
   from: isoDateSchema.optional().describe('Inclusive.'),
@@ -88,9 +92,7 @@ export const runSchema = z.object({
   usage: z.object({ promptTokens: z.number().optional(), completionTokens: z.number().optional() }).optional(),
   shadowRunId: z.string().optional().describe("The candidate's run in this call's shadow (GET /v1/rollouts/{id}/shadow compares them)."),
   createdAt: z.string(),
-  feedback: z
-    .object({ overridden: z.boolean(), fields: z.array(z.string()), reviewer: z.string().optional(), at: z.string() })
-    .optional(),
+  feedback: z.object({ overridden: z.boolean(), fields: z.array(z.string()), reviewer: z.string().optional(), at: z.string() }).optional(),
 });
 
 export const runListResponse = z.object({ items: z.array(runSchema), nextCursor: z.string().optional() });

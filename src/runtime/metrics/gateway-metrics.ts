@@ -28,7 +28,10 @@ export interface MetricSources {
   activeRollouts?: () => Iterable<{ id: string; chainId: string; status: string; stage: number }>;
 }
 
-export type FinishedRun = Pick<Run, 'chainId' | 'version' | 'variant' | 'error' | 'fallback' | 'latencyMs' | 'upstreamMs' | 'promptTokens' | 'completionTokens'>;
+export type FinishedRun = Pick<
+  Run,
+  'chainId' | 'version' | 'variant' | 'error' | 'fallback' | 'latencyMs' | 'upstreamMs' | 'promptTokens' | 'completionTokens'
+>;
 
 interface Sample {
   value: number;
@@ -59,7 +62,14 @@ class TableHistogram extends Histogram<string> {
   readonly #table: SeriesTable;
   readonly #name: string;
   readonly #help: string;
-  constructor(registry: Registry, name: string, help: string, buckets: readonly number[], table: SeriesTable, pick: (s: Series) => HistogramData) {
+  constructor(
+    registry: Registry,
+    name: string,
+    help: string,
+    buckets: readonly number[],
+    table: SeriesTable,
+    pick: (s: Series) => HistogramData,
+  ) {
     super({ name, help, labelNames: SERIES_LABELS, buckets: [...buckets], registers: [registry] });
     this.#name = name;
     this.#help = help;
@@ -120,25 +130,75 @@ export class GatewayMetrics {
     const t = this.#table;
     const perSeries = (value: (s: Series) => number) => () => [...t.all()].map((s) => ({ labels: { ...s.labels }, value: value(s) }));
 
-    new TableCounter(r, 'chain_canary_calls_total', 'Chain calls answered by the gateway (replays of an Idempotency-Key excluded).', SERIES_LABELS, perSeries((s) => s.calls));
-    new TableCounter(r, 'chain_canary_errors_total', 'Chain calls whose upstream failed (code: upstream_failed, upstream_timeout, upstream_unavailable); a candidate error answered by the control counts here too.', [...SERIES_LABELS, 'code'], () => {
-      const out: Sample[] = [];
-      for (const s of t.all()) for (const [code, n] of s.errors) out.push({ labels: { ...s.labels, code }, value: n });
-      return out;
-    });
-    new TableCounter(r, 'chain_canary_fallbacks_total', 'Candidate calls that failed and were answered by the control (fallbackToControl).', SERIES_LABELS, perSeries((s) => s.fallbacks));
-    new TableCounter(r, 'chain_canary_feedback_total', 'Human feedback received (a re-sent feedback counts again here; the comparison counts it once).', SERIES_LABELS, perSeries((s) => s.feedback));
-    new TableCounter(r, 'chain_canary_overrides_total', 'Feedback in which the human changed at least one field of the output.', SERIES_LABELS, perSeries((s) => s.overridden));
-    new TableCounter(r, 'chain_canary_tokens_total', 'Model tokens reported by the upstream (openai versions).', [...SERIES_LABELS, 'type'], () => {
-      const out: Sample[] = [];
-      for (const s of t.all()) {
-        if (s.promptTokens > 0) out.push({ labels: { ...s.labels, type: 'prompt' }, value: s.promptTokens });
-        if (s.completionTokens > 0) out.push({ labels: { ...s.labels, type: 'completion' }, value: s.completionTokens });
-      }
-      return out;
-    });
-    new TableHistogram(r, 'chain_canary_call_duration_seconds', 'Time from the call reaching the gateway to its answer, upstream included.', LATENCY_BUCKETS, t, (s) => s.latency);
-    new TableHistogram(r, 'chain_canary_gateway_overhead_seconds', 'Time the gateway adds to a call (total minus time waiting on the upstream).', OVERHEAD_BUCKETS, t, (s) => s.overhead);
+    new TableCounter(
+      r,
+      'chain_canary_calls_total',
+      'Chain calls answered by the gateway (replays of an Idempotency-Key excluded).',
+      SERIES_LABELS,
+      perSeries((s) => s.calls),
+    );
+    new TableCounter(
+      r,
+      'chain_canary_errors_total',
+      'Chain calls whose upstream failed (code: upstream_failed, upstream_timeout, upstream_unavailable); a candidate error answered by the control counts here too.',
+      [...SERIES_LABELS, 'code'],
+      () => {
+        const out: Sample[] = [];
+        for (const s of t.all()) for (const [code, n] of s.errors) out.push({ labels: { ...s.labels, code }, value: n });
+        return out;
+      },
+    );
+    new TableCounter(
+      r,
+      'chain_canary_fallbacks_total',
+      'Candidate calls that failed and were answered by the control (fallbackToControl).',
+      SERIES_LABELS,
+      perSeries((s) => s.fallbacks),
+    );
+    new TableCounter(
+      r,
+      'chain_canary_feedback_total',
+      'Human feedback received (a re-sent feedback counts again here; the comparison counts it once).',
+      SERIES_LABELS,
+      perSeries((s) => s.feedback),
+    );
+    new TableCounter(
+      r,
+      'chain_canary_overrides_total',
+      'Feedback in which the human changed at least one field of the output.',
+      SERIES_LABELS,
+      perSeries((s) => s.overridden),
+    );
+    new TableCounter(
+      r,
+      'chain_canary_tokens_total',
+      'Model tokens reported by the upstream (openai versions).',
+      [...SERIES_LABELS, 'type'],
+      () => {
+        const out: Sample[] = [];
+        for (const s of t.all()) {
+          if (s.promptTokens > 0) out.push({ labels: { ...s.labels, type: 'prompt' }, value: s.promptTokens });
+          if (s.completionTokens > 0) out.push({ labels: { ...s.labels, type: 'completion' }, value: s.completionTokens });
+        }
+        return out;
+      },
+    );
+    new TableHistogram(
+      r,
+      'chain_canary_call_duration_seconds',
+      'Time from the call reaching the gateway to its answer, upstream included.',
+      LATENCY_BUCKETS,
+      t,
+      (s) => s.latency,
+    );
+    new TableHistogram(
+      r,
+      'chain_canary_gateway_overhead_seconds',
+      'Time the gateway adds to a call (total minus time waiting on the upstream).',
+      OVERHEAD_BUCKETS,
+      t,
+      (s) => s.overhead,
+    );
 
     this.#rollbacks = new Counter({
       name: 'chain_canary_rollbacks_total',
@@ -271,7 +331,8 @@ export class GatewayMetrics {
     this.#rolloutEvents.inc({ chain: rollout.chainId, type });
     if (type === 'created') {
       // Start the rollback series at 0, so increase() sees the first rollback.
-      for (const trigger of ['manual', 'automatic']) this.#rollbacks.inc({ chain: rollout.chainId, version: rollout.candidate, trigger }, 0);
+      for (const trigger of ['manual', 'automatic'])
+        this.#rollbacks.inc({ chain: rollout.chainId, version: rollout.candidate, trigger }, 0);
     }
     if (type === 'rolled_back') {
       // Admin routes act as `admin:<key name>`; the guardrail job acts under its own name.
@@ -282,7 +343,12 @@ export class GatewayMetrics {
   }
 
   /** The shadow dispatcher's: one finished shadow call. */
-  shadowCall(chain: string, version: string, outcome: 'ok' | 'error', usage?: { promptTokens?: number | null; completionTokens?: number | null }): void {
+  shadowCall(
+    chain: string,
+    version: string,
+    outcome: 'ok' | 'error',
+    usage?: { promptTokens?: number | null; completionTokens?: number | null },
+  ): void {
     this.#shadowCalls.inc({ chain, version, outcome });
     if (usage?.promptTokens) this.#shadowTokens.inc({ chain, version, type: 'prompt' }, usage.promptTokens);
     if (usage?.completionTokens) this.#shadowTokens.inc({ chain, version, type: 'completion' }, usage.completionTokens);

@@ -80,9 +80,14 @@ export async function replaySegments(
         } catch (one) {
           if (!(one instanceof RecordRefusedError)) throw one;
           result.rejected++;
-          appendFileSync(opts.rejectedFile, JSON.stringify({ seq: record.seq, kind: record.kind, value: record.value }) + '\n', { mode: 0o600 });
+          appendFileSync(opts.rejectedFile, JSON.stringify({ seq: record.seq, kind: record.kind, value: record.value }) + '\n', {
+            mode: 0o600,
+          });
           // The SQLSTATE only: a query error carries the record's values, which may hold PII.
-          opts.log.error({ seq: record.seq, kind: record.kind, code: one.sqlState }, 'spool record refused by the database; kept in the rejected file');
+          opts.log.error(
+            { seq: record.seq, kind: record.kind, code: one.sqlState },
+            'spool record refused by the database; kept in the rejected file',
+          );
         }
       }
     }

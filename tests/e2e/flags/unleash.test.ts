@@ -98,7 +98,10 @@ describe.skipIf(noPg)('UnleashFlagStore against a real Unleash', () => {
     const flag: RolloutFlag = {
       name: 'e2e-create',
       enabled: true,
-      stages: [stage({ environments: ['staging'], tenants: ['acme', 'globex'], percent: 100 }), stage({ tenants: ['acme'], excludeTenants: ['globex'], percent: 10, splitBy: 'unit' })],
+      stages: [
+        stage({ environments: ['staging'], tenants: ['acme', 'globex'], percent: 100 }),
+        stage({ tenants: ['acme'], excludeTenants: ['globex'], percent: 10, splitBy: 'unit' }),
+      ],
     };
     await store.put(flag);
     const back = await store.admin.getFlag(flag.name);
@@ -111,7 +114,10 @@ describe.skipIf(noPg)('UnleashFlagStore against a real Unleash', () => {
       { name: 'candidate', weight: 100, weightType: 'fix', stickiness: 'unitKey' },
       { name: 'control', weight: 900, weightType: 'variable', stickiness: 'unitKey' },
     ]);
-    expect(strategies[1]?.variants?.map((v) => [v.name, v.weight])).toEqual([['candidate', 1000], ['control', 0]]);
+    expect(strategies[1]?.variants?.map((v) => [v.name, v.weight])).toEqual([
+      ['candidate', 1000],
+      ['control', 0],
+    ]);
     // Written again unchanged: nothing is added.
     await store.put(flag);
     const again = (await store.admin.getFlag(flag.name))?.environments.find((e) => e.name === 'development');
@@ -146,7 +152,10 @@ describe.skipIf(noPg)('UnleashFlagStore against a real Unleash', () => {
       {
         name: 'e2e-same-stages',
         enabled: true,
-        stages: [stage({ environments: ['prod', 'staging'], percent: 100 }), stage({ tenants: tenants.slice(0, 100), excludeTenants: ['tenant-3'], percent: 20, splitBy: 'unit' })],
+        stages: [
+          stage({ environments: ['prod', 'staging'], percent: 100 }),
+          stage({ tenants: tenants.slice(0, 100), excludeTenants: ['tenant-3'], percent: 20, splitBy: 'unit' }),
+        ],
       },
     ];
     for (const def of defs) {

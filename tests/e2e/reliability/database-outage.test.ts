@@ -23,7 +23,12 @@ describe.skipIf(!privatePostgresAvailable())('database outage mid-load (private 
   });
 
   const drained = () =>
-    eventually('the spool to drain', async () => gw.gateway.services.writer.backlog === 0 && ((await gw.gateway.services.readiness()).spool as { bytes: number }).bytes === 0, 30_000);
+    eventually(
+      'the spool to drain',
+      async () =>
+        gw.gateway.services.writer.backlog === 0 && ((await gw.gateway.services.readiness()).spool as { bytes: number }).bytes === 0,
+      30_000,
+    );
   afterAll(async () => {
     await gw?.close();
     await upstream?.close();

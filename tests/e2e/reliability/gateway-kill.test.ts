@@ -55,7 +55,12 @@ describe.skipIf(noPostgres)('gateway SIGKILL mid-load', () => {
       await locker.query('LOCK TABLE runs, feedback IN EXCLUSIVE MODE');
       lockedAt = load.answered.length;
       const lockedSince = Date.now();
-      await eventually('traffic with the table locked', () => load.answered.length >= lockedAt + 20 && Date.now() - lockedSince >= 500, 30_000, 20);
+      await eventually(
+        'traffic with the table locked',
+        () => load.answered.length >= lockedAt + 20 && Date.now() - lockedSince >= 500,
+        30_000,
+        20,
+      );
       first.signal('SIGKILL');
       expect(await first.exited).toBe('SIGKILL');
       await load.stop();

@@ -7,10 +7,19 @@ import { ADMIN } from '../../support/gateway.js';
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export async function api(base: string, method: string, path: string, body?: unknown, token: string | null = ADMIN): Promise<{ status: number; body: any; headers: Headers }> {
+export async function api(
+  base: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  token: string | null = ADMIN,
+): Promise<{ status: number; body: any; headers: Headers }> {
   const res = await fetch(base + path, {
     method,
-    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    headers: {
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await res.text();
@@ -33,7 +42,10 @@ export async function setupChain(base: string, upstreamUrl: string, timeoutMs = 
   await must(api(base, 'PUT', '/v1/tenants/acme', { name: 'ACME' }), [200, 201]);
   const key = await must(api(base, 'POST', '/v1/tenants/acme/keys', { name: 'load' }), [201]);
   await must(api(base, 'PUT', '/v1/chains/extract', { description: 'reliability' }), [200, 201]);
-  await must(api(base, 'POST', '/v1/chains/extract/versions', { version: 'v1', adapter: { type: 'http', url: upstreamUrl, timeoutMs } }), [200, 201]);
+  await must(
+    api(base, 'POST', '/v1/chains/extract/versions', { version: 'v1', adapter: { type: 'http', url: upstreamUrl, timeoutMs } }),
+    [200, 201],
+  );
   return { key: key.body.key };
 }
 
@@ -62,7 +74,13 @@ export function startLoad(opts: { base: () => string; key: string; concurrency: 
     while (!stopped) {
       const i = n++;
       try {
-        const r = await api(opts.base(), 'POST', '/v1/chains/extract/invoke', { environment: 'prod', input: { doc: i, text: `document ${i}` } }, opts.key);
+        const r = await api(
+          opts.base(),
+          'POST',
+          '/v1/chains/extract/invoke',
+          { environment: 'prod', input: { doc: i, text: `document ${i}` } },
+          opts.key,
+        );
         count(`invoke ${r.status}`);
         if (r.status === 200) {
           answered.push(r.body.runId);
@@ -92,14 +110,24 @@ export function startLoad(opts: { base: () => string; key: string; concurrency: 
 }
 
 /** How many times each of `ids` is stored, and how many runs there are in all. */
-export async function storedRuns(databaseUrl: string, ids: readonly string[]): Promise<{ total: number; found: Map<string, number>; feedback: Set<string> }> {
+export async function storedRuns(
+  databaseUrl: string,
+  ids: readonly string[],
+): Promise<{ total: number; found: Map<string, number>; feedback: Set<string> }> {
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {
-    const rows = await client.query<{ id: string; n: string }>('SELECT id::text AS id, count(*) AS n FROM runs WHERE id = ANY($1::uuid[]) GROUP BY id', [ids]);
+    const rows = await client.query<{ id: string; n: string }>(
+      'SELECT id::text AS id, count(*) AS n FROM runs WHERE id = ANY($1::uuid[]) GROUP BY id',
+      [ids],
+    );
     const total = await client.query<{ n: string }>('SELECT count(*) AS n FROM runs');
     const fb = await client.query<{ id: string }>('SELECT run_id::text AS id FROM feedback WHERE run_id = ANY($1::uuid[])', [ids]);
-    return { total: Number(total.rows[0]!.n), found: new Map(rows.rows.map((r) => [r.id, Number(r.n)])), feedback: new Set(fb.rows.map((r) => r.id)) };
+    return {
+      total: Number(total.rows[0]!.n),
+      found: new Map(rows.rows.map((r) => [r.id, Number(r.n)])),
+      feedback: new Set(fb.rows.map((r) => r.id)),
+    };
   } finally {
     await client.end();
   }

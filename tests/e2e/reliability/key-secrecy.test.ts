@@ -41,7 +41,9 @@ describe.skipIf(noPostgres)('key secrecy in logs', () => {
 
     await gw.request('PUT', '/v1/chains/c', {});
     await gw.request('POST', '/v1/chains/c/versions', { version: 'v1', adapter: { type: 'http', url: upstream.url } });
-    expect((await gw.request('POST', '/v1/chains/c/invoke', { environment: 'prod', input: { marker: 'INPUT-MARKER-1' } }, key)).status).toBe(200);
+    expect(
+      (await gw.request('POST', '/v1/chains/c/invoke', { environment: 'prod', input: { marker: 'INPUT-MARKER-1' } }, key)).status,
+    ).toBe(200);
     // Refusals and failures: a wrong token, a tenant key on an admin route, an upstream error.
     expect((await gw.request('GET', '/v1/tenants', undefined, `${key}x`)).status).toBe(401);
     expect((await gw.request('GET', '/v1/tenants', undefined, key)).status).toBe(403);
@@ -60,7 +62,9 @@ describe.skipIf(noPostgres)('key secrecy in logs', () => {
       expect((await gw.request('POST', '/v1/tenants/acme/keys', { name: 'while-away' })).status).toBe(500);
       expect((await gw.request('GET', '/v1/runs', undefined, key)).status).toBe(500);
       // A run batch the database refuses: the writer logs the failure, not the runs' inputs.
-      expect((await gw.request('POST', '/v1/chains/c/invoke', { environment: 'prod', input: { marker: 'INPUT-MARKER-2' } }, key)).status).toBe(200);
+      expect(
+        (await gw.request('POST', '/v1/chains/c/invoke', { environment: 'prod', input: { marker: 'INPUT-MARKER-2' } }, key)).status,
+      ).toBe(200);
       for (let i = 0; i < 50 && !logs.includes('run batch not written yet'); i++) await new Promise((r) => setTimeout(r, 50));
       expect(logs).toContain('run batch not written yet');
     } finally {
@@ -92,12 +96,20 @@ describe.skipIf(noPostgres)('key secrecy in logs', () => {
       log.info({ req: { headers: { authorization: 'Bearer SECRET-1' } } }, 'request');
       log.info({ headers: { authorization: 'Bearer SECRET-2' } }, 'headers');
       log.info({ key: 'SECRET-3', created: { key: 'SECRET-4' }, adminToken: 'SECRET-5', config: { adminToken: 'SECRET-6' } }, 'keys');
-      const dbError = new DrizzleQueryError('insert into "runs" values ($1)', ['SECRET-INPUT-7'], Object.assign(new Error('value too long'), { code: '22001' }));
+      const dbError = new DrizzleQueryError(
+        'insert into "runs" values ($1)',
+        ['SECRET-INPUT-7'],
+        Object.assign(new Error('value too long'), { code: '22001' }),
+      );
       log.error({ err: dbError }, 'batch failed');
       for (let i = 1; i <= 7; i++) expect(out).not.toContain(`SECRET-${i}`);
       expect(out).toContain('[redacted]');
       const line = JSON.parse(out.trim().split('\n').pop()!);
-      expect(line.err).toMatchObject({ type: 'DrizzleQueryError', message: 'Failed query: insert into "runs" values ($1)', cause: { code: '22001', message: 'value too long' } });
+      expect(line.err).toMatchObject({
+        type: 'DrizzleQueryError',
+        message: 'Failed query: insert into "runs" values ($1)',
+        cause: { code: '22001', message: 'value too long' },
+      });
       expect(line.err.stack).toMatch(/^DrizzleQueryError: Failed query\n {4}at /);
     });
   });

@@ -51,7 +51,10 @@ export class InMemoryRunRepository implements RunRepository {
           (f.tenant === undefined || r.tenantId === f.tenant) &&
           (f.environment === undefined || r.environment === f.environment) &&
           (f.variant === undefined || r.variant === f.variant) &&
-          (f.externalId === undefined || (typeof f.externalId === 'string' ? r.externalId === f.externalId : r.externalId !== null && f.externalId.includes(r.externalId))) &&
+          (f.externalId === undefined ||
+            (typeof f.externalId === 'string'
+              ? r.externalId === f.externalId
+              : r.externalId !== null && f.externalId.includes(r.externalId))) &&
           (f.rolloutId === undefined || r.rolloutId === f.rolloutId) &&
           (f.from === undefined || r.createdAt >= f.from) &&
           (f.to === undefined || r.createdAt < f.to) &&

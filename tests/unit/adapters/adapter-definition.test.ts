@@ -15,7 +15,12 @@ describe('http adapter definition', () => {
   });
 
   it('accepts literal and env-reference headers', () => {
-    const def = parse({ type: 'http', url: 'https://chains.internal/v2/invoke', timeoutMs: 5000, headers: { 'X-Team': 'ops', Authorization: { env: 'LANGSERVE_TOKEN' } } });
+    const def = parse({
+      type: 'http',
+      url: 'https://chains.internal/v2/invoke',
+      timeoutMs: 5000,
+      headers: { 'X-Team': 'ops', Authorization: { env: 'LANGSERVE_TOKEN' } },
+    });
     expect(def.type === 'http' && def.headers).toEqual({ 'X-Team': 'ops', Authorization: { env: 'LANGSERVE_TOKEN' } });
   });
 
@@ -42,7 +47,9 @@ describe('http adapter definition', () => {
     expect(issues({ type: 'http', url: 'http://127.0.0.1/', headers: { 'Bad Name': 'x' } })[0]?.path).toBe('headers.Bad Name');
     expect(issues({ type: 'http', url: 'http://127.0.0.1/', headers: { A: 'x\r\nInjected: y' } })[0]?.path).toContain('headers.A');
     expect(issues({ type: 'http', url: 'http://127.0.0.1/', headers: { A: { env: 'not-a-name' } } })[0]?.path).toContain('headers.A');
-    expect(issues({ type: 'http', url: 'http://127.0.0.1/', headers: { 'Content-Length': '3' } })[0]?.message).toContain('set by the gateway');
+    expect(issues({ type: 'http', url: 'http://127.0.0.1/', headers: { 'Content-Length': '3' } })[0]?.message).toContain(
+      'set by the gateway',
+    );
     expect(issues({ type: 'http', url: 'http://127.0.0.1/', headers: { 'x-a': '1', 'X-A': '2' } })[0]?.message).toContain('twice');
   });
 });
@@ -55,7 +62,14 @@ describe('openai adapter definition', () => {
   });
 
   it('accepts azure with deployment, apiVersion, a response format and temperature', () => {
-    const def = parse({ ...base, provider: 'azure', deployment: 'prod-4o', apiVersion: '2024-10-21', responseFormat: { type: 'object', properties: { total: { type: 'number' } } }, temperature: 0 });
+    const def = parse({
+      ...base,
+      provider: 'azure',
+      deployment: 'prod-4o',
+      apiVersion: '2024-10-21',
+      responseFormat: { type: 'object', properties: { total: { type: 'number' } } },
+      temperature: 0,
+    });
     expect(def).toMatchObject({ provider: 'azure', deployment: 'prod-4o', responseFormat: { type: 'object' } });
   });
 
@@ -92,7 +106,9 @@ describe('canonicalAdapterJson', () => {
   });
 
   it('treats a default spelled out like a default left out', () => {
-    expect(canonicalAdapterJson(parse({ type: 'http', url: 'http://127.0.0.1/' }))).toBe(canonicalAdapterJson(parse({ type: 'http', url: 'http://127.0.0.1/', timeoutMs: 30_000 })));
+    expect(canonicalAdapterJson(parse({ type: 'http', url: 'http://127.0.0.1/' }))).toBe(
+      canonicalAdapterJson(parse({ type: 'http', url: 'http://127.0.0.1/', timeoutMs: 30_000 })),
+    );
   });
 
   it('differs when anything that matters differs, including message order', () => {
@@ -101,11 +117,18 @@ describe('canonicalAdapterJson', () => {
     expect(canonicalAdapterJson(one)).not.toBe(canonicalAdapterJson(parse({ type: 'http', url: 'http://127.0.0.1/a', timeoutMs: 1000 })));
     const m1 = { role: 'system', content: 'a' };
     const m2 = { role: 'user', content: 'b' };
-    expect(canonicalAdapterJson(parse({ type: 'openai', model: 'm', messages: [m1, m2] }))).not.toBe(canonicalAdapterJson(parse({ type: 'openai', model: 'm', messages: [m2, m1] })));
+    expect(canonicalAdapterJson(parse({ type: 'openai', model: 'm', messages: [m1, m2] }))).not.toBe(
+      canonicalAdapterJson(parse({ type: 'openai', model: 'm', messages: [m2, m1] })),
+    );
   });
 
   it('keeps a "__proto__" key in a schema as data', () => {
-    const def = parse({ type: 'openai', model: 'm', messages: [{ role: 'user', content: 'x' }], responseFormat: JSON.parse('{"properties":{"__proto__":{"type":"string"}}}') as Record<string, unknown> });
+    const def = parse({
+      type: 'openai',
+      model: 'm',
+      messages: [{ role: 'user', content: 'x' }],
+      responseFormat: JSON.parse('{"properties":{"__proto__":{"type":"string"}}}') as Record<string, unknown>,
+    });
     expect(canonicalAdapterJson(def)).toContain('"__proto__":{"type":"string"}');
   });
 });

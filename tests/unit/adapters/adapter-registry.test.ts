@@ -16,7 +16,11 @@ afterAll(async () => {
 });
 
 const httpDef = (): AdapterDefinition => adapterDefinitionSchema.parse({ type: 'http', url: upstream.url });
-const openaiDef: AdapterDefinition = adapterDefinitionSchema.parse({ type: 'openai', model: 'm', messages: [{ role: 'user', content: 'x' }] });
+const openaiDef: AdapterDefinition = adapterDefinitionSchema.parse({
+  type: 'openai',
+  model: 'm',
+  messages: [{ role: 'user', content: 'x' }],
+});
 
 const settle = (p: Promise<unknown>) =>
   p.then(
@@ -25,7 +29,7 @@ const settle = (p: Promise<unknown>) =>
   );
 
 describe('AdapterRegistry', () => {
-  it('builds the adapter of the definition\'s type once per (chain, version)', async () => {
+  it("builds the adapter of the definition's type once per (chain, version)", async () => {
     const registry = new AdapterRegistry({ providers: { apiKey: 'k' } });
     const a = registry.get('invoices', 'v1', httpDef());
     expect(a.inner).toBeInstanceOf(HttpChainAdapter);
@@ -41,7 +45,11 @@ describe('AdapterRegistry', () => {
     let answer: () => Promise<never> = () => Promise.reject(new UpstreamError('failed', 'HTTP 500', { status: 500 }));
     const fake: ChainAdapter = { invoke: () => answer() };
     const clock = { t: 0 };
-    const registry = new AdapterRegistry({ providers: {}, createAdapter: () => fake, breaker: { consecutiveFailures: 2, coolDownMs: 1_000, now: () => clock.t } });
+    const registry = new AdapterRegistry({
+      providers: {},
+      createAdapter: () => fake,
+      breaker: { consecutiveFailures: 2, coolDownMs: 1_000, now: () => clock.t },
+    });
     const v1 = registry.get('c', 'v1', httpDef());
     const v2 = registry.get('c', 'v2', httpDef());
 
@@ -70,7 +78,11 @@ describe('AdapterRegistry', () => {
   });
 
   it('counts an unexpected exception from an adapter as a failure and passes it on', async () => {
-    const registry = new AdapterRegistry({ providers: {}, createAdapter: () => ({ invoke: () => Promise.reject(new TypeError('bug')) }), breaker: { consecutiveFailures: 1 } });
+    const registry = new AdapterRegistry({
+      providers: {},
+      createAdapter: () => ({ invoke: () => Promise.reject(new TypeError('bug')) }),
+      breaker: { consecutiveFailures: 1 },
+    });
     const a = registry.get('c', 'v1', httpDef());
     await expect(a.invoke({})).rejects.toThrow(TypeError);
     expect(registry.breakerState('c', 'v1')).toBe('open');
@@ -96,7 +108,10 @@ describe('AdapterRegistry', () => {
     const closed: string[] = [];
     const registry = new AdapterRegistry({
       providers: {},
-      createAdapter: (def) => ({ invoke: () => Promise.resolve({ output: def.type, upstreamMs: 0 }), close: async () => void closed.push(def.type) }),
+      createAdapter: (def) => ({
+        invoke: () => Promise.resolve({ output: def.type, upstreamMs: 0 }),
+        close: async () => void closed.push(def.type),
+      }),
     });
     const first = registry.get('c', 'v1', httpDef());
     registry.get('c', 'v2', openaiDef);

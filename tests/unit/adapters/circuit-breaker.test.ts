@@ -4,7 +4,15 @@ import { UpstreamError } from '../../../src/domain/model/errors.js';
 
 function breaker(options: Partial<CircuitBreakerOptions> = {}) {
   const clock = { t: 1_000_000 };
-  const b = new CircuitBreaker({ consecutiveFailures: 3, failureRatio: 0.5, minCalls: 10, windowMs: 10_000, coolDownMs: 5_000, now: () => clock.t, ...options });
+  const b = new CircuitBreaker({
+    consecutiveFailures: 3,
+    failureRatio: 0.5,
+    minCalls: 10,
+    windowMs: 10_000,
+    coolDownMs: 5_000,
+    now: () => clock.t,
+    ...options,
+  });
   return { b, clock };
 }
 

@@ -66,7 +66,11 @@ describe('HttpChainAdapter', () => {
 
   it('fails on a reply that is not JSON, or has no output', async () => {
     upstream.setBehaviour({ rawBody: '<html>oops</html>' });
-    expect(await failure(adapter().invoke({}))).toMatchObject({ kind: 'failed', message: expect.stringContaining('not JSON'), details: { status: 200, body: '<html>oops</html>' } });
+    expect(await failure(adapter().invoke({}))).toMatchObject({
+      kind: 'failed',
+      message: expect.stringContaining('not JSON'),
+      details: { status: 200, body: '<html>oops</html>' },
+    });
     upstream.setBehaviour({ rawBody: '{"result": 1}' });
     expect(await failure(adapter().invoke({}))).toMatchObject({ kind: 'failed', message: expect.stringContaining('"output"') });
     upstream.setBehaviour({ rawBody: '[1,2]' });
@@ -98,7 +102,7 @@ describe('HttpChainAdapter', () => {
     expect(err).toMatchObject({ kind: 'failed', details: { code: 'ECONNREFUSED' } });
   });
 
-  it('is cancelled by the caller\'s signal, marked so the breaker ignores it', async () => {
+  it("is cancelled by the caller's signal, marked so the breaker ignores it", async () => {
     upstream.setBehaviour({ hang: true });
     const controller = new AbortController();
     const call = adapter().invoke({}, controller.signal);
@@ -134,7 +138,9 @@ describe('HttpChainAdapter', () => {
   });
 
   it('fails clearly, without calling the upstream, when an env header is not set', async () => {
-    const err = await failure(adapter({ headers: { Authorization: { env: 'CC_TEST_SURELY_UNSET' } } }, { readEnv: () => undefined }).invoke({}));
+    const err = await failure(
+      adapter({ headers: { Authorization: { env: 'CC_TEST_SURELY_UNSET' } } }, { readEnv: () => undefined }).invoke({}),
+    );
     expect(err).toMatchObject({ kind: 'failed', details: { header: 'Authorization', env: 'CC_TEST_SURELY_UNSET' } });
     expect(err.message).toContain('CC_TEST_SURELY_UNSET');
     expect(upstream.calls).toBe(0);

@@ -8,7 +8,15 @@ let fake: FakeOpenAI;
 let settings: OpenAIProviderSettings;
 
 const adapter = (def: Record<string, unknown>, providers: OpenAIProviderSettings = settings) =>
-  new OpenAIChainAdapter(openaiAdapterDefinitionSchema.parse({ type: 'openai', model: 'gpt-4o-mini', messages: [{ role: 'user', content: '{{input}}' }], ...def }), providers);
+  new OpenAIChainAdapter(
+    openaiAdapterDefinitionSchema.parse({
+      type: 'openai',
+      model: 'gpt-4o-mini',
+      messages: [{ role: 'user', content: '{{input}}' }],
+      ...def,
+    }),
+    providers,
+  );
 
 async function failure(promise: Promise<unknown>): Promise<UpstreamError> {
   const err = await promise.then(
@@ -69,7 +77,10 @@ describe('OpenAIChainAdapter (provider openai, real SDK)', () => {
   it('leaves strict out unless the version asks for it', async () => {
     fake.setBehaviour({ reply: () => '{}' });
     await adapter({ responseFormat: { type: 'object' } }).invoke({});
-    expect(fake.requests[0]?.body.response_format).toEqual({ type: 'json_schema', json_schema: { name: 'output', schema: { type: 'object' } } });
+    expect(fake.requests[0]?.body.response_format).toEqual({
+      type: 'json_schema',
+      json_schema: { name: 'output', schema: { type: 'object' } },
+    });
   });
 
   it('fails when a JSON reply does not parse (e.g. cut short)', async () => {
@@ -88,7 +99,11 @@ describe('OpenAIChainAdapter (provider openai, real SDK)', () => {
   it('maps an API error to failed with its status, without retrying', async () => {
     fake.setBehaviour({ status: 500, errorMessage: 'The server had an error' });
     const err = await failure(adapter({}).invoke('x'));
-    expect(err).toMatchObject({ kind: 'failed', statusCode: 502, details: { status: 500, code: 'forced', body: 'The server had an error' } });
+    expect(err).toMatchObject({
+      kind: 'failed',
+      statusCode: 502,
+      details: { status: 500, code: 'forced', body: 'The server had an error' },
+    });
     expect(fake.calls).toBe(1);
   });
 
@@ -106,7 +121,7 @@ describe('OpenAIChainAdapter (provider openai, real SDK)', () => {
     expect(performance.now() - started).toBeLessThan(1500);
   });
 
-  it('is cancelled by the caller\'s signal', async () => {
+  it("is cancelled by the caller's signal", async () => {
     fake.setBehaviour({ hang: true });
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 50);
@@ -137,9 +152,18 @@ describe('OpenAIChainAdapter (provider openai, real SDK)', () => {
 describe('OpenAIChainAdapter (provider azure, real SDK)', () => {
   it('calls the deployment path with api-version and the api-key header', async () => {
     fake.setBehaviour({ reply: () => '{"ok": true}' });
-    const result = await adapter({ provider: 'azure', deployment: 'prod-4o', apiVersion: '2025-01-01-preview', responseFormat: { type: 'object' } }).invoke({});
+    const result = await adapter({
+      provider: 'azure',
+      deployment: 'prod-4o',
+      apiVersion: '2025-01-01-preview',
+      responseFormat: { type: 'object' },
+    }).invoke({});
     const sent = fake.requests[0]!;
-    expect(sent).toMatchObject({ path: '/openai/deployments/prod-4o/chat/completions', deployment: 'prod-4o', query: { 'api-version': '2025-01-01-preview' } });
+    expect(sent).toMatchObject({
+      path: '/openai/deployments/prod-4o/chat/completions',
+      deployment: 'prod-4o',
+      query: { 'api-version': '2025-01-01-preview' },
+    });
     expect(sent.headers['api-key']).toBe('azure-test-key');
     expect(sent.headers.authorization).toBeUndefined();
     expect(result.output).toEqual({ ok: true });

@@ -27,7 +27,15 @@ describe('assembling a comparison from aggregates', () => {
     );
     expect(r.controlArm).toBe('randomized');
     expect(r.analysisUnit).toBe('run');
-    expect(r.arms.candidate).toMatchObject({ version: 'v2', runs: 100, errors: 5, errorRate: 0.05, reviewed: 70, overridden: 13, reviewRate: 70 / 95 });
+    expect(r.arms.candidate).toMatchObject({
+      version: 'v2',
+      runs: 100,
+      errors: 5,
+      errorRate: 0.05,
+      reviewed: 70,
+      overridden: 13,
+      reviewRate: 70 / 95,
+    });
     expect(r.arms.candidate.overrideRate).toBe(13 / 70);
     expect(r.arms.candidate.overrideRateCI).toEqual(wilsonInterval(13, 70));
     // Both arms report the same fields, 0 where an arm never changed one.
@@ -92,7 +100,12 @@ describe('assembling a comparison from aggregates', () => {
       input({
         stages: [stage(0, 100, 'tenant')],
         cells: [cell(0, 'candidate', 'acme', { reviewed: 300, overridden: 150 })],
-        baseline: { kind: 'same_tenants_before', byStage: new Map([[0, baselineCells]]), overall: baselineCells, description: { lookbackHours: 168 } },
+        baseline: {
+          kind: 'same_tenants_before',
+          byStage: new Map([[0, baselineCells]]),
+          overall: baselineCells,
+          description: { lookbackHours: 168 },
+        },
       }),
     );
     expect(r.controlArm).toBe('baseline');
@@ -102,7 +115,9 @@ describe('assembling a comparison from aggregates', () => {
     expect(r.arms.control.reviewed).toBe(300);
     expect(r.difference.overrideRate.alwaysValidCI[0]).toBeGreaterThan(0);
     expect(r.verdict).toBe('no_significant_difference');
-    const empty = assembleComparison(input({ stages: [stage(0, 100)], cells: [cell(0, 'candidate', 'acme', { reviewed: 3, overridden: 1 })] }));
+    const empty = assembleComparison(
+      input({ stages: [stage(0, 100)], cells: [cell(0, 'candidate', 'acme', { reviewed: 3, overridden: 1 })] }),
+    );
     expect(empty.warnings).toContain('baseline_empty');
   });
 
@@ -133,7 +148,13 @@ describe('assembling a comparison from aggregates', () => {
     ];
     const r = assembleComparison(input({ stages: [stage(0, 50)], assignments }));
     const srm = sampleRatioMismatch([{ expectedCandidateShare: 0.5, candidate: 600, control: 400 }]);
-    expect(r.srm).toMatchObject({ expectedCandidateShare: 0.5, observedCandidateShare: 0.6, pValue: srm.pValue, mismatch: true, keys: { control: 400, candidate: 600 } });
+    expect(r.srm).toMatchObject({
+      expectedCandidateShare: 0.5,
+      observedCandidateShare: 0.6,
+      pValue: srm.pValue,
+      mismatch: true,
+      keys: { control: 400, candidate: 600 },
+    });
     expect(r.warnings).toContain('srm_mismatch');
   });
 
@@ -142,7 +163,14 @@ describe('assembling a comparison from aggregates', () => {
     const b = { ...emptyCounts(), runs: 1000, reviewed: 300 };
     expect(reviewRateImbalance(a, b)).toBe(true);
     expect(reviewRateImbalance(a, { ...b, reviewed: 490 })).toBe(false);
-    const r = assembleComparison(input({ cells: [cell(0, 'control', 'acme', { runs: 1000, reviewed: 500, overridden: 5 }), cell(0, 'candidate', 'acme', { runs: 1000, reviewed: 300, overridden: 5 })] }));
+    const r = assembleComparison(
+      input({
+        cells: [
+          cell(0, 'control', 'acme', { runs: 1000, reviewed: 500, overridden: 5 }),
+          cell(0, 'candidate', 'acme', { runs: 1000, reviewed: 300, overridden: 5 }),
+        ],
+      }),
+    );
     expect(r.warnings).toContain('review_rate_imbalance');
   });
 

@@ -22,7 +22,13 @@ describe('baseline control', () => {
     { stage: 1, tenantId: 'acme', environment: 'prod' }, // first switched at stage 0
     { stage: 1, tenantId: 'globex', environment: 'eu' },
   ];
-  const plan = planBaseline({ stages: [s0, s1], allStages: [s0, s1], pairs, filter: {}, rolloutSpan: { from: new Date(t0), to: new Date(t0 + 10 * H) } });
+  const plan = planBaseline({
+    stages: [s0, s1],
+    allStages: [s0, s1],
+    pairs,
+    filter: {},
+    rolloutSpan: { from: new Date(t0), to: new Date(t0 + 10 * H) },
+  });
 
   it('plans the same tenants’ history before each first switch, and the concurrent fallback', () => {
     expect(plan.cutoff.get('acme\u0000prod')).toEqual(new Date(t0));
@@ -34,11 +40,29 @@ describe('baseline control', () => {
       { tenantId: 'globex', environment: 'eu', from: new Date(t0 + 5 * H - BASELINE_LOOKBACK_MS), to: new Date(t0 + 5 * H) },
     ]);
     // From the hour the rollout started (hour buckets), excluding every tenant it switched.
-    expect(plan.concurrent).toEqual({ environments: ['eu', 'prod'], from: new Date(Date.UTC(2026, 2, 10, 12)), to: new Date(t0 + 10 * H), excludeTenants: ['acme', 'globex'] });
-    const filtered = planBaseline({ stages: [s1], allStages: [s0, s1], pairs, filter: { tenant: 'globex' }, rolloutSpan: { from: new Date(t0), to: new Date(t0 + H) } });
+    expect(plan.concurrent).toEqual({
+      environments: ['eu', 'prod'],
+      from: new Date(Date.UTC(2026, 2, 10, 12)),
+      to: new Date(t0 + 10 * H),
+      excludeTenants: ['acme', 'globex'],
+    });
+    const filtered = planBaseline({
+      stages: [s1],
+      allStages: [s0, s1],
+      pairs,
+      filter: { tenant: 'globex' },
+      rolloutSpan: { from: new Date(t0), to: new Date(t0 + H) },
+    });
     expect(filtered.stagePairs.get(1)).toEqual([{ tenantId: 'globex', environment: 'eu' }]);
     expect(filtered.before.map((p) => p.tenantId)).toEqual(['globex']);
-    const windowed = planBaseline({ stages: [s0], allStages: [s0], pairs, filter: {}, rolloutSpan: { from: new Date(t0), to: new Date(t0 + 10 * H) }, window: { from: new Date(t0 + 2 * H), to: new Date(t0 + 3 * H) } });
+    const windowed = planBaseline({
+      stages: [s0],
+      allStages: [s0],
+      pairs,
+      filter: {},
+      rolloutSpan: { from: new Date(t0), to: new Date(t0 + 10 * H) },
+      window: { from: new Date(t0 + 2 * H), to: new Date(t0 + 3 * H) },
+    });
     expect(windowed.concurrent).toMatchObject({ from: new Date(t0 + 2 * H), to: new Date(t0 + 3 * H) });
   });
 
@@ -85,7 +109,10 @@ describe('stage starts and timeseries', () => {
       [1, new Date(t0 + H)],
       [2, new Date(t0 + 4 * H)],
     ]);
-    const views = stageViews({ stages: [0, 1, 2, 3].map((i) => ({ environments: ['prod'], percent: 10 * i, splitBy: 'unit' as const })) }, starts);
+    const views = stageViews(
+      { stages: [0, 1, 2, 3].map((i) => ({ environments: ['prod'], percent: 10 * i, splitBy: 'unit' as const })) },
+      starts,
+    );
     expect(views.map((v) => v.startedAt)).toEqual([created, new Date(t0 + H), new Date(t0 + 4 * H), null]);
   });
 
@@ -97,12 +124,50 @@ describe('stage starts and timeseries', () => {
     };
     const day = Date.UTC(2026, 2, 10);
     // Series rows carry every series metric: those not named here are 0.
-    const row = (r: Pick<SeriesRow, 't' | 'arm' | 'runs' | 'errors' | 'fallbacks' | 'reviewed' | 'overridden' | 'latencyHist'>): SeriesRow => ({ ...emptyCounts(), ...r });
+    const row = (
+      r: Pick<SeriesRow, 't' | 'arm' | 'runs' | 'errors' | 'fallbacks' | 'reviewed' | 'overridden' | 'latencyHist'>,
+    ): SeriesRow => ({ ...emptyCounts(), ...r });
     const rows = [
-      row({ t: new Date(day + 23 * H), arm: 'candidate', runs: 2, errors: 1, fallbacks: 1, reviewed: 1, overridden: 1, latencyHist: hist(100, 2) }),
-      row({ t: new Date(day + 1 * H), arm: 'candidate', runs: 3, errors: 0, fallbacks: 0, reviewed: 2, overridden: 0, latencyHist: hist(100, 3) }),
-      row({ t: new Date(day + 2 * H), arm: 'control', runs: 4, errors: 0, fallbacks: 0, reviewed: 4, overridden: 2, latencyHist: hist(50, 4) }),
-      row({ t: new Date(day + 24 * H), arm: 'control', runs: 1, errors: 0, fallbacks: 0, reviewed: 0, overridden: 0, latencyHist: hist(50, 1) }),
+      row({
+        t: new Date(day + 23 * H),
+        arm: 'candidate',
+        runs: 2,
+        errors: 1,
+        fallbacks: 1,
+        reviewed: 1,
+        overridden: 1,
+        latencyHist: hist(100, 2),
+      }),
+      row({
+        t: new Date(day + 1 * H),
+        arm: 'candidate',
+        runs: 3,
+        errors: 0,
+        fallbacks: 0,
+        reviewed: 2,
+        overridden: 0,
+        latencyHist: hist(100, 3),
+      }),
+      row({
+        t: new Date(day + 2 * H),
+        arm: 'control',
+        runs: 4,
+        errors: 0,
+        fallbacks: 0,
+        reviewed: 4,
+        overridden: 2,
+        latencyHist: hist(50, 4),
+      }),
+      row({
+        t: new Date(day + 24 * H),
+        arm: 'control',
+        runs: 1,
+        errors: 0,
+        fallbacks: 0,
+        reviewed: 0,
+        overridden: 0,
+        latencyHist: hist(50, 1),
+      }),
     ];
     const points = timeseriesPoints(rows, 'day');
     expect(points.map((p) => [p.t, p.arm, p.runs, p.reviewed, p.overridden, p.errors, p.fallbacks])).toEqual([

@@ -16,7 +16,13 @@ import {
   latencyBucketIndex,
 } from '../../../src/domain/stats/index.js';
 
-function arm(runs: number, errors: number, reviewed: number, overridden: number, latencies: [ms: number, n: number][] = []): GuardrailArmTotals {
+function arm(
+  runs: number,
+  errors: number,
+  reviewed: number,
+  overridden: number,
+  latencies: [ms: number, n: number][] = [],
+): GuardrailArmTotals {
   const latencyHist = new Array<number>(LATENCY_BUCKET_COUNT).fill(0);
   for (const [ms, n] of latencies) latencyHist[latencyBucketIndex(ms)]! += n;
   return { runs, errors, reviewed, overridden, latencyHist };
@@ -43,7 +49,15 @@ describe('guardrail status', () => {
     const [check] = evaluateGuardrails([g({ metric: 'override_rate', maxIncrease: 0.05, minSamples: 100 })], inputs, 0.05);
     const lower = alwaysValidDifferenceBound(500, 2000, 200, 2000, 'lower', { alpha: 0.05 });
     const upper = alwaysValidDifferenceBound(500, 2000, 200, 2000, 'upper', { alpha: 0.05 });
-    expect(check).toMatchObject({ quantity: 'rate_difference', threshold: 0.05, bound: lower.bound, upperBound: upper.bound, estimate: 0.15, samples: 2000, status: 'breached' });
+    expect(check).toMatchObject({
+      quantity: 'rate_difference',
+      threshold: 0.05,
+      bound: lower.bound,
+      upperBound: upper.bound,
+      estimate: 0.15,
+      samples: 2000,
+      status: 'breached',
+    });
     expect(check!.bound).toBeGreaterThan(0.05);
     // The same difference with a generous limit holds.
     expect(evaluateGuardrails([g({ metric: 'override_rate', maxIncrease: 0.3 })], inputs, 0.05)[0]!.status).toBe('holding');
@@ -62,18 +76,42 @@ describe('guardrail status', () => {
     expect(absolute).toMatchObject({ status: 'breached', samples: 500, samplesByArm: { control: null, candidate: 500 } });
     expect(absolute!.bound).toBe(alwaysValidProportionBound(400, 500, 'lower', { alpha: 0.025 }));
     // No control at all: nothing to compare.
-    const [none] = evaluateGuardrails([g({ metric: 'override_rate', maxIncrease: 0.01, minSamples: 1 })], { ...inputs, control: arm(0, 0, 0, 0) }, 0.05);
+    const [none] = evaluateGuardrails(
+      [g({ metric: 'override_rate', maxIncrease: 0.01, minSamples: 1 })],
+      { ...inputs, control: arm(0, 0, 0, 0) },
+      0.05,
+    );
     expect(none).toMatchObject({ status: 'waiting', bound: null, upperBound: null });
   });
 
   it('breaches latency when more than 5% of candidate runs are slower than max, with confidence', () => {
     expect(LATENCY_SLOW_SHARE_LIMIT).toBe(0.05);
     const latency = g({ metric: 'latency_p95_ms', max: 2000, minSamples: 100 });
-    const fast: GuardrailInputs = { controlArm: 'randomized', control: arm(0, 0, 0, 0), candidate: arm(1000, 0, 0, 0, [[300, 990], [5000, 10]]) };
-    const slow: GuardrailInputs = { ...fast, candidate: arm(1000, 0, 0, 0, [[300, 700], [5000, 300]]) };
+    const fast: GuardrailInputs = {
+      controlArm: 'randomized',
+      control: arm(0, 0, 0, 0),
+      candidate: arm(1000, 0, 0, 0, [
+        [300, 990],
+        [5000, 10],
+      ]),
+    };
+    const slow: GuardrailInputs = {
+      ...fast,
+      candidate: arm(1000, 0, 0, 0, [
+        [300, 700],
+        [5000, 300],
+      ]),
+    };
     const [ok] = evaluateGuardrails([latency], fast, 0.05);
     const [bad] = evaluateGuardrails([latency], slow, 0.05);
-    expect(ok).toMatchObject({ quantity: 'share_slower_than_max', threshold: 0.05, maxMs: 2000, estimate: 0.01, samples: 1000, status: 'holding' });
+    expect(ok).toMatchObject({
+      quantity: 'share_slower_than_max',
+      threshold: 0.05,
+      maxMs: 2000,
+      estimate: 0.01,
+      samples: 1000,
+      status: 'holding',
+    });
     expect(ok!.upperBound).toBeLessThan(0.05); // positive evidence for auto-advance
     expect(bad).toMatchObject({ estimate: 0.3, status: 'breached' });
     expect(bad!.bound).toBe(alwaysValidProportionBound(300, 1000, 'lower', { alpha: 0.05 }));
@@ -84,6 +122,9 @@ describe('guardrail status', () => {
     expect(statusOf(null, 0.1, true)).toBe('waiting');
     expect(statusOf(0.2, 0.1, true)).toBe('breached');
     expect(statusOf(0.1, 0.1, true)).toBe('holding');
-    expect(guardrailSamples({ controlArm: 'baseline', control: arm(10, 0, 7, 1), candidate: arm(20, 0, 9, 2) })).toEqual({ control: 7, candidate: 9 });
+    expect(guardrailSamples({ controlArm: 'baseline', control: arm(10, 0, 7, 1), candidate: arm(20, 0, 9, 2) })).toEqual({
+      control: 7,
+      candidate: 9,
+    });
   });
 });

@@ -33,18 +33,31 @@ describe('latency histograms as numerics', () => {
       [151, 2],
     ]);
     const sum = BigInt(encodeHistogram(a)) + BigInt(encodeHistogram(b));
-    expect(decodeHistogram(sum.toString())).toEqual(dense([
-      [3, 6],
-      [150, 7],
-      [151, 2],
-    ]));
+    expect(decodeHistogram(sum.toString())).toEqual(
+      dense([
+        [3, 6],
+        [150, 7],
+        [151, 2],
+      ]),
+    );
     const minus = sum + BigInt(encodeHistogram(new Map([[150, -7]])));
-    expect(decodeHistogram(minus.toString())).toEqual(dense([
-      [3, 6],
-      [151, 2],
-    ]));
+    expect(decodeHistogram(minus.toString())).toEqual(
+      dense([
+        [3, 6],
+        [151, 2],
+      ]),
+    );
     // Mixed signs (never produced by the read model, but well defined).
-    expect(BigInt(encodeHistogram(new Map([[1, 1], [0, -1]])))).toBe(10n ** BigInt(HISTOGRAM_DIGITS) - 1n);
+    expect(
+      BigInt(
+        encodeHistogram(
+          new Map([
+            [1, 1],
+            [0, -1],
+          ]),
+        ),
+      ),
+    ).toBe(10n ** BigInt(HISTOGRAM_DIGITS) - 1n);
   });
 
   it('refuses what it cannot represent and reads a negative total as empty', () => {
@@ -55,7 +68,7 @@ describe('latency histograms as numerics', () => {
     expect(decodeHistogram('7.000')).toEqual(dense([[0, 7]]));
   });
 
-  it('reads PostgreSQL\'s binary numeric (numeric_send) the same as the text', () => {
+  it("reads PostgreSQL's binary numeric (numeric_send) the same as the text", () => {
     // What numeric_send(12345678901234567) returns on PostgreSQL 15 and PGlite.
     const sent = Uint8Array.from([0, 5, 0, 4, 0, 0, 0, 0, 0, 1, 0x09, 0x29, 0x1a, 0x85, 0, 0x7b, 0x11, 0xd7]);
     expect(decodeHistogram(sent)).toEqual(decodeHistogram('12345678901234567'));
@@ -65,7 +78,12 @@ describe('latency histograms as numerics', () => {
     expect(decodeHistogram('\\x0005000400000000000109291a85007b11d7')).toEqual(decodeHistogram(sent));
     // Round trip through a binary encoding of random histograms.
     for (let trial = 0; trial < 50; trial++) {
-      const h = dense(Array.from({ length: 20 }, () => [Math.floor(Math.random() * LATENCY_BUCKET_COUNT), Math.floor(Math.random() * 1e6)] as [number, number]));
+      const h = dense(
+        Array.from(
+          { length: 20 },
+          () => [Math.floor(Math.random() * LATENCY_BUCKET_COUNT), Math.floor(Math.random() * 1e6)] as [number, number],
+        ),
+      );
       expect(decodeHistogram(numericSend(encodeHistogram(h)))).toEqual(h);
     }
   });

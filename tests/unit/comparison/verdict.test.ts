@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { decideVerdict, MIN_REVIEWED_PER_ARM, MIN_TENANTS_PER_ARM, tooFewTenants, type VerdictInput } from '../../../src/domain/comparison/verdict.js';
+import {
+  decideVerdict,
+  MIN_REVIEWED_PER_ARM,
+  MIN_TENANTS_PER_ARM,
+  tooFewTenants,
+  type VerdictInput,
+} from '../../../src/domain/comparison/verdict.js';
 
 const base: VerdictInput = {
   controlArm: 'randomized',

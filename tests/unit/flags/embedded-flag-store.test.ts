@@ -105,7 +105,9 @@ describe('EmbeddedFlagStore', () => {
     expect(contexts.map((c) => store.evaluate('f-sticky', c))).toEqual(first);
     const fresh = await newStore();
     expect(contexts.map((c) => fresh.evaluate('f-sticky', c))).toEqual(first);
-    const engine = new UnleashEngine({ state: { features: [toUnleashFeature({ name: 'f-sticky', enabled: true, stages: [stage({ splitBy: 'unit' })] })] } });
+    const engine = new UnleashEngine({
+      state: { features: [toUnleashFeature({ name: 'f-sticky', enabled: true, stages: [stage({ splitBy: 'unit' })] })] },
+    });
     expect(contexts.map((c) => engine.evaluate('f-sticky', c))).toEqual(first);
     engine.destroy();
   });
@@ -131,7 +133,9 @@ describe('EmbeddedFlagStore', () => {
     // The SDK seeds a missing stickiness field at random (variant.ts getSeed). With the same field
     // as the strategy's stickiness, such a call does not match the stage at all: 'disabled',
     // every time. The gateway always sets unitKey anyway (tenant/runId without a unit).
-    const engine = new UnleashEngine({ state: { features: [toUnleashFeature({ name: 'f-nokey', enabled: true, stages: [stage({ splitBy: 'unit' })] })] } });
+    const engine = new UnleashEngine({
+      state: { features: [toUnleashFeature({ name: 'f-nokey', enabled: true, stages: [stage({ splitBy: 'unit' })] })] },
+    });
     const noUnit = { userId: 'acme', properties: { tenantId: 'acme', tenantEnvironment: 'prod' } };
     const arms = new Set(Array.from({ length: 200 }, () => toFlagVariant(engine.getVariant('f-nokey', noUnit))));
     expect(arms).toEqual(new Set(['disabled']));

@@ -27,7 +27,11 @@ beforeAll(async () => {
     let raw = '';
     req.on('data', (d: Buffer) => (raw += d.toString()));
     req.on('end', () => {
-      const entry: Seen = { method: req.method ?? '', path: (req.url ?? '').replace(/^\/api/, ''), body: raw ? JSON.parse(raw) : undefined };
+      const entry: Seen = {
+        method: req.method ?? '',
+        path: (req.url ?? '').replace(/^\/api/, ''),
+        body: raw ? JSON.parse(raw) : undefined,
+      };
       seen.push(entry);
       const out = handler(entry) ?? { status: 200, body: {} };
       res.writeHead(out.status, { 'content-type': 'application/json' });
@@ -68,7 +72,14 @@ describe('UnleashAdminClient.applyFlag', () => {
       return undefined;
     };
     await client().applyFlag(flag, 'production');
-    expect(calls()).toEqual([`GET ${F}`, 'POST /admin/projects/default/features', `GET ${S}`, `POST ${S}`, `POST ${S}`, `POST ${F}/environments/production/on`]);
+    expect(calls()).toEqual([
+      `GET ${F}`,
+      'POST /admin/projects/default/features',
+      `GET ${S}`,
+      `POST ${S}`,
+      `POST ${S}`,
+      `POST ${F}/environments/production/on`,
+    ]);
     expect(seen[1]!.body).toMatchObject({ name: 'f1', type: 'release' });
     expect(seen.filter((s) => s.method === 'POST' && s.path === S).map((s) => s.body)).toEqual(toAdminStrategies(flag));
   });
@@ -86,8 +97,19 @@ describe('UnleashAdminClient.applyFlag', () => {
         return {
           status: 200,
           body: [
-            { ...s0, id: 'id-0', constraints: s0!.constraints.map(({ contextName, operator, values }) => ({ contextName, operator, values })) },
-            { ...s1, id: 'id-1', variants: [{ ...s1!.variants[0], weight: 50 }, { ...s1!.variants[1], weight: 950 }] },
+            {
+              ...s0,
+              id: 'id-0',
+              constraints: s0!.constraints.map(({ contextName, operator, values }) => ({ contextName, operator, values })),
+            },
+            {
+              ...s1,
+              id: 'id-1',
+              variants: [
+                { ...s1!.variants[0], weight: 50 },
+                { ...s1!.variants[1], weight: 950 },
+              ],
+            },
             { ...s1, id: 'id-9', title: 'stage 9' },
           ],
         };
@@ -103,7 +125,9 @@ describe('UnleashAdminClient.applyFlag', () => {
 describe('UnleashAdminClient failures', () => {
   it('a 401 is a configuration error, not retried', async () => {
     handler = () => ({ status: 401, body: { message: 'You must log in to use Unleash.' } });
-    const err = await client().ensureFlag('f1').catch((e: unknown) => e);
+    const err = await client()
+      .ensureFlag('f1')
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UnleashAdminError);
     expect(err).toMatchObject({ kind: 'configuration', status: 401 });
     expect((err as Error).message).toMatch(/admin token/);
@@ -112,7 +136,9 @@ describe('UnleashAdminClient failures', () => {
 
   it('a 404 outside "does the flag exist" names the project', async () => {
     handler = () => ({ status: 404, body: { message: 'Could not find environment production' } });
-    const err = await client().setEnabled('f1', 'production', true).catch((e: unknown) => e);
+    const err = await client()
+      .setEnabled('f1', 'production', true)
+      .catch((e: unknown) => e);
     expect(err).toMatchObject({ kind: 'configuration', status: 404 });
     expect((err as Error).message).toMatch(/project "default"/);
   });
@@ -126,14 +152,22 @@ describe('UnleashAdminClient failures', () => {
 
   it('gives up after the retries with a recoverable error', async () => {
     handler = () => ({ status: 500, body: { message: 'boom' } });
-    const err = await client({ retries: 2 }).archive('f1').catch((e: unknown) => e);
+    const err = await client({ retries: 2 })
+      .archive('f1')
+      .catch((e: unknown) => e);
     expect(err).toMatchObject({ kind: 'recoverable', status: 500 });
     expect(seen).toHaveLength(3);
   });
 
   it('a refused connection is recoverable', async () => {
     const port = await freePort();
-    const dead = new UnleashAdminClient({ url: `http://127.0.0.1:${port}/api`, adminToken: 'a', project: 'default', retries: 1, backoffMs: 1 });
+    const dead = new UnleashAdminClient({
+      url: `http://127.0.0.1:${port}/api`,
+      adminToken: 'a',
+      project: 'default',
+      retries: 1,
+      backoffMs: 1,
+    });
     await expect(dead.archive('f1')).rejects.toMatchObject({ kind: 'recoverable' });
   });
 
@@ -147,7 +181,9 @@ describe('UnleashAdminClient failures', () => {
 
   it('a flag created meanwhile by another replica is fine', async () => {
     handler = (r) =>
-      r.method === 'GET' ? { status: 404, body: { message: 'not found' } } : { status: 409, body: { message: 'A flag with that name already exists' } };
+      r.method === 'GET'
+        ? { status: 404, body: { message: 'not found' } }
+        : { status: 409, body: { message: 'A flag with that name already exists' } };
     await expect(client().ensureFlag('f1')).resolves.toBeUndefined();
   });
 

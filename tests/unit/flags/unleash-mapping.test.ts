@@ -65,7 +65,11 @@ describe('toUnleashFeature', () => {
   it('is switched off when the flag is disabled or no stage can match', () => {
     expect(toUnleashFeature({ ...flag, enabled: false }).enabled).toBe(false);
     expect(toUnleashFeature({ name: 'f', enabled: true, stages: [] }).enabled).toBe(false);
-    const none = toUnleashFeature({ name: 'f', enabled: true, stages: [{ environments: ['prod'], tenants: [], percent: 50, splitBy: 'tenant' }] });
+    const none = toUnleashFeature({
+      name: 'f',
+      enabled: true,
+      stages: [{ environments: ['prod'], tenants: [], percent: 50, splitBy: 'tenant' }],
+    });
     expect(none.strategies).toEqual([]);
     expect(none.enabled).toBe(false);
   });

@@ -8,7 +8,14 @@ const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 describe('tidyComponents', () => {
   it('keeps what the paths reach (through other components too), drops the rest, and names input-only schemas without "Input"', () => {
     const doc = {
-      paths: { '/a': { post: { requestBody: { content: { 'application/json': { schema: ref('SpecInput') } } }, responses: { 200: { content: { 'application/json': { schema: ref('Thing') } } } } } } },
+      paths: {
+        '/a': {
+          post: {
+            requestBody: { content: { 'application/json': { schema: ref('SpecInput') } } },
+            responses: { 200: { content: { 'application/json': { schema: ref('Thing') } } } },
+          },
+        },
+      },
       components: {
         schemas: {
           SpecInput: { type: 'object', properties: { stage: ref('StageInput') } },
@@ -30,7 +37,14 @@ describe('tidyComponents', () => {
 
   it('keeps an Input variant under its own name when the plain one is used as well', () => {
     const doc = {
-      paths: { '/a': { put: { requestBody: { content: { 'application/json': { schema: ref('XInput') } } }, responses: { 200: { content: { 'application/json': { schema: ref('X') } } } } } } },
+      paths: {
+        '/a': {
+          put: {
+            requestBody: { content: { 'application/json': { schema: ref('XInput') } } },
+            responses: { 200: { content: { 'application/json': { schema: ref('X') } } } },
+          },
+        },
+      },
       components: { schemas: { X: { type: 'object' }, XInput: { type: 'object', required: [] } } },
     };
     expect(Object.keys(tidyComponents(doc).components.schemas)).toEqual(['X', 'XInput']);
@@ -39,7 +53,10 @@ describe('tidyComponents', () => {
 
 describe('declareTags', () => {
   it('declares a tag an operation uses that the document does not', () => {
-    const doc = { tags: [{ name: 'chains', description: 'Chains.' }], paths: { '/a': { get: { tags: ['chains'] } }, '/b': { post: { tags: ['datasets'] } } } };
+    const doc = {
+      tags: [{ name: 'chains', description: 'Chains.' }],
+      paths: { '/a': { get: { tags: ['chains'] } }, '/b': { post: { tags: ['datasets'] } } },
+    };
     expect(declareTags(doc).tags).toEqual([
       { name: 'chains', description: 'Chains.' },
       { name: 'datasets', description: 'Operations on datasets.' },
@@ -60,7 +77,11 @@ describe('operation defaults', () => {
   });
 
   it("keeps a route's own, and marks public routes as needing no token", () => {
-    const op = describeOperation({ operationId: 'getHealth', summary: 'Liveness', tags: ['health'], response: { 200: {} } }, { method: 'GET', url: '/healthz', config: { access: 'public' } } as never);
+    const op = describeOperation({ operationId: 'getHealth', summary: 'Liveness', tags: ['health'], response: { 200: {} } }, {
+      method: 'GET',
+      url: '/healthz',
+      config: { access: 'public' },
+    } as never);
     expect(op).toMatchObject({ operationId: 'getHealth', summary: 'Liveness', tags: ['health'], security: [] });
     expect(Object.keys(op.response)).toEqual(['200']);
   });

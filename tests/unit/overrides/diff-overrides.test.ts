@@ -1,10 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  diffFinal,
-  diffOverrides,
-  fieldHasher,
-  type RedactedComparison,
-} from '../../../src/domain/overrides/diff-overrides.js';
+import { diffFinal, diffOverrides, fieldHasher, type RedactedComparison } from '../../../src/domain/overrides/diff-overrides.js';
 import { JsonTooDeepError } from '../../../src/domain/overrides/json-value.js';
 import { redactOutput } from '../../../src/redaction/redaction.js';
 import { BadRequestError } from '../../../src/domain/model/errors.js';
@@ -76,8 +71,14 @@ describe('diffFinal', () => {
     expect(diffFinal(ai, JSON.parse('{"__proto__": {"x": 1}, "constructor": "c"}'))).toEqual({ overridden: false, fields: [] });
     expect(diffFinal(ai, JSON.parse('{"__proto__": {"x": 2}}'))).toEqual({ overridden: true, fields: ['__proto__'] });
     // Fields the AI did not return are not read from Object.prototype.
-    expect(diffFinal({ a: 1 }, JSON.parse('{"constructor": null, "toString": null, "prototype": null}'))).toEqual({ overridden: false, fields: [] });
-    expect(diffFinal({ a: 1 }, JSON.parse('{"constructor": "x", "hasOwnProperty": 1}'))).toEqual({ overridden: true, fields: ['constructor', 'hasOwnProperty'] });
+    expect(diffFinal({ a: 1 }, JSON.parse('{"constructor": null, "toString": null, "prototype": null}'))).toEqual({
+      overridden: false,
+      fields: [],
+    });
+    expect(diffFinal({ a: 1 }, JSON.parse('{"constructor": "x", "hasOwnProperty": 1}'))).toEqual({
+      overridden: true,
+      fields: ['constructor', 'hasOwnProperty'],
+    });
     expect(Object.prototype).not.toHaveProperty('x');
   });
 
@@ -97,13 +98,28 @@ describe('diffOverrides', () => {
     expect(diffOverrides(output, [{ field: 'total', value: 40 }])).toEqual({ overridden: true, fields: ['total'] });
   });
 
-  it('does not count a value re-typed equal to the AI\'s, whatever the key order', () => {
-    expect(diffOverrides(output, [{ field: 'total', value: 42.0 }, { field: 'vendor', value: { vat: 'DE1', name: 'ACME' } }])).toEqual({ overridden: false, fields: [] });
+  it("does not count a value re-typed equal to the AI's, whatever the key order", () => {
+    expect(
+      diffOverrides(output, [
+        { field: 'total', value: 42.0 },
+        { field: 'vendor', value: { vat: 'DE1', name: 'ACME' } },
+      ]),
+    ).toEqual({ overridden: false, fields: [] });
   });
 
   it('lets the last entry for a field win', () => {
-    expect(diffOverrides(output, [{ field: 'total', value: 1 }, { field: 'total', value: 42 }])).toEqual({ overridden: false, fields: [] });
-    expect(diffOverrides(output, [{ field: 'total', value: 42 }, { field: 'total', value: 1 }])).toEqual({ overridden: true, fields: ['total'] });
+    expect(
+      diffOverrides(output, [
+        { field: 'total', value: 1 },
+        { field: 'total', value: 42 },
+      ]),
+    ).toEqual({ overridden: false, fields: [] });
+    expect(
+      diffOverrides(output, [
+        { field: 'total', value: 42 },
+        { field: 'total', value: 1 },
+      ]),
+    ).toEqual({ overridden: true, fields: ['total'] });
   });
 
   it('treats null as clearing and a missing value as null', () => {

@@ -22,10 +22,14 @@ describe('email', () => {
 });
 
 describe('IBAN', () => {
-  it.each(['DE89370400440532013000', 'GB82WEST12345698765432', 'FR1420041010050500013M02606', 'NL91ABNA0417164300', 'NO9386011117947', 'BE68539007547034'])(
-    '%s is mod-97 valid',
-    (iban) => expect(isValidIban(iban)).toBe(true),
-  );
+  it.each([
+    'DE89370400440532013000',
+    'GB82WEST12345698765432',
+    'FR1420041010050500013M02606',
+    'NL91ABNA0417164300',
+    'NO9386011117947',
+    'BE68539007547034',
+  ])('%s is mod-97 valid', (iban) => expect(isValidIban(iban)).toBe(true));
 
   it('redacts compact, grouped and lower-case IBANs', () => {
     expect(redactText('IBAN: DE89 3704 0044 0532 0130 00, thanks', only('iban'))).toBe('IBAN: [REDACTED:iban], thanks');

@@ -10,8 +10,13 @@ describe('redactionConfigSchema', () => {
   it('accepts the three modes', () => {
     expect(redactionConfigSchema.parse({ mode: 'off' })).toEqual({ mode: 'off' });
     expect(redactionConfigSchema.parse({ mode: 'patterns' })).toEqual({ mode: 'patterns' });
-    expect(redactionConfigSchema.parse({ mode: 'patterns', patterns: ['email', 'iban'] })).toEqual({ mode: 'patterns', patterns: ['email', 'iban'] });
-    expect(redactionConfigSchema.parse({ mode: 'paths', paths: ['customer.email', '$.iban', 'items[*].name', "['a.b'].c"] }).mode).toBe('paths');
+    expect(redactionConfigSchema.parse({ mode: 'patterns', patterns: ['email', 'iban'] })).toEqual({
+      mode: 'patterns',
+      patterns: ['email', 'iban'],
+    });
+    expect(redactionConfigSchema.parse({ mode: 'paths', paths: ['customer.email', '$.iban', 'items[*].name', "['a.b'].c"] }).mode).toBe(
+      'paths',
+    );
   });
 
   it.each([
@@ -31,12 +36,29 @@ describe('redactionConfigSchema', () => {
 
 describe('parsePath', () => {
   it('reads the dialect', () => {
-    expect(parsePath('customer.email')).toEqual({ segments: [{ kind: 'key', key: 'customer' }, { kind: 'key', key: 'email' }] });
+    expect(parsePath('customer.email')).toEqual({
+      segments: [
+        { kind: 'key', key: 'customer' },
+        { kind: 'key', key: 'email' },
+      ],
+    });
     expect(parsePath('$.iban')).toEqual({ segments: [{ kind: 'key', key: 'iban' }] });
-    expect(parsePath('$[0].a')).toEqual({ segments: [{ kind: 'index', index: 0 }, { kind: 'key', key: 'a' }] });
-    expect(parsePath('items[*].name')).toEqual({ segments: [{ kind: 'key', key: 'items' }, { kind: 'any' }, { kind: 'key', key: 'name' }] });
+    expect(parsePath('$[0].a')).toEqual({
+      segments: [
+        { kind: 'index', index: 0 },
+        { kind: 'key', key: 'a' },
+      ],
+    });
+    expect(parsePath('items[*].name')).toEqual({
+      segments: [{ kind: 'key', key: 'items' }, { kind: 'any' }, { kind: 'key', key: 'name' }],
+    });
     expect(parsePath('a.*')).toEqual({ segments: [{ kind: 'key', key: 'a' }, { kind: 'any' }] });
-    expect(parsePath('["x.y"].z')).toEqual({ segments: [{ kind: 'key', key: 'x.y' }, { kind: 'key', key: 'z' }] });
+    expect(parsePath('["x.y"].z')).toEqual({
+      segments: [
+        { kind: 'key', key: 'x.y' },
+        { kind: 'key', key: 'z' },
+      ],
+    });
   });
 });
 
@@ -44,7 +66,10 @@ describe('redact, paths mode', () => {
   const input = {
     customer: { email: 'jane@example.com', name: 'Jane' },
     iban: 'DE89370400440532013000',
-    items: [{ name: 'a', sku: 1 }, { name: 'b', sku: 2 }],
+    items: [
+      { name: 'a', sku: 1 },
+      { name: 'b', sku: 2 },
+    ],
     empty: null,
   };
 
@@ -53,13 +78,18 @@ describe('redact, paths mode', () => {
     expect(redact(input, config)).toEqual({
       customer: { email: '[REDACTED:path]', name: 'Jane' },
       iban: '[REDACTED:path]',
-      items: [{ name: '[REDACTED:path]', sku: 1 }, { name: '[REDACTED:path]', sku: 2 }],
+      items: [
+        { name: '[REDACTED:path]', sku: 1 },
+        { name: '[REDACTED:path]', sku: 2 },
+      ],
       empty: null,
     });
   });
 
   it('applies a key to every element of an array without [*]', () => {
-    expect(redact(input, { mode: 'paths', paths: ['items.sku'] })).toMatchObject({ items: [{ sku: '[REDACTED:path]' }, { sku: '[REDACTED:path]' }] });
+    expect(redact(input, { mode: 'paths', paths: ['items.sku'] })).toMatchObject({
+      items: [{ sku: '[REDACTED:path]' }, { sku: '[REDACTED:path]' }],
+    });
     expect(redact(input, { mode: 'paths', paths: ['items[1]'] })).toMatchObject({ items: [{ name: 'a' }, '[REDACTED:path]'] });
   });
 

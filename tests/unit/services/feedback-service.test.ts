@@ -25,7 +25,15 @@ describe('FeedbackService', () => {
     expect(w.runRepo.runs.size).toBe(0);
     const result = await w.feedback.byRunId(runId, { final: { total: 120, vendor: 'ACME' }, reviewer: 'ann' }, acme);
     expect(result).toEqual({ runId, overridden: true, fields: ['total'] });
-    expect(w.writer.pendingFeedbackFor(runId)).toEqual({ runId, overridden: true, fields: ['total'], reviewer: 'ann', at: w.now(), corrections: { total: 120 }, tracked: ['total', 'vendor'] });
+    expect(w.writer.pendingFeedbackFor(runId)).toEqual({
+      runId,
+      overridden: true,
+      fields: ['total'],
+      reviewer: 'ann',
+      at: w.now(),
+      corrections: { total: 120 },
+      tracked: ['total', 'vendor'],
+    });
     expect(w.told.feedback.map((t) => [t.run.id, t.feedback.fields])).toEqual([[runId, ['total']]]);
     await w.writer.flush();
     expect(w.runRepo.feedback.get(runId)).toMatchObject({ overridden: true, fields: ['total'] });

@@ -45,7 +45,10 @@ function run(extra: Partial<Run> = {}): Run {
   });
 }
 
-const segments = (dir: string) => readdirSync(dir).filter((f) => f.startsWith('seg-')).sort();
+const segments = (dir: string) =>
+  readdirSync(dir)
+    .filter((f) => f.startsWith('seg-'))
+    .sort();
 
 describe('spool', () => {
   let dir: string;
@@ -162,7 +165,9 @@ describe('spool', () => {
     let seq = 0;
     while (!s.full) seq = s.appendRun(run({ input: { big } }));
     expect(() => s.assertCapacity()).toThrow(expect.objectContaining({ code: 'spool_full', statusCode: 503 }));
-    expect(() => s.appendFeedback({ runId: run().id, overridden: false, fields: [], reviewer: null, at: new Date() })).toThrow(UnavailableError);
+    expect(() => s.appendFeedback({ runId: run().id, overridden: false, fields: [], reviewer: null, at: new Date() })).toThrow(
+      UnavailableError,
+    );
     // A run whose upstream already answered is still kept (headroom above the limit).
     expect(s.appendRun(run({ input: { big } }))).toBe(seq + 1);
     expect(s.status()).toMatchObject({ full: true });
@@ -176,7 +181,13 @@ describe('spool', () => {
     const big = 'x'.repeat(128 * 1024);
     expect(() => {
       for (let i = 0; i < 100; i++) s.appendRun(run({ input: { big } }));
-    }).toThrow(expect.objectContaining({ code: 'run_not_recorded', statusCode: 503, message: expect.stringMatching(/^The chain was called, but its run could not be recorded/) }));
+    }).toThrow(
+      expect.objectContaining({
+        code: 'run_not_recorded',
+        statusCode: 503,
+        message: expect.stringMatching(/^The chain was called, but its run could not be recorded/),
+      }),
+    );
     expect(s.status().bytes).toBeLessThan(2 * MiB + 200 * 1024);
   });
 
@@ -187,8 +198,7 @@ describe('spool', () => {
     const good2 = run();
     for (const r of [good1, bad, good2]) s.appendRun(r);
     const store = new FakeStore();
-    store.fail = (b) =>
-      b.runs.some((r) => r.id === bad.id) ? new RecordRefusedError('22P02') : undefined;
+    store.fail = (b) => (b.runs.some((r) => r.id === bad.id) ? new RecordRefusedError('22P02') : undefined);
     await openAt(store);
     expect([...store.runs.keys()]).toEqual([good1.id, good2.id]);
     const rejected = readFileSync(join(dir, 'rejected.jsonl'), 'utf8').trim().split('\n');

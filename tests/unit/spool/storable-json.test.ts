@@ -57,8 +57,7 @@ describe('nesting scan of the body parser', () => {
   });
 
   it('agrees with the real depth of random JSON', () => {
-    const depthOf = (v: unknown): number =>
-      v !== null && typeof v === 'object' ? 1 + Math.max(0, ...Object.values(v).map(depthOf)) : 0;
+    const depthOf = (v: unknown): number => (v !== null && typeof v === 'object' ? 1 + Math.max(0, ...Object.values(v).map(depthOf)) : 0);
     fc.assert(
       fc.property(fc.jsonValue({ maxDepth: 8 }), fc.integer({ min: 0, max: 8 }), (v, max) => {
         expect(nestsDeeperThan(JSON.stringify(v), max)).toBe(depthOf(v) > max);

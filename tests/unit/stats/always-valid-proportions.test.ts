@@ -13,15 +13,23 @@ import { REF } from './fixtures/reference-values.js';
 import { expectInterval } from './helpers.js';
 
 describe('score-form always-valid difference (Newcombe 10 with the mixture multiplier)', () => {
-  it.each(REF.alwaysValidDifference.map((c) => [c.x1, c.n1, c.x2, c.n2, c] as const))('%s/%s − %s/%s matches Python', (x1, n1, x2, n2, c) => {
-    expectInterval(alwaysValidDifference(x1, n1, x2, n2).ci, c.ci, 1e-12);
-    expect(alwaysValidDifferenceBound(x1, n1, x2, n2, 'lower').bound).toBeCloseTo(c.lower, 12);
-    expect(alwaysValidDifferenceBound(x1, n1, x2, n2, 'upper').bound).toBeCloseTo(c.upper, 12);
-  });
+  it.each(REF.alwaysValidDifference.map((c) => [c.x1, c.n1, c.x2, c.n2, c] as const))(
+    '%s/%s − %s/%s matches Python',
+    (x1, n1, x2, n2, c) => {
+      expectInterval(alwaysValidDifference(x1, n1, x2, n2).ci, c.ci, 1e-12);
+      expect(alwaysValidDifferenceBound(x1, n1, x2, n2, 'lower').bound).toBeCloseTo(c.lower, 12);
+      expect(alwaysValidDifferenceBound(x1, n1, x2, n2, 'upper').bound).toBeCloseTo(c.upper, 12);
+    },
+  );
 
   it('p-value is where the interval touches 0: exact consistency at several alphas', () => {
     for (const alpha of [0.01, 0.05, 0.2]) {
-      for (const [x1, n1, x2, n2] of [[56, 70, 48, 80], [30, 200, 10, 200], [12, 1500, 40, 1600], [400, 2000, 300, 2000]] as const) {
+      for (const [x1, n1, x2, n2] of [
+        [56, 70, 48, 80],
+        [30, 200, 10, 200],
+        [12, 1500, 40, 1600],
+        [400, 2000, 300, 2000],
+      ] as const) {
         const two = alwaysValidDifference(x1, n1, x2, n2, { alpha });
         expect(two.pValue < alpha).toBe(two.ci[0] > 0 || two.ci[1] < 0);
         for (const side of ['lower', 'upper'] as const) {

@@ -22,7 +22,9 @@ describe('one-sided Bernoulli tilt mixture (the martingale every sequence is bui
           const n = Math.max(a, b);
           const m = tiltMixture(scale, dir);
           const now = logMixtureValue(m, x, n, p0);
-          const next = Math.log(p0 * Math.exp(logMixtureValue(m, x + 1, n + 1, p0) - now) + (1 - p0) * Math.exp(logMixtureValue(m, x, n + 1, p0) - now));
+          const next = Math.log(
+            p0 * Math.exp(logMixtureValue(m, x + 1, n + 1, p0) - now) + (1 - p0) * Math.exp(logMixtureValue(m, x, n + 1, p0) - now),
+          );
           expect(Math.abs(next)).toBeLessThan(1e-9);
         },
       ),
@@ -32,28 +34,34 @@ describe('one-sided Bernoulli tilt mixture (the martingale every sequence is bui
 
   it('up-tilts decrease and down-tilts increase in p₀, and ln M is convex in p₀', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 300 }), fc.integer({ min: 1, max: 300 }), fc.double({ min: 0.05, max: 3, noNaN: true }), (a, b, scale) => {
-        const x = Math.min(a, b);
-        const n = Math.max(a, b);
-        const up = tiltMixture(scale, 'up');
-        const down = tiltMixture(scale, 'down');
-        let prevUp = Number.POSITIVE_INFINITY;
-        let prevDown = Number.NEGATIVE_INFINITY;
-        const values: number[] = [];
-        for (let i = 1; i < 40; i++) {
-          const p = i / 40;
-          const u = logMixture(up, x, n, p);
-          const d = logMixtureValue(down, x, n, p);
-          expect(u.value).toBeLessThanOrEqual(prevUp + 1e-9);
-          expect(d).toBeGreaterThanOrEqual(prevDown - 1e-9);
-          expect(u.d1).toBeLessThanOrEqual(1e-9);
-          expect(u.d2).toBeGreaterThanOrEqual(0);
-          prevUp = u.value;
-          prevDown = d;
-          values.push(u.value);
-        }
-        for (let i = 1; i + 1 < values.length; i++) expect((values[i - 1] as number) + (values[i + 1] as number) - 2 * (values[i] as number)).toBeGreaterThanOrEqual(-1e-7);
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 300 }),
+        fc.integer({ min: 1, max: 300 }),
+        fc.double({ min: 0.05, max: 3, noNaN: true }),
+        (a, b, scale) => {
+          const x = Math.min(a, b);
+          const n = Math.max(a, b);
+          const up = tiltMixture(scale, 'up');
+          const down = tiltMixture(scale, 'down');
+          let prevUp = Number.POSITIVE_INFINITY;
+          let prevDown = Number.NEGATIVE_INFINITY;
+          const values: number[] = [];
+          for (let i = 1; i < 40; i++) {
+            const p = i / 40;
+            const u = logMixture(up, x, n, p);
+            const d = logMixtureValue(down, x, n, p);
+            expect(u.value).toBeLessThanOrEqual(prevUp + 1e-9);
+            expect(d).toBeGreaterThanOrEqual(prevDown - 1e-9);
+            expect(u.d1).toBeLessThanOrEqual(1e-9);
+            expect(u.d2).toBeGreaterThanOrEqual(0);
+            prevUp = u.value;
+            prevDown = d;
+            values.push(u.value);
+          }
+          for (let i = 1; i + 1 < values.length; i++)
+            expect((values[i - 1] as number) + (values[i + 1] as number) - 2 * (values[i] as number)).toBeGreaterThanOrEqual(-1e-7);
+        },
+      ),
       { numRuns: 200 },
     );
   });

@@ -23,15 +23,21 @@ describe('calibration: A/A false rollbacks stay at most alpha (small grid)', () 
     { splitBy: 'unit', baseRate: 0.3, share: 0.01, alpha: 0.01 },
     { splitBy: 'unit', baseRate: 0.5, share: 0.5, alpha: 0.001 },
   ];
-  it.each(unitCells.map((c) => [`${c.baseRate} at ${c.share * 100}%, α ${c.alpha}`, c] as const))('per run: %s', (_, cell) => {
-    const r = runAaCell(cell, unitSettings);
-    expect(r.sequences).toBe(unitSettings.sequences);
-    expect(r.rate).toBeLessThanOrEqual(cell.alpha + aaMargin(cell.alpha, r.sequences));
-  }, 120_000);
+  it.each(unitCells.map((c) => [`${c.baseRate} at ${c.share * 100}%, α ${c.alpha}`, c] as const))(
+    'per run: %s',
+    (_, cell) => {
+      const r = runAaCell(cell, unitSettings);
+      expect(r.sequences).toBe(unitSettings.sequences);
+      expect(r.rate).toBeLessThanOrEqual(cell.alpha + aaMargin(cell.alpha, r.sequences));
+    },
+    120_000,
+  );
 
   it('the same check fails a fixed-horizon bound looked at this often (the harness can tell)', () => {
     const naive = (s: SimState) => ({
-      breached: newcombeBoundsAtZ(s.candidate.overridden, s.candidate.reviewed, s.control.overridden, s.control.reviewed, normalQuantile(0.95)).interval[0] > 0,
+      breached:
+        newcombeBoundsAtZ(s.candidate.overridden, s.candidate.reviewed, s.control.overridden, s.control.reviewed, normalQuantile(0.95))
+          .interval[0] > 0,
     });
     const r = runAaCell({ splitBy: 'unit', baseRate: 0.1, share: 0.5, alpha: 0.05 }, { ...unitSettings, sequences: 200 }, naive);
     expect(r.rate).toBeGreaterThan(0.05 + aaMargin(0.05, r.sequences));
@@ -42,16 +48,23 @@ describe('calibration: A/A false rollbacks stay at most alpha (small grid)', () 
     { splitBy: 'tenant', baseRate: 0.3, share: 0.5, alpha: 0.05, tenants: 100, tenantSpread: 0.05 },
     { splitBy: 'tenant', baseRate: 0.1, share: 0.1, alpha: 0.05, tenants: 200, tenantSpread: 0.1 },
   ];
-  it.each(tenantCells.map((c) => [`${c.tenants} tenants (SD ${c.tenantSpread}) at ${c.share * 100}%, base ${c.baseRate}`, c] as const))('per tenant: %s', (_, cell) => {
-    const r = runAaCell(cell, tenantSettings);
-    expect(r.rate).toBeLessThanOrEqual(cell.alpha + aaMargin(cell.alpha, r.sequences));
-  }, 120_000);
+  it.each(tenantCells.map((c) => [`${c.tenants} tenants (SD ${c.tenantSpread}) at ${c.share * 100}%, base ${c.baseRate}`, c] as const))(
+    'per tenant: %s',
+    (_, cell) => {
+      const r = runAaCell(cell, tenantSettings);
+      expect(r.rate).toBeLessThanOrEqual(cell.alpha + aaMargin(cell.alpha, r.sequences));
+    },
+    120_000,
+  );
 });
 
-describe('calibration: power at the issue\'s reference case', () => {
+describe("calibration: power at the issue's reference case", () => {
   it('10% → 20% is rolled back in every sequence, median within ~320 candidate reviews (10% and 50% shares)', () => {
     for (const share of [0.1, 0.5]) {
-      const r = runPowerCell({ splitBy: 'unit', baseRate: 0.1, share, alpha: 0.05, candidateRate: 0.2, maxIncrease: 0 }, { ...unitSettings, sequences: 150 });
+      const r = runPowerCell(
+        { splitBy: 'unit', baseRate: 0.1, share, alpha: 0.05, candidateRate: 0.2, maxIncrease: 0 },
+        { ...unitSettings, sequences: 150 },
+      );
       expect(r.caught).toBe(1);
       // Measured with this seed: median 141 (10%), 200 (50%) candidate reviews.
       expect(r.medianCandidateReviewed).toBeLessThanOrEqual(320);
@@ -68,7 +81,14 @@ describe('calibration: power at the issue\'s reference case', () => {
 });
 
 describe('the simulator', () => {
-  const scenario: Scenario = { control: { overrideRate: 0.1 }, share: 0.1, splitBy: 'unit', checkEvery: 20, horizon: 2000, minSamples: 100 };
+  const scenario: Scenario = {
+    control: { overrideRate: 0.1 },
+    share: 0.1,
+    splitBy: 'unit',
+    checkEvery: 20,
+    horizon: 2000,
+    minSamples: 100,
+  };
   const decide = overrideGuardrailDecide({ maxIncrease: 0, alpha: 0.05 });
 
   it('is reproducible, and a budget-truncated run is a prefix of the full one', () => {
@@ -85,11 +105,15 @@ describe('the simulator', () => {
   it('looks only once both arms have minSamples, and follows the cadence', () => {
     let first: { c: number; t: number } | undefined;
     let looks = 0;
-    simulate({ ...scenario, horizon: 1000 }, (s) => {
-      first ??= { c: s.candidate.reviewed, t: s.control.reviewed };
-      looks++;
-      return { breached: false };
-    }, { sequences: 1, seed: 1 });
+    simulate(
+      { ...scenario, horizon: 1000 },
+      (s) => {
+        first ??= { c: s.candidate.reviewed, t: s.control.reviewed };
+        looks++;
+        return { breached: false };
+      },
+      { sequences: 1, seed: 1 },
+    );
     expect(first!.c).toBeGreaterThanOrEqual(100);
     expect(first!.t).toBeGreaterThanOrEqual(100);
     // ≈ (1000 − 100)/20 looks after minSamples.

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { compareRatios, DEFAULT_CLUSTER_SEQUENTIAL_TUNING, ratioMoments, ratioOfSums, type RatioUnit } from '../../../src/domain/stats/index.js';
+import {
+  compareRatios,
+  DEFAULT_CLUSTER_SEQUENTIAL_TUNING,
+  ratioMoments,
+  ratioOfSums,
+  type RatioUnit,
+} from '../../../src/domain/stats/index.js';
 import { REF } from './fixtures/reference-values.js';
 import { expectClose, expectInterval } from './helpers.js';
 
@@ -35,7 +41,11 @@ describe('ratio of sums with delta-method variance (tenant as the unit)', () => 
     // s²_m = 1, s²_d = 100/3, s_md = (10 + 30 + 40 − 6·40/3)/2 = 0.
     // Var = (1/3)(s²_m/μ_d² + μ_m²s²_d/μ_d⁴) = (1/3)(9/1600 + 4·(100/3)·81/2560000)
     //     = (1/3)(0.005625 + 0.00421875) = 0.00328125.
-    const r = ratioOfSums([{ num: 1, den: 10 }, { num: 3, den: 10 }, { num: 2, den: 20 }]);
+    const r = ratioOfSums([
+      { num: 1, den: 10 },
+      { num: 3, den: 10 },
+      { num: 2, den: 20 },
+    ]);
     expect(r.ratio).toBeCloseTo(0.15, 15);
     expect(r.variance).toBeCloseTo(0.00328125, 14);
   });
@@ -63,10 +73,25 @@ describe('ratio of sums with delta-method variance (tenant as the unit)', () => 
   });
 
   it('edge cases: one tenant, no denominator, zero spread', () => {
-    const one = compareRatios([{ num: 3, den: 10 }], [{ num: 1, den: 10 }, { num: 2, den: 10 }]);
+    const one = compareRatios(
+      [{ num: 3, den: 10 }],
+      [
+        { num: 1, den: 10 },
+        { num: 2, den: 10 },
+      ],
+    );
     expect(one).toMatchObject({ ci: [-1, 1], pValue: 1, alwaysValidCI: [-1, 1], alwaysValidPValue: 1 });
     expect(one.estimate).toBeCloseTo(0.15, 15);
-    const noDen = compareRatios([{ num: 0, den: 0 }, { num: 0, den: 0 }], [{ num: 1, den: 10 }, { num: 2, den: 10 }]);
+    const noDen = compareRatios(
+      [
+        { num: 0, den: 0 },
+        { num: 0, den: 0 },
+      ],
+      [
+        { num: 1, den: 10 },
+        { num: 2, den: 10 },
+      ],
+    );
     expect(noDen).toMatchObject({ estimate: 0, ci: [-1, 1], pValue: 1 });
     expect(ratioOfSums([]).variance).toBeNaN();
     // All tenants at 0 overrides: the tenant variance is 0 → per-run score fallback, never a point.

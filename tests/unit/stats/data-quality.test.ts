@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { createRandom, reviewRateImbalance, sampleRatioMismatch, sequentialSrm, srmLogE, tenantReviewRateImbalance } from '../../../src/domain/stats/index.js';
+import {
+  createRandom,
+  reviewRateImbalance,
+  sampleRatioMismatch,
+  sequentialSrm,
+  srmLogE,
+  tenantReviewRateImbalance,
+} from '../../../src/domain/stats/index.js';
 
 /** Keys arrive one at a time in a stage; the check runs after each one, as often as the job could. */
 function srmFalseAlarms(keys: number, share: number, sequences: number, seed: number): { sequential: number; chiSquare: number } {
@@ -38,7 +45,10 @@ describe('sample ratio mismatch, sequential', () => {
   });
 
   it('skips 0% and 100% stages; stages not yet started count as e = 1 in the average', () => {
-    const r = sequentialSrm([{ share: 1, candidate: 40, control: 0 }, { share: 0.1, candidate: 0, control: 0 }]);
+    const r = sequentialSrm([
+      { share: 1, candidate: 40, control: 0 },
+      { share: 0.1, candidate: 0, control: 0 },
+    ]);
     expect(r.stages[0]).toBeNull();
     expect(r.pValue).toBe(1);
     const twoPlanned = sequentialSrm([{ share: 0.1, candidate: 150, control: 850 }], { plannedStages: 2 });
@@ -48,7 +58,11 @@ describe('sample ratio mismatch, sequential', () => {
 
   it('checked after every key, false alarms stay under 0.001 where the chi-square does not (issue 15, case 8)', () => {
     // 10 tenants at 5%, 20 at 10%, 50 at 1%: the chi-square at p < 0.001 on each look misfires.
-    for (const [keys, share, seed] of [[20, 0.1, 1], [10, 0.05, 2], [50, 0.01, 3]] as const) {
+    for (const [keys, share, seed] of [
+      [20, 0.1, 1],
+      [10, 0.05, 2],
+      [50, 0.01, 3],
+    ] as const) {
       const r = srmFalseAlarms(keys, share, 10000, seed);
       expect(r.sequential).toBeLessThanOrEqual(0.001 + 3 * Math.sqrt(0.001 / 10000));
       expect(r.chiSquare).toBeGreaterThan(r.sequential);

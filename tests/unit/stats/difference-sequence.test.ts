@@ -16,7 +16,12 @@ import {
 
 const design: DifferenceDesign = { share: 0.1, tuning: 500, center: 0.03 };
 const counts = fc
-  .tuple(fc.integer({ min: 1, max: 3000 }), fc.double({ min: 0, max: 1, noNaN: true }), fc.integer({ min: 1, max: 20000 }), fc.double({ min: 0, max: 1, noNaN: true }))
+  .tuple(
+    fc.integer({ min: 1, max: 3000 }),
+    fc.double({ min: 0, max: 1, noNaN: true }),
+    fc.integer({ min: 1, max: 20000 }),
+    fc.double({ min: 0, max: 1, noNaN: true }),
+  )
   .map(([nc, fc_, nt, ft]) => ({ c: { x: Math.round(nc * fc_), n: nc }, t: { x: Math.round(nt * ft), n: nt } }));
 
 describe('finite-sample confidence sequence for candidate − control', () => {
@@ -104,9 +109,18 @@ describe('finite-sample confidence sequence for candidate − control', () => {
 
   it('is wider than the fixed-horizon Newcombe interval (it pays for looking at every n)', () => {
     for (const [c, t] of [
-      [{ x: 30, n: 200 }, { x: 180, n: 1800 }],
-      [{ x: 2, n: 500 }, { x: 9, n: 5000 }],
-      [{ x: 400, n: 1000 }, { x: 3900, n: 10000 }],
+      [
+        { x: 30, n: 200 },
+        { x: 180, n: 1800 },
+      ],
+      [
+        { x: 2, n: 500 },
+        { x: 9, n: 5000 },
+      ],
+      [
+        { x: 400, n: 1000 },
+        { x: 3900, n: 10000 },
+      ],
     ] as const) {
       const [lo, hi] = differenceInterval(c, t, 0.05, { share: 0.1, tuning: 500 });
       const [nlo, nhi] = newcombeDifference(c.x, c.n, t.x, t.n, 0.95);

@@ -38,7 +38,13 @@ describe('gamma functions', () => {
     expect(logGamma(0)).toBeNaN();
   });
   it('P + Q = 1 on both sides of the series/continued-fraction switch', () => {
-    for (const [a, x] of [[0.5, 0.2], [3, 3.9], [3, 4.1], [20, 15], [20, 30]] as const) {
+    for (const [a, x] of [
+      [0.5, 0.2],
+      [3, 3.9],
+      [3, 4.1],
+      [20, 15],
+      [20, 30],
+    ] as const) {
       expect(regularizedGammaP(a, x) + regularizedGammaQ(a, x)).toBeCloseTo(1, 14);
     }
     expect(regularizedGammaQ(1, 2)).toBeCloseTo(Math.exp(-2), 15);

@@ -51,7 +51,10 @@ function sample(n: number, median: number, sigma: number, seed: number): { value
 describe('latency guardrail: the bucket that straddles max is interpolated', () => {
   it('issue 15, case 5: true p95 at 0.985·max reads about 4.7% slower, not 5.5%', () => {
     const { values, counts } = sample(200_000, 400, 0.5, 1);
-    const p95 = quantileSorted([...values].sort((a, b) => a - b), 0.95) as number;
+    const p95 = quantileSorted(
+      [...values].sort((a, b) => a - b),
+      0.95,
+    ) as number;
     const max = p95 / 0.985;
     const exact = values.filter((v) => v > max).length / values.length;
     const whole = histogramCountAbove(counts, max).atMost / values.length;
@@ -94,7 +97,7 @@ describe('quantile confidence sequence (Howard & Ramdas 2022) from histograms', 
       }
       if (miss) misses++;
     }
-    expect(misses / sequences).toBeLessThanOrEqual(0.05 + 3 * Math.sqrt(0.05 * 0.95 / sequences));
+    expect(misses / sequences).toBeLessThanOrEqual(0.05 + 3 * Math.sqrt((0.05 * 0.95) / sequences));
   });
 
   it('bounds the difference of p95s: an A/A includes 0, a 30% slower candidate is caught', () => {

@@ -1,10 +1,25 @@
 import { describe, expect, it } from 'vitest';
-import { createRandom, rateBound, rateInterval, ratePValue, rateRejects, wilsonInterval, type RateDesign } from '../../../src/domain/stats/index.js';
+import {
+  createRandom,
+  rateBound,
+  rateInterval,
+  ratePValue,
+  rateRejects,
+  wilsonInterval,
+  type RateDesign,
+} from '../../../src/domain/stats/index.js';
 
 describe('finite-sample confidence sequence for one rate', () => {
   it('bound and test agree at the design center, p < α iff rejected', () => {
     const design: RateDesign = { center: 0.02, tuning: 500 };
-    for (const [x, n] of [[0, 50], [3, 100], [9, 200], [30, 1000], [45, 1000], [400, 10000]] as const) {
+    for (const [x, n] of [
+      [0, 50],
+      [3, 100],
+      [9, 200],
+      [30, 1000],
+      [45, 1000],
+      [400, 10000],
+    ] as const) {
       const rejects = rateRejects(x, n, 0.02, 'lower', 0.05, design);
       const bound = rateBound(x, n, 'lower', 0.05, design);
       expect(bound > 0.02 || (!rejects && bound <= 0.02)).toBe(true);
@@ -15,7 +30,12 @@ describe('finite-sample confidence sequence for one rate', () => {
 
   it('is wider than the fixed-horizon Wilson interval, and handles 0 and n events', () => {
     const design: RateDesign = { center: 0.1, tuning: 500 };
-    for (const [x, n] of [[5, 40], [40, 400], [0, 300], [300, 300]] as const) {
+    for (const [x, n] of [
+      [5, 40],
+      [40, 400],
+      [0, 300],
+      [300, 300],
+    ] as const) {
       const [lo, hi] = rateInterval(x, n, 0.05, design);
       const [wl, wh] = wilsonInterval(x, n, 0.95);
       expect(lo).toBeLessThanOrEqual(wl + 1e-12);

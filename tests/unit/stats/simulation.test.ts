@@ -5,7 +5,12 @@
  * error (±2 SE at 400 sequences is about ±0.02 around 0.05).
  */
 import { describe, expect, it } from 'vitest';
-import { alwaysValidDifferenceBound, alwaysValidProportionBound, newcombeBoundsAtZ, normalQuantile } from '../../../src/domain/stats/index.js';
+import {
+  alwaysValidDifferenceBound,
+  alwaysValidProportionBound,
+  newcombeBoundsAtZ,
+  normalQuantile,
+} from '../../../src/domain/stats/index.js';
 
 /** mulberry32 (Tommy Ettinger, public domain): a small, fast, seedable 32-bit PRNG. */
 function mulberry32(seed: number): () => number {

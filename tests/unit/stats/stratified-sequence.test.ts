@@ -16,8 +16,14 @@ const design = { tuning: 500, center: 0.05 };
 describe('stratified finite-sample sequence (strata = stages with a randomized control)', () => {
   it('with one planned stratum it is the plain two-arm sequence', () => {
     const s: SequenceStratum = { candidate: { x: 60, n: 300 }, control: { x: 270, n: 2700 }, share: 0.1 };
-    expect(stratifiedLowerLogE([s], 0.05, design).logE).toBeCloseTo(differenceLogE(s.candidate, s.control, 0.05, 'lower', { share: 0.1, tuning: 500, center: 0.05 }).logE, 12);
-    expect(stratifiedBound([s], 'lower', 0.05, design)).toBeCloseTo(differenceBound(s.candidate, s.control, 'lower', 0.05, { share: 0.1, tuning: 500, center: 0.05 }), 6);
+    expect(stratifiedLowerLogE([s], 0.05, design).logE).toBeCloseTo(
+      differenceLogE(s.candidate, s.control, 0.05, 'lower', { share: 0.1, tuning: 500, center: 0.05 }).logE,
+      12,
+    );
+    expect(stratifiedBound([s], 'lower', 0.05, design)).toBeCloseTo(
+      differenceBound(s.candidate, s.control, 'lower', 0.05, { share: 0.1, tuning: 500, center: 0.05 }),
+      6,
+    );
   });
 
   it('strata with different base rates do not add up to a false breach (issue 15, case 2)', () => {
@@ -64,7 +70,10 @@ describe('stratified finite-sample sequence (strata = stages with a randomized c
       const a = { candidate: { x: 0, n: 0 }, control: { x: 0, n: 0 }, share: 0.1 };
       const b = { candidate: { x: 0, n: 0 }, control: { x: 0, n: 0 }, share: 0.5 };
       for (let look = 0; look < 100; look++) {
-        for (const [st, p, batch] of [[a, 0.05, 200], [b, 0.3, 40]] as const) {
+        for (const [st, p, batch] of [
+          [a, 0.05, 200],
+          [b, 0.3, 40],
+        ] as const) {
           const k = random.binomial(batch, st.share);
           st.candidate = { x: st.candidate.x + random.binomial(k, p), n: st.candidate.n + k };
           st.control = { x: st.control.x + random.binomial(batch - k, p), n: st.control.n + batch - k };

@@ -11,14 +11,26 @@ import {
   type TenantStratum,
 } from '../../../src/domain/stats/index.js';
 
-const tenants = (prefix: string, rows: readonly (readonly [number, number])[]): TenantCount[] => rows.map(([x, n], i) => ({ tenant: `${prefix}${i}`, x, n }));
+const tenants = (prefix: string, rows: readonly (readonly [number, number])[]): TenantCount[] =>
+  rows.map(([x, n], i) => ({ tenant: `${prefix}${i}`, x, n }));
 
 describe('tenant-level (cluster) estimate', () => {
   it('worked example by hand: CR2 residuals, Satterthwaite df', () => {
     // Candidate (0/10, 10/10, 5/20): R = 0.375; residuals −3.75, 6.25, −2.5; leverages ¼, ¼, ½.
     // V_c = [(3.75² + 6.25²)/0.75 + 2.5²/0.5] / 40² = 0.0520833…; the control (1/10, 1/10, 2/20)
     // has no spread; the per-run floor 0.2407·0.7593·(1/40 + 1/40) = 0.00914 is below V_c.
-    const s: TenantStratum = { candidate: tenants('c', [[0, 10], [10, 10], [5, 20]]), control: tenants('t', [[1, 10], [1, 10], [2, 20]]) };
+    const s: TenantStratum = {
+      candidate: tenants('c', [
+        [0, 10],
+        [10, 10],
+        [5, 20],
+      ]),
+      control: tenants('t', [
+        [1, 10],
+        [1, 10],
+        [2, 20],
+      ]),
+    };
     const e = tenantLevelEstimate([s]);
     expect(e.usable).toBe(true);
     expect(e.estimate).toBeCloseTo(0.275, 14);
@@ -37,7 +49,13 @@ describe('tenant-level (cluster) estimate', () => {
 
   it('issue 15, case 4: 12 tenants at 0/20 against 12 with twelve overrides in all is not called better', () => {
     const control = [0, 1, 2, 1, 0, 2, 1, 1, 2, 0, 1, 1];
-    const s: TenantStratum = { candidate: tenants('c', Array(12).fill([0, 20])), control: tenants('t', control.map((x) => [x, 20] as const)) };
+    const s: TenantStratum = {
+      candidate: tenants('c', Array(12).fill([0, 20])),
+      control: tenants(
+        't',
+        control.map((x) => [x, 20] as const),
+      ),
+    };
     const e = tenantLevelEstimate([s]);
     const tenantP = tenantLevelPValue(e, 0, 2, 'lower', 0.05);
     const perRunP = differenceTwoSidedPValue({ x: 0, n: 240 }, { x: 12, n: 240 }, { share: 0.5, tuning: 500 });
@@ -51,8 +69,18 @@ describe('tenant-level (cluster) estimate', () => {
   });
 
   it('a tenant is one cluster across stages: its residuals add before squaring', () => {
-    const c = [[0, 10], [10, 10], [5, 20], [2, 10]] as const;
-    const t = [[1, 10], [6, 10], [2, 20], [9, 10]] as const;
+    const c = [
+      [0, 10],
+      [10, 10],
+      [5, 20],
+      [2, 10],
+    ] as const;
+    const t = [
+      [1, 10],
+      [6, 10],
+      [2, 20],
+      [9, 10],
+    ] as const;
     const same: TenantStratum = { candidate: tenants('c', c), control: tenants('t', t) };
     const renamed: TenantStratum = { candidate: tenants('x', c), control: tenants('y', t) };
     const one = tenantLevelEstimate([same]);
@@ -84,7 +112,15 @@ describe('tenant-level (cluster) estimate', () => {
   });
 
   it('an arm with a single tenant cannot be estimated: bounds say nothing', () => {
-    const e = tenantLevelEstimate([{ candidate: tenants('c', [[3, 10]]), control: tenants('t', [[1, 10], [2, 10]]) }]);
+    const e = tenantLevelEstimate([
+      {
+        candidate: tenants('c', [[3, 10]]),
+        control: tenants('t', [
+          [1, 10],
+          [2, 10],
+        ]),
+      },
+    ]);
     expect(e.usable).toBe(false);
     expect(tenantLevelBound(e, 'lower', 0.05)).toBe(Number.NEGATIVE_INFINITY);
     expect(tenantLevelPValue(e, 0, 2, 'lower', 0.05)).toBe(1);
@@ -92,8 +128,14 @@ describe('tenant-level (cluster) estimate', () => {
 
   it('bound and p-value agree: p < α exactly when the bound passes δ', () => {
     const s: TenantStratum = {
-      candidate: tenants('c', Array.from({ length: 25 }, (_, i) => [20 + (i % 7), 100] as const)),
-      control: tenants('t', Array.from({ length: 25 }, (_, i) => [10 + (i % 5), 100] as const)),
+      candidate: tenants(
+        'c',
+        Array.from({ length: 25 }, (_, i) => [20 + (i % 7), 100] as const),
+      ),
+      control: tenants(
+        't',
+        Array.from({ length: 25 }, (_, i) => [10 + (i % 5), 100] as const),
+      ),
     };
     const e = tenantLevelEstimate([s]);
     for (const delta of [0, 0.02, 0.05, 0.08]) {

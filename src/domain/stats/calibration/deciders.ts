@@ -45,7 +45,8 @@ export function overrideGuardrailDecide(g: OverrideGuardrail): Decide {
   return (s: SimState) => {
     if (s.tenants) {
       const stratum = tenantStratum(s.tenants);
-      if (stratum.candidate.length < MIN_GUARDRAIL_TENANTS_PER_ARM || stratum.control.length < MIN_GUARDRAIL_TENANTS_PER_ARM) return { breached: false };
+      if (stratum.candidate.length < MIN_GUARDRAIL_TENANTS_PER_ARM || stratum.control.length < MIN_GUARDRAIL_TENANTS_PER_ARM)
+        return { breached: false };
       const e = tenantLevelEstimate([stratum], g.cuped ? { preRollout: preRollout(s.tenants) } : undefined);
       return { breached: tenantLevelBound(e, 'lower', g.alpha, g.tenantTuning ?? DEFAULT_TENANT_TUNING) > g.maxIncrease };
     }
@@ -74,7 +75,8 @@ export function verdictDecide(opts: { alpha: number; minReviewed?: number; tunin
       let hi: number;
       if (s.tenants) {
         const stratum = tenantStratum(s.tenants);
-        if (stratum.candidate.length < MIN_VERDICT_TENANTS_PER_ARM || stratum.control.length < MIN_VERDICT_TENANTS_PER_ARM) return { breached: false, verdict };
+        if (stratum.candidate.length < MIN_VERDICT_TENANTS_PER_ARM || stratum.control.length < MIN_VERDICT_TENANTS_PER_ARM)
+          return { breached: false, verdict };
         [lo, hi] = tenantLevelInterval(tenantLevelEstimate([stratum]), opts.alpha, opts.tenantTuning ?? DEFAULT_TENANT_TUNING);
       } else {
         const design = { share: s.scenario.share, tuning: opts.tuning ?? DEFAULT_DIFFERENCE_TUNING, center: 0 };

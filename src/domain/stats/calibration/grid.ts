@@ -29,7 +29,14 @@ export interface GridSettings {
   readonly maxIncrease: number;
 }
 
-export const DEFAULT_GRID_SETTINGS: GridSettings = { sequences: 1000, seed: 15, horizon: 20_000, checkEvery: 20, minSamples: 100, maxIncrease: 0 };
+export const DEFAULT_GRID_SETTINGS: GridSettings = {
+  sequences: 1000,
+  seed: 15,
+  horizon: 20_000,
+  checkEvery: 20,
+  minSamples: 100,
+  maxIncrease: 0,
+};
 
 export interface AaResult extends AaCell {
   readonly sequences: number;
@@ -112,7 +119,12 @@ export function fullAaGrid(): AaCell[] {
   for (const alpha of [0.05, 0.01]) {
     for (const baseRate of [0.01, 0.1, 0.3]) {
       for (const tenantSpread of [0, 0.05, 0.1]) {
-        for (const [tenants, share] of [[40, 0.5], [100, 0.5], [400, 0.5], [200, 0.1]] as const) {
+        for (const [tenants, share] of [
+          [40, 0.5],
+          [100, 0.5],
+          [400, 0.5],
+          [200, 0.1],
+        ] as const) {
           cells.push({ splitBy: 'tenant', baseRate, share, alpha, tenants, tenantSpread });
         }
       }
@@ -125,13 +137,23 @@ export function fullAaGrid(): AaCell[] {
 export function fullPowerGrid(): PowerCell[] {
   const cells: PowerCell[] = [];
   for (const share of [0.01, 0.1, 0.5]) {
-    for (const [candidateRate, maxIncrease] of [[0.2, 0], [0.2, 0.03], [0.15, 0], [0.13, 0]] as const) {
+    for (const [candidateRate, maxIncrease] of [
+      [0.2, 0],
+      [0.2, 0.03],
+      [0.15, 0],
+      [0.13, 0],
+    ] as const) {
       cells.push({ splitBy: 'unit', baseRate: 0.1, share, alpha: 0.05, candidateRate, maxIncrease });
     }
   }
   cells.push({ splitBy: 'unit', baseRate: 0.005, share: 0.1, alpha: 0.05, candidateRate: 0.015, maxIncrease: 0.005 });
   cells.push({ splitBy: 'unit', baseRate: 0.02, share: 0.1, alpha: 0.0125, candidateRate: 0.04, maxIncrease: 0.01 });
-  for (const [tenants, tenantSpread] of [[40, 0.05], [100, 0.05], [100, 0.1], [400, 0.1]] as const) {
+  for (const [tenants, tenantSpread] of [
+    [40, 0.05],
+    [100, 0.05],
+    [100, 0.1],
+    [400, 0.1],
+  ] as const) {
     cells.push({ splitBy: 'tenant', baseRate: 0.1, share: 0.5, alpha: 0.05, tenants, tenantSpread, candidateRate: 0.2, maxIncrease: 0 });
   }
   return cells;
@@ -146,7 +168,9 @@ export function aaMarkdown(results: readonly AaResult[]): string {
   ];
   for (const r of results) {
     const tenants = r.splitBy === 'tenant' ? `${r.tenants} (${r.tenantSpread})` : '—';
-    lines.push(`| ${r.splitBy} | ${r.baseRate} | ${pct(r.share)} | ${tenants} | ${r.alpha} | ${r.sequences} | ${r.falseRollbacks} | ${pct(r.rate)} | ${r.withinAlpha ? 'yes' : '**no**'} |`);
+    lines.push(
+      `| ${r.splitBy} | ${r.baseRate} | ${pct(r.share)} | ${tenants} | ${r.alpha} | ${r.sequences} | ${r.falseRollbacks} | ${pct(r.rate)} | ${r.withinAlpha ? 'yes' : '**no**'} |`,
+    );
   }
   return lines.join('\n');
 }

@@ -135,7 +135,8 @@ export function assertScenario(s: Scenario): void {
   if (!(s.share > 0 && s.share < 1)) throw new RangeError(`share must be in (0, 1), got ${s.share}`);
   if (!(s.checkEvery >= 1)) throw new RangeError(`checkEvery must be at least 1, got ${s.checkEvery}`);
   if (!(s.horizon >= 1)) throw new RangeError(`horizon must be at least 1, got ${s.horizon}`);
-  if (s.splitBy === 'tenant' && !(Number.isInteger(s.tenants) && (s.tenants as number) >= 2)) throw new RangeError(`a tenant split needs tenants ≥ 2, got ${s.tenants}`);
+  if (s.splitBy === 'tenant' && !(Number.isInteger(s.tenants) && (s.tenants as number) >= 2))
+    throw new RangeError(`a tenant split needs tenants ≥ 2, got ${s.tenants}`);
 }
 
 interface Rates {
@@ -147,7 +148,14 @@ interface Rates {
 function ratesOf(s: Scenario): { control: Rates; candidate: Rates } {
   const control = { override: s.control.overrideRate, error: s.control.errorRate ?? 0, review: s.control.reviewRate ?? 1 };
   const c = s.candidate ?? {};
-  return { control, candidate: { override: c.overrideRate ?? control.override, error: c.errorRate ?? control.error, review: c.reviewRate ?? control.review } };
+  return {
+    control,
+    candidate: {
+      override: c.overrideRate ?? control.override,
+      error: c.errorRate ?? control.error,
+      review: c.reviewRate ?? control.review,
+    },
+  };
 }
 
 /** A tenant's own rate: Beta with the arm's mean and SD `spread` (capped at 0.9 of the largest possible SD). */
@@ -275,7 +283,11 @@ export function simulateSequence(scenario: Scenario, decide: Decide, random: Ran
  * Runs `sequences` independent sequences (sequence i draws from substream i of `seed`, so a
  * truncated run is a prefix of the full one).
  */
-export function simulate(scenario: Scenario, decide: Decide, options: { sequences: number; seed: number; budget?: Budget }): SimulationResult {
+export function simulate(
+  scenario: Scenario,
+  decide: Decide,
+  options: { sequences: number; seed: number; budget?: Budget },
+): SimulationResult {
   assertScenario(scenario);
   const outcomes: SequenceOutcome[] = [];
   const start = options.budget?.now();
@@ -298,7 +310,10 @@ export function fireRate(result: SimulationResult): { rate: number; standardErro
 
 /** The q-quantile (nearest rank) of the candidate reviewed runs at breach, over breached sequences. */
 export function breachQuantile(result: SimulationResult, q: number): number | undefined {
-  const at = result.outcomes.map((o) => o.breachedAt).filter((x): x is number => x !== undefined).sort((a, b) => a - b);
+  const at = result.outcomes
+    .map((o) => o.breachedAt)
+    .filter((x): x is number => x !== undefined)
+    .sort((a, b) => a - b);
   if (at.length === 0) return undefined;
   return at[Math.min(at.length - 1, Math.max(0, Math.ceil(q * at.length) - 1))];
 }
