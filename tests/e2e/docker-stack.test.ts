@@ -187,6 +187,7 @@ describe.skipIf(!canSwitchUser || noPostgres)("the image's start command as a no
         encoding: 'utf8',
         timeout: CHILD_TIMEOUT,
       });
+      expect(child.error?.message).toBeUndefined();
       expect(child.status).toBe(1);
       expect(child.stderr).toBe(
         `DATA_DIR ${dataDir} is not writable by this process (uid ${NOBODY!.uid}): EACCES. Give that user the folder (chown), or point DATA_DIR at one it owns.\n`,
@@ -213,7 +214,14 @@ describe.skipIf(!canSwitchUser || noPostgres)("the image's start command as a no
       let out = '';
       child.stdout.on('data', (d: Buffer) => (out += d.toString()));
       child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      // A spawn that fails (e.g. the node binary not executable by this user) ends the wait too.
+      const exited = new Promise<number | null>((resolve) => {
+        child.on('exit', (code) => resolve(code));
+        child.on('error', (err) => {
+          out += `spawn failed: ${err.message}\n`;
+          resolve(null);
+        });
+      });
       try {
         const port = await new Promise<string>((resolve, reject) => {
           child.stdout.on('data', () => {
