@@ -5,6 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { PGlite } from '@electric-sql/pglite';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import * as schema from './schema.js';
 import { migrationError, waitForPostgres, type WaitOptions } from './postgres-startup.js';
@@ -21,6 +22,18 @@ export interface Database {
   ping(): Promise<void>;
   close(): Promise<void>;
 }
+
+/**
+ * postgresql.conf of the embedded database: sized for a gateway's working set rather than
+ * PostgreSQL's defaults, so that the zero-setup mode stays small when left running (README:
+ * Performance).
+ */
+const EMBEDDED_POSTGRESQL_CONF = [
+  // PGlite's default is 128 MB of shared buffers, all of it resident once touched; the gateway's
+  // hot set (catalog, rollouts, the rollup rows being upserted) is a few MB.
+  'shared_buffers=16MB',
+  'maintenance_work_mem=16MB',
+];
 
 export const migrationsFolder = fileURLToPath(new URL('../../migrations', import.meta.url));
 
@@ -70,13 +83,15 @@ export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database>
       close: () => pool.end(),
     };
   }
-  const { PGlite } = await import('@electric-sql/pglite');
+  const { PgliteProxy } = await import('./pglite-proxy.js');
   const { drizzle } = await import('drizzle-orm/pglite');
   const { migrate } = await import('drizzle-orm/pglite/migrator');
   const dir = join(opts.dataDir, 'pgdata');
   mkdirSync(dir, { recursive: true });
-  const client = new PGlite(dir);
-  const db = drizzle(client, { schema });
+  // PGlite runs in a worker thread (pglite-proxy.ts): its queries never hold the event loop.
+  const client = await PgliteProxy.open({ dir, postgresqlconf: EMBEDDED_POSTGRESQL_CONF });
+  // drizzle's PGlite driver calls only `query` and `transaction`, which the proxy has.
+  const db = drizzle(client as unknown as PGlite, { schema });
   return {
     db: db as unknown as Db,
     kind: 'pglite',

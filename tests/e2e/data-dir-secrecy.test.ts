@@ -33,45 +33,50 @@ afterAll(() => {
 });
 
 describe('DATA_DIR permissions', () => {
-  it.skipIf(!canRunAsNobody)('keeps another user out of the embedded store and the spool', async () => {
-    const parent = openParent();
-    parents.push(parent);
-    const dataDir = join(parent, 'data');
-    // What an earlier version (or a careless copy) left: an open folder with an open file.
-    mkdirSync(join(dataDir, 'old'), { recursive: true, mode: 0o777 });
-    chmodSync(dataDir, 0o777);
-    chmodSync(join(dataDir, 'old'), 0o777);
-    writeFileSync(join(dataDir, 'old', 'notes'), 'x', { mode: 0o666 });
-    chmodSync(join(dataDir, 'old', 'notes'), 0o666);
+  it.skipIf(!canRunAsNobody)(
+    'keeps another user out of the embedded store and the spool',
+    async () => {
+      const parent = openParent();
+      parents.push(parent);
+      const dataDir = join(parent, 'data');
+      // What an earlier version (or a careless copy) left: an open folder with an open file.
+      mkdirSync(join(dataDir, 'old'), { recursive: true, mode: 0o777 });
+      chmodSync(dataDir, 0o777);
+      chmodSync(join(dataDir, 'old'), 0o777);
+      writeFileSync(join(dataDir, 'old', 'notes'), 'x', { mode: 0o666 });
+      chmodSync(join(dataDir, 'old', 'notes'), 0o666);
 
-    const gw = await startTestGateway({ storage: 'pglite', dataDir });
-    try {
-      expect(statSync(dataDir).mode & 0o777).toBe(0o700);
-      expect(statSync(join(dataDir, 'old')).mode & 0o777).toBe(0o700);
-      expect(statSync(join(dataDir, 'old', 'notes')).mode & 0o777).toBe(0o600);
-      // PGlite's own files: nobody can list, read or write them.
-      expect(asNobody(`ls ${dataDir}`)).not.toBe(0);
-      expect(asNobody(`cat ${join(dataDir, 'pgdata', 'PG_VERSION')}`)).not.toBe(0);
-      expect(asNobody(`echo x >> ${join(dataDir, 'pgdata', 'PG_VERSION')}`)).not.toBe(0);
-      expect(asNobody(`ls ${join(dataDir, 'spool')}`)).not.toBe(0);
-      // Every folder PGlite made is owner-only too (a second line of defence behind DATA_DIR).
-      const dirs: string[] = [];
-      const walk = (p: string) => {
-        for (const n of readdirSync(p)) {
-          const c = join(p, n);
-          if (lstatSync(c).isDirectory()) {
-            dirs.push(c);
-            walk(c);
+      const gw = await startTestGateway({ storage: 'pglite', dataDir });
+      try {
+        expect(statSync(dataDir).mode & 0o777).toBe(0o700);
+        expect(statSync(join(dataDir, 'old')).mode & 0o777).toBe(0o700);
+        expect(statSync(join(dataDir, 'old', 'notes')).mode & 0o777).toBe(0o600);
+        // PGlite's own files: nobody can list, read or write them.
+        expect(asNobody(`ls ${dataDir}`)).not.toBe(0);
+        expect(asNobody(`cat ${join(dataDir, 'pgdata', 'PG_VERSION')}`)).not.toBe(0);
+        expect(asNobody(`echo x >> ${join(dataDir, 'pgdata', 'PG_VERSION')}`)).not.toBe(0);
+        expect(asNobody(`ls ${join(dataDir, 'spool')}`)).not.toBe(0);
+        // Every folder PGlite made is owner-only too (a second line of defence behind DATA_DIR).
+        const dirs: string[] = [];
+        const walk = (p: string) => {
+          for (const n of readdirSync(p)) {
+            const c = join(p, n);
+            if (lstatSync(c).isDirectory()) {
+              dirs.push(c);
+              walk(c);
+            }
           }
-        }
-      };
-      walk(dataDir);
-      expect(dirs.length).toBeGreaterThan(5);
-      expect(dirs.filter((d) => (statSync(d).mode & 0o077) !== 0)).toEqual([]);
-    } finally {
-      await gw.close();
-    }
-  });
+        };
+        walk(dataDir);
+        expect(dirs.length).toBeGreaterThan(5);
+        expect(dirs.filter((d) => (statSync(d).mode & 0o077) !== 0)).toEqual([]);
+      } finally {
+        await gw.close();
+      }
+      // A first start of the embedded store runs initdb (seconds; tens of them on a loaded machine).
+    },
+    120_000,
+  );
 
   it('never prints a generated admin token; the file holding it is 0600 and its path is printed', async () => {
     const parent = openParent();
