@@ -179,7 +179,14 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
     shadow: shadow.dispatcher,
   });
   const runs = new RunQueries({ store: runStore, writer, redactor });
-  const feedback = new FeedbackService({ runs, writer, redactor, events: bus, now });
+  const feedback = new FeedbackService({
+    runs,
+    writer,
+    redactor,
+    events: bus,
+    now,
+    trackedFields: (chainId) => catalog.chain(chainId)?.trackedFields,
+  });
   // A tenant's shadow runs go with its runs (queued ones written first, so none lands after).
   const eraseTenant = async (tenantId: string) => (
     await shadow.writer.flush(),
@@ -246,6 +253,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
   const app = await buildApp(services, {
     bodyLimit: config.BODY_LIMIT,
     rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
+    maxConcurrentPerKey: config.MAX_CONCURRENT_PER_KEY,
     authFailuresPerMinute: config.AUTH_FAILURES_PER_MINUTE,
     trustProxy: config.TRUST_PROXY,
     hopTag,

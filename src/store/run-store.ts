@@ -75,7 +75,7 @@ export interface RecordBatch {
 const insertRuns = recordsetInsert(runs);
 const insertFeedback = recordsetInsert(feedback);
 const FEEDBACK_UPSERT =
-  'ON CONFLICT (run_id) DO UPDATE SET overridden = excluded.overridden, fields = excluded.fields, reviewer = excluded.reviewer, at = excluded.at, corrections = excluded.corrections, tracked = excluded.tracked';
+  'ON CONFLICT (run_id) DO UPDATE SET overridden = excluded.overridden, fields = excluded.fields, reviewer = excluded.reviewer, at = excluded.at, corrections = excluded.corrections, tracked = excluded.tracked, counted_fields = excluded.counted_fields';
 
 export class RunStore implements RunRepository {
   constructor(
@@ -154,8 +154,9 @@ export class RunStore implements RunRepository {
         const prev = before.get(f.runId);
         changes.push({
           run,
-          before: prev ? { overridden: prev.overridden, fields: prev.fields } : undefined,
-          after: { overridden: f.overridden, fields: f.fields },
+          // The read models count the fields as folded at feedback time (`$other`), never the raw names.
+          before: prev ? { overridden: prev.overridden, fields: prev.countedFields ?? prev.fields } : undefined,
+          after: { overridden: f.overridden, fields: f.countedFields ?? f.fields },
         });
       }
       if (changes.length > 0) await this.hooks.onFeedbackChanged(tx, changes);

@@ -56,6 +56,8 @@ export const chains = pgTable('chains', {
   currentVersion: text('current_version'),
   /** PII redaction applied to inputs and outputs before storage (src/redaction/redaction.ts). */
   redaction: jsonb('redaction').$type<RedactionConfig>(),
+  /** Fields the comparison counts by name (src/domain/overrides/counted-fields.ts); null: the output's. */
+  trackedFields: jsonb('tracked_fields').$type<string[]>(),
   createdAt: createdAt(),
   updatedAt: updatedAt(),
 });
@@ -130,6 +132,8 @@ export const feedback = pgTable('feedback', {
   corrections: jsonb('corrections').$type<Record<string, unknown>>(),
   /** The fields the human's final record named; null: all. */
   tracked: jsonb('tracked').$type<string[]>(),
+  /** The changed fields as the read models count them (`$other` for the rest: src/domain/overrides/counted-fields.ts); null: `fields`. */
+  countedFields: jsonb('counted_fields').$type<string[]>(),
 });
 
 export const rollouts = pgTable(

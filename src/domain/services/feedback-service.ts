@@ -7,6 +7,7 @@ import type { Principal } from '../auth/principal.js';
 import { ConflictError, ForbiddenError, NotFoundError } from '../model/errors.js';
 import type { Feedback, Run } from '../model/run.js';
 import type { DomainEvents } from '../model/events.js';
+import { countedFields } from '../overrides/counted-fields.js';
 import { diffFinal, diffOverrides } from '../overrides/diff-overrides.js';
 import { humanCorrections } from '../overrides/human-record.js';
 import type { EventPublisher } from '../ports/event-publisher.js';
@@ -31,6 +32,8 @@ export interface FeedbackDeps {
   /** FeedbackReceived once feedback is queued (metrics; the guardrails re-evaluate the run's rollout once it is stored). */
   events: EventPublisher<Pick<DomainEvents, 'FeedbackReceived'>>;
   now: () => Date;
+  /** The chain's declared `trackedFields` (null or absent: none declared): what the read models count by name. */
+  trackedFields?: (chainId: string) => readonly string[] | null | undefined;
 }
 
 export class FeedbackService {
@@ -81,6 +84,7 @@ export class FeedbackService {
       at: this.deps.now(),
       corrections: record.corrections,
       tracked: record.tracked,
+      countedFields: countedFields(diff.fields, run.output, this.deps.trackedFields?.(run.chainId)),
     };
     this.deps.writer.recordFeedback(fb);
     this.deps.events.publish('FeedbackReceived', { run, feedback: fb, body });
