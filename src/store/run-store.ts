@@ -9,7 +9,7 @@ import { PreviousBatchFailedError } from '../domain/model/errors.js';
 import type { Feedback, Run, RunWithFeedback } from '../domain/model/run.js';
 import type { BatchPipeline, RunCursor, RunFilters, RunRepository } from '../domain/ports/run-repository.js';
 import type { Db } from './db.js';
-import { refusedAsData } from './db-errors.js';
+import { refusedAsData, unavailableAs } from './db-errors.js';
 import { jsonArray, recordsetInsert } from './json-recordset.js';
 import { rowsOf } from './read-models/rows.js';
 import { feedback, runs } from './schema.js';
@@ -181,12 +181,17 @@ export class RunStore implements RunRepository {
     return row && toRun(row);
   }
 
+  /** Throws DatabaseUnavailableError when the database is away (the invoke goes on without it). */
   async byIdempotencyKey(tenantId: string, chainId: string, key: string): Promise<Run | undefined> {
-    const [row] = await this.db
-      .select()
-      .from(runs)
-      .where(and(eq(runs.tenantId, tenantId), eq(runs.chainId, chainId), eq(runs.idempotencyKey, key)));
-    return row && toRun(row);
+    try {
+      const [row] = await this.db
+        .select()
+        .from(runs)
+        .where(and(eq(runs.tenantId, tenantId), eq(runs.chainId, chainId), eq(runs.idempotencyKey, key)));
+      return row && toRun(row);
+    } catch (err) {
+      throw unavailableAs(err);
+    }
   }
 
   /** Newest first, keyset-paged on (createdAt, id). */

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { AdapterDefinition } from '../../adapters/adapter-definition.js';
 import type { RunRedactor } from '../../redaction/run-redactor.js';
-import { BadRequestError, DomainError, UpstreamError } from '../model/errors.js';
+import { BadRequestError, DatabaseUnavailableError, DomainError, UpstreamError } from '../model/errors.js';
 import type { Run, Variant } from '../model/run.js';
 import type { DomainEvents } from '../model/events.js';
 import type { ChainAdapter, ChainResult } from '../ports/chain-adapter.js';
@@ -100,7 +100,16 @@ export class InvokeService {
   }
 
   private async replayStored(req: InvokeRequest): Promise<InvokeResult | undefined> {
-    const run = await this.deps.runs.byIdempotencyKey(req.tenant, req.chain, req.idempotencyKey!);
+    let run;
+    try {
+      run = await this.deps.runs.byIdempotencyKey(req.tenant, req.chain, req.idempotencyKey!);
+    } catch (err) {
+      // With the database away, a key this replica has not answered in the last 24 hours is taken
+      // as new: invokes keep working from the spool (README "Outages"). Should the key have a
+      // stored run after all, the runs' unique index keeps that one and skips the new run.
+      if (err instanceof DatabaseUnavailableError) return undefined;
+      throw err;
+    }
     if (!run || this.deps.now().getTime() - run.createdAt.getTime() >= IDEMPOTENCY_TTL_MS) return undefined;
     const error = run.error;
     return {

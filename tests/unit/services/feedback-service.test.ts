@@ -33,6 +33,7 @@ describe('FeedbackService', () => {
       at: w.now(),
       corrections: { total: 120 },
       tracked: ['total', 'vendor'],
+      countedFields: ['total'],
     });
     expect(w.told.feedback.map((t) => [t.run.id, t.feedback.fields])).toEqual([[runId, ['total']]]);
     await w.writer.flush();
