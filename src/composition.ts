@@ -186,6 +186,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
     events: bus,
     now,
     trackedFields: (chainId) => catalog.chain(chainId)?.trackedFields,
+    waitMs: config.FEEDBACK_WAIT_MS,
   });
   // A tenant's shadow runs go with its runs (queued ones written first, so none lands after).
   const eraseTenant = async (tenantId: string) => (

@@ -3,11 +3,11 @@
  * A run that was answered is a run that is stored: the run goes to the writer (and its journal)
  * before the reply, whether the upstream succeeded or not.
  */
-import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { AdapterDefinition } from '../../adapters/adapter-definition.js';
 import type { RunRedactor } from '../../redaction/run-redactor.js';
 import { BadRequestError, DatabaseUnavailableError, DomainError, UpstreamError } from '../model/errors.js';
+import { newRunId } from '../model/run-ids.js';
 import type { Run, Variant } from '../model/run.js';
 import type { DomainEvents } from '../model/events.js';
 import type { ChainAdapter, ChainResult } from '../ports/chain-adapter.js';
@@ -140,8 +140,8 @@ export class InvokeService {
     const chain = catalog.requireChain(req.chain);
     catalog.requireTenant(req.tenant);
     if (chain.currentVersion === null) throw new BadRequestError(`Chain '${req.chain}' has no versions yet.`, { field: 'chain' });
-    const runId = randomUUID();
     const createdAt = this.deps.now();
+    const runId = newRunId(createdAt.getTime());
     const assignment = this.deps.router.assign(chain, { tenant: req.tenant, environment: req.environment, unit: req.unit, runId });
 
     let answeredBy = assignment.version;

@@ -32,8 +32,8 @@ export class RunQueries {
   /** The newest run with this external id, queued or stored (of this tenant, when given). */
   async latestByExternalId(chainId: string, externalId: string, tenantId?: string): Promise<Run | undefined> {
     const stored = this.deps.redactor.storedExternalId(chainId, externalId);
-    const pending = this.deps.writer.pendingByExternalId(chainId, stored);
-    if (pending && (tenantId === undefined || pending.tenantId === tenantId)) return pending;
+    const pending = this.deps.writer.pendingByExternalId(chainId, stored, tenantId);
+    if (pending) return pending;
     return this.deps.store.latestByExternalId(chainId, stored, tenantId);
   }
 
