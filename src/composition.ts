@@ -30,6 +30,7 @@ import { restrictTree, secureDataDir } from './runtime/data-dir.js';
 import { EventBus } from './runtime/event-bus.js';
 import type { GatewayEvents } from './runtime/events.js';
 import { GuardrailJob } from './runtime/guardrail-job.js';
+import { Periodic } from './runtime/jobs/periodic.js';
 import { subscribeGuardrailTriggers } from './runtime/guardrail-triggers.js';
 import { JobLease } from './runtime/jobs/job-lease.js';
 import { RetentionJob } from './runtime/jobs/retention.js';
@@ -38,6 +39,7 @@ import { RunWriter } from './runtime/run-writer.js';
 import { openSpool, type Spool } from './runtime/spool/spool.js';
 import { auditWebhookFailures, WebhookNotifier } from './runtime/webhook-notifier.js';
 import { CatalogStore } from './store/catalog-store.js';
+import { ErasureStore } from './store/erasure-store.js';
 import { openDatabase, type Database } from './store/db.js';
 import { ComparisonQueries } from './store/read-models/comparison-queries.js';
 import { RolloutReadModel } from './store/read-models/rollout-read-model.js';
@@ -228,7 +230,22 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
   });
   replayParts.start();
   const { datasets, replays, gates } = replayParts;
-  const erasure = new ErasureService({ store: { eraseTenant }, datasets: replayParts.datasetStore, writer, log, now });
+  const erasure = new ErasureService({
+    store: { eraseTenant },
+    datasets: replayParts.datasetStore,
+    writer,
+    jobs: new ErasureStore(db),
+    idempotency: invoke,
+    log,
+    now,
+  });
+  // Other replicas' erasures reach this one's Idempotency-Key cache within the catalog's refresh period.
+  const erasureWatch = new Periodic(() => erasure.watch(), {
+    intervalMs: 2000,
+    onError: (err) => log.warn({ err }, 'could not look for other replicas’ erasures'),
+  });
+  await erasureWatch.runNow();
+  erasureWatch.start();
 
   metrics.setSources({ backlog: () => writer.backlog, breakers: () => adapters.breakerStates(), activeRollouts: () => active.list() });
   const readiness = () => checkReadiness({ database, flags, spool, writer });
@@ -279,6 +296,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
       await step('replays', replayParts.stop());
       catalog.stop();
       rollouts.stop();
+      await step('erasure watch', erasureWatch.stop());
       await step('flush queued runs', writer.close(), 15_000);
       await step('shadow runs', shadow.close());
       await step('spool', spool.close());

@@ -202,6 +202,26 @@ export const settings = pgTable('settings', {
   value: text('value').notNull(),
 });
 
+/**
+ * GDPR erasures of a tenant's data (src/domain/services/erasure-service.ts): any replica answers
+ * GET /v1/erasures/{id}, and every replica forgets its cached Idempotency-Key answers of a tenant
+ * whose erasure started (README "Privacy").
+ */
+export const erasures = pgTable(
+  'erasures',
+  {
+    id: uuid('id').primaryKey(),
+    tenantId: text('tenant_id').notNull(),
+    status: text('status').$type<'running' | 'done' | 'failed'>().notNull(),
+    deletedRuns: integer('deleted_runs'),
+    deletedDatasetCases: integer('deleted_dataset_cases'),
+    error: text('error'),
+    startedAt: timestamp('started_at', { withTimezone: true, mode: 'date' }).notNull(),
+    finishedAt: timestamp('finished_at', { withTimezone: true, mode: 'date' }),
+  },
+  (t) => [index('erasures_started_idx').on(t.startedAt)],
+);
+
 /** Leases of background jobs, so one replica at a time runs each (DESIGN.md pattern 9). */
 export const jobLeases = pgTable('job_leases', {
   name: text('name').primaryKey(),

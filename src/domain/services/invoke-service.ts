@@ -128,6 +128,12 @@ export class InvokeService {
     };
   }
 
+  /** Forgets the tenant's cached answers, finished or in flight (erasure: they hold its outputs). */
+  forgetTenant(tenantId: string): void {
+    const prefix = `${tenantId}\u0000`;
+    for (const k of this.idempotent.keys()) if (k.startsWith(prefix)) this.idempotent.delete(k);
+  }
+
   private pruneIdempotency(nowMs: number): void {
     if (this.idempotent.size < 10_000) return;
     for (const [k, v] of this.idempotent)
