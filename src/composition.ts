@@ -31,6 +31,7 @@ import { EventBus } from './runtime/event-bus.js';
 import type { GatewayEvents } from './runtime/events.js';
 import { GuardrailJob } from './runtime/guardrail-job.js';
 import { Periodic } from './runtime/jobs/periodic.js';
+import { RecentRuns } from './runtime/recent-runs.js';
 import { subscribeGuardrailTriggers } from './runtime/guardrail-triggers.js';
 import { JobLease } from './runtime/jobs/job-lease.js';
 import { RetentionJob } from './runtime/jobs/retention.js';
@@ -119,8 +120,11 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
 
   // The write path. Runs a previous process answered but did not store are replayed here, before serving.
   const spool = await openSpool({ dir: join(config.DATA_DIR, 'spool'), maxBytes: config.SPOOL_MAX_BYTES, log, store: runStore });
+  // Kept for feedback while the database is away (README "Outages").
+  const recentRuns = new RecentRuns({ maxRuns: 10_000, maxBytes: 32 * 1024 * 1024, maxAgeMs: 60 * 60_000, now: () => Date.now() });
   const writer = new RunWriter({
     store: runStore,
+    recent: recentRuns,
     log,
     journal: spool,
     events: bus,
@@ -235,7 +239,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
     datasets: replayParts.datasetStore,
     writer,
     jobs: new ErasureStore(db),
-    idempotency: invoke,
+    caches: [invoke, recentRuns],
     log,
     now,
   });

@@ -5,6 +5,7 @@
  * entries leave it only once a batch committed. Reads of a run not yet written are answered
  * from `pending`, so a client may send feedback right after its invoke returns.
  */
+import type { RecentRuns } from './recent-runs.js';
 import type { Logger } from 'pino';
 import { PreviousBatchFailedError, RecordRefusedError } from '../domain/model/errors.js';
 import type { Feedback, Run } from '../domain/model/run.js';
@@ -62,6 +63,8 @@ export interface RunWriterOptions {
   maxInFlight?: number;
   /** RunsCommitted after each committed batch (the guardrails evaluate from fresh aggregates). */
   events?: EventPublisher<Pick<GatewayEvents, 'RunsCommitted'>>;
+  /** Where written runs stay a while, for feedback while the database is away (recent-runs.ts). */
+  recent?: Pick<RecentRuns, 'add' | 'get'>;
 }
 
 export class RunWriter implements RunRecorder {
@@ -128,6 +131,10 @@ export class RunWriter implements RunRecorder {
   /** The latest run with this external id still queued, of `tenantId` when given, else of any tenant. */
   pendingByExternalId(chainId: string, externalId: string, tenantId?: string): Run | undefined {
     return this.pendingByExternal.get(externalKey(chainId, externalId, tenantId));
+  }
+
+  recentRun(id: string): Run | undefined {
+    return this.opts.recent?.get(id);
   }
 
   pendingFeedbackFor(runId: string): Feedback | undefined {
@@ -318,6 +325,7 @@ export class RunWriter implements RunRecorder {
     removeFront(this.runs, b.runs);
     removeFront(this.feedback, b.feedback);
     for (const r of b.runs) {
+      this.opts.recent?.add(r.item, r.json.length);
       if (this.pendingRuns.get(r.item.id) === r.item) this.pendingRuns.delete(r.item.id);
       if (r.item.externalId)
         for (const ext of externalKeys(r.item)) if (this.pendingByExternal.get(ext) === r.item) this.pendingByExternal.delete(ext);

@@ -163,8 +163,14 @@ export class RunStore implements RunRepository {
     }
   }
 
+  /** Throws DatabaseUnavailableError when the database is away (feedback falls back on recent runs). */
   async getRun(id: string): Promise<RunWithFeedback | undefined> {
-    const rows = await this.db.select().from(runs).leftJoin(feedback, eq(feedback.runId, runs.id)).where(eq(runs.id, id));
+    let rows;
+    try {
+      rows = await this.db.select().from(runs).leftJoin(feedback, eq(feedback.runId, runs.id)).where(eq(runs.id, id));
+    } catch (err) {
+      throw unavailableAs(err);
+    }
     const row = rows[0];
     return row ? withFeedback(row) : undefined;
   }

@@ -15,6 +15,8 @@ export interface RunRecorder {
   pendingRun(id: string): Run | undefined;
   /** The latest queued run with this chain and external id, of this tenant (when given). */
   pendingByExternalId(chainId: string, externalId: string, tenantId?: string): Run | undefined;
+  /** A run this replica wrote lately (kept a while for feedback while the database is away). */
+  recentRun?(id: string): Run | undefined;
   /** Feedback queued for the run and not yet stored. */
   pendingFeedbackFor(runId: string): Feedback | undefined;
   /** Writes everything queued so far; rejects when the store refuses. */

@@ -30,8 +30,8 @@ export interface ErasureDeps {
   writer: Pick<RunRecorder, 'flush'>;
   /** Where erasures are kept for every replica; absent: in this process only. */
   jobs?: ErasureRepository;
-  /** The cache of Idempotency-Key answers (InvokeService). */
-  idempotency?: { forgetTenant(tenantId: string): void };
+  /** What the replica keeps of a tenant's calls in memory: Idempotency-Key answers (InvokeService), recently written runs. */
+  caches?: { forgetTenant(tenantId: string): void }[];
   log: Logger;
   now: () => Date;
 }
@@ -50,7 +50,7 @@ export class ErasureService {
     const startedAt = this.deps.now();
     await this.deps.jobs?.saveErasure(job, startedAt);
     this.jobs.set(job.erasureId, job);
-    this.deps.idempotency?.forgetTenant(tenantId);
+    this.forget(tenantId);
     const done = this.run(job, startedAt);
     return { id: job.erasureId, status: job.status, done };
   }
@@ -72,11 +72,14 @@ export class ErasureService {
     this.watchedSince = this.deps.now();
     if (!since) return;
     // Overlap by a little: a row started just before our clock read can commit after the last query.
-    for (const { job } of await this.deps.jobs.erasuresSince(new Date(since.getTime() - WATCH_OVERLAP_MS)))
-      this.deps.idempotency?.forgetTenant(job.tenantId);
+    for (const { job } of await this.deps.jobs.erasuresSince(new Date(since.getTime() - WATCH_OVERLAP_MS))) this.forget(job.tenantId);
   }
 
   private watchedSince?: Date;
+
+  private forget(tenantId: string): void {
+    for (const cache of this.deps.caches ?? []) cache.forgetTenant(tenantId);
+  }
 
   private async run(job: ErasureJob, startedAt: Date): Promise<void> {
     try {
@@ -85,7 +88,7 @@ export class ErasureService {
       if (this.deps.datasets) job.deletedDatasetCases = await this.deps.datasets.eraseTenant(job.tenantId);
       job.status = 'done';
       // Answers cached while the erasure ran (calls answered before it) go too.
-      this.deps.idempotency?.forgetTenant(job.tenantId);
+      this.forget(job.tenantId);
       this.deps.log.info({ tenantId: job.tenantId, deletedRuns: job.deletedRuns }, 'tenant runs erased');
     } catch (err) {
       job.status = 'failed';

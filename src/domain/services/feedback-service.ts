@@ -41,7 +41,7 @@ export interface FeedbackResult {
 
 export interface FeedbackDeps {
   /** Runs, queued or stored. */
-  runs: Pick<RunQueries, 'get' | 'latestByExternalId'>;
+  runs: Pick<RunQueries, 'forFeedback' | 'latestByExternalId'>;
   writer: Pick<RunRecorder, 'recordFeedback'>;
   redactor: RunRedactor;
   /** FeedbackReceived once feedback is queued (metrics; the guardrails re-evaluate the run's rollout once it is stored). */
@@ -60,7 +60,7 @@ export class FeedbackService {
   async byRunId(runId: string, body: FeedbackBody, principal: Principal): Promise<FeedbackResult> {
     const find = async () => {
       try {
-        return await this.deps.runs.get(runId, principal);
+        return await this.deps.runs.forFeedback(runId, principal);
       } catch (err) {
         if (err instanceof NotFoundError) return undefined;
         throw err;
