@@ -63,8 +63,9 @@ export class ErasureService {
   }
 
   /**
-   * Forgets the Idempotency-Key answers of tenants whose erasure another replica started since the
-   * last call (run periodically; the first call only marks where to start).
+   * Forgets what this replica keeps of tenants whose erasure another replica started since the
+   * last call (run periodically; the first call only marks where to start). Each erasure once:
+   * answers cached after it are not the erased data.
    */
   async watch(): Promise<void> {
     if (!this.deps.jobs) return;
@@ -72,10 +73,18 @@ export class ErasureService {
     this.watchedSince = this.deps.now();
     if (!since) return;
     // Overlap by a little: a row started just before our clock read can commit after the last query.
-    for (const { job } of await this.deps.jobs.erasuresSince(new Date(since.getTime() - WATCH_OVERLAP_MS))) this.forget(job.tenantId);
+    const from = new Date(since.getTime() - WATCH_OVERLAP_MS);
+    for (const [id, at] of this.watched) if (at < from.getTime()) this.watched.delete(id);
+    for (const { job, startedAt } of await this.deps.jobs.erasuresSince(from)) {
+      if (this.watched.has(job.erasureId) || this.jobs.has(job.erasureId)) continue;
+      this.watched.set(job.erasureId, startedAt.getTime());
+      this.forget(job.tenantId);
+    }
   }
 
   private watchedSince?: Date;
+  /** Other replicas' erasures already acted on, by start time (kept for the overlap only). */
+  private readonly watched = new Map<string, number>();
 
   private forget(tenantId: string): void {
     for (const cache of this.deps.caches ?? []) cache.forgetTenant(tenantId);
