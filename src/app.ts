@@ -7,6 +7,7 @@ import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fas
 import { DrizzleQueryError } from 'drizzle-orm/errors';
 import { stdSerializers } from 'pino';
 import { authPlugin } from './http/plugins/auth.js';
+import { concurrencyLimitPlugin } from './http/plugins/concurrency-limit.js';
 import { clientErrorHandler } from './http/plugins/client-errors.js';
 import { docsPlugin } from './http/plugins/docs.js';
 import { loopGuardPlugin } from './http/plugins/loop-guard.js';
@@ -35,6 +36,8 @@ export interface AppOptions {
   bodyLimit: number;
   /** Requests per minute per key (RATE_LIMIT_PER_MINUTE); 0 or unset: no limit. */
   rateLimitPerMinute?: number;
+  /** Requests in flight per key (MAX_CONCURRENT_PER_KEY); 0 or unset: no limit. */
+  maxConcurrentPerKey?: number;
   /** Invalid tokens per client address per minute (AUTH_FAILURES_PER_MINUTE); 0 or unset: no limit. */
   authFailuresPerMinute?: number;
   /** This deployment's tag in upstream calls' hop header: a request carrying it is a loop (508). */
@@ -131,6 +134,7 @@ export async function buildApp(services: AppServices, opts: AppOptions): Promise
   await app.register(securityHeadersPlugin);
   await app.register(jsonBodyPlugin);
   await app.register(authPlugin, { catalog: services.catalog, failuresPerMinute: opts.authFailuresPerMinute ?? 0 });
+  await app.register(concurrencyLimitPlugin, { perKey: opts.maxConcurrentPerKey ?? 0 });
   await app.register(docsPlugin);
   await app.register(rateLimitPlugin, { perMinute: opts.rateLimitPerMinute ?? 0 });
 

@@ -36,7 +36,7 @@ export interface ShadowDeps {
   now: () => Date;
   /** The gateway's adapter settings (loop guard, allow-list) for the shadow's own registry. */
   adapterOptions: Pick<AdapterRegistryOptions, 'http' | 'upstreamAllow'>;
-  catalog: Pick<Catalog, 'version'>;
+  catalog: Pick<Catalog, 'version' | 'chain'>;
   /** The rollouts that route calls on this replica. */
   active: { activeFor(chainId: string): Rollout | undefined };
   rollouts: { get(id: string): Promise<Rollout> };
@@ -87,6 +87,7 @@ export function composeShadow(deps: ShadowDeps): ShadowParts {
     repository: store,
     recorder: writer,
     redact: redactOutput,
+    trackedFields: (chainId) => deps.catalog.chain(chainId)?.trackedFields,
     onError: (err, runId) => log.warn({ err, runId }, "the human's record for a shadow pair could not be built; the pair stays unscored"),
   });
   const unsubscribe = deps.bus.on('FeedbackReceived', (e) => service.feedbackReceived(e.run, e.body, e.feedback));

@@ -30,6 +30,8 @@ import { restrictTree, secureDataDir } from './runtime/data-dir.js';
 import { EventBus } from './runtime/event-bus.js';
 import type { GatewayEvents } from './runtime/events.js';
 import { GuardrailJob } from './runtime/guardrail-job.js';
+import { Periodic } from './runtime/jobs/periodic.js';
+import { RecentRuns } from './runtime/recent-runs.js';
 import { subscribeGuardrailTriggers } from './runtime/guardrail-triggers.js';
 import { JobLease } from './runtime/jobs/job-lease.js';
 import { RetentionJob } from './runtime/jobs/retention.js';
@@ -38,6 +40,7 @@ import { RunWriter } from './runtime/run-writer.js';
 import { openSpool, type Spool } from './runtime/spool/spool.js';
 import { auditWebhookFailures, WebhookNotifier } from './runtime/webhook-notifier.js';
 import { CatalogStore } from './store/catalog-store.js';
+import { ErasureStore } from './store/erasure-store.js';
 import { openDatabase, type Database } from './store/db.js';
 import { ComparisonQueries } from './store/read-models/comparison-queries.js';
 import { RolloutReadModel } from './store/read-models/rollout-read-model.js';
@@ -117,8 +120,11 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
 
   // The write path. Runs a previous process answered but did not store are replayed here, before serving.
   const spool = await openSpool({ dir: join(config.DATA_DIR, 'spool'), maxBytes: config.SPOOL_MAX_BYTES, log, store: runStore });
+  // Kept for feedback while the database is away (README "Outages").
+  const recentRuns = new RecentRuns({ maxRuns: 10_000, maxBytes: 32 * 1024 * 1024, maxAgeMs: 60 * 60_000, now: () => Date.now() });
   const writer = new RunWriter({
     store: runStore,
+    recent: recentRuns,
     log,
     journal: spool,
     events: bus,
@@ -179,7 +185,15 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
     shadow: shadow.dispatcher,
   });
   const runs = new RunQueries({ store: runStore, writer, redactor });
-  const feedback = new FeedbackService({ runs, writer, redactor, events: bus, now });
+  const feedback = new FeedbackService({
+    runs,
+    writer,
+    redactor,
+    events: bus,
+    now,
+    trackedFields: (chainId) => catalog.chain(chainId)?.trackedFields,
+    waitMs: config.FEEDBACK_WAIT_MS,
+  });
   // A tenant's shadow runs go with its runs (queued ones written first, so none lands after).
   const eraseTenant = async (tenantId: string) => (
     await shadow.writer.flush(),
@@ -220,7 +234,22 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
   });
   replayParts.start();
   const { datasets, replays, gates } = replayParts;
-  const erasure = new ErasureService({ store: { eraseTenant }, datasets: replayParts.datasetStore, writer, log, now });
+  const erasure = new ErasureService({
+    store: { eraseTenant },
+    datasets: replayParts.datasetStore,
+    writer,
+    jobs: new ErasureStore(db),
+    caches: [invoke, recentRuns],
+    log,
+    now,
+  });
+  // Other replicas' erasures reach this one's Idempotency-Key cache within the catalog's refresh period.
+  const erasureWatch = new Periodic(() => erasure.watch(), {
+    intervalMs: 2000,
+    onError: (err) => log.warn({ err }, 'could not look for other replicas’ erasures'),
+  });
+  await erasureWatch.runNow();
+  erasureWatch.start();
 
   metrics.setSources({ backlog: () => writer.backlog, breakers: () => adapters.breakerStates(), activeRollouts: () => active.list() });
   const readiness = () => checkReadiness({ database, flags, spool, writer });
@@ -246,6 +275,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
   const app = await buildApp(services, {
     bodyLimit: config.BODY_LIMIT,
     rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
+    maxConcurrentPerKey: config.MAX_CONCURRENT_PER_KEY,
     authFailuresPerMinute: config.AUTH_FAILURES_PER_MINUTE,
     trustProxy: config.TRUST_PROXY,
     hopTag,
@@ -270,6 +300,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
       await step('replays', replayParts.stop());
       catalog.stop();
       rollouts.stop();
+      await step('erasure watch', erasureWatch.stop());
       await step('flush queued runs', writer.close(), 15_000);
       await step('shadow runs', shadow.close());
       await step('spool', spool.close());

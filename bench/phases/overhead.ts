@@ -96,6 +96,8 @@ function gatewayEnv(databaseUrl: string | undefined, dataDir: string): Record<st
     // The limiter still runs on every call; its limit (default 60,000/min per key) is set beyond
     // what a benchmark sends, so that saturation measures the gateway, not the limit.
     RATE_LIMIT_PER_MINUTE: '10000000',
+    // Likewise the per-key limit of requests in flight (default 64): paced rounds keep up to 128 open.
+    MAX_CONCURRENT_PER_KEY: '100000',
   };
 }
 

@@ -74,6 +74,10 @@ export const configSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Requests per minute per key (rate limit); 0 turns it off. */
   RATE_LIMIT_PER_MINUTE: int(60_000, 0, 10_000_000),
+  /** How long feedback waits for a run another replica answered to land in the database (README "Several replicas"); 0: not at all. */
+  FEEDBACK_WAIT_MS: int(2000, 0, 60_000),
+  /** Requests in flight at once per key (README "Limits and timeouts"); 0 turns it off. */
+  MAX_CONCURRENT_PER_KEY: int(64, 0, 1_000_000),
   /** Invalid bearer tokens per client address per minute before 429s (token guessing); 0 turns it off. */
   AUTH_FAILURES_PER_MINUTE: int(30, 0, 1_000_000),
   /**

@@ -5,6 +5,7 @@
  * entries leave it only once a batch committed. Reads of a run not yet written are answered
  * from `pending`, so a client may send feedback right after its invoke returns.
  */
+import type { RecentRuns } from './recent-runs.js';
 import type { Logger } from 'pino';
 import { PreviousBatchFailedError, RecordRefusedError } from '../domain/model/errors.js';
 import type { Feedback, Run } from '../domain/model/run.js';
@@ -62,6 +63,8 @@ export interface RunWriterOptions {
   maxInFlight?: number;
   /** RunsCommitted after each committed batch (the guardrails evaluate from fresh aggregates). */
   events?: EventPublisher<Pick<GatewayEvents, 'RunsCommitted'>>;
+  /** Where written runs stay a while, for feedback while the database is away (recent-runs.ts). */
+  recent?: Pick<RecentRuns, 'add' | 'get'>;
 }
 
 export class RunWriter implements RunRecorder {
@@ -69,7 +72,11 @@ export class RunWriter implements RunRecorder {
   private feedback: Queued<Feedback>[] = [];
   private readonly pendingRuns = new Map<string, Run>();
   private readonly pendingFeedback = new Map<string, Feedback>();
-  /** Latest pending run per chain and external id, for feedback by external id. */
+  /**
+   * Latest pending run per tenant, chain and external id, for feedback by external id (scoped by
+   * tenant: another tenant's run with the same external id must never hide or replace it), and
+   * per chain and external id over all tenants (an admin's lookup that names no tenant).
+   */
   private readonly pendingByExternal = new Map<string, Run>();
   private seq = 0;
   /** Batches sent and not yet committed, oldest first. */
@@ -99,7 +106,7 @@ export class RunWriter implements RunRecorder {
     const seq = this.opts.journal ? this.opts.journal.appendRun(run, json) : ++this.seq;
     this.runs.push({ seq, item: run, json });
     this.pendingRuns.set(run.id, run);
-    if (run.externalId) this.pendingByExternal.set(`${run.chainId}\u0000${run.externalId}`, run);
+    if (run.externalId) for (const k of externalKeys(run)) this.pendingByExternal.set(k, run);
     if (this.runs.length >= this.batchSize) this.kick();
   }
 
@@ -121,8 +128,13 @@ export class RunWriter implements RunRecorder {
     return this.pendingRuns.get(id);
   }
 
-  pendingByExternalId(chainId: string, externalId: string): Run | undefined {
-    return this.pendingByExternal.get(`${chainId}\u0000${externalId}`);
+  /** The latest run with this external id still queued, of `tenantId` when given, else of any tenant. */
+  pendingByExternalId(chainId: string, externalId: string, tenantId?: string): Run | undefined {
+    return this.pendingByExternal.get(externalKey(chainId, externalId, tenantId));
+  }
+
+  recentRun(id: string): Run | undefined {
+    return this.opts.recent?.get(id);
   }
 
   pendingFeedbackFor(runId: string): Feedback | undefined {
@@ -313,9 +325,10 @@ export class RunWriter implements RunRecorder {
     removeFront(this.runs, b.runs);
     removeFront(this.feedback, b.feedback);
     for (const r of b.runs) {
+      this.opts.recent?.add(r.item, r.json.length);
       if (this.pendingRuns.get(r.item.id) === r.item) this.pendingRuns.delete(r.item.id);
-      const ext = r.item.externalId ? `${r.item.chainId}\u0000${r.item.externalId}` : undefined;
-      if (ext && this.pendingByExternal.get(ext) === r.item) this.pendingByExternal.delete(ext);
+      if (r.item.externalId)
+        for (const ext of externalKeys(r.item)) if (this.pendingByExternal.get(ext) === r.item) this.pendingByExternal.delete(ext);
     }
     for (const f of b.feedback) if (this.pendingFeedback.get(f.item.runId) === f.item) this.pendingFeedback.delete(f.item.runId);
     const low = Math.min(this.runs[0]?.seq ?? Infinity, this.feedback[0]?.seq ?? Infinity);
@@ -336,4 +349,13 @@ function removeFront<T>(queue: T[], taken: T[]): void {
   let w = 0;
   for (const x of queue) if (!gone.has(x)) queue[w++] = x;
   queue.length = w;
+}
+
+/** The key of the pending-by-external-id map: per tenant, or (no tenant) over all tenants. */
+function externalKey(chainId: string, externalId: string, tenantId: string | undefined): string {
+  return `${tenantId ?? ''}\u0000${chainId}\u0000${externalId}`;
+}
+
+function externalKeys(run: Run): string[] {
+  return [externalKey(run.chainId, run.externalId!, run.tenantId), externalKey(run.chainId, run.externalId!, undefined)];
 }

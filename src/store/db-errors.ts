@@ -3,7 +3,7 @@
  * wraps them in a DrizzleQueryError whose `cause` is the driver's error), and mapping them to the
  * domain's errors at the store's edge, so nothing above the store knows a SQLSTATE.
  */
-import { DuplicateError, RecordRefusedError } from '../domain/model/errors.js';
+import { DatabaseUnavailableError, DuplicateError, RecordRefusedError } from '../domain/model/errors.js';
 
 /** The `code` of the error and of its causes (drizzle's error, then the driver's). */
 function* codesOf(err: unknown): Generator<string> {
@@ -42,4 +42,41 @@ export function refusedAsData(err: unknown): unknown {
 /** A unique violation as the domain's DuplicateError naming `what`; any other error as it is. */
 export function duplicateAs(what: string, err: unknown): unknown {
   return isUniqueViolation(err) ? new DuplicateError(what) : err;
+}
+
+/** Socket errors of a connection that cannot be made or was cut. */
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+]);
+
+/** node-postgres' own errors for a connection lost or not made, which carry no code. */
+const LOST_CONNECTION =
+  /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|Client was closed|Cannot use a pool after calling end/i;
+
+/**
+ * The database is away rather than the statement wrong: a socket error, SQLSTATE class 08
+ * (connection exception), 57P01–57P03 (shutting down, crashed, starting up), 53300 (too many
+ * connections), or node-postgres' errors for a lost connection.
+ */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  for (const code of codesOf(err))
+    if (NETWORK_CODES.has(code) || /^08[0-9A-Z]{3}$/.test(code) || /^57P0[123]$/.test(code) || code === '53300') return true;
+  for (let e: unknown = err, i = 0; e && i < 4; e = (e as { cause?: unknown }).cause, i++) {
+    const message = (e as { message?: unknown }).message;
+    if (typeof message === 'string' && LOST_CONNECTION.test(message)) return true;
+    if (e instanceof AggregateError && e.errors.some((x) => isDatabaseUnavailable(x))) return true;
+  }
+  return false;
+}
+
+/** A database that is away as the domain's DatabaseUnavailableError; any other error as it is. */
+export function unavailableAs(err: unknown): unknown {
+  return isDatabaseUnavailable(err) ? new DatabaseUnavailableError() : err;
 }

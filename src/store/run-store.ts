@@ -9,7 +9,7 @@ import { PreviousBatchFailedError } from '../domain/model/errors.js';
 import type { Feedback, Run, RunWithFeedback } from '../domain/model/run.js';
 import type { BatchPipeline, RunCursor, RunFilters, RunRepository } from '../domain/ports/run-repository.js';
 import type { Db } from './db.js';
-import { refusedAsData } from './db-errors.js';
+import { refusedAsData, unavailableAs } from './db-errors.js';
 import { jsonArray, recordsetInsert } from './json-recordset.js';
 import { rowsOf } from './read-models/rows.js';
 import { feedback, runs } from './schema.js';
@@ -75,7 +75,7 @@ export interface RecordBatch {
 const insertRuns = recordsetInsert(runs);
 const insertFeedback = recordsetInsert(feedback);
 const FEEDBACK_UPSERT =
-  'ON CONFLICT (run_id) DO UPDATE SET overridden = excluded.overridden, fields = excluded.fields, reviewer = excluded.reviewer, at = excluded.at, corrections = excluded.corrections, tracked = excluded.tracked';
+  'ON CONFLICT (run_id) DO UPDATE SET overridden = excluded.overridden, fields = excluded.fields, reviewer = excluded.reviewer, at = excluded.at, corrections = excluded.corrections, tracked = excluded.tracked, counted_fields = excluded.counted_fields';
 
 export class RunStore implements RunRepository {
   constructor(
@@ -154,16 +154,23 @@ export class RunStore implements RunRepository {
         const prev = before.get(f.runId);
         changes.push({
           run,
-          before: prev ? { overridden: prev.overridden, fields: prev.fields } : undefined,
-          after: { overridden: f.overridden, fields: f.fields },
+          // The read models count the fields as folded at feedback time (`$other`), never the raw names.
+          before: prev ? { overridden: prev.overridden, fields: prev.countedFields ?? prev.fields } : undefined,
+          after: { overridden: f.overridden, fields: f.countedFields ?? f.fields },
         });
       }
       if (changes.length > 0) await this.hooks.onFeedbackChanged(tx, changes);
     }
   }
 
+  /** Throws DatabaseUnavailableError when the database is away (feedback falls back on recent runs). */
   async getRun(id: string): Promise<RunWithFeedback | undefined> {
-    const rows = await this.db.select().from(runs).leftJoin(feedback, eq(feedback.runId, runs.id)).where(eq(runs.id, id));
+    let rows;
+    try {
+      rows = await this.db.select().from(runs).leftJoin(feedback, eq(feedback.runId, runs.id)).where(eq(runs.id, id));
+    } catch (err) {
+      throw unavailableAs(err);
+    }
     const row = rows[0];
     return row ? withFeedback(row) : undefined;
   }
@@ -180,12 +187,17 @@ export class RunStore implements RunRepository {
     return row && toRun(row);
   }
 
+  /** Throws DatabaseUnavailableError when the database is away (the invoke goes on without it). */
   async byIdempotencyKey(tenantId: string, chainId: string, key: string): Promise<Run | undefined> {
-    const [row] = await this.db
-      .select()
-      .from(runs)
-      .where(and(eq(runs.tenantId, tenantId), eq(runs.chainId, chainId), eq(runs.idempotencyKey, key)));
-    return row && toRun(row);
+    try {
+      const [row] = await this.db
+        .select()
+        .from(runs)
+        .where(and(eq(runs.tenantId, tenantId), eq(runs.chainId, chainId), eq(runs.idempotencyKey, key)));
+      return row && toRun(row);
+    } catch (err) {
+      throw unavailableAs(err);
+    }
   }
 
   /** Newest first, keyset-paged on (createdAt, id). */

@@ -56,6 +56,8 @@ export const chains = pgTable('chains', {
   currentVersion: text('current_version'),
   /** PII redaction applied to inputs and outputs before storage (src/redaction/redaction.ts). */
   redaction: jsonb('redaction').$type<RedactionConfig>(),
+  /** Fields the comparison counts by name (src/domain/overrides/counted-fields.ts); null: the output's. */
+  trackedFields: jsonb('tracked_fields').$type<string[]>(),
   createdAt: createdAt(),
   updatedAt: updatedAt(),
 });
@@ -130,6 +132,8 @@ export const feedback = pgTable('feedback', {
   corrections: jsonb('corrections').$type<Record<string, unknown>>(),
   /** The fields the human's final record named; null: all. */
   tracked: jsonb('tracked').$type<string[]>(),
+  /** The changed fields as the read models count them (`$other` for the rest: src/domain/overrides/counted-fields.ts); null: `fields`. */
+  countedFields: jsonb('counted_fields').$type<string[]>(),
 });
 
 export const rollouts = pgTable(
@@ -197,6 +201,26 @@ export const settings = pgTable('settings', {
   key: text('key').primaryKey(),
   value: text('value').notNull(),
 });
+
+/**
+ * GDPR erasures of a tenant's data (src/domain/services/erasure-service.ts): any replica answers
+ * GET /v1/erasures/{id}, and every replica forgets its cached Idempotency-Key answers of a tenant
+ * whose erasure started (README "Privacy").
+ */
+export const erasures = pgTable(
+  'erasures',
+  {
+    id: uuid('id').primaryKey(),
+    tenantId: text('tenant_id').notNull(),
+    status: text('status').$type<'running' | 'done' | 'failed'>().notNull(),
+    deletedRuns: integer('deleted_runs'),
+    deletedDatasetCases: integer('deleted_dataset_cases'),
+    error: text('error'),
+    startedAt: timestamp('started_at', { withTimezone: true, mode: 'date' }).notNull(),
+    finishedAt: timestamp('finished_at', { withTimezone: true, mode: 'date' }),
+  },
+  (t) => [index('erasures_started_idx').on(t.startedAt)],
+);
 
 /** Leases of background jobs, so one replica at a time runs each (DESIGN.md pattern 9). */
 export const jobLeases = pgTable('job_leases', {

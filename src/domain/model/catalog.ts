@@ -26,6 +26,11 @@ export interface Chain {
   currentVersion: string | null;
   /** PII redaction applied to inputs and outputs before storage; null: none. */
   redaction: RedactionConfig | null;
+  /**
+   * The output fields the comparison breaks override rates down by; any other changed field counts
+   * under `$other` (src/domain/overrides/counted-fields.ts). null: the fields of the AI's output.
+   */
+  trackedFields: string[] | null;
   createdAt: Date;
   updatedAt: Date;
 }

@@ -78,6 +78,18 @@ export class UnavailableError extends DomainError {
 }
 
 /**
+ * The database cannot be reached (stopped, restarting, the network away): a 503 whose code says
+ * so. Stores raise it at their edge (src/store/db-errors.ts) where the domain decides what to do
+ * without the database (an Idempotency-Key lookup); elsewhere the error handler maps the driver's
+ * error to the same answer.
+ */
+export class DatabaseUnavailableError extends UnavailableError {
+  constructor(message = 'The database is unreachable right now; retry shortly.') {
+    super(message, 'database_unavailable');
+  }
+}
+
+/**
  * The record already exists (a unique key is taken). Stores raise it at their edge in place of
  * the database's own error, so the domain decides what a duplicate means.
  */

@@ -61,6 +61,8 @@ export interface Feedback {
   corrections?: Record<string, unknown> | null;
   /** The fields the human's final record named; null: all of them. */
   tracked?: string[] | null;
+  /** `fields` as the read models count them: names beyond the chain's tracked ones fold into `$other` (overrides/counted-fields.ts). */
+  countedFields?: string[] | null;
 }
 
 export type RunWithFeedback = Run & { feedback: Feedback | null };

@@ -11,6 +11,8 @@ export interface ChainPatch {
   description?: string;
   current?: string;
   redaction?: RedactionConfig;
+  /** null clears the list. */
+  trackedFields?: string[] | null;
 }
 
 export interface CatalogRepository {

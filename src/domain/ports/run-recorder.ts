@@ -13,8 +13,10 @@ export interface RunRecorder {
   assertCapacity(): void;
   /** A run answered but not yet stored. */
   pendingRun(id: string): Run | undefined;
-  /** The latest queued run with this chain and external id. */
-  pendingByExternalId(chainId: string, externalId: string): Run | undefined;
+  /** The latest queued run with this chain and external id, of this tenant (when given). */
+  pendingByExternalId(chainId: string, externalId: string, tenantId?: string): Run | undefined;
+  /** A run this replica wrote lately (kept a while for feedback while the database is away). */
+  recentRun?(id: string): Run | undefined;
   /** Feedback queued for the run and not yet stored. */
   pendingFeedbackFor(runId: string): Feedback | undefined;
   /** Writes everything queued so far; rejects when the store refuses. */

@@ -1,12 +1,15 @@
 /**
  * GDPR erasure of a tenant's runs and feedback. Runs in the background (a tenant may have
- * millions of runs); the job's status says when it is done. Queued runs are flushed first so
- * nothing of the tenant's is written after the erasure.
+ * millions of runs); the job's status says when it is done, and is kept in the database so any
+ * replica answers for it. Queued runs are flushed first so nothing of the tenant's is written
+ * after the erasure. Answers cached for Idempotency-Key retries hold the tenant's outputs: they
+ * are forgotten here at once, and by every other replica when it sees the erasure (`watch`).
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { NotFoundError } from '../model/errors.js';
 import type { DatasetRepository } from '../ports/dataset-repository.js';
+import type { ErasureRepository } from '../ports/erasure-repository.js';
 import type { RunRecorder } from '../ports/run-recorder.js';
 import type { RunRepository } from '../ports/run-repository.js';
 
@@ -25,34 +28,76 @@ export interface ErasureDeps {
   store: Pick<RunRepository, 'eraseTenant'>;
   datasets?: Pick<DatasetRepository, 'eraseTenant'>;
   writer: Pick<RunRecorder, 'flush'>;
+  /** Where erasures are kept for every replica; absent: in this process only. */
+  jobs?: ErasureRepository;
+  /** What the replica keeps of a tenant's calls in memory: Idempotency-Key answers (InvokeService), recently written runs. */
+  caches?: { forgetTenant(tenantId: string): void }[];
   log: Logger;
   now: () => Date;
 }
+
+/** How far back each look for other replicas' erasures reaches before the previous one. */
+const WATCH_OVERLAP_MS = 10_000;
 
 export class ErasureService {
   private readonly jobs = new Map<string, ErasureJob>();
 
   constructor(private readonly deps: ErasureDeps) {}
 
-  start(tenantId: string): { id: string; status: ErasureJob['status']; done: Promise<void> } {
+  /** Records the erasure (every replica can follow it from now on) and starts it. */
+  async start(tenantId: string): Promise<{ id: string; status: ErasureJob['status']; done: Promise<void> }> {
     const job: ErasureJob = { erasureId: randomUUID(), tenantId, status: 'running' };
+    const startedAt = this.deps.now();
+    await this.deps.jobs?.saveErasure(job, startedAt);
     this.jobs.set(job.erasureId, job);
-    const done = this.run(job);
+    this.forget(tenantId);
+    const done = this.run(job, startedAt);
     return { id: job.erasureId, status: job.status, done };
   }
 
-  status(id: string): ErasureJob {
-    const job = this.jobs.get(id);
+  /** The erasure as this replica runs it, or as the database has it (another replica's). */
+  async status(id: string): Promise<ErasureJob> {
+    const job = this.jobs.get(id) ?? (await this.deps.jobs?.getErasure(id));
     if (!job) throw new NotFoundError('Erasure', id);
     return job;
   }
 
-  private async run(job: ErasureJob): Promise<void> {
+  /**
+   * Forgets what this replica keeps of tenants whose erasure another replica started since the
+   * last call (run periodically; the first call only marks where to start). Each erasure once:
+   * answers cached after it are not the erased data.
+   */
+  async watch(): Promise<void> {
+    if (!this.deps.jobs) return;
+    const since = this.watchedSince;
+    this.watchedSince = this.deps.now();
+    if (!since) return;
+    // Overlap by a little: a row started just before our clock read can commit after the last query.
+    const from = new Date(since.getTime() - WATCH_OVERLAP_MS);
+    for (const [id, at] of this.watched) if (at < from.getTime()) this.watched.delete(id);
+    for (const { job, startedAt } of await this.deps.jobs.erasuresSince(from)) {
+      if (this.watched.has(job.erasureId) || this.jobs.has(job.erasureId)) continue;
+      this.watched.set(job.erasureId, startedAt.getTime());
+      this.forget(job.tenantId);
+    }
+  }
+
+  private watchedSince?: Date;
+  /** Other replicas' erasures already acted on, by start time (kept for the overlap only). */
+  private readonly watched = new Map<string, number>();
+
+  private forget(tenantId: string): void {
+    for (const cache of this.deps.caches ?? []) cache.forgetTenant(tenantId);
+  }
+
+  private async run(job: ErasureJob, startedAt: Date): Promise<void> {
     try {
       await this.deps.writer.flush();
       job.deletedRuns = await this.deps.store.eraseTenant(job.tenantId);
       if (this.deps.datasets) job.deletedDatasetCases = await this.deps.datasets.eraseTenant(job.tenantId);
       job.status = 'done';
+      // Answers cached while the erasure ran (calls answered before it) go too.
+      this.forget(job.tenantId);
       this.deps.log.info({ tenantId: job.tenantId, deletedRuns: job.deletedRuns }, 'tenant runs erased');
     } catch (err) {
       job.status = 'failed';
@@ -60,6 +105,12 @@ export class ErasureService {
       this.deps.log.error({ err, tenantId: job.tenantId }, 'tenant erasure failed');
     } finally {
       job.finishedAt = this.deps.now().toISOString();
+    }
+    try {
+      await this.deps.jobs?.saveErasure(job, startedAt);
+    } catch (err) {
+      // This replica still answers for it; others see it running until the DELETE is sent again.
+      this.deps.log.error({ err, tenantId: job.tenantId }, 'erasure status not stored');
     }
   }
 }

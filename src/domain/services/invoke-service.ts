@@ -3,11 +3,11 @@
  * A run that was answered is a run that is stored: the run goes to the writer (and its journal)
  * before the reply, whether the upstream succeeded or not.
  */
-import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { AdapterDefinition } from '../../adapters/adapter-definition.js';
 import type { RunRedactor } from '../../redaction/run-redactor.js';
-import { BadRequestError, DomainError, UpstreamError } from '../model/errors.js';
+import { BadRequestError, DatabaseUnavailableError, DomainError, UpstreamError } from '../model/errors.js';
+import { newRunId } from '../model/run-ids.js';
 import type { Run, Variant } from '../model/run.js';
 import type { DomainEvents } from '../model/events.js';
 import type { ChainAdapter, ChainResult } from '../ports/chain-adapter.js';
@@ -100,7 +100,16 @@ export class InvokeService {
   }
 
   private async replayStored(req: InvokeRequest): Promise<InvokeResult | undefined> {
-    const run = await this.deps.runs.byIdempotencyKey(req.tenant, req.chain, req.idempotencyKey!);
+    let run;
+    try {
+      run = await this.deps.runs.byIdempotencyKey(req.tenant, req.chain, req.idempotencyKey!);
+    } catch (err) {
+      // With the database away, a key this replica has not answered in the last 24 hours is taken
+      // as new: invokes keep working from the spool (README "Outages"). Should the key have a
+      // stored run after all, the runs' unique index keeps that one and skips the new run.
+      if (err instanceof DatabaseUnavailableError) return undefined;
+      throw err;
+    }
     if (!run || this.deps.now().getTime() - run.createdAt.getTime() >= IDEMPOTENCY_TTL_MS) return undefined;
     const error = run.error;
     return {
@@ -119,6 +128,12 @@ export class InvokeService {
     };
   }
 
+  /** Forgets the tenant's cached answers, finished or in flight (erasure: they hold its outputs). */
+  forgetTenant(tenantId: string): void {
+    const prefix = `${tenantId}\u0000`;
+    for (const k of this.idempotent.keys()) if (k.startsWith(prefix)) this.idempotent.delete(k);
+  }
+
   private pruneIdempotency(nowMs: number): void {
     if (this.idempotent.size < 10_000) return;
     for (const [k, v] of this.idempotent)
@@ -131,8 +146,8 @@ export class InvokeService {
     const chain = catalog.requireChain(req.chain);
     catalog.requireTenant(req.tenant);
     if (chain.currentVersion === null) throw new BadRequestError(`Chain '${req.chain}' has no versions yet.`, { field: 'chain' });
-    const runId = randomUUID();
     const createdAt = this.deps.now();
+    const runId = newRunId(createdAt.getTime());
     const assignment = this.deps.router.assign(chain, { tenant: req.tenant, environment: req.environment, unit: req.unit, runId });
 
     let answeredBy = assignment.version;

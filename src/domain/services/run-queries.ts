@@ -6,14 +6,14 @@
  */
 import type { RunRedactor } from '../../redaction/run-redactor.js';
 import type { Principal } from '../auth/principal.js';
-import { NotFoundError } from '../model/errors.js';
+import { DatabaseUnavailableError, NotFoundError } from '../model/errors.js';
 import type { Run, RunWithFeedback } from '../model/run.js';
 import type { RunRecorder } from '../ports/run-recorder.js';
 import type { RunCursor, RunFilters, RunRepository } from '../ports/run-repository.js';
 
 export interface RunQueriesDeps {
   store: Pick<RunRepository, 'getRun' | 'latestByExternalId' | 'listRuns'>;
-  writer: Pick<RunRecorder, 'pendingRun' | 'pendingByExternalId' | 'pendingFeedbackFor'>;
+  writer: Pick<RunRecorder, 'pendingRun' | 'pendingByExternalId' | 'pendingFeedbackFor' | 'recentRun'>;
   /** How runs store an external id (its keyed hash under pattern redaction): lookups hash alike. */
   redactor: Pick<RunRedactor, 'storedExternalId' | 'storedExternalIdForms'>;
 }
@@ -29,11 +29,27 @@ export class RunQueries {
     return { ...run, feedback: this.deps.writer.pendingFeedbackFor(runId) ?? run.feedback };
   }
 
+  /**
+   * The run to take feedback on: as `get`, and while the database is away, a run this replica
+   * wrote lately (README "Outages"); otherwise the DatabaseUnavailableError stands.
+   */
+  async forFeedback(runId: string, principal: Principal): Promise<RunWithFeedback> {
+    try {
+      return await this.get(runId, principal);
+    } catch (err) {
+      if (!(err instanceof DatabaseUnavailableError)) throw err;
+      const recent = this.deps.writer.recentRun?.(runId);
+      if (!recent) throw err;
+      if (principal.kind === 'tenant' && principal.tenantId !== recent.tenantId) throw new NotFoundError('Run', runId);
+      return { ...recent, feedback: this.deps.writer.pendingFeedbackFor(runId) ?? null };
+    }
+  }
+
   /** The newest run with this external id, queued or stored (of this tenant, when given). */
   async latestByExternalId(chainId: string, externalId: string, tenantId?: string): Promise<Run | undefined> {
     const stored = this.deps.redactor.storedExternalId(chainId, externalId);
-    const pending = this.deps.writer.pendingByExternalId(chainId, stored);
-    if (pending && (tenantId === undefined || pending.tenantId === tenantId)) return pending;
+    const pending = this.deps.writer.pendingByExternalId(chainId, stored, tenantId);
+    if (pending) return pending;
     return this.deps.store.latestByExternalId(chainId, stored, tenantId);
   }
 

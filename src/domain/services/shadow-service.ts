@@ -4,6 +4,7 @@
  * of a shadowed control run, queued when its feedback arrives so the pair can be scored whichever
  * half comes second.
  */
+import { foldFields, nameableFields } from '../overrides/counted-fields.js';
 import type { Feedback, Run } from '../model/run.js';
 import type { Rollout } from '../model/rollout.js';
 import type { ShadowExpectation, ShadowRepository } from '../ports/shadow-repository.js';
@@ -16,6 +17,8 @@ export interface ShadowServiceDeps {
   repository: Pick<ShadowRepository, 'aggregates'>;
   /** Queues the human's record for the shadow store (src/runtime/shadow-writer.ts). */
   recorder: { recordExpectation(e: ShadowExpectation): void };
+  /** The chain's declared `trackedFields` (overrides/counted-fields.ts). */
+  trackedFields?: (chainId: string) => readonly string[] | null | undefined;
   /** The chain's output redaction (RunRedactor.redact's output part). */
   redact: (chainId: string, output: unknown) => ReturnType<OutputRedaction>;
   /** A record that could not be built is logged, never thrown at the feedback's sender. */
@@ -67,8 +70,9 @@ export class ShadowService {
   feedbackReceived(run: Run, body: FeedbackForm, feedback: Feedback): void {
     if (!run.shadowRunId) return;
     let expected;
+    const named = nameableFields(run.output, this.deps.trackedFields?.(run.chainId));
     try {
-      expected = buildExpectation(run, body, (output) => this.deps.redact(run.chainId, output));
+      expected = { ...buildExpectation(run, body, (output) => this.deps.redact(run.chainId, output)), named };
     } catch (err) {
       this.deps.onError?.(err, run.id);
       return;
@@ -85,7 +89,7 @@ export class ShadowService {
       expected,
       feedbackAt: feedback.at,
       controlOverridden: feedback.overridden,
-      controlFields: feedback.fields,
+      controlFields: foldFields(feedback.fields, named),
     });
   }
 }

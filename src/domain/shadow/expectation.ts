@@ -30,6 +30,11 @@ export interface Expectation {
   fields: Record<string, unknown>;
   /** Field -> keyed hash of the original value, for the fields whose stored value is redacted. */
   hashes: Record<string, string>;
+  /**
+   * The fields the report counts by name (overrides/counted-fields.ts `nameableFields`); the
+   * others count under `$other` on both sides. Absent in records made before the limit: all.
+   */
+  named?: string[];
 }
 
 /** Redacts an output-shaped value as runs are redacted (RunRedactor.redact's output part). */

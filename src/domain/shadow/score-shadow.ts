@@ -9,6 +9,7 @@
  * typed, or a redacted control value the human kept), the two hashes are compared, since neither
  * original is stored.
  */
+import { foldFields } from '../overrides/counted-fields.js';
 import { diffFinal, WHOLE_OUTPUT_FIELD, type OverrideDiff } from '../overrides/diff-overrides.js';
 import { getOwn, isPlainObject } from '../overrides/json-value.js';
 import type { Expectation, StoredOutput } from './expectation.js';
@@ -17,6 +18,12 @@ import type { Expectation, StoredOutput } from './expectation.js';
 export type HashValue = (value: unknown) => string;
 
 export function scoreShadow(candidate: StoredOutput, expected: Expectation, hashValue: HashValue): OverrideDiff {
+  const diff = scoreFields(candidate, expected, hashValue);
+  // Names a reviewer invented count under `$other`, as on the control's side (shadow-service.ts).
+  return expected.named ? { overridden: diff.overridden, fields: foldFields(diff.fields, expected.named) } : diff;
+}
+
+function scoreFields(candidate: StoredOutput, expected: Expectation, hashValue: HashValue): OverrideDiff {
   const out = candidate.output;
   const outHashes = candidate.outputHashes ?? {};
   const redaction = Object.keys(outHashes).length > 0 ? { hashes: outHashes, hashValue } : undefined;

@@ -8,7 +8,11 @@ import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
-import { DomainError } from '../../domain/model/errors.js';
+import { DatabaseUnavailableError, DomainError } from '../../domain/model/errors.js';
+import { isDatabaseUnavailable } from '../../store/db-errors.js';
+
+/** What a 503 database_unavailable asks the client to wait: a restart or failover takes seconds. */
+const DATABASE_RETRY_AFTER_S = 5;
 
 export interface ErrorBody {
   error: { code: string; message: string; details?: unknown };
@@ -102,6 +106,7 @@ export const errorHandlerPlugin = fp(
   async (app: FastifyInstance) => {
     app.setErrorHandler(async (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
       if (error instanceof DomainError) {
+        if (error instanceof DatabaseUnavailableError) reply.header('retry-after', String(DATABASE_RETRY_AFTER_S));
         if (error.statusCode >= 500 && !(error.code.startsWith('upstream') || error.statusCode === 503))
           request.log.error({ err: error, reqId: request.id }, 'domain error');
         return reply.status(error.statusCode).send(errorBody(error.code, error.message, error.details));
@@ -120,6 +125,11 @@ export const errorHandlerPlugin = fp(
           known.message ??
           (known.status === 413 ? `The body is larger than the limit of ${app.initialConfig.bodyLimit} bytes.` : error.message);
         return reply.status(known.status).send(errorBody(known.code, message));
+      }
+      if (isDatabaseUnavailable(error)) {
+        // Reads and admin writes need the database; a stopped one is an outage, not our bug (README "Outages").
+        reply.header('retry-after', String(DATABASE_RETRY_AFTER_S));
+        return reply.status(503).send(errorBody('database_unavailable', 'The database is unreachable right now; retry shortly.'));
       }
       if (error instanceof SyntaxError)
         return reply.status(400).send(errorBody('invalid_json', `The body is not valid JSON: ${error.message}`));

@@ -14,6 +14,7 @@ const toChain = (c: Chain) => ({
   description: c.description,
   current: c.currentVersion,
   ...(c.redaction ? { redaction: c.redaction } : {}),
+  ...(c.trackedFields ? { trackedFields: c.trackedFields } : {}),
   createdAt: c.createdAt.toISOString(),
   updatedAt: c.updatedAt.toISOString(),
 });

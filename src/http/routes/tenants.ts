@@ -92,7 +92,7 @@ export const tenantRoutes: FastifyPluginAsyncZod<{ services: AppServices }> = as
     },
     async (req, reply) => {
       catalog.requireTenant(req.params.tenantId);
-      const job = services.erasure.start(req.params.tenantId);
+      const job = await services.erasure.start(req.params.tenantId);
       return reply
         .status(202)
         .send({ tenantId: req.params.tenantId, erasureId: job.id, status: job.status, statusUrl: `/v1/erasures/${job.id}` });

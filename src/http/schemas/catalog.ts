@@ -2,7 +2,9 @@
 import { z } from 'zod';
 import { adapterDefinitionSchema } from '../../adapters/adapter-definition.js';
 import { redactionConfigSchema } from '../../redaction/redaction.js';
+import { MAX_TRACKED_FIELDS } from '../../domain/model/limits.js';
 import { idSchema, uuidSchema } from './common.js';
+import { fieldNameSchema } from './runs.js';
 
 export const tenantParams = z.object({ tenantId: idSchema });
 export const tenantKeyParams = z.object({ tenantId: idSchema, keyId: uuidSchema });
@@ -30,6 +32,14 @@ export const putChainBody = z
     description: z.string().max(2000).optional(),
     current: idSchema.optional(),
     redaction: redactionConfigSchema.optional().describe('PII redaction of inputs and outputs before storage.'),
+    trackedFields: z
+      .array(fieldNameSchema)
+      .max(MAX_TRACKED_FIELDS, `at most ${MAX_TRACKED_FIELDS} tracked fields`)
+      .nullable()
+      .optional()
+      .describe(
+        "Output fields the comparison breaks override rates down by; other changed fields count under `$other`. Unset or null: the fields of the AI's output.",
+      ),
   })
   .optional();
 
@@ -38,6 +48,7 @@ export const chainSchema = z.object({
   description: z.string().nullable(),
   current: z.string().nullable(),
   redaction: z.unknown().optional(),
+  trackedFields: z.array(z.string()).optional(),
   createdAt: z.string(),
   updatedAt: z.string(),
 });

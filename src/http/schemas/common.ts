@@ -37,4 +37,8 @@ export const errorResponses = {
   403: errorResponseSchema,
   404: errorResponseSchema,
   409: errorResponseSchema,
+  429: errorResponseSchema.describe(
+    'rate_limited: over RATE_LIMIT_PER_MINUTE or MAX_CONCURRENT_PER_KEY for this key, or too many invalid tokens; see Retry-After.',
+  ),
+  503: errorResponseSchema.describe('database_unavailable (see Retry-After), or the run spool cannot take more.'),
 };

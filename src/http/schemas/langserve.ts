@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { errorResponseSchema, idSchema, jsonValueSchema } from './common.js';
+import { withinMetadataLimit } from './runs.js';
 
 /** Largest batch: each input is one upstream call and one run. */
 export const MAX_BATCH = 100;
@@ -26,6 +27,7 @@ export const langserveConfig = z
     configurable: langserveConfigurable.nullish(),
     metadata: z
       .record(z.string(), z.unknown())
+      .superRefine(withinMetadataLimit)
       .nullish()
       .describe('Stored with the run (minus the copies LangChain makes of configurable values).'),
     maxConcurrency: z.number().int().positive().optional().describe('Batch only: at most this many upstream calls at once.'),

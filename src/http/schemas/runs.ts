@@ -1,9 +1,17 @@
 /** Invoke, runs and feedback: request and response shapes. */
 import { z } from 'zod';
 import type { Feedback, Run } from '../../domain/model/run.js';
+import { MAX_FEEDBACK_FIELDS, MAX_FIELD_NAME_LENGTH, MAX_METADATA_BYTES } from '../../domain/model/limits.js';
 import { idSchema, isoDateSchema, jsonValueSchema, uuidSchema } from './common.js';
 
 const callerId = z.string().min(1).max(256);
+
+/** `metadata` at most MAX_METADATA_BYTES as JSON (README "Limits and timeouts"). */
+export function withinMetadataLimit(metadata: Record<string, unknown>, ctx: z.RefinementCtx): void {
+  const bytes = Buffer.byteLength(JSON.stringify(metadata) ?? '', 'utf8');
+  if (bytes > MAX_METADATA_BYTES)
+    ctx.addIssue({ code: 'custom', message: `must be at most ${MAX_METADATA_BYTES} bytes as JSON (it is ${bytes})` });
+}
 
 export const invokeBody = z.strictObject({
   tenant: idSchema.optional().describe('May be left out with a tenant key.'),
@@ -11,7 +19,11 @@ export const invokeBody = z.strictObject({
   input: jsonValueSchema.refine((v) => v !== undefined, 'is required'),
   unit: callerId.optional().describe("The caller's unit (document, case, end user) for unit splits."),
   externalId: callerId.optional().describe('Your id for the record; feedback can name it instead of the run id.'),
-  metadata: z.record(z.string(), z.unknown()).optional(),
+  metadata: z
+    .record(z.string(), z.unknown())
+    .superRefine(withinMetadataLimit)
+    .optional()
+    .describe(`Stored with the run; at most ${MAX_METADATA_BYTES} bytes as JSON.`),
 });
 
 export const invokeResponse = z.object({
@@ -30,11 +42,38 @@ export const invokeErrorResponse = z.object({
 
 export const runParams = z.object({ runId: uuidSchema });
 
-const override = z.strictObject({ field: z.string().min(1).max(512), value: jsonValueSchema });
+export const fieldNameSchema = z.string().min(1).max(MAX_FIELD_NAME_LENGTH, `a field name has at most ${MAX_FIELD_NAME_LENGTH} characters`);
+
+const override = z.strictObject({ field: fieldNameSchema, value: jsonValueSchema });
+
+/** An object `final` names at most MAX_FEEDBACK_FIELDS fields, each at most MAX_FIELD_NAME_LENGTH long. */
+function boundedFinal(final: unknown, ctx: z.RefinementCtx): void {
+  if (final === null || typeof final !== 'object' || Array.isArray(final)) return;
+  const keys = Object.keys(final);
+  if (keys.length > MAX_FEEDBACK_FIELDS) {
+    ctx.addIssue({ code: 'custom', message: `names ${keys.length} fields: at most ${MAX_FEEDBACK_FIELDS} per feedback` });
+    return;
+  }
+  const long = keys.find((k) => k.length > MAX_FIELD_NAME_LENGTH);
+  if (long !== undefined)
+    ctx.addIssue({
+      code: 'custom',
+      message: `has a field name of ${long.length} characters: at most ${MAX_FIELD_NAME_LENGTH}`,
+    });
+}
 
 export const feedbackFields = {
-  final: jsonValueSchema.optional().describe('The record as the human left it.'),
-  overrides: z.array(override).max(10_000).optional().describe('The fields the human changed; [] = reviewed, nothing changed.'),
+  final: jsonValueSchema
+    .superRefine(boundedFinal)
+    .optional()
+    .describe(
+      `The record as the human left it; at most ${MAX_FEEDBACK_FIELDS} top-level fields, names up to ${MAX_FIELD_NAME_LENGTH} characters.`,
+    ),
+  overrides: z
+    .array(override)
+    .max(MAX_FEEDBACK_FIELDS, `at most ${MAX_FEEDBACK_FIELDS} entries per feedback`)
+    .optional()
+    .describe('The fields the human changed; [] = reviewed, nothing changed.'),
   reviewer: z.string().min(1).max(256).optional(),
 };
 

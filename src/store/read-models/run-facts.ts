@@ -60,7 +60,11 @@ export const RUN_FACT_SQL: { [K in keyof RunFacts]: FactSql<RunFacts[K]> } = {
 
 export const FEEDBACK_FACT_SQL: { [K in keyof FeedbackFacts]: FactSql<FeedbackFacts[K]> } = {
   overridden: { sql: sql`f.overridden`, decode: bool },
-  fields: { sql: sql`f.fields`, decode: (v) => (typeof v === 'string' ? (JSON.parse(v) as string[]) : ((v as string[] | null) ?? [])) },
+  // As counted at feedback time (`$other` folded: src/domain/overrides/counted-fields.ts), as the upserts did.
+  fields: {
+    sql: sql`coalesce(f.counted_fields, f.fields)`,
+    decode: (v) => (typeof v === 'string' ? (JSON.parse(v) as string[]) : ((v as string[] | null) ?? [])),
+  },
 };
 
 /** Whether the run has feedback, as a selected column. */

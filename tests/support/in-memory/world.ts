@@ -81,7 +81,7 @@ export async function world(opts: WorldOptions = {}) {
   });
   const runs = new RunQueries({ store: runRepo, writer, redactor });
   const feedback = new FeedbackService({ runs, writer, redactor, events: bus, now });
-  const erasure = new ErasureService({ store: runRepo, writer, log, now });
+  const erasure = new ErasureService({ store: runRepo, writer, caches: [invoke], log, now });
 
   await catalog.putTenant('acme', 'Acme');
   await catalog.putTenant('globex', undefined);

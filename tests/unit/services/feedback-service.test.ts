@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Principal } from '../../../src/domain/auth/principal.js';
 import { ConflictError, ForbiddenError, NotFoundError, UpstreamError } from '../../../src/domain/model/errors.js';
+import { FeedbackService } from '../../../src/domain/services/feedback-service.js';
 import { CHAIN, world, type World } from '../../support/in-memory/world.js';
 
 const admin: Principal = { kind: 'admin', keyName: 'ADMIN_TOKEN' };
@@ -33,6 +34,7 @@ describe('FeedbackService', () => {
       at: w.now(),
       corrections: { total: 120 },
       tracked: ['total', 'vendor'],
+      countedFields: ['total'],
     });
     expect(w.told.feedback.map((t) => [t.run.id, t.feedback.fields])).toEqual([[runId, ['total']]]);
     await w.writer.flush();
@@ -96,6 +98,48 @@ describe('FeedbackService', () => {
     // A tenant key names no other tenant, and finds no other tenant's runs.
     await expect(w.feedback.byExternalId(CHAIN, 'INV-9', 'acme', { overrides: [] }, globex)).rejects.toBeInstanceOf(ForbiddenError);
     await expect(w.feedback.byExternalId(CHAIN, 'INV-9', undefined, { overrides: [] }, globex)).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  it("never takes another tenant's queued run with the same external id for the caller's (issue 19 item 3)", async () => {
+    const w = await world();
+    const first = await invoked(w, { externalId: 'X' });
+    await w.writer.flush();
+    const second = await invoked(w, { externalId: 'X' });
+    const theirs = await invoked(w, { tenant: 'globex', externalId: 'X' });
+    // acme's second run and globex's run are queued, acme's first is stored.
+    expect((await w.feedback.byExternalId(CHAIN, 'X', undefined, { overrides: [] }, acme)).runId).toBe(second.runId);
+    expect((await w.feedback.byExternalId(CHAIN, 'X', 'acme', { overrides: [] }, admin)).runId).toBe(second.runId);
+    expect((await w.feedback.byExternalId(CHAIN, 'X', undefined, { overrides: [] }, globex)).runId).toBe(theirs.runId);
+    // An admin naming no tenant gets the latest run of any tenant.
+    expect((await w.feedback.byExternalId(CHAIN, 'X', undefined, { overrides: [] }, admin)).runId).toBe(theirs.runId);
+    expect(first.runId).not.toBe(second.runId);
+  });
+
+  it('waits up to waitMs for a recent run another replica answered, and not for an id that names no run', async () => {
+    const w = await world();
+    const { runId } = await invoked(w);
+    await w.writer.flush();
+    const stored = w.runRepo.runs.get(runId)!;
+    w.runRepo.runs.delete(runId);
+    let pauses = 0;
+    const waiting = new FeedbackService({
+      runs: w.runs,
+      writer: w.writer,
+      redactor: w.redactor,
+      events: w.bus,
+      now: w.now,
+      waitMs: 60_000,
+      // The other replica's batch lands after the second pause.
+      sleep: async () => {
+        if (++pauses === 2) w.runRepo.runs.set(runId, stored);
+      },
+    });
+    expect((await waiting.byRunId(runId, { overrides: [] }, acme)).runId).toBe(runId);
+    expect(pauses).toBe(2);
+    // A v4 UUID (or any id whose time is not recent) names no run on its way: 404 without a pause.
+    pauses = 10;
+    await expect(waiting.byRunId('6f1c1e0e-3c4b-4f6a-9a53-0c4c1d2e3f40', { overrides: [] }, acme)).rejects.toBeInstanceOf(NotFoundError);
+    expect(pauses).toBe(10);
   });
 
   it('diffs a redacted field against the hash of what the AI said', async () => {

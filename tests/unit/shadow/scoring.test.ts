@@ -4,6 +4,7 @@ import { canonicalJson } from '../../../src/domain/overrides/canonical-json.js';
 import { diffFinal, diffOverrides } from '../../../src/domain/overrides/diff-overrides.js';
 import { buildExpectation, type OutputRedaction } from '../../../src/domain/shadow/expectation.js';
 import { scoreShadow } from '../../../src/domain/shadow/score-shadow.js';
+import { foldFields, nameableFields } from '../../../src/domain/overrides/counted-fields.js';
 import { redactOutput, type RedactionConfig } from '../../../src/redaction/redaction.js';
 
 const hmac = (s: string) => createHmac('sha256', 'test-key').update(s).digest('base64url');
@@ -134,5 +135,24 @@ describe('scoring a shadow output against the record', () => {
     expect(scoreShadow(store({ email: 'ann@example.com', total: 5 }, config), kept, hashValue)).toEqual({ overridden: false, fields: [] });
     // A candidate value that is not redacted is hashed to compare with the record's hash.
     expect(scoreShadow(store({ email: 'ann@example.com', total: 5 }), kept, hashValue)).toEqual({ overridden: false, fields: [] });
+  });
+});
+
+describe('names a reviewer invents (issue 19 item 1)', () => {
+  it('count under $other on the candidate side, as on the control side', () => {
+    const body = { final: { total: 43, invented1: 1, invented2: 2 } };
+    const e = { ...buildExpectation(store(control), body, noRedaction), named: nameableFields(control, null) };
+    expect(e.named).toEqual(['date', 'total', 'vendor']);
+    expect(scoreShadow(store({ total: 43, vendor: 'ACME GmbH', date: '2026-01-31' }), e, hashValue)).toEqual({
+      overridden: true,
+      fields: ['$other'],
+    });
+    expect(foldFields(diffFinal(control, body.final).fields, e.named)).toEqual(['$other', 'total']);
+  });
+
+  it('follow the chain’s trackedFields when it declares them', () => {
+    expect(nameableFields(control, ['vendor'])).toEqual(['vendor']);
+    expect(foldFields(['total', 'vendor'], ['vendor'])).toEqual(['$other', 'vendor']);
+    expect(foldFields([], ['vendor'])).toEqual([]);
   });
 });
