@@ -1,6 +1,7 @@
 // chain-canary dashboard: sign in with a token, list rollouts, and look into one.
 // Plain ES modules, no build step; every figure comes from the gateway's API.
 import { ApiError, rolloutsApi, token } from './api.js';
+import { renderDataset, renderDatasetList } from './datasets.js';
 import { renderDetail } from './detail.js';
 import { clear, h } from './dom.js';
 import { ago, stageLabel, stageWords, status } from './format.js';
@@ -18,9 +19,14 @@ function selected() {
 }
 
 function navigate(id) {
+  go(id ? { rollout: id } : {});
+}
+
+/** Opens the view the query names: ?rollout=<id>, ?view=datasets or ?dataset=<id>; none: the rollouts. */
+function go(params) {
   const url = new URL(location.href);
-  if (id) url.searchParams.set('rollout', id);
-  else url.searchParams.delete('rollout');
+  for (const key of ['rollout', 'view', 'dataset']) url.searchParams.delete(key);
+  for (const [key, value] of Object.entries(params)) url.searchParams.set(key, value);
   url.hash = '';
   history.pushState(null, '', url);
   show();
@@ -43,6 +49,16 @@ function shell(...content) {
       ),
       h('span', { class: 'topbar-title' }, 'Rollouts'),
       h('span', { class: 'spacer' }),
+      h(
+        'a',
+        {
+          class: 'topbar-link',
+          href: '?view=datasets',
+          testid: 'nav-datasets',
+          onclick: (ev) => (ev.preventDefault(), go({ view: 'datasets' })),
+        },
+        'Datasets',
+      ),
       h('a', { class: 'topbar-link', href: '/docs' }, 'API docs'),
       h('a', { class: 'topbar-link', href: '#glossary' }, 'Glossary'),
       signedIn ? h('button', { class: 'btn ghost small', testid: 'sign-out', onclick: signOut }, 'Sign out') : null,
@@ -112,6 +128,8 @@ async function show() {
   shownSearch = location.search;
   clearInterval(refreshTimer);
   if (!token.get()) return renderLogin();
+  const params = new URL(location.href).searchParams;
+  if (params.get('view') === 'datasets' || params.get('dataset')) return showDatasets(params.get('dataset'));
   let list;
   try {
     list = await rolloutsApi.list();
@@ -154,6 +172,27 @@ async function show() {
     return;
   }
   shell(renderList(rollouts));
+}
+
+/** The datasets list, or one dataset with its replays and their paired comparison. */
+async function showDatasets(datasetId) {
+  const back = (label, params) =>
+    h('a', { class: 'back', href: '/dashboard', testid: 'back', onclick: (ev) => (ev.preventDefault(), go(params)) }, label);
+  try {
+    if (!datasetId) {
+      shell(await renderDatasetList((d) => go({ dataset: d })));
+      return;
+    }
+    const host = h('div', { class: 'detail', testid: 'dataset-detail' });
+    shell(back('← All datasets', { view: 'datasets' }), host);
+    await renderDataset(host, datasetId);
+  } catch (err) {
+    if (err instanceof ApiError && (err.status === 401 || err.status === 403)) {
+      token.clear();
+      return renderLogin(authMessage(err));
+    }
+    shell(back('← All datasets', { view: 'datasets' }), h('p', { class: 'notice error', role: 'alert', testid: 'error' }, err.message));
+  }
 }
 
 const STATUS_ORDER = { running: 0, paused: 1, rolled_back: 2, promoted: 3 };
