@@ -85,6 +85,15 @@ export class ComparisonQueries implements ComparisonReadModel {
     });
   }
 
+  async keysInBothArms(rolloutId: string): Promise<number> {
+    // Within one stage a key (tenant or unit) must be sticky to one arm: any key with both is a bug.
+    const rows = await this.rows<{ n: number }>(sql`
+      SELECT count(*)::int AS n FROM (
+        SELECT 1 FROM rollout_assignment_keys WHERE rollout_id = ${rolloutId}
+        GROUP BY stage, key_hash HAVING count(DISTINCT variant) > 1) k`);
+    return Number(rows[0]?.n ?? 0);
+  }
+
   async armTotals(rolloutId: string): Promise<Map<Arm, Counts>> {
     const rows = await this.rows<CountRow & { variant: string }>(sql`
       SELECT variant, ${sql.raw(selectColumns(SERIES_METRICS))} FROM rollout_series

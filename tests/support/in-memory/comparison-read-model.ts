@@ -45,6 +45,14 @@ export class CannedComparisonReadModel implements ComparisonReadModel {
     return this.assignments;
   }
 
+  /** Keys seen in both arms of a stage (0 unless a test says otherwise). */
+  keysInBoth = 0;
+
+  async keysInBothArms(rolloutId: string): Promise<number> {
+    this.reads.push({ method: 'keysInBothArms', args: [rolloutId] });
+    return this.keysInBoth;
+  }
+
   async armTotals(rolloutId: string): Promise<Map<Arm, Counts>> {
     this.reads.push({ method: 'armTotals', args: [rolloutId] });
     const totals = new Map<Arm, Counts>();
