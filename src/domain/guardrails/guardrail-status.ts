@@ -361,8 +361,22 @@ function withTenantRule(p: Pending, inputs: GuardrailInputs): Pending {
   return { ...p, pValue: 1, decides: false, base: { ...p.base, status: 'waiting', tenants: counts } };
 }
 
+export interface EvaluateOptions {
+  /**
+   * false: leave bound and upperBound null (each is a bisection over the sequence, ~20× the cost
+   * of the decision). The statuses are the same: they come from Holm on the p-values alone.
+   * For simulations of many looks (calibration, the planner); default true.
+   */
+  bounds?: boolean;
+}
+
 /** Every check of a rollout's guardrails, in spec order (max before maxIncrease within one). */
-export function evaluateGuardrails(guardrails: readonly Guardrail[], inputs: GuardrailInputs, alpha: number): GuardrailCheck[] {
+export function evaluateGuardrails(
+  guardrails: readonly Guardrail[],
+  inputs: GuardrailInputs,
+  alpha: number,
+  options: EvaluateOptions = {},
+): GuardrailCheck[] {
   const specs = guardrails.flatMap(checksOf);
   if (specs.length === 0) return [];
   const pending = specs.map((s) => pendingOf(s, inputs, alpha / specs.length));
@@ -372,7 +386,7 @@ export function evaluateGuardrails(guardrails: readonly Guardrail[], inputs: Gua
   );
   return pending.map((p, i): GuardrailCheck => {
     const level = levels[i] as number;
-    const { bound, upperBound } = p.bounds(level);
+    const { bound, upperBound } = options.bounds === false ? { bound: null, upperBound: null } : p.bounds(level);
     // 'holding' needs a decision: enough samples AND data the bound can use in each arm it needs.
     const status: GuardrailStatus = p.base.status !== 'holding' ? p.base.status : !p.decides ? 'waiting' : rejected[i] ? 'breached' : 'holding';
     return { ...p.base, bound, upperBound, status, alpha: level };
