@@ -99,7 +99,9 @@ const WARNING_WORDS = [
   ['baseline_same_tenants_before', "The baseline is the same tenants' traffic before the candidate reached them."],
   ['baseline_empty', 'There is no baseline traffic to compare with yet.'],
   ['stage_without_randomized_control', 'The current stage sends all its traffic to the candidate, so it has no randomized control.'],
-  ['review_rate', "The arms' review rates differ: skipped reviews may not be random, which can bias the override rates."],
+  ['review_rate', "The arms' review rates differ within a stage: skipped reviews may not be random, which can bias the override rates."],
+  ['guardrail_unevaluable', 'A guardrail has no control data to compare with: it cannot roll the candidate back.'],
+  ['keys_in_both_arms', 'Some assignment keys were served by both arms in one stage: the assignment is not sticky.'],
 ];
 
 export function warningText(w) {
@@ -259,6 +261,7 @@ export function renderArms(cmp, rollout) {
     h('div', { class: 'arms' }, tile('control'), tile('candidate'), diff),
     renderForest(cmp),
     renderSrm(cmp),
+    renderReviewRate(cmp),
   );
 }
 
@@ -340,6 +343,26 @@ function renderSrm(cmp) {
     ' expected · SRM check p = ',
     num('srm-p-value', pValue(s.pValue)),
     s.mismatch ? ' — mismatch: the split is broken, do not trust the comparison.' : ' — as configured.',
+  );
+}
+
+/** Review-rate imbalance per stage, next to SRM: reviewers choosing what to check biases the override rates. */
+function renderReviewRate(cmp) {
+  const r = cmp.reviewRateImbalance;
+  if (!r || !Array.isArray(r.byStage) || r.byStage.length === 0) return null;
+  const worst = Math.min(...r.byStage.map((s) => s.pValue));
+  return h(
+    'p',
+    { class: `srm ${r.imbalance ? 'bad' : ''}`, testid: 'review-rate' },
+    r.imbalance ? '⚠ ' : '✓ ',
+    term('Review rates', tip('review-rate'), 'review-rate'),
+    ': ',
+    num('review-rate-control', pct(cmp.arms?.control?.reviewRate ?? 0)),
+    ' control, ',
+    num('review-rate-candidate', pct(cmp.arms?.candidate?.reviewRate ?? 0)),
+    ' candidate · per-stage check p = ',
+    num('review-rate-p-value', pValue(worst)),
+    r.imbalance ? ' — imbalance: the override rates are not comparable, auto-advance stops.' : ' — balanced.',
   );
 }
 

@@ -257,6 +257,10 @@ describe.skipIf(!!browserSkipReason)('dashboard in headless Chromium', () => {
     expect(await text('srm-observed')).toBe(pct(cmp.srm.observedCandidateShare));
     expect(await text('srm-expected')).toBe(pct(cmp.srm.expectedCandidateShare));
     expect(await text('srm-p-value')).toBe(pValue(cmp.srm.pValue));
+    // Review-rate imbalance per stage, next to SRM.
+    expect(await text('review-rate-control')).toBe(pct(cmp.arms.control.reviewRate));
+    expect(await text('review-rate-candidate')).toBe(pct(cmp.arms.candidate.reviewRate));
+    expect(await text('review-rate-p-value')).toBe(pValue(Math.min(...cmp.reviewRateImbalance.byStage.map((s: any) => s.pValue))));
 
     // Per-field override rates: every field either arm had changed.
     const fields = new Set([...Object.keys(cmp.arms.control.fieldOverrideRates), ...Object.keys(cmp.arms.candidate.fieldOverrideRates)]);
@@ -286,7 +290,7 @@ describe.skipIf(!!browserSkipReason)('dashboard in headless Chromium', () => {
       expect(await text(`guardrail-${i}-bound`)).toBe(g.bound === null ? '—' : f(g.bound));
       expect(await text(`guardrail-${i}-samples`)).toBe(count(g.samples));
       expect(await text(`guardrail-${i}-status`)).toBe(
-        { waiting: 'Waiting for data', holding: 'Holding', breached: 'Breached' }[g.status as string],
+        { waiting: 'Waiting for data', holding: 'Holding', breached: 'Breached', unevaluable: 'Cannot be evaluated' }[g.status as string],
       );
     }
 
