@@ -353,9 +353,9 @@ function renderReviewRate(cmp) {
   const worst = Math.min(...r.byStage.map((s) => s.pValue));
   return h(
     'p',
-    { class: `srm ${r.imbalance ? 'bad' : ''}`, testid: 'review-rate' },
+    { class: `srm ${r.imbalance ? 'bad' : ''}`, testid: 'review-rate-imbalance' },
     r.imbalance ? '⚠ ' : '✓ ',
-    term('Review rates', tip('review-rate'), 'review-rate'),
+    term('Review rates', tip('review-imbalance'), 'review-imbalance'),
     ': ',
     num('review-rate-control', pct(cmp.arms?.control?.reviewRate ?? 0)),
     ' control, ',

@@ -33,7 +33,7 @@ export const GLOSSARY = {
     'SRM (sample ratio mismatch)',
     'A check that traffic was split as configured (e.g. 50/50). A mismatch means the assignment is broken, and the comparison cannot be trusted until it is fixed.',
   ],
-  'review-rate': [
+  'review-imbalance': [
     'Review-rate imbalance',
     "A check, stage by stage, that humans review the two arms' outputs at the same rate. If they review one arm more (or pick which outputs to check), its override rate is not comparable with the other's.",
   ],
