@@ -176,7 +176,10 @@ export class GuardrailJob {
     const key = (g: GuardrailFinding) => `${rollout.id}\u0000${rollout.stage}\u0000${g.metric}\u0000${String(g.limit)}`;
     const fresh = unevaluable.filter((g) => !this.reportedUnevaluable.has(key(g)));
     const reason = unevaluable
-      .map((g) => `${g.metric} (limit ${printLimit(g)}) is unevaluable: no control data with ${g.samples} candidate samples`)
+      .map(
+        (g) =>
+          `${g.metric} (limit ${printLimit(g)}) is unevaluable: the candidate has minSamples (${String(g.minSamples)}) and the control no data`,
+      )
       .join('; ');
     const data = { guardrails: unevaluable, samples: evaluation.samples };
     if (fresh.length === 0) return false;
@@ -211,8 +214,11 @@ export class GuardrailJob {
     // Unequal assignment or reviews chosen differently per arm make the bounds unreliable.
     if (evaluation.dataQuality?.srm || evaluation.dataQuality?.reviewRateImbalance) return false;
     // An empty list would be "every" of nothing: the spec refuses autoAdvance without guardrails.
-    return evaluation.guardrails.length > 0 && evaluation.guardrails.every(
-      (g) => g.status === 'holding' && g.upperBound !== undefined && g.upperBound !== null && g.upperBound < g.threshold,
+    return (
+      evaluation.guardrails.length > 0 &&
+      evaluation.guardrails.every(
+        (g) => g.status === 'holding' && g.upperBound !== undefined && g.upperBound !== null && g.upperBound < g.threshold,
+      )
     );
   }
 }

@@ -81,6 +81,11 @@ describe('guardrail metrics: the table', () => {
     expect(guardrailMetricNamed('override_rate')!.proportion(a, 0.05)).toEqual({ x: 70, n: 700 });
     expect(guardrailMetricNamed('error_rate')!.proportion(a, 0.02)).toEqual({ x: 40, n: 1000 });
     expect(guardrailMetricNamed('latency_p95_ms')!.proportion(a, 2000)).toEqual({ x: 10, n: 1000 });
+    // The bucket straddling max is interpolated, not counted whole (issue 15: a p95 just under max fired for certain).
+    const straddling = arm(1000, 0, 0, 0, [[2000, 1000]]);
+    const { x } = guardrailMetricNamed('latency_p95_ms')!.proportion(straddling, 1990);
+    expect(x).toBeGreaterThan(0);
+    expect(x).toBeLessThan(1000);
     const [latency] = evaluateGuardrails(
       [guardrailSchema.parse({ metric: 'latency_p95_ms', max: 2000, minSamples: 1001 })],
       { controlArm: 'randomized', strata: [{ stage: 0, share: 0.5, control: a, candidate: a }], plannedStrata: 1 },
