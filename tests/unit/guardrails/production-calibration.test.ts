@@ -8,7 +8,9 @@
 import { describe, expect, it } from 'vitest';
 import { productionGuardrailDecide } from '../../../src/domain/guardrails/simulated-decide.js';
 import { guardrailSchema } from '../../../src/domain/model/rollout-spec.js';
+import { evaluateGuardrails, type GuardrailArmTotals, type GuardrailStratum } from '../../../src/domain/guardrails/guardrail-status.js';
 import { aaMargin, runAaCell, runPowerCell, type AaCell, type GridSettings } from '../../../src/domain/stats/calibration/grid.js';
+import { createRandom } from '../../../src/domain/stats/index.js';
 
 const settings: GridSettings = { sequences: 200, seed: 21, horizon: 1500, checkEvery: 20, minSamples: 100, maxIncrease: 0 };
 // The hardest null: maxIncrease 0, an identical candidate sits exactly at the limit.
@@ -44,4 +46,59 @@ describe('production guardrails: A/A false rollbacks at most alpha', () => {
     );
     expect(r.caught).toBe(1);
   }, 60_000);
+});
+
+describe('production guardrails: A/A over two stages whose base rate drifts (the stratified read)', () => {
+  const arm = (): GuardrailArmTotals => ({ runs: 0, errors: 0, reviewed: 0, overridden: 0, latencyHist: [] });
+  /**
+   * Stage 0 at 10% while the base rate is 5%, then stage 1 at 50% at 15% (identical arms in each),
+   * 1,500 candidate reviews per stage, a look after every 20; two guardrails (override_rate and
+   * error_rate, maxIncrease 0: the hardest null) share alpha by Holm. Pooled into one stratum the same
+   * sequences are all rolled back (40 of 40 measured: the candidate's reviews lean to the later,
+   * higher-rate stage).
+   */
+  function falseRollbackRate(sequences: number, alpha: number): number {
+    const guardrails = [
+      guardrailSchema.parse({ metric: 'override_rate', maxIncrease: 0, minSamples: 100 }),
+      guardrailSchema.parse({ metric: 'error_rate', maxIncrease: 0, minSamples: 100 }),
+    ];
+    const stages = [
+      { share: 0.1, overrideRate: 0.05, errorRate: 0.01 },
+      { share: 0.5, overrideRate: 0.15, errorRate: 0.03 },
+    ];
+    let fired = 0;
+    for (let k = 0; k < sequences; k++) {
+      const random = createRandom(33, k + 1);
+      const strata: GuardrailStratum[] = [];
+      let breached = false;
+      for (const [stage, st] of stages.entries()) {
+        const stratum: GuardrailStratum = { stage, share: st.share, control: arm(), candidate: arm() };
+        strata.push(stratum);
+        const batch = Math.round(20 / st.share);
+        while (!breached && stratum.candidate.reviewed < 1500) {
+          const c = random.binomial(batch, st.share);
+          for (const [a, n] of [
+            [stratum.candidate, c],
+            [stratum.control, batch - c],
+          ] as const) {
+            const errors = random.binomial(n, st.errorRate);
+            a.runs += n;
+            a.errors += errors;
+            a.reviewed += n - errors;
+            a.overridden += random.binomial(n - errors, st.overrideRate);
+          }
+          const checks = evaluateGuardrails(guardrails, { controlArm: 'randomized', strata, plannedStrata: 2 }, alpha, { bounds: false });
+          breached = checks.some((g) => g.status === 'breached');
+        }
+      }
+      if (breached) fired++;
+    }
+    return fired / sequences;
+  }
+
+  it('false rollbacks stay at most alpha', () => {
+    const sequences = 150;
+    const rate = falseRollbackRate(sequences, 0.05);
+    expect(rate).toBeLessThanOrEqual(0.05 + aaMargin(0.05, sequences));
+  }, 120_000);
 });
