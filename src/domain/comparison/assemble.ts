@@ -66,8 +66,8 @@ export interface ComparisonInput {
   warnings?: string[];
   /** Randomized stages in the rollout's spec (the stratified sequences' factor count); default: those selected. */
   plannedStrata?: number;
-  /** Assignment keys recorded in both arms of one stage (must be 0). */
-  keysInBothArms?: number;
+  /** Per stage, assignment keys recorded in both of its arms (must be none). */
+  keysInBothArms?: { stage: number; keys: number }[];
 }
 
 export interface ArmPair {
@@ -164,7 +164,13 @@ function stageArms(stage: number, share: number, candidate: Cell[], control: Cel
  * SRM: the sequential per-stage test (data-quality.ts) decides; the chi-square figures stay for
  * display. Stages at 0% or 100% have nothing to compare.
  */
-function srmOf(stages: StageView[], assignments: AssignmentCount[], plannedStages: number, keysInBothArms: number): SrmOut {
+function srmOf(
+  stages: StageView[],
+  assignments: AssignmentCount[],
+  plannedStages: number,
+  keysInBoth: readonly { stage: number; keys: number }[],
+): SrmOut {
+  const keysInBothArms = keysInBoth.filter((k) => stages.some((s) => s.index === k.stage)).reduce((n, k) => n + k.keys, 0);
   const keysOf = (stage: number, arm: 'control' | 'candidate') =>
     assignments.filter((a) => a.stage === stage && a.arm === arm).reduce((n, a) => n + a.keys, 0);
   const per = stages.map((s) => ({
@@ -233,7 +239,7 @@ export function assembleComparison(input: ComparisonInput): Comparison {
       analysisUnit: unit,
       arms: armPair(input, sumCounts(ctrl), sumCounts(cand)),
       difference: { overrideRate, errorRate: rateDifference('errorRate', [arms], { alpha: input.alpha, unit }) },
-      srm: srmOf([s], input.assignments, 1, input.keysInBothArms ?? 0),
+      srm: srmOf([s], input.assignments, 1, input.keysInBothArms ?? []),
       verdict: decideVerdict({
         controlArm: stageControlArm,
         analysisUnit: unit,
@@ -256,9 +262,11 @@ export function assembleComparison(input: ComparisonInput): Comparison {
   const errorRate = rateDifference('errorRate', strata, diffOpts);
   const tenants = tenantsPerArm('overrideRate', strata);
 
-  const srm = srmOf(input.stages, input.assignments, plannedStrata, input.keysInBothArms ?? 0);
+  const srm = srmOf(input.stages, input.assignments, plannedStrata, input.keysInBothArms ?? []);
   const reviewImbalance: ReviewRateImbalanceOut =
-    controlArm === 'randomized' ? reviewRateImbalance(strata, analysisUnit, plannedStrata) : { imbalance: false, byStage: [], method: 'none' };
+    controlArm === 'randomized'
+      ? reviewRateImbalance(strata, analysisUnit, plannedStrata)
+      : { imbalance: false, byStage: [], method: 'none' };
   if (controlArm === 'baseline') {
     warnings.push(
       'baseline_observational',
@@ -273,7 +281,10 @@ export function assembleComparison(input: ComparisonInput): Comparison {
   if (srm.keysInBothArms > 0) warnings.push('keys_in_both_arms');
   if (reviewImbalance.imbalance) warnings.push('review_rate_imbalance');
   if (input.guardrails.some((g) => g.status === 'unevaluable')) warnings.push('guardrail_unevaluable');
-  if (!warnings.includes('too_few_tenants') && input.guardrails.some((g) => g.tenants && g.status === 'waiting' && tooFewGuardrailTenants(g.tenants)))
+  if (
+    !warnings.includes('too_few_tenants') &&
+    input.guardrails.some((g) => g.tenants && g.status === 'waiting' && tooFewGuardrailTenants(g.tenants))
+  )
     warnings.push('too_few_tenants');
 
   const byTenant = groupBreakdowns(input, [...candidateCells(), ...topControl], (c) => c.tenantId).map(([tenant, b]) => ({ tenant, ...b }));
@@ -341,7 +352,11 @@ export function reviewRateImbalance(strata: readonly StageArms[], unit: Analysis
         withData.map((s) => ({ share: s.share, candidate: reviews(s.candidate), control: reviews(s.control) })),
         options,
       );
-  return { imbalance: r.imbalance, byStage: withData.map((s, i) => ({ stage: s.stage, pValue: r.pValues[i] as number })), method: r.method };
+  return {
+    imbalance: r.imbalance,
+    byStage: withData.map((s, i) => ({ stage: s.stage, pValue: r.pValues[i] as number })),
+    method: r.method,
+  };
 }
 
 function groupBreakdowns(input: ComparisonInput, cells: Cell[], keyOf: (c: Cell) => string | null): [string, Breakdown][] {

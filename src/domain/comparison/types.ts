@@ -58,8 +58,8 @@ export interface ComparisonReadModel {
   candidatePairs(rolloutId: string): Promise<{ stage: number; tenantId: string; environment: string }[]>;
   /** Distinct assignment keys per stage and arm. */
   assignmentCounts(rolloutId: string): Promise<AssignmentCount[]>;
-  /** Assignment keys recorded in both arms of one stage (must be 0: assignment is sticky). */
-  keysInBothArms(rolloutId: string): Promise<number>;
+  /** Per stage, assignment keys recorded in both of its arms (stages with none left out; must be none: assignment is sticky). */
+  keysInBothArms(rolloutId: string): Promise<{ stage: number; keys: number }[]>;
   /** Per-arm totals over the rollout's life (two rows). */
   armTotals(rolloutId: string): Promise<Map<Arm, Counts>>;
   /**

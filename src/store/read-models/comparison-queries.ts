@@ -85,13 +85,14 @@ export class ComparisonQueries implements ComparisonReadModel {
     });
   }
 
-  async keysInBothArms(rolloutId: string): Promise<number> {
+  async keysInBothArms(rolloutId: string): Promise<{ stage: number; keys: number }[]> {
     // Within one stage a key (tenant or unit) must be sticky to one arm: any key with both is a bug.
-    const rows = await this.rows<{ n: number }>(sql`
-      SELECT count(*)::int AS n FROM (
-        SELECT 1 FROM rollout_assignment_keys WHERE rollout_id = ${rolloutId}
-        GROUP BY stage, key_hash HAVING count(DISTINCT variant) > 1) k`);
-    return Number(rows[0]?.n ?? 0);
+    const rows = await this.rows<{ stage: number; n: number }>(sql`
+      SELECT stage, count(*)::int AS n FROM (
+        SELECT stage FROM rollout_assignment_keys WHERE rollout_id = ${rolloutId}
+        GROUP BY stage, key_hash HAVING count(DISTINCT variant) > 1) k
+      GROUP BY stage`);
+    return rows.map((r) => ({ stage: Number(r.stage), keys: Number(r.n) }));
   }
 
   async armTotals(rolloutId: string): Promise<Map<Arm, Counts>> {

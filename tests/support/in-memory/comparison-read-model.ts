@@ -45,10 +45,10 @@ export class CannedComparisonReadModel implements ComparisonReadModel {
     return this.assignments;
   }
 
-  /** Keys seen in both arms of a stage (0 unless a test says otherwise). */
-  keysInBoth = 0;
+  /** Keys seen in both arms, per stage (none unless a test says otherwise). */
+  keysInBoth: { stage: number; keys: number }[] = [];
 
-  async keysInBothArms(rolloutId: string): Promise<number> {
+  async keysInBothArms(rolloutId: string): Promise<{ stage: number; keys: number }[]> {
     this.reads.push({ method: 'keysInBothArms', args: [rolloutId] });
     return this.keysInBoth;
   }

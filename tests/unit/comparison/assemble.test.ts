@@ -184,6 +184,21 @@ describe('assembling a comparison from aggregates', () => {
       keysInBothArms: 0,
     });
     expect(r.srm.pValue).toBeGreaterThan(srm.pValue);
+    expect(r.warnings).not.toContain('keys_in_both_arms');
+    // A key served by both arms of a stage means assignment is not sticky: counted per stage.
+    const leaky = assembleComparison(
+      input({
+        stages: [stage(0, 50)],
+        assignments,
+        keysInBothArms: [
+          { stage: 0, keys: 2 },
+          { stage: 3, keys: 9 },
+        ],
+      }),
+    );
+    expect(leaky.srm.keysInBothArms).toBe(2);
+    expect(leaky.byStage[0]!.srm.keysInBothArms).toBe(2);
+    expect(leaky.warnings).toContain('keys_in_both_arms');
     expect(r.warnings).toContain('srm_mismatch');
   });
 
