@@ -91,7 +91,10 @@ const BASELINE_WORDS =
 /** The comparison's warning codes in plain words (a code not listed is shown as it is). */
 const WARNING_WORDS = [
   ['shadow_anchoring', "Shadow runs: reviewers saw the control's output, so the candidate's shadow scores lean against it."],
-  ['too_few_tenants', 'Fewer than 10 tenants in an arm: whole tenants are the unit of analysis, so no significance is claimed yet.'],
+  [
+    'too_few_tenants',
+    'Too few tenants in an arm (10 for a verdict, 20 for guardrails relative to the control): whole tenants are the unit of analysis, so those wait.',
+  ],
   ['srm', SRM_WORDS],
   ['sample_ratio', SRM_WORDS],
   ['baseline_observational', BASELINE_WORDS],
