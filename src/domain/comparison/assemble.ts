@@ -17,6 +17,7 @@ import {
   sampleRatioMismatch,
   sequentialSrm,
   tenantReviewRateImbalance,
+  type BinomialCount,
   type SrmResult,
 } from '../stats/index.js';
 import { fieldNames, summarizeArm, type ArmSummary } from './arm-summary.js';
@@ -66,6 +67,8 @@ export interface ComparisonInput {
   warnings?: string[];
   /** Randomized stages in the rollout's spec (the stratified sequences' factor count); default: those selected. */
   plannedStrata?: number;
+  /** Whole tenants assigned: each tenant's override counts before the rollout (CUPED for the tenant-level verdict). */
+  preRollout?: ReadonlyMap<string, BinomialCount>;
   /** Per stage, assignment keys recorded in both of its arms (must be none). */
   keysInBothArms?: { stage: number; keys: number }[];
 }
@@ -257,7 +260,7 @@ export function assembleComparison(input: ComparisonInput): Comparison {
   const control = sumCounts(topControl);
   const strata = contributing.map((s) => stageArms(s.index, stageShare(s), candidateCells(s.index), controlFor(s)));
   const plannedStrata = controlArm === 'baseline' ? 1 : Math.max(input.plannedStrata ?? randomized.length, randomized.length, 1);
-  const diffOpts = { alpha: input.alpha, unit: analysisUnit, plannedStrata };
+  const diffOpts = { alpha: input.alpha, unit: analysisUnit, plannedStrata, preRollout: input.preRollout };
   const overrideRate = rateDifference('overrideRate', strata, diffOpts);
   const errorRate = rateDifference('errorRate', strata, diffOpts);
   const tenants = tenantsPerArm('overrideRate', strata);

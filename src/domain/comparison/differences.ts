@@ -26,6 +26,7 @@ import {
   tenantLevelInterval,
   tenantLevelMethodName,
   tenantLevelPValue,
+  type BinomialCount,
   type SequenceStratum,
   type TenantStratum,
   compareProportions,
@@ -66,6 +67,8 @@ export interface DifferenceOptions {
   unit: AnalysisUnit;
   /** Randomized stages in the rollout's spec (the stratified sequence's factor count); default: the strata given. */
   plannedStrata?: number;
+  /** Each tenant's override counts before the rollout: CUPED for the tenant-level override rate. */
+  preRollout?: ReadonlyMap<string, BinomialCount>;
 }
 
 export type Difference = DifferenceResult & { standardError?: number; strata?: number };
@@ -105,11 +108,21 @@ function alwaysValidDifference(
   const clip = (x: number) => Math.min(1, Math.max(-1, x));
   const tenants = opts.unit === 'tenant' ? tenantStrata(metric, strata) : undefined;
   if (tenants) {
-    const e = tenantLevelEstimate(tenants);
+    // CUPED with the pre-rollout override rates, as the guardrails (only the override rate has them).
+    const options = metric === 'overrideRate' && opts.preRollout && opts.preRollout.size > 0 ? { preRollout: opts.preRollout } : undefined;
+    const e = tenantLevelEstimate(tenants, options);
     const [lo, hi] = tenantLevelInterval(e, opts.alpha);
-    return { alwaysValidCI: [clip(lo), clip(hi)], alwaysValidPValue: tenantLevelPValue(e, 0, 2, 'lower', opts.alpha), method: tenantLevelMethodName() };
+    return {
+      alwaysValidCI: [clip(lo), clip(hi)],
+      alwaysValidPValue: tenantLevelPValue(e, 0, 2, 'lower', opts.alpha),
+      method: tenantLevelMethodName(options),
+    };
   }
-  const seq: SequenceStratum[] = strata.map((s) => ({ share: s.share, candidate: rateOf(metric, s.candidate), control: rateOf(metric, s.control) }));
+  const seq: SequenceStratum[] = strata.map((s) => ({
+    share: s.share,
+    candidate: rateOf(metric, s.candidate),
+    control: rateOf(metric, s.control),
+  }));
   const planned = Math.max(opts.plannedStrata ?? strata.length, strata.length, 1);
   const design = { tuning: DEFAULT_DIFFERENCE_TUNING, center: 0, plannedStrata: planned };
   const name = differenceSequenceName({ share: strata[0]?.share ?? 0.5, tuning: DEFAULT_DIFFERENCE_TUNING, center: 0 });

@@ -119,12 +119,16 @@ export class ComparisonService {
           window,
         )
       : undefined;
+    // Tenant-level verdicts are adjusted by each tenant's override rate before the rollout, as the guardrails are.
+    const perTenant = !baselineMode && started.some((s) => stageKind(s.percent) === 'randomized' && s.splitBy === 'tenant');
+    const preRollout = perTenant ? await this.preRolloutOverrides(rollout, cells) : undefined;
     return assembleComparison({
       rolloutId: rollout.id,
       chain: rollout.chainId,
       control: rollout.control,
       candidate: rollout.candidate,
       alpha: spec.alpha,
+      ...(preRollout && preRollout.size > 0 ? { preRollout } : {}),
       window: window ? { ...window, granularity: 'hour' } : { ...span, granularity: 'rollout' },
       stages: selected,
       cells,
@@ -214,7 +218,11 @@ export class ComparisonService {
       pairs.set(`${c.tenantId}\u0000${c.environment}`, { tenantId: c.tenantId, environment: c.environment, from, to: rollout.createdAt });
     }
     if (pairs.size === 0) return new Map();
-    const rows = await this.deps.readModel.defaultBefore({ chainId: rollout.chainId, version: rollout.control, pairs: [...pairs.values()] });
+    const rows = await this.deps.readModel.defaultBefore({
+      chainId: rollout.chainId,
+      version: rollout.control,
+      pairs: [...pairs.values()],
+    });
     const out = tenantOverrides(rows);
     for (const [t, o] of out) if (o.n === 0) out.delete(t);
     return out;

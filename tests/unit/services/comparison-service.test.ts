@@ -141,7 +141,10 @@ describe('ComparisonService', () => {
     const { guardrails } = await comparison.evaluateGuardrails(rollout);
     // One tenant per arm: relative guardrails wait (too_few_tenants), and the comparison says so.
     expect(guardrails[0]).toMatchObject({ status: 'waiting', tenants: { control: 1, candidate: 1 } });
-    expect((await comparison.compare(rollout.id)).warnings).toContain('too_few_tenants');
+    const c = await comparison.compare(rollout.id);
+    expect(c.warnings).toContain('too_few_tenants');
+    // The verdict's tenant-level sequence is adjusted by the same pre-rollout rates.
+    expect(c.difference.overrideRate.method).toMatch(/^tenant-cluster:cr2-satterthwaite-t\+cuped/);
   });
 
   it('takes a baseline control when every started stage sends all its traffic to the candidate', async () => {
