@@ -388,7 +388,8 @@ export function evaluateGuardrails(
     const level = levels[i] as number;
     const { bound, upperBound } = options.bounds === false ? { bound: null, upperBound: null } : p.bounds(level);
     // 'holding' needs a decision: enough samples AND data the bound can use in each arm it needs.
-    const status: GuardrailStatus = p.base.status !== 'holding' ? p.base.status : !p.decides ? 'waiting' : rejected[i] ? 'breached' : 'holding';
+    const status: GuardrailStatus =
+      p.base.status !== 'holding' ? p.base.status : !p.decides ? 'waiting' : rejected[i] ? 'breached' : 'holding';
     return { ...p.base, bound, upperBound, status, alpha: level };
   });
 }

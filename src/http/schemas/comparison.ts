@@ -91,7 +91,9 @@ export const guardrailCheckSchema = z.object({
   quantity: z.enum(GUARDRAIL_QUANTITIES),
   threshold: z
     .number()
-    .describe("For latency_p95_ms max: 0.05, the share of runs slower than maxMs that breaches; for its maxIncrease: ms over the control's p95."),
+    .describe(
+      "For latency_p95_ms max: 0.05, the share of runs slower than maxMs that breaches; for its maxIncrease: ms over the control's p95.",
+    ),
   bound: z.number().nullable().describe('One-sided always-valid lower bound; breached when above threshold.'),
   upperBound: z.number().nullable(),
   estimate: z.number().nullable(),

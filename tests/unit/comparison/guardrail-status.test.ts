@@ -98,7 +98,9 @@ describe('guardrail status: what the guardrails read', () => {
       candidate: { x: s.candidate.overridden, n: s.candidate.reviewed },
       control: { x: s.control.overridden, n: s.control.reviewed },
     }));
-    expect(check!.bound).toBe(stratifiedBound(seq, 'lower', 0.05, { tuning: DEFAULT_DIFFERENCE_TUNING, center: 0.05, plannedStrata: 2 }, 0.05));
+    expect(check!.bound).toBe(
+      stratifiedBound(seq, 'lower', 0.05, { tuning: DEFAULT_DIFFERENCE_TUNING, center: 0.05, plannedStrata: 2 }, 0.05),
+    );
   });
 
   it('a baseline stratum (no randomized stage) acts as a safety net', () => {
@@ -184,7 +186,14 @@ describe('guardrail status: latency', () => {
     );
     const [ok] = evaluateGuardrails([latency], fast, 0.05);
     const [bad] = evaluateGuardrails([latency], slow, 0.05);
-    expect(ok).toMatchObject({ quantity: 'share_slower_than_max', threshold: 0.05, maxMs: 2000, estimate: 0.01, samples: 1000, status: 'holding' });
+    expect(ok).toMatchObject({
+      quantity: 'share_slower_than_max',
+      threshold: 0.05,
+      maxMs: 2000,
+      estimate: 0.01,
+      samples: 1000,
+      status: 'holding',
+    });
     expect(ok!.upperBound).toBeLessThan(0.05); // positive evidence for auto-advance
     expect(bad).toMatchObject({ estimate: 0.3, status: 'breached' });
   });
