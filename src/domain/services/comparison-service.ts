@@ -237,6 +237,7 @@ export class ComparisonService {
   /**
    * The guardrail job's `evaluate` (src/runtime/guardrail-job.ts): the checks, the samples and the
    * data-quality flags that stop auto-advance (SRM per stage, review-rate imbalance per stratum).
+   * The checks' bounds are null unless a breach, an unevaluable check or auto-advance needs them.
    */
   async evaluateGuardrails(rollout: Rollout): Promise<{
     guardrails: GuardrailCheck[];
@@ -245,7 +246,14 @@ export class ComparisonService {
   }> {
     const { spec } = rollout;
     const [inputs, dataQuality] = await Promise.all([this.guardrailInputs(rollout), this.dataQuality(rollout)]);
-    return { guardrails: evaluateGuardrails(spec.guardrails, inputs, spec.guardrailAlpha), samples: guardrailSamples(inputs), dataQuality };
+    // This runs on feedback, in the gateway's event loop: decide on the p-values alone (cheap), and
+    // compute the bounds (a bisection each, ~20× the cost) only when something reads them: the
+    // figures of a breach or an unevaluable check, and auto-advance's upper bounds.
+    let guardrails = evaluateGuardrails(spec.guardrails, inputs, spec.guardrailAlpha, { bounds: false });
+    const acting = guardrails.some((g) => g.status === 'breached' || g.status === 'unevaluable');
+    const mayAdvance = spec.autoAdvance !== undefined && guardrails.length > 0 && guardrails.every((g) => g.status === 'holding');
+    if (acting || mayAdvance) guardrails = evaluateGuardrails(spec.guardrails, inputs, spec.guardrailAlpha);
+    return { guardrails, samples: guardrailSamples(inputs), dataQuality };
   }
 
   /** The comparison's data-quality checks over the started stages, as auto-advance needs them. */

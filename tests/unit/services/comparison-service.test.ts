@@ -99,6 +99,12 @@ describe('ComparisonService', () => {
     expect(evaluation.samples).toEqual({ control: 1500, candidate: 1000 });
     // No autoAdvance: the data-quality reads are spared.
     expect(evaluation.dataQuality).toEqual({ srm: false, reviewRateImbalance: false });
+    // A breach carries its figures (the audit log shows them).
+    expect(evaluation.guardrails[0]!.bound).toBeGreaterThan(0.1);
+    // Holding without autoAdvance: decided on the p-values, the costly bounds are left out.
+    readModel.cells[1] = cellOf('candidate', 'acme', { runs: 2000, errors: 20, reviewed: 1000, overridden: 0 });
+    const quiet = await comparison.evaluateGuardrails(rollout);
+    expect(quiet.guardrails[0]).toMatchObject({ status: 'holding', bound: null, upperBound: null });
   });
 
   it("builds one stratum per started randomized stage and leaves a 100% stage out (the README's staging 100% + prod 10%)", async () => {
