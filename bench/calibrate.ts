@@ -9,7 +9,9 @@
  *      asymptotic sequence the guardrails used before (issue 15) for comparison.
  * Pure and seeded (src/domain/stats/calibration): the same figures on every machine.
  * Knobs (environment): CALIBRATE_SEQUENCES (default 1000), CALIBRATE_ONLY (aa-unit, aa-tenant,
- * power, legacy; comma-separated), CALIBRATE_SEED.
+ * power, legacy; comma-separated), CALIBRATE_SEED, CALIBRATE_DECIDER (`stats`, the default: the
+ * statistical core; `production`: the production evaluateGuardrails through the inputs the
+ * comparison service builds, src/domain/guardrails/simulated-decide.ts, slower).
  */
 import { performance } from 'node:perf_hooks';
 import { alwaysValidDifferenceBound } from '../src/domain/stats/always-valid-proportions.js';
@@ -26,6 +28,8 @@ import {
   type PowerResult,
 } from '../src/domain/stats/calibration/grid.js';
 import type { Decide } from '../src/domain/stats/calibration/simulate.js';
+import { productionGuardrailDecide } from '../src/domain/guardrails/simulated-decide.js';
+import { guardrailSchema } from '../src/domain/model/rollout-spec.js';
 
 const env = process.env;
 const sequences = Number(env.CALIBRATE_SEQUENCES ?? DEFAULT_GRID_SETTINGS.sequences);
@@ -42,6 +46,15 @@ function legacyDecide(maxIncrease: number, alpha: number): Decide {
   });
 }
 
+/** The production guardrail code with one override_rate guardrail, or undefined for the statistical core. */
+function deciderFor(maxIncrease: number, alpha: number): Decide | undefined {
+  if (env.CALIBRATE_DECIDER !== 'production') return undefined;
+  return productionGuardrailDecide(
+    [guardrailSchema.parse({ metric: 'override_rate', maxIncrease, minSamples: settings.minSamples })],
+    alpha,
+  );
+}
+
 function progress(done: number, total: number, started: number): void {
   const s = (performance.now() - started) / 1000;
   process.stderr.write(`\r${done}/${total} cells, ${s.toFixed(0)} s`);
@@ -55,7 +68,7 @@ for (const kind of ['unit', 'tenant'] as const) {
   const mine = cells.filter((c) => c.splitBy === kind);
   const results: AaResult[] = [];
   for (const c of mine) {
-    results.push(runAaCell(c, kind === 'unit' ? settings : tenantSettings));
+    results.push(runAaCell(c, kind === 'unit' ? settings : tenantSettings, deciderFor(settings.maxIncrease, c.alpha)));
     progress(results.length, mine.length, started);
   }
   const worst = results.reduce((w, r) => (r.rate - r.alpha > w.rate - w.alpha ? r : w));
@@ -70,7 +83,7 @@ if (only.includes('power')) {
   const results: PowerResult[] = [];
   const legacy: PowerResult[] = [];
   for (const c of grid) {
-    results.push(runPowerCell(c, c.splitBy === 'unit' ? settings : tenantSettings));
+    results.push(runPowerCell(c, c.splitBy === 'unit' ? settings : tenantSettings, deciderFor(c.maxIncrease, c.alpha)));
     if (only.includes('legacy') && c.splitBy === 'unit') legacy.push(runPowerCell(c, settings, legacyDecide(c.maxIncrease, c.alpha)));
     progress(results.length, grid.length, started);
   }

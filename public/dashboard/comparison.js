@@ -91,7 +91,10 @@ const BASELINE_WORDS =
 /** The comparison's warning codes in plain words (a code not listed is shown as it is). */
 const WARNING_WORDS = [
   ['shadow_anchoring', "Shadow runs: reviewers saw the control's output, so the candidate's shadow scores lean against it."],
-  ['too_few_tenants', 'Fewer than 10 tenants in an arm: whole tenants are the unit of analysis, so no significance is claimed yet.'],
+  [
+    'too_few_tenants',
+    'Too few tenants in an arm (10 for a verdict, 20 for guardrails relative to the control): whole tenants are the unit of analysis, so those wait.',
+  ],
   ['srm', SRM_WORDS],
   ['sample_ratio', SRM_WORDS],
   ['baseline_observational', BASELINE_WORDS],
@@ -99,7 +102,9 @@ const WARNING_WORDS = [
   ['baseline_same_tenants_before', "The baseline is the same tenants' traffic before the candidate reached them."],
   ['baseline_empty', 'There is no baseline traffic to compare with yet.'],
   ['stage_without_randomized_control', 'The current stage sends all its traffic to the candidate, so it has no randomized control.'],
-  ['review_rate', "The arms' review rates differ: skipped reviews may not be random, which can bias the override rates."],
+  ['review_rate', "The arms' review rates differ within a stage: skipped reviews may not be random, which can bias the override rates."],
+  ['guardrail_unevaluable', 'A guardrail has no control data to compare with: it cannot roll the candidate back.'],
+  ['keys_in_both_arms', 'Some assignment keys were served by both arms in one stage: the assignment is not sticky.'],
 ];
 
 export function warningText(w) {
@@ -259,6 +264,7 @@ export function renderArms(cmp, rollout) {
     h('div', { class: 'arms' }, tile('control'), tile('candidate'), diff),
     renderForest(cmp),
     renderSrm(cmp),
+    renderReviewRate(cmp),
   );
 }
 
@@ -340,6 +346,26 @@ function renderSrm(cmp) {
     ' expected · SRM check p = ',
     num('srm-p-value', pValue(s.pValue)),
     s.mismatch ? ' — mismatch: the split is broken, do not trust the comparison.' : ' — as configured.',
+  );
+}
+
+/** Review-rate imbalance per stage, next to SRM: reviewers choosing what to check biases the override rates. */
+function renderReviewRate(cmp) {
+  const r = cmp.reviewRateImbalance;
+  if (!r || !Array.isArray(r.byStage) || r.byStage.length === 0) return null;
+  const worst = Math.min(...r.byStage.map((s) => s.pValue));
+  return h(
+    'p',
+    { class: `srm ${r.imbalance ? 'bad' : ''}`, testid: 'review-rate-imbalance' },
+    r.imbalance ? '⚠ ' : '✓ ',
+    term('Review rates', tip('review-imbalance'), 'review-imbalance'),
+    ': ',
+    num('review-rate-control', pct(cmp.arms?.control?.reviewRate ?? 0)),
+    ' control, ',
+    num('review-rate-candidate', pct(cmp.arms?.candidate?.reviewRate ?? 0)),
+    ' candidate · per-stage check p = ',
+    num('review-rate-p-value', pValue(worst)),
+    r.imbalance ? ' — imbalance: the override rates are not comparable, auto-advance stops.' : ' — balanced.',
   );
 }
 

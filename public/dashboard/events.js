@@ -8,6 +8,7 @@ const TYPES = {
   paused: ['Paused', 'warn'],
   resumed: ['Resumed', 'info'],
   guardrail_breached: ['Guardrail breached', 'alert'],
+  guardrail_unevaluable: ['Guardrail cannot be evaluated', 'warn'],
   rolled_back: ['Rolled back', 'alert'],
   promoted: ['Promoted', 'good'],
   webhook_failed: ['Webhook failed', 'warn'],

@@ -33,6 +33,10 @@ export const GLOSSARY = {
     'SRM (sample ratio mismatch)',
     'A check that traffic was split as configured (e.g. 50/50). A mismatch means the assignment is broken, and the comparison cannot be trusted until it is fixed.',
   ],
+  'review-imbalance': [
+    'Review-rate imbalance',
+    "A check, stage by stage, that humans review the two arms' outputs at the same rate. If they review one arm more (or pick which outputs to check), its override rate is not comparable with the other's.",
+  ],
   guardrail: [
     'Guardrail',
     'A limit the candidate must stay within (e.g. at most 5 points more overrides than the control). When the evidence says it is crossed, the gateway rolls the candidate back by itself.',

@@ -7,6 +7,8 @@ const STATUS = {
   waiting: ['Waiting for data', 'waiting'],
   holding: ['Holding', 'good'],
   breached: ['Breached', 'bad'],
+  // No control data while the candidate has its samples: the guardrail cannot protect anyone.
+  unevaluable: ['Cannot be evaluated', 'bad'],
 };
 
 /** The rollout's own definition of a comparison guardrail (for minSamples and the kind of limit). */
@@ -23,7 +25,7 @@ function specFor(g, i, rollout) {
  */
 function relative(g, spec) {
   if (g.limit) return g.limit === 'maxIncrease';
-  if (g.quantity) return g.quantity === 'rate_difference';
+  if (g.quantity) return g.quantity === 'rate_difference' || g.quantity === 'quantile_difference_ms';
   if (g.metric === 'override_rate') return true;
   if (g.metric === 'latency_p95_ms') return false;
   if (spec.maxIncrease !== undefined && spec.max === undefined) return true;
@@ -41,6 +43,7 @@ function maxMsOf(g, spec) {
  * candidate runs slower than max (threshold 5%); an older shape may give milliseconds.
  */
 function unitOf(g, isRelative) {
+  if (g.quantity === 'quantile_difference_ms') return { fmt: (v) => `${v >= 0 ? '+' : '−'}${ms(Math.abs(v))}` };
   if (g.quantity === 'share_slower_than_max' || (g.metric === 'latency_p95_ms' && g.threshold <= 1)) return { fmt: pct };
   if (g.metric === 'latency_p95_ms') return { fmt: ms };
   if (isRelative) return { fmt: (v) => `${pts(v)} pts` };
@@ -49,6 +52,7 @@ function unitOf(g, isRelative) {
 
 function describe(g, spec, isRelative) {
   const name = METRIC_WORDS[g.metric] ?? g.metric;
+  if (g.quantity === 'quantile_difference_ms') return `${name}: candidate's p95 at most ${ms(g.threshold)} above control's`;
   if (g.metric === 'latency_p95_ms') return `${name}: at most 5% of candidate runs slower than ${ms(maxMsOf(g, spec))}`;
   if (isRelative) return `${name}: candidate at most ${pts(g.threshold).replace('+', '')} points above control`;
   return `${name}: candidate at most ${pct(g.threshold)}`;
@@ -120,6 +124,13 @@ export function renderGuardrails(cmp, rollout) {
                 h('span', null, hasBound ? `${near}% of the way to firing` : 'no bound yet'),
                 h('span', null, num(`guardrail-${i}-samples`, count(g.samples)), samplesText),
               ),
+              g.status === 'unevaluable'
+                ? h(
+                    'p',
+                    { class: 'guardrail-unevaluable', testid: `guardrail-${i}-unevaluable` },
+                    '⚠ No control data to compare with: this guardrail cannot fire. Send control traffic (or a baseline) or pause the rollout.',
+                  )
+                : null,
             );
           }),
         )

@@ -24,7 +24,7 @@ export interface WebhookFailed {
 /** The guardrail job evaluated a running rollout's guardrails: published before it acts on them. */
 export interface GuardrailsEvaluated {
   rollout: Rollout;
-  guardrails: readonly { metric: string; status: 'waiting' | 'holding' | 'breached' }[];
+  guardrails: readonly { metric: string; status: 'waiting' | 'holding' | 'breached' | 'unevaluable' }[];
 }
 
 /** A batch of shadow runs scored pairs of these rollouts (README "Shadow runs"): published by the shadow writer. */

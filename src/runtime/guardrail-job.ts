@@ -27,7 +27,7 @@ export interface GuardrailFinding {
   /** The matching upper bound (positive evidence for auto-advance). */
   upperBound?: number | null;
   samples: number;
-  status: 'waiting' | 'holding' | 'breached';
+  status: 'waiting' | 'holding' | 'breached' | 'unevaluable';
   [figure: string]: unknown;
 }
 
@@ -35,10 +35,12 @@ export interface GuardrailEvaluation {
   guardrails: GuardrailFinding[];
   /** Reviewed (or finished) counts per arm, for auto-advance's minSamples. */
   samples: { control: number; candidate: number };
+  /** Data-quality flags (README "Data-quality checks"): either one stops auto-advance. Absent: none. */
+  dataQuality?: { srm: boolean; reviewRateImbalance: boolean };
 }
 
 export interface GuardrailJobDeps {
-  rollouts: Pick<RolloutService, 'load' | 'act'>;
+  rollouts: Pick<RolloutService, 'load' | 'act' | 'record'>;
   /** The running rollouts this replica knows (kept by RolloutService). */
   active: Pick<ActiveRollouts, 'activeFor' | 'list'>;
   evaluate: (rollout: Rollout) => Promise<GuardrailEvaluation>;
@@ -55,6 +57,8 @@ export interface GuardrailJobDeps {
 export class GuardrailJob {
   private readonly periodic: Periodic;
   private readonly pending = new Set<string>();
+  /** Unevaluable checks already reported, by rollout, stage and check: one event (and webhook) each. */
+  private readonly reportedUnevaluable = new Set<string>();
   private debounce?: NodeJS.Timeout;
   private checking: Promise<void> = Promise.resolve();
 
@@ -151,6 +155,7 @@ export class GuardrailJob {
       if (changed) this.deps.log.warn({ rolloutId: rollout.id, reason }, 'guardrail breached: candidate rolled back');
       return;
     }
+    if (await this.actOnUnevaluable(rollout, evaluation)) return;
     if (spec.autoAdvance && this.readyToAdvance(rollout, spec, evaluation)) {
       await this.deps.rollouts.act(rollout.id, 'advance', 'auto-advance', 'every guardrail is below its threshold with confidence', {
         guardrails: evaluation.guardrails,
@@ -160,8 +165,44 @@ export class GuardrailJob {
   }
 
   /**
+   * A relative guardrail with no control data once the candidate has minSamples can never decide:
+   * an event `guardrail_unevaluable` (and its webhook) once per rollout, stage and check (per process), and the
+   * rollout's `onUnevaluable` says what else: `warn` (default) nothing, `pause` pauses the rollout
+   * (every call to the control). Returns whether it paused.
+   */
+  private async actOnUnevaluable(rollout: Rollout, evaluation: GuardrailEvaluation): Promise<boolean> {
+    const unevaluable = evaluation.guardrails.filter((g) => g.status === 'unevaluable');
+    if (unevaluable.length === 0) return false;
+    const key = (g: GuardrailFinding) => `${rollout.id}\u0000${rollout.stage}\u0000${g.metric}\u0000${String(g.limit)}`;
+    const fresh = unevaluable.filter((g) => !this.reportedUnevaluable.has(key(g)));
+    const reason = unevaluable
+      .map(
+        (g) =>
+          `${g.metric} (limit ${printLimit(g)}) is unevaluable: the candidate has minSamples (${String(g.minSamples)}) and the control no data`,
+      )
+      .join('; ');
+    const data = { guardrails: unevaluable, samples: evaluation.samples };
+    if (fresh.length === 0) return false;
+    for (const g of fresh) this.reportedUnevaluable.add(key(g));
+    // Paused once per check and stage: an admin who resumes has seen it (auto-advance still waits).
+    if (rollout.spec.onUnevaluable === 'pause') {
+      const { changed } = await this.deps.rollouts.act(rollout.id, 'pause', 'guardrail', reason, data, {
+        type: 'guardrail_unevaluable',
+        reason,
+        data,
+      });
+      if (changed) this.deps.log.warn({ rolloutId: rollout.id, reason }, 'guardrail unevaluable: rollout paused');
+      return true;
+    }
+    await this.deps.rollouts.record(rollout, 'guardrail_unevaluable', 'guardrail', reason, data);
+    this.deps.log.warn({ rolloutId: rollout.id, reason }, 'guardrail unevaluable');
+    return false;
+  }
+
+  /**
    * Positive evidence only: every guardrail's always-valid upper bound below its threshold, each
-   * arm with minSamples, and the stage old enough (reviews lag behind calls). "No breach yet" is
+   * arm with minSamples, the stage old enough (reviews lag behind calls), no SRM and no
+   * review-rate imbalance; a gated rollout is not running until its gate passed. "No breach yet" is
    * not enough: it is guaranteed when there is little data.
    */
   private readyToAdvance(rollout: Rollout, spec: RolloutSpec, evaluation: GuardrailEvaluation): boolean {
@@ -170,8 +211,14 @@ export class GuardrailJob {
     const ageMinutes = (this.deps.now().getTime() - rollout.stageStartedAt.getTime()) / 60_000;
     if (ageMinutes < auto.minDurationMinutes) return false;
     if (evaluation.samples.control < auto.minSamples || evaluation.samples.candidate < auto.minSamples) return false;
-    return evaluation.guardrails.every(
-      (g) => g.status === 'holding' && g.upperBound !== undefined && g.upperBound !== null && g.upperBound < g.threshold,
+    // Unequal assignment or reviews chosen differently per arm make the bounds unreliable.
+    if (evaluation.dataQuality?.srm || evaluation.dataQuality?.reviewRateImbalance) return false;
+    // An empty list would be "every" of nothing: the spec refuses autoAdvance without guardrails.
+    return (
+      evaluation.guardrails.length > 0 &&
+      evaluation.guardrails.every(
+        (g) => g.status === 'holding' && g.upperBound !== undefined && g.upperBound !== null && g.upperBound < g.threshold,
+      )
     );
   }
 }

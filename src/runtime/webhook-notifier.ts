@@ -15,6 +15,7 @@ import type { GatewayEvents } from './events.js';
 
 export const NOTIFIED_EVENTS = new Set([
   'guardrail_breached',
+  'guardrail_unevaluable',
   'rolled_back',
   'advanced',
   'promoted',

@@ -12,10 +12,15 @@ import type { Guardrail } from '../../src/domain/model/rollout-spec.js';
 import {
   compareProportions,
   compareRatios,
+  DEFAULT_DIFFERENCE_TUNING,
+  differenceSequenceName,
   histogramQuantile,
   LATENCY_BUCKET_COUNT,
   latencyBucketIndex,
   sampleRatioMismatch,
+  sequentialSrm,
+  stratifiedInterval,
+  stratifiedTwoSidedPValue,
   wilsonInterval,
 } from '../../src/domain/stats/index.js';
 import { startFakeUpstream, type FakeUpstream } from '../support/fake-upstream.js';
@@ -82,14 +87,17 @@ function checkArm(actual: any, e: Expected, version: string, fieldNames: string[
   });
 }
 
-function checkDifference(actual: any, cand: { x: number; n: number }, ctrl: { x: number; n: number }, alpha = 0.05): void {
+/** One stratum at `share`: fixed-sample figures from compareProportions, always-valid ones from the finite-sample sequence. */
+function checkDifference(actual: any, cand: { x: number; n: number }, ctrl: { x: number; n: number }, alpha = 0.05, share = 0.5): void {
   const d = compareProportions(cand, ctrl, { alpha });
   expect(actual.estimate).toBe(d.estimate);
   expect(actual.ci).toEqual([...d.ci]);
   expect(actual.pValue).toBe(d.pValue);
-  expect(actual.alwaysValidCI).toEqual([...d.alwaysValidCI]);
-  expect(actual.alwaysValidPValue).toBe(d.alwaysValidPValue);
-  expect(actual.method).toBe(d.method);
+  const seq = [{ share, candidate: cand, control: ctrl }];
+  const design = { tuning: DEFAULT_DIFFERENCE_TUNING, center: 0, plannedStrata: 1 };
+  expect(actual.alwaysValidCI).toEqual([...stratifiedInterval(seq, alpha, design)]);
+  expect(actual.alwaysValidPValue).toBe(stratifiedTwoSidedPValue(seq, design));
+  expect(actual.method).toBe(differenceSequenceName({ share, tuning: DEFAULT_DIFFERENCE_TUNING, center: 0 }));
 }
 
 const fieldsOf = (...arms: Expected[]) => [...new Set(arms.flatMap((a) => Object.keys(a.fields)))].sort();
@@ -250,12 +258,10 @@ describe.skipIf(noPostgres)('comparison on PostgreSQL', () => {
 
     const keys = (variant: string) => new Set(made.filter((m) => m.variant === variant).map((m) => m.unitKey)).size;
     const srm = sampleRatioMismatch([{ expectedCandidateShare: 0.5, candidate: keys('candidate'), control: keys('control') }]);
-    expect(body.srm).toMatchObject({
-      expectedCandidateShare: 0.5,
-      observedCandidateShare: srm.observedCandidateShare,
-      pValue: srm.pValue,
-      mismatch: srm.mismatch,
-    });
+    const seqSrm = sequentialSrm([{ share: 0.5, candidate: keys('candidate'), control: keys('control') }]);
+    // The sequential per-stage test decides; sticky assignment: no key in both arms.
+    expect(body.srm).toMatchObject({ pValue: seqSrm.pValue, mismatch: seqSrm.mismatch, keysInBothArms: 0, chiSquare: srm.chiSquare });
+    expect(body.srm).toMatchObject({ expectedCandidateShare: 0.5, observedCandidateShare: srm.observedCandidateShare });
     expect(body.srm.keys).toEqual({ control: keys('control'), candidate: keys('candidate') });
 
     // Fewer than 100 reviewed runs per arm.
@@ -282,11 +288,18 @@ describe.skipIf(noPostgres)('comparison on PostgreSQL', () => {
     }
     expect(body.byEnvironment.map((e: any) => e.environment)).toEqual(['prod']);
 
-    // Guardrails: the pure policy on the same per-arm totals.
+    // Guardrails: the pure policy on the same counts, the one randomized stage as the stratum.
     const inputs = {
       controlArm: 'randomized' as const,
-      control: { runs: ctrl.runs, errors: ctrl.errors, reviewed: ctrl.reviewed, overridden: ctrl.overridden, latencyHist: ctrl.hist },
-      candidate: { runs: cand.runs, errors: cand.errors, reviewed: cand.reviewed, overridden: cand.overridden, latencyHist: cand.hist },
+      plannedStrata: 1,
+      strata: [
+        {
+          stage: 0,
+          share: 0.5,
+          control: { runs: ctrl.runs, errors: ctrl.errors, reviewed: ctrl.reviewed, overridden: ctrl.overridden, latencyHist: ctrl.hist },
+          candidate: { runs: cand.runs, errors: cand.errors, reviewed: cand.reviewed, overridden: cand.overridden, latencyHist: cand.hist },
+        },
+      ],
     };
     expect(body.guardrails).toEqual(JSON.parse(JSON.stringify(evaluateGuardrails(guardrails, inputs, 0.05))));
     expect(body.guardrails.map((g: any) => `${g.metric}:${g.limit}`)).toEqual([
@@ -296,7 +309,8 @@ describe.skipIf(noPostgres)('comparison on PostgreSQL', () => {
       'latency_p95_ms:max',
     ]);
     const inputsFromService = await gw.gateway.services.comparison.guardrailInputs(unitRollout);
-    expect(inputsFromService.candidate).toMatchObject({
+    expect(inputsFromService.strata).toHaveLength(1);
+    expect(inputsFromService.strata[0]!.candidate).toMatchObject({
       runs: cand.runs,
       errors: cand.errors,
       reviewed: cand.reviewed,
@@ -418,8 +432,9 @@ describe.skipIf(noPostgres)('comparison on PostgreSQL', () => {
         return { num: e.overridden, den: e.reviewed };
       });
     const { candidate: _c, control: _t, ...d } = compareRatios(clusters(arms.candidate), clusters(arms.control), { alpha: 0.05 });
-    expect(body.difference.overrideRate).toEqual(JSON.parse(JSON.stringify(d)));
-    expect(body.difference.overrideRate.method).toMatch(/^tenant-cluster-delta-method/);
+    // Fixed-sample figures per tenant as before; the always-valid ones tenant-level (CR2, one cluster per tenant).
+    expect(body.difference.overrideRate).toMatchObject({ estimate: d.estimate, ci: [...d.ci], pValue: d.pValue });
+    expect(body.difference.overrideRate.method).toMatch(/^tenant-cluster:cr2/);
     // Twelve tenants split in two: fewer than ten per arm.
     expect(body.warnings).toContain('too_few_tenants');
     expect(body.verdict).toBe('insufficient_data');
@@ -492,10 +507,8 @@ describe.skipIf(noPostgres)('comparison on PostgreSQL', () => {
     // Guardrails still act on the baseline.
     expect(body.guardrails[0]).toMatchObject({ metric: 'override_rate', controlArm: 'baseline', status: 'breached' });
     const inputs = await gw.gateway.services.comparison.guardrailInputs(id);
-    expect(inputs).toMatchObject({
-      controlArm: 'baseline',
-      control: { runs: ctrl.runs, reviewed: ctrl.reviewed, overridden: ctrl.overridden },
-    });
+    expect(inputs).toMatchObject({ controlArm: 'baseline', plannedStrata: 1 });
+    expect(inputs.strata[0]!.control).toMatchObject({ runs: ctrl.runs, reviewed: ctrl.reviewed, overridden: ctrl.overridden });
     const rollout = await gw.gateway.services.rollouts.get(id);
     const evaluation = await gw.gateway.services.comparison.evaluateGuardrails(rollout);
     expect(evaluation.samples).toEqual({ control: ctrl.reviewed, candidate: cand.reviewed });
@@ -564,7 +577,7 @@ describe.skipIf(noPostgres)('comparison on PostgreSQL', () => {
       for (const key of ['runs', 'reviewed', 'overridden', 'errors'])
         expect(sumTimeseries(ts.body.points, arm, key)).toBe(body.arms[arm][key]);
     const inputs = await gw.gateway.services.comparison.guardrailInputs(unitRollout);
-    expect(inputs.candidate.latencyHist).toEqual(cand.hist);
+    expect(inputs.strata[0]!.candidate.latencyHist).toEqual(cand.hist);
     const windowed = await compare(unitRollout, `?from=${encodeURIComponent(new Date(Date.now() - 3_600_000).toISOString())}`);
     expect(windowed.arms).toEqual(body.arms);
   });

@@ -257,6 +257,10 @@ describe.skipIf(!!browserSkipReason)('dashboard in headless Chromium', () => {
     expect(await text('srm-observed')).toBe(pct(cmp.srm.observedCandidateShare));
     expect(await text('srm-expected')).toBe(pct(cmp.srm.expectedCandidateShare));
     expect(await text('srm-p-value')).toBe(pValue(cmp.srm.pValue));
+    // Review-rate imbalance per stage, next to SRM.
+    expect(await text('review-rate-control')).toBe(pct(cmp.arms.control.reviewRate));
+    expect(await text('review-rate-candidate')).toBe(pct(cmp.arms.candidate.reviewRate));
+    expect(await text('review-rate-p-value')).toBe(pValue(Math.min(...cmp.reviewRateImbalance.byStage.map((s: any) => s.pValue))));
 
     // Per-field override rates: every field either arm had changed.
     const fields = new Set([...Object.keys(cmp.arms.control.fieldOverrideRates), ...Object.keys(cmp.arms.candidate.fieldOverrideRates)]);
@@ -286,7 +290,7 @@ describe.skipIf(!!browserSkipReason)('dashboard in headless Chromium', () => {
       expect(await text(`guardrail-${i}-bound`)).toBe(g.bound === null ? '—' : f(g.bound));
       expect(await text(`guardrail-${i}-samples`)).toBe(count(g.samples));
       expect(await text(`guardrail-${i}-status`)).toBe(
-        { waiting: 'Waiting for data', holding: 'Holding', breached: 'Breached' }[g.status as string],
+        { waiting: 'Waiting for data', holding: 'Holding', breached: 'Breached', unevaluable: 'Cannot be evaluated' }[g.status as string],
       );
     }
 
@@ -359,6 +363,33 @@ describe.skipIf(!!browserSkipReason)('dashboard in headless Chromium', () => {
     expect((await gw.request('GET', `/v1/rollouts/${rolloutId}`)).body.status).toBe('rolled_back');
     // An ended rollout offers no more actions.
     expect(await page.getByTestId('action-promote').count()).toBe(0);
+    expect(pageErrors).toEqual([]);
+  });
+  it('calls out a guardrail that cannot be evaluated (no control data) and says why', async () => {
+    // A 100% staging stage with no staging history and no other staging traffic: no baseline.
+    const created = await gw.request('POST', '/v1/rollouts', {
+      chain: CHAIN,
+      control: 'v1',
+      candidate: 'v2',
+      stages: [{ environments: ['staging'], tenants: ['acme'], percent: 100 }],
+      guardrails: [{ metric: 'override_rate', maxIncrease: 0.05, minSamples: 3 }],
+    });
+    expect(created.status).toBe(201);
+    const id = created.body.id as string;
+    for (let doc = 0; doc < 3; doc++) {
+      const run = await gw.request('POST', `/v1/chains/${CHAIN}/invoke`, { tenant: 'acme', environment: 'staging', input: { doc } });
+      expect(run.body.variant).toBe('candidate');
+      await gw.request('POST', `/v1/runs/${run.body.runId}/feedback`, { overrides: [{ field: 'total', value: 1 }] });
+    }
+    await gw.services().writer.flush();
+    const cmp = (await gw.request('GET', `/v1/rollouts/${id}/comparison`)).body;
+    expect(cmp.guardrails[0].status).toBe('unevaluable');
+    await page.goto(`${gw.url}/dashboard`);
+    await page.getByTestId(`rollout-link-${id}`).click();
+    await page.locator('[data-testid=rollout-detail][data-state=ready]').waitFor();
+    expect((await page.getByTestId('guardrail-0-status').textContent())?.trim()).toBe('Cannot be evaluated');
+    expect(await page.getByTestId('guardrail-0-unevaluable').textContent()).toContain('No control data');
+    expect(await page.getByTestId('verdict-card').textContent()).toContain('no control data to compare with');
     expect(pageErrors).toEqual([]);
   });
 });

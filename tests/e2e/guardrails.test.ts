@@ -173,6 +173,145 @@ describe.skipIf(noPostgres)('guardrails', () => {
     }
   });
 
+  /**
+   * The README's rollout: stage 0 = chosen tenants' staging at 100%, stage 1 = prod at 10% split
+   * by unit. Staging reviewers override 30% (of the candidate, and of other tenants' default
+   * traffic there, the stage's baseline), prod reviewers 10% of the control. Pooled whole-life
+   * totals put staging's 30% candidate reviews beside prod's 10% control: an identical candidate
+   * was rolled back. The guardrail reads prod's randomized stratum only.
+   */
+  async function readmeRollout(gw: TestGateway, prodCandidateOverridden: (i: number) => boolean, webhookUrl?: string) {
+    const req = gw.request;
+    for (const t of ['acme', 'initech']) await req('PUT', `/v1/tenants/${t}`, {});
+    await req('PUT', '/v1/chains/extract', {});
+    await req('POST', '/v1/chains/extract/versions', { version: 'v1', adapter: { type: 'http', url: upstream.url } });
+    await req('POST', '/v1/chains/extract/versions', { version: 'v2', adapter: { type: 'http', url: `${upstream.origin}/v2` } });
+    const created = await req('POST', '/v1/rollouts', {
+      chain: 'extract',
+      control: 'v1',
+      candidate: 'v2',
+      stages: [
+        { environments: ['staging'], tenants: ['acme'], percent: 100 },
+        { environments: ['prod'], tenants: ['acme'], percent: 10, splitBy: 'unit' },
+      ],
+      guardrails: [{ metric: 'override_rate', maxIncrease: 0.05, minSamples: 100 }],
+      ...(webhookUrl ? { webhookUrl } : {}),
+    });
+    expect(created.status).toBe(201);
+    const id = created.body.id as string;
+    const staging30 = (i: number) => (i % 10 < 3 ? { total: -1 } : {});
+    // Other tenants' staging traffic first: the 100% stage's baseline while it runs.
+    for (let i = 0; i < 200; i++) {
+      const res = await req('POST', '/v1/chains/extract/invoke', { tenant: 'initech', environment: 'staging', input: { i } });
+      expect(res.body.variant).toBe('default');
+      await req('POST', `/v1/runs/${res.body.runId}/feedback`, { final: staging30(i) });
+    }
+    await gw.services().writer.flush();
+    for (let i = 0; i < 200; i++) {
+      const res = await req('POST', '/v1/chains/extract/invoke', { tenant: 'acme', environment: 'staging', input: { i } });
+      expect(res.body.variant).toBe('candidate');
+      await req('POST', `/v1/runs/${res.body.runId}/feedback`, { final: staging30(i) });
+    }
+    await gw.services().writer.flush();
+    expect((await req('POST', `/v1/rollouts/${id}/advance`, {})).body.stage).toBe(1);
+    let candidateReviews = 0;
+    for (let i = 0; i < 3000 && candidateReviews < 180; i++) {
+      const res = await req('POST', '/v1/chains/extract/invoke', { tenant: 'acme', environment: 'prod', input: { i }, unit: `doc-${i}` });
+      if (res.body.variant === 'default') break; // rolled back: routing has followed
+      const overridden = res.body.variant === 'candidate' ? prodCandidateOverridden(i) : i % 10 === 0;
+      if (res.body.variant === 'candidate') candidateReviews++;
+      await req('POST', `/v1/runs/${res.body.runId}/feedback`, { final: overridden ? { total: -1 } : {} });
+    }
+    await gw.services().writer.flush();
+    return id;
+  }
+
+  it("holds an identical candidate under the README's staging-100% + prod-10% rollout (strata, not pooled totals)", async () => {
+    const gw = await startTestGateway({ env: { GUARDRAIL_INTERVAL_MS: '200' } });
+    try {
+      const id = await readmeRollout(gw, (i) => i % 10 === 0);
+      await new Promise((r) => setTimeout(r, 600));
+      expect((await gw.request('GET', `/v1/rollouts/${id}`)).body).toMatchObject({ status: 'running', stage: 1 });
+      const comparison = (await gw.request('GET', `/v1/rollouts/${id}/comparison`)).body;
+      const check = comparison.guardrails[0];
+      expect(check).toMatchObject({ metric: 'override_rate', status: 'holding', controlArm: 'randomized' });
+      expect(check.method).toMatch(/^stratified-worst-stage\(1 planned\):finite-sample-cs/);
+      // Prod's candidate reviews only: staging's 200 are not in the stratum.
+      expect(check.samplesByArm.candidate).toBeGreaterThanOrEqual(100);
+      expect(check.samplesByArm.candidate).toBeLessThan(200);
+      // The whole-life candidate arm does hold staging's 30%: pooled it would look 8+ points worse.
+      expect(comparison.arms.candidate.reviewed).toBeGreaterThan(check.samplesByArm.candidate + 150);
+      expect(comparison.arms.candidate.overrideRate - comparison.arms.control.overrideRate).toBeGreaterThan(0.08);
+      const events = (await gw.request('GET', `/v1/rollouts/${id}/events`)).body.events.map((e: any) => e.type);
+      expect(events).toEqual(['created', 'advanced']);
+    } finally {
+      await gw.close();
+    }
+  }, 120_000);
+
+  it("rolls back a candidate that is really worse in prod under the README's rollout", async () => {
+    const gw = await startTestGateway({ env: { GUARDRAIL_INTERVAL_MS: '200' } });
+    try {
+      // Prod reviewers override 40% of the candidate's outputs against 10% of the control's.
+      const id = await readmeRollout(gw, (i) => i % 10 < 4);
+      const rollout = await eventually('the rollback', async () => {
+        const r = await gw.request('GET', `/v1/rollouts/${id}`);
+        return r.body.status === 'rolled_back' && r.body;
+      });
+      expect(rollout.stage).toBe(1);
+      const events = (await gw.request('GET', `/v1/rollouts/${id}/events`)).body.events;
+      expect(events.map((e: any) => e.type)).toEqual(['created', 'advanced', 'guardrail_breached', 'rolled_back']);
+      const figures = events[2].data.guardrails[0];
+      expect(figures).toMatchObject({ metric: 'override_rate', status: 'breached', controlArm: 'randomized' });
+      expect(figures.bound).toBeGreaterThan(0.05);
+      expect(figures.estimate).toBeGreaterThan(0.2);
+    } finally {
+      await gw.close();
+    }
+  }, 120_000);
+
+  it('a relative guardrail with no control data is unevaluable: warning, event, webhook, and onUnevaluable "pause" pauses', async () => {
+    const hooks = await startHookReceiver();
+    const gw = await startTestGateway({ env: { WEBHOOK_SECRET: SECRET, GUARDRAIL_INTERVAL_MS: '200' } });
+    try {
+      const req = gw.request;
+      await req('PUT', '/v1/tenants/acme', {});
+      await req('PUT', '/v1/chains/extract', {});
+      await req('POST', '/v1/chains/extract/versions', { version: 'v1', adapter: { type: 'http', url: upstream.url } });
+      await req('POST', '/v1/chains/extract/versions', { version: 'v2', adapter: { type: 'http', url: `${upstream.origin}/v2` } });
+      // A 100% stage with no history and no other traffic: no baseline at all.
+      const created = await req('POST', '/v1/rollouts', {
+        chain: 'extract',
+        control: 'v1',
+        candidate: 'v2',
+        stages: [{ environments: ['staging'], tenants: ['acme'], percent: 100 }],
+        guardrails: [{ metric: 'override_rate', maxIncrease: 0.05, minSamples: 20 }],
+        onUnevaluable: 'pause',
+        webhookUrl: hooks.url,
+      });
+      expect(created.status).toBe(201);
+      const id = created.body.id as string;
+      for (let i = 0; i < 40; i++) {
+        const res = await req('POST', '/v1/chains/extract/invoke', { tenant: 'acme', environment: 'staging', input: { i } });
+        if (res.body.variant !== 'candidate') break; // paused: every call to the control
+        // The candidate is overridden 80% of the time, and nothing can say so.
+        await req('POST', `/v1/runs/${res.body.runId}/feedback`, { final: i % 5 === 0 ? {} : { total: -1 } });
+      }
+      await gw.services().writer.flush();
+      await eventually('the pause', async () => (await req('GET', `/v1/rollouts/${id}`)).body.status === 'paused');
+      const events = (await req('GET', `/v1/rollouts/${id}/events`)).body.events;
+      expect(events.map((e: any) => e.type)).toEqual(['created', 'guardrail_unevaluable', 'paused']);
+      expect(events[1].data.guardrails[0]).toMatchObject({ metric: 'override_rate', status: 'unevaluable', controlArm: 'baseline' });
+      const comparison = (await req('GET', `/v1/rollouts/${id}/comparison`)).body;
+      expect(comparison.guardrails[0].status).toBe('unevaluable');
+      expect(comparison.warnings).toContain('guardrail_unevaluable');
+      await eventually('the webhook', async () => hooks.hooks.some((h) => h.body.type === 'guardrail_unevaluable'));
+    } finally {
+      await gw.close();
+      await hooks.close();
+    }
+  }, 120_000);
+
   it('acts after a crash on a breach the crashed gateway never acted on, exactly once', async () => {
     const database = await createTestDatabase();
     const dataDir = mkdtempSync(join(tmpdir(), 'cc-guardrail-crash-'));

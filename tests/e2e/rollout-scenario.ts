@@ -34,6 +34,13 @@ export function defineRolloutScenario(ctx: () => { gw: TestGateway; upstream: Fa
     const badGuardrail = await gw.request('POST', '/v1/rollouts', { ...base, guardrails: [{ metric: 'override_rate', max: 0.2 }] });
     expect(badGuardrail.status).toBe(400);
     expect(badGuardrail.body.error.message).toContain('guardrails');
+    // Auto-advance moves on positive evidence that every guardrail holds: none is no evidence.
+    const blindAdvance = await gw.request('POST', '/v1/rollouts', { ...base, autoAdvance: { minSamples: 100 } });
+    expect(blindAdvance.status).toBe(400);
+    expect(blindAdvance.body.error.code).toBeTypeOf('string');
+    expect(blindAdvance.body.error.message).toContain('autoAdvance');
+    const badOnUnevaluable = await gw.request('POST', '/v1/rollouts', { ...base, onUnevaluable: 'ignore' });
+    expect(badOnUnevaluable.status).toBe(400);
   });
 
   it('creates a staged rollout: staging tenants get the candidate, everything else the control', async () => {

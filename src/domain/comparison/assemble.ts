@@ -12,12 +12,19 @@
  * a baseline for it (it does when the comparison is filtered to that stage).
  */
 import { ARM_COUNT_FIELDS, type ArmCountFields } from '../metrics/counted-metrics.js';
-import { sampleRatioMismatch, twoProportionZTest, SRM_THRESHOLD, type SrmResult } from '../stats/index.js';
+import {
+  reviewRateImbalance as reviewRateTest,
+  sampleRatioMismatch,
+  sequentialSrm,
+  tenantReviewRateImbalance,
+  type BinomialCount,
+  type SrmResult,
+} from '../stats/index.js';
 import { fieldNames, summarizeArm, type ArmSummary } from './arm-summary.js';
 import { buildBreakdown, type Breakdown } from './breakdowns.js';
 import { sumCounts } from './counts.js';
-import { rateDifference, tenantsPerArm, type Difference, type StageArms } from './differences.js';
-import type { GuardrailCheck } from '../guardrails/guardrail-status.js';
+import { rateDifference, rateOf, tenantsPerArm, type Difference, type StageArms } from './differences.js';
+import { MIN_GUARDRAIL_TENANTS_PER_ARM, type GuardrailCheck } from '../guardrails/guardrail-status.js';
 import type { AssignmentCount, Cell, Counts } from './types.js';
 import { decideVerdict, tooFewTenants, type AnalysisUnit, type ControlArm, type Verdict } from './verdict.js';
 
@@ -58,6 +65,12 @@ export interface ComparisonInput {
   assignments: AssignmentCount[];
   guardrails: GuardrailCheck[];
   warnings?: string[];
+  /** Randomized stages in the rollout's spec (the stratified sequences' factor count); default: those selected. */
+  plannedStrata?: number;
+  /** Whole tenants assigned: each tenant's override counts before the rollout (CUPED for the tenant-level verdict). */
+  preRollout?: ReadonlyMap<string, BinomialCount>;
+  /** Per stage, assignment keys recorded in both of its arms (must be none). */
+  keysInBothArms?: { stage: number; keys: number }[];
 }
 
 export interface ArmPair {
@@ -79,12 +92,24 @@ export interface StageComparison {
   verdict: Verdict;
 }
 
-export type SrmOut = Pick<
-  SrmResult,
-  'expectedCandidateShare' | 'observedCandidateShare' | 'pValue' | 'mismatch' | 'chiSquare' | 'degreesOfFreedom'
-> & {
+export type SrmOut = Pick<SrmResult, 'expectedCandidateShare' | 'observedCandidateShare' | 'chiSquare' | 'degreesOfFreedom'> & {
+  /** Always-valid p-value of the sequential per-stage test (data-quality.ts); mismatch at ≤ 0.001. */
+  pValue: number;
+  mismatch: boolean;
+  /** Fixed-sample exact binomial p-value of the most extreme stage (display only). */
+  exactPValue: number;
+  method: string;
   keys: { control: number; candidate: number };
+  /** Keys seen in both arms of one stage: must be 0. */
+  keysInBothArms: number;
 };
+
+/** Review-rate imbalance per stratum (reviewed / answered runs per arm, by a test). */
+export interface ReviewRateImbalanceOut {
+  imbalance: boolean;
+  byStage: { stage: number; pValue: number }[];
+  method: string;
+}
 
 export interface Comparison {
   rolloutId: string;
@@ -103,6 +128,7 @@ export interface Comparison {
   byTenant: (Breakdown & { tenant: string })[];
   byEnvironment: (Breakdown & { environment: string })[];
   srm: SrmOut;
+  reviewRateImbalance: ReviewRateImbalanceOut;
   guardrails: GuardrailCheck[];
   verdict: Verdict;
 }
@@ -126,9 +152,10 @@ function byTenantCounts(cells: Cell[]): Map<string, Counts> | undefined {
 }
 
 /** A stratum's counts for the statistics (no histograms: they are summed for the summaries only). */
-function stageArms(stage: number, candidate: Cell[], control: Cell[]): StageArms {
+function stageArms(stage: number, share: number, candidate: Cell[], control: Cell[]): StageArms {
   return {
     stage,
+    share,
     candidate: sumCounts(candidate, { latency: false }),
     control: sumCounts(control, { latency: false }),
     candidateTenants: byTenantCounts(candidate),
@@ -136,23 +163,38 @@ function stageArms(stage: number, candidate: Cell[], control: Cell[]): StageArms
   };
 }
 
-function srmOf(stages: StageView[], assignments: AssignmentCount[]): SrmOut {
+/**
+ * SRM: the sequential per-stage test (data-quality.ts) decides; the chi-square figures stay for
+ * display. Stages at 0% or 100% have nothing to compare.
+ */
+function srmOf(
+  stages: StageView[],
+  assignments: AssignmentCount[],
+  plannedStages: number,
+  keysInBoth: readonly { stage: number; keys: number }[],
+): SrmOut {
+  const keysInBothArms = keysInBoth.filter((k) => stages.some((s) => s.index === k.stage)).reduce((n, k) => n + k.keys, 0);
   const keysOf = (stage: number, arm: 'control' | 'candidate') =>
     assignments.filter((a) => a.stage === stage && a.arm === arm).reduce((n, a) => n + a.keys, 0);
   const per = stages.map((s) => ({
     expectedCandidateShare: s.percent / 100,
+    share: s.percent / 100,
     candidate: keysOf(s.index, 'candidate'),
     control: keysOf(s.index, 'control'),
   }));
-  const r = sampleRatioMismatch(per);
+  const chi = sampleRatioMismatch(per);
+  const seq = sequentialSrm(per, { plannedStages });
   return {
-    expectedCandidateShare: r.expectedCandidateShare,
-    observedCandidateShare: r.observedCandidateShare,
-    pValue: r.pValue,
-    mismatch: r.mismatch,
-    chiSquare: r.chiSquare,
-    degreesOfFreedom: r.degreesOfFreedom,
+    expectedCandidateShare: chi.expectedCandidateShare,
+    observedCandidateShare: chi.observedCandidateShare,
+    pValue: seq.pValue,
+    mismatch: seq.mismatch,
+    exactPValue: seq.exactPValue,
+    method: seq.method,
+    chiSquare: chi.chiSquare,
+    degreesOfFreedom: chi.degreesOfFreedom,
     keys: { control: per.reduce((n, s) => n + s.control, 0), candidate: per.reduce((n, s) => n + s.candidate, 0) },
+    keysInBothArms,
   };
 }
 
@@ -186,7 +228,7 @@ export function assembleComparison(input: ComparisonInput): Comparison {
   const byStage = input.stages.map((s): StageComparison => {
     const cand = candidateCells(s.index);
     const ctrl = controlFor(s);
-    const arms = stageArms(s.index, cand, ctrl);
+    const arms = stageArms(s.index, stageShare(s), cand, ctrl);
     const stageControlArm: ControlArm = stageKind(s.percent) === 'all_candidate' ? 'baseline' : 'randomized';
     const unit: AnalysisUnit = stageControlArm === 'baseline' ? 'run' : unitOf([s]);
     const overrideRate = rateDifference('overrideRate', [arms], { alpha: input.alpha, unit });
@@ -200,7 +242,7 @@ export function assembleComparison(input: ComparisonInput): Comparison {
       analysisUnit: unit,
       arms: armPair(input, sumCounts(ctrl), sumCounts(cand)),
       difference: { overrideRate, errorRate: rateDifference('errorRate', [arms], { alpha: input.alpha, unit }) },
-      srm: srmOf([s], input.assignments),
+      srm: srmOf([s], input.assignments, 1, input.keysInBothArms ?? []),
       verdict: decideVerdict({
         controlArm: stageControlArm,
         analysisUnit: unit,
@@ -216,13 +258,18 @@ export function assembleComparison(input: ComparisonInput): Comparison {
   const topControl = controlArm === 'baseline' ? (input.baseline?.overall ?? []) : randomizedControl();
   const candidate = sumCounts(candidateCells());
   const control = sumCounts(topControl);
-  const strata = contributing.map((s) => stageArms(s.index, candidateCells(s.index), controlFor(s)));
-  const diffOpts = { alpha: input.alpha, unit: analysisUnit };
+  const strata = contributing.map((s) => stageArms(s.index, stageShare(s), candidateCells(s.index), controlFor(s)));
+  const plannedStrata = controlArm === 'baseline' ? 1 : Math.max(input.plannedStrata ?? randomized.length, randomized.length, 1);
+  const diffOpts = { alpha: input.alpha, unit: analysisUnit, plannedStrata, preRollout: input.preRollout };
   const overrideRate = rateDifference('overrideRate', strata, diffOpts);
   const errorRate = rateDifference('errorRate', strata, diffOpts);
   const tenants = tenantsPerArm('overrideRate', strata);
 
-  const srm = srmOf(input.stages, input.assignments);
+  const srm = srmOf(input.stages, input.assignments, plannedStrata, input.keysInBothArms ?? []);
+  const reviewImbalance: ReviewRateImbalanceOut =
+    controlArm === 'randomized'
+      ? reviewRateImbalance(strata, analysisUnit, plannedStrata)
+      : { imbalance: false, byStage: [], method: 'none' };
   if (controlArm === 'baseline') {
     warnings.push(
       'baseline_observational',
@@ -234,7 +281,14 @@ export function assembleComparison(input: ComparisonInput): Comparison {
   }
   if (tooFewTenants({ analysisUnit, tenants })) warnings.push('too_few_tenants');
   if (srm.mismatch) warnings.push('srm_mismatch');
-  if (controlArm === 'randomized' && reviewRateImbalance(control, candidate)) warnings.push('review_rate_imbalance');
+  if (srm.keysInBothArms > 0) warnings.push('keys_in_both_arms');
+  if (reviewImbalance.imbalance) warnings.push('review_rate_imbalance');
+  if (input.guardrails.some((g) => g.status === 'unevaluable')) warnings.push('guardrail_unevaluable');
+  if (
+    !warnings.includes('too_few_tenants') &&
+    input.guardrails.some((g) => g.tenants && g.status === 'waiting' && tooFewGuardrailTenants(g.tenants))
+  )
+    warnings.push('too_few_tenants');
 
   const byTenant = groupBreakdowns(input, [...candidateCells(), ...topControl], (c) => c.tenantId).map(([tenant, b]) => ({ tenant, ...b }));
   const byEnvironment = groupBreakdowns(input, [...candidateCells(), ...topControl], (c) => c.environment).map(([environment, b]) => ({
@@ -258,6 +312,7 @@ export function assembleComparison(input: ComparisonInput): Comparison {
     byTenant,
     byEnvironment,
     srm,
+    reviewRateImbalance: reviewImbalance,
     guardrails: input.guardrails,
     verdict: decideVerdict({
       controlArm,
@@ -269,16 +324,42 @@ export function assembleComparison(input: ComparisonInput): Comparison {
   };
 }
 
+/** A stage's designed candidate share; a baseline stratum has none (1/2 tunes for equal arms). */
+const stageShare = (s: StageView) => (stageKind(s.percent) === 'randomized' ? s.percent / 100 : 0.5);
+
+const tooFewGuardrailTenants = (t: { control: number; candidate: number }) =>
+  t.control < MIN_GUARDRAIL_TENANTS_PER_ARM || t.candidate < MIN_GUARDRAIL_TENANTS_PER_ARM;
+
 /**
- * Reviews chosen differently per arm bias the override rate: flagged when the share of answered
- * runs that were reviewed differs between arms at the SRM threshold (pooled z-test, p < 0.001).
+ * Reviews chosen differently per arm bias the override rate. Per stratum (pooled stages hide or
+ * invent an imbalance as they do for the override rate): reviewed of answered runs per arm, by the
+ * finite-sample two-sided sequence (per tenant on a tenant split), strata sharing 0.001.
  */
-export function reviewRateImbalance(control: Counts, candidate: Counts): boolean {
-  const answered = (c: Counts) => Math.max(0, c.runs - c.errors);
-  if (answered(control) === 0 || answered(candidate) === 0) return false;
-  const x1 = Math.min(candidate.reviewed, answered(candidate));
-  const x0 = Math.min(control.reviewed, answered(control));
-  return twoProportionZTest(x1, answered(candidate), x0, answered(control)).pValue < SRM_THRESHOLD;
+export function reviewRateImbalance(strata: readonly StageArms[], unit: AnalysisUnit, plannedStrata?: number): ReviewRateImbalanceOut {
+  const reviews = (c: Counts) => {
+    const answered = rateOf('overrideRate', c);
+    return { x: answered.n, n: Math.max(0, c.runs - Math.min(c.errors, c.runs)) };
+  };
+  const withData = strata.filter((s) => reviews(s.candidate).n > 0 && reviews(s.control).n > 0);
+  const options = { plannedStrata: Math.max(plannedStrata ?? strata.length, strata.length, 1) };
+  const perTenant = unit === 'tenant' && withData.length > 0 && withData.every((s) => s.candidateTenants && s.controlTenants);
+  const r = perTenant
+    ? tenantReviewRateImbalance(
+        withData.map((s) => {
+          const rows = (m: Map<string, Counts>) => [...m].map(([tenant, c]) => ({ tenant, ...reviews(c) })).filter((t) => t.n > 0);
+          return { candidate: rows(s.candidateTenants!), control: rows(s.controlTenants!) };
+        }),
+        options,
+      )
+    : reviewRateTest(
+        withData.map((s) => ({ share: s.share, candidate: reviews(s.candidate), control: reviews(s.control) })),
+        options,
+      );
+  return {
+    imbalance: r.imbalance,
+    byStage: withData.map((s, i) => ({ stage: s.stage, pValue: r.pValues[i] as number })),
+    method: r.method,
+  };
 }
 
 function groupBreakdowns(input: ComparisonInput, cells: Cell[], keyOf: (c: Cell) => string | null): [string, Breakdown][] {

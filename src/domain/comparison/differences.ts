@@ -1,6 +1,14 @@
 /**
  * The difference of a rate between arms (candidate − control), the way the contract asks for it
- * (pure; every formula lives in src/domain/stats):
+ * (pure; every formula lives in src/domain/stats). The always-valid figures (`alwaysValidCI`,
+ * `alwaysValidPValue`, `method`), which the verdict reads, are the ones the guardrails use
+ * (README, "Statistics"):
+ * - per run: the two-sided stratified finite-sample sequence (stratified-sequence.ts) over the
+ *   strata with both arms, each tuned for its stage's share: it covers the worst stage's
+ *   difference, so "candidate_worse" means worse in some stage, "candidate_better" better in all;
+ * - per tenant: the tenant-level estimate (tenant-level.ts: one cluster per tenant across
+ *   stages, CR2, never a zero variance), calibrated by simulation.
+ * The fixed-sample figures (`estimate`, `ci`, `pValue`) are as before:
  * - per run (unit splits): one stage → Newcombe interval, pooled z-test and the normal-mixture
  *   confidence sequence (compareProportions); several stages → stratified by stage with
  *   Mantel–Haenszel weights (compareStratified), so a big 100% stage cannot swamp a 10% one;
@@ -10,6 +18,17 @@
  *   tenant level is by restriction to those stages only.
  */
 import {
+  DEFAULT_DIFFERENCE_TUNING,
+  differenceSequenceName,
+  stratifiedInterval,
+  stratifiedTwoSidedPValue,
+  tenantLevelEstimate,
+  tenantLevelInterval,
+  tenantLevelMethodName,
+  tenantLevelPValue,
+  type BinomialCount,
+  type SequenceStratum,
+  type TenantStratum,
   compareProportions,
   compareRatios,
   compareStratified,
@@ -34,6 +53,8 @@ export function rateOf(metric: RateMetric, c: Pick<Counts, 'runs' | 'errors' | '
 /** One stratum (stage): its two arms' summed counts; tenant clusters when analysed per tenant. */
 export interface StageArms {
   stage: number;
+  /** The stage's designed candidate share (percent / 100; 1/2 for a baseline). */
+  share: number;
   candidate: Counts;
   control: Counts;
   /** Per-tenant counts of each arm (tenant-level analysis); absent for a pooled control. */
@@ -44,6 +65,10 @@ export interface StageArms {
 export interface DifferenceOptions {
   alpha: number;
   unit: AnalysisUnit;
+  /** Randomized stages in the rollout's spec (the stratified sequence's factor count); default: the strata given. */
+  plannedStrata?: number;
+  /** Each tenant's override counts before the rollout: CUPED for the tenant-level override rate. */
+  preRollout?: ReadonlyMap<string, BinomialCount>;
 }
 
 export type Difference = DifferenceResult & { standardError?: number; strata?: number };
@@ -63,6 +88,53 @@ function clusters(metric: RateMetric, tenants: Map<string, Counts>): RatioUnit[]
  * comparison and drop out (MH weight 0; no clusters).
  */
 export function rateDifference(metric: RateMetric, strata: readonly StageArms[], opts: DifferenceOptions): Difference {
+  return { ...fixedSampleDifference(metric, strata, opts), ...alwaysValidDifference(metric, strata, opts) };
+}
+
+/** Per-tenant counts of `metric` in each stratum with both arms (tenants without a denominator left out). */
+export function tenantStrata(metric: RateMetric, strata: readonly StageArms[]): TenantStratum[] | undefined {
+  const informative = strata.filter((s) => rateOf(metric, s.candidate).n > 0 && rateOf(metric, s.control).n > 0);
+  if (informative.length === 0 || !informative.every((s) => s.candidateTenants && s.controlTenants)) return undefined;
+  const rows = (tenants: Map<string, Counts>) =>
+    [...tenants].map(([tenant, c]) => ({ tenant, ...rateOf(metric, c) })).filter((t) => t.n > 0);
+  return informative.map((s) => ({ candidate: rows(s.candidateTenants!), control: rows(s.controlTenants!) }));
+}
+
+function alwaysValidDifference(
+  metric: RateMetric,
+  strata: readonly StageArms[],
+  opts: DifferenceOptions,
+): Pick<Difference, 'alwaysValidCI' | 'alwaysValidPValue' | 'method'> {
+  const clip = (x: number) => Math.min(1, Math.max(-1, x));
+  const tenants = opts.unit === 'tenant' ? tenantStrata(metric, strata) : undefined;
+  if (tenants) {
+    // CUPED with the pre-rollout override rates, as the guardrails (only the override rate has them).
+    const options = metric === 'overrideRate' && opts.preRollout && opts.preRollout.size > 0 ? { preRollout: opts.preRollout } : undefined;
+    const e = tenantLevelEstimate(tenants, options);
+    const [lo, hi] = tenantLevelInterval(e, opts.alpha);
+    return {
+      alwaysValidCI: [clip(lo), clip(hi)],
+      alwaysValidPValue: tenantLevelPValue(e, 0, 2, 'lower', opts.alpha),
+      method: tenantLevelMethodName(options),
+    };
+  }
+  const seq: SequenceStratum[] = strata.map((s) => ({
+    share: s.share,
+    candidate: rateOf(metric, s.candidate),
+    control: rateOf(metric, s.control),
+  }));
+  const planned = Math.max(opts.plannedStrata ?? strata.length, strata.length, 1);
+  const design = { tuning: DEFAULT_DIFFERENCE_TUNING, center: 0, plannedStrata: planned };
+  const name = differenceSequenceName({ share: strata[0]?.share ?? 0.5, tuning: DEFAULT_DIFFERENCE_TUNING, center: 0 });
+  return {
+    alwaysValidCI: stratifiedInterval(seq, opts.alpha, design),
+    alwaysValidPValue: stratifiedTwoSidedPValue(seq, design),
+    method: planned > 1 ? `stratified-worst-stage(${planned} planned):${name}` : name,
+  };
+}
+
+/** Estimate, fixed-sample interval and p-value (Newcombe / Mantel–Haenszel / tenant ratio). */
+function fixedSampleDifference(metric: RateMetric, strata: readonly StageArms[], opts: DifferenceOptions): Difference {
   const informative = strata.filter((s) => rateOf(metric, s.candidate).n > 0 && rateOf(metric, s.control).n > 0);
   const perTenant = opts.unit === 'tenant' && informative.length > 0 && informative.every((s) => s.candidateTenants && s.controlTenants);
   if (perTenant) {

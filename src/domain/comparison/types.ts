@@ -58,7 +58,12 @@ export interface ComparisonReadModel {
   candidatePairs(rolloutId: string): Promise<{ stage: number; tenantId: string; environment: string }[]>;
   /** Distinct assignment keys per stage and arm. */
   assignmentCounts(rolloutId: string): Promise<AssignmentCount[]>;
-  /** Per-arm totals over the rollout's life (two rows). */
+  /** Per stage, assignment keys recorded in both of its arms (stages with none left out; must be none: assignment is sticky). */
+  keysInBothArms(rolloutId: string): Promise<{ stage: number; keys: number }[]>;
+  /**
+   * Per-arm totals over the rollout's life (two rows). The guardrails no longer read it: they
+   * need per-stage strata (rolloutCells), never pooled totals.
+   */
   armTotals(rolloutId: string): Promise<Map<Arm, Counts>>;
   /**
    * Default traffic on `version` of each (tenant, environment) pair, summed over the hours in its

@@ -11,19 +11,21 @@
  * The rules (README, "Guardrails and automatic rollback"):
  * - override_rate: `maxIncrease`, absolute points over the control, on overridden / reviewed;
  * - error_rate: `max` (a rate, at most 1) and/or `maxIncrease`, on errors / runs;
- * - latency_p95_ms: `max` in ms, required: breached when more than 5% of the candidate's runs are
- *   slower than max, with confidence (its p95 above max). Reported in share units (threshold
- *   0.05, `maxMs`), so that bound, upperBound and threshold compare directly for every metric.
+ * - latency_p95_ms: `max` in ms: breached when more than 5% of the candidate's runs are slower
+ *   than max, with confidence (its p95 above max); the histogram bucket straddling max is
+ *   interpolated, not counted whole. Reported in share units (threshold 0.05, `maxMs`), so that
+ *   bound, upperBound and threshold compare directly for every metric. And/or `maxIncrease` in ms
+ *   over the control's p95 (a quantile confidence sequence, not a proportion: `quantile`).
  */
 import type { Counts } from '../metrics/counted-metrics.js';
-import { histogramCountAbove } from '../stats/index.js';
+import { histogramCountAboveInterpolated } from '../stats/index.js';
 
 /** Limits in the order a guardrail's checks are made (max before maxIncrease). */
 export const GUARDRAIL_LIMITS = ['max', 'maxIncrease'] as const;
 export type GuardrailLimit = (typeof GUARDRAIL_LIMITS)[number];
 
 /** What a check's bound, estimate and threshold measure. */
-export const GUARDRAIL_QUANTITIES = ['rate_difference', 'rate', 'share_slower_than_max'] as const;
+export const GUARDRAIL_QUANTITIES = ['rate_difference', 'rate', 'share_slower_than_max', 'quantile_difference_ms'] as const;
 export type GuardrailQuantity = (typeof GUARDRAIL_QUANTITIES)[number];
 
 /** Events of trials in one arm. */
@@ -61,6 +63,11 @@ export interface GuardrailMetric<N extends string = string, R extends keyof Coun
    * and trials (the trials are what minSamples counts).
    */
   proportion(arm: Pick<Counts, R>, limit: number): Proportion;
+  /**
+   * A latency metric's quantile (0.95 for p95): its `quantile_difference_ms` limit compares the
+   * arms' histograms at it instead of a proportion.
+   */
+  quantile?: number;
   limits: { [L in GuardrailLimit]?: LimitRule };
   /** Validation messages: for a limit it does not take, and when a limit it needs is missing. */
   refuses?: { [L in GuardrailLimit]?: string };
@@ -91,6 +98,7 @@ const RATE_MAX: LimitRule = {
 const RATE_INCREASE: LimitRule = {
   quantity: 'rate_difference',
   threshold: (maxIncrease) => maxIncrease,
+  refuse: (maxIncrease) => (maxIncrease > 1 ? 'a rate difference is at most 1' : undefined),
   printLimit: (c) => `${limitPoints(c.threshold)} over control`,
   printValue: (_c, v) => points(v),
 };
@@ -115,9 +123,10 @@ export const GUARDRAIL_METRICS = [
   guardrailMetric({
     name: 'latency_p95_ms',
     reads: ['latencyHist'],
-    // The share of runs slower than max; atMost: the bucket straddling max counts as slow, erring
-    // toward protecting customers.
-    proportion: (a, maxMs) => ({ x: histogramCountAbove(a.latencyHist, maxMs).atMost, n: a.latencyHist.reduce((s, b) => s + b, 0) }),
+    // The share of runs slower than max; the bucket straddling max is interpolated (counting it
+    // whole made a candidate whose p95 was just under max breach for certain: issue 15).
+    proportion: (a, maxMs) => ({ x: histogramCountAboveInterpolated(a.latencyHist, maxMs), n: a.latencyHist.reduce((s, b) => s + b, 0) }),
+    quantile: 0.95,
     limits: {
       max: {
         quantity: 'share_slower_than_max',
@@ -126,9 +135,13 @@ export const GUARDRAIL_METRICS = [
         printLimit: (c) => (c.maxMs === undefined ? `${limitPercent(c.threshold)} of runs slow` : `${c.maxMs} ms`),
         printValue: (c, v) => `${percent(v)} of runs slower than ${c.maxMs ?? 'max'} ms (${limitPercent(c.threshold)} allowed)`,
       },
+      maxIncrease: {
+        quantity: 'quantile_difference_ms',
+        threshold: (ms) => ms,
+        printLimit: (c) => `+${c.threshold} ms over control's p95`,
+        printValue: (_c, v) => `${v >= 0 ? '+' : '−'}${Math.abs(Math.round(v))} ms`,
+      },
     },
-    refuses: { maxIncrease: 'latency_p95_ms takes max (ms)' },
-    requires: { limit: 'max', message: 'latency_p95_ms needs max (ms)' },
   }),
 ] as const;
 

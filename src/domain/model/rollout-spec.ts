@@ -24,7 +24,11 @@ const metric = z.enum(GUARDRAIL_METRIC_NAMES);
 export const guardrailSchema = z
   .strictObject({
     metric,
-    maxIncrease: z.number().min(0).max(1).optional().describe('Absolute points over the control (rates).'),
+    maxIncrease: z
+      .number()
+      .min(0)
+      .optional()
+      .describe("Over the control: absolute points for rates (at most 1), milliseconds over the control's p95 for latency_p95_ms."),
     max: z.number().min(0).optional().describe('Absolute ceiling: a rate in [0, 1], or milliseconds for latency_p95_ms.'),
     minSamples: z.int().min(1).max(10_000_000).default(100),
   })
@@ -47,7 +51,14 @@ export const rolloutSpecSchema = z
     guardrails: z.array(guardrailSchema).max(20).default([]),
     guardrailAlpha: z.number().gt(0).lt(0.5).default(0.05),
     alpha: z.number().gt(0).lt(0.5).default(0.05).describe("Level of the verdict's always-valid interval."),
-    autoAdvance: z.strictObject({ minSamples: z.int().min(1).default(200), minDurationMinutes: z.number().min(0).default(60) }).optional(),
+    autoAdvance: z
+      .strictObject({ minSamples: z.int().min(1).default(200), minDurationMinutes: z.number().min(0).default(60) })
+      .optional()
+      .describe('Needs at least one guardrail: it advances on positive evidence that every guardrail holds.'),
+    onUnevaluable: z
+      .enum(['warn', 'pause'])
+      .default('warn')
+      .describe('A relative guardrail with no control data once the candidate has minSamples: warn only, or pause the rollout too.'),
     fallbackToControl: z.boolean().default(false),
     webhookUrl: z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).optional(),
     gate: gateSchema.optional(),
@@ -56,6 +67,13 @@ export const rolloutSpecSchema = z
   .superRefine((spec, ctx) => {
     if (spec.stages.length === 0 && spec.shadow === undefined) {
       ctx.addIssue({ code: 'custom', path: ['stages'], message: 'give at least one stage, or `shadow` for a shadow-only rollout' });
+    }
+    if (spec.autoAdvance !== undefined && spec.guardrails.length === 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['autoAdvance'],
+        message: 'needs at least one guardrail (auto-advance moves on positive evidence that every guardrail holds)',
+      });
     }
     if (spec.gate?.shadow !== undefined && spec.shadow === undefined) {
       ctx.addIssue({

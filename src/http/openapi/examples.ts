@@ -91,6 +91,7 @@ export const OPERATION_EXAMPLES: Record<string, OperationExample> = {
         guardrailAlpha: 0.05,
         alpha: 0.05,
         fallbackToControl: true,
+        onUnevaluable: 'warn',
         stageStartedAt: '2026-12-06T09:05:00.000Z',
         createdAt: '2026-12-06T09:05:00.000Z',
         updatedAt: '2026-12-06T09:05:00.000Z',

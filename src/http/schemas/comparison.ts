@@ -61,12 +61,25 @@ const simpleDifferenceSchema = z.object({ estimate: z.number(), ci: interval, pV
 const srmSchema = z.object({
   expectedCandidateShare: z.number(),
   observedCandidateShare: z.number(),
-  pValue: z.number(),
-  mismatch: z.boolean().describe('p < 0.001'),
-  chiSquare: z.number(),
+  pValue: z
+    .number()
+    .describe('Always-valid p-value of the sequential per-stage test (beta-binomial mixture e-process): valid under continual checking.'),
+  mismatch: z.boolean().describe('pValue ≤ 0.001'),
+  exactPValue: z.number().describe('Fixed-sample exact binomial p-value of the most extreme stage (display only).'),
+  method: z.string(),
+  chiSquare: z.number().describe('Chi-square statistic of the keys per arm (display only).'),
   degreesOfFreedom: z.number(),
   keys: z.object({ control: z.number(), candidate: z.number() }).describe('Distinct assignment keys (tenants or units) per arm.'),
+  keysInBothArms: z.number().describe('Assignment keys seen in both arms of one stage: must be 0.'),
 });
+
+const reviewRateImbalanceSchema = z
+  .object({
+    imbalance: z.boolean(),
+    byStage: z.array(z.object({ stage: z.number(), pValue: z.number() })),
+    method: z.string(),
+  })
+  .describe('Reviewed / answered runs per arm within each randomized stage, by a test; flagged at 0.001 shared by the stages.');
 
 const verdictSchema = z.enum(['insufficient_data', 'candidate_better', 'candidate_worse', 'no_significant_difference']);
 const arms = z.object({ control: armSchema, candidate: armSchema });
@@ -76,17 +89,28 @@ export const guardrailCheckSchema = z.object({
   metric: z.enum(GUARDRAIL_METRIC_NAMES),
   limit: z.enum(GUARDRAIL_LIMITS),
   quantity: z.enum(GUARDRAIL_QUANTITIES),
-  threshold: z.number().describe('For latency_p95_ms: 0.05, the share of runs slower than maxMs that breaches.'),
+  threshold: z
+    .number()
+    .describe(
+      "For latency_p95_ms max: 0.05, the share of runs slower than maxMs that breaches; for its maxIncrease: ms over the control's p95.",
+    ),
   bound: z.number().nullable().describe('One-sided always-valid lower bound; breached when above threshold.'),
   upperBound: z.number().nullable(),
   estimate: z.number().nullable(),
   samples: z.number(),
   samplesByArm: z.object({ control: z.number().nullable(), candidate: z.number() }),
   minSamples: z.number(),
-  status: z.enum(['waiting', 'holding', 'breached']),
-  alpha: z.number().describe("This check's share of guardrailAlpha (Bonferroni)."),
+  status: z
+    .enum(['waiting', 'holding', 'breached', 'unevaluable'])
+    .describe('unevaluable: a relative limit whose candidate has minSamples while the control has no data.'),
+  alpha: z.number().describe('The level Holm tested this check at (a share of guardrailAlpha).'),
   controlArm: z.enum(['randomized', 'baseline']),
+  method: z.string().describe('The confidence sequence the bounds come from, with its tuning.'),
   maxMs: z.number().optional(),
+  tenants: z
+    .object({ control: z.number(), candidate: z.number() })
+    .optional()
+    .describe('Tenant splits: distinct tenants per arm; relative limits wait under 20.'),
 });
 
 const stageComparisonSchema = z.object({
@@ -126,6 +150,7 @@ export const comparisonSchema = z
     byTenant: z.array(z.object({ tenant: z.string(), ...breakdown })),
     byEnvironment: z.array(z.object({ environment: z.string(), ...breakdown })),
     srm: srmSchema,
+    reviewRateImbalance: reviewRateImbalanceSchema,
     guardrails: z.array(guardrailCheckSchema),
     verdict: verdictSchema,
     shadow: shadowReportSchema

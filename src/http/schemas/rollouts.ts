@@ -18,6 +18,9 @@ export const rolloutSchema = z.object({
   alpha: z.number(),
   autoAdvance: z.unknown().optional(),
   fallbackToControl: z.boolean(),
+  onUnevaluable: z
+    .enum(['warn', 'pause'])
+    .describe('What a relative guardrail with no control data does besides its warning, event and webhook.'),
   webhookUrl: z.string().optional(),
   gate: z
     .unknown()
@@ -61,6 +64,8 @@ export function toRolloutOut(r: Rollout): z.infer<typeof rolloutSchema> {
     alpha: spec.alpha,
     ...(spec.autoAdvance ? { autoAdvance: spec.autoAdvance } : {}),
     fallbackToControl: spec.fallbackToControl,
+    // Rollouts stored before the field existed warn (its default).
+    onUnevaluable: spec.onUnevaluable ?? 'warn',
     ...(spec.webhookUrl ? { webhookUrl: spec.webhookUrl } : {}),
     ...(spec.shadow ? { shadow: spec.shadow } : {}),
     stageStartedAt: r.stageStartedAt.toISOString(),

@@ -17,8 +17,8 @@ import type { EventBus } from '../event-bus.js';
 import type { GatewayEvents } from '../events.js';
 import { LATENCY_BUCKETS, OVERHEAD_BUCKETS, SeriesTable, type HistogramData, type Series } from './series-table.js';
 
-export type GuardrailState = 'waiting' | 'holding' | 'breached';
-const GUARDRAIL_STATES: readonly GuardrailState[] = ['waiting', 'holding', 'breached'];
+export type GuardrailState = 'waiting' | 'holding' | 'breached' | 'unevaluable';
+const GUARDRAIL_STATES: readonly GuardrailState[] = ['waiting', 'holding', 'breached', 'unevaluable'];
 const BREAKER_STATES = ['closed', 'half_open', 'open'] as const;
 
 /** Where scrape-time gauges read from; wired by the composition root once the parts exist. */
@@ -214,7 +214,7 @@ export class GatewayMetrics {
     });
     this.#guardrail = new Gauge({
       name: 'chain_canary_guardrail_state',
-      help: 'Each guardrail of a running or paused rollout: 1 for its current state (waiting, holding, breached), 0 for the others.',
+      help: 'Each guardrail of a running or paused rollout: 1 for its current state (waiting, holding, breached, unevaluable), 0 for the others.',
       labelNames: ['rollout', 'metric', 'state'],
       registers: [r],
     });

@@ -85,6 +85,16 @@ export class ComparisonQueries implements ComparisonReadModel {
     });
   }
 
+  async keysInBothArms(rolloutId: string): Promise<{ stage: number; keys: number }[]> {
+    // Within one stage a key (tenant or unit) must be sticky to one arm: any key with both is a bug.
+    const rows = await this.rows<{ stage: number; n: number }>(sql`
+      SELECT stage, count(*)::int AS n FROM (
+        SELECT stage FROM rollout_assignment_keys WHERE rollout_id = ${rolloutId}
+        GROUP BY stage, key_hash HAVING count(DISTINCT variant) > 1) k
+      GROUP BY stage`);
+    return rows.map((r) => ({ stage: Number(r.stage), keys: Number(r.n) }));
+  }
+
   async armTotals(rolloutId: string): Promise<Map<Arm, Counts>> {
     const rows = await this.rows<CountRow & { variant: string }>(sql`
       SELECT variant, ${sql.raw(selectColumns(SERIES_METRICS))} FROM rollout_series

@@ -45,6 +45,14 @@ export class CannedComparisonReadModel implements ComparisonReadModel {
     return this.assignments;
   }
 
+  /** Keys seen in both arms, per stage (none unless a test says otherwise). */
+  keysInBoth: { stage: number; keys: number }[] = [];
+
+  async keysInBothArms(rolloutId: string): Promise<{ stage: number; keys: number }[]> {
+    this.reads.push({ method: 'keysInBothArms', args: [rolloutId] });
+    return this.keysInBoth;
+  }
+
   async armTotals(rolloutId: string): Promise<Map<Arm, Counts>> {
     this.reads.push({ method: 'armTotals', args: [rolloutId] });
     const totals = new Map<Arm, Counts>();

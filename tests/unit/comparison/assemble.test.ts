@@ -5,10 +5,16 @@ import type { Cell } from '../../../src/domain/comparison/types.js';
 import {
   compareProportions,
   compareRatios,
+  DEFAULT_DIFFERENCE_TUNING,
   histogramQuantile,
+  stratifiedInterval,
+  stratifiedTwoSidedPValue,
+  tenantLevelEstimate,
+  tenantLevelInterval,
   latencyBucketIndex,
   mantelHaenszelRiskDifference,
   sampleRatioMismatch,
+  sequentialSrm,
   wilsonInterval,
 } from '../../../src/domain/stats/index.js';
 import { cell, input, stage } from './fixtures.js';
@@ -42,8 +48,19 @@ describe('assembling a comparison from aggregates', () => {
     expect(r.arms.candidate.fieldOverrideRates).toEqual({ date: 0, total: 11 / 70, vendor: 3 / 70 });
     expect(r.arms.control.fieldOverrideRates).toEqual({ date: 5 / 85, total: 4 / 85, vendor: 0 });
     expect(r.arms.control.latencyMs).toEqual({ p50: null, p95: null, p99: null });
-    expect(r.difference.overrideRate).toEqual(compareProportions({ x: 13, n: 70 }, { x: 9, n: 85 }));
-    expect(r.difference.errorRate).toEqual(compareProportions({ x: 5, n: 100 }, { x: 3, n: 100 }));
+    // Fixed-sample figures as before; the always-valid ones from the finite-sample sequence the guardrails use.
+    const fixed = (d: { estimate: number; ci: readonly number[]; pValue: number }) => ({
+      estimate: d.estimate,
+      ci: d.ci,
+      pValue: d.pValue,
+    });
+    expect(fixed(r.difference.overrideRate)).toEqual(fixed(compareProportions({ x: 13, n: 70 }, { x: 9, n: 85 })));
+    expect(fixed(r.difference.errorRate)).toEqual(fixed(compareProportions({ x: 5, n: 100 }, { x: 3, n: 100 })));
+    const seq = [{ share: 0.5, candidate: { x: 13, n: 70 }, control: { x: 9, n: 85 } }];
+    const design = { tuning: DEFAULT_DIFFERENCE_TUNING, center: 0, plannedStrata: 1 };
+    expect(r.difference.overrideRate.alwaysValidCI).toEqual(stratifiedInterval(seq, 0.05, design));
+    expect(r.difference.overrideRate.alwaysValidPValue).toBe(stratifiedTwoSidedPValue(seq, design));
+    expect(r.difference.overrideRate.method).toMatch(/^finite-sample-cs:product-of-one-sided-bernoulli-mixtures/);
     expect(r.byTenant.map((t) => t.tenant)).toEqual(['acme', 'globex']);
     expect(r.byTenant[0]!.arms.candidate.reviewed).toBe(40);
     expect(r.verdict).toBe('insufficient_data'); // 70 and 85 reviewed
@@ -71,7 +88,8 @@ describe('assembling a comparison from aggregates', () => {
     ]);
     expect(r.difference.overrideRate.estimate).toBeCloseTo(mh.estimate, 12);
     expect(r.difference.overrideRate.estimate).toBeGreaterThan(0);
-    expect(r.difference.overrideRate.method).toMatch(/^mantel-haenszel/);
+    // The always-valid interval is the stratified finite-sample sequence (worst stage), never pooled.
+    expect(r.difference.overrideRate.method).toMatch(/^stratified-worst-stage\(2 planned\):finite-sample-cs/);
     expect(r.difference.overrideRate.alwaysValidCI[0]).toBeGreaterThan(0);
     expect(r.verdict).toBe('candidate_worse');
     // Each stage on its own says the same.
@@ -131,7 +149,13 @@ describe('assembling a comparison from aggregates', () => {
     expect(r.analysisUnit).toBe('tenant');
     const units = (arm: string) => cells.filter((c) => c.arm === arm).map((c) => ({ num: c.overridden, den: c.reviewed }));
     const { candidate: _c, control: _t, ...expected } = compareRatios(units('candidate'), units('control'));
-    expect(r.difference.overrideRate).toEqual(expected);
+    expect(r.difference.overrideRate).toMatchObject({ estimate: expected.estimate, ci: expected.ci, pValue: expected.pValue });
+    // The always-valid interval is tenant-level (CR2, one cluster per tenant).
+    const tenantRows = (arm: string) =>
+      cells.filter((c) => c.arm === arm).map((c) => ({ tenant: c.tenantId!, x: c.overridden, n: c.reviewed }));
+    const e = tenantLevelEstimate([{ candidate: tenantRows('candidate'), control: tenantRows('control') }]);
+    expect(r.difference.overrideRate.alwaysValidCI).toEqual(tenantLevelInterval(e, 0.05).map((x) => Math.min(1, Math.max(-1, x))));
+    expect(r.difference.overrideRate.method).toMatch(/^tenant-cluster:cr2/);
     expect(r.warnings).not.toContain('too_few_tenants');
     expect(r.verdict).toBe('candidate_worse');
 
@@ -148,21 +172,49 @@ describe('assembling a comparison from aggregates', () => {
     ];
     const r = assembleComparison(input({ stages: [stage(0, 50)], assignments }));
     const srm = sampleRatioMismatch([{ expectedCandidateShare: 0.5, candidate: 600, control: 400 }]);
+    const seq = sequentialSrm([{ share: 0.5, candidate: 600, control: 400 }]);
     expect(r.srm).toMatchObject({
       expectedCandidateShare: 0.5,
       observedCandidateShare: 0.6,
-      pValue: srm.pValue,
+      // The sequential test decides (valid under continual checking); chi-square is shown.
+      pValue: seq.pValue,
+      chiSquare: srm.chiSquare,
       mismatch: true,
       keys: { control: 400, candidate: 600 },
+      keysInBothArms: 0,
     });
+    expect(r.srm.pValue).toBeGreaterThan(srm.pValue);
+    expect(r.warnings).not.toContain('keys_in_both_arms');
+    // A key served by both arms of a stage means assignment is not sticky: counted per stage.
+    const leaky = assembleComparison(
+      input({
+        stages: [stage(0, 50)],
+        assignments,
+        keysInBothArms: [
+          { stage: 0, keys: 2 },
+          { stage: 3, keys: 9 },
+        ],
+      }),
+    );
+    expect(leaky.srm.keysInBothArms).toBe(2);
+    expect(leaky.byStage[0]!.srm.keysInBothArms).toBe(2);
+    expect(leaky.warnings).toContain('keys_in_both_arms');
     expect(r.warnings).toContain('srm_mismatch');
   });
 
   it('warns when the arms are reviewed at different rates', () => {
     const a = { ...emptyCounts(), runs: 1000, reviewed: 500 };
     const b = { ...emptyCounts(), runs: 1000, reviewed: 300 };
-    expect(reviewRateImbalance(a, b)).toBe(true);
-    expect(reviewRateImbalance(a, { ...b, reviewed: 490 })).toBe(false);
+    const strata = (candidate: typeof b) => [{ stage: 0, share: 0.5, control: a, candidate }];
+    expect(reviewRateImbalance(strata(b), 'run').imbalance).toBe(true);
+    expect(reviewRateImbalance(strata({ ...b, reviewed: 490 }), 'run').imbalance).toBe(false);
+    // Per stratum: two stages that are each balanced are not flagged, though pooled they differ.
+    const c = { ...emptyCounts(), runs: 1000, reviewed: 900 };
+    const pooledWouldFlag = [
+      { stage: 0, share: 0.1, control: { ...c, runs: 9000, reviewed: 8100 }, candidate: c },
+      { stage: 1, share: 0.9, control: { ...a, runs: 100, reviewed: 50 }, candidate: { ...a, runs: 900, reviewed: 450 } },
+    ];
+    expect(reviewRateImbalance(pooledWouldFlag, 'run').imbalance).toBe(false);
     const r = assembleComparison(
       input({
         cells: [

@@ -50,7 +50,12 @@ function simulate(s: Simulation): (number | undefined)[] {
         arm.reviewed++;
         if (random() < rate) arm.overridden++;
       }
-      const checks = evaluateGuardrails(s.guardrails, { controlArm: 'randomized', control, candidate }, s.alpha);
+      const checks = evaluateGuardrails(
+        s.guardrails,
+        { controlArm: 'randomized', strata: [{ stage: 0, share: 0.5, control, candidate }], plannedStrata: 1 },
+        s.alpha,
+        { bounds: false },
+      );
       if (checks.some((c) => c.status === 'breached')) {
         breachedAt = Math.min(control.reviewed, candidate.reviewed);
         break;
@@ -69,7 +74,7 @@ describe('guardrail false alarms and detection (simulation)', () => {
       candidateRate: 0.15,
       guardrails: [{ metric: 'override_rate', maxIncrease: 0, minSamples: 50 }],
       alpha: 0.05,
-      sequences: 300,
+      sequences: 200,
       batch: 40,
       maxPerArm: 3000,
       seed: 7,
@@ -78,7 +83,7 @@ describe('guardrail false alarms and detection (simulation)', () => {
     if (process.env.CC_PRINT_SIM) console.log('A/A false rollbacks', falseRollbacks);
     // About 75 looks per sequence: a fixed-horizon bound checked this often fires in ~30% of them.
     expect(falseRollbacks).toBeLessThan(0.05);
-  });
+  }, 120_000);
 
   it('A/B: a candidate overriding 20% vs 10% is rolled back in every sequence, within 1,500 reviewed runs per arm', () => {
     const results = simulate({
@@ -99,7 +104,7 @@ describe('guardrail false alarms and detection (simulation)', () => {
     expect(sorted[Math.floor(sorted.length / 2)]).toBeLessThan(700);
   });
 
-  it('Bonferroni: two guardrails of one rollout together stay under the shared alpha', () => {
+  it('Holm: two guardrails of one rollout together stay under the shared alpha', () => {
     const results = simulate({
       controlRate: 0.15,
       candidateRate: 0.15,
@@ -114,5 +119,5 @@ describe('guardrail false alarms and detection (simulation)', () => {
       seed: 13,
     });
     expect(results.filter((r) => r !== undefined).length / results.length).toBeLessThan(0.05);
-  });
+  }, 120_000);
 });

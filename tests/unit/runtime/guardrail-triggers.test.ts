@@ -57,8 +57,8 @@ describe('guardrail triggers', () => {
     const { w, rollout, readModel, job, poked, rolledBack, candidateUnit } = await setup();
     // What the rollups hold once this feedback is in: the candidate overridden far more often.
     readModel.cells = [
-      { ...emptyCounts(), runs: 1000, reviewed: 1000, overridden: 50, stage: 1, arm: 'control', tenantId: 'globex', environment: 'prod' },
-      { ...emptyCounts(), runs: 1000, reviewed: 1000, overridden: 400, stage: 1, arm: 'candidate', tenantId: 'acme', environment: 'prod' },
+      { ...emptyCounts(), runs: 1000, reviewed: 1000, overridden: 50, stage: 0, arm: 'control', tenantId: 'globex', environment: 'prod' },
+      { ...emptyCounts(), runs: 1000, reviewed: 1000, overridden: 400, stage: 0, arm: 'candidate', tenantId: 'acme', environment: 'prod' },
     ];
     const { runId, variant } = await w.invoke.invoke({
       chain: CHAIN,

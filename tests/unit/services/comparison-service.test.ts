@@ -51,7 +51,7 @@ describe('ComparisonService', () => {
     expect(c.controlArm).toBe('randomized');
     expect(c.warnings).not.toContain('window_widened_to_hours');
     expect(readModel.reads.find((r) => r.method === 'rolloutCells')?.args[1]).toMatchObject({ window: undefined });
-    // The guardrails come with it, from the per-arm totals.
+    // The guardrails come with it, from the per-stage strata.
     expect(c.guardrails).toHaveLength(1);
     expect(c.guardrails[0]).toMatchObject({ metric: 'error_rate', status: 'holding' });
   });
@@ -90,11 +90,67 @@ describe('ComparisonService', () => {
       cellOf('candidate', 'acme', { runs: 2000, errors: 600, reviewed: 1000, overridden: 0 }),
     ];
     const inputs = await comparison.guardrailInputs(rollout.id);
-    expect(inputs.controlArm).toBe('randomized');
-    expect(inputs.candidate).toMatchObject({ runs: 2000, errors: 600 });
+    expect(inputs).toMatchObject({ controlArm: 'randomized', plannedStrata: 1 });
+    expect(inputs.strata).toHaveLength(1);
+    expect(inputs.strata[0]).toMatchObject({ stage: 0, share: 0.5, candidate: { runs: 2000, errors: 600 }, control: { runs: 2000 } });
+    expect(inputs.tenants).toBeUndefined(); // a unit split: per run
     const evaluation = await comparison.evaluateGuardrails(rollout);
     expect(evaluation.guardrails[0]).toMatchObject({ metric: 'error_rate', status: 'breached' });
     expect(evaluation.samples).toEqual({ control: 1500, candidate: 1000 });
+    // No autoAdvance: the data-quality reads are spared.
+    expect(evaluation.dataQuality).toEqual({ srm: false, reviewRateImbalance: false });
+    // A breach carries its figures (the audit log shows them).
+    expect(evaluation.guardrails[0]!.bound).toBeGreaterThan(0.1);
+    // Holding without autoAdvance: decided on the p-values, the costly bounds are left out.
+    readModel.cells[1] = cellOf('candidate', 'acme', { runs: 2000, errors: 20, reviewed: 1000, overridden: 0 });
+    const quiet = await comparison.evaluateGuardrails(rollout);
+    expect(quiet.guardrails[0]).toMatchObject({ status: 'holding', bound: null, upperBound: null });
+  });
+
+  it("builds one stratum per started randomized stage and leaves a 100% stage out (the README's staging 100% + prod 10%)", async () => {
+    const { w, rollout, readModel, comparison } = await setup({
+      stages: [
+        { environments: ['staging'], tenants: ['acme'], percent: 100 },
+        { environments: ['prod'], tenants: ['acme'], percent: 10, splitBy: 'unit' },
+      ],
+      guardrails: [{ metric: 'override_rate', maxIncrease: 0.05, minSamples: 100 }],
+    });
+    await w.rollouts.act(rollout.id, 'advance', 'admin:test');
+    const advanced = await w.rollouts.get(rollout.id);
+    readModel.cells = [
+      // Staging: every call on the candidate, reviewers there override 30%.
+      cellOf('candidate', 'acme', { runs: 2000, reviewed: 2000, overridden: 600 }, 0),
+      // Prod at 10%: an identical candidate, 10% in both arms.
+      cellOf('control', 'acme', { runs: 9000, reviewed: 9000, overridden: 900 }, 1),
+      cellOf('candidate', 'acme', { runs: 1000, reviewed: 1000, overridden: 100 }, 1),
+    ];
+    const inputs = await comparison.guardrailInputs(advanced);
+    expect(inputs).toMatchObject({ controlArm: 'randomized', plannedStrata: 1 });
+    expect(inputs.strata.map((s) => [s.stage, s.share, s.candidate.reviewed, s.control.reviewed])).toEqual([[1, 0.1, 1000, 9000]]);
+    const { guardrails } = await comparison.evaluateGuardrails(advanced);
+    expect(guardrails[0]).toMatchObject({ status: 'holding', estimate: 0 });
+  });
+
+  it('on a tenant split hands the guardrails per-tenant override counts and pre-rollout rates (CUPED)', async () => {
+    const { readModel, comparison, rollout } = await setup({
+      stages: [{ environments: ['prod'], percent: 50 }],
+      guardrails: [{ metric: 'override_rate', maxIncrease: 0.05, minSamples: 100 }],
+    });
+    readModel.cells = [
+      cellOf('control', 'acme', { runs: 100, reviewed: 80, overridden: 8 }),
+      cellOf('candidate', 'globex', { runs: 100, reviewed: 60, overridden: 9 }),
+    ];
+    readModel.defaults = [{ ...emptyCounts(), runs: 50, reviewed: 40, overridden: 4, tenantId: 'acme', environment: 'prod' }];
+    const inputs = await comparison.guardrailInputs(rollout);
+    expect(inputs.tenants).toEqual([{ candidate: [{ tenant: 'globex', x: 9, n: 60 }], control: [{ tenant: 'acme', x: 8, n: 80 }] }]);
+    expect([...(inputs.preRollout ?? [])]).toEqual([['acme', { x: 4, n: 40 }]]);
+    const { guardrails } = await comparison.evaluateGuardrails(rollout);
+    // One tenant per arm: relative guardrails wait (too_few_tenants), and the comparison says so.
+    expect(guardrails[0]).toMatchObject({ status: 'waiting', tenants: { control: 1, candidate: 1 } });
+    const c = await comparison.compare(rollout.id);
+    expect(c.warnings).toContain('too_few_tenants');
+    // The verdict's tenant-level sequence is adjusted by the same pre-rollout rates.
+    expect(c.difference.overrideRate.method).toMatch(/^tenant-cluster:cr2-satterthwaite-t\+cuped/);
   });
 
   it('takes a baseline control when every started stage sends all its traffic to the candidate', async () => {
@@ -114,7 +170,9 @@ describe('ComparisonService', () => {
     // Observational: never better or worse, however clear the difference.
     expect(['insufficient_data', 'no_significant_difference']).toContain(c.verdict);
     const inputs = await comparison.guardrailInputs(rollout);
-    expect(inputs).toMatchObject({ controlArm: 'baseline', control: { runs: 500, reviewed: 500 } });
+    expect(inputs).toMatchObject({ controlArm: 'baseline', plannedStrata: 1 });
+    expect(inputs.strata).toHaveLength(1);
+    expect(inputs.strata[0]).toMatchObject({ control: { runs: 500, reviewed: 500 }, candidate: { runs: 300 } });
 
     // With enough history of its own, acme's traffic before its switch is the baseline.
     readModel.defaults[0] = { ...emptyCounts(), runs: 400, reviewed: 400, overridden: 20, tenantId: 'acme', environment: 'prod' };

@@ -1,0 +1,46 @@
+/**
+ * The production guardrail decision on a simulated look (src/domain/stats/calibration): the
+ * simulator's arms and tenants turned into the `GuardrailInputs` the comparison service builds
+ * (one randomized stratum at the scenario's share; per-tenant override counts on a tenant split)
+ * and handed to `evaluateGuardrails` itself. The calibration test and the planner measure the
+ * code that rolls candidates back, not a copy of its statistics.
+ */
+import type { Guardrail } from '../model/rollout-spec.js';
+import type { Decide, SimArm, SimState } from '../stats/calibration/simulate.js';
+import type { BinomialCount } from '../stats/index.js';
+import { evaluateGuardrails, type GuardrailArmTotals, type GuardrailInputs } from './guardrail-status.js';
+
+const totals = (a: SimArm): GuardrailArmTotals => ({ ...a, latencyHist: [] });
+
+/** The inputs the service would build from a simulated look. */
+export function simulatedGuardrailInputs(s: SimState): GuardrailInputs {
+  const inputs: GuardrailInputs = {
+    controlArm: 'randomized',
+    strata: [{ stage: 0, share: s.scenario.share, control: totals(s.control), candidate: totals(s.candidate) }],
+    plannedStrata: 1,
+  };
+  if (!s.tenants) return inputs;
+  const row = (t: SimArm & { tenant: string }) => ({ tenant: t.tenant, x: t.overridden, n: t.reviewed });
+  const preRollout = new Map<string, BinomialCount>();
+  for (const t of s.tenants) if (t.pre && t.pre.reviewed > 0) preRollout.set(t.tenant, { x: t.pre.overridden, n: t.pre.reviewed });
+  return {
+    ...inputs,
+    tenants: [
+      {
+        candidate: s.tenants.filter((t) => t.arm === 'candidate' && t.reviewed > 0).map(row),
+        control: s.tenants.filter((t) => t.arm === 'control' && t.reviewed > 0).map(row),
+      },
+    ],
+    ...(preRollout.size > 0 ? { preRollout } : {}),
+  };
+}
+
+/** A `Decide` that runs the production guardrails: breached when any check is. */
+export function productionGuardrailDecide(guardrails: readonly Guardrail[], alpha: number): Decide {
+  return (s: SimState) => {
+    // Statuses only: the bounds are reporting, the decision is Holm on the p-values (same code).
+    const checks = evaluateGuardrails(guardrails, simulatedGuardrailInputs(s), alpha, { bounds: false });
+    const breachedChecks = checks.map((c) => c.status === 'breached');
+    return { breached: breachedChecks.some(Boolean), breachedChecks };
+  };
+}
