@@ -4,7 +4,11 @@
  * keeps answering.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { noPostgres, startTestGateway, type TestGateway } from '../support/gateway.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCli } from '../../src/cli/program.js';
+import { ADMIN, noPostgres, startTestGateway, type TestGateway } from '../support/gateway.js';
 
 const PLAN = {
   guardrails: [{ metric: 'override_rate', maxIncrease: 0.03, minSamples: 100 }],
@@ -101,4 +105,48 @@ describe.skipIf(noPostgres)('POST /v1/rollouts/plan', () => {
     expect(a.simulations).toBeLessThan(100_000);
     expect(a.method).toContain('capped from 100000');
   }, 60_000);
+
+  describe('chain-canary plan', () => {
+    const cli = async (...args: string[]) => {
+      let out = '';
+      let err = '';
+      const code = await runCli(['--url', gw.url!, '--token', ADMIN, ...args], { out: (t) => (out += t), err: (t) => (err += t) });
+      return { code, out, err };
+    };
+    const flags = [
+      ...['--guardrail', 'override_rate:maxIncrease=0.03,minSamples=100', '--override-rate', '0.1', '--error-rate', '0.01'],
+      ...['--review-rate', '0.8', '--candidate-override-rate', '0.18', '--runs-per-day', '2000', '--share', '0.1', '--days', '5'],
+      ...['--simulations', '40', '--seed', '1'],
+    ];
+
+    it('from flags: the same answer as the API, printed for a person or as JSON', async () => {
+      const json = await cli('--json', 'plan', ...flags);
+      expect(json.err).toBe('');
+      expect(json.code).toBe(0);
+      const api = await gw.request('POST', '/v1/rollouts/plan', { ...PLAN, traffic: { ...PLAN.traffic, days: 5 }, simulations: 40 });
+      expect(JSON.parse(json.out)).toEqual(api.body);
+      const text = await cli('plan', ...flags);
+      expect(text.code).toBe(0);
+      expect(text.out).toContain('plan: 40 simulated rollouts');
+      expect(text.out).toMatch(/rolled back: \d+\.\d% \(95% CI/);
+      expect(text.out).toContain('override_rate (maxIncrease)');
+      expect(text.out).toMatch(/time to rollback: median [\d.]+ days \(\d+ candidate reviews\)/);
+    }, 60_000);
+
+    it('from a JSON file, flags laid over it; a refused body exits non-zero with the reason', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'cc-plan-'));
+      try {
+        const path = join(dir, 'plan.json');
+        writeFileSync(path, JSON.stringify({ ...PLAN, simulations: 999 }));
+        const r = await cli('--json', 'plan', '-f', path, '--days', '5', '--simulations', '40');
+        expect(r.code).toBe(0);
+        expect(JSON.parse(r.out).simulations).toBe(40);
+        const bad = await cli('plan', '-f', path, '--share', '1.5');
+        expect(bad.code).not.toBe(0);
+        expect(bad.err).toContain('candidateShare');
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }, 60_000);
+  });
 });
