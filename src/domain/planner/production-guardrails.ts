@@ -12,6 +12,10 @@ import type { Guardrail } from '../model/rollout-spec.js';
 import { evaluateGuardrails, type GuardrailCheck, type GuardrailInputs } from '../guardrails/guardrail-status.js';
 import type { SimulatedLook } from './simulated-look.js';
 
+// With stratified inputs ({controlArm, strata, plannedStrata, tenants?}) this becomes:
+//   return { controlArm: look.controlArm, strata: look.stages, plannedStrata: look.stages.length,
+//            ...(look.tenants ? { tenants: [tenantStratumOf(look.tenants)] } : {}) };
+// (a LookStage is a stratum: stage, share and each arm's GuardrailArmTotals).
 export function guardrailInputsOf(look: SimulatedLook): GuardrailInputs {
   const stage = look.stages[0];
   if (!stage || look.stages.length !== 1) throw new RangeError('the planner simulates exactly one stage');

@@ -12,6 +12,11 @@
  * The decision function gets the same totals production reads (per arm, and per tenant), so the
  * planner can pass the production guardrail and verdict code itself.
  *
+ * The planner drives the same sequences by the clock instead (`runsPerBatch` runs between looks
+ * for `maxBatches` looks: runs per day and the guardrail job's period), may compare a 100% stage
+ * with a baseline of the same volume (`baselineControl`), and follows the verdict past a breach
+ * (`continueAfterBreach`); the calibration grid sets none of these.
+ *
  * Time is bounded by `budget`: an injected clock and a limit; the answer says how many sequences
  * ran. No Date, no Math.random: same seed, same figures.
  */
