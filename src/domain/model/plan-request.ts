@@ -61,8 +61,12 @@ export const planRequestSchema = z
         path: ['traffic', 'splitBy'],
         message: 'a 100% stage has no randomized tenants: plan it with splitBy "unit" (its control is a baseline)',
       });
-    if (p.traffic.splitBy === 'tenant' && p.traffic.tenants !== undefined && Math.round(p.traffic.tenants * p.traffic.candidateShare) < 1)
-      ctx.addIssue({ code: 'custom', path: ['traffic', 'tenants'], message: 'fewer than one tenant would get the candidate' });
+    if (p.traffic.splitBy === 'tenant' && (p.traffic.tenants ?? DEFAULT_PLAN_TENANTS) * p.traffic.candidateShare < 1)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['traffic', 'tenants'],
+        message: 'tenants × candidateShare is below one: most simulated rollouts would give no tenant the candidate',
+      });
   });
 
 export type PlanRequest = z.infer<typeof planRequestSchema>;
