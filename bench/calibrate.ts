@@ -1,13 +1,14 @@
 /**
  * `npm run calibrate`: the Monte Carlo calibration of the guardrail statistics (issue 15), printed
- * as Markdown for the README:
+ * as Markdown for the README (the power table first: its cells are cheap):
  *   1. A/A false-rollback rates of an identical candidate, the guardrail at its hardest setting
  *      (override_rate, maxIncrease 0), looked at after every 20 new candidate reviews once each arm
  *      has 100, up to 20,000 candidate reviews: per run (unit splits) over base rates × candidate
  *      shares × alpha, and per tenant (tenant splits) over base rates × tenant SD × tenants;
  *   2. the power table: how often and how fast a worse candidate is rolled back, with the
  *      asymptotic sequence the guardrails used before (issue 15) for comparison.
- * Pure and seeded (src/domain/stats/calibration): the same figures on every machine.
+ * Pure and seeded (src/domain/stats/calibration): the same figures on every machine for the same
+ * number of sequences per cell.
  * Knobs (environment): CALIBRATE_SEQUENCES (default 1000), CALIBRATE_ONLY (aa-unit, aa-tenant,
  * power, legacy; comma-separated), CALIBRATE_SEED, CALIBRATE_MAX_MINUTES (default 20).
  *
@@ -81,21 +82,8 @@ function emit(...lines: string[]): void {
   console.log(lines.join('\n'));
 }
 
-for (const kind of ['unit', 'tenant'] as const) {
-  if (!only.includes(`aa-${kind}`)) continue;
-  const mine = cells.filter((c) => c.splitBy === kind);
-  const results: AaResult[] = [];
-  for (const c of mine) {
-    results.push(runAaCell(c, kind === 'unit' ? settings : tenantSettings, undefined, nextBudget()));
-    progress(results.length, mine.length, started);
-  }
-  const worst = results.reduce((w, r) => (r.rate - r.alpha > w.rate - w.alpha ? r : w));
-  emit(
-    `### A/A false rollbacks, ${kind === 'unit' ? 'per run (splitBy: unit)' : 'per tenant (splitBy: tenant)'}\n`,
-    aaMarkdown(results),
-    `\n${results.filter((r) => r.withinAlpha).length} of ${results.length} cells within α + 3 Monte Carlo SE; largest excess over α: ${((worst.rate - worst.alpha) * 100).toFixed(2)} points (${worst.baseRate}, share ${worst.share}, α ${worst.alpha}).\n`,
-  );
-}
+// The power and legacy cells stop at their first rollback: cheap. Run first, they leave the time
+// they do not use to the A/A cells, which run every sequence to its end.
 if (only.includes('power')) {
   const grid = powerGrid;
   const results: PowerResult[] = [];
@@ -117,6 +105,21 @@ if (only.includes('power')) {
 if (only.includes('legacy')) {
   const results = legacyCells.map((c) => runAaCell(c, settings, legacyDecide(0, c.alpha), nextBudget()));
   emit('The old asymptotic bound on the A/A cells of issue 15 (same simulation):\n', aaMarkdown(results), '');
+}
+for (const kind of ['unit', 'tenant'] as const) {
+  if (!only.includes(`aa-${kind}`)) continue;
+  const mine = cells.filter((c) => c.splitBy === kind);
+  const results: AaResult[] = [];
+  for (const c of mine) {
+    results.push(runAaCell(c, kind === 'unit' ? settings : tenantSettings, undefined, nextBudget()));
+    progress(results.length, mine.length, started);
+  }
+  const worst = results.reduce((w, r) => (r.rate - r.alpha > w.rate - w.alpha ? r : w));
+  emit(
+    `### A/A false rollbacks, ${kind === 'unit' ? 'per run (splitBy: unit)' : 'per tenant (splitBy: tenant)'}\n`,
+    aaMarkdown(results),
+    `\n${results.filter((r) => r.withinAlpha).length} of ${results.length} cells within α + 3 Monte Carlo SE; largest excess over α: ${((worst.rate - worst.alpha) * 100).toFixed(2)} points (${worst.baseRate}, share ${worst.share}, α ${worst.alpha}).\n`,
+  );
 }
 emit(
   `_Up to ${sequences} sequences per per-run cell, ${tenantSettings.sequences} per tenant cell (fewer where a row says so: the ${maxMinutes}-minute time cap); seed ${settings.seed}; ${((performance.now() - started) / 60000).toFixed(1)} min._`,
