@@ -12,7 +12,10 @@ import type { SimArm, SimState } from '../stats/calibration/simulate.js';
 
 export interface LookStage {
   stage: number;
-  /** The stage's candidate share (percent / 100). */
+  /**
+   * The stage's designed candidate share (percent / 100): the candidate's part of the runs
+   * compared, so 1/2 against a baseline of the same volume.
+   */
   share: number;
   control: GuardrailArmTotals;
   candidate: GuardrailArmTotals;
@@ -42,7 +45,9 @@ export function lookOf(state: SimState): SimulatedLook {
   const baseline = state.scenario.baselineControl === true;
   return {
     controlArm: baseline ? 'baseline' : 'randomized',
-    stages: [{ stage: 0, share: state.scenario.share, control: totalsOf(state.control), candidate: totalsOf(state.candidate) }],
+    stages: [
+      { stage: 0, share: baseline ? 0.5 : state.scenario.share, control: totalsOf(state.control), candidate: totalsOf(state.candidate) },
+    ],
     ...(state.tenants ? { tenants: state.tenants.map((t) => ({ tenant: t.tenant, arm: t.arm, totals: totalsOf(t) })) } : {}),
   };
 }
