@@ -25,6 +25,7 @@ import { invokeRoutes } from './http/routes/invoke.js';
 import { langserveRoutes } from './http/routes/langserve.js';
 import { rolloutRoutes } from './http/routes/rollouts.js';
 import { rolloutAnalysisRoutes } from './http/routes/rollout-analysis.js';
+import { rolloutPlanRoutes } from './http/routes/rollout-plan.js';
 import { shadowRoutes } from './http/routes/shadow.js';
 import { runRoutes } from './http/routes/runs.js';
 import { tenantRoutes } from './http/routes/tenants.js';
@@ -147,6 +148,7 @@ export async function buildApp(services: AppServices, opts: AppOptions): Promise
   await app.register(runRoutes, { services });
   await app.register(rolloutRoutes, { services });
   await app.register(rolloutAnalysisRoutes, { services });
+  await app.register(rolloutPlanRoutes, { services });
   await app.register(datasetRoutes, { services });
   await app.register(replayRoutes, { services });
   await app.register(shadowRoutes, { services });

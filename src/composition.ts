@@ -21,6 +21,7 @@ import { ComparisonService } from './domain/services/comparison-service.js';
 import { ErasureService } from './domain/services/erasure-service.js';
 import { FeedbackService } from './domain/services/feedback-service.js';
 import { InvokeService } from './domain/services/invoke-service.js';
+import { PlannerService } from './domain/services/planner-service.js';
 import { RolloutService } from './domain/services/rollout-service.js';
 import { RunQueries } from './domain/services/run-queries.js';
 import { EmbeddedFlagStore } from './flags/embedded-flag-store.js';
@@ -67,6 +68,8 @@ export interface Gateway {
 export interface ComposeOptions {
   log: Logger;
   now?: () => Date;
+  /** Compute time per rollout plan (default: the contract's 30 s); tests lower it. */
+  planBudgetMs?: number;
 }
 
 /** ADMIN_TOKEN, or the one generated at first start and kept in DATA_DIR/admin-token. */
@@ -261,6 +264,11 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
     erasure,
     rollouts,
     comparison,
+    planner: new PlannerService({
+      now: () => performance.now(),
+      yieldToLoop: () => new Promise((resolve) => setImmediate(resolve)),
+      ...(opts.planBudgetMs !== undefined ? { budgetMs: opts.planBudgetMs } : {}),
+    }),
     datasets,
     replays,
     gates,

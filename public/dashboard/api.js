@@ -57,3 +57,7 @@ export const rolloutsApi = {
   events: (id) => api('GET', `/v1/rollouts/${encodeURIComponent(id)}/events`),
   act: (id, action, body = {}) => api('POST', `/v1/rollouts/${encodeURIComponent(id)}/${action}`, body),
 };
+
+export const planApi = {
+  plan: (body) => api('POST', '/v1/rollouts/plan', body),
+};

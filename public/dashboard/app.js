@@ -6,6 +6,7 @@ import { renderDetail } from './detail.js';
 import { clear, h } from './dom.js';
 import { ago, stageLabel, stageWords, status } from './format.js';
 import { renderGlossary } from './glossary.js';
+import { renderPlanPanel } from './plan.js';
 
 const REFRESH_MS = 30_000;
 
@@ -279,6 +280,7 @@ function renderList(rollouts) {
             ' to watch a simulated canary.',
           ),
         ),
+    h('div', { class: 'grid' }, renderPlanPanel()),
   );
 }
 

@@ -9,6 +9,7 @@ import { ApiError } from './api-client.js';
 import { registerChainCommands } from './commands/chains.js';
 import { registerDatasetCommands, replayVersionArgs } from './commands/datasets.js';
 import { registerKeyCommands } from './commands/keys.js';
+import { registerPlanCommands } from './commands/plan.js';
 import { registerRolloutCommands } from './commands/rollouts.js';
 import { registerServerCommands } from './commands/server.js';
 import { registerTenantCommands } from './commands/tenants.js';
@@ -36,6 +37,7 @@ export function buildProgram(io: CliIo = processIo): Command {
   registerChainCommands(program, io);
   registerVersionCommands(program, io);
   registerRolloutCommands(program, io);
+  registerPlanCommands(program, io);
   registerDatasetCommands(program, io);
   return program;
 }

@@ -9,6 +9,7 @@ import type { ErasureService } from '../domain/services/erasure-service.js';
 import type { FeedbackService } from '../domain/services/feedback-service.js';
 import type { GateService } from '../domain/services/gate-service.js';
 import type { InvokeService } from '../domain/services/invoke-service.js';
+import type { PlannerService } from '../domain/services/planner-service.js';
 import type { ReplayService } from '../domain/services/replay-service.js';
 import type { RolloutService } from '../domain/services/rollout-service.js';
 import type { RunQueries } from '../domain/services/run-queries.js';
@@ -29,6 +30,8 @@ export interface AppServices {
   erasure: ErasureService;
   rollouts: RolloutService;
   comparison: ComparisonService;
+  /** The rollout planner (README "Planning a rollout"). */
+  planner: PlannerService;
   datasets: DatasetService;
   replays: ReplayService;
   gates: GateService;

@@ -41,6 +41,8 @@ export async function startTestGateway(
     dataDir?: string;
     /** Where the gateway logs (at TEST_LOG_LEVEL, default trace here), with the app's redaction: for tests that read the logs. */
     logStream?: NodeJS.WritableStream;
+    /** Compute time per rollout plan (the planner's budget; default the contract's 30 s). */
+    planBudgetMs?: number;
   } = {},
 ): Promise<TestGateway> {
   const storage = opts.storage ?? 'postgres';
@@ -58,7 +60,7 @@ export async function startTestGateway(
   const log = opts.logStream
     ? pino({ level: process.env.TEST_LOG_LEVEL ?? 'trace', ...logOptions }, opts.logStream)
     : pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent', ...logOptions });
-  const gateway = await compose(config, { log });
+  const gateway = await compose(config, { log, ...(opts.planBudgetMs !== undefined ? { planBudgetMs: opts.planBudgetMs } : {}) });
   let url: string | undefined;
   if (opts.listen) {
     await gateway.app.listen({ port: 0, host: '127.0.0.1' });

@@ -12,6 +12,7 @@ import { redactionConfigSchema } from '../../redaction/redaction.js';
 import { chainSchema, createdKeySchema, tenantSchema, versionSchema } from '../schemas/catalog.js';
 import { errorResponseSchema } from '../schemas/common.js';
 import { comparisonSchema, guardrailCheckSchema, timeseriesSchema } from '../schemas/comparison.js';
+import { planAnswerSchema, planRequestSchema } from '../schemas/plan.js';
 import { eventSchema, rolloutSchema } from '../schemas/rollouts.js';
 import { feedbackResponse, invokeBody, invokeErrorResponse, invokeResponse, runSchema } from '../schemas/runs.js';
 
@@ -39,6 +40,8 @@ export const COMPONENT_SCHEMAS: Record<string, z.ZodType> = {
   Comparison: comparisonSchema,
   GuardrailCheck: guardrailCheckSchema,
   Timeseries: timeseriesSchema,
+  PlanRequest: planRequestSchema,
+  Plan: planAnswerSchema,
 };
 
 let registered = false;

@@ -98,4 +98,28 @@ export const OPERATION_EXAMPLES: Record<string, OperationExample> = {
       },
     ],
   },
+  planRollout: {
+    request: {
+      guardrails: [{ metric: 'override_rate', maxIncrease: 0.03, minSamples: 100 }],
+      guardrailAlpha: 0.05,
+      control: { overrideRate: 0.1, errorRate: 0.01, reviewRate: 0.8 },
+      candidate: { overrideRate: 0.18 },
+      traffic: { runsPerDay: 2000, candidateShare: 0.1, days: 14 },
+      checkEveryMinutes: 10,
+      simulations: 1000,
+      seed: 1,
+    },
+    response: [
+      '200',
+      {
+        fireProbability: { estimate: 1, ci: [0.9962, 1] },
+        byGuardrail: [{ metric: 'override_rate', limit: 'maxIncrease', fireProbability: 1 }],
+        timeToFire: { medianDays: 1.9444, p90Days: 4.6597, medianCandidateReviewed: 312, p90CandidateReviewed: 735 },
+        verdict: { probabilityWorse: 1, probabilityBetter: 0, medianDaysToVerdict: 0.9236 },
+        simulations: 1000,
+        method:
+          'Monte Carlo, 1000 simulated rollouts (seed 1). One stage, 2000 runs/day for 14 days, each run to the candidate with probability 0.1; errors, reviews and overrides drawn per run (binomial). Every 10 min the production guardrail code (evaluateGuardrails) decides on the running totals, and the production verdict (rateDifference, decideVerdict) on the override rate; a rollout counts as rolled back at its first breached check; the verdict is followed to the end of the period even after a rollback.',
+      },
+    ],
+  },
 };

@@ -6,7 +6,7 @@
  * cadence: a look after every `checkEvery` new candidate reviews once both arms have minSamples.
  */
 import { overrideGuardrailDecide } from './deciders.js';
-import { breachQuantile, fireRate, simulate, type Decide, type Scenario } from './simulate.js';
+import { breachQuantile, fireRate, simulate, type Budget, type Decide, type Scenario } from './simulate.js';
 
 export interface AaCell {
   readonly splitBy: 'unit' | 'tenant';
@@ -67,9 +67,17 @@ export function aaMargin(alpha: number, sequences: number): number {
   return 3 * Math.sqrt((alpha * (1 - alpha)) / sequences);
 }
 
-export function runAaCell(cell: AaCell, settings: GridSettings, decide?: Decide): AaResult {
+/**
+ * `budget` (optional) bounds a cell's time: the sequences run stop when it is spent, and the
+ * result says how many ran (a prefix of the full cell: sequence i always draws substream i).
+ */
+export function runAaCell(cell: AaCell, settings: GridSettings, decide?: Decide, budget?: Budget): AaResult {
   const d = decide ?? overrideGuardrailDecide({ maxIncrease: settings.maxIncrease, alpha: cell.alpha });
-  const result = simulate(scenarioOf(cell, settings), d, { sequences: settings.sequences, seed: settings.seed });
+  const result = simulate(scenarioOf(cell, settings), d, {
+    sequences: settings.sequences,
+    seed: settings.seed,
+    ...(budget ? { budget } : {}),
+  });
   const f = fireRate(result);
   return {
     ...cell,
@@ -94,9 +102,13 @@ export interface PowerResult extends PowerCell {
   readonly p90CandidateReviewed?: number;
 }
 
-export function runPowerCell(cell: PowerCell, settings: GridSettings, decide?: Decide): PowerResult {
+export function runPowerCell(cell: PowerCell, settings: GridSettings, decide?: Decide, budget?: Budget): PowerResult {
   const d = decide ?? overrideGuardrailDecide({ maxIncrease: cell.maxIncrease, alpha: cell.alpha });
-  const result = simulate(scenarioOf(cell, settings, cell.candidateRate), d, { sequences: settings.sequences, seed: settings.seed });
+  const result = simulate(scenarioOf(cell, settings, cell.candidateRate), d, {
+    sequences: settings.sequences,
+    seed: settings.seed,
+    ...(budget ? { budget } : {}),
+  });
   const median = breachQuantile(result, 0.5);
   const p90 = breachQuantile(result, 0.9);
   return {
@@ -177,13 +189,13 @@ export function aaMarkdown(results: readonly AaResult[]): string {
 
 export function powerMarkdown(results: readonly PowerResult[], label = 'finite-sample'): string {
   const lines = [
-    `| method | split | control → candidate | maxIncrease | candidate share | tenants (SD) | alpha | caught | median candidate reviews | p90 |`,
-    '| --- | --- | --- | ---: | ---: | --- | ---: | ---: | ---: | ---: |',
+    `| method | split | control → candidate | maxIncrease | candidate share | tenants (SD) | alpha | sequences | caught | median candidate reviews | p90 |`,
+    '| --- | --- | --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const r of results) {
     const tenants = r.splitBy === 'tenant' ? `${r.tenants} (${r.tenantSpread})` : '—';
     lines.push(
-      `| ${label} | ${r.splitBy} | ${r.baseRate} → ${r.candidateRate} | ${r.maxIncrease} | ${pct(r.share)} | ${tenants} | ${r.alpha} | ${pct(r.caught)} | ${r.medianCandidateReviewed ?? '—'} | ${r.p90CandidateReviewed ?? '—'} |`,
+      `| ${label} | ${r.splitBy} | ${r.baseRate} → ${r.candidateRate} | ${r.maxIncrease} | ${pct(r.share)} | ${tenants} | ${r.alpha} | ${r.sequences} | ${pct(r.caught)} | ${r.medianCandidateReviewed ?? '—'} | ${r.p90CandidateReviewed ?? '—'} |`,
     );
   }
   return lines.join('\n');

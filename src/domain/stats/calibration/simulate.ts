@@ -12,6 +12,11 @@
  * The decision function gets the same totals production reads (per arm, and per tenant), so the
  * planner can pass the production guardrail and verdict code itself.
  *
+ * The planner drives the same sequences by the clock instead (`runsPerBatch` runs between looks
+ * for `maxBatches` looks: runs per day and the guardrail job's period), may compare a 100% stage
+ * with a baseline of the same volume (`baselineControl`), and follows the verdict past a breach
+ * (`continueAfterBreach`); the calibration grid sets none of these.
+ *
  * Time is bounded by `budget`: an injected clock and a limit; the answer says how many sequences
  * ran. No Date, no Math.random: same seed, same figures.
  */
@@ -53,6 +58,23 @@ export interface Scenario {
   readonly minSamples: number;
   /** Each tenant's pre-rollout reviewed runs (for CUPED), drawn at its own rate; 0: none. */
   readonly preRolloutRunsPerTenant?: number;
+  /**
+   * Clock-driven cadence (the planner): finished runs of the stage between two looks, possibly
+   * fractional (carried over: look k adds ⌊k·r⌋ − ⌊(k−1)·r⌋). Set, it replaces the batch that
+   * `checkEvery` derives, and `maxBatches` ends the sequence (with `horizon`, whichever first).
+   */
+  readonly runsPerBatch?: number;
+  readonly maxBatches?: number;
+  /**
+   * The control is a baseline of the same volume (a 100% stage, share 1): every batch sends all
+   * its runs to the candidate and as many control runs to the baseline (unit splits only).
+   */
+  readonly baselineControl?: boolean;
+  /**
+   * Keep simulating after a breach until the verdict is decisive or the sequence ends, so that
+   * the verdict's figures describe the rollout as if it ran its course (the planner's verdict).
+   */
+  readonly continueAfterBreach?: boolean;
 }
 
 /** Running totals of one arm, as the rollups hold them. */
@@ -80,6 +102,10 @@ export interface SimState {
   readonly tenants?: readonly SimTenant[];
   /** Looks so far, this one included. */
   readonly look: number;
+  /** Batches so far (clock ticks of a clock-driven cadence), this one included. */
+  readonly batch: number;
+  /** What this sequence has already settled: a decision function may skip work it no longer needs. */
+  readonly settled: { readonly breached: boolean; readonly verdict: boolean };
 }
 
 export type Verdict = 'insufficient_data' | 'candidate_better' | 'candidate_worse' | 'no_significant_difference';
@@ -101,8 +127,10 @@ export interface SequenceOutcome {
   readonly breachedChecks?: readonly boolean[];
   /** Look index at the first breach. */
   readonly breachedLook?: number;
-  /** First decisive verdict (worse or better) and when (candidate reviewed runs). */
-  readonly verdict?: { readonly verdict: Verdict; readonly at: number; readonly look: number };
+  /** Batch index at the first breach (the clock of a clock-driven cadence). */
+  readonly breachedBatch?: number;
+  /** First decisive verdict (worse or better) and when (candidate reviewed runs, look, batch). */
+  readonly verdict?: { readonly verdict: Verdict; readonly at: number; readonly look: number; readonly batch: number };
   /** Candidate reviewed runs when the sequence ended. */
   readonly endedAt: number;
   readonly looks: number;
@@ -132,8 +160,14 @@ export function assertScenario(s: Scenario): void {
   assertRate('candidate.overrideRate', s.candidate?.overrideRate);
   assertRate('candidate.errorRate', s.candidate?.errorRate);
   assertRate('candidate.reviewRate', s.candidate?.reviewRate);
-  if (!(s.share > 0 && s.share < 1)) throw new RangeError(`share must be in (0, 1), got ${s.share}`);
-  if (!(s.checkEvery >= 1)) throw new RangeError(`checkEvery must be at least 1, got ${s.checkEvery}`);
+  if (s.baselineControl) {
+    if (s.share !== 1 || s.splitBy !== 'unit') throw new RangeError('a baseline control needs share 1 and a unit split');
+  } else if (!(s.share > 0 && s.share < 1)) throw new RangeError(`share must be in (0, 1), got ${s.share}`);
+  if (s.runsPerBatch !== undefined) {
+    if (!(s.runsPerBatch > 0 && Number.isFinite(s.runsPerBatch))) throw new RangeError(`runsPerBatch must be > 0, got ${s.runsPerBatch}`);
+    if (!(s.maxBatches !== undefined && Number.isInteger(s.maxBatches) && s.maxBatches >= 1))
+      throw new RangeError('a clock-driven cadence needs maxBatches ≥ 1');
+  } else if (!(s.checkEvery >= 1)) throw new RangeError(`checkEvery must be at least 1, got ${s.checkEvery}`);
   if (!(s.horizon >= 1)) throw new RangeError(`horizon must be at least 1, got ${s.horizon}`);
   if (s.splitBy === 'tenant' && !(Number.isInteger(s.tenants) && (s.tenants as number) >= 2))
     throw new RangeError(`a tenant split needs tenants ≥ 2, got ${s.tenants}`);
@@ -203,7 +237,9 @@ export function simulateSequence(scenario: Scenario, decide: Decide, random: Ran
   const ctrlRate = rates.control;
   // Total finished runs per look so that the candidate gains checkEvery reviewed runs on average.
   const perRunReviewed = scenario.share * (1 - candRate.error) * candRate.review;
-  const batch = Math.max(1, Math.round(scenario.checkEvery / Math.max(perRunReviewed, 1e-9)));
+  const fixedBatch = Math.max(1, Math.round(scenario.checkEvery / Math.max(perRunReviewed, 1e-9)));
+  const clock = scenario.runsPerBatch;
+  const batchSize = (k: number) => (clock === undefined ? fixedBatch : Math.floor(k * clock) - Math.floor((k - 1) * clock));
 
   let tenants: MutableTenant[] | undefined;
   let weightTotal = 0;
@@ -239,8 +275,13 @@ export function simulateSequence(scenario: Scenario, decide: Decide, random: Ran
   }
 
   let look = 0;
+  let batchIndex = 0;
   let verdict: SequenceOutcome['verdict'];
+  let breach: Pick<SequenceOutcome, 'breachedAt' | 'breachedLook' | 'breachedBatch' | 'breachedChecks'> | undefined;
+  const ended = (): SequenceOutcome => ({ ...breach, ...(verdict ? { verdict } : {}), endedAt: candidate.reviewed, looks: look });
   for (;;) {
+    batchIndex++;
+    const batch = batchSize(batchIndex);
     if (tenants) {
       // Multinomial split of the batch over tenants by weight (conditional binomials).
       let left = batch;
@@ -252,6 +293,9 @@ export function simulateSequence(scenario: Scenario, decide: Decide, random: Ran
         left -= k;
         addRuns(random, k, t.rates, t, t.arm === 'candidate' ? candidate : control);
       }
+    } else if (scenario.baselineControl) {
+      addRuns(random, batch, candRate, candidate);
+      addRuns(random, batch, ctrlRate, control);
     } else {
       const k = random.binomial(batch, scenario.share);
       addRuns(random, k, candRate, candidate);
@@ -259,23 +303,25 @@ export function simulateSequence(scenario: Scenario, decide: Decide, random: Ran
     }
     if (candidate.reviewed >= scenario.minSamples && control.reviewed >= scenario.minSamples) {
       look++;
-      const state: SimState = { scenario, candidate, control, look, ...(tenants ? { tenants } : {}) };
+      const settled = { breached: breach !== undefined, verdict: verdict !== undefined };
+      const state: SimState = { scenario, candidate, control, look, batch: batchIndex, settled, ...(tenants ? { tenants } : {}) };
       const d = decide(state);
       if (!verdict && (d.verdict === 'candidate_worse' || d.verdict === 'candidate_better')) {
-        verdict = { verdict: d.verdict, at: candidate.reviewed, look };
+        verdict = { verdict: d.verdict, at: candidate.reviewed, look, batch: batchIndex };
       }
-      if (d.breached) {
-        return {
+      if (d.breached && !breach) {
+        breach = {
           breachedAt: candidate.reviewed,
           breachedLook: look,
+          breachedBatch: batchIndex,
           ...(d.breachedChecks ? { breachedChecks: [...d.breachedChecks] } : {}),
-          ...(verdict ? { verdict } : {}),
-          endedAt: candidate.reviewed,
-          looks: look,
         };
+        if (!scenario.continueAfterBreach) return ended();
       }
+      if (breach && verdict) return ended();
     }
-    if (candidate.reviewed >= scenario.horizon) return { ...(verdict ? { verdict } : {}), endedAt: candidate.reviewed, looks: look };
+    if (candidate.reviewed >= scenario.horizon) return ended();
+    if (scenario.maxBatches !== undefined && batchIndex >= scenario.maxBatches) return ended();
   }
 }
 
