@@ -21,6 +21,7 @@ import {
   DEFAULT_DIFFERENCE_TUNING,
   differenceSequenceName,
   stratifiedInterval,
+  stratifiedRejects,
   stratifiedTwoSidedPValue,
   tenantLevelEstimate,
   tenantLevelInterval,
@@ -131,6 +132,29 @@ function alwaysValidDifference(
     alwaysValidPValue: stratifiedTwoSidedPValue(seq, design),
     method: planned > 1 ? `stratified-worst-stage(${planned} planned):${name}` : name,
   };
+}
+
+/**
+ * Which side of 0 the always-valid interval of `alwaysValidDifference` lies on (1: above, −1:
+ * below, 0: it holds 0), decided without computing its bounds: per run, whether the stratified
+ * sequence rejects Δ = 0 on either side at α/2 (certified, no bisection, about a hundredth of the
+ * interval's cost). What a verdict needs when nobody reads the interval (the planner's looks).
+ */
+export function alwaysValidSide(metric: RateMetric, strata: readonly StageArms[], opts: DifferenceOptions): -1 | 0 | 1 {
+  if (opts.unit === 'tenant' && tenantStrata(metric, strata)) {
+    const [lo, hi] = alwaysValidDifference(metric, strata, opts).alwaysValidCI;
+    return lo > 0 ? 1 : hi < 0 ? -1 : 0;
+  }
+  const seq: SequenceStratum[] = strata.map((s) => ({
+    share: s.share,
+    candidate: rateOf(metric, s.candidate),
+    control: rateOf(metric, s.control),
+  }));
+  const planned = Math.max(opts.plannedStrata ?? strata.length, strata.length, 1);
+  const design = { tuning: DEFAULT_DIFFERENCE_TUNING, center: 0, plannedStrata: planned };
+  if (stratifiedRejects(seq, 0, 'lower', opts.alpha / 2, design)) return 1;
+  if (stratifiedRejects(seq, 0, 'upper', opts.alpha / 2, design)) return -1;
+  return 0;
 }
 
 /** Estimate, fixed-sample interval and p-value (Newcombe / Mantel–Haenszel / tenant ratio). */

@@ -44,6 +44,7 @@ import {
   rateSequenceName,
   stratifiedBound,
   stratifiedPValue,
+  stratifiedRejects,
   tenantLevelBound,
   tenantLevelEstimate,
   tenantLevelMethodName,
@@ -153,8 +154,13 @@ export function guardrailCheckCount(guardrails: readonly Guardrail[]): number {
  * known, and the bounds are computed at the level Holm gives (`bounds`).
  */
 interface Pending {
-  /** Always-valid p-value of "within the limit"; 1 when the check cannot decide yet. */
-  pValue: number;
+  /**
+   * Always-valid p-value of "within the limit" when it is at most `screen`; above it, any value
+   * above `screen` (1). Holm rejects nothing above α and ranks such checks last whatever their
+   * value, so only a possible rejection pays for the exact p-value (the finite-sample sequences
+   * cost a fraction of a millisecond each, the guardrail job and the planner run them per look).
+   */
+  pValue(screen: number): number;
   /** Whether the check may breach at all (enough samples, data in each arm it needs). */
   decides: boolean;
   bounds(level: number): { bound: number | null; upperBound: number | null };
@@ -196,7 +202,7 @@ function absoluteCheck(spec: Spec, inputs: GuardrailInputs): Pending {
   const design = { center: threshold, tuning: DEFAULT_DIFFERENCE_TUNING };
   const decides = n > 0 && n >= spec.g.minSamples;
   return {
-    pValue: n > 0 ? ratePValue(x, n, threshold, 'lower', design) : 1,
+    pValue: () => (n > 0 ? ratePValue(x, n, threshold, 'lower', design) : 1),
     decides,
     bounds: (level) => ({
       bound: n > 0 ? rateBound(x, n, 'lower', level, design) : null,
@@ -229,7 +235,10 @@ function rateRelativeCheck(spec: Spec, inputs: GuardrailInputs): Pending {
   // The label names the sequence of the first stratum's share; strata have their own shares.
   const share = inputs.strata[0]?.share ?? 0.5;
   return {
-    pValue: active.length > 0 ? stratifiedPValue(strata, threshold, 'lower', design) : 1,
+    pValue: (screen) =>
+      active.length > 0 && stratifiedRejects(strata, threshold, 'lower', screen, design)
+        ? stratifiedPValue(strata, threshold, 'lower', design)
+        : 1,
     decides,
     bounds: (level) =>
       active.length > 0
@@ -271,7 +280,7 @@ function tenantRelativeCheck(spec: Spec, inputs: GuardrailInputs, tenants: Tenan
   if (status === 'holding' && tooFew(counts)) status = 'waiting';
   const decides = status === 'holding' && e.usable;
   return {
-    pValue: decides ? tenantLevelPValue(e, threshold, 1, 'lower', tuningAlpha, DEFAULT_TENANT_TUNING) : 1,
+    pValue: () => (decides ? tenantLevelPValue(e, threshold, 1, 'lower', tuningAlpha, DEFAULT_TENANT_TUNING) : 1),
     decides,
     bounds: (level) => ({
       bound: e.usable ? tenantLevelBound(e, 'lower', level, DEFAULT_TENANT_TUNING) : null,
@@ -311,7 +320,7 @@ function quantileRelativeCheck(spec: Spec, inputs: GuardrailInputs): Pending {
   const status = relativeStatus(spec, c, t);
   const decides = status === 'holding' && active.length > 0;
   return {
-    pValue: decides ? smallestLevelAbove((a) => lower(a) > threshold) : 1,
+    pValue: () => (decides ? smallestLevelAbove((a) => lower(a) > threshold) : 1),
     decides,
     bounds: (level) =>
       active.length > 0 ? { bound: finiteOrNull(lower(level)), upperBound: finiteOrNull(upper(level)) } : { bound: null, upperBound: null },
@@ -358,7 +367,7 @@ function withTenantRule(p: Pending, inputs: GuardrailInputs): Pending {
   if (!inputs.tenants) return p;
   const counts = distinctTenants(inputs.tenants);
   if (!tooFew(counts) || p.base.status !== 'holding') return { ...p, base: { ...p.base, tenants: counts } };
-  return { ...p, pValue: 1, decides: false, base: { ...p.base, status: 'waiting', tenants: counts } };
+  return { ...p, pValue: () => 1, decides: false, base: { ...p.base, status: 'waiting', tenants: counts } };
 }
 
 export interface EvaluateOptions {
@@ -381,7 +390,7 @@ export function evaluateGuardrails(
   if (specs.length === 0) return [];
   const pending = specs.map((s) => pendingOf(s, inputs, alpha / specs.length));
   const { rejected, levels } = holm(
-    pending.map((p) => (p.decides ? p.pValue : 1)),
+    pending.map((p) => (p.decides ? p.pValue(alpha) : 1)),
     alpha,
   );
   return pending.map((p, i): GuardrailCheck => {

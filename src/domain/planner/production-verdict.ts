@@ -1,10 +1,10 @@
 /**
  * The planner's one call into the production verdict (src/domain/comparison/verdict.ts), fed as
- * the comparison feeds it (src/domain/comparison/assemble.ts): the override-rate difference of the
- * stage by `rateDifference` (per run, or per tenant when whole tenants were assigned), then
- * `decideVerdict` on its always-valid interval at the rollout's alpha.
+ * the comparison feeds it (src/domain/comparison/assemble.ts): the side of 0 the override rate's
+ * always-valid interval lies on (`alwaysValidSide`, per run, or per tenant when whole tenants were
+ * assigned), then `decideVerdict` at the rollout's alpha.
  */
-import { rateDifference, tenantsPerArm, type StageArms } from '../comparison/differences.js';
+import { alwaysValidSide, tenantsPerArm, type StageArms } from '../comparison/differences.js';
 import { decideVerdict, type AnalysisUnit, type Verdict } from '../comparison/verdict.js';
 import { emptyCounts } from '../metrics/counts.js';
 import type { Counts } from '../metrics/counted-metrics.js';
@@ -33,12 +33,15 @@ export function productionVerdict(look: SimulatedLook, alpha: number): Verdict {
     arms.candidateTenants = new Map(look.tenants.filter((t) => t.arm === 'candidate').map((t) => [t.tenant, countsOf(t.totals)]));
     arms.controlTenants = new Map(look.tenants.filter((t) => t.arm === 'control').map((t) => [t.tenant, countsOf(t.totals)]));
   }
-  const overrideRate = rateDifference('overrideRate', [arms], { alpha, unit });
+  // decideVerdict reads only which side of 0 the always-valid interval lies on; that side is
+  // decided directly (alwaysValidSide: the same sequences, without the bisection for the bounds).
+  const side = alwaysValidSide('overrideRate', [arms], { alpha, unit });
+  const sideOfZero: [number, number] = side > 0 ? [1, 1] : side < 0 ? [-1, -1] : [-1, 1];
   return decideVerdict({
     controlArm: look.controlArm,
     analysisUnit: unit,
     reviewed: { control: stage.control.reviewed, candidate: stage.candidate.reviewed },
     tenants: tenantsPerArm('overrideRate', [arms]),
-    alwaysValidCI: overrideRate.alwaysValidCI,
+    alwaysValidCI: sideOfZero,
   });
 }
