@@ -71,6 +71,7 @@ export class CatalogStore implements CatalogRepository {
         description: patch.description ?? null,
         currentVersion: patch.current ?? null,
         redaction: patch.redaction ?? null,
+        environments: patch.environments ?? null,
         createdAt: now,
         updatedAt: now,
       })
@@ -81,6 +82,7 @@ export class CatalogStore implements CatalogRepository {
     if (patch.description !== undefined) set.description = patch.description;
     if (patch.current !== undefined) set.currentVersion = patch.current;
     if (patch.redaction !== undefined) set.redaction = patch.redaction;
+    if (patch.environments !== undefined) set.environments = patch.environments;
     const [row] = await this.db.update(chains).set(set).where(eq(chains.id, id)).returning();
     return { row: row!, created: false };
   }

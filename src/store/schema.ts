@@ -56,6 +56,8 @@ export const chains = pgTable('chains', {
   currentVersion: text('current_version'),
   /** PII redaction applied to inputs and outputs before storage (src/redaction/redaction.ts). */
   redaction: jsonb('redaction').$type<RedactionConfig>(),
+  /** The environment names the chain accepts; null: the defaults (src/domain/model/catalog.ts). */
+  environments: jsonb('environments').$type<string[]>(),
   createdAt: createdAt(),
   updatedAt: updatedAt(),
 });

@@ -11,6 +11,7 @@ export interface ChainPatch {
   description?: string;
   current?: string;
   redaction?: RedactionConfig;
+  environments?: string[];
 }
 
 export interface CatalogRepository {

@@ -48,7 +48,7 @@ export interface AdapterSource {
 }
 
 export interface InvokeDeps {
-  catalog: Pick<Catalog, 'requireChain' | 'requireTenant' | 'requireVersion'>;
+  catalog: Pick<Catalog, 'requireChain' | 'requireTenant' | 'requireEnvironment' | 'requireVersion'>;
   router: Router;
   adapters: AdapterSource;
   writer: Pick<RunRecorder, 'recordRun' | 'assertCapacity'>;
@@ -93,10 +93,11 @@ export class InvokeService {
     }
   }
 
-  /** Fails before any upstream call for what would fail every call of a batch: an unknown chain or tenant. */
-  assertCallable(chain: string, tenants: Iterable<string>): void {
-    this.deps.catalog.requireChain(chain);
+  /** Fails before any upstream call for what would fail any call of a batch: an unknown chain, tenant or environment. */
+  assertCallable(chain: string, tenants: Iterable<string>, environments: Iterable<string> = []): void {
+    const c = this.deps.catalog.requireChain(chain);
     for (const tenant of tenants) this.deps.catalog.requireTenant(tenant);
+    for (const environment of environments) this.deps.catalog.requireEnvironment(c, environment);
   }
 
   private async replayStored(req: InvokeRequest): Promise<InvokeResult | undefined> {
@@ -130,6 +131,7 @@ export class InvokeService {
     const { catalog } = this.deps;
     const chain = catalog.requireChain(req.chain);
     catalog.requireTenant(req.tenant);
+    catalog.requireEnvironment(chain, req.environment);
     if (chain.currentVersion === null) throw new BadRequestError(`Chain '${req.chain}' has no versions yet.`, { field: 'chain' });
     const runId = randomUUID();
     const createdAt = this.deps.now();

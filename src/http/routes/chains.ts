@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { upstreamRefusal } from '../../adapters/adapter-registry.js';
 import type { UpstreamAllowList } from '../../adapters/upstream-allow.js';
-import type { Chain, ChainVersion } from '../../domain/model/catalog.js';
+import { chainEnvironments, type Chain, type ChainVersion } from '../../domain/model/catalog.js';
 import { BadRequestError } from '../../domain/model/errors.js';
 import { chainParams, chainSchema, createVersionBody, putChainBody, versionSchema } from '../schemas/catalog.js';
 import { errorResponses } from '../schemas/common.js';
@@ -14,6 +14,7 @@ const toChain = (c: Chain) => ({
   description: c.description,
   current: c.currentVersion,
   ...(c.redaction ? { redaction: c.redaction } : {}),
+  environments: [...chainEnvironments(c)],
   createdAt: c.createdAt.toISOString(),
   updatedAt: c.updatedAt.toISOString(),
 });

@@ -154,7 +154,7 @@ export const langserveRoutes: FastifyPluginAsyncZod<{ services: Pick<AppServices
       const at = (i: number) => (Array.isArray(config) ? `body.config.${i}` : 'body.config');
       const callers = inputs.map((_, i) => callerOf(req.principal, configOf(i), req.headers, at(i)));
       // Fail before any upstream call for what would fail every item or a later one.
-      services.invoke.assertCallable(chain, new Set(callers.map((c) => c.tenant)));
+      services.invoke.assertCallable(chain, new Set(callers.map((c) => c.tenant)), new Set(callers.map((c) => c.environment)));
       const key = idempotencyKeyOf(req.headers['idempotency-key']);
       const first = configOf(0);
       const limit = Math.min(BATCH_CONCURRENCY, first?.maxConcurrency ?? first?.max_concurrency ?? BATCH_CONCURRENCY);

@@ -30,6 +30,13 @@ export const putChainBody = z
     description: z.string().max(2000).optional(),
     current: idSchema.optional(),
     redaction: redactionConfigSchema.optional().describe('PII redaction of inputs and outputs before storage.'),
+    environments: z
+      .array(idSchema)
+      .min(1)
+      .max(50)
+      .refine((e) => new Set(e).size === e.length, 'name each environment once')
+      .optional()
+      .describe('The environment names invoke and rollout stages accept; another is a 400. Default: dev, staging, prod.'),
   })
   .optional();
 
@@ -38,6 +45,7 @@ export const chainSchema = z.object({
   description: z.string().nullable(),
   current: z.string().nullable(),
   redaction: z.unknown().optional(),
+  environments: z.array(z.string()).describe('The environment names invoke and rollout stages accept.'),
   createdAt: z.string(),
   updatedAt: z.string(),
 });

@@ -66,6 +66,7 @@ export class InMemoryCatalogRepository implements CatalogRepository {
           ...(patch.description !== undefined ? { description: patch.description } : {}),
           ...(patch.current !== undefined ? { currentVersion: patch.current } : {}),
           ...(patch.redaction !== undefined ? { redaction: patch.redaction } : {}),
+          ...(patch.environments !== undefined ? { environments: patch.environments } : {}),
           updatedAt: now,
         }
       : {
@@ -73,6 +74,7 @@ export class InMemoryCatalogRepository implements CatalogRepository {
           description: patch.description ?? null,
           currentVersion: patch.current ?? null,
           redaction: patch.redaction ?? null,
+          environments: patch.environments ?? null,
           createdAt: now,
           updatedAt: now,
         };
