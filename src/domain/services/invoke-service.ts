@@ -41,6 +41,12 @@ export interface InvokeResult {
   error?: UpstreamError;
   /** True when this answer is a replay of an earlier call with the same Idempotency-Key. */
   replayed?: boolean;
+  /**
+   * Set when the candidate failed and the control answered (fallbackToControl): the caller is
+   * told (`fallback: true`), the route logs it, and the run counts as a candidate error and a
+   * fallback. `candidateError` is absent on an idempotent replay (the run keeps only the flag).
+   */
+  fallback?: { candidate: string; candidateError?: UpstreamError };
 }
 
 export interface AdapterSource {
@@ -116,6 +122,7 @@ export class InvokeService {
         error && run.output == null
           ? new UpstreamError(error.code === 'upstream_timeout' ? 'timeout' : 'failed', error.message ?? 'upstream failed')
           : undefined,
+      ...(run.fallback ? { fallback: { candidate: run.version } } : {}),
       replayed: true,
     };
   }
@@ -185,6 +192,7 @@ export class InvokeService {
       latencyMs,
       upstreamMs,
       error: result ? undefined : error,
+      ...(fallback ? { fallback: { candidate: assignment.version, candidateError: error } } : {}),
     };
   }
 

@@ -74,7 +74,14 @@ function metadataOf(config: LangserveConfig | null | undefined): Record<string, 
 }
 
 function runMetadata(r: InvokeResult) {
-  return { run_id: r.runId, feedback_tokens: [], chain: r.chain, version: r.version, variant: r.variant };
+  return {
+    run_id: r.runId,
+    feedback_tokens: [],
+    chain: r.chain,
+    version: r.version,
+    variant: r.variant,
+    ...(r.fallback ? { fallback: true as const } : {}),
+  };
 }
 
 /** Runs `fn` over `items` with at most `limit` in flight; every call settles before this does. */
@@ -226,7 +233,7 @@ export const langserveRoutes: FastifyPluginAsyncZod<{ services: Pick<AppServices
       if (failed) return reply.status(failed.status).send({ ...failed.body, message: failed.body.error.message });
       // JSON.stringify never emits a raw line break, so each payload is one SSE data line.
       const events =
-        `event: metadata\ndata: ${JSON.stringify({ run_id: result.runId })}\n\n` +
+        `event: metadata\ndata: ${JSON.stringify({ run_id: result.runId, ...(result.fallback ? { fallback: true } : {}) })}\n\n` +
         `event: data\ndata: ${JSON.stringify(result.output ?? null)}\n\n` +
         'event: end\n\n';
       return reply.header('content-type', 'text/event-stream; charset=utf-8').header('cache-control', 'no-cache').send(events);
