@@ -24,6 +24,7 @@ import { InvokeService } from './domain/services/invoke-service.js';
 import { RolloutService } from './domain/services/rollout-service.js';
 import { RunQueries } from './domain/services/run-queries.js';
 import { EmbeddedFlagStore } from './flags/embedded-flag-store.js';
+import { flagErrorLogger } from './flags/flag-error-log.js';
 import { UnleashFlagStore } from './flags/unleash-flag-store.js';
 import { RunRedactor } from './redaction/run-redactor.js';
 import { restrictTree, secureDataDir } from './runtime/data-dir.js';
@@ -293,8 +294,10 @@ async function checkReadiness(parts: { database: Database; flags: FlagStore; spo
   } catch {
     databaseStatus = 'unreachable';
   }
-  const flagStatus = flags.status();
-  const degraded = databaseStatus !== 'ok' || flagStatus.degraded || !flagStatus.ready;
+  const status = flags.status();
+  // Flags that are not loaded at all are degraded too: the part says what makes the whole degraded.
+  const flagStatus = { ...status, degraded: status.degraded || !status.ready };
+  const degraded = databaseStatus !== 'ok' || flagStatus.degraded;
   const spoolStatus = spool.status();
   return {
     // A spool that is full or cannot be written refuses calls: not ready (a balancer moves traffic away).
@@ -316,7 +319,7 @@ function bounded<T>(p: Promise<T>, ms: number): Promise<T> {
 }
 
 function createFlagStore(config: Config, database: Database, log: Logger): FlagStore {
-  const onError = (err: unknown) => log.warn({ err }, 'flag store');
+  const onError = flagErrorLogger(log);
   if (!config.UNLEASH_URL) {
     return new EmbeddedFlagStore({ db: database.db, refreshIntervalMs: config.UNLEASH_REFRESH_MS, onError });
   }
