@@ -2,7 +2,8 @@
  * Known environments: a chain lists the environment names it accepts (dev, staging, prod unless
  * it names its own), and a call or a rollout stage for another name is a 400 in the error format,
  * before anything is called or recorded: `"production"` can no longer silently miss every `prod`
- * stage. Through /v1 invoke, LangServe invoke and batch, rollout creation and the CLI.
+ * stage. Through /v1 invoke, LangServe invoke and batch, rollout creation and the CLI. A stage
+ * naming a tenant that does not exist is refused the same way.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/program.js';
@@ -82,6 +83,23 @@ describe.skipIf(noPostgres)('known environments', () => {
       'body.stages.1.environments.1',
     );
     unknownEnvironment(await rollout({ stages: [], shadow: { percent: 10, environments: ['production'] } }), 'body.shadow.environments.0');
+    expect((await gw.request('GET', '/v1/rollouts')).body.items).toEqual([]);
+  });
+
+  it('a rollout naming a tenant that does not exist is a 400 naming it', async () => {
+    const rollout = (over: Record<string, unknown>) =>
+      gw.request('POST', '/v1/rollouts', { chain: 'c', control: 'v1', candidate: 'v2', guardrails: [], ...over });
+    const stage = await rollout({ stages: [{ environments: ['staging'], tenants: ['acme', 'acmee', 'globx'], percent: 100 }] });
+    expect(stage.status).toBe(400);
+    expect(stage.body.error).toEqual({
+      code: 'unknown_tenant',
+      message: "body.stages.0.tenants: 'acmee', 'globx' are not tenants (PUT /v1/tenants/{id} creates one)",
+      details: { field: 'body.stages.0.tenants', tenants: ['acmee', 'globx'] },
+    });
+    const excluded = await rollout({ stages: [{ environments: ['prod'], excludeTenants: ['nobody'], percent: 10 }] });
+    expect(excluded.body.error).toMatchObject({ code: 'unknown_tenant', details: { field: 'body.stages.0.excludeTenants' } });
+    const shadow = await rollout({ stages: [], shadow: { percent: 10, tenants: ['nobody'] } });
+    expect(shadow.body.error).toMatchObject({ code: 'unknown_tenant', details: { field: 'body.shadow.tenants' } });
     expect((await gw.request('GET', '/v1/rollouts')).body.items).toEqual([]);
   });
 
