@@ -145,16 +145,13 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
   const redactor = new RunRedactor((chainId) => catalog.chain(chainId)?.redaction ?? undefined, hasher.derive('redaction'));
   // The loop guard's tag: the same on every replica of this deployment (they share the secret).
   const hopTag = hasher.derive('hop').toString('base64url').slice(0, 22);
-  const adapters = new AdapterRegistry({
-    http: { hopTag },
-    upstreamAllow: config.UPSTREAM_ALLOW,
-    providers: {
-      apiKey: config.OPENAI_API_KEY,
-      baseURL: config.OPENAI_BASE_URL,
-      azureEndpoint: config.AZURE_OPENAI_ENDPOINT,
-      azureApiKey: config.AZURE_OPENAI_API_KEY,
-    },
-  });
+  const providers = {
+    apiKey: config.OPENAI_API_KEY,
+    baseURL: config.OPENAI_BASE_URL,
+    azureEndpoint: config.AZURE_OPENAI_ENDPOINT,
+    azureApiKey: config.AZURE_OPENAI_API_KEY,
+  };
+  const adapters = new AdapterRegistry({ http: { hopTag }, upstreamAllow: config.UPSTREAM_ALLOW, providers });
   const shadow = composeShadow({
     config,
     store: shadowStore,
@@ -251,6 +248,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
     trustProxy: config.TRUST_PROXY,
     hopTag,
     upstreamAllow: config.UPSTREAM_ALLOW,
+    providers,
     timeouts: { headersMs: config.HEADERS_TIMEOUT_MS, requestMs: config.REQUEST_TIMEOUT_MS, keepAliveMs: config.KEEP_ALIVE_TIMEOUT_MS },
     loggerInstance: log,
   });

@@ -195,5 +195,6 @@ export function formatVersions(items: any[]): string {
 }
 
 export function formatVersion(v: any): string {
-  return `version ${v.version} of ${v.chain}: ${adapterSummary(v.adapter)}`;
+  const warnings = Array.isArray(v.warnings) ? v.warnings.map((w: unknown) => `\nwarning: ${String(w)}`).join('') : '';
+  return `version ${v.version} of ${v.chain}: ${adapterSummary(v.adapter)}${warnings}`;
 }

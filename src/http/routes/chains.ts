@@ -2,6 +2,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { upstreamRefusal } from '../../adapters/adapter-registry.js';
+import { providerProblem, type OpenAIProviderSettings } from '../../adapters/openai-adapter.js';
 import type { UpstreamAllowList } from '../../adapters/upstream-allow.js';
 import { chainEnvironments, type Chain, type ChainVersion } from '../../domain/model/catalog.js';
 import { BadRequestError } from '../../domain/model/errors.js';
@@ -21,10 +22,11 @@ const toChain = (c: Chain) => ({
 
 const toVersion = (v: ChainVersion) => ({ chain: v.chainId, version: v.version, adapter: v.adapter, createdAt: v.createdAt.toISOString() });
 
-export const chainRoutes: FastifyPluginAsyncZod<{ services: AppServices; upstreamAllow?: UpstreamAllowList }> = async (
-  app,
-  { services, upstreamAllow },
-) => {
+export const chainRoutes: FastifyPluginAsyncZod<{
+  services: AppServices;
+  upstreamAllow?: UpstreamAllowList;
+  providers?: OpenAIProviderSettings;
+}> = async (app, { services, upstreamAllow, providers = {} }) => {
   const { catalog } = services;
   const tags = ['chains'];
 
@@ -89,7 +91,11 @@ export const chainRoutes: FastifyPluginAsyncZod<{ services: AppServices; upstrea
       if (refused !== undefined)
         throw new BadRequestError(`body.adapter.url: ${refused}`, { field: 'body.adapter.url' }, 'upstream_not_allowed');
       const { row, created } = await catalog.addVersion(req.params.chain, req.body.version, req.body.adapter);
-      return reply.status(created ? 201 : 200).send(toVersion(row));
+      const problem = providerProblem(req.body.adapter, providers);
+      if (problem === undefined) return reply.status(created ? 201 : 200).send(toVersion(row));
+      const warning = `provider_not_configured: ${problem} Calls to this version fail (502) until it is set.`;
+      reply.header('x-chain-canary-warning', warning);
+      return reply.status(created ? 201 : 200).send({ ...toVersion(row), warnings: [warning] });
     },
   );
 

@@ -57,4 +57,8 @@ export const versionSchema = z.object({
   version: z.string(),
   adapter: z.unknown(),
   createdAt: z.string(),
+  warnings: z
+    .array(z.string())
+    .optional()
+    .describe('On registration only: what would make calls to this version fail here, e.g. provider_not_configured.'),
 });
