@@ -546,7 +546,12 @@ export function renderTenants(cmp) {
       : null;
   return card(
     'By tenant',
-    { testid: 'tenants-card', note: 'Override rate per customer and arm, to spot one that drives a difference.' },
+    {
+      testid: 'tenants-card',
+      // The breakdown counts what the arm cards count (every stage), so a tenant in a 100% stage
+      // has far more candidate runs than control runs: said here, not left to be puzzled over.
+      note: `Override rate per customer and arm, to spot one that drives a difference. ${(cmp.byStage ?? []).length > 1 ? 'Like the arm cards, it counts every stage (see By stage).' : ''}`.trim(),
+    },
     rows.length
       ? h(
           'table',

@@ -129,6 +129,7 @@ describe.skipIf(!!browserSkipReason)('dashboard, the first hour', () => {
     expect(pts(s2.difference.overrideRate.estimate)).toBe(pts(cmp.difference.overrideRate.estimate));
     // The arm cards say which runs they count.
     expect(await text('arms-card')).toContain('every stage');
+    expect(await text('tenants-card')).toContain('counts every stage');
 
     // The warning names the stage it is about (stage 1), not the current one (stage 2, 50%).
     expect(cmp.warnings).toContain('stage_without_randomized_control');
