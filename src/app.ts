@@ -17,6 +17,7 @@ import { jsonBodyPlugin } from './http/plugins/json-body.js';
 import { metricsPlugin } from './http/plugins/metrics.js';
 import { rateLimitPlugin } from './http/plugins/rate-limit.js';
 import { securityHeadersPlugin } from './http/plugins/security-headers.js';
+import type { OpenAIProviderSettings } from './adapters/openai-adapter.js';
 import { chainRoutes } from './http/routes/chains.js';
 import { datasetRoutes } from './http/routes/datasets.js';
 import { replayRoutes } from './http/routes/replays.js';
@@ -45,6 +46,8 @@ export interface AppOptions {
   hopTag?: string;
   /** UPSTREAM_ALLOW: hosts `http` versions may call; checked when a version is registered. */
   upstreamAllow?: UpstreamAllowList;
+  /** The model providers' settings: registering an `openai` version whose provider has none warns. */
+  providers?: OpenAIProviderSettings;
   /** Fastify's trustProxy (TRUST_PROXY): whose X-Forwarded-For gives the client address. */
   trustProxy?: boolean | number | string;
   /** Slow-client limits (HEADERS_TIMEOUT_MS, REQUEST_TIMEOUT_MS, KEEP_ALIVE_TIMEOUT_MS); unset: 10 s, 60 s, 72 s. */
@@ -141,7 +144,7 @@ export async function buildApp(services: AppServices, opts: AppOptions): Promise
 
   await app.register(healthRoutes, { services });
   await app.register(tenantRoutes, { services });
-  await app.register(chainRoutes, { services, upstreamAllow: opts.upstreamAllow });
+  await app.register(chainRoutes, { services, upstreamAllow: opts.upstreamAllow, providers: opts.providers });
   await app.register(invokeRoutes, { services });
   await app.register(langserveRoutes, { services });
   await app.register(metricsPlugin, { metrics: services.metrics });

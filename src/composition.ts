@@ -25,6 +25,7 @@ import { PlannerService } from './domain/services/planner-service.js';
 import { RolloutService } from './domain/services/rollout-service.js';
 import { RunQueries } from './domain/services/run-queries.js';
 import { EmbeddedFlagStore } from './flags/embedded-flag-store.js';
+import { flagErrorLogger } from './flags/flag-error-log.js';
 import { UnleashFlagStore } from './flags/unleash-flag-store.js';
 import { RunRedactor } from './redaction/run-redactor.js';
 import { restrictTree, secureDataDir } from './runtime/data-dir.js';
@@ -153,16 +154,13 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
   const redactor = new RunRedactor((chainId) => catalog.chain(chainId)?.redaction ?? undefined, hasher.derive('redaction'));
   // The loop guard's tag: the same on every replica of this deployment (they share the secret).
   const hopTag = hasher.derive('hop').toString('base64url').slice(0, 22);
-  const adapters = new AdapterRegistry({
-    http: { hopTag },
-    upstreamAllow: config.UPSTREAM_ALLOW,
-    providers: {
-      apiKey: config.OPENAI_API_KEY,
-      baseURL: config.OPENAI_BASE_URL,
-      azureEndpoint: config.AZURE_OPENAI_ENDPOINT,
-      azureApiKey: config.AZURE_OPENAI_API_KEY,
-    },
-  });
+  const providers = {
+    apiKey: config.OPENAI_API_KEY,
+    baseURL: config.OPENAI_BASE_URL,
+    azureEndpoint: config.AZURE_OPENAI_ENDPOINT,
+    azureApiKey: config.AZURE_OPENAI_API_KEY,
+  };
+  const adapters = new AdapterRegistry({ http: { hopTag }, upstreamAllow: config.UPSTREAM_ALLOW, providers });
   const shadow = composeShadow({
     config,
     store: shadowStore,
@@ -288,6 +286,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
     trustProxy: config.TRUST_PROXY,
     hopTag,
     upstreamAllow: config.UPSTREAM_ALLOW,
+    providers,
     timeouts: { headersMs: config.HEADERS_TIMEOUT_MS, requestMs: config.REQUEST_TIMEOUT_MS, keepAliveMs: config.KEEP_ALIVE_TIMEOUT_MS },
     loggerInstance: log,
   });
@@ -332,8 +331,10 @@ async function checkReadiness(parts: { database: Database; flags: FlagStore; spo
   } catch {
     databaseStatus = 'unreachable';
   }
-  const flagStatus = flags.status();
-  const degraded = databaseStatus !== 'ok' || flagStatus.degraded || !flagStatus.ready;
+  const status = flags.status();
+  // Flags that are not loaded at all are degraded too: the part says what makes the whole degraded.
+  const flagStatus = { ...status, degraded: status.degraded || !status.ready };
+  const degraded = databaseStatus !== 'ok' || flagStatus.degraded;
   const spoolStatus = spool.status();
   return {
     // A spool that is full or cannot be written refuses calls: not ready (a balancer moves traffic away).
@@ -355,7 +356,7 @@ function bounded<T>(p: Promise<T>, ms: number): Promise<T> {
 }
 
 function createFlagStore(config: Config, database: Database, log: Logger): FlagStore {
-  const onError = (err: unknown) => log.warn({ err }, 'flag store');
+  const onError = flagErrorLogger(log);
   if (!config.UNLEASH_URL) {
     return new EmbeddedFlagStore({ db: database.db, refreshIntervalMs: config.UNLEASH_REFRESH_MS, onError });
   }

@@ -2,19 +2,34 @@
 import { h } from './dom.js';
 import { stageWords } from './format.js';
 
-/** Which buttons a live rollout shows, and whether each makes sense now (an ended one shows none). */
-export function actionsFor(r) {
+/**
+ * Which buttons a live rollout shows, and whether each makes sense now (an ended one shows none).
+ * The prominent button is the step the evidence supports: promoting only at the last stage with
+ * a candidate shown better (or no worse, once there is a verdict); before that, advancing; none
+ * while the candidate is worse or a guardrail has breached, where rolling back is the step.
+ */
+export function actionsFor(r, cmp) {
   const last = Array.isArray(r.stages) ? r.stage >= r.stages.length - 1 : false;
   const paused = r.status === 'paused';
+  const verdict = cmp?.verdict;
+  const breached = (cmp?.guardrails ?? []).some((g) => g?.status === 'breached');
+  const worse = verdict === 'candidate_worse' || breached;
+  const promoteReady = last && !worse && (verdict === 'candidate_better' || verdict === 'no_significant_difference');
   return [
     {
       action: 'advance',
       label: 'Advance',
+      tone: !last && !paused && !worse ? 'primary' : undefined,
       disabled: last || paused,
       why: last ? 'Already at the last stage: promote when ready.' : paused ? 'Resume the rollout before advancing it.' : undefined,
     },
     paused ? { action: 'resume', label: 'Resume' } : { action: 'pause', label: 'Pause' },
-    { action: 'promote', label: 'Promote', tone: 'primary' },
+    {
+      action: 'promote',
+      label: 'Promote',
+      tone: promoteReady ? 'primary' : undefined,
+      why: promoteReady ? undefined : last ? 'The comparison does not support the candidate yet.' : 'Later stages have not run yet.',
+    },
     { action: 'rollback', label: 'Roll back', tone: 'danger' },
   ];
 }

@@ -40,7 +40,15 @@ export function renderChart(host, points, bucket) {
   const { xs, rows, data } = toColumns(points);
   const hasRates = data[1].some((v) => v !== null) || data[2].some((v) => v !== null);
   if (!xs.length || !hasRates) {
-    host.append(h('div', { class: 'empty' }, 'No reviewed runs yet. The trend appears as reviewers send feedback.'));
+    host.append(
+      h(
+        'div',
+        { class: 'empty chart-empty', testid: 'chart-empty' },
+        xs.length
+          ? 'No reviewed runs yet: runs have arrived, but no reviewer has sent feedback. The trend appears as reviews come in.'
+          : 'No reviewed runs yet. The trend appears as calls are made and reviewers send feedback.',
+      ),
+    );
     return () => {};
   }
   const width = Math.max(320, host.clientWidth || 640);
@@ -64,8 +72,9 @@ export function renderChart(host, points, bucket) {
     cursor: { drag: { x: true, y: false } },
     legend: { live: true },
     scales: {
-      // One bucket alone would make a zero-width range; pad it by a bucket each side.
-      x: { time: true, range: (u, min, max) => (min === max ? [min - step, max + step] : [lo, hi]) },
+      // One bucket alone: uPlot does not call a range function for a single x value (the scale
+      // stays zero-wide and nothing is drawn), so the range is fixed, a bucket either side.
+      x: xs.length < 2 ? { time: true, auto: false, range: [lo - step, hi + step] } : { time: true, range: () => [lo, hi] },
       y: { range: (u, min, max) => [0, Math.max(0.05, Math.min(1, (max ?? 0) * 1.25))] },
     },
     axes: [
@@ -81,6 +90,17 @@ export function renderChart(host, points, bucket) {
     series: [{ label: 'Time' }, series('Control', 'control'), series('Candidate', 'candidate')],
   };
   const plot = new uPlot(opts, data, host);
+  // A rollout younger than two buckets (the demo's first minute) has dots, not a line yet: say so.
+  if (xs.length < 2) {
+    const at = new Date(lo * 1000).toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit' });
+    host.append(
+      h(
+        'p',
+        { class: 'muted small chart-note', testid: 'chart-note' },
+        `One ${bucket} of data so far (${at}): each dot is that ${bucket}'s override rate; the trend line appears from the next ${bucket}.`,
+      ),
+    );
+  }
   const resize = new ResizeObserver(() => {
     const w = Math.max(320, host.clientWidth);
     if (Math.abs(w - plot.width) > 2) plot.setSize({ width: w, height: 300 });

@@ -107,9 +107,27 @@ const WARNING_WORDS = [
   ['keys_in_both_arms', 'Some assignment keys were served by both arms in one stage: the assignment is not sticky.'],
 ];
 
-export function warningText(w) {
+/** The stages of the breakdown that have no randomized control (all their traffic went to the candidate). */
+function stagesWithoutControl(cmp) {
+  return (Array.isArray(cmp?.byStage) ? cmp.byStage : []).filter((s) => s.controlArm === 'baseline' || s.percent >= 100);
+}
+
+/** "Stage 1 (staging, 100%)": a stage of the breakdown, 1-based as on the stages card. */
+export function stageShort(s) {
+  const envs = Array.isArray(s?.environments) ? s.environments.join(', ') : '';
+  const share = typeof s?.percent === 'number' ? (s.percent >= 100 ? '100%' : `${s.percent}% by ${s.splitBy ?? 'tenant'}`) : '';
+  return `Stage ${typeof s?.stage === 'number' ? s.stage + 1 : '?'} (${[envs, share].filter(Boolean).join(', ')})`;
+}
+
+export function warningText(w, cmp) {
   if (w && typeof w === 'object' && w.message) return String(w.message);
   const code = typeof w === 'string' ? w : String(w?.code ?? '');
+  // The warning is about whichever stage sent everything to the candidate, often an earlier one.
+  if (code === 'stage_without_randomized_control') {
+    const names = stagesWithoutControl(cmp).map(stageShort);
+    const which = names.length ? names.join(' and ') : 'An earlier stage';
+    return `${which} sent all its traffic to the candidate, so it has no randomized control: its runs count in the candidate's card, not in the difference.`;
+  }
   // A sentence from the API is shown as it is; a bare code gets plain words.
   if (/\s/.test(code)) return code;
   return WARNING_WORDS.find(([k]) => code.includes(k))?.[1] ?? code.replaceAll('_', ' ');
@@ -117,7 +135,7 @@ export function warningText(w) {
 
 export function renderVerdict(cmp, rollout) {
   const [headline, tone] = HEADLINES[cmp.verdict] ?? ['Comparison', 'neutral'];
-  const warnings = [...(cmp.warnings ?? []).map(warningText)];
+  const warnings = [...(cmp.warnings ?? []).map((w) => warningText(w, cmp))];
   if (cmp.controlArm === 'baseline' && !warnings.includes(BASELINE_WORDS)) warnings.push(BASELINE_WORDS);
   if (cmp.srm?.mismatch && !warnings.includes(SRM_WORDS)) warnings.push(SRM_WORDS);
   return h(
@@ -259,12 +277,87 @@ export function renderArms(cmp, rollout) {
     'Control vs candidate',
     {
       testid: 'arms-card',
-      note: `Override rates count reviewed runs only; errors count in the error rate. ${cmp.window?.from ? `Runs from ${new Date(cmp.window.from).toLocaleString('en-GB')} to ${new Date(cmp.window.to).toLocaleString('en-GB')}.` : ''}`,
+      note: `${armsScope(cmp)} Override rates count reviewed runs only; errors count in the error rate. ${cmp.window?.from ? `Runs from ${new Date(cmp.window.from).toLocaleString('en-GB')} to ${new Date(cmp.window.to).toLocaleString('en-GB')}.` : ''}`,
     },
     h('div', { class: 'arms' }, tile('control'), tile('candidate'), diff),
     renderForest(cmp),
     renderSrm(cmp),
     renderReviewRate(cmp),
+  );
+}
+
+/** Which runs the arm cards and the difference count, so the figures on the page can be reconciled. */
+function armsScope(cmp) {
+  const stages = Array.isArray(cmp.byStage) ? cmp.byStage.length : 0;
+  if (stages < 2) return 'The arms count every run of the rollout by the arm it was assigned.';
+  return `The arms count every run of the rollout by the arm it was assigned, over every stage; the difference is over the stages with a randomized control, stratified by stage (see By stage).`;
+}
+
+/** Each stage's own arms and difference (the API's byStage): where the arm cards' figures come from. */
+export function renderStageComparison(cmp) {
+  const stages = Array.isArray(cmp.byStage) ? cmp.byStage : [];
+  if (stages.length < 2) return null;
+  const cell = (s, arm) => {
+    const a = s.arms?.[arm] ?? {};
+    const id = `by-stage-${s.stage}-${arm}`;
+    return h(
+      'td',
+      { class: 'r' },
+      h('div', null, num(`${id}-override-rate`, a.reviewed > 0 ? pct(a.overrideRate) : '—')),
+      h(
+        'div',
+        { class: 'muted small' },
+        num(`${id}-reviewed`, count(a.reviewed ?? 0)),
+        ' reviewed of ',
+        num(`${id}-runs`, count(a.runs ?? 0)),
+        ' runs',
+      ),
+    );
+  };
+  const diff = (s) =>
+    s.controlArm !== 'randomized' || !(s.arms?.control?.reviewed > 0)
+      ? 'no randomized control'
+      : `${pts(s.difference?.overrideRate?.estimate)} pts`;
+  return card(
+    'By stage',
+    {
+      testid: 'by-stage-card',
+      note: 'Each stage compared on its own. A stage that sends all its traffic to the candidate has no randomized control: its runs are in the candidate card, not in the difference.',
+    },
+    h(
+      'div',
+      { class: 'table-scroll' },
+      h(
+        'table',
+        { class: 'table' },
+        h(
+          'thead',
+          null,
+          h(
+            'tr',
+            null,
+            h('th', null, 'Stage'),
+            h('th', { class: 'r' }, 'Control'),
+            h('th', { class: 'r' }, 'Candidate'),
+            h('th', { class: 'r' }, 'Difference'),
+          ),
+        ),
+        h(
+          'tbody',
+          null,
+          stages.map((s) =>
+            h(
+              'tr',
+              { testid: `by-stage-${s.stage}` },
+              h('td', null, stageShort(s)),
+              cell(s, 'control'),
+              cell(s, 'candidate'),
+              h('td', { class: 'r' }, num(`by-stage-${s.stage}-difference`, diff(s))),
+            ),
+          ),
+        ),
+      ),
+    ),
   );
 }
 
@@ -480,7 +573,12 @@ export function renderTenants(cmp) {
       : null;
   return card(
     'By tenant',
-    { testid: 'tenants-card', note: 'Override rate per customer and arm, to spot one that drives a difference.' },
+    {
+      testid: 'tenants-card',
+      // The breakdown counts what the arm cards count (every stage), so a tenant in a 100% stage
+      // has far more candidate runs than control runs: said here, not left to be puzzled over.
+      note: `Override rate per customer and arm, to spot one that drives a difference. ${(cmp.byStage ?? []).length > 1 ? 'Like the arm cards, it counts every stage (see By stage).' : ''}`.trim(),
+    },
     rows.length
       ? h(
           'table',

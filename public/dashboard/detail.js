@@ -3,7 +3,7 @@
 import { confirmAction, actionsFor } from './actions.js';
 import { ApiError, rolloutsApi } from './api.js';
 import { bucketFor, renderChart } from './chart.js';
-import { renderArms, renderFields, renderTenants, renderVerdict } from './comparison.js';
+import { renderArms, renderFields, renderStageComparison, renderTenants, renderVerdict } from './comparison.js';
 import { card, clear, h, term } from './dom.js';
 import { renderEvents } from './events.js';
 import { ago, dateTime, stageLabel, stageWords, status } from './format.js';
@@ -81,7 +81,7 @@ export async function renderDetail(host, notices, id) {
     disposeChart();
     disposeChart = () => {};
     clear(host);
-    host.append(renderHead(rollout, busy, act));
+    host.append(renderHead(rollout, busy, act, cmp.status === 'fulfilled' ? cmp.value : undefined));
     const outcome = renderOutcome(rollout, events.status === 'fulfilled' ? events.value?.events : undefined);
     if (outcome) host.append(outcome);
     const failed = (what, r) =>
@@ -97,6 +97,8 @@ export async function renderDetail(host, notices, id) {
       host.append(renderVerdict(cmp.value, rollout));
       if (shadowFirst) host.append(renderShadow(cmp.value.shadow, rollout));
       host.append(renderArms(cmp.value, rollout));
+      const byStage = renderStageComparison(cmp.value);
+      if (byStage) host.append(byStage);
       if (cmp.value.shadow && !shadowFirst) host.append(renderShadow(cmp.value.shadow, rollout));
     } else {
       host.append(failed('comparison', cmp));
@@ -135,7 +137,7 @@ export async function renderDetail(host, notices, id) {
   return { refresh: () => (busy ? undefined : refresh()), dispose: () => disposeChart() };
 }
 
-function renderHead(r, busy, act) {
+function renderHead(r, busy, act, cmp) {
   const stage = r.stages?.[r.stage];
   return h(
     'div',
@@ -165,15 +167,15 @@ function renderHead(r, busy, act) {
       h('p', { class: 'sr-only' }, `This rollout ${PAST[r.status] ?? r.status}.`),
     ),
     // An ended rollout has nothing left to do: the outcome banner says what happened.
-    ENDED.has(r.status) ? null : renderActions(r, busy, act),
+    ENDED.has(r.status) ? null : renderActions(r, busy, act, cmp),
   );
 }
 
-function renderActions(r, busy, act) {
+function renderActions(r, busy, act, cmp) {
   return h(
     'div',
     { class: 'actions' },
-    actionsFor(r).map((a) =>
+    actionsFor(r, cmp).map((a) =>
       h(
         'button',
         {

@@ -1,6 +1,6 @@
 // The audit log (GET /v1/rollouts/:id/events), newest first; rollbacks and breaches stand out.
 import { card, h } from './dom.js';
-import { ago, count, dateTime, pct, pts } from './format.js';
+import { ago, count, dateTime, pct, plural, pts } from './format.js';
 
 const TYPES = {
   created: ['Created', 'info'],
@@ -22,7 +22,7 @@ function breachLine(g) {
   const f = (v) => (typeof v !== 'number' ? '—' : asPts ? `${pts(v)} pts` : pct(v));
   const what =
     g.quantity === 'share_slower_than_max' && g.maxMs ? `share of calls slower than ${count(g.maxMs)} ms` : (METRIC[g.metric] ?? g.metric);
-  return `${what}: bound ${f(g.bound)} over the ${f(g.threshold)} limit (${count(g.samples)} samples)`;
+  return `${what}: bound ${f(g.bound)} over the ${f(g.threshold)} limit (${plural(g.samples, 'sample')})`;
 }
 
 /** What an event's data says, in a line or two; lifecycle bookkeeping (before/after) is left out. */

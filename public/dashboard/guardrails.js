@@ -81,12 +81,14 @@ export function renderGuardrails(cmp, rollout) {
             const fill = Math.max(0, Math.min(1, ratio / 1.25));
             const near = Math.max(0, Math.round(ratio * 100));
             const minSamples = g.minSamples ?? spec.minSamples;
+            // "1 sample", "2 samples": the noun follows the figure it is printed after.
+            const noun = (n) => (n === 1 ? 'sample' : 'samples');
             const samplesText =
               g.status === 'waiting' && minSamples
-                ? ` of ${count(minSamples)} samples needed`
+                ? ` of ${count(minSamples)} ${noun(minSamples)} needed`
                 : minSamples
-                  ? ` samples (needs ${count(minSamples)})`
-                  : ' samples';
+                  ? ` ${noun(g.samples)} (needs ${count(minSamples)})`
+                  : ` ${noun(g.samples)}`;
             return h(
               'li',
               { class: `guardrail tone-${tone}`, testid: `guardrail-${i}`, 'data-metric': g.metric },

@@ -13,7 +13,7 @@ import type { ChatCompletion, ChatCompletionCreateParamsNonStreaming, ChatComple
 import { UpstreamError } from '../domain/model/errors.js';
 import { MAX_JSON_DEPTH, nestsDeeperThan } from '../domain/overrides/json-value.js';
 import type { ChainAdapter, ChainResult, ChainUsage } from '../domain/ports/chain-adapter.js';
-import type { OpenAIAdapterDefinition } from './adapter-definition.js';
+import type { AdapterDefinition, OpenAIAdapterDefinition } from './adapter-definition.js';
 import { compileTemplate, type CompiledTemplate } from './prompt-template.js';
 import { abortedByCaller, classifyTransportError, excerpt } from './upstream-errors.js';
 
@@ -154,6 +154,22 @@ function buildClient(
   }
   if (!settings.apiKey) return { error: 'OpenAI is not configured on the gateway (OPENAI_API_KEY).' };
   return { client: new OpenAI({ ...common, apiKey: settings.apiKey, baseURL: settings.baseURL ?? DEFAULT_OPENAI_BASE_URL }) };
+}
+
+/**
+ * Why an `openai` version could not be called on this gateway as configured (its provider's
+ * settings are missing), or undefined. Registering such a version still works (another replica,
+ * or a restart with the settings, can call it), but the caller is warned at once rather than
+ * finding out from the first 502.
+ */
+export function providerProblem(def: AdapterDefinition, settings: OpenAIProviderSettings): string | undefined {
+  if (def.type !== 'openai') return undefined;
+  if (def.provider === 'azure') {
+    if (!settings.azureEndpoint) return 'Azure OpenAI is not configured on the gateway (AZURE_OPENAI_ENDPOINT).';
+    if (!settings.azureApiKey) return 'Azure OpenAI is not configured on the gateway (AZURE_OPENAI_API_KEY).';
+    return undefined;
+  }
+  return settings.apiKey ? undefined : 'OpenAI is not configured on the gateway (OPENAI_API_KEY).';
 }
 
 function classifyProviderError(err: unknown, signal: AbortSignal | undefined, timeoutMs: number): UpstreamError {

@@ -110,7 +110,12 @@ export async function runDemo(config: Config, opts: { fast: boolean }): Promise<
       : `The rollout is ${final.status}${stopped ? '' : ' (the guardrail had not fired yet)'}.`,
   );
   for (const e of events) process.stdout.write(`  ${e.at}  ${e.type.padEnd(18)} ${e.actor.padEnd(16)} ${e.reason ?? ''}\n`);
-  say('The comparison (GET /v1/rollouts/:id/comparison):');
+  say(
+    'The comparison (GET /v1/rollouts/:id/comparison). The override rate is the share of reviewed answers in which the reviewer changed at least one field: lower is better.',
+  );
   process.stdout.write(`${formatComparison(await api.call('GET', `/v1/rollouts/${rollout.id}/comparison`))}\n`);
-  say(`Open ${server.url}/dashboard and paste the admin token (${config.DATA_DIR}/admin-token) to see it. Ctrl+C stops the gateway.`);
+  // The demo's stdout is a terminal, not the gateway's log stream (its log level is "error"), so
+  // the token is printed here: the dashboard asks for it.
+  say(`Open ${server.url}/dashboard and paste the admin token to see it (the same figures). Ctrl+C stops the gateway.`);
+  process.stdout.write(`  admin token    ${server.gateway.adminToken}\n`);
 }

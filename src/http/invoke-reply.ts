@@ -44,6 +44,32 @@ export function warnIfNotJournaled(reply: FastifyReply, journal: Journaled, runI
   }
 }
 
+/**
+ * A candidate call answered by the control (fallbackToControl) is a candidate failure the caller
+ * did not see as one: it is logged at warn, once per call (not for an idempotent replay), with
+ * what failed, so "every candidate call silently falls over" shows in the log as well as in
+ * `chain_canary_fallbacks_total` and the comparison's `fallbacks`.
+ */
+function logFallback(reply: FastifyReply, result: InvokeResult): void {
+  if (result.replayed || !result.fallback) return;
+  const e = result.fallback.candidateError;
+  // The code and the upstream's HTTP status only: the message and reply excerpt (which a provider
+  // may fill with key fragments or echoed input) stay in the run, for admins.
+  const status = (e?.details as { status?: unknown } | undefined)?.status;
+  const why = e ? ` (${e.code}${typeof status === 'number' ? `, HTTP ${status}` : ''})` : '';
+  reply.request.log.warn(
+    {
+      runId: result.runId,
+      chain: result.chain,
+      candidate: result.fallback.candidate,
+      answeredBy: result.version,
+      candidateError: e?.code,
+      ...(typeof status === 'number' ? { upstreamStatus: status } : {}),
+    },
+    `candidate ${result.fallback.candidate} of chain ${result.chain} failed${why}; the control ${result.version} answered (fallbackToControl)`,
+  );
+}
+
 export interface FailedCall {
   status: 502 | 504;
   body: { runId: string; error: UpstreamErrorView };
@@ -65,6 +91,7 @@ export function answerHeaders(
 ): FailedCall | undefined {
   reply.header('server-timing', serverTiming(result.replayed ? result : { latencyMs: reply.elapsedTime, upstreamMs: result.upstreamMs }));
   if (result.replayed) reply.header('idempotent-replayed', 'true');
+  if (result.fallback) logFallback(reply, result);
   if (journal) warnIfNotJournaled(reply, journal, result.runId);
   const e = result.error;
   return e ? { status: e.statusCode as 502 | 504, body: { runId: result.runId, error: upstreamErrorView(e, principal) } } : undefined;

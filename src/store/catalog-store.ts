@@ -72,6 +72,7 @@ export class CatalogStore implements CatalogRepository {
         currentVersion: patch.current ?? null,
         redaction: patch.redaction ?? null,
         trackedFields: patch.trackedFields ?? null,
+        environments: patch.environments ?? null,
         createdAt: now,
         updatedAt: now,
       })
@@ -83,6 +84,7 @@ export class CatalogStore implements CatalogRepository {
     if (patch.current !== undefined) set.currentVersion = patch.current;
     if (patch.redaction !== undefined) set.redaction = patch.redaction;
     if (patch.trackedFields !== undefined) set.trackedFields = patch.trackedFields;
+    if (patch.environments !== undefined) set.environments = patch.environments;
     const [row] = await this.db.update(chains).set(set).where(eq(chains.id, id)).returning();
     return { row: row!, created: false };
   }

@@ -58,6 +58,8 @@ export const chains = pgTable('chains', {
   redaction: jsonb('redaction').$type<RedactionConfig>(),
   /** Fields the comparison counts by name (src/domain/overrides/counted-fields.ts); null: the output's. */
   trackedFields: jsonb('tracked_fields').$type<string[]>(),
+  /** The environment names the chain accepts; null: the defaults (src/domain/model/catalog.ts). */
+  environments: jsonb('environments').$type<string[]>(),
   createdAt: createdAt(),
   updatedAt: updatedAt(),
 });

@@ -89,7 +89,11 @@ describe.skipIf(noPostgres)('chain-canary CLI against a running gateway', () => 
 
   it('chains put, list and get; versions add and list (the example upstream as v1 and v2)', async () => {
     const put = await cli('chains', 'put', 'invoice-extraction', '-d', 'Invoices');
-    expect(put).toEqual({ code: 0, out: 'chain invoice-extraction: Invoices\ncurrent version: – (none registered yet)\n', err: '' });
+    expect(put).toEqual({
+      code: 0,
+      out: 'chain invoice-extraction: Invoices\ncurrent version: – (none registered yet)\nenvironments: dev, staging, prod\n',
+      err: '',
+    });
     expect(await cli('versions', 'add', 'invoice-extraction', 'v1', '--endpoint', `${upstream.url}/invoke`)).toEqual({
       code: 0,
       out: `version v1 of invoice-extraction: http ${upstream.url}/invoke\n`,

@@ -269,6 +269,75 @@ describe('LangServe-compatible routes with the real RemoteRunnable', () => {
     await expect(failing()).rejects.toThrow(/^RemoteRunnable call failed with status code 502: \S/);
   });
 
+  it('streamLog: the run log state id is the run id, and it takes feedback', async () => {
+    const chain = remote({ Authorization: `Bearer ${acmeKey}` });
+    const patches: any[] = [];
+    // Copies as they arrive: the client goes on to apply these very patch objects to its own
+    // RunLog, and applying a patch mutates the objects it adds.
+    for await (const patch of chain.streamLog({ doc: 'l-1' }, { configurable: { environment: 'staging' } }))
+      patches.push(structuredClone(patch.ops));
+    const wire = last();
+    expect(wire.url).toBe(`${gw.url}/chains/invoice-extraction/stream_log`);
+    expect(wire.status).toBe(200);
+    expect(wire.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    expect(wire.text.endsWith('event: end\n\n')).toBe(true);
+    // LangChain's own RunLog, built from the patches as an app would.
+    const { RunLog, RunLogPatch } = await import('@langchain/core/tracers/log_stream');
+    let log: InstanceType<typeof RunLog> | undefined;
+    for (const ops of patches) {
+      const patch = new RunLogPatch({ ops });
+      log = log ? log.concat(patch) : RunLog.fromRunLogPatch(patch);
+    }
+    expect(log!.state.final_output).toEqual(output({ doc: 'l-1' }));
+    expect(log!.state.streamed_output).toEqual([output({ doc: 'l-1' })]);
+    const runId = log!.state.id;
+    expect(runId).toMatch(/^[0-9a-f-]{36}$/);
+    const fb = await gw.request('POST', `/v1/runs/${runId}/feedback`, { final: { total: 41 } }, acmeKey);
+    expect(fb.body).toEqual({ runId, overridden: true, fields: ['total'] });
+
+    upstream.setBehaviour({ status: 500 });
+    const failing = async () => {
+      for await (const _ of chain.streamLog({ doc: 'l-2' }, { configurable: { environment: 'staging' } })) void _;
+    };
+    await expect(failing()).rejects.toThrow(/^502 Error: /);
+  });
+
+  it('streamEvents: every event carries the run id, and it takes feedback', async () => {
+    const chain = remote({ Authorization: `Bearer ${acmeKey}` });
+    const events: any[] = [];
+    for await (const e of chain.streamEvents({ doc: 'e-1' }, { version: 'v2', configurable: { environment: 'staging' } })) events.push(e);
+    expect(last().url).toBe(`${gw.url}/chains/invoice-extraction/stream_events`);
+    expect(events.map((e) => e.event)).toEqual(['on_chain_start', 'on_chain_stream', 'on_chain_end']);
+    const runId = events[0].run_id;
+    expect(runId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(new Set(events.map((e) => e.run_id))).toEqual(new Set([runId]));
+    expect(events[2].data.output).toEqual(output({ doc: 'e-1' }));
+    expect(events[0].metadata).toMatchObject({ run_id: runId, version: 'v1', variant: 'default' });
+    const fb = await gw.request('POST', `/v1/runs/${runId}/feedback`, { overrides: [] }, acmeKey);
+    expect(fb.body).toEqual({ runId, overridden: false, fields: [] });
+  });
+
+  it("the README's recipe: externalId and unit in configurable, then POST /v1/feedback by external id", async () => {
+    // As "Wire in a LangChain app" has it: invoke() returns the output only, so the app names
+    // the record it is about and sends the reviewer's record by that name.
+    const chain = remote({ authorization: `Bearer ${acmeKey}` });
+    const result = await chain.invoke(
+      { doc: 'INV-2041' },
+      { configurable: { environment: 'staging', externalId: 'INV-2041', unit: 'INV-2041' } },
+    );
+    expect(result).toEqual(output({ doc: 'INV-2041' }));
+    const fb = await gw.request(
+      'POST',
+      '/v1/feedback',
+      { chain: 'invoice-extraction', externalId: 'INV-2041', final: { ...result, total: 43 } },
+      acmeKey,
+    );
+    expect(fb.status).toBe(200);
+    expect(fb.body).toMatchObject({ overridden: true, fields: ['total'] });
+    const run = await gw.request('GET', `/v1/runs/${fb.body.runId}`, undefined, acmeKey);
+    expect(run.body).toMatchObject({ externalId: 'INV-2041', unit: 'INV-2041', feedback: { overridden: true, fields: ['total'] } });
+  });
+
   it('replays an Idempotency-Key without a second upstream call', async () => {
     const headers = { Authorization: `Bearer ${acmeKey}`, 'Idempotency-Key': 'lc-retry-1' };
     const chain = remote(headers);
@@ -284,7 +353,13 @@ describe('LangServe-compatible routes with the real RemoteRunnable', () => {
   it('documents the routes in the OpenAPI document', async () => {
     const doc = await gw.request('GET', '/openapi.json', undefined, null);
     expect(Object.keys(doc.body.paths)).toEqual(
-      expect.arrayContaining(['/chains/{chain}/invoke', '/chains/{chain}/batch', '/chains/{chain}/stream']),
+      expect.arrayContaining([
+        '/chains/{chain}/invoke',
+        '/chains/{chain}/batch',
+        '/chains/{chain}/stream',
+        '/chains/{chain}/stream_log',
+        '/chains/{chain}/stream_events',
+      ]),
     );
   });
 });

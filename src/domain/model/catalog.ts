@@ -31,8 +31,20 @@ export interface Chain {
    * under `$other` (src/domain/overrides/counted-fields.ts). null: the fields of the AI's output.
    */
   trackedFields: string[] | null;
+  /** The environment names invoke and rollout stages accept; null: DEFAULT_ENVIRONMENTS. */
+  environments: string[] | null;
   createdAt: Date;
   updatedAt: Date;
+}
+
+/**
+ * The environments a chain accepts when it names none (README, "The API in short"). A name
+ * outside the chain's list is a 400, so `"production"` cannot silently miss every `prod` stage.
+ */
+export const DEFAULT_ENVIRONMENTS: readonly string[] = ['dev', 'staging', 'prod'];
+
+export function chainEnvironments(chain: Pick<Chain, 'environments'>): readonly string[] {
+  return chain.environments ?? DEFAULT_ENVIRONMENTS;
 }
 
 export interface ChainVersion {

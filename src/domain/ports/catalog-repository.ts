@@ -13,6 +13,7 @@ export interface ChainPatch {
   redaction?: RedactionConfig;
   /** null clears the list. */
   trackedFields?: string[] | null;
+  environments?: string[];
 }
 
 export interface CatalogRepository {

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AdapterDefinition } from '../../adapters/adapter-definition.js';
 import { canonicalAdapterJson } from '../../adapters/adapter-definition.js';
-import type { Chain, ChainVersion, Tenant } from '../model/catalog.js';
+import { chainEnvironments, type Chain, type ChainVersion, type Tenant } from '../model/catalog.js';
 import type { CatalogRepository, ChainPatch } from '../ports/catalog-repository.js';
 import type { ActiveRollouts } from '../routing/active-rollouts.js';
 import { BadRequestError, ConflictError, NotFoundError } from '../model/errors.js';
@@ -142,6 +142,20 @@ export class Catalog {
     const c = this.chains.get(id);
     if (!c) throw new NotFoundError('Chain', id);
     return c;
+  }
+
+  /**
+   * An environment the chain accepts, or a 400 `unknown_environment` naming the ones it does:
+   * a call or a stage for "production" when the chain says "prod" would otherwise never match.
+   */
+  requireEnvironment(chain: Chain, environment: string, field = 'environment'): void {
+    const known = chainEnvironments(chain);
+    if (known.includes(environment)) return;
+    throw new BadRequestError(
+      `${field}: '${environment}' is not an environment of chain '${chain.id}' (${known.join(', ')}); use one of them, or add it to the chain's environments (PUT /v1/chains/${chain.id}).`,
+      { field, environment, environments: [...known] },
+      'unknown_environment',
+    );
   }
 
   listChains(): Chain[] {

@@ -41,6 +41,12 @@ export interface InvokeResult {
   error?: UpstreamError;
   /** True when this answer is a replay of an earlier call with the same Idempotency-Key. */
   replayed?: boolean;
+  /**
+   * Set when the candidate failed and the control answered (fallbackToControl): the caller is
+   * told (`fallback: true`), the route logs it, and the run counts as a candidate error and a
+   * fallback. `candidateError` is absent on an idempotent replay (the run keeps only the flag).
+   */
+  fallback?: { candidate: string; candidateError?: UpstreamError };
 }
 
 export interface AdapterSource {
@@ -48,7 +54,7 @@ export interface AdapterSource {
 }
 
 export interface InvokeDeps {
-  catalog: Pick<Catalog, 'requireChain' | 'requireTenant' | 'requireVersion'>;
+  catalog: Pick<Catalog, 'requireChain' | 'requireTenant' | 'requireEnvironment' | 'requireVersion'>;
   router: Router;
   adapters: AdapterSource;
   writer: Pick<RunRecorder, 'recordRun' | 'assertCapacity'>;
@@ -93,10 +99,11 @@ export class InvokeService {
     }
   }
 
-  /** Fails before any upstream call for what would fail every call of a batch: an unknown chain or tenant. */
-  assertCallable(chain: string, tenants: Iterable<string>): void {
-    this.deps.catalog.requireChain(chain);
+  /** Fails before any upstream call for what would fail any call of a batch: an unknown chain, tenant or environment. */
+  assertCallable(chain: string, tenants: Iterable<string>, environments: Iterable<string> = []): void {
+    const c = this.deps.catalog.requireChain(chain);
     for (const tenant of tenants) this.deps.catalog.requireTenant(tenant);
+    for (const environment of environments) this.deps.catalog.requireEnvironment(c, environment);
   }
 
   private async replayStored(req: InvokeRequest): Promise<InvokeResult | undefined> {
@@ -124,6 +131,7 @@ export class InvokeService {
         error && run.output == null
           ? new UpstreamError(error.code === 'upstream_timeout' ? 'timeout' : 'failed', error.message ?? 'upstream failed')
           : undefined,
+      ...(run.fallback ? { fallback: { candidate: run.version } } : {}),
       replayed: true,
     };
   }
@@ -145,6 +153,7 @@ export class InvokeService {
     const { catalog } = this.deps;
     const chain = catalog.requireChain(req.chain);
     catalog.requireTenant(req.tenant);
+    catalog.requireEnvironment(chain, req.environment);
     if (chain.currentVersion === null) throw new BadRequestError(`Chain '${req.chain}' has no versions yet.`, { field: 'chain' });
     const createdAt = this.deps.now();
     const runId = newRunId(createdAt.getTime());
@@ -198,6 +207,7 @@ export class InvokeService {
       latencyMs,
       upstreamMs,
       error: result ? undefined : error,
+      ...(fallback ? { fallback: { candidate: assignment.version, candidateError: error } } : {}),
     };
   }
 

@@ -21,7 +21,7 @@ export type RolloutAction = 'advance' | 'pause' | 'resume' | 'promote' | 'rollba
 export interface RolloutServiceDeps {
   store: RolloutRepository;
   flags: FlagStore;
-  catalog: Pick<Catalog, 'requireChain' | 'version' | 'setCurrentLocally'>;
+  catalog: Pick<Catalog, 'requireChain' | 'requireEnvironment' | 'tenant' | 'version' | 'setCurrentLocally'>;
   /** This replica's active rollouts, which this service keeps in step. */
   active: ActiveRollouts;
   /** RolloutChanged for every audit event (webhooks, metrics). */
@@ -89,6 +89,29 @@ export class RolloutService {
       });
     }
     if (spec.control === spec.candidate) throw new BadRequestError('body.candidate: must differ from the control', { field: 'candidate' });
+    // Every environment a stage or the shadow names must be one the chain accepts: a stage for
+    // "production" on a chain whose calls say "prod" would match nothing, silently.
+    spec.stages.forEach((s, i) =>
+      s.environments.forEach((e, j) => catalog.requireEnvironment(chain, e, `body.stages.${i}.environments.${j}`)),
+    );
+    spec.shadow?.environments?.forEach((e, j) => catalog.requireEnvironment(chain, e, `body.shadow.environments.${j}`));
+    // Likewise a tenant id with a typo would match no call: every tenant named must exist.
+    const named: [string, string[] | undefined][] = [
+      ...spec.stages.flatMap((s, i): [string, string[] | undefined][] => [
+        [`body.stages.${i}.tenants`, s.tenants],
+        [`body.stages.${i}.excludeTenants`, s.excludeTenants],
+      ]),
+      ['body.shadow.tenants', spec.shadow?.tenants],
+    ];
+    for (const [field, ids] of named) {
+      const unknown = (ids ?? []).filter((t) => !catalog.tenant(t));
+      if (unknown.length)
+        throw new BadRequestError(
+          `${field}: ${unknown.map((t) => `'${t}'`).join(', ')} ${unknown.length === 1 ? 'is not a tenant' : 'are not tenants'} (PUT /v1/tenants/{id} creates one)`,
+          { field, tenants: unknown },
+          'unknown_tenant',
+        );
+    }
     await this.load();
     const existing = this.deps.active.activeFor(spec.chain);
     if (existing)

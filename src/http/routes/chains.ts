@@ -2,8 +2,9 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { upstreamRefusal } from '../../adapters/adapter-registry.js';
+import { providerProblem, type OpenAIProviderSettings } from '../../adapters/openai-adapter.js';
 import type { UpstreamAllowList } from '../../adapters/upstream-allow.js';
-import type { Chain, ChainVersion } from '../../domain/model/catalog.js';
+import { chainEnvironments, type Chain, type ChainVersion } from '../../domain/model/catalog.js';
 import { BadRequestError } from '../../domain/model/errors.js';
 import { chainParams, chainSchema, createVersionBody, putChainBody, versionSchema } from '../schemas/catalog.js';
 import { errorResponses } from '../schemas/common.js';
@@ -15,16 +16,18 @@ const toChain = (c: Chain) => ({
   current: c.currentVersion,
   ...(c.redaction ? { redaction: c.redaction } : {}),
   ...(c.trackedFields ? { trackedFields: c.trackedFields } : {}),
+  environments: [...chainEnvironments(c)],
   createdAt: c.createdAt.toISOString(),
   updatedAt: c.updatedAt.toISOString(),
 });
 
 const toVersion = (v: ChainVersion) => ({ chain: v.chainId, version: v.version, adapter: v.adapter, createdAt: v.createdAt.toISOString() });
 
-export const chainRoutes: FastifyPluginAsyncZod<{ services: AppServices; upstreamAllow?: UpstreamAllowList }> = async (
-  app,
-  { services, upstreamAllow },
-) => {
+export const chainRoutes: FastifyPluginAsyncZod<{
+  services: AppServices;
+  upstreamAllow?: UpstreamAllowList;
+  providers?: OpenAIProviderSettings;
+}> = async (app, { services, upstreamAllow, providers = {} }) => {
   const { catalog } = services;
   const tags = ['chains'];
 
@@ -89,7 +92,11 @@ export const chainRoutes: FastifyPluginAsyncZod<{ services: AppServices; upstrea
       if (refused !== undefined)
         throw new BadRequestError(`body.adapter.url: ${refused}`, { field: 'body.adapter.url' }, 'upstream_not_allowed');
       const { row, created } = await catalog.addVersion(req.params.chain, req.body.version, req.body.adapter);
-      return reply.status(created ? 201 : 200).send(toVersion(row));
+      const problem = providerProblem(req.body.adapter, providers);
+      if (problem === undefined) return reply.status(created ? 201 : 200).send(toVersion(row));
+      const warning = `provider_not_configured: ${problem} Calls to this version fail (502) until it is set.`;
+      reply.header('x-chain-canary-warning', warning);
+      return reply.status(created ? 201 : 200).send({ ...toVersion(row), warnings: [warning] });
     },
   );
 

@@ -47,6 +47,7 @@ export const invokeRoutes: FastifyPluginAsyncZod<{ services: Pick<AppServices, '
         variant: result.variant,
         output: result.output,
         latencyMs: Math.round(result.latencyMs * 1000) / 1000,
+        ...(result.fallback ? { fallback: true } : {}),
       });
     },
   );

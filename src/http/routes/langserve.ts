@@ -6,6 +6,9 @@
  *   POST /chains/:chain/stream  server-sent events: metadata (run id), one data event with the whole
  *                               output, end. The gateway does not stream tokens (the adapters answer
  *                               whole), so the stream is honest about that: one chunk.
+ *   POST /chains/:chain/stream_log, /stream_events  the same call as LangServe's run-log patches and
+ *                               stream events, whose run id (RunLog state.id, event run_id) is where
+ *                               LangChain's streamLog() and streamEvents() hand it to the app.
  * Who calls: config.configurable.tenant / .environment, else the x-tenant / x-environment headers;
  * the bearer token as on /v1 (RemoteRunnable's `options.headers`). Each call is the same run as a
  * /v1 invoke (routing, recording, metrics), so its run id takes feedback at /v1/runs/:id/feedback.
@@ -74,7 +77,19 @@ function metadataOf(config: LangserveConfig | null | undefined): Record<string, 
 }
 
 function runMetadata(r: InvokeResult) {
-  return { run_id: r.runId, feedback_tokens: [], chain: r.chain, version: r.version, variant: r.variant };
+  return {
+    run_id: r.runId,
+    feedback_tokens: [],
+    chain: r.chain,
+    version: r.version,
+    variant: r.variant,
+    ...(r.fallback ? { fallback: true as const } : {}),
+  };
+}
+
+/** One server-sent event; JSON.stringify never emits a raw line break, so the payload is one data line. */
+function sse(event: string, data: unknown): string {
+  return `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
 }
 
 /** Runs `fn` over `items` with at most `limit` in flight; every call settles before this does. */
@@ -154,7 +169,7 @@ export const langserveRoutes: FastifyPluginAsyncZod<{ services: Pick<AppServices
       const at = (i: number) => (Array.isArray(config) ? `body.config.${i}` : 'body.config');
       const callers = inputs.map((_, i) => callerOf(req.principal, configOf(i), req.headers, at(i)));
       // Fail before any upstream call for what would fail every item or a later one.
-      services.invoke.assertCallable(chain, new Set(callers.map((c) => c.tenant)));
+      services.invoke.assertCallable(chain, new Set(callers.map((c) => c.tenant)), new Set(callers.map((c) => c.environment)));
       const key = idempotencyKeyOf(req.headers['idempotency-key']);
       const first = configOf(0);
       const limit = Math.min(BATCH_CONCURRENCY, first?.maxConcurrency ?? first?.max_concurrency ?? BATCH_CONCURRENCY);
@@ -202,34 +217,93 @@ export const langserveRoutes: FastifyPluginAsyncZod<{ services: Pick<AppServices
     },
   );
 
-  app.post(
-    '/chains/:chain/stream',
-    {
-      config: access,
-      schema: {
-        tags,
-        operationId: 'langserveStream',
-        summary: 'LangServe stream (LangChain RemoteRunnable)',
-        description:
-          'What `RemoteRunnable.stream()` sends; answers `text/event-stream` with LangServe\'s events: `metadata` (`{"run_id"}`), one `data` event holding the whole output (the gateway runs the chain version whole; it does not stream tokens), then `end`. An upstream failure is answered before any event, as 502/504 JSON with the run id.',
-        params: chainParams,
-        headers: langserveHeaders,
-        body: langserveInvokeBody,
-        response: { 200: langserveStreamResponse, 502: langserveStreamErrorResponse, 504: langserveStreamErrorResponse, ...errorResponses },
+  /**
+   * The three streaming endpoints share everything but their events: the call runs whole (the
+   * gateway does not stream tokens), an upstream failure is answered before any event as 502/504
+   * JSON with the run id, and the events carry the run id where LangChain's client reads it.
+   */
+  const streamRoute = (
+    path: string,
+    operationId: string,
+    summary: string,
+    description: string,
+    events: (result: InvokeResult, chain: string, input: unknown) => string[],
+  ) =>
+    app.post(
+      `/chains/:chain/${path}`,
+      {
+        config: access,
+        schema: {
+          tags,
+          operationId,
+          summary,
+          description,
+          params: chainParams,
+          headers: langserveHeaders,
+          body: langserveInvokeBody,
+          response: {
+            200: langserveStreamResponse,
+            502: langserveStreamErrorResponse,
+            504: langserveStreamErrorResponse,
+            ...errorResponses,
+          },
+        },
       },
+      async (req, reply) => {
+        const caller = callerOf(req.principal, req.body.config, req.headers, 'body.config');
+        const result = await invokeOne(req.params.chain, req.body.input, caller, idempotencyKeyOf(req.headers['idempotency-key']));
+        const failed = answerHeaders(reply, result, req.principal, services.journal);
+        // The client reads the error text from a top-level `message` (stream) or the body's text.
+        if (failed) return reply.status(failed.status).send({ ...failed.body, message: failed.body.error.message });
+        const body = events(result, req.params.chain, req.body.input).join('') + 'event: end\n\n';
+        return reply.header('content-type', 'text/event-stream; charset=utf-8').header('cache-control', 'no-cache').send(body);
+      },
+    );
+
+  streamRoute(
+    'stream',
+    'langserveStream',
+    'LangServe stream (LangChain RemoteRunnable)',
+    'What `RemoteRunnable.stream()` sends; answers `text/event-stream` with LangServe\'s events: `metadata` (`{"run_id"}`), one `data` event holding the whole output (the gateway runs the chain version whole; it does not stream tokens), then `end`. An upstream failure is answered before any event, as 502/504 JSON with the run id.',
+    (r) => [sse('metadata', { run_id: r.runId, ...(r.fallback ? { fallback: true } : {}) }), sse('data', r.output ?? null)],
+  );
+
+  streamRoute(
+    'stream_log',
+    'langserveStreamLog',
+    'LangServe stream_log (RemoteRunnable.streamLog)',
+    "What `RemoteRunnable.streamLog()` (Python: `astream_log`) sends; answers `text/event-stream` with LangServe's run-log patches as `data` events: the run's initial state (its `id` is the run id, so `RunLog.state.id` takes feedback at `/v1/runs/{runId}/feedback`), the whole output streamed once, the final output, then `end`. The include/exclude filters and `diff` are accepted; there are no inner runs to filter.",
+    (r, chain) => {
+      const output = r.output ?? null;
+      return [
+        sse('data', {
+          ops: [
+            {
+              op: 'replace',
+              path: '',
+              value: { id: r.runId, name: chain, type: 'chain', streamed_output: [], final_output: null, logs: {} },
+            },
+          ],
+        }),
+        sse('data', { ops: [{ op: 'add', path: '/streamed_output/-', value: output }] }),
+        sse('data', { ops: [{ op: 'replace', path: '/final_output', value: output }] }),
+      ];
     },
-    async (req, reply) => {
-      const caller = callerOf(req.principal, req.body.config, req.headers, 'body.config');
-      const result = await invokeOne(req.params.chain, req.body.input, caller, idempotencyKeyOf(req.headers['idempotency-key']));
-      const failed = answerHeaders(reply, result, req.principal, services.journal);
-      // stream() reads the error text from a top-level `message`.
-      if (failed) return reply.status(failed.status).send({ ...failed.body, message: failed.body.error.message });
-      // JSON.stringify never emits a raw line break, so each payload is one SSE data line.
-      const events =
-        `event: metadata\ndata: ${JSON.stringify({ run_id: result.runId })}\n\n` +
-        `event: data\ndata: ${JSON.stringify(result.output ?? null)}\n\n` +
-        'event: end\n\n';
-      return reply.header('content-type', 'text/event-stream; charset=utf-8').header('cache-control', 'no-cache').send(events);
+  );
+
+  streamRoute(
+    'stream_events',
+    'langserveStreamEvents',
+    'LangServe stream_events (RemoteRunnable.streamEvents)',
+    'What `RemoteRunnable.streamEvents()` (Python: `astream_events`) sends; answers `text/event-stream` with one `data` event each for `on_chain_start`, `on_chain_stream` (the whole output) and `on_chain_end`, each with `run_id` (the run id, for `/v1/runs/{runId}/feedback`) and `metadata` (version, variant, fallback), then `end`.',
+    (r, chain, input) => {
+      const base = { name: chain, run_id: r.runId, tags: [], metadata: runMetadata(r) };
+      const output = r.output ?? null;
+      return [
+        sse('data', { event: 'on_chain_start', ...base, data: { input } }),
+        sse('data', { event: 'on_chain_stream', ...base, data: { chunk: output } }),
+        sse('data', { event: 'on_chain_end', ...base, data: { input, output } }),
+      ];
     },
   );
 };

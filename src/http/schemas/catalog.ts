@@ -40,6 +40,13 @@ export const putChainBody = z
       .describe(
         "Output fields the comparison breaks override rates down by; other changed fields count under `$other`. Unset or null: the fields of the AI's output.",
       ),
+    environments: z
+      .array(idSchema)
+      .min(1)
+      .max(50)
+      .refine((e) => new Set(e).size === e.length, 'name each environment once')
+      .optional()
+      .describe('The environment names invoke and rollout stages accept; another is a 400. Default: dev, staging, prod.'),
   })
   .optional();
 
@@ -49,6 +56,7 @@ export const chainSchema = z.object({
   current: z.string().nullable(),
   redaction: z.unknown().optional(),
   trackedFields: z.array(z.string()).optional(),
+  environments: z.array(z.string()).describe('The environment names invoke and rollout stages accept.'),
   createdAt: z.string(),
   updatedAt: z.string(),
 });
@@ -60,4 +68,8 @@ export const versionSchema = z.object({
   version: z.string(),
   adapter: z.unknown(),
   createdAt: z.string(),
+  warnings: z
+    .array(z.string())
+    .optional()
+    .describe('On registration only: what would make calls to this version fail here, e.g. provider_not_configured.'),
 });

@@ -76,6 +76,7 @@ const runMetadata = z.object({
   chain: z.string(),
   version: z.string(),
   variant: z.enum(['control', 'candidate', 'default']),
+  fallback: z.literal(true).optional().describe('Present when the candidate failed and the control answered (fallbackToControl).'),
 });
 
 export const langserveInvokeResponse = z.object({

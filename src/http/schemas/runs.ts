@@ -33,6 +33,12 @@ export const invokeResponse = z.object({
   variant: z.enum(['control', 'candidate', 'default']),
   output: z.unknown(),
   latencyMs: z.number(),
+  fallback: z
+    .literal(true)
+    .optional()
+    .describe(
+      'Present when the candidate failed and the control answered (the rollout has fallbackToControl): `version` is the control that answered, `variant` stays `candidate`.',
+    ),
 });
 
 export const invokeErrorResponse = z.object({

@@ -67,6 +67,7 @@ export class InMemoryCatalogRepository implements CatalogRepository {
           ...(patch.current !== undefined ? { currentVersion: patch.current } : {}),
           ...(patch.redaction !== undefined ? { redaction: patch.redaction } : {}),
           ...(patch.trackedFields !== undefined ? { trackedFields: patch.trackedFields } : {}),
+          ...(patch.environments !== undefined ? { environments: patch.environments } : {}),
           updatedAt: now,
         }
       : {
@@ -75,6 +76,7 @@ export class InMemoryCatalogRepository implements CatalogRepository {
           currentVersion: patch.current ?? null,
           redaction: patch.redaction ?? null,
           trackedFields: patch.trackedFields ?? null,
+          environments: patch.environments ?? null,
           createdAt: now,
           updatedAt: now,
         };
