@@ -37,6 +37,8 @@ describe.skipIf(noPostgres)('erasure across replicas', () => {
     expect([onA.status, onB.status, globex.status]).toEqual([200, 200, 200]);
     expect((await call(b, 'acme', 'key-b', 'ignored')).headers['idempotent-replayed']).toBe('true');
 
+    // B's runs are in the database before the erasure (an erasure flushes its own replica's writer only).
+    await b.services().writer.flush();
     const erase = await a.request('DELETE', '/v1/tenants/acme/runs');
     expect(erase.status).toBe(202);
     // The other replica answers for it at once, and both see it finish.

@@ -41,7 +41,7 @@ describe.each(storages)('replay survives SIGKILL on %s', { timeout: 300_000 }, (
   });
 
   it('resumes where it stopped and scores every case exactly once', async () => {
-    const start = () => startGatewayProcess({ databaseUrl: database?.url ?? '', dataDir, startTimeoutMs: 60_000 });
+    const start = () => startGatewayProcess({ databaseUrl: database?.url ?? '', dataDir, startTimeoutMs: 180_000 }); // PGlite's first start runs initdb: tens of seconds on a loaded machine
     const first = await start();
     children.push(first);
     const must = async (p: Promise<{ status: number; body: any }>, status: number) => {
