@@ -126,7 +126,7 @@ export function summarizePlan(p: PlanRequest, outcomes: readonly SequenceOutcome
   const method = [
     `Monte Carlo, ${n} simulated rollouts (seed ${p.seed}${cappedAtMs !== undefined ? `; capped from ${p.simulations} by the ${cappedAtMs / 1000} s compute budget` : ''}).`,
     `One stage, ${traffic.runsPerDay} runs/day for ${traffic.days} days, ${split}; errors, reviews and overrides drawn per run (binomial).`,
-    `Every ${p.checkEveryMinutes} min the production guardrail code (evaluateGuardrails) decides on the running totals, and the production verdict (rateDifference, decideVerdict) on the override rate;`,
+    `Every ${p.checkEveryMinutes} min the production guardrail code (evaluateGuardrails) decides on the running totals, and the production verdict (the always-valid interval's side of 0, decideVerdict) on the override rate;`,
     'a rollout counts as rolled back at its first breached check; the verdict is followed to the end of the period even after a rollback.',
     p.guardrails.some((g) => g.metric === 'latency_p95_ms')
       ? 'Latency is not simulated (the plan has no latency inputs): latency guardrails wait.'
