@@ -118,7 +118,7 @@ export const OPERATION_EXAMPLES: Record<string, OperationExample> = {
         verdict: { probabilityWorse: 1, probabilityBetter: 0, medianDaysToVerdict: 1.2847 },
         simulations: 1000,
         method:
-          'Monte Carlo, 1000 simulated rollouts (seed 1). One stage, 2000 runs/day for 14 days, each run to the candidate with probability 0.1; errors, reviews and overrides drawn per run (binomial). Every 10 min the production guardrail code (evaluateGuardrails) decides on the running totals, and the production verdict (the always-valid interval's side of 0, decideVerdict) on the override rate; a rollout counts as rolled back at its first breached check; the verdict is followed to the end of the period even after a rollback.',
+          "Monte Carlo, 1000 simulated rollouts (seed 1). One stage, 2000 runs/day for 14 days, each run to the candidate with probability 0.1; errors, reviews and overrides drawn per run (binomial). Every 10 min the production guardrail code (evaluateGuardrails) decides on the running totals, and the production verdict (the always-valid interval's side of 0, decideVerdict) on the override rate; a rollout counts as rolled back at its first breached check; the verdict is followed to the end of the period even after a rollback.",
       },
     ],
   },
