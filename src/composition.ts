@@ -236,7 +236,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
   replayParts.start();
   const { datasets, replays, gates } = replayParts;
   const erasure = new ErasureService({
-    store: { eraseTenant },
+    store: { eraseTenant, hasTenantRunsBefore: (tenantId, before) => runStore.hasTenantRunsBefore(tenantId, before) },
     datasets: replayParts.datasetStore,
     writer,
     jobs: new ErasureStore(db),

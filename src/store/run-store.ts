@@ -236,6 +236,15 @@ export class RunStore implements RunRepository {
     });
   }
 
+  async hasTenantRunsBefore(tenantId: string, before: Date): Promise<boolean> {
+    const rows = await this.db
+      .select({ id: runs.id })
+      .from(runs)
+      .where(and(eq(runs.tenantId, tenantId), lt(runs.createdAt, before)))
+      .limit(1);
+    return rows.length > 0;
+  }
+
   /** Retention: deletes runs (and their feedback) created before `before`. */
   async deleteOlderThan(before: Date): Promise<number> {
     return this.db.transaction(async (tx) => {

@@ -59,6 +59,8 @@ export interface RunRepository {
   listRuns(filters: RunFilters, limit: number, cursor?: RunCursor): Promise<RunWithFeedback[]>;
   /** GDPR erasure of one tenant's runs and their feedback; the number of runs deleted. */
   eraseTenant(tenantId: string): Promise<number>;
+  /** Whether any run of the tenant created before `before` is stored (an erasure's leftovers). */
+  hasTenantRunsBefore(tenantId: string, before: Date): Promise<boolean>;
   /** Retention: deletes runs (and their feedback) created before `before`; the number deleted. */
   deleteOlderThan(before: Date): Promise<number>;
 }

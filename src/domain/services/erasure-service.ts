@@ -4,6 +4,10 @@
  * replica answers for it. Queued runs are flushed first so nothing of the tenant's is written
  * after the erasure. Answers cached for Idempotency-Key retries hold the tenant's outputs: they
  * are forgotten here at once, and by every other replica when it sees the erasure (`watch`).
+ * Another replica's queue is not this one's to flush: runs it answered before the erasure can
+ * land after it. So each replica, once another's erasure is done, flushes its own writer and, if
+ * runs of the tenant from before the erasure are stored again, erases the tenant once more
+ * (which also takes the tenant's runs of the few seconds since: privacy before completeness).
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -25,7 +29,7 @@ export interface ErasureJob {
 }
 
 export interface ErasureDeps {
-  store: Pick<RunRepository, 'eraseTenant'>;
+  store: Pick<RunRepository, 'eraseTenant' | 'hasTenantRunsBefore'>;
   datasets?: Pick<DatasetRepository, 'eraseTenant'>;
   writer: Pick<RunRecorder, 'flush'>;
   /** Where erasures are kept for every replica; absent: in this process only. */
@@ -79,8 +83,30 @@ export class ErasureService {
       if (this.watched.has(job.erasureId) || this.jobs.has(job.erasureId)) continue;
       this.watched.set(job.erasureId, startedAt.getTime());
       this.forget(job.tenantId);
+      this.othersRunning.set(job.erasureId, { tenantId: job.tenantId, startedAt });
+    }
+    for (const [id, other] of this.othersRunning) {
+      const job = await this.deps.jobs.getErasure(id);
+      if (job?.status === 'running') continue;
+      this.othersRunning.delete(id);
+      if (job?.status === 'done') await this.sweepAfter(id, other.tenantId, other.startedAt);
     }
   }
+
+  /** After another replica's erasure: what this replica wrote of the tenant from before it goes too. */
+  private async sweepAfter(erasureId: string, tenantId: string, startedAt: Date): Promise<void> {
+    await this.deps.writer.flush();
+    if (!(await this.deps.store.hasTenantRunsBefore(tenantId, startedAt))) return;
+    const deletedRuns = await this.deps.store.eraseTenant(tenantId);
+    this.forget(tenantId);
+    this.deps.log.warn(
+      { tenantId, erasureId, deletedRuns },
+      'runs of an erased tenant landed after another replica erased it; erased them too',
+    );
+  }
+
+  /** Other replicas' erasures seen but not yet done. */
+  private readonly othersRunning = new Map<string, { tenantId: string; startedAt: Date }>();
 
   private watchedSince?: Date;
   /** Other replicas' erasures already acted on, by start time (kept for the overlap only). */

@@ -71,6 +71,11 @@ export class InMemoryRunRepository implements RunRepository {
     return this.deleteWhere((r) => r.tenantId === tenantId);
   }
 
+  async hasTenantRunsBefore(tenantId: string, before: Date): Promise<boolean> {
+    this.check();
+    return [...this.runs.values()].some((r) => r.tenantId === tenantId && r.createdAt < before);
+  }
+
   async deleteOlderThan(before: Date): Promise<number> {
     this.check();
     return this.deleteWhere((r) => r.createdAt < before);

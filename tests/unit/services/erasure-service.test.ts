@@ -1,6 +1,9 @@
 /** ErasureService on in-memory ports: queued runs are flushed first, the job reports what it did. */
 import { describe, expect, it } from 'vitest';
+import pino from 'pino';
 import { NotFoundError } from '../../../src/domain/model/errors.js';
+import type { ErasureRecord, ErasureRepository } from '../../../src/domain/ports/erasure-repository.js';
+import { ErasureService, type ErasureJob } from '../../../src/domain/services/erasure-service.js';
 import { CHAIN, world } from '../../support/in-memory/world.js';
 
 describe('ErasureService', () => {
@@ -49,6 +52,66 @@ describe('ErasureService', () => {
     await job.done;
     expect(await w.erasure.status(job.id)).toMatchObject({ status: 'failed', error: expect.stringContaining('Send the DELETE again') });
     expect((await w.erasure.status(job.id)).deletedRuns).toBeUndefined();
+  });
+
+  describe('another replica’s erasure (issue 19 item 5)', () => {
+    /** The erasures table two replicas share. */
+    class SharedErasures implements ErasureRepository {
+      readonly rows = new Map<string, ErasureRecord>();
+      async saveErasure(job: ErasureJob, startedAt: Date): Promise<void> {
+        this.rows.set(job.erasureId, { job: structuredClone(job), startedAt });
+      }
+      async getErasure(id: string): Promise<ErasureJob | undefined> {
+        return this.rows.get(id)?.job;
+      }
+      async erasuresSince(since: Date): Promise<ErasureRecord[]> {
+        return [...this.rows.values()].filter((r) => r.startedAt >= since);
+      }
+    }
+
+    /** Replica A erases acme while replica B still holds a run of acme it answered before: B's queue. */
+    async function twoReplicas(late: boolean) {
+      const w = await world();
+      const answered = await w.invoke.invoke({ chain: CHAIN, tenant: 'acme', environment: 'prod', input: {} });
+      await w.writer.flush();
+      const heldByB = structuredClone(w.runRepo.runs.get(answered.runId)!);
+      w.runRepo.runs.delete(answered.runId);
+      heldByB.createdAt = new Date(w.now().getTime() - 1000);
+      const jobs = new SharedErasures();
+      const log = pino({ level: 'silent' });
+      const a = new ErasureService({ store: w.runRepo, writer: w.writer, jobs, log, now: w.now });
+      const b = new ErasureService({
+        store: w.runRepo,
+        writer: { flush: async () => {} },
+        jobs,
+        log,
+        now: w.now,
+      });
+      await b.watch(); // B has been watching since before the erasure
+      await (
+        await a.start('acme')
+      ).done;
+      // B's writer lands the run it held, after A's erasure (its own batch timer).
+      if (late) w.runRepo.runs.set(heldByB.id, heldByB);
+      // A new call of acme after the erasure, stored: no leftover of the erasure.
+      const after = await w.invoke.invoke({ chain: CHAIN, tenant: 'acme', environment: 'prod', input: {} });
+      await w.writer.flush();
+      return { w, b, heldByB, after };
+    }
+
+    it('erases again what this replica wrote of the tenant from before the erasure, once the other replica is done', async () => {
+      const { w, b, heldByB } = await twoReplicas(true);
+      expect(w.runRepo.runs.has(heldByB.id)).toBe(true);
+      await b.watch();
+      expect(w.runRepo.runs.has(heldByB.id)).toBe(false);
+      expect([...w.runRepo.runs.values()].filter((r) => r.tenantId === 'acme' && r.createdAt < w.now())).toEqual([]);
+    });
+
+    it('leaves the tenant alone when nothing of it from before the erasure landed late', async () => {
+      const { w, b, after } = await twoReplicas(false);
+      await b.watch();
+      expect(w.runRepo.runs.has(after.runId)).toBe(true);
+    });
   });
 
   it('does not know an erasure it never started', async () => {
