@@ -95,6 +95,7 @@ export class RunWriter implements RunRecorder {
   private readonly batchSize: number;
   private readonly flushIntervalMs: number;
   private readonly maxInFlight: number;
+  private readonly warnReplaced = (runId: string) => warnReplaced(this.opts.log, runId);
 
   constructor(private readonly opts: RunWriterOptions) {
     this.batchSize = opts.batchSize ?? 2000;
@@ -107,7 +108,7 @@ export class RunWriter implements RunRecorder {
   }
 
   recordRun(run: Run): Promise<void> | undefined {
-    const json = storableJson(run, () => warnReplaced(this.opts.log, run.id));
+    const json = storableJson(run, this.warnReplaced, run.id);
     const journal = this.opts.journal;
     const seq = journal ? journal.appendRun(run, json) : ++this.seq;
     this.runs.push({ seq, item: run, json });
@@ -118,7 +119,7 @@ export class RunWriter implements RunRecorder {
   }
 
   recordFeedback(fb: Feedback): void {
-    const json = storableJson(fb, () => warnReplaced(this.opts.log, fb.runId));
+    const json = storableJson(fb, this.warnReplaced, fb.runId);
     const seq = this.opts.journal ? this.opts.journal.appendFeedback(fb, json) : ++this.seq;
     this.feedback.push({ seq, item: fb, json });
     this.pendingFeedback.set(fb.runId, fb);

@@ -432,7 +432,7 @@ export class Spool implements Journal {
   }
 
   private storableJson(record: Run | Feedback, runId: string): string {
-    return storableJson(record, () => warnReplaced(this.log, runId));
+    return storableJson(record, (id) => warnReplaced(this.log, id), runId);
   }
 
   private line(kind: 'r' | 'f', json: string): string {
