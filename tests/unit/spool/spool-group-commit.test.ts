@@ -1,7 +1,8 @@
 /**
- * The spool's group commit (src/runtime/spool/spool.ts header): the runs answered in one turn of
- * the event loop share one write(), and each caller's promise resolves only once its line is in
+ * The spool's group commit (src/runtime/spool/spool.ts header): the runs answered in one callback
+ * of the event loop share one write(), and each caller's promise resolves only once its line is in
  * the segment file, so a process killed right after a reply still leaves the run to replay.
+ * (Runs answered in separate I/O callbacks of one turn get a write() each: see the header.)
  * write() calls are counted on the spool's writer (the real fs.writeSync underneath).
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
@@ -64,12 +65,12 @@ describe('spool group commit', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('writes the runs answered in one turn with one write(), each answer only once its line is in the file', async () => {
+  it('writes the runs answered in one callback with one write(), each answer only once its line is in the file', async () => {
     const spool = await openCounted(new MemoryStore());
     const writer = new RunWriter({ store: unreachable, log, journal: spool });
     const N = 64;
     const runs = Array.from({ length: N }, run);
-    // N calls whose upstream answers arrive together (one I/O callback each, same turn).
+    // N calls whose upstream answers resolve together (one timer callback).
     const upstreamDone = new Promise<void>((resolve) => setTimeout(resolve, 5));
     const answered: string[] = [];
     const onDiskWhenAnswered: boolean[] = [];
@@ -89,7 +90,7 @@ describe('spool group commit', () => {
     expect(writes).toBeLessThan(N);
     expect(writes).toBe(1);
 
-    // Calls answered in later turns get writes of their own: nothing waits for a turn to come.
+    // A call answered in a later callback gets a write of its own: nothing waits for others.
     const later = run();
     await writer.recordRun(later);
     expect(writes).toBe(2);
