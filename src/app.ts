@@ -6,6 +6,7 @@ import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { DrizzleQueryError } from 'drizzle-orm/errors';
 import { stdSerializers } from 'pino';
+import { withCompiledSerialization } from './http/compiled-serializer.js';
 import { authPlugin } from './http/plugins/auth.js';
 import { concurrencyLimitPlugin } from './http/plugins/concurrency-limit.js';
 import { clientErrorHandler } from './http/plugins/client-errors.js';
@@ -131,7 +132,8 @@ export async function buildApp(services: AppServices, opts: AppOptions): Promise
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);
-  app.setSerializerCompiler(serializerCompiler);
+  // fast-json-stringify for the hot routes' answers, zod for the rest (compiled-serializer.ts).
+  app.setSerializerCompiler(withCompiledSerialization(serializerCompiler));
 
   await app.register(errorHandlerPlugin);
   await app.register(loopGuardPlugin, { hopTag: opts.hopTag });

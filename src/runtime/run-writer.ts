@@ -20,6 +20,11 @@ export interface Journal {
   /** Appends before the caller answers (`json`: the record's storableJson); throws UnavailableError when full. */
   appendRun(run: Run, json: string): number;
   appendFeedback(fb: Feedback, json: string): number;
+  /**
+   * Resolves once every run appended so far is written (the spool's group commit); undefined
+   * when nothing is waiting. A journal without it writes in appendRun.
+   */
+  written?(): Promise<void> | undefined;
   /** Everything up to and including `seq` is in the database. */
   committed(seq: number): void;
   /** Keeps a record the database refused as data, for a person to look at. */
@@ -90,6 +95,7 @@ export class RunWriter implements RunRecorder {
   private readonly batchSize: number;
   private readonly flushIntervalMs: number;
   private readonly maxInFlight: number;
+  private readonly warnReplaced = (runId: string) => warnReplaced(this.opts.log, runId);
 
   constructor(private readonly opts: RunWriterOptions) {
     this.batchSize = opts.batchSize ?? 2000;
@@ -101,17 +107,19 @@ export class RunWriter implements RunRecorder {
     this.schedule(this.flushIntervalMs);
   }
 
-  recordRun(run: Run): void {
-    const json = storableJson(run, () => warnReplaced(this.opts.log, run.id));
-    const seq = this.opts.journal ? this.opts.journal.appendRun(run, json) : ++this.seq;
+  recordRun(run: Run): Promise<void> | undefined {
+    const json = storableJson(run, this.warnReplaced, run.id);
+    const journal = this.opts.journal;
+    const seq = journal ? journal.appendRun(run, json) : ++this.seq;
     this.runs.push({ seq, item: run, json });
     this.pendingRuns.set(run.id, run);
     if (run.externalId) for (const k of externalKeys(run)) this.pendingByExternal.set(k, run);
     if (this.runs.length >= this.batchSize) this.kick();
+    return journal?.written?.();
   }
 
   recordFeedback(fb: Feedback): void {
-    const json = storableJson(fb, () => warnReplaced(this.opts.log, fb.runId));
+    const json = storableJson(fb, this.warnReplaced, fb.runId);
     const seq = this.opts.journal ? this.opts.journal.appendFeedback(fb, json) : ++this.seq;
     this.feedback.push({ seq, item: fb, json });
     this.pendingFeedback.set(fb.runId, fb);

@@ -58,13 +58,14 @@ export function toStorable<T>(value: T): T {
 /**
  * The record's JSON, built once for the spool and the database insert alike. A record that carries
  * what PostgreSQL cannot store is made storable in place first (the writer queues this same
- * object), and `onReplaced` is told.
+ * object), and `onReplaced` is told `runId` (a function made once by the caller and the id, not
+ * a closure per record: this runs for every run on the request path).
  */
-export function storableJson(record: object, onReplaced: () => void): string {
+export function storableJson(record: object, onReplaced: (runId: string) => void, runId = ''): string {
   const json = JSON.stringify(record);
   if (!hasUnstorableEscapes(json)) return json;
   Object.assign(record, toStorable(record));
-  onReplaced();
+  onReplaced(runId);
   return JSON.stringify(record);
 }
 

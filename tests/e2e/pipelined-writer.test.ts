@@ -99,7 +99,7 @@ describe('RunWriter pipelining on PostgreSQL', () => {
     const t0 = Date.parse('2026-12-01T10:00:00.000Z') + from * 3_600_000;
     for (let i = from; i < from + n; i++) {
       const r = run(i, batch, new Date(t0 + i * 100));
-      writer.recordRun(bad.has(i) ? { ...r, latencyMs: Number.NaN } : r);
+      void writer.recordRun(bad.has(i) ? { ...r, latencyMs: Number.NaN } : r);
       const j = i - batch + 1;
       if (j >= from && j % 5 !== 0) {
         const fb: Feedback = aFeedback({

@@ -34,7 +34,7 @@ describe('RunWriter', () => {
       log: pino({ level: 'silent' }),
       journal: { appendRun: () => 0, appendFeedback: () => 0, committed: () => {}, setAside: (_k, v) => setAside.push((v as Run).id) },
     });
-    for (const id of ['a', 'bad', 'b']) writer.recordRun(run(id));
+    for (const id of ['a', 'bad', 'b']) void writer.recordRun(run(id));
     await writer.flush();
     expect([...mem.runs.keys()].sort()).toEqual(['a', 'b']);
     expect(setAside).toEqual(['bad']);
@@ -46,7 +46,7 @@ describe('RunWriter', () => {
     const mem = memoryStore(() => false);
     const writer = new RunWriter({ store: mem.store, log: pino({ level: 'silent' }) });
     mem.setDown(true);
-    writer.recordRun(run('a'));
+    void writer.recordRun(run('a'));
     writer.recordFeedback(aFeedback({ runId: 'a', overridden: true, fields: ['x'] }));
     await expect(writer.flush()).rejects.toThrow('connection refused');
     expect(writer.backlog).toBe(2);
@@ -90,7 +90,7 @@ describe('RunWriter', () => {
       journal: { appendRun: () => ++seq, appendFeedback: () => ++seq, committed: (s) => done.push(s) },
     });
     const ids = Array.from({ length: 10 }, (_, i) => `r${i}`);
-    for (const id of ids) writer.recordRun(run(id));
+    for (const id of ids) void writer.recordRun(run(id));
     down = true;
     await expect(writer.flush()).rejects.toThrow('connection refused');
     expect(maxOpen).toBe(2);
@@ -120,7 +120,7 @@ describe('RunWriter', () => {
     // A run every ~2 ms (longer on a busy machine): a batch per flush interval, give or take.
     const started = Date.now();
     for (let i = 0; i < 200; i++) {
-      writer.recordRun(run(`s${i}`));
+      void writer.recordRun(run(`s${i}`));
       await sleep(2);
     }
     const intervals = Math.ceil((Date.now() - started) / 50);
@@ -145,7 +145,7 @@ describe('RunWriter', () => {
     };
     const writer = new RunWriter({ store, log: pino({ level: 'silent' }), batchSize: 3, maxInFlight: 2 });
     const ids = Array.from({ length: 6 }, (_, i) => `f${i}`);
-    for (const id of ids) writer.recordRun(run(id));
+    for (const id of ids) void writer.recordRun(run(id));
     await expect(writer.flush()).rejects.toThrow('connection reset');
     expect(committed).toEqual(ids.slice(0, 3));
     expect(writer.backlog).toBe(3);

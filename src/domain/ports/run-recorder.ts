@@ -7,7 +7,11 @@
 import type { Feedback, Run } from '../model/run.js';
 
 export interface RunRecorder {
-  recordRun(run: Run): void;
+  /**
+   * Queues the run; when a promise comes back the caller answers only after it resolved (the
+   * journal wrote the run, a group commit shared with the other runs of the event-loop turn).
+   */
+  recordRun(run: Run): Promise<void> | undefined | void;
   recordFeedback(fb: Feedback): void;
   /** Throws UnavailableError (503) when no more runs can be kept: checked before an upstream call. */
   assertCapacity(): void;

@@ -13,6 +13,7 @@ import type { ActiveRollouts } from '../routing/active-rollouts.js';
 import { BadRequestError, ConflictError, NotFoundError } from '../model/errors.js';
 import { generateKey, KeyHasher } from '../auth/key-hasher.js';
 import type { Principal } from '../auth/principal.js';
+import { PrincipalCache, tokenDigest } from '../auth/principal-cache.js';
 
 interface KeyEntry {
   id: string;
@@ -36,6 +37,8 @@ export class Catalog {
   private chains = new Map<string, Chain>();
   private versions = new Map<string, Map<string, ChainVersion>>();
   private readonly adminHash: string;
+  /** Tokens that authenticated lately, by digest; emptied whenever a key may have gone. */
+  private readonly principals = new PrincipalCache();
   private timer?: NodeJS.Timeout;
   /** Bumped by every local write, so a reload that read the tables before it does not undo it. */
   private generation = 0;
@@ -56,6 +59,8 @@ export class Catalog {
     if (generation !== this.generation) return;
     this.tenants = new Map(tenants.map((t) => [t.id, t]));
     this.keys = new Map(keys.map((k) => [k.hash, { id: k.id, tenantId: k.tenantId, name: k.name, hash: k.hash }]));
+    // Other replicas' revocations arrive here: no principal outlives its key past this refresh.
+    this.principals.clear();
     this.chains = new Map(chains.map((c) => [c.id, c]));
     const byChain = new Map<string, Map<string, ChainVersion>>();
     for (const v of versions) {
@@ -78,7 +83,16 @@ export class Catalog {
 
   // ---- auth -------------------------------------------------------------------------------
 
+  /** The caller's principal (shared and frozen: a token seen lately is answered from the cache). */
   authenticate(token: string): Principal | undefined {
+    const digest = tokenDigest(token);
+    const cached = this.principals.get(digest);
+    if (cached) return cached;
+    const principal = this.checkToken(token);
+    return principal && this.principals.set(digest, principal);
+  }
+
+  private checkToken(token: string): Principal | undefined {
     const hash = this.deps.hasher.hash(token);
     if (KeyHasher.equal(hash, this.adminHash)) return { kind: 'admin', keyName: 'ADMIN_TOKEN' };
     const entry = this.keys.get(hash);
@@ -129,6 +143,8 @@ export class Catalog {
     this.generation++;
     // Only the named tenant's key: a wrong tenant in the path is a 404 and must not lock the key out.
     for (const [hash, entry] of this.keys) if (entry.id === keyId && entry.tenantId === tenantId) this.keys.delete(hash);
+    // At once on this replica: the key's next call is checked in full, and fails.
+    this.principals.clear();
     if (!revoked) throw new NotFoundError('Key', keyId);
   }
 

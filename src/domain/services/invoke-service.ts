@@ -191,7 +191,9 @@ export class InvokeService {
       : undefined;
     if (shadow) run.shadowRunId = shadow.id;
     try {
-      this.deps.writer.recordRun(run);
+      // The reply waits for the journal's write (group commit, src/runtime/spool/spool.ts).
+      const written = this.deps.writer.recordRun(run);
+      if (written) await written;
     } catch (err) {
       if (shadow) this.deps.shadow!.abandon(shadow);
       throw err;

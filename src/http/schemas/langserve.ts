@@ -4,6 +4,7 @@
  * Requests are loose objects: a client may add fields (`kwargs`, stream options) that we ignore.
  */
 import { z } from 'zod';
+import { compiledSerialization } from '../compiled-serializer.js';
 import { errorResponseSchema, idSchema, jsonValueSchema } from './common.js';
 import { withinMetadataLimit } from './runs.js';
 
@@ -79,18 +80,22 @@ const runMetadata = z.object({
   fallback: z.literal(true).optional().describe('Present when the candidate failed and the control answered (fallbackToControl).'),
 });
 
-export const langserveInvokeResponse = z.object({
-  output: z.unknown(),
-  metadata: runMetadata,
-});
-
-export const langserveBatchResponse = z.object({
-  output: z.array(z.unknown()),
-  metadata: z.object({
-    run_ids: z.array(z.string()).describe('One run id per input, in order.'),
-    responses: z.array(runMetadata).describe('Per input, as LangServe gives it.'),
+export const langserveInvokeResponse = compiledSerialization(
+  z.object({
+    output: z.unknown(),
+    metadata: runMetadata,
   }),
-});
+);
+
+export const langserveBatchResponse = compiledSerialization(
+  z.object({
+    output: z.array(z.unknown()),
+    metadata: z.object({
+      run_ids: z.array(z.string()).describe('One run id per input, in order.'),
+      responses: z.array(runMetadata).describe('Per input, as LangServe gives it.'),
+    }),
+  }),
+);
 
 export const langserveStreamResponse = z
   .string()

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import type { Feedback, Run } from '../../domain/model/run.js';
 import { MAX_FEEDBACK_FIELDS, MAX_FIELD_NAME_LENGTH, MAX_METADATA_BYTES } from '../../domain/model/limits.js';
+import { compiledSerialization } from '../compiled-serializer.js';
 import { idSchema, isoDateSchema, jsonValueSchema, uuidSchema } from './common.js';
 
 const callerId = z.string().min(1).max(256);
@@ -26,25 +27,29 @@ export const invokeBody = z.strictObject({
     .describe(`Stored with the run; at most ${MAX_METADATA_BYTES} bytes as JSON.`),
 });
 
-export const invokeResponse = z.object({
-  runId: z.string(),
-  chain: z.string(),
-  version: z.string(),
-  variant: z.enum(['control', 'candidate', 'default']),
-  output: z.unknown(),
-  latencyMs: z.number(),
-  fallback: z
-    .literal(true)
-    .optional()
-    .describe(
-      'Present when the candidate failed and the control answered (the rollout has fallbackToControl): `version` is the control that answered, `variant` stays `candidate`.',
-    ),
-});
+export const invokeResponse = compiledSerialization(
+  z.object({
+    runId: z.string(),
+    chain: z.string(),
+    version: z.string(),
+    variant: z.enum(['control', 'candidate', 'default']),
+    output: z.unknown(),
+    latencyMs: z.number(),
+    fallback: z
+      .literal(true)
+      .optional()
+      .describe(
+        'Present when the candidate failed and the control answered (the rollout has fallbackToControl): `version` is the control that answered, `variant` stays `candidate`.',
+      ),
+  }),
+);
 
-export const invokeErrorResponse = z.object({
-  runId: z.string(),
-  error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }),
-});
+export const invokeErrorResponse = compiledSerialization(
+  z.object({
+    runId: z.string(),
+    error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }),
+  }),
+);
 
 export const runParams = z.object({ runId: uuidSchema });
 
@@ -97,7 +102,9 @@ export const feedbackByExternalIdBody = z
   .strictObject({ chain: idSchema, externalId: callerId, tenant: idSchema.optional(), ...feedbackFields })
   .superRefine(oneForm);
 
-export const feedbackResponse = z.object({ runId: z.string(), overridden: z.boolean(), fields: z.array(z.string()) });
+export const feedbackResponse = compiledSerialization(
+  z.object({ runId: z.string(), overridden: z.boolean(), fields: z.array(z.string()) }),
+);
 
 export const listRunsQuery = z.strictObject({
   chain: idSchema.optional(),

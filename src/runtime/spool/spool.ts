@@ -5,10 +5,20 @@
  * database is away the spool only grows; on the next start whatever a previous process left is
  * replayed into the database before the gateway serves (spool-replay.ts).
  *
+ * Group commit: the runs appended while one callback of the event loop and its microtasks run
+ * (e.g. every call of a tick in which their upstream answers resolved together) are written by
+ * one write() when that callback's microtasks run, and `written()` resolves once it returned. The
+ * caller answers only after it (RunWriter, InvokeService), so a reply still never leaves before
+ * its line is in the file. Not held until the end of the whole turn (a setImmediate): measured in
+ * the bench at 500 req/s, that put the gateway's own time (Server-Timing) at p90 1.8-2.6 ms and
+ * p99 4-30 ms, against p90 0.3 ms and p99 0.4-1.7 ms this way, even when the first run of each
+ * turn was written at once (README "Performance"). Feedback is written at once (with whatever
+ * runs are waiting), because its 503 on an unwritable disk must come before it is taken.
+ *
  * Durability, precisely:
  * - The process dying (SIGKILL, OOM kill, a crash) loses nothing that was answered: the write()
  *   returned before the reply was sent, so the line is in the kernel's page cache, which outlives
- *   the process.
+ *   the process. Runs appended but not yet written when it dies were not answered either.
  * - A power loss or kernel crash can lose the lines written since the last fsync: segments are
  *   fsynced in the background every `fsyncIntervalMs` (100 ms by default), so at most the runs
  *   and feedback answered in the last ~100 ms (plus the time one fsync takes) that had not yet
@@ -84,6 +94,8 @@ export interface SpoolOptions {
   fsyncIntervalMs?: number;
   /** The clock of the probe interval; default Date.now. */
   now?: () => number;
+  /** The write() of segment lines; default fs.writeSync (tests count its calls). */
+  writeSync?: (fd: number, data: string) => number;
 }
 
 export interface SpoolStatus {
@@ -211,11 +223,20 @@ export class Spool implements Journal {
   /** Runs kept in memory only (their write failed): seq -> run id, until committed. */
   private readonly notJournaledBySeq = new Map<number, string>();
   private readonly notJournaledIds = new Set<string>();
+  private readonly writeLines: (fd: number, data: string) => number;
+  /** The group commit (see the header): lines of runs appended this turn, not yet written. */
+  private groupLines: string[] = [];
+  private groupBytes = 0;
+  private groupSeqs: number[] = [];
+  private groupRunIds: string[] = [];
+  private group: { promise: Promise<void>; resolve: () => void } | undefined;
+  private readonly writeGroupLater = () => this.writeGroup();
 
   constructor(opts: SpoolOptions, checkpointPath: string, lastSeq: number) {
     this.dir = opts.dir;
     this.log = opts.log;
     this.now = opts.now ?? Date.now;
+    this.writeLines = opts.writeSync ?? ((fd, data) => writeSync(fd, data));
     this.maxBytes = opts.maxBytes;
     this.hardMaxBytes = opts.maxBytes + Math.max(MiB, Math.floor(opts.maxBytes / 16));
     this.segmentBytes = opts.segmentBytes ?? 64 * MiB;
@@ -247,18 +268,40 @@ export class Spool implements Journal {
     if (this.uncommitted >= this.hardMaxBytes)
       throw notRecordedError(`the spool is over its limit (${mib(this.uncommitted)} MiB of runs not yet in the database)`);
     const line = this.line('r', json ?? this.storableJson(run, run.id));
-    const seq = this.unwritable ? undefined : this.write(line);
-    if (seq !== undefined) return seq;
-    // Not on disk: held in memory only, counted like a spooled line so the same bound applies.
-    const memorySeq = this.account(line.length);
-    this.notJournaledBySeq.set(memorySeq, run.id);
-    this.notJournaledIds.add(run.id);
-    return memorySeq;
+    const bytes = Buffer.byteLength(line);
+    const seq = this.account(bytes);
+    if (this.unwritable) {
+      // Not on disk: held in memory only, counted like a spooled line so the same bound applies.
+      this.keepInMemory(seq, run.id);
+      return seq;
+    }
+    this.groupLines.push(line);
+    this.groupBytes += bytes;
+    this.groupSeqs.push(seq);
+    this.groupRunIds.push(run.id);
+    if (this.group === undefined) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => (resolve = r));
+      this.group = { promise, resolve };
+      queueMicrotask(this.writeGroupLater);
+    }
+    return seq;
+  }
+
+  /**
+   * Resolves once every run appended so far is written to its segment, or kept in memory when the
+   * disk refused it (then `notJournaled` says so); undefined when nothing is waiting.
+   */
+  written(): Promise<void> | undefined {
+    return this.group?.promise;
   }
 
   appendFeedback(fb: Feedback, json?: string): number {
     this.assertCapacity();
-    const seq = this.write(this.line('f', json ?? this.storableJson(fb, fb.runId)));
+    const line = this.line('f', json ?? this.storableJson(fb, fb.runId));
+    // The runs waiting go first, so lines stay in sequence order in the file.
+    this.writeGroup();
+    const seq = this.write(line);
     if (seq === undefined) throw this.unwritableError();
     return seq;
   }
@@ -351,6 +394,7 @@ export class Spool implements Journal {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.timer);
+    this.writeGroup();
     await this.syncing;
     await Promise.all([...this.closing]);
     const everythingCommitted = this.committedSeq >= this.nextSeq - 1;
@@ -387,12 +431,52 @@ export class Spool implements Journal {
   }
 
   private storableJson(record: Run | Feedback, runId: string): string {
-    return storableJson(record, () => warnReplaced(this.log, runId));
+    return storableJson(record, (id) => warnReplaced(this.log, id), runId);
   }
 
-  private line(kind: 'r' | 'f', json: string): Buffer {
+  private line(kind: 'r' | 'f', json: string): string {
     if (this.closed) throw new UnavailableError('The gateway is shutting down.', 'shutting_down');
-    return Buffer.from(encodeLine(this.nextSeq, kind, json), 'utf8');
+    return encodeLine(this.nextSeq, kind, json);
+  }
+
+  private keepInMemory(seq: number, runId: string): void {
+    this.notJournaledBySeq.set(seq, runId);
+    this.notJournaledIds.add(runId);
+  }
+
+  /**
+   * The group commit: one write() of the lines of every run appended since the last one, then
+   * their callers may answer. A write that fails is tried once more in a new segment, as in
+   * write(); if that fails too the runs are kept in memory (see the header).
+   */
+  private writeGroup(): void {
+    const group = this.group;
+    if (group === undefined) return;
+    const lines = this.groupLines;
+    const seqs = this.groupSeqs;
+    const runIds = this.groupRunIds;
+    const bytes = this.groupBytes;
+    this.group = undefined;
+    this.groupLines = [];
+    this.groupSeqs = [];
+    this.groupRunIds = [];
+    this.groupBytes = 0;
+    try {
+      const data = lines.length === 1 ? lines[0]! : lines.join('');
+      let segment = this.unwritable ? new Error(this.unwritable.error) : this.writeTo(data, bytes, seqs[0]!);
+      if (segment instanceof Error && !this.unwritable) segment = this.writeTo(data, bytes, seqs[0]!);
+      if (segment instanceof Error) {
+        if (!this.unwritable) this.markUnwritable(segment);
+        for (let i = 0; i < seqs.length; i++) if (seqs[i]! > this.committedSeq) this.keepInMemory(seqs[i]!, runIds[i]!);
+        return;
+      }
+      segment.bytes += bytes;
+      segment.lastSeq = seqs[seqs.length - 1]!;
+      segment.dirty = true;
+      if (segment.bytes >= this.segmentBytes) this.retire(segment);
+    } finally {
+      group.resolve();
+    }
   }
 
   /** Takes the next sequence number for a line of `bytes` (on disk or held in memory). */
@@ -411,29 +495,30 @@ export class Spool implements Journal {
    * A failed write is tried once more in a new segment (a segment file that went bad, not the
    * disk), so one failure opens at most two files.
    */
-  private write(line: Buffer): number | undefined {
+  private write(line: string): number | undefined {
     if (this.unwritable) return undefined;
-    let segment = this.writeTo(line);
-    if (segment instanceof Error) segment = this.writeTo(line);
+    const bytes = Buffer.byteLength(line);
+    let segment = this.writeTo(line, bytes, this.nextSeq);
+    if (segment instanceof Error) segment = this.writeTo(line, bytes, this.nextSeq);
     if (segment instanceof Error) {
       this.markUnwritable(segment);
       return undefined;
     }
-    const seq = this.account(line.length);
-    segment.bytes += line.length;
+    const seq = this.account(bytes);
+    segment.bytes += bytes;
     segment.lastSeq = seq;
     segment.dirty = true;
     if (segment.bytes >= this.segmentBytes) this.retire(segment);
     return seq;
   }
 
-  /** The segment the line went to, or why it did not (that segment is retired: it may end torn now). */
-  private writeTo(line: Buffer): Segment | Error {
+  /** The segment the lines went to, or why they did not (that segment is retired: it may end torn now). */
+  private writeTo(data: string, bytes: number, firstSeq: number): Segment | Error {
     let segment: Segment | undefined;
     try {
-      segment = this.active ?? this.openSegment();
-      const n = writeSync(segment.fd!, line);
-      if (n !== line.length) throw new Error(`short write: ${n} of ${line.length} bytes`);
+      segment = this.active ?? this.openSegment(firstSeq);
+      const n = this.writeLines(segment.fd!, data);
+      if (n !== bytes) throw new Error(`short write: ${n} of ${bytes} bytes`);
       return segment;
     } catch (err) {
       if (segment) this.retire(segment);
@@ -476,10 +561,11 @@ export class Spool implements Journal {
     return true;
   }
 
-  private openSegment(): Segment {
-    const path = join(this.dir, segmentName(this.nextSeq, this.opened++));
+  /** A new active segment whose first line will have `firstSeq`. */
+  private openSegment(firstSeq: number): Segment {
+    const path = join(this.dir, segmentName(firstSeq, this.opened++));
     const fd = openSync(path, 'a', 0o600);
-    this.active = { path, fd, bytes: 0, lastSeq: this.nextSeq - 1, dirty: false };
+    this.active = { path, fd, bytes: 0, lastSeq: firstSeq - 1, dirty: false };
     return this.active;
   }
 

@@ -1,5 +1,8 @@
 /** The in-memory Catalog over its repository: auth, keys, chains and versions, and reloads. */
 import { describe, expect, it } from 'vitest';
+import { KeyHasher } from '../../../src/domain/auth/key-hasher.js';
+import { PrincipalCache, tokenDigest } from '../../../src/domain/auth/principal-cache.js';
+import { Catalog } from '../../../src/domain/services/catalog.js';
 import { BadRequestError, ConflictError, NotFoundError } from '../../../src/domain/model/errors.js';
 import { rolloutSpecSchema } from '../../../src/domain/model/rollout-spec.js';
 import { testAdapter } from '../../support/in-memory/chain-adapters.js';
@@ -86,5 +89,53 @@ describe('Catalog', () => {
     release();
     await loading;
     expect(w.catalog.tenant('umbrella')).toBeDefined();
+  });
+
+  it('checks a token with the keyed HMAC once, then from a cache that forgets revoked keys (here at once, on replicas at their refresh)', async () => {
+    const w = await world();
+    let hmacs = 0;
+    class CountingHasher extends KeyHasher {
+      override hash(key: string): string {
+        hmacs++;
+        return super.hash(key);
+      }
+    }
+    const hasher = new CountingHasher('test-secret');
+    const replica = () =>
+      new Catalog({ store: w.catalogRepo, hasher, adminToken: ADMIN_TOKEN, now: w.now, activeRollouts: { hasActive: () => false } });
+    const here = replica();
+    const other = replica();
+    await here.load();
+    const key = await here.createKey('acme', 'ci');
+    await other.load();
+    hmacs = 0;
+    for (let i = 0; i < 100; i++) expect(here.authenticate(key.key)).toMatchObject({ kind: 'tenant', tenantId: 'acme', keyId: key.id });
+    for (let i = 0; i < 100; i++) expect(here.authenticate(ADMIN_TOKEN)).toMatchObject({ kind: 'admin' });
+    expect(other.authenticate(key.key)).toMatchObject({ tenantId: 'acme' });
+    expect(hmacs).toBe(3);
+    // A shared principal cannot be changed by one request for the next.
+    expect(Object.isFrozen(here.authenticate(key.key))).toBe(true);
+    // Unknown tokens are checked in full every time: guessing fills nothing.
+    for (let i = 0; i < 5; i++) expect(here.authenticate('cc_guess')).toBeUndefined();
+    expect(hmacs).toBe(8);
+
+    await here.revokeKey('acme', key.id);
+    expect(here.authenticate(key.key)).toBeUndefined();
+    // The other replica still knows the key until its refresh reads the revocation, then not.
+    expect(other.authenticate(key.key)).toBeDefined();
+    await other.load();
+    expect(other.authenticate(key.key)).toBeUndefined();
+  });
+
+  it('keys the principal cache by a digest of the token, and bounds it', () => {
+    const cache = new PrincipalCache(3);
+    const token = 'cc_secret-token-value';
+    const digest = tokenDigest(token);
+    expect(digest).not.toContain(token);
+    expect(digest).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    for (let i = 0; i < 5; i++) cache.set(tokenDigest(`t${i}`), { kind: 'admin', keyName: `k${i}` });
+    expect(cache.size).toBe(3);
+    expect(cache.get(tokenDigest('t0'))).toBeUndefined();
+    expect(cache.get(tokenDigest('t4'))).toEqual({ kind: 'admin', keyName: 'k4' });
   });
 });

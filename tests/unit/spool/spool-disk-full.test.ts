@@ -66,7 +66,7 @@ describe.skipIf(!hasDevFull)('spool on a full disk', () => {
     const writer = new RunWriter({ store, log, journal: spool, flushIntervalMs: 5 });
     const first = run();
     expect(() => spool.assertCapacity()).not.toThrow();
-    writer.recordRun(first); // the upstream was called: the run must be kept
+    await writer.recordRun(first); // the upstream was called: the run must be kept
     expect(spool.notJournaled(first.id)).toBe(true);
     expect(spool.status()).toMatchObject({ writable: false, notJournaledRuns: 1, unwritable: { error: 'ENOSPC' } });
 
@@ -82,7 +82,7 @@ describe.skipIf(!hasDevFull)('spool on a full disk', () => {
       clock += 250; // probes at most once a second, each fails
       expect(() => spool.assertCapacity()).toThrow(expect.objectContaining({ code: 'spool_unwritable' }));
       // A run already under way when the disk failed is still kept.
-      if (i % 50 === 0) writer.recordRun(run());
+      if (i % 50 === 0) void writer.recordRun(run());
     }
     expect(readdirSync(dir).sort()).toEqual(filesBefore);
 
@@ -106,6 +106,7 @@ describe.skipIf(!hasDevFull)('spool on a full disk', () => {
   it('writes to disk again once a probe succeeds', async () => {
     fillDisk();
     spool.appendRun(run());
+    await spool.written();
     expect(spool.status().writable).toBe(false);
     freeDisk();
     // Not probed again within the second: still refused.
@@ -117,14 +118,16 @@ describe.skipIf(!hasDevFull)('spool on a full disk', () => {
     expect(spool.status().unwritable).toBeUndefined();
     const later = run();
     spool.appendRun(later);
+    await spool.written();
     expect(spool.notJournaled(later.id)).toBe(false);
     expect(readdirSync(dir).filter((f) => f.startsWith('seg-'))).toHaveLength(1);
     expect(readdirSync(dir)).not.toContain('probe.tmp');
   });
 
-  it('readiness polls alone see the disk recover (status() probes too)', () => {
+  it('readiness polls alone see the disk recover (status() probes too)', async () => {
     fillDisk();
     spool.appendRun(run());
+    await spool.written();
     freeDisk();
     expect(spool.status().writable).toBe(false);
     clock += 1000;

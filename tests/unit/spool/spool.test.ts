@@ -106,6 +106,7 @@ describe('spool', () => {
     const s = await openAt(new FakeStore(), { segmentBytes: 600 });
     const runs = Array.from({ length: 10 }, () => run());
     for (const r of runs) s.appendRun(r);
+    await s.written();
     s.committed(4);
     const store = new FakeStore();
     await openAt(store);
@@ -114,7 +115,11 @@ describe('spool', () => {
 
   it('deletes rotated segments once committed and truncates the active one when all of it is', async () => {
     const s = await openAt(new FakeStore(), { segmentBytes: 1000 });
-    for (let i = 0; i < 12; i++) s.appendRun(run());
+    // One event-loop turn each: a segment rotates between group writes.
+    for (let i = 0; i < 12; i++) {
+      s.appendRun(run());
+      await s.written();
+    }
     const before = s.status();
     expect(before.segments).toBeGreaterThan(2);
     expect(segments(dir).length).toBe(before.segments);
@@ -131,6 +136,7 @@ describe('spool', () => {
     s.committed(3);
     expect(s.status().committedSeq).toBe(12);
     s.appendRun(run());
+    await s.written();
     expect(s.status().bytes).toBeGreaterThan(0);
     await s.close();
     expect(segments(dir).length).toBe(1); // the last run is not committed: kept for the next start
@@ -151,6 +157,7 @@ describe('spool', () => {
     const b = run();
     s.appendRun(a);
     s.appendRun(b);
+    await s.written();
     const file = join(dir, segments(dir)[0]!);
     appendFileSync(file, '\0\0\0\0' + encodeLine(3, 'r', JSON.stringify(run())) + '{"s":4,"k":"r","v":{"id":"torn');
     const store = new FakeStore();
@@ -197,6 +204,7 @@ describe('spool', () => {
     const bad = run();
     const good2 = run();
     for (const r of [good1, bad, good2]) s.appendRun(r);
+    await s.written();
     const store = new FakeStore();
     store.fail = (b) => (b.runs.some((r) => r.id === bad.id) ? new RecordRefusedError('22P02') : undefined);
     await openAt(store);
@@ -209,6 +217,7 @@ describe('spool', () => {
   it('does not start (and keeps its files) while the database is away', async () => {
     const s = await openAt(new FakeStore());
     s.appendRun(run());
+    await s.written();
     const store = new FakeStore();
     store.fail = () => Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
     await expect(openSpool({ dir, maxBytes: MiB, log, store })).rejects.toThrow(/ECONNREFUSED/);
@@ -221,6 +230,7 @@ describe('spool', () => {
   it('replays in chunks through writeBatch', async () => {
     const s = await openAt(new FakeStore());
     for (let i = 0; i < 25; i++) s.appendRun(run());
+    await s.written();
     const store = new FakeStore();
     const s2 = await openSpool({ dir, maxBytes: MiB, log, store, chunkSize: 10 });
     open.push(s2);
@@ -230,8 +240,10 @@ describe('spool', () => {
   it('ignores a garbage checkpoint (replays everything, idempotently)', async () => {
     const s = await openAt(new FakeStore());
     s.appendRun(run());
+    await s.written();
     s.committed(1);
     s.appendRun(run());
+    await s.written();
     writeFileSync(join(dir, 'committed'), 'garbage');
     const store = new FakeStore();
     await openAt(store);
@@ -243,6 +255,7 @@ describe('spool', () => {
     const s = await openAt(new FakeStore());
     const r = run({ externalId: 'ext\u0000', output: { ['k\ud800']: 'v\u0000' } });
     s.appendRun(r);
+    await s.written();
     expect(r.externalId).toBe('ext\uFFFD');
     expect(r.output).toEqual({ ['k\uFFFD']: 'v\uFFFD' });
     const text = readFileSync(join(dir, segments(dir)[0]!), 'utf8');
