@@ -9,20 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { browserSkipReason, launchBrowser } from '../support/browser.js';
 import { startFakeUpstream, type FakeUpstream } from '../support/fake-upstream.js';
 import { ADMIN, noPostgres, startTestGateway, type TestGateway } from '../support/gateway.js';
-
-const MINUS = '\u2212';
-const fixed = (x: number, d: number): string => {
-  const s = x.toFixed(d);
-  if (/^-0\.?0*$/.test(s)) return s.slice(1);
-  return s.startsWith('-') ? MINUS + s.slice(1) : s;
-};
-const count = (n: number): string => Math.round(n).toLocaleString('en-US');
-const pct = (r: number): string => `${fixed(r * 100, 1)}%`;
-const pts = (d: number): string => {
-  const s = fixed(d * 100, 1);
-  return s === '0.0' ? s : d > 0 ? `+${s}` : s;
-};
-const pValue = (p: number): string => (p < 0.001 ? '< 0.001' : p.toFixed(3));
+import { count, pct, pts, pValue } from '../support/dashboard-format.js';
 
 const N = 40;
 const truth = (n: number) => ({ total: 100 + n, vendor: 'ACME GmbH' });

@@ -15,21 +15,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { browserSkipReason, launchBrowser } from '../support/browser.js';
 import { startFakeUpstream, type FakeUpstream } from '../support/fake-upstream.js';
 import { ADMIN, noPostgres, startTestGateway, type TestGateway } from '../support/gateway.js';
+import { count, pct, pts } from '../support/dashboard-format.js';
 
 const CHAIN = 'invoice-extraction';
 const TENANTS = ['acme', 'globex', 'initech', 'umbrella'];
-const MINUS = '\u2212';
-const fixed = (x: number, d: number): string => {
-  const s = x.toFixed(d);
-  if (/^-0\.?0*$/.test(s)) return s.slice(1);
-  return s.startsWith('-') ? MINUS + s.slice(1) : s;
-};
-const count = (n: number): string => Math.round(n).toLocaleString('en-US');
-const pct = (r: number): string => `${fixed(r * 100, 1)}%`;
-const pts = (d: number): string => {
-  const s = fixed(d * 100, 1);
-  return s === '0.0' ? s : d > 0 ? `+${s}` : s;
-};
 
 const extracted = (input: any) => ({ total: 100 + (input?.doc ?? 0), vendor: 'ACME GmbH' });
 

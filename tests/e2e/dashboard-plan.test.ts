@@ -10,15 +10,8 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { browserSkipReason, launchBrowser } from '../support/browser.js';
 import { ADMIN, noPostgres, startTestGateway, type TestGateway } from '../support/gateway.js';
+import { count, pct } from '../support/dashboard-format.js';
 
-const MINUS = '\u2212';
-const fixed = (x: number, d: number): string => {
-  const s = x.toFixed(d);
-  if (/^-0\.?0*$/.test(s)) return s.slice(1);
-  return s.startsWith('-') ? MINUS + s.slice(1) : s;
-};
-const count = (n: number): string => Math.round(n).toLocaleString('en-US');
-const pct = (r: number): string => `${fixed(r * 100, 1)}%`;
 const days = (x: number): string => `${x < 1 ? x.toFixed(2) : x.toFixed(1)} days`;
 
 describe.skipIf(!!browserSkipReason)('dashboard plan panel in headless Chromium', () => {

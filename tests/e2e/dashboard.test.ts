@@ -12,30 +12,13 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { browserSkipReason, launchBrowser } from '../support/browser.js';
 import { startFakeUpstream, type FakeUpstream } from '../support/fake-upstream.js';
 import { ADMIN, noPostgres, startTestGateway, type TestGateway } from '../support/gateway.js';
+import { fixed, count, pct, pts, ptsBound, ms, pValue } from '../support/dashboard-format.js';
 
 const ARTIFACTS = join(process.cwd(), 'test-artifacts');
 const CHAIN = 'invoice-extraction';
 const TENANTS = ['acme', 'globex', 'initech'];
 const HOURS = 24;
 const CALLS_PER_HOUR = 32;
-
-// The page's number formats (public/dashboard/format.js), written out again here so the test
-// checks the page against the rules rather than against itself.
-const MINUS = '\u2212';
-const fixed = (x: number, d: number): string => {
-  const s = x.toFixed(d);
-  if (/^-0\.?0*$/.test(s)) return s.slice(1);
-  return s.startsWith('-') ? MINUS + s.slice(1) : s;
-};
-const count = (n: number): string => Math.round(n).toLocaleString('en-US');
-const pct = (r: number): string => `${fixed(r * 100, 1)}%`;
-const pts = (d: number): string => {
-  const s = fixed(d * 100, 1);
-  return s === '0.0' ? s : d > 0 ? `+${s}` : s;
-};
-const ptsBound = (d: number): string => fixed(d * 100, 1);
-const ms = (x: number | null): string => (x === null ? '—' : `${Math.round(x).toLocaleString('en-US')} ms`);
-const pValue = (p: number): string => (p < 0.001 ? '< 0.001' : p.toFixed(3));
 
 /** A small seeded generator (mulberry32): the same "random" reviews on every run. */
 function seeded(seed: number): () => number {
