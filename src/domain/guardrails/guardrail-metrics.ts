@@ -50,8 +50,11 @@ export interface LimitRule {
   refuse?(limit: number): string | undefined;
   /** The limit as a user wrote it: "+5 points over control", "2%", "2000 ms". */
   printLimit(check: PrintableCheck): string;
-  /** A bound or estimate in the quantity's units: "+6.1 points", "3.1%", "7.1% of runs slower than 2000 ms (5% allowed)". */
-  printValue(check: PrintableCheck, value: number): string;
+  /**
+   * A bound or estimate in the quantity's units: "+6.1 points", "3.1%", "7.1% of runs slower than
+   * 2000 ms (5% allowed)"; `decimals` (default 1) where a rule prints fractions of a percent.
+   */
+  printValue(check: PrintableCheck, value: number, decimals?: number): string;
 }
 
 export interface GuardrailMetric<N extends string = string, R extends keyof Counts = keyof Counts> {
@@ -79,8 +82,8 @@ function guardrailMetric<const N extends string, R extends keyof Counts>(m: Guar
 }
 
 /** Figures to one decimal: "3.1%", "+6.1 points". */
-const percent = (x: number) => `${(x * 100).toFixed(1)}%`;
-const points = (x: number) => `${x >= 0 ? '+' : '−'}${Math.abs(x * 100).toFixed(1)} points`;
+const percent = (x: number, decimals = 1) => `${(x * 100).toFixed(decimals)}%`;
+const points = (x: number, decimals = 1) => `${x >= 0 ? '+' : '−'}${Math.abs(x * 100).toFixed(decimals)} points`;
 /** A configured limit as precise as it was written, to two decimals of a percent: "2%", "2.5%". */
 const limitPercent = (x: number) => `${Number((x * 100).toFixed(2))}%`;
 const limitPoints = (x: number) => `+${Number((x * 100).toFixed(2))} points`;
@@ -91,7 +94,7 @@ const RATE_MAX: LimitRule = {
   threshold: (max) => max,
   refuse: (max) => (max > 1 ? 'a rate is at most 1' : undefined),
   printLimit: (c) => limitPercent(c.threshold),
-  printValue: (_c, v) => percent(v),
+  printValue: (_c, v, decimals) => percent(v, decimals),
 };
 
 /** A rate's ceiling on candidate − control, in absolute points. */
@@ -100,7 +103,7 @@ const RATE_INCREASE: LimitRule = {
   threshold: (maxIncrease) => maxIncrease,
   refuse: (maxIncrease) => (maxIncrease > 1 ? 'a rate difference is at most 1' : undefined),
   printLimit: (c) => `${limitPoints(c.threshold)} over control`,
-  printValue: (_c, v) => points(v),
+  printValue: (_c, v, decimals) => points(v, decimals),
 };
 
 /** A latency guardrail breaches when more than this share of candidate runs is slower than max. */
@@ -209,7 +212,17 @@ export function printLimit(check: CheckFigures): string {
 export function printBound(check: CheckFigures): string {
   if (check.bound === null) return 'n/a';
   const { rule, figures } = ruleAndFigures(check);
-  return rule ? rule.printValue(figures, check.bound) : String(check.bound);
+  if (!rule) return String(check.bound);
+  // A bound that rounds to its limit ("breached, bound +3.0 points" against +3 points) gets the
+  // decimals that tell them apart, up to three.
+  let decimals = 1;
+  while (
+    decimals < 3 &&
+    check.bound !== check.threshold &&
+    rule.printValue(figures, check.bound, decimals) === rule.printValue(figures, check.threshold, decimals)
+  )
+    decimals++;
+  return rule.printValue(figures, check.bound, decimals);
 }
 
 /**

@@ -135,6 +135,14 @@ describe('guardrail metrics: printing', () => {
     expect(printBound({ ...latency!, bound: null })).toBe('n/a');
   });
 
+  it('gives a bound that rounds to its limit the decimals that tell them apart (never "breached, bound +5.0 points" at +5)', () => {
+    expect(printBound({ ...override!, bound: 0.0503 })).toBe('+5.03 points');
+    expect(printBound({ ...override!, bound: 0.05004 })).toBe('+5.004 points');
+    expect(printBound({ ...override!, bound: 0.061 })).toBe('+6.1 points');
+    expect(printBound({ ...errors!, bound: 0.02502 })).toBe('2.502%');
+    expect(printBound({ ...errors!, bound: 0.0251 })).toBe('2.51%');
+  });
+
   it('describes a check in a line, for the terminal, and falls back to numbers for a metric it does not know', () => {
     expect(describeCheck(latency!)).toMatch(
       /^latency_p95_ms \(limit 2000 ms\): breached, bound \d+\.\d% of runs slower than 2000 ms \(5% allowed\), 2000 samples$/,
