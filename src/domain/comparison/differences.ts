@@ -101,6 +101,17 @@ export function tenantStrata(metric: RateMetric, strata: readonly StageArms[]): 
   return informative.map((s) => ({ candidate: rows(s.candidateTenants!), control: rows(s.controlTenants!) }));
 }
 
+/** The per-run always-valid sequence of a rate's difference: its strata and design (centred on 0). */
+function perRunSequence(metric: RateMetric, strata: readonly StageArms[], opts: DifferenceOptions) {
+  const seq: SequenceStratum[] = strata.map((s) => ({
+    share: s.share,
+    candidate: rateOf(metric, s.candidate),
+    control: rateOf(metric, s.control),
+  }));
+  const planned = Math.max(opts.plannedStrata ?? strata.length, strata.length, 1);
+  return { seq, planned, design: { tuning: DEFAULT_DIFFERENCE_TUNING, center: 0, plannedStrata: planned } };
+}
+
 function alwaysValidDifference(
   metric: RateMetric,
   strata: readonly StageArms[],
@@ -119,13 +130,7 @@ function alwaysValidDifference(
       method: tenantLevelMethodName(options),
     };
   }
-  const seq: SequenceStratum[] = strata.map((s) => ({
-    share: s.share,
-    candidate: rateOf(metric, s.candidate),
-    control: rateOf(metric, s.control),
-  }));
-  const planned = Math.max(opts.plannedStrata ?? strata.length, strata.length, 1);
-  const design = { tuning: DEFAULT_DIFFERENCE_TUNING, center: 0, plannedStrata: planned };
+  const { seq, design, planned } = perRunSequence(metric, strata, opts);
   const name = differenceSequenceName({ share: strata[0]?.share ?? 0.5, tuning: DEFAULT_DIFFERENCE_TUNING, center: 0 });
   return {
     alwaysValidCI: stratifiedInterval(seq, opts.alpha, design),
@@ -145,13 +150,7 @@ export function alwaysValidSide(metric: RateMetric, strata: readonly StageArms[]
     const [lo, hi] = alwaysValidDifference(metric, strata, opts).alwaysValidCI;
     return lo > 0 ? 1 : hi < 0 ? -1 : 0;
   }
-  const seq: SequenceStratum[] = strata.map((s) => ({
-    share: s.share,
-    candidate: rateOf(metric, s.candidate),
-    control: rateOf(metric, s.control),
-  }));
-  const planned = Math.max(opts.plannedStrata ?? strata.length, strata.length, 1);
-  const design = { tuning: DEFAULT_DIFFERENCE_TUNING, center: 0, plannedStrata: planned };
+  const { seq, design } = perRunSequence(metric, strata, opts);
   if (stratifiedRejects(seq, 0, 'lower', opts.alpha / 2, design)) return 1;
   if (stratifiedRejects(seq, 0, 'upper', opts.alpha / 2, design)) return -1;
   return 0;
