@@ -28,8 +28,18 @@ export interface PgliteLikeClient {
 
 type Request = WorkerRequest extends infer R ? (R extends WorkerRequest ? Omit<R, 'id'> : never) : never;
 
-/** drizzle passes parsers that leave some types as text; only such identity parsers can cross threads. */
+/** drizzle passes the same options object for every run of a prepared query: translate it once. */
+const wired = new WeakMap<QueryOptions, WireQueryOptions>();
+
 function wireOptions(options: QueryOptions | undefined): WireQueryOptions {
+  if (!options) return toWire(undefined);
+  let w = wired.get(options);
+  if (!w) wired.set(options, (w = toWire(options)));
+  return w;
+}
+
+/** drizzle passes parsers that leave some types as text; only such identity parsers can cross threads. */
+function toWire(options: QueryOptions | undefined): WireQueryOptions {
   const rawTypes: number[] = [];
   const parsers: Record<number, (value: string) => unknown> = options?.parsers ?? {};
   for (const [oid, parse] of Object.entries(parsers)) {
