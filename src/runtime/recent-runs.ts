@@ -3,8 +3,15 @@
  * database is away (README "Outages"): a reviewer usually answers minutes after the call, and an
  * outage of the database must not turn that into a 503. Bounded by count, bytes (the runs' JSON)
  * and age; oldest first out. A tenant's runs go at once when its data is erased.
+ *
+ * Each run is kept as the JSON text the writer already built for the spool and the insert, and
+ * revived only when asked for (rarely: feedback on a run the database cannot give back). Ten
+ * thousand runs held as object graphs all end up in V8's old generation, where every full
+ * collection traces them field by field; one flat string per run costs the collector next to
+ * nothing (README "Benchmarks": this was the largest part of what each call promoted).
  */
 import type { Run } from '../domain/model/run.js';
+import { reviveRun } from './spool/spool-record.js';
 
 export interface RecentRunsOptions {
   maxRuns: number;
@@ -14,8 +21,8 @@ export interface RecentRunsOptions {
 }
 
 interface Entry {
-  run: Run;
-  bytes: number;
+  tenantId: string;
+  json: string;
   at: number;
 }
 
@@ -26,22 +33,24 @@ export class RecentRuns {
 
   constructor(private readonly opts: RecentRunsOptions) {}
 
-  add(run: Run, bytes: number): void {
-    if (bytes > this.opts.maxBytes) return;
+  /** `json`: the run as the writer stored it (storable-json.ts); its length is what it costs here. */
+  add(run: Run, json: string): void {
+    if (json.length > this.opts.maxBytes) return;
     this.remove(run.id);
-    this.entries.set(run.id, { run, bytes, at: this.opts.now() });
-    this.bytes += bytes;
+    this.entries.set(run.id, { tenantId: run.tenantId, json, at: this.opts.now() });
+    this.bytes += json.length;
     this.evict();
   }
 
   get(id: string): Run | undefined {
     this.evict();
-    return this.entries.get(id)?.run;
+    const e = this.entries.get(id);
+    return e === undefined ? undefined : reviveRun(JSON.parse(e.json) as Run);
   }
 
   /** Erasure: the tenant's runs must not outlive it here. */
   forgetTenant(tenantId: string): void {
-    for (const [id, e] of this.entries) if (e.run.tenantId === tenantId) this.remove(id);
+    for (const [id, e] of this.entries) if (e.tenantId === tenantId) this.remove(id);
   }
 
   get size(): number {
@@ -52,7 +61,7 @@ export class RecentRuns {
     const e = this.entries.get(id);
     if (!e) return;
     this.entries.delete(id);
-    this.bytes -= e.bytes;
+    this.bytes -= e.json.length;
   }
 
   private evict(): void {

@@ -333,7 +333,7 @@ export class RunWriter implements RunRecorder {
     removeFront(this.runs, b.runs);
     removeFront(this.feedback, b.feedback);
     for (const r of b.runs) {
-      this.opts.recent?.add(r.item, r.json.length);
+      this.opts.recent?.add(r.item, r.json);
       if (this.pendingRuns.get(r.item.id) === r.item) this.pendingRuns.delete(r.item.id);
       if (r.item.externalId)
         for (const ext of externalKeys(r.item)) if (this.pendingByExternal.get(ext) === r.item) this.pendingByExternal.delete(ext);

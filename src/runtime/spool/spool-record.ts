@@ -29,10 +29,8 @@ export function decodeLine(line: string): SpoolRecord | undefined {
   const { s, k, v } = parsed as { s?: unknown; k?: unknown; v?: unknown };
   if (typeof s !== 'number' || !Number.isSafeInteger(s) || s < 1 || v === null || typeof v !== 'object') return undefined;
   if (k === 'r') {
-    const run = v as Run & { createdAt?: unknown };
-    if (typeof run.id !== 'string') return undefined;
-    if (typeof run.createdAt === 'string') run.createdAt = new Date(run.createdAt);
-    return { seq: s, kind: 'run', value: run };
+    if (typeof (v as { id?: unknown }).id !== 'string') return undefined;
+    return { seq: s, kind: 'run', value: reviveRun(v as Run) };
   }
   if (k === 'f') {
     const fb = v as Feedback & { at?: unknown };
@@ -41,4 +39,11 @@ export function decodeLine(line: string): SpoolRecord | undefined {
     return { seq: s, kind: 'feedback', value: fb };
   }
   return undefined;
+}
+
+/** A run parsed back from its JSON: `createdAt` left as an ISO string becomes a Date again. */
+export function reviveRun(parsed: Run): Run {
+  const run = parsed as Omit<Run, 'createdAt'> & { createdAt: unknown };
+  if (typeof run.createdAt === 'string') run.createdAt = new Date(run.createdAt);
+  return run as Run;
 }

@@ -1,26 +1,40 @@
 /** RecentRuns: runs written lately, bounded by count, bytes and age; a tenant's go on erasure. */
 import { describe, expect, it } from 'vitest';
+import type { Run } from '../../../src/domain/model/run.js';
 import { RecentRuns } from '../../../src/runtime/recent-runs.js';
 import { aRun } from '../../support/runs.js';
 
 describe('RecentRuns', () => {
   const clock = { ms: 0 };
   const recent = (o: Partial<{ maxRuns: number; maxBytes: number; maxAgeMs: number }> = {}) =>
-    new RecentRuns({ maxRuns: 3, maxBytes: 1000, maxAgeMs: 60_000, now: () => clock.ms, ...o });
+    new RecentRuns({ maxRuns: 3, maxBytes: 100_000, maxAgeMs: 60_000, now: () => clock.ms, ...o });
+  /** A run and its stored JSON, padded with trailing blanks (still the same JSON) to `bytes` characters. */
+  const stored = (over: Pick<Run, 'id'> & Partial<Run>, bytes = 0): [Run, string] => {
+    const run = aRun(over);
+    return [run, JSON.stringify(run).padEnd(bytes, ' ')];
+  };
 
   it('keeps at most maxRuns, oldest out first', () => {
     const r = recent();
-    for (const id of ['a', 'b', 'c', 'd']) r.add(aRun({ id }), 10);
+    for (const id of ['a', 'b', 'c', 'd']) r.add(...stored({ id }));
     expect([r.get('a'), r.get('b')?.id, r.get('d')?.id]).toEqual([undefined, 'b', 'd']);
     expect(r.size).toBe(3);
   });
 
-  it('keeps at most maxBytes, and never a run larger than that', () => {
-    const r = recent({ maxRuns: 100 });
-    r.add(aRun({ id: 'a' }), 600);
-    r.add(aRun({ id: 'b' }), 600);
+  it('gives back the run as written, its date a Date again', () => {
+    const run = aRun({ id: 'x', output: { a: 1 }, metadata: { k: 'v' } });
+    const r = recent();
+    r.add(run, JSON.stringify(run));
+    expect(r.get('x')).toEqual(run);
+    expect(r.get('x')?.createdAt).toBeInstanceOf(Date);
+  });
+
+  it('keeps at most maxBytes of JSON, and never a run larger than that', () => {
+    const r = recent({ maxRuns: 100, maxBytes: 10_000 });
+    r.add(...stored({ id: 'a' }, 6_000));
+    r.add(...stored({ id: 'b' }, 6_000));
     expect([r.get('a'), r.get('b')?.id]).toEqual([undefined, 'b']);
-    r.add(aRun({ id: 'huge' }), 1001);
+    r.add(...stored({ id: 'huge' }, 10_001));
     expect(r.get('huge')).toBeUndefined();
     expect(r.get('b')?.id).toBe('b');
   });
@@ -28,10 +42,10 @@ describe('RecentRuns', () => {
   it('forgets runs older than maxAgeMs, and a tenant’s runs on erasure', () => {
     clock.ms = 0;
     const r = recent({ maxRuns: 100 });
-    r.add(aRun({ id: 'old', tenantId: 'acme' }), 10);
+    r.add(...stored({ id: 'old', tenantId: 'acme' }));
     clock.ms = 30_000;
-    r.add(aRun({ id: 'acme-1', tenantId: 'acme' }), 10);
-    r.add(aRun({ id: 'globex-1', tenantId: 'globex' }), 10);
+    r.add(...stored({ id: 'acme-1', tenantId: 'acme' }));
+    r.add(...stored({ id: 'globex-1', tenantId: 'globex' }));
     clock.ms = 61_000;
     expect(r.get('old')).toBeUndefined();
     r.forgetTenant('acme');
