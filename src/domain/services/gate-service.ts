@@ -132,7 +132,8 @@ export class GateService {
   /**
    * One step of the current stage's shadow gate (`everyStage`): nothing once the stage's gate has
    * decided; a pass is recorded once (the advance waits for it); a fail rolls the rollout back with
-   * its evidence in the same conditional transition (once, whoever finds it).
+   * its evidence in the same conditional transition (once, whoever finds it). A rollout a person
+   * advanced in between is still rolled back: the evidence that the candidate is worse stands.
    */
   private async checkStage(rollout: Rollout, gate: ShadowGate): Promise<void> {
     const stage = rollout.stage;
