@@ -13,7 +13,7 @@ import type { RolloutService } from './domain/services/rollout-service.js';
 import type { RunRedactor } from './redaction/run-redactor.js';
 import type { EventBus } from './runtime/event-bus.js';
 import type { GatewayEvents } from './runtime/events.js';
-import { GateJob } from './runtime/gate-job.js';
+import { GateJob, hasOpenGate } from './runtime/gate-job.js';
 import { ReplayRunner } from './runtime/replay-runner.js';
 import { DatasetStore } from './store/dataset-store.js';
 import type { Database } from './store/db.js';
@@ -46,7 +46,7 @@ export function composeReplays(deps: {
   instanceId: string;
   /** How often gated rollouts are checked on every replica (their replays may finish on another). */
   gateIntervalMs: number;
-  /** A rollout's scored shadow pairs, for a shadow gate (README "Shadow runs"). */
+  /** A rollout's scored shadow pairs, all or a stage's, for a shadow gate (README "Shadow runs"). */
   shadowPairs?: GateServiceDeps['shadowPairs'];
 }): ReplayParts {
   const { database, catalog, rollouts, active, now } = deps;
@@ -92,11 +92,12 @@ export function composeReplays(deps: {
   });
   const gateJob = new GateJob({ gates, rollouts, active, log: deps.log, intervalMs: deps.gateIntervalMs });
   late.gateJob = gateJob;
-  // A gated rollout created, overridden or abandoned: its gate is checked at once; and when a
-  // batch of shadow runs scored pairs of a rollout (its shadow gate may now decide).
+  // A gated rollout created, overridden, advanced or abandoned: its gate is checked at once; and
+  // when a batch of shadow runs scored pairs of a rollout (its shadow gate, or its current
+  // stage's, may now decide).
   deps.bus.on('RolloutChanged', (event) => gateJob.onRolloutEvent(event));
   deps.bus.on('ShadowPairsScored', (event) => {
-    for (const id of event.rolloutIds) if (active.list().some((r) => r.id === id && r.status === 'gated')) gateJob.poke(id);
+    for (const id of event.rolloutIds) if (active.list().some((r) => r.id === id && hasOpenGate(r))) gateJob.poke(id);
   });
   return {
     datasets,

@@ -231,7 +231,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
     now,
     instanceId,
     gateIntervalMs: config.GUARDRAIL_INTERVAL_MS,
-    shadowPairs: (id) => shadow.service.pairedCounts(id),
+    shadowPairs: (id, servedSince) => shadow.service.pairedCounts(id, servedSince),
   });
   replayParts.start();
   const { datasets, replays, gates } = replayParts;

@@ -1,14 +1,16 @@
 /**
- * Drives rollouts' replay gates (src/domain/services/gate-service.ts): a gated rollout is checked
- * when it is created, when one of its gate replays finishes on this replica, after a person
- * overrides or abandons it, and periodically on every replica (a replay finished by another
- * process, or a restart). Each check is idempotent, so replicas need no lease to share the work;
+ * Drives rollouts' gates (src/domain/services/gate-service.ts): a gated rollout, or a running one
+ * whose shadow gate holds every stage, is checked when it is created, when one of its gate
+ * replays finishes on this replica, after a person overrides, advances or abandons it, when
+ * shadow pairs of it are scored here, and periodically on every replica (a replay finished or
+ * pairs scored by another process, or a restart). Each check is idempotent, so replicas need no lease to share the work;
  * checks of one rollout never overlap on one replica.
  */
 import type { Logger } from 'pino';
 import type { RolloutChanged } from '../domain/model/events.js';
 import type { Rollout } from '../domain/model/rollout.js';
 import type { GateService } from '../domain/services/gate-service.js';
+import { holdsEveryStage } from '../domain/shadow/stage-gate.js';
 import { Periodic } from './jobs/periodic.js';
 
 export interface GateJobDeps {
@@ -53,7 +55,7 @@ export class GateJob {
   }
 
   private async checkGated(): Promise<void> {
-    const gated = this.deps.active.list().filter((r) => r.status === 'gated');
+    const gated = this.deps.active.list().filter(hasOpenGate);
     await Promise.all(gated.map((r) => this.enqueue(r.id)));
   }
 
@@ -68,4 +70,9 @@ export class GateJob {
     this.chains.set(rolloutId, next);
     return next;
   }
+}
+
+/** A rollout whose gate still has something to decide: gated, or running with a gate on every stage. */
+export function hasOpenGate(rollout: Rollout): boolean {
+  return rollout.status === 'gated' || (rollout.status === 'running' && holdsEveryStage(rollout.spec));
 }

@@ -40,7 +40,7 @@ export interface GuardrailEvaluation {
 }
 
 export interface GuardrailJobDeps {
-  rollouts: Pick<RolloutService, 'load' | 'act' | 'record'>;
+  rollouts: Pick<RolloutService, 'load' | 'act' | 'record' | 'stageGateOpen'>;
   /** The running rollouts this replica knows (kept by RolloutService). */
   active: Pick<ActiveRollouts, 'activeFor' | 'list'>;
   evaluate: (rollout: Rollout) => Promise<GuardrailEvaluation>;
@@ -156,7 +156,8 @@ export class GuardrailJob {
       return;
     }
     if (await this.actOnUnevaluable(rollout, evaluation)) return;
-    if (spec.autoAdvance && this.readyToAdvance(rollout, spec, evaluation)) {
+    // With `gate.shadow.everyStage`, the stage's shadow gate must have passed too (the gate job records it).
+    if (spec.autoAdvance && this.readyToAdvance(rollout, spec, evaluation) && (await this.deps.rollouts.stageGateOpen(rollout))) {
       await this.deps.rollouts.act(rollout.id, 'advance', 'auto-advance', 'every guardrail is below its threshold with confidence', {
         guardrails: evaluation.guardrails,
         samples: evaluation.samples,

@@ -14,6 +14,7 @@ import { shadowRuns, shadowSkips } from './schema.js';
 import { storableJson } from './storable-json.js';
 import type { OverrideDiff } from '../domain/overrides/diff-overrides.js';
 import type { Expectation } from '../domain/shadow/expectation.js';
+import type { PairedCounts } from '../domain/shadow/paired-interval.js';
 import type { ShadowAggregates } from '../domain/shadow/shadow-report.js';
 import type { ShadowBatch, ShadowPairToScore, ShadowRepository, ShadowSkipCount } from '../domain/ports/shadow-repository.js';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
@@ -137,6 +138,26 @@ export class ShadowStore implements ShadowRepository {
       completionTokens: Number(t?.completion_tokens ?? 0),
       skipped,
     };
+  }
+
+  async pairedCounts(rolloutId: string, opts: { servedSince?: Date } = {}): Promise<PairedCounts> {
+    // A stage's pairs: control runs served in a stage (not stage-free, while gated) since it started.
+    const since = opts.servedSince === undefined ? sql.empty() : sql` AND stage IS NOT NULL AND created_at >= ${opts.servedSince}`;
+    const rows = rowsOf<{ control_overridden: boolean; candidate_overridden: boolean; pairs: number }>(
+      await this.db.execute(sql`
+        SELECT control_overridden, candidate_overridden, count(*)::float8 AS pairs
+        FROM shadow_runs WHERE rollout_id = ${rolloutId} AND scored_at IS NOT NULL AND error IS NULL${since}
+        GROUP BY control_overridden, candidate_overridden`),
+    );
+    const t: PairedCounts = { bothOk: 0, onlyControlOverridden: 0, onlyCandidateOverridden: 0, bothOverridden: 0 };
+    for (const r of rows) {
+      const n = Number(r.pairs);
+      if (r.control_overridden && r.candidate_overridden) t.bothOverridden += n;
+      else if (r.control_overridden) t.onlyControlOverridden += n;
+      else if (r.candidate_overridden) t.onlyCandidateOverridden += n;
+      else t.bothOk += n;
+    }
+    return t;
   }
 
   /** GDPR erasure: a tenant's shadow runs (call inside the erasure's transaction when there is one). */

@@ -373,4 +373,128 @@ describe.skipIf(noPostgres)('shadow runs', () => {
       expect(calls.every((r: any) => r.version === 'v1' && r.output.source === 'control')).toBe(true);
     });
   });
+
+  describe('a shadow gate at every stage', () => {
+    let worse: FakeUpstream;
+    beforeAll(async () => {
+      worse = await startFakeUpstream({ behaviour: { output: answer('candidate', candidateWrong) } });
+      for (const chain of ['ledgers', 'notes']) {
+        await gw.request('PUT', `/v1/chains/${chain}`, {});
+        await gw.request('POST', `/v1/chains/${chain}/versions`, { version: 'v1', adapter: { type: 'http', url: control.url } });
+      }
+      // ledgers: a candidate that answers exactly as the control; notes: the worse one.
+      await gw.request('POST', '/v1/chains/ledgers/versions', { version: 'v2', adapter: { type: 'http', url: control.url } });
+      await gw.request('POST', '/v1/chains/notes/versions', { version: 'v2', adapter: { type: 'http', url: worse.url } });
+    });
+    afterAll(async () => {
+      await worse?.close();
+    });
+
+    const everyStage = (chain: string, maxIncrease: number, minPairs: number) =>
+      gw.request('POST', '/v1/rollouts', {
+        chain,
+        control: 'v1',
+        candidate: 'v2',
+        // Stage 0 splits prod by document: the control's half is mirrored and reviewed.
+        stages: [
+          { environments: ['prod'], percent: 50, splitBy: 'unit' },
+          { environments: ['prod'], percent: 100 },
+        ],
+        guardrails: [{ metric: 'error_rate', max: 0.9, minSamples: 10 }],
+        autoAdvance: { minSamples: 10, minDurationMinutes: 0 },
+        shadow: { percent: 100 },
+        gate: { shadow: { maxIncrease, minPairs, everyStage: true } },
+      });
+    const get = async (id: string) => (await gw.request('GET', `/v1/rollouts/${id}`)).body;
+    /**
+     * Calls doc after doc (round and round), reviewing every answer (the control's make the pairs;
+     * auto-advance needs reviews on both arms), until `done` says so; the calls made.
+     */
+    const callAndReview = async (chain: string, done: () => Promise<boolean>, max: number) => {
+      for (let k = 0; k < max; k++) {
+        const d = docs[k % N]!;
+        const res = await invoke(chain, d);
+        expect(res.status).toBe(200);
+        expect((await gw.request('POST', `/v1/runs/${res.body.runId}/feedback`, { final: d.truth })).status).toBe(200);
+        if (k % 10 === 9) {
+          await gw.services().writer.flush();
+          if (await done()) return k + 1;
+        }
+      }
+      return max;
+    };
+
+    it('holds stage 0 until its own shadow pairs pass, then auto-advances', async () => {
+      const created = await everyStage('ledgers', 0.1, 50);
+      expect(created.status).toBe(201);
+      expect(created.body.gate.shadow.gate).toEqual({ maxIncrease: 0.1, minPairs: 50, everyStage: true });
+      const id = created.body.id;
+      // Before stage 0, the gate counts the pairs of the gated (stage-free) calls.
+      await callAndReview('ledgers', async () => (await get(id)).status !== 'gated', 3 * N);
+      const started = await get(id);
+      expect(started).toMatchObject({ status: 'running', stage: 0, gate: { shadow: { state: 'passed' } } });
+      expect(started.gate.shadowStage).toMatchObject({ stage: 0, state: 'waiting', servedSince: started.stageStartedAt });
+      expect(started.gate.shadowStage.figures.pairs).toBeLessThan(50);
+
+      // Enough calls for the guardrail to hold with confidence and for auto-advance's minSamples on
+      // both arms, too few pairs for stage 0's gate: only the stage's gate holds the rollout.
+      await callAndReview('ledgers', async () => false, 40);
+      await eventually('the error-rate guardrail to hold with confidence', async () => {
+        const cmp = (await gw.request('GET', `/v1/rollouts/${id}/comparison`)).body;
+        const g = cmp.guardrails?.[0];
+        return g?.status === 'holding' && g.upperBound < g.threshold && cmp.arms.candidate.runs >= 10 && cmp.arms.control.runs >= 10;
+      });
+      await gw.services().writer.flush();
+      const held = await get(id);
+      expect(held).toMatchObject({ status: 'running', stage: 0, gate: { shadowStage: { stage: 0, state: 'waiting' } } });
+      const manual = await gw.request('POST', `/v1/rollouts/${id}/advance`, { reason: 'looks fine' });
+      expect(manual.status).toBe(409);
+      expect(manual.body.error.code).toBe('shadow_gate_pending');
+
+      // More reviewed control calls: stage 0's gate passes and auto-advance moves on.
+      await callAndReview('ledgers', async () => (await get(id)).stage === 1, 4 * N);
+      const advanced = await eventually('auto-advance to stage 1', async () => {
+        const r = await get(id);
+        return r.stage === 1 && r;
+      });
+      expect(advanced.status).toBe('running');
+      const events = (await gw.request('GET', `/v1/rollouts/${id}/events`)).body.events;
+      const stagePass = events.findIndex((e: any) => e.type === 'gate_passed' && e.data.stage === 0);
+      const autoAdvance = events.findIndex((e: any) => e.type === 'advanced' && e.actor === 'auto-advance');
+      expect(stagePass).toBeGreaterThan(0);
+      expect(autoAdvance).toBeGreaterThan(stagePass);
+      expect(events[stagePass].data.shadow.pairs).toBeGreaterThanOrEqual(50);
+      expect(events[stagePass].data.shadow.upperBound).toBeLessThanOrEqual(0.1);
+      // The stage-0 pass counted only pairs served in stage 0: fewer than every pair of the rollout.
+      const report = (await gw.request('GET', `/v1/rollouts/${id}/shadow`)).body;
+      const servedInStage0 = report.byStage.find((s: any) => s.stage === 0).pairs;
+      expect(events[stagePass].data.shadow.pairs).toBeLessThanOrEqual(servedInStage0);
+      expect(events[stagePass].data.shadow.pairs).toBeLessThan(report.pairs);
+      expect(advanced.gate.shadowStage).toMatchObject({ stage: 1, servedSince: advanced.stageStartedAt });
+    }, 60_000);
+
+    it('rolls a worse candidate back when its stage shows it, after an override started stage 0', async () => {
+      const created = await everyStage('notes', 0.02, 30);
+      expect(created.status).toBe(201);
+      const id = created.body.id;
+      const started = await gw.request('POST', `/v1/rollouts/${id}/advance`, { override: true, reason: 'start without the gate' });
+      expect(started.status).toBe(200);
+      expect(started.body).toMatchObject({ status: 'running', stage: 0, gate: { state: 'overridden' } });
+      await callAndReview('notes', async () => (await get(id)).status === 'rolled_back', 5 * N);
+      const rolledBack = await eventually('the stage gate to roll back', async () => {
+        const r = await get(id);
+        return r.status === 'rolled_back' && r;
+      });
+      expect(rolledBack.stage).toBe(0);
+      expect(rolledBack.gate.shadowStage).toMatchObject({ stage: 0, state: 'failed' });
+      expect(rolledBack.gate.shadowStage.figures.lowerBound).toBeGreaterThan(0.02);
+      const events = (await gw.request('GET', `/v1/rollouts/${id}/events`)).body.events;
+      expect(events.map((e: any) => e.type)).toEqual(['created', 'advanced', 'gate_failed', 'rolled_back']);
+      expect(events[2]).toMatchObject({ actor: 'gate', data: { stage: 0, shadow: { maxIncrease: 0.02 } } });
+      expect(events[3].actor).toBe('gate');
+      expect(events[3].reason).toContain('The shadow gate of stage 0 failed');
+      // Every call goes to the control again.
+      for (const d of docs.slice(0, 20)) expect((await invoke('notes', d)).body.version).toBe('v1');
+    }, 60_000);
+  });
 });

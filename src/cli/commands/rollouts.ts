@@ -58,8 +58,12 @@ export function registerRolloutCommands(program: Command, io: CliIo): void {
       .command(`${action} <id>`)
       .description(description)
       .option('-r, --reason <reason>', 'why (kept in the audit log)');
-    // A gated rollout starts without its gate only on an explicit, audited override.
-    if (action === 'advance') command.option('--override', 'start a gated rollout at stage 0 without its gate (needs --reason)');
+    // A gated rollout starts, or a stage held by its shadow gate advances, only on an explicit, audited override.
+    if (action === 'advance')
+      command.option(
+        '--override',
+        'start a gated rollout at stage 0 without its gate, or leave a stage whose shadow gate has not passed (needs --reason)',
+      );
     command.action(
       withContext(io, async (ctx, id: string, opts: { reason?: string; override?: boolean }) => {
         const body = { ...(opts.reason ? { reason: opts.reason } : {}), ...(opts.override ? { override: true } : {}) };

@@ -1,7 +1,8 @@
 /**
  * A rollout's shadow settings (README "Shadow runs"): which control-served calls are also run on
  * the candidate, and how much shadow traffic a rollout may cause; and the shadow gate, the
- * evidence a rollout may require from scored pairs before customer traffic moves.
+ * evidence a rollout may require from scored pairs before customer traffic moves, and with
+ * `everyStage` before each advance.
  */
 import { z } from 'zod';
 import { idSchema } from './ids.js';
@@ -38,9 +39,17 @@ export const shadowGateSchema = z
   .strictObject({
     maxIncrease: z.number().min(0).max(1).describe('Largest acceptable candidate − control override rate on the same calls (absolute).'),
     minPairs: z.int().min(1).max(10_000_000).default(100).describe('Scored shadow pairs needed before the gate decides.'),
+    everyStage: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Also hold each advance until the shadow pairs scored in the current stage pass the gate (needs shadow calls in the active stages).',
+      ),
   })
   .describe(
-    'Passes when the always-valid upper bound of (candidate − control) on scored shadow pairs is at most maxIncrease; fails when the lower bound is above it.',
+    'Passes when the always-valid upper bound of (candidate − control) on scored shadow pairs is at most maxIncrease; fails when the lower bound is above it. ' +
+      'With everyStage, each stage is gated the same way on the pairs whose control run was served in it: auto-advance waits for its pass, ' +
+      'a manual advance is 409 without {"override": true, "reason"}, and a fail rolls the rollout back.',
   );
 
 export type ShadowSpec = z.infer<typeof shadowSpecSchema>;

@@ -5,6 +5,7 @@
  */
 import type { OverrideDiff } from '../overrides/diff-overrides.js';
 import type { Expectation } from '../shadow/expectation.js';
+import type { PairedCounts } from '../shadow/paired-interval.js';
 import type { ShadowAggregates } from '../shadow/shadow-report.js';
 
 /** Where a shadow run belongs: copied from its control run. */
@@ -74,4 +75,9 @@ export interface ShadowRepository {
   writeBatch(batch: ShadowBatch, score: (pair: ShadowPairToScore) => OverrideDiff): Promise<{ scoredRollouts: string[] }>;
   /** Everything the paired report of one rollout needs. */
   aggregates(rolloutId: string): Promise<ShadowAggregates>;
+  /**
+   * The 2×2 table of a rollout's scored pairs (the shadow gate): all of them, or with
+   * `servedSince` only those whose control run was served in one of its stages from then on.
+   */
+  pairedCounts(rolloutId: string, opts?: { servedSince?: Date }): Promise<PairedCounts>;
 }

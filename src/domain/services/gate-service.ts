@@ -9,10 +9,15 @@
  * pairs, once there are `minPairs`, with always-valid bounds (the pairs keep coming and the gate
  * looks every time). With both gates, both must pass; either failing fails the rollout.
  *
+ * With `everyStage`, a running rollout's current stage is gated the same way on the pairs whose
+ * control run was served in that stage (src/domain/shadow/stage-gate.ts): a pass is recorded once
+ * per stage (`gate_passed` with `stage`; auto-advance and a manual advance wait for it), a fail
+ * rolls the rollout back (`gate_failed` with `stage`, then `rolled_back`, in one transition).
+ *
  * Every step is idempotent and re-read from the database, so the gate job may run it on any
  * replica, any number of times, after any restart: each replay is created once (unique by
  * rollout and version), the conclusion is a conditional transition (once), and an undecidable
- * gate is reported once.
+ * gate, like a stage's pass, is reported once (looked up in the audit log first).
  */
 import { BadRequestError, DuplicateError } from '../model/errors.js';
 import type { GateFigures, GateState, ReplayGate, ShadowGate, ShadowGateFigures } from '../model/gate.js';
@@ -25,7 +30,9 @@ import { comparePaired, pairedBounds } from '../replay/paired-comparison.js';
 import { mcnemarExactPValue } from '../stats/mcnemar.js';
 import { pairCount, type PairedCounts } from '../shadow/paired-interval.js';
 import { shadowGateStatus } from '../shadow/shadow-report.js';
+import { holdsEveryStage, stageGateDecision, stageGateEventStage } from '../shadow/stage-gate.js';
 import type { ReplayService } from './replay-service.js';
+import type { RolloutService } from './rollout-service.js';
 
 export interface GateServiceDeps {
   datasets: DatasetRepository;
@@ -35,9 +42,14 @@ export interface GateServiceDeps {
     concludeGate(id: string, outcome: 'passed' | 'failed', figures: Record<string, unknown>): Promise<Rollout | undefined>;
     record(rollout: Rollout, type: string, actor: string, reason?: string, data?: Record<string, unknown>): Promise<void>;
     events(id: string): Promise<RolloutEvent[]>;
+    /** Rolls a rollout back when a stage's shadow gate fails. */
+    act: RolloutService['act'];
   };
-  /** A rollout's scored shadow pairs (the shadow gate); without it a shadow gate sees none. */
-  shadowPairs?: (rolloutId: string) => Promise<PairedCounts>;
+  /**
+   * A rollout's scored shadow pairs (the shadow gate): all, or with `servedSince` those of the
+   * stage that started then. Without it a shadow gate sees none.
+   */
+  shadowPairs?: (rolloutId: string, servedSince?: Date) => Promise<PairedCounts>;
 }
 
 export const GATE_METHOD = "paired: Newcombe's square-and-add interval (1998), one-sided at alpha; McNemar exact p";
@@ -47,10 +59,20 @@ export interface GateView {
   replay?: ReplayGate;
   /** The shadow gate as asked for, where it stands on its own, and its figures. */
   shadow?: { gate: ShadowGate; state: 'waiting' | 'passed' | 'failed'; figures: ShadowGateFigures };
+  /** With `everyStage`, once stage 0 started: the current stage's shadow gate and its figures. */
+  shadowStage?: StageShadowGateView;
   state: GateState;
   replays: { control?: { id: string; status: string }; candidate?: { id: string; status: string } };
   figures?: GateFigures;
   reason?: string;
+}
+
+/** The shadow gate of one stage: its pairs are those whose control run was served since `servedSince`. */
+export interface StageShadowGateView {
+  stage: number;
+  servedSince: string;
+  state: 'waiting' | 'passed' | 'failed';
+  figures: ShadowGateFigures;
 }
 
 export class GateService {
@@ -88,9 +110,11 @@ export class GateService {
     const gate = rollout.spec.gate;
     if (!gate) return;
     if (rollout.status !== 'gated') {
-      if (!gate.replay) return;
-      for (const r of await this.deps.replays.list({ rolloutId: rollout.id }))
-        if (r.status === 'queued' || r.status === 'running') await this.deps.replayService.cancel(r.id).catch(() => undefined);
+      if (gate.replay) {
+        for (const r of await this.deps.replays.list({ rolloutId: rollout.id }))
+          if (r.status === 'queued' || r.status === 'running') await this.deps.replayService.cancel(r.id).catch(() => undefined);
+      }
+      if (gate.shadow && rollout.status === 'running' && holdsEveryStage(rollout.spec)) await this.checkStage(rollout, gate.shadow);
       return;
     }
     const replay = gate.replay ? await this.replayOutcome(rollout, gate.replay) : undefined;
@@ -103,6 +127,29 @@ export class GateService {
     // A replay that cannot decide is final; a shadow gate still counting may yet fail the rollout.
     else if (replay?.outcome === 'inconclusive' && shadow?.outcome !== 'pending')
       await this.inconclusive(rollout, replay.reason, replay.figures);
+  }
+
+  /**
+   * One step of the current stage's shadow gate (`everyStage`): nothing once the stage's gate has
+   * decided; a pass is recorded once (the advance waits for it); a fail rolls the rollout back with
+   * its evidence in the same conditional transition (once, whoever finds it). A rollout a person
+   * advanced in between is still rolled back: the evidence that the candidate is worse stands.
+   */
+  private async checkStage(rollout: Rollout, gate: ShadowGate): Promise<void> {
+    const stage = rollout.stage;
+    if (stageGateDecision(await this.deps.rollouts.events(rollout.id), stage)) return;
+    const figures = await this.shadowFigures(rollout, gate, rollout.stageStartedAt);
+    const status = shadowGateStatus(figures, gate, figures.alpha).status;
+    if (status === 'waiting') return;
+    const data = { stage, shadow: figures };
+    const bounds = `candidate − control ${signed(figures.estimate)} (one-sided bounds ${signed(figures.lowerBound)} to ${signed(figures.upperBound)}) on ${figures.pairs} shadow pairs, maxIncrease ${figures.maxIncrease}`;
+    if (status === 'passed') {
+      const reason = `The shadow gate of stage ${stage} passed: ${bounds}.`;
+      await this.deps.rollouts.record(rollout, 'gate_passed', 'gate', reason, data);
+      return;
+    }
+    const reason = `The shadow gate of stage ${stage} failed: ${bounds}; the lower bound is above maxIncrease.`;
+    await this.deps.rollouts.act(rollout.id, 'rollback', 'gate', reason, data, { type: 'gate_failed', reason, data });
   }
 
   /** The replay gate on its own: still replaying, decided, or unable to decide. */
@@ -135,8 +182,9 @@ export class GateService {
     return status === 'waiting' ? { outcome: 'pending', figures } : { outcome: status, figures };
   }
 
-  private async shadowFigures(rollout: Rollout, gate: ShadowGate): Promise<ShadowGateFigures> {
-    const t = (await this.deps.shadowPairs?.(rollout.id)) ?? {
+  /** The shadow gate's figures on every scored pair, or on the pairs served since `servedSince` (a stage's). */
+  private async shadowFigures(rollout: Rollout, gate: ShadowGate, servedSince?: Date): Promise<ShadowGateFigures> {
+    const t = (await this.deps.shadowPairs?.(rollout.id, servedSince)) ?? {
       bothOk: 0,
       onlyControlOverridden: 0,
       onlyCandidateOverridden: 0,
@@ -181,15 +229,19 @@ export class GateService {
       },
     };
     const events = await this.deps.rollouts.events(rollout.id);
-    const decided = [...events]
+    // The gate before stage 0: a stage's own gate events, and overrides of a stage's gate, are not its.
+    const beforeStart = events.filter((e) => stageGateEventStage(e) === undefined);
+    const decided = [...beforeStart]
       .reverse()
       .find(
-        (e) => ['gate_passed', 'gate_failed', 'gate_inconclusive'].includes(e.type) || (e.type === 'advanced' && e.data?.override === true),
+        (e) =>
+          ['gate_passed', 'gate_failed', 'gate_inconclusive'].includes(e.type) ||
+          (e.type === 'advanced' && e.data?.override === true && (e.data.before as { status?: string } | undefined)?.status === 'gated'),
       );
     if (decided?.type === 'gate_passed') view.state = 'passed';
     else if (decided?.type === 'gate_failed') view.state = 'failed';
     else if (decided?.type === 'advanced') view.state = 'overridden';
-    else if (rollout.status === 'rolled_back' && events.every((e) => e.type !== 'gate_passed')) view.state = 'abandoned';
+    else if (rollout.status === 'rolled_back' && beforeStart.every((e) => e.type !== 'gate_passed')) view.state = 'abandoned';
     else if (decided?.type === 'gate_inconclusive') view.state = 'inconclusive';
     if (decided?.type === 'advanced' && decided.reason) view.reason = decided.reason;
     else if (decided?.reason) view.reason = decided.reason;
@@ -203,8 +255,23 @@ export class GateService {
           : undefined;
       const figures = atDecision ?? (await this.shadowFigures(rollout, shadowGate));
       view.shadow = { gate: shadowGate, state: shadowGateStatus(figures, shadowGate, figures.alpha).status, figures };
+      if (holdsEveryStage(rollout.spec) && rollout.status !== 'gated' && rollout.status !== 'gate_failed')
+        view.shadowStage = await this.stageView(rollout, shadowGate, events);
     }
     return view;
+  }
+
+  /** The current stage's shadow gate: as decided (the figures it decided on), else as it stands. */
+  private async stageView(rollout: Rollout, gate: ShadowGate, events: RolloutEvent[]): Promise<StageShadowGateView> {
+    const decision = stageGateDecision(events, rollout.stage);
+    const figures =
+      (decision?.data?.shadow as ShadowGateFigures | undefined) ?? (await this.shadowFigures(rollout, gate, rollout.stageStartedAt));
+    const state = decision
+      ? decision.type === 'gate_passed'
+        ? 'passed'
+        : 'failed'
+      : shadowGateStatus(figures, gate, figures.alpha).status;
+    return { stage: rollout.stage, servedSince: rollout.stageStartedAt.toISOString(), state, figures };
   }
 
   private async startReplay(rollout: Rollout, gate: ReplayGate, version: string): Promise<Replay | undefined> {
@@ -251,6 +318,9 @@ export class GateService {
     await this.deps.rollouts.record(rollout, 'gate_inconclusive', 'gate', reason, figures ? { ...figures } : undefined);
   }
 }
+
+/** A difference with its sign, to four decimals (a reason names the figures). */
+const signed = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(4)}`;
 
 /** One gate's answer on its own (a rollout may have a replay gate, a shadow gate, or both). */
 type GateOutcome<F> =

@@ -14,6 +14,7 @@ import type { FlagStore } from '../ports/flag-store.js';
 import type { RolloutRepository } from '../ports/rollout-repository.js';
 import type { ActiveRollouts } from '../routing/active-rollouts.js';
 import { flagName, toFlag } from '../routing/rollout-flag.js';
+import { holdsEveryStage, stageGateOpen } from '../shadow/stage-gate.js';
 import type { Catalog } from './catalog.js';
 
 export type RolloutAction = 'advance' | 'pause' | 'resume' | 'promote' | 'rollback';
@@ -195,8 +196,10 @@ export class RolloutService {
   ): Promise<{ rollout: Rollout; changed: boolean }> {
     for (let attempt = 0; attempt < 3; attempt++) {
       const row = await this.get(id);
-      const next = this.nextState(row, action, data?.override === true);
+      const override = data?.override === true;
+      const next = this.nextState(row, action, override);
       if (next === 'same') return { rollout: row, changed: false };
+      if (action === 'advance' && row.status === 'running' && !override) await this.requireStageGate(row);
       const now = this.deps.now();
       // Leaving `gated` starts stage 0 now.
       const to = {
@@ -250,6 +253,25 @@ export class RolloutService {
     await this.syncFlag(updated);
     this.emit(updated, type, 'gate', undefined, data, now);
     return updated;
+  }
+
+  /**
+   * Whether the rollout may leave its current stage as far as the stage's shadow gate goes
+   * (`gate.shadow.everyStage`, README "Shadow runs"): the gate job has recorded the stage's pass.
+   */
+  async stageGateOpen(rollout: Rollout): Promise<boolean> {
+    if (!holdsEveryStage(rollout.spec)) return true;
+    return stageGateOpen(rollout, await this.deps.store.events(rollout.id));
+  }
+
+  /** An advance out of a stage whose shadow gate has not passed is refused, as a gated rollout's start is. */
+  private async requireStageGate(row: Rollout): Promise<void> {
+    if (await this.stageGateOpen(row)) return;
+    throw new ConflictError(
+      `The shadow gate of stage ${row.stage} has not passed: the rollout advances when it does. Send {"override": true, "reason"} to advance without it.`,
+      { status: row.status, stage: row.stage },
+      'shadow_gate_pending',
+    );
   }
 
   private nextState(row: Rollout, action: RolloutAction, override = false): { status: RolloutStatus; stage: number } | 'same' {

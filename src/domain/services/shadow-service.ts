@@ -14,7 +14,7 @@ import { assembleShadowReport, type ShadowReport } from '../shadow/shadow-report
 
 export interface ShadowServiceDeps {
   rollouts: { get(id: string): Promise<Rollout> };
-  repository: Pick<ShadowRepository, 'aggregates'>;
+  repository: Pick<ShadowRepository, 'aggregates' | 'pairedCounts'>;
   /** Queues the human's record for the shadow store (src/runtime/shadow-writer.ts). */
   recorder: { recordExpectation(e: ShadowExpectation): void };
   /** The chain's declared `trackedFields` (overrides/counted-fields.ts). */
@@ -34,16 +34,12 @@ export class ShadowService {
     return this.reportFor(await this.deps.rollouts.get(rolloutId));
   }
 
-  /** The 2×2 table of a rollout's scored shadow pairs, overall (the shadow gate). */
-  async pairedCounts(rolloutId: string): Promise<PairedCounts> {
-    const t: PairedCounts = { bothOk: 0, onlyControlOverridden: 0, onlyCandidateOverridden: 0, bothOverridden: 0 };
-    for (const c of (await this.deps.repository.aggregates(rolloutId)).cells) {
-      if (c.controlOverridden && c.candidateOverridden) t.bothOverridden += c.pairs;
-      else if (c.controlOverridden) t.onlyControlOverridden += c.pairs;
-      else if (c.candidateOverridden) t.onlyCandidateOverridden += c.pairs;
-      else t.bothOk += c.pairs;
-    }
-    return t;
+  /**
+   * The 2×2 table of a rollout's scored shadow pairs (the shadow gate): overall, or with
+   * `servedSince` those of the stage that started then (README "Shadow runs").
+   */
+  pairedCounts(rolloutId: string, servedSince?: Date): Promise<PairedCounts> {
+    return this.deps.repository.pairedCounts(rolloutId, servedSince === undefined ? {} : { servedSince });
   }
 
   /** The report of a rollout that has `shadow` set, else undefined (the comparison's `shadow`). */

@@ -14,7 +14,8 @@ const ACTIONS: { action: RolloutAction; summary: string; description: string }[]
     action: 'advance',
     summary: 'Advance a rollout to its next stage',
     description:
-      'Moves to the next stage; earlier stages stay active. 409 at the last stage. A gated rollout: 409 unless {"override": true, "reason"}, which starts stage 0 without the gate (audited).',
+      'Moves to the next stage; earlier stages stay active. 409 at the last stage. A gated rollout: 409 unless {"override": true, "reason"}, which starts stage 0 without the gate (audited). ' +
+      'With `gate.shadow.everyStage`, 409 `shadow_gate_pending` until the current stage\'s shadow gate has passed, unless {"override": true, "reason"} (audited).',
   },
   { action: 'pause', summary: 'Pause a rollout', description: 'Sends every call to the control (current version); state is kept.' },
   { action: 'resume', summary: 'Resume a paused rollout', description: 'Resumes a paused rollout at its stage.' },

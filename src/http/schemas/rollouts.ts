@@ -25,7 +25,10 @@ export const rolloutSchema = z.object({
   gate: z
     .unknown()
     .optional()
-    .describe('The gate as asked for, its state (replaying, passed, failed, inconclusive, overridden, abandoned) and its figures.'),
+    .describe(
+      'The gate as asked for, its state (replaying, passed, failed, inconclusive, overridden, abandoned) and its figures; ' +
+        "with `gate.shadow.everyStage`, `shadowStage` is the current stage's shadow gate: {stage, servedSince, state, figures}.",
+    ),
   shadow: z.unknown().optional().describe('The shadow settings (README "Shadow runs").'),
   stageStartedAt: z.string(),
   createdAt: z.string(),
@@ -35,7 +38,12 @@ export const rolloutSchema = z.object({
 export const actionBody = z
   .strictObject({
     reason: z.string().min(1).max(2000).optional(),
-    override: z.boolean().optional().describe('advance only: start a gated rollout without its gate (needs a reason; audited).'),
+    override: z
+      .boolean()
+      .optional()
+      .describe(
+        'advance only: start a gated rollout without its gate, or leave a stage whose shadow gate has not passed (needs a reason; audited).',
+      ),
   })
   .refine((b) => b.override !== true || b.reason !== undefined, { path: ['reason'], message: 'an override needs a reason' })
   .optional();

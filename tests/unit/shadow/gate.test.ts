@@ -48,6 +48,7 @@ function setup(pairs: PairedCounts, replays: Partial<Replay>[] | 'gone' = []) {
         recorded.push({ type, reason });
       },
       events: async () => [],
+      act: async () => Promise.reject(new Error('a gate before stage 0 never acts on the rollout')),
     },
     shadowPairs: async () => pairs,
   };
