@@ -6,8 +6,8 @@
  * code that rolls candidates back, not a copy of its statistics.
  */
 import type { Guardrail } from '../model/rollout-spec.js';
+import { preRollout, tenantStratum } from '../stats/calibration/deciders.js';
 import type { Decide, SimArm, SimState } from '../stats/calibration/simulate.js';
-import type { BinomialCount } from '../stats/index.js';
 import { evaluateGuardrails, type GuardrailArmTotals, type GuardrailInputs } from './guardrail-status.js';
 
 const totals = (a: SimArm): GuardrailArmTotals => ({ ...a, latencyHist: [] });
@@ -20,19 +20,8 @@ export function simulatedGuardrailInputs(s: SimState): GuardrailInputs {
     plannedStrata: 1,
   };
   if (!s.tenants) return inputs;
-  const row = (t: SimArm & { tenant: string }) => ({ tenant: t.tenant, x: t.overridden, n: t.reviewed });
-  const preRollout = new Map<string, BinomialCount>();
-  for (const t of s.tenants) if (t.pre && t.pre.reviewed > 0) preRollout.set(t.tenant, { x: t.pre.overridden, n: t.pre.reviewed });
-  return {
-    ...inputs,
-    tenants: [
-      {
-        candidate: s.tenants.filter((t) => t.arm === 'candidate' && t.reviewed > 0).map(row),
-        control: s.tenants.filter((t) => t.arm === 'control' && t.reviewed > 0).map(row),
-      },
-    ],
-    ...(preRollout.size > 0 ? { preRollout } : {}),
-  };
+  const pre = preRollout(s.tenants);
+  return { ...inputs, tenants: [tenantStratum(s.tenants)], ...(pre.size > 0 ? { preRollout: pre } : {}) };
 }
 
 /** A `Decide` that runs the production guardrails: breached when any check is. */

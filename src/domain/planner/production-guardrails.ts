@@ -9,17 +9,17 @@
  */
 import type { Guardrail } from '../model/rollout-spec.js';
 import { evaluateGuardrails, type GuardrailCheck, type GuardrailInputs } from '../guardrails/guardrail-status.js';
-import type { LookTenant, SimulatedLook } from './simulated-look.js';
+import { tenantStratumOf } from '../stats/index.js';
+import type { SimulatedLook } from './simulated-look.js';
 
 export function guardrailInputsOf(look: SimulatedLook): GuardrailInputs {
-  const row = (t: LookTenant) => ({ tenant: t.tenant, x: t.totals.overridden, n: t.totals.reviewed });
-  const arm = (tenants: readonly LookTenant[], a: LookTenant['arm']) =>
-    tenants.filter((t) => t.arm === a && t.totals.reviewed > 0).map(row);
   return {
     controlArm: look.controlArm,
     strata: look.stages,
     plannedStrata: look.stages.length,
-    ...(look.tenants ? { tenants: [{ candidate: arm(look.tenants, 'candidate'), control: arm(look.tenants, 'control') }] } : {}),
+    ...(look.tenants
+      ? { tenants: [tenantStratumOf(look.tenants, (t) => ({ tenant: t.tenant, x: t.totals.overridden, n: t.totals.reviewed }))] }
+      : {}),
   };
 }
 

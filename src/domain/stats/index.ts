@@ -102,6 +102,7 @@ export {
   tenantLevelMethodName,
   tenantLevelMultiplier,
   tenantLevelPValue,
+  tenantStratumOf,
   type TenantCount,
   type TenantLevelEstimate,
   type TenantLevelOptions,

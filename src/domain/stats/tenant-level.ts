@@ -48,6 +48,19 @@ export interface TenantStratum {
   readonly control: readonly TenantCount[];
 }
 
+/** A tenant stratum from tenants in either arm: each one's counts, those with reviewed runs only. */
+export function tenantStratumOf<T extends { readonly arm: 'candidate' | 'control' }>(
+  tenants: readonly T[],
+  count: (t: T) => TenantCount,
+): TenantStratum {
+  const arm = (a: T['arm']) =>
+    tenants
+      .filter((t) => t.arm === a)
+      .map(count)
+      .filter((c) => c.n > 0);
+  return { candidate: arm('candidate'), control: arm('control') };
+}
+
 export interface TenantLevelOptions {
   /** Each tenant's events and trials before the rollout (CUPED); tenants missing are not adjusted. */
   readonly preRollout?: ReadonlyMap<string, BinomialCount>;

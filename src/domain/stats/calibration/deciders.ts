@@ -5,7 +5,14 @@
  * pass their own `Decide`; these are the statistical core that code applies.
  */
 import { differenceRejects, DEFAULT_DIFFERENCE_TUNING } from '../difference-sequence.js';
-import { DEFAULT_TENANT_TUNING, tenantLevelBound, tenantLevelEstimate, tenantLevelInterval, type TenantStratum } from '../tenant-level.js';
+import {
+  DEFAULT_TENANT_TUNING,
+  tenantLevelBound,
+  tenantLevelEstimate,
+  tenantLevelInterval,
+  tenantStratumOf,
+  type TenantStratum,
+} from '../tenant-level.js';
 import type { BinomialCount } from '../types.js';
 import type { Decide, SimState, SimTenant, Verdict } from './simulate.js';
 
@@ -27,14 +34,11 @@ const overrides = (a: { reviewed: number; overridden: number }): BinomialCount =
 
 /** The tenant-level view of a look: one stratum, tenants with reviewed runs. */
 export function tenantStratum(tenants: readonly SimTenant[]): TenantStratum {
-  const row = (t: SimTenant) => ({ tenant: t.tenant, x: t.overridden, n: t.reviewed });
-  return {
-    candidate: tenants.filter((t) => t.arm === 'candidate' && t.reviewed > 0).map(row),
-    control: tenants.filter((t) => t.arm === 'control' && t.reviewed > 0).map(row),
-  };
+  return tenantStratumOf(tenants, (t) => ({ tenant: t.tenant, x: t.overridden, n: t.reviewed }));
 }
 
-function preRollout(tenants: readonly SimTenant[]): Map<string, BinomialCount> {
+/** Each simulated tenant's counts before the rollout (CUPED), for those that had reviews. */
+export function preRollout(tenants: readonly SimTenant[]): Map<string, BinomialCount> {
   const m = new Map<string, BinomialCount>();
   for (const t of tenants) if (t.pre && t.pre.reviewed > 0) m.set(t.tenant, { x: t.pre.overridden, n: t.pre.reviewed });
   return m;
