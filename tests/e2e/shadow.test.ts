@@ -40,6 +40,27 @@ interface Doc {
   truth: { total: number; vendor: string };
 }
 
+/**
+ * Two chains for a describe block, both with the control as v1: `same`'s v2 answers exactly as
+ * the control, `worse`'s v2 is the worse candidate (its own upstream, closed after the block).
+ */
+function twinChains(gateway: () => TestGateway, controlUrl: () => string, same: string, worse: string): void {
+  let worseUpstream: FakeUpstream | undefined;
+  beforeAll(async () => {
+    worseUpstream = await startFakeUpstream({ behaviour: { output: answer('candidate', candidateWrong) } });
+    const gw = gateway();
+    for (const chain of [same, worse]) {
+      await gw.request('PUT', `/v1/chains/${chain}`, {});
+      await gw.request('POST', `/v1/chains/${chain}/versions`, { version: 'v1', adapter: { type: 'http', url: controlUrl() } });
+    }
+    await gw.request('POST', `/v1/chains/${same}/versions`, { version: 'v2', adapter: { type: 'http', url: controlUrl() } });
+    await gw.request('POST', `/v1/chains/${worse}/versions`, { version: 'v2', adapter: { type: 'http', url: worseUpstream.url } });
+  });
+  afterAll(async () => {
+    await worseUpstream?.close();
+  });
+}
+
 const N = 120;
 const docs: Doc[] = Array.from({ length: N }, (_, i) => ({
   i,
@@ -274,20 +295,12 @@ describe.skipIf(noPostgres)('shadow runs', () => {
   });
 
   describe('a shadow gate before stage 0', () => {
-    let worse: FakeUpstream;
-    beforeAll(async () => {
-      worse = await startFakeUpstream({ behaviour: { output: answer('candidate', candidateWrong) } });
-      for (const chain of ['forms', 'orders']) {
-        await gw.request('PUT', `/v1/chains/${chain}`, {});
-        await gw.request('POST', `/v1/chains/${chain}/versions`, { version: 'v1', adapter: { type: 'http', url: control.url } });
-      }
-      // forms: a candidate that answers exactly as the control; orders: the worse one.
-      await gw.request('POST', '/v1/chains/forms/versions', { version: 'v2', adapter: { type: 'http', url: control.url } });
-      await gw.request('POST', '/v1/chains/orders/versions', { version: 'v2', adapter: { type: 'http', url: worse.url } });
-    });
-    afterAll(async () => {
-      await worse?.close();
-    });
+    twinChains(
+      () => gw,
+      () => control.url,
+      'forms',
+      'orders',
+    );
 
     const gated = (chain: string, maxIncrease: number, minPairs: number) =>
       gw.request('POST', '/v1/rollouts', {
@@ -375,20 +388,12 @@ describe.skipIf(noPostgres)('shadow runs', () => {
   });
 
   describe('a shadow gate at every stage', () => {
-    let worse: FakeUpstream;
-    beforeAll(async () => {
-      worse = await startFakeUpstream({ behaviour: { output: answer('candidate', candidateWrong) } });
-      for (const chain of ['ledgers', 'notes']) {
-        await gw.request('PUT', `/v1/chains/${chain}`, {});
-        await gw.request('POST', `/v1/chains/${chain}/versions`, { version: 'v1', adapter: { type: 'http', url: control.url } });
-      }
-      // ledgers: a candidate that answers exactly as the control; notes: the worse one.
-      await gw.request('POST', '/v1/chains/ledgers/versions', { version: 'v2', adapter: { type: 'http', url: control.url } });
-      await gw.request('POST', '/v1/chains/notes/versions', { version: 'v2', adapter: { type: 'http', url: worse.url } });
-    });
-    afterAll(async () => {
-      await worse?.close();
-    });
+    twinChains(
+      () => gw,
+      () => control.url,
+      'ledgers',
+      'notes',
+    );
 
     const everyStage = (chain: string, maxIncrease: number, minPairs: number) =>
       gw.request('POST', '/v1/rollouts', {

@@ -7,17 +7,8 @@
 import { describe, expect, it } from 'vitest';
 import { rolloutSpecSchema, type RolloutSpecInput } from '../../../src/domain/model/rollout-spec.js';
 import { GuardrailJob, type GuardrailEvaluation, type GuardrailFinding } from '../../../src/runtime/guardrail-job.js';
+import { holding } from '../../support/guardrail-findings.js';
 import { CHAIN, world } from '../../support/in-memory/world.js';
-
-const holding: GuardrailFinding = {
-  metric: 'override_rate',
-  limit: 'maxIncrease',
-  threshold: 0.05,
-  bound: -0.03,
-  upperBound: 0.02,
-  samples: 500,
-  status: 'holding',
-};
 
 async function setup(spec: Partial<RolloutSpecInput>, evaluation: () => GuardrailEvaluation) {
   const w = await world();

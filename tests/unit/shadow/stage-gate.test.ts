@@ -9,7 +9,8 @@ import { describe, expect, it } from 'vitest';
 import { rolloutSpecSchema } from '../../../src/domain/model/rollout-spec.js';
 import type { PairedCounts } from '../../../src/domain/shadow/paired-interval.js';
 import { GateService, type GateServiceDeps } from '../../../src/domain/services/gate-service.js';
-import { GuardrailJob, type GuardrailFinding } from '../../../src/runtime/guardrail-job.js';
+import { GuardrailJob } from '../../../src/runtime/guardrail-job.js';
+import { holding } from '../../support/guardrail-findings.js';
 import { CHAIN, world } from '../../support/in-memory/world.js';
 
 const table = (bothOk: number, onlyControl: number, onlyCandidate: number, both = 0): PairedCounts => ({
@@ -22,16 +23,6 @@ const CLEAN = table(600, 0, 0);
 const FEW = table(40, 0, 0);
 /** About 13 points more overrides for the candidate: its lower bound is above 0.02. */
 const WORSE = table(96, 4, 20);
-
-const holding: GuardrailFinding = {
-  metric: 'override_rate',
-  limit: 'maxIncrease',
-  threshold: 0.05,
-  bound: -0.03,
-  upperBound: 0.02,
-  samples: 500,
-  status: 'holding',
-};
 
 async function setup(shadowGate: Record<string, unknown> = { maxIncrease: 0.02, minPairs: 50, everyStage: true }) {
   const w = await world();
