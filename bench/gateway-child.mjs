@@ -3,13 +3,14 @@
  * before it starts) and without a TypeScript loader: dist/server.js startServer, the composition
  * root from the environment, on DATABASE_URL or, without it, embedded PGlite in DATA_DIR. Stops
  * on the bench's request, flushing queued runs first, and reports what was left unwritten (must
- * be 0). On `stats` it reports the writer's backlog and the event-loop delay since the last
+ * be 0) and the runs and feedback stored. On `stats` it reports the writer's backlog and the event-loop delay since the last
  * `stats` (perf_hooks histogram, 1 ms resolution; the histogram is the only thing the bench adds
  * to the process).
  */
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { sql } from 'drizzle-orm';
 import { loadConfig } from '../dist/config/config.js';
 import { startServer } from '../dist/server.js';
 import { serveChild } from './lib/serve-child.mjs';
@@ -26,9 +27,16 @@ const ms = (ns) => Math.round(ns / 1e4) / 100;
 serveChild(
   { url: server.url, storage: server.gateway.database.kind },
   async () => {
+    // What reached the database, counted through the gateway's own handle (the only way into an
+    // embedded PGlite) after its writer flushed: the bench checks it against what was answered.
+    await server.gateway.services.writer.flush();
+    const counted = await server.gateway.database.db.execute(
+      sql`select (select count(*) from runs)::int as runs, (select count(*) from feedback)::int as feedback`,
+    );
+    const stored = (counted.rows ?? counted)[0];
     await server.close();
     if (allocProfile) writeFileSync(process.env.BENCH_ALLOC_PROFILE, JSON.stringify(await allocProfile()));
-    return { backlog: server.gateway.services.writer.backlog };
+    return { backlog: server.gateway.services.writer.backlog, stored };
   },
   () => {
     const out = {

@@ -145,17 +145,24 @@ try {
     );
   }
   if (PHASES.includes('soak')) {
-    await phase(
-      'soak',
-      () =>
-        runSoak({
-          seconds: num('BENCH_SOAK_SECONDS', 180),
-          rate: num('BENCH_SOAK_RATE', 300),
-          feedbackShare: num('BENCH_SOAK_FEEDBACK', 0.3),
-          log,
-        }),
-      (r) => (results.soak = r),
-    );
+    // One soak per storage; results.soak keeps the PostgreSQL one where it always was.
+    for (const storage of list('BENCH_SOAK_STORAGE', 'postgres,pglite') as ('postgres' | 'pglite')[]) {
+      await phase(
+        storage === 'postgres' ? 'soak' : `soak (${storage})`,
+        () =>
+          runSoak({
+            storage,
+            seconds: num('BENCH_SOAK_SECONDS', 180),
+            rate: num('BENCH_SOAK_RATE', 300),
+            feedbackShare: num('BENCH_SOAK_FEEDBACK', 0.3),
+            log,
+          }),
+        (r) => {
+          if (storage === 'postgres') results.soak = r;
+          else results.soakEmbedded = r;
+        },
+      );
+    }
   }
   if (PHASES.includes('profile')) {
     await phase(

@@ -66,18 +66,22 @@ export function checkTargets(r: Json): TargetCheck[] {
       met: null,
     });
   }
-  const soak = r.soak;
-  if (soak && !soak.error) {
+  // RSS targets of issue 20: 150 MB on PostgreSQL, 300 MB embedded (PGlite's worker in the same process).
+  for (const [soak, label, limit] of [
+    [r.soak, 'PostgreSQL', 150],
+    [r.soakEmbedded, 'embedded', 300],
+  ] as const) {
+    if (!soak || soak.error) continue;
     const rss = soak.rssMB;
-    out.push({ target: 'RSS < 150 MB through the soak', measured: `max ${f(rss.max, 1)} MB`, met: rss.max < 150 });
+    out.push({ target: `RSS < ${limit} MB through the soak (${label})`, measured: `max ${f(rss.max, 1)} MB`, met: rss.max < limit });
     out.push({
-      target: 'RSS flat through the soak (no growth after warm-up)',
+      target: `RSS flat through the soak (${label}; no growth after warm-up)`,
       measured: `${f(rss.slopeAfterWarmupMBPerMinute, 2)} MB/min after warm-up (${f(rss.start, 1)} -> ${f(rss.end, 1)} MB)`,
       // Flat: no upward trend beyond 1 MB/min once warm (GC makes single samples swing by tens of MB).
       met: rss.slopeAfterWarmupMBPerMinute <= 1,
     });
     out.push({
-      target: 'soak without errors, every run and feedback stored',
+      target: `soak without errors, every run and feedback stored (${label})`,
       measured: `${soak.invokes.errors} invoke errors, ${Object.values(soak.feedback.errors as Record<string, number>).reduce((a, b) => a + b, 0)} feedback errors, stored: ${soak.recording.complete}`,
       met: soak.invokes.errors === 0 && soak.recording.complete,
     });
@@ -212,9 +216,15 @@ export function summary(r: Json): string {
     );
   } else if (cmp?.error) parts.push(`\nComparison: error: ${cmp.error}`);
 
-  const soak = r.soak as Json | undefined;
-  if (soak && !soak.error) {
-    parts.push(`\nSoak: ${soak.seconds} s at ${soak.rate}/s (${n0(soak.invokes.sent)} invokes, ${n0(soak.feedback.sent)} feedback)`);
+  for (const [soak, label] of [
+    [r.soak as Json | undefined, 'PostgreSQL'],
+    [r.soakEmbedded as Json | undefined, 'embedded'],
+  ] as const) {
+    if (soak?.error) parts.push(`\nSoak (${label}): error: ${soak.error}`);
+    if (!soak || soak.error) continue;
+    parts.push(
+      `\nSoak (${label}): ${soak.seconds} s at ${soak.rate}/s (${n0(soak.invokes.sent)} invokes, ${n0(soak.feedback.sent)} feedback)`,
+    );
     parts.push(
       table(
         [
@@ -245,7 +255,7 @@ export function summary(r: Json): string {
         ],
       ),
     );
-  } else if (soak?.error) parts.push(`\nSoak: error: ${soak.error}`);
+  }
 
   const prof = r.profile as Json | undefined;
   if (prof && !prof.error) {
