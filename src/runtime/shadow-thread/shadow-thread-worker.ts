@@ -8,7 +8,14 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { AdapterRegistry, type GuardedAdapter } from '../../adapters/adapter-registry.js';
 import { UpstreamAllowList } from '../../adapters/upstream-allow.js';
-import { toWireError, type CallReply, type CallRequest, type ShadowThreadData, type ShadowThreadReply, type ShadowThreadRequest } from './protocol.js';
+import {
+  toWireError,
+  type CallReply,
+  type CallRequest,
+  type ShadowThreadData,
+  type ShadowThreadReply,
+  type ShadowThreadRequest,
+} from './protocol.js';
 
 const port = parentPort!;
 const data = workerData as ShadowThreadData;
@@ -32,7 +39,7 @@ const builtFrom = new Map<string, Map<string, string>>();
 function adapterFor(m: CallRequest): GuardedAdapter {
   const json = JSON.stringify(m.def);
   let versions = builtFrom.get(m.chain);
-  if (versions === undefined) builtFrom.set(m.chain, (versions = new Map()));
+  if (versions === undefined) builtFrom.set(m.chain, (versions = new Map<string, string>()));
   const known = versions.get(m.version);
   if (known !== json) {
     if (known !== undefined) void registry.evict(m.chain, m.version);
@@ -49,7 +56,8 @@ function post(reply: ShadowThreadReply): void {
   } catch (err) {
     // Only an error's details could fail to clone (outputs are parsed JSON): send it without them.
     if (reply.op === 'result' && !reply.ok) port.postMessage({ ...reply, error: { ...reply.error, details: undefined } });
-    else if (reply.op === 'result') port.postMessage({ op: 'result', id: reply.id, ok: false, error: toWireError(err, false) } satisfies CallReply);
+    else if (reply.op === 'result')
+      port.postMessage({ op: 'result', id: reply.id, ok: false, error: toWireError(err, false) } satisfies CallReply);
     else throw err;
   }
 }

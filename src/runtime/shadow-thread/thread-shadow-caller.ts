@@ -59,7 +59,7 @@ export class ThreadShadowCaller implements ShadowCaller {
       try {
         worker.postMessage({ op: 'call', id, chain, version, def, input, timeoutMs } satisfies CallRequest);
       } catch (err) {
-        reject(err as Error);
+        reject(err instanceof Error ? err : new Error(String(err)));
         return;
       }
       if (this.#pending.size === 0) worker.ref();
@@ -96,7 +96,12 @@ export class ThreadShadowCaller implements ShadowCaller {
     if (p === undefined) return;
     this.#pending.delete(m.id);
     if (this.#pending.size === 0 && worker === this.#worker) worker.unref();
-    if (m.ok) p.resolve(m.usage === undefined ? { output: m.output, upstreamMs: m.upstreamMs } : { output: m.output, usage: m.usage, upstreamMs: m.upstreamMs });
+    if (m.ok)
+      p.resolve(
+        m.usage === undefined
+          ? { output: m.output, upstreamMs: m.upstreamMs }
+          : { output: m.output, usage: m.usage, upstreamMs: m.upstreamMs },
+      );
     else p.reject(fromWireError(m.error));
   }
 
@@ -104,7 +109,11 @@ export class ThreadShadowCaller implements ShadowCaller {
   #lost(worker: Worker, how: string, err?: Error): void {
     if (worker !== this.#worker) return;
     this.#worker = undefined;
-    if (this.#closing === undefined) this.#options.log?.error({ err, calls: this.#pending.size }, `the shadow calls' thread ${how}; the next shadow call starts a new one`);
+    if (this.#closing === undefined)
+      this.#options.log?.error(
+        { err, calls: this.#pending.size },
+        `the shadow calls' thread ${how}; the next shadow call starts a new one`,
+      );
     const reason = new Error(`the shadow calls' thread ${how} before the candidate answered`);
     for (const p of this.#pending.values()) p.reject(reason);
     this.#pending.clear();
