@@ -1,11 +1,12 @@
 /**
  * The shadow runs' parts, built for the composition root (README "Shadow runs"): their store and
- * batched writer, the dispatcher with its own adapter registry (separate connection pools and
- * circuit breakers from the ones that serve customers) and budget, and the service that reports
- * and takes the human's records. One function so that composition.ts only wires them in.
+ * batched writer, the dispatcher with its budget and its caller (a worker thread with an adapter
+ * registry of its own: separate connection pools and circuit breakers from the ones that serve
+ * customers, and another event loop and heap), and the service that reports and takes the human's
+ * records. One function so that composition.ts only wires them in.
  */
 import type { Logger } from 'pino';
-import { AdapterRegistry, type AdapterRegistryOptions } from './adapters/adapter-registry.js';
+import type { AdapterRegistryOptions } from './adapters/adapter-registry.js';
 import type { Config } from './config/config.js';
 import type { Rollout } from './domain/model/rollout.js';
 import { scoreShadow } from './domain/shadow/score-shadow.js';
@@ -17,6 +18,7 @@ import type { GatewayEvents } from './runtime/events.js';
 import type { GatewayMetrics } from './runtime/metrics/gateway-metrics.js';
 import { ShadowBudget } from './runtime/shadow-budget.js';
 import { ShadowDispatcher } from './runtime/shadow-dispatcher.js';
+import { ThreadShadowCaller } from './runtime/shadow-thread/thread-shadow-caller.js';
 import { ShadowWriter } from './runtime/shadow-writer.js';
 import type { ShadowStore } from './store/shadow-store.js';
 
@@ -25,7 +27,7 @@ export interface ShadowParts {
   writer: ShadowWriter;
   dispatcher: ShadowDispatcher;
   service: ShadowService;
-  /** Lets shadow calls in flight finish (bounded by their deadline), writes what is queued, closes the shadow adapters. */
+  /** Lets shadow calls in flight finish (hung ones are cut off after a grace), writes what is queued, stops the shadow thread. */
   close(): Promise<void>;
 }
 
@@ -56,16 +58,20 @@ export function composeShadow(deps: ShadowDeps): ShadowParts {
     onScored: (rolloutIds) => deps.bus.publish('ShadowPairsScored', { rolloutIds }),
   });
   writer.start();
-  const adapters = new AdapterRegistry({
-    ...deps.adapterOptions,
-    providers: {
-      apiKey: config.OPENAI_API_KEY,
-      baseURL: config.OPENAI_BASE_URL,
-      azureEndpoint: config.AZURE_OPENAI_ENDPOINT,
-      azureApiKey: config.AZURE_OPENAI_API_KEY,
+  // The thread builds its registry from these: the gateway's adapter settings, as plain data.
+  const caller = new ThreadShadowCaller({
+    adapters: {
+      providers: {
+        apiKey: config.OPENAI_API_KEY,
+        baseURL: config.OPENAI_BASE_URL,
+        azureEndpoint: config.AZURE_OPENAI_ENDPOINT,
+        azureApiKey: config.AZURE_OPENAI_API_KEY,
+      },
+      // No more connections to a candidate than shadow calls may be in flight.
+      http: { ...deps.adapterOptions.http, connections: Math.max(1, config.SHADOW_MAX_CONCURRENT) },
+      upstreamAllow: deps.adapterOptions.upstreamAllow?.toString(),
     },
-    // No more connections to a candidate than shadow calls may be in flight.
-    http: { ...deps.adapterOptions.http, connections: Math.max(1, config.SHADOW_MAX_CONCURRENT) },
+    log,
   });
   const redactOutput = (chainId: string, output: unknown) => {
     const r = redactor.redact(chainId, undefined, output);
@@ -73,7 +79,7 @@ export function composeShadow(deps: ShadowDeps): ShadowParts {
   };
   const dispatcher = new ShadowDispatcher({
     activeFor: (chainId) => deps.active.activeFor(chainId),
-    adapters,
+    caller,
     versionDef: (chain, version) => deps.catalog.version(chain, version)?.adapter,
     budget: new ShadowBudget({ maxConcurrent: config.SHADOW_MAX_CONCURRENT }),
     writer,
@@ -99,7 +105,7 @@ export function composeShadow(deps: ShadowDeps): ShadowParts {
     async close() {
       unsubscribe();
       // Closing the pools cuts off a hung shadow call after a short grace; it is then recorded as failed.
-      await Promise.all([dispatcher.drain(), adapters.closeAll()]);
+      await Promise.all([dispatcher.drain(), caller.close()]);
       await writer.close();
     },
   };

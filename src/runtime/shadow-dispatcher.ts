@@ -6,21 +6,24 @@
  *   shadowed (shadow-selection.ts), and is there room (shadow-budget.ts)? It returns the shadow
  *   run's id, which the control run records as `shadowRunId`, or nothing; a call over a limit is
  *   skipped and counted. No I/O, no await: it cannot delay the answer.
- * - `start` (after the answer is on its way): the call runs on a later turn of the event loop,
- *   through its own adapters (a registry of its own: separate connection pools and circuit
- *   breakers, so a failing or hanging candidate in the shadow never trips the breaker or fills
- *   the pool that serves customers) and under its own deadline. Whatever happens is recorded as
- *   the shadow run's result; nothing is thrown to anyone.
+ * - `start` (after the answer is on its way): the call is handed to the shadow caller on a later
+ *   turn of the event loop. The caller has adapters of its own (separate connection pools and
+ *   circuit breakers, so a failing or hanging candidate in the shadow never trips the breaker or
+ *   fills the pool that serves customers) and, in the gateway, its own worker thread (so the
+ *   upstream call's work and garbage stay off this event loop and heap); the call runs under its
+ *   own deadline. Whatever happens is recorded here as the shadow run's result (redacted,
+ *   counted, written: those need this thread's configuration and stores); nothing is thrown to
+ *   anyone.
  */
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { AdapterDefinition } from '../adapters/adapter-definition.js';
-import type { ChainAdapter } from '../domain/ports/chain-adapter.js';
 import type { ShadowResult } from '../domain/ports/shadow-repository.js';
 import { DomainError } from '../domain/model/errors.js';
 import { selectShadow, type ShadowCall, type ShadowRollout } from '../domain/routing/shadow-selection.js';
 import type { ShadowBudget, SkipReason } from './shadow-budget.js';
+import type { ShadowCaller } from './shadow-caller.js';
 
 /** A rollout as the dispatcher needs it. */
 export type ShadowedRollout = ShadowRollout & { chainId: string; candidate: string };
@@ -53,8 +56,8 @@ export interface ShadowMetrics {
 export interface ShadowDispatcherDeps {
   /** The chain's rollout that may mirror calls (running, paused or gated), from this replica's cache. */
   activeFor: (chainId: string) => ShadowedRollout | undefined;
-  /** The shadow's own adapter registry (not the one that serves customers). */
-  adapters: { get(chain: string, version: string, def: AdapterDefinition): ChainAdapter };
+  /** Runs the candidate's calls through the shadow's own adapters (not the ones that serve customers). */
+  caller: Pick<ShadowCaller, 'call'>;
   /** The version's adapter definition, or undefined when it is gone. */
   versionDef: (chain: string, version: string) => AdapterDefinition | undefined;
   budget: ShadowBudget;
@@ -131,7 +134,7 @@ export class ShadowDispatcher {
     try {
       const def = this.deps.versionDef(chain, version);
       if (def === undefined) throw new DomainError('upstream_failed', 502, `Version '${version}' of chain '${chain}' is not registered.`);
-      const result = await this.deps.adapters.get(chain, version, def).invoke(input, AbortSignal.timeout(this.deps.timeoutMs ?? 60_000));
+      const result = await this.deps.caller.call(chain, version, def, input, this.deps.timeoutMs ?? 60_000);
       const redacted = this.deps.redact(chain, result.output);
       output = redacted.output;
       outputHashes = redacted.outputHashes;

@@ -11,10 +11,10 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { QueryOptions, Results } from '@electric-sql/pglite';
+import { processArgs, startWorker, workerEntry } from '../runtime/worker-boot.js';
 import { fromWireError, type WireQueryOptions, type WorkerHello, type WorkerReply, type WorkerRequest } from './pglite-protocol.js';
 import type { PgliteWorkerData } from './pglite-worker.js';
 
@@ -52,30 +52,18 @@ function toWire(options: QueryOptions | undefined): WireQueryOptions {
   return { rowMode: options?.rowMode, rawTypes };
 }
 
-const compiled = import.meta.url.endsWith('.js');
+/** The worker's entry: the compiled .js next to this file, or the TypeScript source through tsx. */
+const entry = workerEntry(import.meta.url, 'pglite-worker');
 
 /** A new database folder is made by a process of its own (see `initdb` in pglite-worker.ts). */
 async function initdbIfNew(dir: string): Promise<void> {
   if (existsSync(join(dir, 'PG_VERSION'))) return;
-  const entry = fileURLToPath(new URL(compiled ? './pglite-worker.js' : './pglite-worker.ts', import.meta.url));
-  const args = compiled ? [entry, dir] : ['--import', import.meta.resolve('tsx/esm'), entry, dir];
   try {
-    await promisify(execFile)(process.execPath, args, { timeout: 300_000 });
+    await promisify(execFile)(process.execPath, processArgs(entry, dir), { timeout: 300_000 });
   } catch (err) {
     const stderr = (err as { stderr?: string }).stderr?.trim();
     throw new Error(`could not create the embedded database in ${dir}: ${stderr || (err as Error).message}`, { cause: err });
   }
-}
-
-/** The worker's entry: the compiled .js next to this file, or the TypeScript source through tsx. */
-function startWorker(data: PgliteWorkerData): Worker {
-  if (compiled) return new Worker(new URL('./pglite-worker.js', import.meta.url), { workerData: data });
-  // Running from the sources (tests, `tsx src/cli.ts`): a worker does not inherit tsx's loader on
-  // Node 20, so its entry registers it before importing the TypeScript file.
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const entry = new URL('./pglite-worker.ts', import.meta.url).href;
-  const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`;
-  return new Worker(boot, { eval: true, workerData: data });
 }
 
 export class PgliteProxy implements PgliteLikeClient {
@@ -92,7 +80,7 @@ export class PgliteProxy implements PgliteLikeClient {
   /** Starts the worker and waits until PGlite has opened `dir` (or says why it could not). */
   static async open(data: PgliteWorkerData): Promise<PgliteProxy> {
     await initdbIfNew(data.dir);
-    const worker = startWorker(data);
+    const worker = startWorker(entry, { workerData: data });
     let onMessage!: (hello: WorkerHello) => void;
     let onError!: (err: Error) => void;
     let onExit!: (code: number) => void;

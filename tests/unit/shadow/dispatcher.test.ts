@@ -12,6 +12,7 @@ import { loadConfig } from '../../../src/config/config.js';
 import type { ShadowResult } from '../../../src/domain/ports/shadow-repository.js';
 import type { ShadowCall } from '../../../src/domain/routing/shadow-selection.js';
 import { ShadowBudget, type SkipReason } from '../../../src/runtime/shadow-budget.js';
+import { InProcessShadowCaller } from '../../../src/runtime/shadow-caller.js';
 import { ShadowDispatcher, type ShadowedRollout } from '../../../src/runtime/shadow-dispatcher.js';
 import { startFakeUpstream, type FakeUpstream } from '../../support/fake-upstream.js';
 
@@ -53,7 +54,7 @@ function setup(opts: { maxConcurrent?: number; now?: () => number; timeoutMs?: n
   const adapters = new AdapterRegistry({ providers: {} });
   const dispatcher = new ShadowDispatcher({
     activeFor: () => current,
-    adapters,
+    caller: new InProcessShadowCaller(adapters),
     versionDef: (chain, version) =>
       version === 'v2' ? adapterDefinitionSchema.parse({ type: 'http', url: opts.url ?? upstream.url, timeoutMs: 5000 }) : undefined,
     budget: new ShadowBudget({ maxConcurrent: opts.maxConcurrent ?? 64, now: opts.now }),

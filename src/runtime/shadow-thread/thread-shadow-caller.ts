@@ -1,0 +1,138 @@
+/**
+ * The gateway's side of the shadow calls' thread (shadow-thread-worker.ts): each call is one
+ * message out and one small result back, so this thread's event loop and heap carry none of the
+ * upstream call's work or garbage (README "Shadow runs"; the 100% shadowing figures in
+ * "Performance" show the tail they added when they did).
+ *
+ * The thread starts with the first call (a gateway that shadows nothing has none) and is
+ * referenced only while calls are pending, so an idle one never keeps the process alive. If it
+ * dies, every call it held rejects with an error that says so (the dispatcher records it as the
+ * shadow run's error) and the next call starts a new thread.
+ */
+import { SHARE_ENV, type Worker } from 'node:worker_threads';
+import type { Logger } from 'pino';
+import type { AdapterDefinition } from '../../adapters/adapter-definition.js';
+import type { ChainResult } from '../../domain/ports/chain-adapter.js';
+import type { ShadowCaller } from '../shadow-caller.js';
+import { startWorker, workerEntry } from '../worker-boot.js';
+import { fromWireError, type CallRequest, type ShadowThreadData, type ShadowThreadReply } from './protocol.js';
+
+const entry = workerEntry(import.meta.url, 'shadow-thread-worker');
+
+export interface ThreadShadowCallerOptions {
+  /** The shadow registry's adapter settings, for the thread's own registry. */
+  adapters: ShadowThreadData;
+  log?: Logger;
+  /**
+   * How long close() waits for the thread to finish its calls before terminating it; a bound over
+   * the adapters' own close grace (2 s, http-adapter.ts), for calls that grace does not cut off.
+   */
+  closeTimeoutMs?: number;
+}
+
+interface Pending {
+  resolve: (result: ChainResult) => void;
+  reject: (err: Error) => void;
+}
+
+export class ThreadShadowCaller implements ShadowCaller {
+  readonly #options: ThreadShadowCallerOptions;
+  readonly #pending = new Map<number, Pending>();
+  #worker: Worker | undefined;
+  #nextId = 1;
+  #closing: Promise<void> | undefined;
+
+  constructor(options: ThreadShadowCallerOptions) {
+    this.#options = options;
+  }
+
+  /** Calls waiting for their result. */
+  get pending(): number {
+    return this.#pending.size;
+  }
+
+  call(chain: string, version: string, def: AdapterDefinition, input: unknown, timeoutMs: number): Promise<ChainResult> {
+    if (this.#closing !== undefined) return Promise.reject(new Error("the shadow calls' thread is closed"));
+    const worker = this.#worker ?? this.#start();
+    const id = this.#nextId++;
+    return new Promise<ChainResult>((resolve, reject) => {
+      try {
+        worker.postMessage({ op: 'call', id, chain, version, def, input, timeoutMs } satisfies CallRequest);
+      } catch (err) {
+        reject(err instanceof Error ? err : new Error(String(err)));
+        return;
+      }
+      if (this.#pending.size === 0) worker.ref();
+      this.#pending.set(id, { resolve, reject });
+    });
+  }
+
+  /** Lets the calls in flight finish (the adapters' close grace cuts off hung ones), then stops the thread. */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  /** Stops the thread as a crash would (tests): its calls reject, the next call starts a new one. */
+  async terminateThread(): Promise<void> {
+    await this.#worker?.terminate();
+  }
+
+  #start(): Worker {
+    const worker = startWorker(entry, { workerData: this.#options.adapters, env: SHARE_ENV });
+    // Referenced while calls are pending only (see call and #settle).
+    worker.unref();
+    worker.on('message', (m: ShadowThreadReply) => {
+      if (m.op === 'result') this.#settle(worker, m);
+    });
+    worker.on('error', (err) => this.#lost(worker, `failed (${err.message})`, err));
+    worker.on('exit', (code) => this.#lost(worker, `exited (code ${code})`));
+    this.#worker = worker;
+    return worker;
+  }
+
+  #settle(worker: Worker, m: Extract<ShadowThreadReply, { op: 'result' }>): void {
+    const p = this.#pending.get(m.id);
+    if (p === undefined) return;
+    this.#pending.delete(m.id);
+    if (this.#pending.size === 0 && worker === this.#worker) worker.unref();
+    if (m.ok)
+      p.resolve(
+        m.usage === undefined
+          ? { output: m.output, upstreamMs: m.upstreamMs }
+          : { output: m.output, usage: m.usage, upstreamMs: m.upstreamMs },
+      );
+    else p.reject(fromWireError(m.error));
+  }
+
+  /** The thread is gone: what it held will never answer. */
+  #lost(worker: Worker, how: string, err?: Error): void {
+    if (worker !== this.#worker) return;
+    this.#worker = undefined;
+    if (this.#closing === undefined)
+      this.#options.log?.error(
+        { err, calls: this.#pending.size },
+        `the shadow calls' thread ${how}; the next shadow call starts a new one`,
+      );
+    const reason = new Error(`the shadow calls' thread ${how} before the candidate answered`);
+    for (const p of this.#pending.values()) p.reject(reason);
+    this.#pending.clear();
+  }
+
+  async #close(): Promise<void> {
+    const worker = this.#worker;
+    if (worker === undefined) return;
+    worker.ref();
+    let timer: NodeJS.Timeout | undefined;
+    await new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, this.#options.closeTimeoutMs ?? 5000);
+      worker.on('message', (m: ShadowThreadReply) => m.op === 'closed' && resolve());
+      worker.once('exit', () => resolve());
+      worker.postMessage({ op: 'close' });
+    });
+    clearTimeout(timer);
+    // Anything still pending was not answered in time: it rejects as the thread goes.
+    this.#lost(worker, 'was closed');
+    await worker.terminate();
+  }
+}

@@ -1,0 +1,36 @@
+/**
+ * Starting one of the gateway's worker threads (the embedded database's, the shadow calls') from
+ * the compiled gateway (`dist/*.js`, as `npm start` runs it) or from the TypeScript sources
+ * (tests, `tsx src/cli.ts`). Each worker's entry file sits next to the module that starts it, so
+ * the entry is named relative to that module's `import.meta.url`.
+ */
+import { fileURLToPath } from 'node:url';
+import { Worker, type WorkerOptions } from 'node:worker_threads';
+
+export interface WorkerEntry {
+  /** The entry file: `<name>.js` next to a compiled module, `<name>.ts` next to a source file. */
+  url: URL;
+  compiled: boolean;
+}
+
+/** The entry `./<name>` (no extension) next to the module at `moduleUrl`, in the form that module runs as. */
+export function workerEntry(moduleUrl: string, name: string): WorkerEntry {
+  const compiled = moduleUrl.endsWith('.js');
+  return { url: new URL(`./${name}${compiled ? '.js' : '.ts'}`, moduleUrl), compiled };
+}
+
+/** Starts a worker thread on `entry`. */
+export function startWorker(entry: WorkerEntry, options: WorkerOptions = {}): Worker {
+  if (entry.compiled) return new Worker(entry.url, options);
+  // A worker does not inherit tsx's loader on Node 20, so its entry registers it before importing
+  // the TypeScript file.
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry.url.href)}); })`;
+  return new Worker(boot, { ...options, eval: true });
+}
+
+/** `node <args>` that run `entry` as a process of its own (with tsx's loader for a TypeScript entry). */
+export function processArgs(entry: WorkerEntry, ...args: string[]): string[] {
+  const path = fileURLToPath(entry.url);
+  return entry.compiled ? [path, ...args] : ['--import', import.meta.resolve('tsx/esm'), path, ...args];
+}
