@@ -1,6 +1,6 @@
 /**
  * Idle memory of the embedded mode: the compiled gateway started as `npm start` starts it
- * (same V8 flags), on a fresh DATA_DIR (embedded PGlite, embedded flags), left idle, its RSS read
+ * (same V8 flags and environment), on a fresh DATA_DIR (embedded PGlite, embedded flags), left idle, its RSS read
  * from /proc every second; then stopped and started again on the same DATA_DIR (the second start
  * skips initdb and the migrations). A measurement, not a test: the figure depends on the machine.
  *
@@ -14,9 +14,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from './lib/children.js';
+import { START_ENV, START_FLAGS } from './lib/start-command.js';
 
 const IDLE_SECONDS = Number(process.env.IDLE_SECONDS ?? 30);
-const START_FLAGS = ['--max-semi-space-size=8', '--heap-growing-percent=30'];
 
 const rssMB = (pid: number): number => {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -27,7 +27,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function measure(dataDir: string, port: number): Promise<{ startupPeakMB: number; idleMB: number; readyAfterMs: number }> {
   const child = spawn(process.execPath, [...START_FLAGS, 'dist/cli.js', 'serve'], {
     cwd: ROOT,
-    env: { ...process.env, DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: 'warn', DATABASE_URL: '', UNLEASH_URL: '' },
+    env: { ...process.env, ...START_ENV, DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: 'warn', DATABASE_URL: '', UNLEASH_URL: '' },
     stdio: 'ignore',
   });
   const started = Date.now();

@@ -10,14 +10,15 @@
  * Every run the gateway answers is recorded; at the end the stored runs are counted against the
  * answers (PostgreSQL).
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
-import { cpuMsOf, ROOT, startChild, type Child } from '../lib/children.js';
+import { cpuMsOf, startChild, type Child } from '../lib/children.js';
 import { paced, type PacedResult, type Target } from '../lib/paced.js';
 import { ADMIN_TOKEN, CHAIN, createDatabase, invokeBody, setupGateway, withClient, type BenchDatabase } from '../lib/setup.js';
+import { START_ENV, START_FLAGS } from '../lib/start-command.js';
 import { median, summarize } from '../lib/stats.js';
 
 export interface OverheadOptions {
@@ -57,11 +58,6 @@ export interface SaturationRound {
   gatewayShareOfBare: number;
 }
 
-/** The node flags `npm start` runs the gateway with (package.json: `node <flags> dist/cli.js serve`). */
-const START_FLAGS = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start
-  .split(/\s+/)
-  .filter((arg) => arg.startsWith('--'));
-
 /** The gateway's node flags: those of `npm start`, or BENCH_GATEWAY_NODE_ARGS when set (other GC settings to try). */
 export const gatewayNodeFlags = (): string[] =>
   process.env.BENCH_GATEWAY_NODE_ARGS !== undefined ? process.env.BENCH_GATEWAY_NODE_ARGS.split(' ').filter(Boolean) : START_FLAGS;
@@ -84,9 +80,10 @@ export function startGateway(
   });
 }
 
-/** Gateway env: the composition as `npm start` builds it, quiet logs, rate limit set out of reach. */
+/** Gateway env: `npm start`'s variables, the composition as it builds it, quiet logs, rate limit set out of reach. */
 function gatewayEnv(databaseUrl: string | undefined, dataDir: string): Record<string, string | undefined> {
   return {
+    ...START_ENV,
     DATABASE_URL: databaseUrl ?? '',
     DATA_DIR: dataDir,
     ADMIN_TOKEN,

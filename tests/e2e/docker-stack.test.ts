@@ -83,10 +83,15 @@ describe('Dockerfile', () => {
     expect(read('deploy/healthcheck.mjs')).toContain('/readyz');
   });
 
-  it('starts the gateway the way `npm start` does', () => {
+  it('starts the gateway the way `npm start` does, with the same environment settings', () => {
     const cmd = JSON.parse(runtime.find((i) => i.op === 'CMD')!.args) as string[];
-    const start = JSON.parse(read('package.json')).scripts.start as string;
-    expect(cmd.join(' ')).toBe(start);
+    const start = (JSON.parse(read('package.json')).scripts.start as string).split(' ');
+    const node = start.indexOf('node');
+    expect(cmd.join(' ')).toBe(start.slice(node).join(' '));
+    // What `npm start` sets before `node` (MALLOC_ARENA_MAX=2), the image sets as ENV.
+    const imageEnv = runtime.filter((i) => i.op === 'ENV').flatMap((i) => i.args.split(/\s+/));
+    for (const assignment of start.slice(0, node)) expect(imageEnv).toContain(assignment);
+    expect(start.slice(0, node)).toContain('MALLOC_ARENA_MAX=2');
   });
 });
 
