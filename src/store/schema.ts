@@ -339,6 +339,15 @@ export const rolloutAssignmentKeys = pgTable(
   (t) => [primaryKey({ columns: [t.rolloutId, t.stage, t.variant, t.keyHash] })],
 );
 
+/** The `variant` of the counter of keys stored with both arms in one stage. */
+export const BOTH_ARMS_VARIANT = 'both_arms';
+
+/**
+ * The counters of rollout_assignment_keys: keys per rollout, stage and arm (`control`,
+ * `candidate`), and, in the row of variant `both_arms`, the keys stored with both arms in one
+ * stage (assignment is sticky, so any is a bug: the comparison's `keys_in_both_arms` warning).
+ * Kept as keys are stored (rollout-read-model.ts), so the comparison reads them in constant time.
+ */
 export const rolloutAssignmentCounts = pgTable(
   'rollout_assignment_counts',
   {

@@ -128,9 +128,13 @@ describe('RunWriter pipelining on PostgreSQL', () => {
              count(f.run_id) FILTER (WHERE r.error IS NULL AND f.overridden)::int AS overridden
       FROM runs r LEFT JOIN feedback f ON f.run_id = r.id GROUP BY 1, 2 ORDER BY 1, 2`);
     const keys = await q(`SELECT variant, keys FROM rollout_assignment_counts WHERE rollout_id = '${ROLLOUT}' ORDER BY 1`);
-    const distinctKeys = await q(
-      `SELECT variant, count(DISTINCT assignment_key)::int AS keys FROM runs WHERE rollout_id = '${ROLLOUT}' GROUP BY 1 ORDER BY 1`,
-    );
+    // Per arm, and (row both_arms) the keys with runs in both arms of a stage: here every unit.
+    const distinctKeys = await q(`
+      SELECT variant, count(DISTINCT assignment_key)::int AS keys FROM runs WHERE rollout_id = '${ROLLOUT}' GROUP BY 1
+      UNION ALL
+      SELECT 'both_arms', count(*)::int FROM (
+        SELECT 1 FROM runs WHERE rollout_id = '${ROLLOUT}' GROUP BY stage, assignment_key HAVING count(DISTINCT variant) > 1) b
+      ORDER BY 1`);
     return { totals, truth, keys, distinctKeys };
   }
 

@@ -19,6 +19,7 @@ import type {
 } from '../../domain/comparison/types.js';
 import type { SeriesCounts } from '../../domain/metrics/counted-metrics.js';
 import type { Db } from '../db.js';
+import { BOTH_ARMS_VARIANT } from '../schema.js';
 import { TABLES } from './rollup-deltas.js';
 import { selectColumns, summedColumns, toCounts } from './rollup-columns.js';
 import { rowsOf } from './rows.js';
@@ -87,12 +88,11 @@ export class ComparisonQueries implements ComparisonReadModel {
 
   async keysInBothArms(rolloutId: string): Promise<{ stage: number; keys: number }[]> {
     // Within one stage a key (tenant or unit) must be sticky to one arm: any key with both is a bug.
-    const rows = await this.rows<{ stage: number; n: number }>(sql`
-      SELECT stage, count(*)::int AS n FROM (
-        SELECT stage FROM rollout_assignment_keys WHERE rollout_id = ${rolloutId}
-        GROUP BY stage, key_hash HAVING count(DISTINCT variant) > 1) k
-      GROUP BY stage`);
-    return rows.map((r) => ({ stage: Number(r.stage), keys: Number(r.n) }));
+    // Counted as keys are stored (rollout-read-model.ts), not by grouping every key here.
+    const rows = await this.rows<{ stage: number; keys: number }>(sql`
+      SELECT stage, keys FROM rollout_assignment_counts
+      WHERE rollout_id = ${rolloutId} AND variant = ${BOTH_ARMS_VARIANT} AND keys > 0`);
+    return rows.map((r) => ({ stage: Number(r.stage), keys: Number(r.keys) }));
   }
 
   async armTotals(rolloutId: string): Promise<Map<Arm, Counts>> {

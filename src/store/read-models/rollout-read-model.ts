@@ -14,7 +14,7 @@
  */
 import { sql } from 'drizzle-orm';
 import type { FeedbackChange, ReadModelHooks, Tx } from '../run-store.js';
-import type { RunInsert } from '../schema.js';
+import { BOTH_ARMS_VARIANT, type RunInsert } from '../schema.js';
 import { FEEDBACK_METRICS, RUN_METRICS } from '../../domain/metrics/counted-metrics.js';
 import { addDelta, addFeedbackChange, addRun, emptyDelta, isZeroDelta, type CountsDelta } from '../../domain/metrics/deltas.js';
 import { eraseTenantAggregates, expireAggregates } from './rollup-erasure.js';
@@ -98,7 +98,11 @@ export class RolloutReadModel implements ReadModelHooks {
 
   /**
    * Distinct keys per (rollout, stage, arm): a key stored for the first time (ON CONFLICT DO
-   * NOTHING ... RETURNING) bumps its counter, in one statement.
+   * NOTHING ... RETURNING) bumps its counter, in one statement. The same statement counts the keys
+   * that now have both arms (row `both_arms`, see schema.ts), so that the comparison reads that
+   * count instead of grouping every key of the rollout on each call: a key has both arms once its
+   * second arm's row is stored, either beside a row stored before (the statement's snapshot holds
+   * none of `fresh`) or with its other arm in this same batch (counted once).
    */
   private async countAssignmentKeys(
     tx: Tx,
@@ -116,9 +120,23 @@ export class RolloutReadModel implements ReadModelHooks {
                     ${sql.param(list.map((k) => k.tenantId))}::text[]) AS u(rollout_id, stage, variant, k, tenant_id)
         ORDER BY 1, 2, 3, 4
         ON CONFLICT DO NOTHING
-        RETURNING rollout_id, stage, variant)
+        RETURNING rollout_id, stage, variant, key_hash),
+      both_arms AS (
+        SELECT rollout_id, stage, count(*)::int AS keys FROM (
+          SELECT f.rollout_id, f.stage FROM fresh f
+          WHERE EXISTS (
+            SELECT 1 FROM rollout_assignment_keys o
+            WHERE o.rollout_id = f.rollout_id AND o.stage = f.stage AND o.key_hash = f.key_hash
+              AND o.variant = CASE f.variant WHEN 'control' THEN 'candidate' ELSE 'control' END)
+          UNION ALL
+          SELECT rollout_id, stage FROM fresh GROUP BY rollout_id, stage, key_hash HAVING count(*) > 1) k
+        GROUP BY rollout_id, stage),
+      counted AS (
+        SELECT rollout_id, stage, variant, count(*)::int AS keys FROM fresh GROUP BY rollout_id, stage, variant
+        UNION ALL
+        SELECT rollout_id, stage, ${BOTH_ARMS_VARIANT}::text, keys FROM both_arms)
       INSERT INTO rollout_assignment_counts AS c (rollout_id, stage, variant, keys)
-      SELECT rollout_id, stage, variant, count(*)::int FROM fresh GROUP BY rollout_id, stage, variant ORDER BY rollout_id, stage, variant
+      SELECT rollout_id, stage, variant, keys FROM counted ORDER BY rollout_id, stage, variant
       ON CONFLICT (rollout_id, stage, variant) DO UPDATE SET keys = c.keys + excluded.keys`);
   }
 

@@ -18,6 +18,7 @@ import { sql } from 'drizzle-orm';
 import { COUNTED_METRICS, factsRead, SERIES_METRICS } from '../../domain/metrics/counted-metrics.js';
 import { addDelta, addFeedbackChange, addRun, countsAsDelta } from '../../domain/metrics/deltas.js';
 import type { Tx } from '../run-store.js';
+import { BOTH_ARMS_VARIANT } from '../schema.js';
 import { BatchDeltas, EPOCH_ISO, hourOf, TABLES } from './rollup-deltas.js';
 import { selectColumns, toCounts } from './rollup-columns.js';
 import { factColumns, factsOfRow } from './run-facts.js';
@@ -72,8 +73,13 @@ export async function eraseTenantAggregates(tx: Tx, tenantId: string): Promise<v
   await deltas.write(tx, COUNTED_METRICS);
 
   await tx.execute(sql`
-    WITH gone AS (DELETE FROM rollout_assignment_keys WHERE tenant_id = ${tenantId} RETURNING rollout_id, stage, variant),
-         n AS (SELECT rollout_id, stage, variant, count(*)::int AS k FROM gone GROUP BY rollout_id, stage, variant)
+    WITH gone AS (DELETE FROM rollout_assignment_keys WHERE tenant_id = ${tenantId} RETURNING rollout_id, stage, variant, key_hash),
+         n AS (SELECT rollout_id, stage, variant, count(*)::int AS k FROM gone GROUP BY rollout_id, stage, variant
+               UNION ALL
+               -- A key is its tenant's: both of its arms' rows go together, and so does its count in both_arms.
+               SELECT rollout_id, stage, ${BOTH_ARMS_VARIANT}::text, count(*)::int FROM (
+                 SELECT rollout_id, stage FROM gone GROUP BY rollout_id, stage, key_hash HAVING count(*) > 1) b
+               GROUP BY rollout_id, stage)
     UPDATE rollout_assignment_counts c SET keys = c.keys - n.k FROM n
     WHERE c.rollout_id = n.rollout_id AND c.stage = n.stage AND c.variant = n.variant`);
   await tx.execute(sql`DELETE FROM rollout_rollups WHERE tenant_id = ${tenantId}`);
