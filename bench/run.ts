@@ -9,6 +9,7 @@
  * Results go to bench/results.json (phases not run keep their previous figures) and a summary is
  * printed. Knobs (environment): see bench/README.md.
  */
+import { START_ENV } from './lib/start-command.js';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem } from 'node:os';
@@ -63,7 +64,9 @@ results.machine = {
   date: new Date().toISOString(),
   loadAverageStart: loadavg().map((x) => Math.round(x * 100) / 100),
   note: 'loopback; upstream, proxy/gateway and load generator share these cores with PostgreSQL',
-  gateway: `node ${[...gatewayNodeFlags(), 'dist/'].join(' ')} (compiled, as npm start runs it)`,
+  gateway: `${Object.entries(START_ENV)
+    .map(([k, v]) => `${k}=${v} `)
+    .join('')}node ${[...gatewayNodeFlags(), 'dist/'].join(' ')} (compiled, as npm start runs it)`,
 };
 const save = () => {
   results.targets = checkTargets(results);

@@ -127,9 +127,10 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
   // Kept for feedback while the database is away (README "Outages").
   // A PostgreSQL server can be away while the gateway runs; the embedded database runs in this
   // process and cannot, so it keeps none (tens of MB less in the mode laptops leave running).
+  // 8 Mi characters of JSON: at a few calls a second the hour, at hundreds the last seconds.
   const recentRuns =
     database.kind === 'postgres'
-      ? new RecentRuns({ maxRuns: 10_000, maxBytes: 32 * 1024 * 1024, maxAgeMs: 60 * 60_000, now: () => Date.now() })
+      ? new RecentRuns({ maxRuns: 10_000, maxBytes: 8 * 1024 * 1024, maxAgeMs: 60 * 60_000, now: () => Date.now() })
       : undefined;
   const writer = new RunWriter({
     store: runStore,
