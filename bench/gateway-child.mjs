@@ -3,9 +3,9 @@
  * before it starts) and without a TypeScript loader: dist/server.js startServer, the composition
  * root from the environment, on DATABASE_URL or, without it, embedded PGlite in DATA_DIR. Stops
  * on the bench's request, flushing queued runs first, and reports what was left unwritten (must
- * be 0) and the runs and feedback stored. On `stats` it reports the writer's backlog and the event-loop delay since the last
- * `stats` (perf_hooks histogram, 1 ms resolution; the histogram is the only thing the bench adds
- * to the process).
+ * be 0) and the runs and feedback stored. On `stats` it reports the writer's backlog and the
+ * event-loop delay since the last `stats` (perf_hooks histogram, 1 ms resolution; the histogram
+ * is the only thing the bench adds to the process).
  */
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
