@@ -42,12 +42,18 @@ interface Doc {
 
 /**
  * Two chains for a describe block, both with the control as v1: `same`'s v2 answers exactly as
- * the control, `worse`'s v2 is the worse candidate (its own upstream, closed after the block).
+ * the control, `worse`'s v2 gets `wrong` wrong (its own upstream, closed after the block).
  */
-function twinChains(gateway: () => TestGateway, controlUrl: () => string, same: string, worse: string): void {
+function twinChains(
+  gateway: () => TestGateway,
+  controlUrl: () => string,
+  same: string,
+  worse: string,
+  wrong: typeof candidateWrong = candidateWrong,
+): void {
   let worseUpstream: FakeUpstream | undefined;
   beforeAll(async () => {
-    worseUpstream = await startFakeUpstream({ behaviour: { output: answer('candidate', candidateWrong) } });
+    worseUpstream = await startFakeUpstream({ behaviour: { output: answer('candidate', wrong) } });
     const gw = gateway();
     for (const chain of [same, worse]) {
       await gw.request('PUT', `/v1/chains/${chain}`, {});
@@ -71,6 +77,14 @@ const docs: Doc[] = Array.from({ length: N }, (_, i) => ({
 // the total wrong one time in four and a vendor one in twelve (the same documents) or fifteen.
 const controlWrong = { total: (i: number) => i % 10 === 0, vendor: (i: number) => i % 12 === 0 };
 const candidateWrong = { total: (i: number) => i % 4 === 0, vendor: (i: number) => i % 12 === 0 || i % 15 === 0 };
+/**
+ * Wrong on every other document: however a stage's split falls (the hash of the rollout's random
+ * id picks the control's half of the documents), its pairs show the candidate worse within a few
+ * dozen. candidateWrong's lead depends on which documents land in the control's half: in one CI
+ * run the 300 pairs of one such half did not take the bound past 0.02, and in a simulation of
+ * 2,000 random halves 10.5% did not within 600 calls (none with this one).
+ */
+const clearlyWrong = { total: (i: number) => i % 2 === 0, vendor: candidateWrong.vendor };
 const answer = (source: 'control' | 'candidate', wrong: typeof controlWrong) => (input: any) => {
   const d = docs[input.doc as number]!;
   return {
@@ -393,6 +407,7 @@ describe.skipIf(noPostgres)('shadow runs', () => {
       () => control.url,
       'ledgers',
       'notes',
+      clearlyWrong,
     );
 
     const everyStage = (chain: string, maxIncrease: number, minPairs: number) =>
