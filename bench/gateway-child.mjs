@@ -9,7 +9,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance, PerformanceObserver } from 'node:perf_hooks';
 import { sql } from 'drizzle-orm';
 import { loadConfig } from '../dist/config/config.js';
 import { startServer } from '../dist/server.js';
@@ -18,6 +18,10 @@ import { serveChild } from './lib/serve-child.mjs';
 // BENCH_ALLOC_PROFILE=<file>: every allocation sampled, collected ones too (what the GC has to
 // chase, not only what stays), written as a .heapprofile when the bench stops the gateway.
 const allocProfile = process.env.BENCH_ALLOC_PROFILE ? await startAllocationProfile() : undefined;
+
+// BENCH_STALL_LOG=<file>: every event-loop stall over 3 ms and every GC pause, in one timebase,
+// written when the bench stops the gateway: which stalls a GC pause explains (bench/README.md).
+const stallLog = process.env.BENCH_STALL_LOG ? startStallLog() : undefined;
 
 const config = loadConfig(process.env);
 const server = await startServer(config, { handleSignals: false });
@@ -36,9 +40,11 @@ serveChild(
     const stored = (counted.rows ?? counted)[0];
     await server.close();
     if (allocProfile) writeFileSync(process.env.BENCH_ALLOC_PROFILE, JSON.stringify(await allocProfile()));
+    if (stallLog) writeFileSync(process.env.BENCH_STALL_LOG, JSON.stringify(stallLog.dump()));
     return { backlog: server.gateway.services.writer.backlog, stored };
   },
   () => {
+    stallLog?.mark();
     const out = {
       backlog: server.gateway.services.writer.backlog,
       eventLoopDelayMs: { p50: ms(eld.percentile(50)), p99: ms(eld.percentile(99)), max: ms(eld.max) },
@@ -59,4 +65,30 @@ async function startAllocationProfile() {
     includeObjectsCollectedByMinorGC: process.env.BENCH_ALLOC_PROFILE_MINOR !== '0',
   });
   return async () => (await session.post('HeapProfiler.stopSampling')).profile;
+}
+
+function startStallLog() {
+  const gc = [];
+  const stalls = [];
+  const observer = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) gc.push({ start: e.startTime, ms: e.duration, kind: e.detail?.kind });
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  let last = performance.now();
+  const timer = setInterval(() => {
+    const now = performance.now();
+    if (now - last > 4) stalls.push({ end: now, ms: now - last - 1 });
+    last = now;
+  }, 1);
+  timer.unref();
+  const marks = [];
+  return {
+    /** When the bench asked for stats (between its phases), to tell the phases apart. */
+    mark: () => marks.push(performance.now()),
+    dump: () => {
+      clearInterval(timer);
+      observer.disconnect();
+      return { gc, stalls, marks };
+    },
+  };
 }
