@@ -18,10 +18,19 @@ import { BOTH_ARMS_VARIANT, type RunInsert } from '../schema.js';
 import { COUNTED_METRICS, FEEDBACK_METRICS, RUN_METRICS } from '../../domain/metrics/counted-metrics.js';
 import { addDelta, addFeedbackChange, addRun, emptyDelta, isZeroDelta, type CountsDelta } from '../../domain/metrics/deltas.js';
 import { eraseTenantAggregates, expireAggregates } from './rollup-erasure.js';
-import { BatchDeltas, EPOCH_ISO, hourOf, minuteOf, type TableName } from './rollup-deltas.js';
+import { BatchDeltas, EPOCH_ISO, hourOf, minuteOf, type StatementTail, type TableName } from './rollup-deltas.js';
+import { afterCte } from './upsert-sql.js';
 import { runFactsOf } from './run-facts.js';
 
 type Target = [TableName, (string | number)[]];
+
+interface AssignmentKey {
+  rolloutId: string;
+  stage: number;
+  variant: string;
+  key: string;
+  tenantId: string;
+}
 
 interface RunPlace {
   rolloutId: string | null;
@@ -98,7 +107,7 @@ export class RolloutReadModel implements ReadModelHooks {
    */
   async onBatchWritten(tx: Tx, inserted: RunInsert[], changes: FeedbackChange[]): Promise<void> {
     const places = new Places();
-    const keys: { rolloutId: string; stage: number; variant: string; key: string; tenantId: string }[] = [];
+    const keys: AssignmentKey[] = [];
     for (const r of inserted) {
       const place = places.of(r);
       if (place.targets.length === 0) continue;
@@ -122,57 +131,10 @@ export class RolloutReadModel implements ReadModelHooks {
     for (const { targets, delta } of places.all()) {
       if (targets.length > 0 && !isZeroDelta(delta)) deltas.each(targets, (d) => addDelta(d, delta));
     }
-    await deltas.write(tx, inserted.length === 0 ? FEEDBACK_METRICS : changes.length === 0 ? RUN_METRICS : COUNTED_METRICS);
-    await this.countAssignmentKeys(tx, keys);
-  }
-
-  /**
-   * Distinct keys per (rollout, stage, arm): a key stored for the first time (ON CONFLICT DO
-   * NOTHING ... RETURNING) bumps its counter, in one statement. The same statement counts the keys
-   * that now have both arms (row `both_arms`, see schema.ts), so that the comparison reads that
-   * count instead of grouping every key of the rollout on each call: a key has both arms once its
-   * second arm's row is stored, either beside a row stored before (the statement's snapshot holds
-   * none of `fresh`) or with its other arm in this same batch (counted once).
-   * The other arm is looked up by a scalar subquery (LIMIT 1), one primary-key probe per new key:
-   * written as EXISTS, the planner made it a hash semi-join over a sequential scan of every key
-   * of every rollout (no estimate of the CTE's rows), 120 ms per 4,000-run batch at 200,000 keys
-   * and growing with the table.
-   */
-  private async countAssignmentKeys(
-    tx: Tx,
-    keys: { rolloutId: string; stage: number; variant: string; key: string; tenantId: string }[],
-  ): Promise<void> {
-    if (keys.length === 0) return;
-    const unique = new Map(keys.map((k) => [`${k.rolloutId}\u0000${k.stage}\u0000${k.variant}\u0000${k.key}`, k]));
-    const list = [...unique.values()];
-    await tx.execute(sql`
-      WITH fresh AS (
-        INSERT INTO rollout_assignment_keys (rollout_id, stage, variant, key_hash, tenant_id)
-        SELECT u.rollout_id, u.stage, u.variant, md5(u.k)::uuid, u.tenant_id
-        FROM unnest(${sql.param(list.map((k) => k.rolloutId))}::uuid[], ${sql.param(list.map((k) => k.stage))}::int[],
-                    ${sql.param(list.map((k) => k.variant))}::text[], ${sql.param(list.map((k) => k.key))}::text[],
-                    ${sql.param(list.map((k) => k.tenantId))}::text[]) AS u(rollout_id, stage, variant, k, tenant_id)
-        ORDER BY 1, 2, 3, 4
-        ON CONFLICT DO NOTHING
-        RETURNING rollout_id, stage, variant, key_hash),
-      both_arms AS (
-        SELECT rollout_id, stage, count(*)::int AS keys FROM (
-          SELECT f.rollout_id, f.stage FROM fresh f
-          WHERE (
-            SELECT true FROM rollout_assignment_keys o
-            WHERE o.rollout_id = f.rollout_id AND o.stage = f.stage AND o.key_hash = f.key_hash
-              AND o.variant = CASE f.variant WHEN 'control' THEN 'candidate' ELSE 'control' END
-            LIMIT 1)
-          UNION ALL
-          SELECT rollout_id, stage FROM fresh GROUP BY rollout_id, stage, key_hash HAVING count(*) > 1) k
-        GROUP BY rollout_id, stage),
-      counted AS (
-        SELECT rollout_id, stage, variant, count(*)::int AS keys FROM fresh GROUP BY rollout_id, stage, variant
-        UNION ALL
-        SELECT rollout_id, stage, ${BOTH_ARMS_VARIANT}::text, keys FROM both_arms)
-      INSERT INTO rollout_assignment_counts AS c (rollout_id, stage, variant, keys)
-      SELECT rollout_id, stage, variant, keys FROM counted ORDER BY rollout_id, stage, variant
-      ON CONFLICT (rollout_id, stage, variant) DO UPDATE SET keys = c.keys + excluded.keys`);
+    // The assignment keys in the same statement, after the rollups (one round trip per batch).
+    await deltas.write(tx, inserted.length === 0 ? FEEDBACK_METRICS : changes.length === 0 ? RUN_METRICS : COUNTED_METRICS, (after) =>
+      assignmentKeys(keys, after),
+    );
   }
 
   /** GDPR: the tenant's rows go, and its share of the tenant-less aggregates is subtracted. */
@@ -184,4 +146,54 @@ export class RolloutReadModel implements ReadModelHooks {
   async onRunsExpired(tx: Tx, before: Date): Promise<void> {
     await expireAggregates(tx, before);
   }
+}
+
+/**
+ * Distinct keys per (rollout, stage, arm): a key stored for the first time (ON CONFLICT DO
+ * NOTHING ... RETURNING) bumps its counter. The same statement counts the keys that now have both
+ * arms (row `both_arms`, see schema.ts), so that the comparison reads that count instead of
+ * grouping every key of the rollout on each call: a key has both arms once its second arm's row
+ * is stored, either beside a row stored before (the statement's snapshot holds none of `fresh`)
+ * or with its other arm in this same batch (counted once).
+ * The other arm is looked up by a scalar subquery (LIMIT 1), one primary-key probe per new key:
+ * written as EXISTS, the planner made it a hash semi-join over a sequential scan of every key
+ * of every rollout (no estimate of the CTE's rows), 120 ms per 4,000-run batch at 200,000 keys
+ * and growing with the table.
+ * The CTEs and main part of the statement, its keys inserted once the CTE `after` is done.
+ */
+function assignmentKeys(keys: AssignmentKey[], after: string | undefined): StatementTail | undefined {
+  if (keys.length === 0) return undefined;
+  const unique = new Map(keys.map((k) => [`${k.rolloutId}\u0000${k.stage}\u0000${k.variant}\u0000${k.key}`, k]));
+  const list = [...unique.values()];
+  return {
+    ctes: [
+      sql`fresh AS (
+        INSERT INTO rollout_assignment_keys (rollout_id, stage, variant, key_hash, tenant_id)
+        SELECT u.rollout_id, u.stage, u.variant, md5(u.k)::uuid, u.tenant_id
+        FROM unnest(${sql.param(list.map((k) => k.rolloutId))}::uuid[], ${sql.param(list.map((k) => k.stage))}::int[],
+                    ${sql.param(list.map((k) => k.variant))}::text[], ${sql.param(list.map((k) => k.key))}::text[],
+                    ${sql.param(list.map((k) => k.tenantId))}::text[]) AS u(rollout_id, stage, variant, k, tenant_id)${sql.raw(afterCte(after))}
+        ORDER BY 1, 2, 3, 4
+        ON CONFLICT DO NOTHING
+        RETURNING rollout_id, stage, variant, key_hash)`,
+      sql`both_arms AS (
+        SELECT rollout_id, stage, count(*)::int AS keys FROM (
+          SELECT f.rollout_id, f.stage FROM fresh f
+          WHERE (
+            SELECT true FROM rollout_assignment_keys o
+            WHERE o.rollout_id = f.rollout_id AND o.stage = f.stage AND o.key_hash = f.key_hash
+              AND o.variant = CASE f.variant WHEN 'control' THEN 'candidate' ELSE 'control' END
+            LIMIT 1)
+          UNION ALL
+          SELECT rollout_id, stage FROM fresh GROUP BY rollout_id, stage, key_hash HAVING count(*) > 1) k
+        GROUP BY rollout_id, stage)`,
+      sql`counted AS (
+        SELECT rollout_id, stage, variant, count(*)::int AS keys FROM fresh GROUP BY rollout_id, stage, variant
+        UNION ALL
+        SELECT rollout_id, stage, ${BOTH_ARMS_VARIANT}::text, keys FROM both_arms)`,
+    ],
+    main: sql`INSERT INTO rollout_assignment_counts AS c (rollout_id, stage, variant, keys)
+      SELECT rollout_id, stage, variant, keys FROM counted ORDER BY rollout_id, stage, variant
+      ON CONFLICT (rollout_id, stage, variant) DO UPDATE SET keys = c.keys + excluded.keys`,
+  };
 }
