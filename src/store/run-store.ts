@@ -120,9 +120,12 @@ export class RunStore implements RunRepository {
     const latest = new Map<string, FeedbackInsert>();
     for (const f of items) latest.set(f.runId, f);
     const list = [...latest.values()];
-    const found = this.hooks ? await lookUpFeedbackRuns(tx, [...latest.keys()]) : undefined;
-    await tx.execute(insertFeedback(JSON.stringify(list), FEEDBACK_UPSERT));
-    if (!found) return [];
+    const json = JSON.stringify(list);
+    if (!this.hooks) {
+      await tx.execute(insertFeedback(json, FEEDBACK_UPSERT));
+      return [];
+    }
+    const found = await upsertFeedbackLookingUp(tx, [...latest.keys()], json);
     const changes: FeedbackChange[] = [];
     for (const f of list) {
       const hit = found.get(f.runId);
@@ -231,15 +234,19 @@ export class RunStore implements RunRepository {
 }
 
 /**
- * The runs a batch's feedback is for, with the feedback each had (locked until commit, so that
- * concurrent feedback on one run counts its change once), in one statement: one array parameter
- * rather than an IN list of a parameter per id. The feedback's fields as the read models count
- * them (`$other` folded: src/domain/overrides/counted-fields.ts). created_at comes as epoch
- * milliseconds, which both drivers read as a number (runs are created with millisecond times).
+ * Upserts a batch's feedback and returns the runs it is for, with the feedback each had, in one
+ * statement (one round trip on the writer's critical path): `prev` locks the earlier feedback
+ * until commit (so that concurrent feedback on one run counts its change once) and is read,
+ * with the runs, before the upsert runs (a one-time InitPlan on `found`), the way a queue's
+ * `SELECT ... FOR UPDATE` CTE feeds an UPDATE. One array parameter rather than an IN list of a
+ * parameter per id. The feedback's fields as the read models count them (`$other` folded:
+ * src/domain/overrides/counted-fields.ts). created_at comes as epoch milliseconds, which both
+ * drivers read as a number (runs are created with millisecond times).
  */
-async function lookUpFeedbackRuns(
+async function upsertFeedbackLookingUp(
   tx: Tx,
   runIds: string[],
+  json: string,
 ): Promise<Map<string, { run: RunKeyFields; before?: FeedbackChange['before'] }>> {
   const ids = sql.param(runIds);
   const rows = rowsOf<{
@@ -260,12 +267,15 @@ async function lookUpFeedbackRuns(
     await tx.execute(sql`
       WITH prev AS MATERIALIZED (
         SELECT run_id, overridden, coalesce(counted_fields, fields) AS fields FROM feedback
-        WHERE run_id = ANY(${ids}::uuid[]) ORDER BY run_id FOR UPDATE)
-      SELECT r.id, r.rollout_id, r.stage, r.variant, r.tenant_id, r.environment,
-             (extract(epoch FROM r.created_at) * 1000)::float8 AS created_ms, r.chain_id, r.version,
-             r.error IS NOT NULL AS errored, p.run_id IS NOT NULL AS had, p.overridden, p.fields
-      FROM runs r LEFT JOIN prev p ON p.run_id = r.id
-      WHERE r.id = ANY(${ids}::uuid[])`),
+        WHERE run_id = ANY(${ids}::uuid[]) ORDER BY run_id FOR UPDATE),
+      found AS MATERIALIZED (
+        SELECT r.id, r.rollout_id, r.stage, r.variant, r.tenant_id, r.environment,
+               (extract(epoch FROM r.created_at) * 1000)::float8 AS created_ms, r.chain_id, r.version,
+               r.error IS NOT NULL AS errored, p.run_id IS NOT NULL AS had, p.overridden, p.fields
+        FROM runs r LEFT JOIN prev p ON p.run_id = r.id
+        WHERE r.id = ANY(${ids}::uuid[])),
+      upserted AS (${insertFeedback(json, `WHERE (SELECT count(*) FROM found) >= 0 ${FEEDBACK_UPSERT}`)})
+      SELECT * FROM found`),
   );
   const out = new Map<string, { run: RunKeyFields; before?: FeedbackChange['before'] }>();
   for (const r of rows) {
