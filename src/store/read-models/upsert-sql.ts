@@ -2,9 +2,9 @@
  * Multi-row upserts that add deltas to rollup rows:
  *   INSERT INTO t (keys…, counters…) SELECT … FROM unnest($1::uuid[], …) AS u(…)
  *   ON CONFLICT (keys…) DO UPDATE SET runs = t.runs + excluded.runs, …
- * One statement per table and batch, whatever the number of rows, with one array parameter per
- * column (node-postgres and PGlite both serialize JS arrays), so the bind-parameter limit never
- * bites. Rows are sorted by key so that concurrent writers (several gateways) lock rows in the same
+ * One upsert per table and batch, whatever the number of rows (the tables' upserts are CTEs of
+ * one statement: rollup-deltas.ts), with one array parameter per column (node-postgres and PGlite
+ * both serialize JS arrays), so the bind-parameter limit never bites. Rows are sorted by key so that concurrent writers (several gateways) lock rows in the same
  * order. Counters are the metric table's (src/domain/metrics/counted-metrics.ts), each stored and
  * added by its kind (rollup-columns.ts).
  */
