@@ -114,7 +114,6 @@ await completeTask(async () => {
       feedbackMs += performance.now() - t;
       if (hooks) {
         const t = performance.now();
-        await hooks.onRunsInserted(tx, chunk.runs);
         const byId = new Map(chunk.runs.map((r) => [r.id, r]));
         const changes: FeedbackChange[] = chunk.feedback.map((f) => {
           const r = byId.get(f.runId)!;
@@ -134,7 +133,7 @@ await completeTask(async () => {
             after: { overridden: f.overridden, fields: f.fields },
           };
         });
-        if (changes.length) await hooks.onFeedbackChanged(tx, changes);
+        await hooks.onBatchWritten(tx, chunk.runs, changes);
         hookMs += performance.now() - t;
       }
     });

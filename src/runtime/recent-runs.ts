@@ -22,14 +22,23 @@ export interface RecentRunsOptions {
 }
 
 interface Entry {
+  id: string;
   tenantId: string;
   json: string;
   at: number;
 }
 
 export class RecentRuns {
-  /** Insertion order is age order: the first entry is the oldest. */
   private readonly entries = new Map<string, Entry>();
+  /**
+   * The entries in age order, the oldest at `head`. An entry removed out of turn (the run added
+   * again, its tenant erased) stays here, its JSON dropped, until eviction reaches and skips it.
+   * Evicting by iterating the Map from its start instead walks every slot V8 keeps for a deleted
+   * entry until the table's next rehash: 5–9 µs per add at 5,000 runs, 7% of the writer's CPU in
+   * the ingestion bench.
+   */
+  private order: Entry[] = [];
+  private head = 0;
   private bytes = 0;
 
   constructor(private readonly opts: RecentRunsOptions) {}
@@ -38,7 +47,9 @@ export class RecentRuns {
   add(run: Run, json: string): void {
     if (json.length > this.opts.maxBytes) return;
     this.remove(run.id);
-    this.entries.set(run.id, { tenantId: run.tenantId, json, at: this.opts.now() });
+    const e: Entry = { id: run.id, tenantId: run.tenantId, json, at: this.opts.now() };
+    this.entries.set(run.id, e);
+    this.order.push(e);
     this.bytes += json.length;
     this.evict();
   }
@@ -63,13 +74,24 @@ export class RecentRuns {
     if (!e) return;
     this.entries.delete(id);
     this.bytes -= e.json.length;
+    e.json = '';
   }
 
   private evict(): void {
     const oldest = this.opts.now() - this.opts.maxAgeMs;
-    for (const [id, e] of this.entries) {
+    for (; this.head < this.order.length; this.head++) {
+      const e = this.order[this.head]!;
+      if (this.entries.get(e.id) !== e) continue; // removed out of turn
       if (this.entries.size <= this.opts.maxRuns && this.bytes <= this.opts.maxBytes && e.at >= oldest) break;
-      this.remove(id);
+      this.remove(e.id);
+    }
+    // Drop what eviction passed, and entries removed out of turn once they outnumber the live ones.
+    if (this.head > 1024 && this.head * 2 > this.order.length) {
+      this.order = this.order.slice(this.head);
+      this.head = 0;
+    } else if (this.order.length - this.head > 2 * this.entries.size + 1024) {
+      this.order = this.order.slice(this.head).filter((e) => this.entries.get(e.id) === e);
+      this.head = 0;
     }
   }
 }

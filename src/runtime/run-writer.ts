@@ -52,6 +52,8 @@ interface Queued<T> {
   item: T;
   /** The record's JSON: one encoding for the journal and the database insert. */
   json: string;
+  /** A run's keys in pendingByExternal, made once (two strings to build and hash per run). */
+  externalKeys?: string[];
 }
 
 export interface RunWriterOptions {
@@ -111,9 +113,10 @@ export class RunWriter implements RunRecorder {
     const json = storableJson(run, this.warnReplaced, run.id);
     const journal = this.opts.journal;
     const seq = journal ? journal.appendRun(run, json) : ++this.seq;
-    this.runs.push({ seq, item: run, json });
+    const keys = run.externalId ? externalKeys(run) : undefined;
+    this.runs.push({ seq, item: run, json, externalKeys: keys });
     this.pendingRuns.set(run.id, run);
-    if (run.externalId) for (const k of externalKeys(run)) this.pendingByExternal.set(k, run);
+    if (keys) for (const k of keys) this.pendingByExternal.set(k, run);
     if (this.runs.length >= this.batchSize) this.kick();
     return journal?.written?.();
   }
@@ -335,8 +338,8 @@ export class RunWriter implements RunRecorder {
     for (const r of b.runs) {
       this.opts.recent?.add(r.item, r.json);
       if (this.pendingRuns.get(r.item.id) === r.item) this.pendingRuns.delete(r.item.id);
-      if (r.item.externalId)
-        for (const ext of externalKeys(r.item)) if (this.pendingByExternal.get(ext) === r.item) this.pendingByExternal.delete(ext);
+      if (r.externalKeys)
+        for (const ext of r.externalKeys) if (this.pendingByExternal.get(ext) === r.item) this.pendingByExternal.delete(ext);
     }
     for (const f of b.feedback) if (this.pendingFeedback.get(f.item.runId) === f.item) this.pendingFeedback.delete(f.item.runId);
     const low = Math.min(this.runs[0]?.seq ?? Infinity, this.feedback[0]?.seq ?? Infinity);

@@ -53,8 +53,11 @@ export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 
 /** Aggregates kept in step with runs and feedback, inside the writing transaction. */
 export interface ReadModelHooks {
-  onRunsInserted(tx: Tx, inserted: RunInsert[]): Promise<void>;
-  onFeedbackChanged(tx: Tx, changes: FeedbackChange[]): Promise<void>;
+  /**
+   * A batch is written: the runs it newly inserted and its feedback changes (before → after), in
+   * one call, so that a read model adds both to each aggregate row with one statement per table.
+   */
+  onBatchWritten(tx: Tx, inserted: RunInsert[], changes: FeedbackChange[]): Promise<void>;
   /** GDPR erasure of a tenant, before its runs and feedback are deleted (same transaction). */
   onTenantErased?(tx: Tx, tenantId: string): Promise<void>;
   /** Retention: runs created before `before` are about to be deleted (same transaction). */
@@ -91,8 +94,8 @@ export class RunStore implements RunRepository {
           batch.runs.length > 0 ? await this.insertRuns(tx, batch.runs, batch.runJson ?? batch.runs.map((r) => JSON.stringify(r))) : [];
         pipeline.runsInserted?.();
         if (pipeline.after) await pipeline.after.then(undefined, (err: unknown) => Promise.reject(new PreviousBatchFailedError(err)));
-        if (inserted.length > 0) await this.hooks?.onRunsInserted(tx, inserted);
-        if (batch.feedback.length > 0) await this.writeFeedback(tx, batch.feedback);
+        const changes = batch.feedback.length > 0 ? await this.writeFeedback(tx, batch.feedback) : [];
+        if (inserted.length > 0 || changes.length > 0) await this.hooks?.onBatchWritten(tx, inserted, changes);
       });
     } catch (err) {
       throw refusedAsData(err);
@@ -111,56 +114,30 @@ export class RunStore implements RunRepository {
     return list.filter((r) => fresh.delete(r.id));
   }
 
-  private async writeFeedback(tx: Tx, items: FeedbackInsert[]): Promise<void> {
+  /** Upserts the feedback; returns its changes for the read models (none without them). */
+  private async writeFeedback(tx: Tx, items: FeedbackInsert[]): Promise<FeedbackChange[]> {
     // Last received wins within the batch too.
     const latest = new Map<string, FeedbackInsert>();
     for (const f of items) latest.set(f.runId, f);
     const list = [...latest.values()];
-    const ids = list.map((f) => f.runId);
-    const before = new Map<string, FeedbackRow>();
-    const keyFields = new Map<string, RunKeyFields>();
-    if (this.hooks) {
-      // One array parameter rather than an IN list of a parameter per id.
-      const idList = sql.param(ids);
-      const prev = await tx
-        .select()
-        .from(feedback)
-        .where(sql`${feedback.runId} = ANY(${idList}::uuid[])`)
-        .for('update');
-      for (const p of prev) before.set(p.runId, p);
-      const rs = await tx
-        .select({
-          id: runs.id,
-          rolloutId: runs.rolloutId,
-          stage: runs.stage,
-          variant: runs.variant,
-          tenantId: runs.tenantId,
-          environment: runs.environment,
-          createdAt: runs.createdAt,
-          chainId: runs.chainId,
-          version: runs.version,
-          errored: sql<boolean>`${runs.error} IS NOT NULL`,
-        })
-        .from(runs)
-        .where(sql`${runs.id} = ANY(${idList}::uuid[])`);
-      for (const r of rs) keyFields.set(r.id, r);
+    const json = JSON.stringify(list);
+    if (!this.hooks) {
+      await tx.execute(insertFeedback(json, FEEDBACK_UPSERT));
+      return [];
     }
-    await tx.execute(insertFeedback(JSON.stringify(list), FEEDBACK_UPSERT));
-    if (this.hooks) {
-      const changes: FeedbackChange[] = [];
-      for (const f of list) {
-        const run = keyFields.get(f.runId);
-        if (!run) continue; // the run was erased (GDPR) meanwhile
-        const prev = before.get(f.runId);
-        changes.push({
-          run,
-          // The read models count the fields as folded at feedback time (`$other`), never the raw names.
-          before: prev ? { overridden: prev.overridden, fields: prev.countedFields ?? prev.fields } : undefined,
-          after: { overridden: f.overridden, fields: f.countedFields ?? f.fields },
-        });
-      }
-      if (changes.length > 0) await this.hooks.onFeedbackChanged(tx, changes);
+    const found = await upsertFeedbackLookingUp(tx, [...latest.keys()], json);
+    const changes: FeedbackChange[] = [];
+    for (const f of list) {
+      const hit = found.get(f.runId);
+      if (!hit) continue; // the run was erased (GDPR) meanwhile
+      changes.push({
+        run: hit.run,
+        before: hit.before,
+        // The read models count the fields as folded at feedback time (`$other`), never the raw names.
+        after: { overridden: f.overridden, fields: f.countedFields ?? f.fields },
+      });
     }
+    return changes;
   }
 
   /** Throws DatabaseUnavailableError when the database is away (feedback falls back on recent runs). */
@@ -255,3 +232,71 @@ export class RunStore implements RunRepository {
     });
   }
 }
+
+/**
+ * Upserts a batch's feedback and returns the runs it is for, with the feedback each had, in one
+ * statement (one round trip on the writer's critical path): `prev` locks the earlier feedback
+ * until commit (so that concurrent feedback on one run counts its change once) and is read,
+ * with the runs, before the upsert runs (a one-time InitPlan on `found`), the way a queue's
+ * `SELECT ... FOR UPDATE` CTE feeds an UPDATE. One array parameter rather than an IN list of a
+ * parameter per id. The feedback's fields as the read models count them (`$other` folded:
+ * src/domain/overrides/counted-fields.ts). created_at comes as epoch milliseconds, which both
+ * drivers read as a number (runs are created with millisecond times).
+ */
+async function upsertFeedbackLookingUp(
+  tx: Tx,
+  runIds: string[],
+  json: string,
+): Promise<Map<string, { run: RunKeyFields; before?: FeedbackChange['before'] }>> {
+  const ids = sql.param(runIds);
+  const rows = rowsOf<{
+    id: string;
+    rollout_id: string | null;
+    stage: number | null;
+    variant: RunRow['variant'];
+    tenant_id: string;
+    environment: string;
+    created_ms: number | string;
+    chain_id: string;
+    version: string;
+    errored: boolean;
+    had: boolean;
+    overridden: boolean | null;
+    fields: unknown;
+  }>(
+    await tx.execute(sql`
+      WITH prev AS MATERIALIZED (
+        SELECT run_id, overridden, coalesce(counted_fields, fields) AS fields FROM feedback
+        WHERE run_id = ANY(${ids}::uuid[]) ORDER BY run_id FOR UPDATE),
+      found AS MATERIALIZED (
+        SELECT r.id, r.rollout_id, r.stage, r.variant, r.tenant_id, r.environment,
+               (extract(epoch FROM r.created_at) * 1000)::float8 AS created_ms, r.chain_id, r.version,
+               r.error IS NOT NULL AS errored, p.run_id IS NOT NULL AS had, p.overridden, p.fields
+        FROM runs r LEFT JOIN prev p ON p.run_id = r.id
+        WHERE r.id = ANY(${ids}::uuid[])),
+      upserted AS (${insertFeedback(json, `WHERE (SELECT count(*) FROM found) >= 0 ${FEEDBACK_UPSERT}`)})
+      SELECT * FROM found`),
+  );
+  const out = new Map<string, { run: RunKeyFields; before?: FeedbackChange['before'] }>();
+  for (const r of rows) {
+    out.set(r.id, {
+      run: {
+        id: r.id,
+        rolloutId: r.rollout_id,
+        stage: r.stage === null ? null : Number(r.stage),
+        variant: r.variant,
+        tenantId: r.tenant_id,
+        environment: r.environment,
+        createdAt: new Date(Number(r.created_ms)),
+        chainId: r.chain_id,
+        version: r.version,
+        errored: r.errored,
+      },
+      before: r.had ? { overridden: r.overridden === true, fields: jsonValue<string[]>(r.fields) } : undefined,
+    });
+  }
+  return out;
+}
+
+/** A jsonb column as either driver returns it (parsed, or as its text). */
+const jsonValue = <T>(v: unknown): T => (typeof v === 'string' ? (JSON.parse(v) as T) : (v as T));

@@ -108,4 +108,20 @@ describe('keys in both arms on PostgreSQL', () => {
       { stage: 1, keys: 1 },
     ]);
   });
+
+  it('counts a key sent twice in one arm of one batch once, per arm and in both arms', async () => {
+    await write([run('initech', 'doc-7', 'control', 2), run('initech', 'doc-7', 'control', 2), run('initech', 'doc-7', 'candidate', 2)]);
+    expect(await counted()).toEqual(await truth());
+    expect((await counted()).find((c) => c.stage === 2)).toEqual({ stage: 2, keys: 1 });
+    const perArm = rowsOf<{ variant: string; keys: number }>(
+      await database.db.execute(
+        sql`SELECT variant, keys FROM rollout_assignment_counts WHERE rollout_id = ${ROLLOUT} AND stage = 2 ORDER BY variant`,
+      ),
+    );
+    expect(perArm.map((r) => [r.variant, Number(r.keys)])).toEqual([
+      ['both_arms', 1],
+      ['candidate', 1],
+      ['control', 1],
+    ]);
+  });
 });

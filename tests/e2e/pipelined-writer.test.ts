@@ -14,6 +14,7 @@ import { RolloutReadModel } from '../../src/store/read-models/rollout-read-model
 import { rowsOf } from '../../src/store/read-models/rows.js';
 import type { Feedback, Run } from '../../src/domain/model/run.js';
 import { RunStore, type FeedbackChange, type Tx } from '../../src/store/run-store.js';
+import type { RunInsert } from '../../src/store/schema.js';
 import { createTestDatabase, type TestDatabase } from '../support/pg.js';
 import { aFeedback, aRun } from '../support/runs.js';
 
@@ -56,8 +57,8 @@ class SlowToCommitReadModel extends RolloutReadModel {
     super();
   }
 
-  override async onFeedbackChanged(tx: Tx, changes: FeedbackChange[]): Promise<void> {
-    await super.onFeedbackChanged(tx, changes);
+  override async onBatchWritten(tx: Tx, inserted: RunInsert[], changes: FeedbackChange[]): Promise<void> {
+    await super.onBatchWritten(tx, inserted, changes);
     if (changes.length > 1) await sleep(this.delayMs); // batches, not the one-by-one writes after a refusal
   }
 }

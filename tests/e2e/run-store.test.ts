@@ -54,10 +54,8 @@ const sparse = (id: string): RunInsert => ({
 class CountingHooks implements ReadModelHooks {
   inserted: string[] = [];
   changes: FeedbackChange[] = [];
-  async onRunsInserted(_tx: unknown, runs: RunInsert[]): Promise<void> {
+  async onBatchWritten(_tx: unknown, runs: RunInsert[], changes: FeedbackChange[]): Promise<void> {
     this.inserted.push(...runs.map((r) => r.id));
-  }
-  async onFeedbackChanged(_tx: unknown, changes: FeedbackChange[]): Promise<void> {
     this.changes.push(...changes);
   }
 }

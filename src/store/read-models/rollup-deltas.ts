@@ -1,6 +1,6 @@
 /**
  * A batch's deltas, summed in memory per rollup row before one upsert per table (so 2,000 runs of
- * a few tenants become a handful of row updates). Keys and grains:
+ * a few tenants become a handful of row updates), all in one statement. Keys and grains:
  * - rollups:    (rollout, hour, stage, arm, tenant, environment)
  * - totals:     (rollout, stage, arm, tenant, environment)
  * - series:     (rollout, grain, t, arm), grain minute | hour | total (t = epoch for total)
@@ -8,6 +8,7 @@
  * - defaultEnv: (chain, version, environment, hour)
  * Every table keeps every counted metric but the series, which keeps the `inSeries` ones.
  */
+import { sql, type SQL } from 'drizzle-orm';
 import { COUNTED_METRICS, SERIES_METRICS, type CountedMetric } from '../../domain/metrics/counted-metrics.js';
 import { emptyDelta, type CountsDelta } from '../../domain/metrics/deltas.js';
 import type { Tx } from '../run-store.js';
@@ -103,16 +104,35 @@ export class BatchDeltas {
   }
 
   /**
-   * One upsert per table that has rows, adding `metrics` (the ones the change touched), tables in
-   * a fixed order (lock order across writers).
+   * The upserts of every table that has rows, adding `metrics` (the ones the change touched), as
+   * one statement (one round trip, however many tables): each table's upsert is a CTE that starts
+   * once the one before it is done (upsert-sql.ts, `after`), tables in a fixed order and rows
+   * sorted within each, so that every writer locks rows in the same order. `tail`, given the name
+   * of the last upsert's CTE (undefined when no table has rows), adds to the same statement.
    */
-  async write(tx: Tx, metrics: readonly CountedMetric[]): Promise<void> {
+  async write(tx: Tx, metrics: readonly CountedMetric[], tail?: (after: string | undefined) => StatementTail | undefined): Promise<void> {
+    const ctes: SQL[] = [];
+    let last: string | undefined;
     for (const name of Object.keys(TABLES) as TableName[]) {
       const m = this.maps.get(name);
       if (!m || m.size === 0) continue;
       const rows: UpsertRow[] = [...m.values()];
-      const statement = upsertRollups(TABLES[name], metrics, rows);
-      if (statement) await tx.execute(statement);
+      const upsert = upsertRollups(TABLES[name], metrics, rows, last);
+      if (!upsert) continue;
+      const cte = `upsert_${name}`;
+      ctes.push(sql`${sql.raw(cte)} AS (${upsert} RETURNING 1)`);
+      last = cte;
     }
+    const rest = tail?.(last);
+    if (rest) ctes.push(...rest.ctes);
+    const main = rest?.main ?? (last ? sql.raw(`SELECT count(*) FROM ${last}`) : undefined);
+    if (!main) return;
+    await tx.execute(ctes.length > 0 ? sql`WITH ${sql.join(ctes, sql.raw(',\n'))}\n${main}` : main);
   }
+}
+
+/** What a statement adds after the rollup upserts: more CTEs, and its main part. */
+export interface StatementTail {
+  ctes: SQL[];
+  main: SQL;
 }

@@ -2,9 +2,9 @@
  * Multi-row upserts that add deltas to rollup rows:
  *   INSERT INTO t (keys…, counters…) SELECT … FROM unnest($1::uuid[], …) AS u(…)
  *   ON CONFLICT (keys…) DO UPDATE SET runs = t.runs + excluded.runs, …
- * One statement per table and batch, whatever the number of rows, with one array parameter per
- * column (node-postgres and PGlite both serialize JS arrays), so the bind-parameter limit never
- * bites. Rows are sorted by key so that concurrent writers (several gateways) lock rows in the same
+ * One upsert per table and batch, whatever the number of rows (the tables' upserts are CTEs of
+ * one statement: rollup-deltas.ts), with one array parameter per column (node-postgres and PGlite
+ * both serialize JS arrays), so the bind-parameter limit never bites. Rows are sorted by key so that concurrent writers (several gateways) lock rows in the same
  * order. Counters are the metric table's (src/domain/metrics/counted-metrics.ts), each stored and
  * added by its kind (rollup-columns.ts).
  */
@@ -40,9 +40,11 @@ const compareKeys = (a: UpsertRow, b: UpsertRow): number => {
 
 /**
  * The upsert of `rows` (distinct keys) adding the deltas of `metrics` (those the table keeps);
- * undefined when there is nothing to do.
+ * undefined when there is nothing to do. `after`: a CTE of the same statement that must be done
+ * first: the rows are read only once its rows are counted (a one-time InitPlan), which orders
+ * data-modifying CTEs that PostgreSQL would otherwise run in no promised order.
  */
-export function upsertRollups(table: RollupTable, metrics: readonly CountedMetric[], rows: UpsertRow[]): SQL | undefined {
+export function upsertRollups(table: RollupTable, metrics: readonly CountedMetric[], rows: UpsertRow[], after?: string): SQL | undefined {
   if (rows.length === 0) return undefined;
   const used = metrics.filter((m) => table.metrics.some((t) => t.name === m.name));
   const sorted = [...rows].sort(compareKeys);
@@ -62,9 +64,12 @@ export function upsertRollups(table: RollupTable, metrics: readonly CountedMetri
       sql.raw(`INSERT INTO ${table.name} AS t (${columns.join(', ')}) SELECT ${selected.join(', ')} FROM unnest(`),
       sql.join(params, sql.raw(', ')),
       sql.raw(
-        `) AS u(${columns.join(', ')}) ON CONFLICT (${keyNames.join(', ')}) DO UPDATE SET ${used.map((m) => KIND_SQL[m.kind].merge(columnOf(m.name))).join(', ')}`,
+        `) AS u(${columns.join(', ')})${afterCte(after)} ON CONFLICT (${keyNames.join(', ')}) DO UPDATE SET ${used.map((m) => KIND_SQL[m.kind].merge(columnOf(m.name))).join(', ')}`,
       ),
     ],
     sql.raw(''),
   );
 }
+
+/** The WHERE clause that holds a CTE's rows until the CTE `after` (if any) is done. */
+export const afterCte = (after: string | undefined): string => (after ? ` WHERE (SELECT count(*) FROM ${after}) >= 0` : '');

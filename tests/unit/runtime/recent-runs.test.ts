@@ -51,4 +51,40 @@ describe('RecentRuns', () => {
     r.forgetTenant('acme');
     expect([r.get('acme-1'), r.get('globex-1')?.id]).toEqual([undefined, 'globex-1']);
   });
+
+  it('counts a run added again as new, and skips runs removed out of turn when evicting', () => {
+    const r = recent();
+    for (const id of ['a', 'b', 'c', 'a', 'd']) r.add(...stored({ id }));
+    // `a` was added again after `c`: `b` is the oldest and goes first.
+    expect(['a', 'b', 'c', 'd'].map((id) => r.get(id)?.id)).toEqual(['a', undefined, 'c', 'd']);
+    r.add(...stored({ id: 'e', tenantId: 'globex' }));
+    r.forgetTenant('globex');
+    r.add(...stored({ id: 'f' }));
+    r.add(...stored({ id: 'g' }));
+    expect(['a', 'c', 'd', 'e', 'f', 'g'].map((id) => r.get(id)?.id)).toEqual([undefined, undefined, 'd', undefined, 'f', 'g']);
+    expect(r.size).toBe(3);
+  });
+
+  it('keeps exactly the runs a plain list would over many adds, re-adds and erasures', () => {
+    clock.ms = 0;
+    const r = recent({ maxRuns: 50 });
+    let model: { id: string; tenantId: string }[] = [];
+    const add = (id: string, tenantId: string) => {
+      r.add(...stored({ id, tenantId }));
+      model = model.filter((m) => m.id !== id);
+      model.push({ id, tenantId });
+      if (model.length > 50) model.shift();
+    };
+    for (let i = 0; i < 20_000; i++) {
+      add(`r${i}`, i % 7 === 0 ? 'acme' : 'globex');
+      if (i % 3 === 0 && i > 0) add(`r${i - 1}`, 'globex');
+      if (i % 1000 === 999) {
+        r.forgetTenant('acme');
+        model = model.filter((m) => m.tenantId !== 'acme');
+      }
+    }
+    expect(r.size).toBe(model.length);
+    const ids = Array.from({ length: 20_000 }, (_, i) => `r${i}`);
+    expect(ids.filter((id) => r.get(id) !== undefined)).toEqual(ids.filter((id) => model.some((m) => m.id === id)));
+  });
 });
