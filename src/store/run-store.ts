@@ -119,7 +119,9 @@ export class RunStore implements RunRepository {
     // Last received wins within the batch too.
     const latest = new Map<string, FeedbackInsert>();
     for (const f of items) latest.set(f.runId, f);
-    const list = [...latest.values()];
+    // In run id order, as `prev` locks them: two replicas upserting feedback on the same runs
+    // take the rows' locks in one order and cannot deadlock.
+    const list = [...latest.values()].sort((a, b) => (a.runId < b.runId ? -1 : a.runId > b.runId ? 1 : 0));
     const json = JSON.stringify(list);
     if (!this.hooks) {
       await tx.execute(insertFeedback(json, FEEDBACK_UPSERT));
