@@ -69,8 +69,9 @@ await completeTask(async () => {
   const composedStore = gw.services.runStore;
   const store = MODE !== 'bare' ? composedStore : new RunStore(gw.database.db);
   const hooks = (composedStore as unknown as { hooks?: object }).hooks;
-  const writer = MODE !== 'bare' ? gw.services.writer : new RunWriter({ store, log });
-  if (MODE === 'bare') writer.start();
+  const bareWriter = MODE === 'bare' ? new RunWriter({ store, log }) : undefined;
+  bareWriter?.start();
+  const writer = bareWriter ?? gw.services.writer;
 
   // Time the read-model hooks inside each batch (wrapped on the instance the store holds).
   let hookRunsMs = 0;
@@ -127,7 +128,7 @@ await completeTask(async () => {
       if (j >= 0) {
         const fb = makeFeedback(j, runs[j]!, new Date());
         if (fb) {
-          writer.recordFeedback(fb);
+          void writer.recordFeedback(fb);
           feedbackSent++;
         }
       }

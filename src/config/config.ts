@@ -92,6 +92,15 @@ export const configSchema = z.object({
       (v) => typeof v !== 'string' || /^[0-9A-Fa-f:./, ]+$/.test(v),
       'must be true, false, a hop count, or addresses/CIDRs separated by commas',
     ),
+  /**
+   * PostgreSQL mode: record runs in a thread of their own (spool, batch inserts, read models;
+   * src/runtime/recorder-thread), off the thread that answers calls. Ignored with the embedded
+   * database, whose recorder stays on the gateway's thread (its database has its own thread).
+   */
+  RECORDER_THREAD: z
+    .enum(['true', 'false'], { message: 'must be true or false' })
+    .default('false')
+    .transform((v) => v === 'true'),
   /** Largest size of the run spool (runs answered but not yet in the database) before 503s. */
   SPOOL_MAX_BYTES: int(1024 * 1024 * 1024, 1024 * 1024, Number.MAX_SAFE_INTEGER),
   /** Period of the guardrail and auto-advance job. */
