@@ -69,9 +69,8 @@ await completeTask(async () => {
   const composedStore = gw.services.runStore;
   const store = MODE !== 'bare' ? composedStore : new RunStore(gw.database.db);
   const hooks = (composedStore as unknown as { hooks?: object }).hooks;
-  const bareWriter = MODE === 'bare' ? new RunWriter({ store, log }) : undefined;
-  bareWriter?.start();
-  const writer = bareWriter ?? gw.services.writer;
+  const writer = MODE !== 'bare' ? gw.services.writer : new RunWriter({ store, log });
+  if (MODE === 'bare') writer.start();
 
   // Time the read-model hooks inside each batch (wrapped on the instance the store holds).
   let hookRunsMs = 0;
@@ -128,7 +127,7 @@ await completeTask(async () => {
       if (j >= 0) {
         const fb = makeFeedback(j, runs[j]!, new Date());
         if (fb) {
-          void writer.recordFeedback(fb);
+          writer.recordFeedback(fb);
           feedbackSent++;
         }
       }

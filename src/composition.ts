@@ -39,8 +39,8 @@ import { JobLease } from './runtime/jobs/job-lease.js';
 import { RetentionJob } from './runtime/jobs/retention.js';
 import { GatewayMetrics } from './runtime/metrics/gateway-metrics.js';
 import { RunWriter } from './runtime/run-writer.js';
-import { openSpool, type Spool, type SpoolStatus } from './runtime/spool/spool.js';
-import { ThreadRunRecorder } from './runtime/recorder-thread/thread-run-recorder.js';
+import { ThreadBatchStore } from './runtime/recorder-thread/thread-batch-store.js';
+import { openSpool, type Spool } from './runtime/spool/spool.js';
 import { auditWebhookFailures, WebhookNotifier } from './runtime/webhook-notifier.js';
 import { CatalogStore } from './store/catalog-store.js';
 import { ErasureStore } from './store/erasure-store.js';
@@ -54,7 +54,7 @@ import { ShadowStore } from './store/shadow-store.js';
 import { composeShadow } from './compose-shadow.js';
 
 /** The routes' services, and the write path's parts (tests and the bench flush and inspect them). */
-export type GatewayServices = AppServices & { writer: RunWriter | ThreadRunRecorder; runStore: RunRepository };
+export type GatewayServices = AppServices & { writer: RunWriter; runStore: RunRepository };
 
 export interface Gateway {
   app: FastifyInstance;
@@ -124,6 +124,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
   const webhookAudit = auditWebhookFailures(bus, rollouts, log);
 
   // The write path. Runs a previous process answered but did not store are replayed here, before serving.
+  const spool = await openSpool({ dir: join(config.DATA_DIR, 'spool'), maxBytes: config.SPOOL_MAX_BYTES, log, store: runStore });
   // Kept for feedback while the database is away (README "Outages").
   // A PostgreSQL server can be away while the gateway runs; the embedded database runs in this
   // process and cannot, so it keeps none (tens of MB less in the mode laptops leave running).
@@ -134,44 +135,23 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
     database.kind === 'postgres'
       ? new RecentRuns({ maxRuns: 10_000, maxBytes: 4 * 1024 * 1024, maxAgeMs: 60 * 60_000, now: () => Date.now() })
       : undefined;
-  const spoolDir = join(config.DATA_DIR, 'spool');
-  // PGlite has one connection and runs on this thread: one batch at a time, and smaller ones,
-  // so a backlog does not hold the event loop for long. (Sizes measured in bench/README.md.)
-  const batching = database.kind === 'pglite' ? { maxInFlight: 1, batchSize: 2000 } : { maxInFlight: 2, batchSize: 4000 };
-  let spool: Spool | undefined;
-  let writer: RunWriter | ThreadRunRecorder;
-  if (database.kind === 'postgres' && config.RECORDER_THREAD && config.DATABASE_URL) {
-    // The spool, the batch inserts and the read models in a thread of their own (README "Performance").
-    writer = await ThreadRunRecorder.open({
-      thread: {
-        databaseUrl: config.DATABASE_URL,
-        poolSize: 3,
-        spoolDir,
-        spoolMaxBytes: config.SPOOL_MAX_BYTES,
-        ...batching,
-        flushIntervalMs: 50,
-        connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS,
-        logLevel: log.level,
-      },
-      log,
-      events: bus,
-      ...(recentRuns ? { recent: recentRuns } : {}),
-    });
-  } else {
-    spool = await openSpool({ dir: spoolDir, maxBytes: config.SPOOL_MAX_BYTES, log, store: runStore });
-    const inThread = new RunWriter({
-      store: runStore,
-      ...(recentRuns ? { recent: recentRuns } : {}),
-      log,
-      journal: spool,
-      events: bus,
-      ...batching,
-    });
-    inThread.start();
-    writer = inThread;
-  }
-  const journal = spool ?? (writer as ThreadRunRecorder);
-  const spoolStatus = spool ? () => spool.status() : () => (writer as ThreadRunRecorder).spoolStatus();
+  // RECORDER_THREAD (PostgreSQL): the writer's batches are written by a thread of their own, with
+  // its own pool; the writer, its queue and the spool stay here (README "Performance").
+  const batchStore =
+    database.kind === 'postgres' && config.RECORDER_THREAD && config.DATABASE_URL
+      ? new ThreadBatchStore({ thread: { databaseUrl: config.DATABASE_URL, poolSize: 3, logLevel: log.level }, log })
+      : undefined;
+  const writer = new RunWriter({
+    store: batchStore ?? runStore,
+    ...(recentRuns ? { recent: recentRuns } : {}),
+    log,
+    journal: spool,
+    events: bus,
+    // PGlite has one connection and runs on this thread: one batch at a time, and smaller ones,
+    // so a backlog does not hold the event loop for long. (Sizes measured in bench/README.md.)
+    ...(database.kind === 'pglite' ? { maxInFlight: 1, batchSize: 2000 } : { maxInFlight: 2, batchSize: 4000 }),
+  });
+  writer.start();
   // Shadow runs go with their control runs (README "Shadow runs").
   const shadowStore = new ShadowStore(db);
   const retention = config.RETENTION_DAYS
@@ -288,7 +268,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
   erasureWatch.start();
 
   metrics.setSources({ backlog: () => writer.backlog, breakers: () => adapters.breakerStates(), activeRollouts: () => active.list() });
-  const readiness = () => checkReadiness({ database, flags, spoolStatus, writer });
+  const readiness = () => checkReadiness({ database, flags, spool, writer });
   const services: GatewayServices = {
     catalog,
     invoke,
@@ -309,7 +289,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
     metrics,
     readiness,
     redactor,
-    journal,
+    journal: spool,
     writer,
     runStore,
   };
@@ -344,8 +324,9 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
       rollouts.stop();
       await step('erasure watch', erasureWatch.stop());
       await step('flush queued runs', writer.close(), 15_000);
+      await step('recorder thread', batchStore?.close() ?? Promise.resolve());
       await step('shadow runs', shadow.close());
-      await step('spool', spool?.close() ?? Promise.resolve());
+      await step('spool', spool.close());
       await step('adapters', adapters.closeAll());
       await step(
         'webhooks',
@@ -358,13 +339,8 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
 }
 
 /** /readyz: degraded while the database or the flag source is away, unavailable when the spool is full or cannot be written. */
-async function checkReadiness(parts: {
-  database: Database;
-  flags: FlagStore;
-  spoolStatus: () => SpoolStatus;
-  writer: { backlog: number };
-}): Promise<Readiness> {
-  const { database, flags, writer } = parts;
+async function checkReadiness(parts: { database: Database; flags: FlagStore; spool: Spool; writer: RunWriter }): Promise<Readiness> {
+  const { database, flags, spool, writer } = parts;
   let databaseStatus = 'ok';
   try {
     await bounded(database.ping(), 1000);
@@ -375,7 +351,7 @@ async function checkReadiness(parts: {
   // Flags that are not loaded at all are degraded too: the part says what makes the whole degraded.
   const flagStatus = { ...status, degraded: status.degraded || !status.ready };
   const degraded = databaseStatus !== 'ok' || flagStatus.degraded;
-  const spoolStatus = parts.spoolStatus();
+  const spoolStatus = spool.status();
   return {
     // A spool that is full or cannot be written refuses calls: not ready (a balancer moves traffic away).
     status: spoolStatus.full || !spoolStatus.writable ? 'unavailable' : degraded ? 'degraded' : 'ok',

@@ -93,13 +93,13 @@ export const configSchema = z.object({
       'must be true, false, a hop count, or addresses/CIDRs separated by commas',
     ),
   /**
-   * PostgreSQL mode: record runs in a thread of their own (spool, batch inserts, read models;
-   * src/runtime/recorder-thread), off the thread that answers calls. Ignored with the embedded
-   * database, whose recorder stays on the gateway's thread (its database has its own thread).
+   * PostgreSQL mode: the run writer's batches (inserts, read models, the driver's work) are written
+   * by a thread of their own (src/runtime/recorder-thread), off the thread that answers calls.
+   * Ignored with the embedded database, whose database already runs in its own thread.
    */
   RECORDER_THREAD: z
     .enum(['true', 'false'], { message: 'must be true or false' })
-    .default('false')
+    .default('true')
     .transform((v) => v === 'true'),
   /** Largest size of the run spool (runs answered but not yet in the database) before 503s. */
   SPOOL_MAX_BYTES: int(1024 * 1024 * 1024, 1024 * 1024, Number.MAX_SAFE_INTEGER),

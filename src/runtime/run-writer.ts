@@ -107,8 +107,8 @@ export class RunWriter implements RunRecorder {
     this.schedule(this.flushIntervalMs);
   }
 
-  /** `json`: the run's storableJson when the caller made it already (the recorder thread's gateway side). */
-  recordRun(run: Run, json = storableJson(run, this.warnReplaced, run.id)): Promise<void> | undefined {
+  recordRun(run: Run): Promise<void> | undefined {
+    const json = storableJson(run, this.warnReplaced, run.id);
     const journal = this.opts.journal;
     const seq = journal ? journal.appendRun(run, json) : ++this.seq;
     this.runs.push({ seq, item: run, json });
@@ -118,7 +118,8 @@ export class RunWriter implements RunRecorder {
     return journal?.written?.();
   }
 
-  recordFeedback(fb: Feedback, json = storableJson(fb, this.warnReplaced, fb.runId)): void {
+  recordFeedback(fb: Feedback): void {
+    const json = storableJson(fb, this.warnReplaced, fb.runId);
     const seq = this.opts.journal ? this.opts.journal.appendFeedback(fb, json) : ++this.seq;
     this.feedback.push({ seq, item: fb, json });
     this.pendingFeedback.set(fb.runId, fb);
@@ -359,10 +360,10 @@ function removeFront<T>(queue: T[], taken: T[]): void {
 }
 
 /** The key of the pending-by-external-id map: per tenant, or (no tenant) over all tenants. */
-export function externalKey(chainId: string, externalId: string, tenantId: string | undefined): string {
+function externalKey(chainId: string, externalId: string, tenantId: string | undefined): string {
   return `${tenantId ?? ''}\u0000${chainId}\u0000${externalId}`;
 }
 
-export function externalKeys(run: Run): string[] {
+function externalKeys(run: Run): string[] {
   return [externalKey(run.chainId, run.externalId!, run.tenantId), externalKey(run.chainId, run.externalId!, undefined)];
 }

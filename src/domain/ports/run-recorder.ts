@@ -2,8 +2,7 @@
  * The RunRecorder port: the write path as the services see it. Runs and feedback are queued on
  * the request path (after the journal, when there is one) and written in batches off it; what is
  * queued but not yet stored can be read back (read your writes). src/runtime/run-writer.ts
- * implements it on the gateway's thread, src/runtime/recorder-thread/thread-run-recorder.ts in a
- * thread of its own (PostgreSQL mode, RECORDER_THREAD).
+ * implements it.
  */
 import type { Feedback, Run } from '../model/run.js';
 
@@ -13,11 +12,7 @@ export interface RunRecorder {
    * journal wrote the run, a group commit shared with the other runs of the event-loop turn).
    */
   recordRun(run: Run): Promise<void> | undefined | void;
-  /**
-   * Queues the feedback (in the journal at once, or, when a promise comes back, once it resolved:
-   * the caller answers after it; it rejects with the journal's 503).
-   */
-  recordFeedback(fb: Feedback): Promise<void> | void;
+  recordFeedback(fb: Feedback): void;
   /** Throws UnavailableError (503) when no more runs can be kept: checked before an upstream call. */
   assertCapacity(): void;
   /** A run answered but not yet stored. */

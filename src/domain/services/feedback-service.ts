@@ -112,7 +112,7 @@ export class FeedbackService {
     }
   }
 
-  private async apply(run: Run, body: FeedbackBody): Promise<FeedbackResult> {
+  private apply(run: Run, body: FeedbackBody): FeedbackResult {
     if (run.output === null || run.output === undefined) {
       throw new ConflictError(
         `Run '${run.id}' has no output (its call failed): there is nothing to review.`,
@@ -138,8 +138,7 @@ export class FeedbackService {
       tracked: record.tracked,
       countedFields: countedFields(diff.fields, run.output, this.deps.trackedFields?.(run.chainId)),
     };
-    // Answered once the journal has it (the recorder thread acknowledges its write).
-    await this.deps.writer.recordFeedback(fb);
+    this.deps.writer.recordFeedback(fb);
     this.deps.events.publish('FeedbackReceived', { run, feedback: fb, body });
     return { runId: run.id, overridden: diff.overridden, fields: diff.fields };
   }

@@ -1,65 +1,45 @@
 /**
- * The messages between the gateway's thread (thread-run-recorder.ts) and the recorder thread
- * (recorder-thread-worker.ts). Everything here is structured-cloned: plain data only, and a
- * record crosses as its JSON (one string, cheap to post), never as an object graph.
+ * The messages between the gateway's thread (thread-batch-store.ts) and the recorder thread
+ * (recorder-thread-worker.ts). Everything here is structured-cloned: plain data only. Runs cross
+ * as the JSON the spool already made of them (strings: cheap to post), never as object graphs.
  */
-import type { SpoolStatus } from '../spool/spool.js';
-import type { WireError } from '../shadow-thread/protocol.js';
+import type { Feedback } from '../../domain/model/run.js';
 
-export type { WireError } from '../shadow-thread/protocol.js';
-export { fromWireError, toWireError } from '../shadow-thread/protocol.js';
-
-/** What the thread needs to open its own pool, spool and writer (PostgreSQL mode only). */
+/** What the thread needs to open its own pool (PostgreSQL mode only). */
 export interface RecorderThreadData {
   databaseUrl: string;
-  /** Connections of the thread's own pool (the writer keeps at most two batches in flight). */
+  /** Connections of the thread's pool (the run writer keeps at most two batches in flight). */
   poolSize: number;
-  spoolDir: string;
-  spoolMaxBytes: number;
-  batchSize: number;
-  maxInFlight: number;
-  flushIntervalMs: number;
-  connectTimeoutMs: number;
-  /** pino level of the thread's logger (its lines go to the gateway's log through the gateway's thread). */
+  /** pino level of the thread's logger (its lines are written by the gateway's logger). */
   logLevel: string;
 }
 
-/**
- * One record: `m` is its number on the gateway's side (the thread's spool numbers its lines its
- * own way), `k` run or feedback, `j` its storableJson.
- */
-export interface WireRecord {
-  m: number;
-  k: 'r' | 'f';
-  j: string;
+/** One RunStore.writeBatch: the runs as their JSON, feedback as it is (a Date and arrays). */
+export interface WriteRequest {
+  op: 'write';
+  id: number;
+  /** The batch whose transaction this one waits for before its read models (BatchPipeline.after). */
+  after?: number;
+  runJson: string[];
+  feedback: Feedback[];
 }
 
-export type RecorderRequest =
-  /** Records of one turn of the gateway's event loop, in order. */
-  { op: 'records'; records: WireRecord[] } | { op: 'flush'; id: number } | { op: 'close' };
+export type RecorderRequest = WriteRequest | { op: 'close' };
 
-/** The part of the spool's state the gateway's thread mirrors (capacity checks, /readyz, metrics). */
-export interface RecorderState {
-  spool: SpoolStatus;
-  /** Records the database refused as data (set aside in rejected.jsonl). */
-  rejected: number;
+/** A writeBatch failure, as the run writer tells them apart. */
+export interface WireBatchError {
+  kind: 'refused' | 'previous' | 'other';
+  message: string;
+  /** RecordRefusedError's SQLSTATE. */
+  sqlState?: string;
+  /** A DomainError's code (e.g. database_unavailable). */
+  code?: string;
 }
 
 export type RecorderReply =
-  /** The spool opened (the previous process's records replayed): records are taken from now on. */
-  | { op: 'ready'; state: RecorderState }
-  /** The thread could not start (e.g. the database was away for the replay). */
-  | { op: 'failed'; error: WireError }
-  /**
-   * The records of one `records` message are in the spool (one group commit): `failed` were
-   * refused (their error, e.g. spool full), `notJournaled` are held in the thread's memory only
-   * (the disk refused the write, spool.ts).
-   */
-  | { op: 'written'; upTo: number; failed?: { m: number; error: WireError }[]; notJournaled?: number[]; state: RecorderState }
-  /** These records are in the database (read models included) or set aside. */
-  | { op: 'committed'; ms: number[]; state: RecorderState }
-  | { op: 'state'; state: RecorderState }
-  | { op: 'flushed'; id: number; error?: WireError }
+  /** The batch's runs are inserted (BatchPipeline.runsInserted): the next batch may be sent. */
+  | { op: 'runsInserted'; id: number }
+  | { op: 'done'; id: number; error?: WireBatchError }
   /** One line of the thread's pino log, written by the gateway's logger. */
   | { op: 'log'; line: string }
   | { op: 'closed' };
