@@ -19,7 +19,10 @@ import { openSpool, type Spool } from '../../src/runtime/spool/spool.js';
 import { openDatabase, type Database } from '../../src/store/db.js';
 import { rowsOf } from '../../src/store/read-models/rows.js';
 import { RunStore } from '../../src/store/run-store.js';
+import { startFakeUpstream } from '../support/fake-upstream.js';
+import { startTestGateway } from '../support/gateway.js';
 import { createTestDatabase, type TestDatabase } from '../support/pg.js';
+import { api, setupChain, storedRuns } from './reliability/helpers.js';
 import { aFeedback, aRun } from '../support/runs.js';
 
 const ROLLOUT = '5a0c0de0-0000-4000-8000-000000000002';
@@ -178,5 +181,37 @@ describe('the recorder thread on PostgreSQL', () => {
     expect(totals).toEqual(truth);
     expect(spool.status().bytes).toBe(0);
     await close();
+  }, 60_000);
+
+  it('is what the composition uses with RECORDER_THREAD=true: invoke, feedback before and after the commit, readiness', async () => {
+    const upstream = await startFakeUpstream({ behaviour: { output: () => ({ total: 1 }) }, record: false });
+    const gw = await startTestGateway({ listen: true, env: { RECORDER_THREAD: 'true' } });
+    try {
+      const writer = gw.gateway.services.writer as unknown as { opts: { store: unknown } };
+      expect(writer.opts.store).toBeInstanceOf(ThreadBatchStore);
+      const base = gw.url!;
+      const { key } = await setupChain(base, upstream.url);
+      const ids: string[] = [];
+      for (let i = 0; i < 20; i++) {
+        const r = await api(base, 'POST', '/v1/chains/extract/invoke', { environment: 'prod', input: { i } }, key);
+        expect(r.status).toBe(200);
+        ids.push(r.body.runId as string);
+      }
+      // Right after the answer (queued or committed, either way): the run reads back and takes feedback.
+      expect((await api(base, 'GET', `/v1/runs/${ids[0]}`, undefined, key)).status).toBe(200);
+      expect((await api(base, 'POST', `/v1/runs/${ids[0]}/feedback`, { final: { total: 2 } }, key)).status).toBe(200);
+      await gw.gateway.services.writer.flush();
+      expect((await api(base, 'POST', `/v1/runs/${ids[1]}/feedback`, { final: { total: 3 } }, key)).status).toBe(200);
+      await gw.gateway.services.writer.flush();
+      const stored = await storedRuns(gw.config.DATABASE_URL!, ids);
+      expect([...stored.found.values()]).toEqual(ids.map(() => 1));
+      expect(stored.feedback).toEqual(new Set([ids[0], ids[1]]));
+      const ready = await api(base, 'GET', '/readyz', undefined, null);
+      expect(ready.status).toBe(200);
+      expect(ready.body).toMatchObject({ status: 'ok', runBacklog: 0, spool: { bytes: 0, writable: true } });
+    } finally {
+      await gw.close();
+      await upstream.close();
+    }
   }, 60_000);
 });
