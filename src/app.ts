@@ -4,8 +4,6 @@
  */
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
-import { DrizzleQueryError } from 'drizzle-orm/errors';
-import { stdSerializers } from 'pino';
 import { withCompiledSerialization } from './http/compiled-serializer.js';
 import { authPlugin } from './http/plugins/auth.js';
 import { concurrencyLimitPlugin } from './http/plugins/concurrency-limit.js';
@@ -57,33 +55,8 @@ export interface AppOptions {
   loggerInstance?: FastifyServerOptions['loggerInstance'];
 }
 
-/** Never log secrets: bearer tokens, created keys, admin tokens. */
-export const LOG_REDACT = [
-  'req.headers.authorization',
-  'headers.authorization',
-  'key',
-  '*.key',
-  'adminToken',
-  '*.adminToken',
-  'err.params',
-];
-
-/**
- * A database error carries the statement's values (runs' inputs and outputs: possibly PII, and a
- * whole batch of them) in `params` and in its message: log the statement and the driver's error.
- */
-export const LOG_SERIALIZERS = {
-  err: (err: unknown): unknown => {
-    if (!(err instanceof DrizzleQueryError)) return stdSerializers.err(err as Error);
-    const at = err.stack?.indexOf('\n    at ') ?? -1;
-    return {
-      type: 'DrizzleQueryError',
-      message: `Failed query: ${err.query}`,
-      stack: at >= 0 ? `DrizzleQueryError: Failed query${err.stack!.slice(at)}` : undefined,
-      cause: err.cause ? stdSerializers.err(err.cause) : undefined,
-    };
-  },
-};
+// The logger's redaction and serializers: log-options.ts (the recorder thread's logger uses them too).
+export { LOG_REDACT, LOG_SERIALIZERS } from './log-options.js';
 
 export interface ServerTimeouts {
   headersMs: number;

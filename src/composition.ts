@@ -39,6 +39,7 @@ import { JobLease } from './runtime/jobs/job-lease.js';
 import { RetentionJob } from './runtime/jobs/retention.js';
 import { GatewayMetrics } from './runtime/metrics/gateway-metrics.js';
 import { RunWriter } from './runtime/run-writer.js';
+import { ThreadBatchStore } from './runtime/recorder-thread/thread-batch-store.js';
 import { openSpool, type Spool } from './runtime/spool/spool.js';
 import { auditWebhookFailures, WebhookNotifier } from './runtime/webhook-notifier.js';
 import { CatalogStore } from './store/catalog-store.js';
@@ -134,8 +135,14 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
     database.kind === 'postgres'
       ? new RecentRuns({ maxRuns: 10_000, maxBytes: 4 * 1024 * 1024, maxAgeMs: 60 * 60_000, now: () => Date.now() })
       : undefined;
+  // RECORDER_THREAD (PostgreSQL): the writer's batches are written by a thread of their own, with
+  // its own pool; the writer, its queue and the spool stay here (README "Performance").
+  const batchStore =
+    database.kind === 'postgres' && config.RECORDER_THREAD && config.DATABASE_URL
+      ? new ThreadBatchStore({ thread: { databaseUrl: config.DATABASE_URL, poolSize: 3, logLevel: log.level }, log })
+      : undefined;
   const writer = new RunWriter({
-    store: runStore,
+    store: batchStore ?? runStore,
     ...(recentRuns ? { recent: recentRuns } : {}),
     log,
     journal: spool,
@@ -317,6 +324,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
       rollouts.stop();
       await step('erasure watch', erasureWatch.stop());
       await step('flush queued runs', writer.close(), 15_000);
+      await step('recorder thread', batchStore?.close() ?? Promise.resolve());
       await step('shadow runs', shadow.close());
       await step('spool', spool.close());
       await step('adapters', adapters.closeAll());

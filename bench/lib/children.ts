@@ -182,10 +182,13 @@ export async function completeTask(work: () => Promise<Record<string, unknown>>)
   }
 }
 
-/** CPU time (user + system) a process has used so far, in ms, from /proc/<pid>/stat (10 ms ticks). */
-export function cpuMsOf(pid: number): number {
+/**
+ * CPU time (user + system) a process has used so far, in ms, from /proc/<pid>/stat (10 ms ticks);
+ * with `mainThread`, of its main thread only (/proc/<pid>/task/<pid>/stat: not its worker threads).
+ */
+export function cpuMsOf(pid: number, mainThread = false): number {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(mainThread ? `/proc/${pid}/task/${pid}/stat` : `/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     // After the command: state is field 3, utime 14 and stime 15 (1-based over the whole line).
     return (Number(fields[11]) + Number(fields[12])) * 10;

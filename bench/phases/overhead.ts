@@ -54,7 +54,18 @@ export interface LatencyRound {
 
 export interface SaturationRound {
   round: number;
-  results: Record<TargetName, { rps: number; p50Ms: number; p99Ms: number; non2xx: number; errors: number; cpuMicrosPerCall: number }>;
+  results: Record<
+    TargetName,
+    {
+      rps: number;
+      p50Ms: number;
+      p99Ms: number;
+      non2xx: number;
+      errors: number;
+      cpuMicrosPerCall: number;
+      mainThreadCpuMicrosPerCall: number;
+    }
+  >;
   gatewayShareOfBare: number;
 }
 
@@ -155,6 +166,7 @@ export async function runOverhead(o: OverheadOptions): Promise<Record<string, un
       const pids = t === 'gateway' ? await backendPids() : [];
       const pg0 = backendsCpu(pids);
       const cpu0 = cpuMsOf(servingPid[t]);
+      const main0 = cpuMsOf(servingPid[t], true);
       const r = await autocannon({
         url: targets[t].origin + targets[t].path,
         method: 'POST',
@@ -167,6 +179,7 @@ export async function runOverhead(o: OverheadOptions): Promise<Record<string, un
         timeout: 10,
       });
       const cpu = cpuMsOf(servingPid[t]) - cpu0;
+      const mainCpu = cpuMsOf(servingPid[t], true) - main0;
       if (t === 'gateway') {
         gatewayAnswers += r['2xx'];
         // The writer flushes every 50 ms: let it finish this run's batches before reading.
@@ -180,6 +193,8 @@ export async function runOverhead(o: OverheadOptions): Promise<Record<string, un
         non2xx: r.non2xx,
         errors: r.errors + r.timeouts,
         cpuMicrosPerCall: (cpu * 1000) / Math.max(1, r['2xx']),
+        // The main thread's share (the one that answers; worker threads excluded).
+        mainThreadCpuMicrosPerCall: (mainCpu * 1000) / Math.max(1, r['2xx']),
       };
     };
 
@@ -251,7 +266,7 @@ export async function runOverhead(o: OverheadOptions): Promise<Record<string, un
       const share = results.gateway.rps / results.bare.rps;
       saturationRounds.push({ round: r, results, gatewayShareOfBare: share });
       o.log(
-        `    round ${r + 1}: direct ${results.direct.rps.toFixed(0)}/s, bare ${results.bare.rps.toFixed(0)}/s, gateway ${results.gateway.rps.toFixed(0)}/s (${(share * 100).toFixed(1)}% of bare; non-2xx ${results.gateway.non2xx}, errors ${results.gateway.errors}); CPU/call: bare ${results.bare.cpuMicrosPerCall.toFixed(0)} µs, gateway ${results.gateway.cpuMicrosPerCall.toFixed(0)} µs`,
+        `    round ${r + 1}: direct ${results.direct.rps.toFixed(0)}/s, bare ${results.bare.rps.toFixed(0)}/s, gateway ${results.gateway.rps.toFixed(0)}/s (${(share * 100).toFixed(1)}% of bare; non-2xx ${results.gateway.non2xx}, errors ${results.gateway.errors}); CPU/call: bare ${results.bare.cpuMicrosPerCall.toFixed(0)} µs, gateway ${results.gateway.cpuMicrosPerCall.toFixed(0)} µs (main thread ${results.gateway.mainThreadCpuMicrosPerCall.toFixed(0)} µs)`,
       );
     }
     const medianRps = (t: TargetName) => median(saturationRounds.map((x) => x.results[t].rps));
@@ -293,6 +308,12 @@ export async function runOverhead(o: OverheadOptions): Promise<Record<string, un
         gatewayShareOfBare: median(saturationRounds.map((x) => x.gatewayShareOfBare)),
         cpuMicrosPerCall: Object.fromEntries(NAMES.map((t) => [t, median(saturationRounds.map((x) => x.results[t].cpuMicrosPerCall))])),
         gatewayCpuOverBare: median(saturationRounds.map((x) => x.results.gateway.cpuMicrosPerCall / x.results.bare.cpuMicrosPerCall)),
+        mainThreadCpuMicrosPerCall: Object.fromEntries(
+          NAMES.map((t) => [t, median(saturationRounds.map((x) => x.results[t].mainThreadCpuMicrosPerCall))]),
+        ),
+        gatewayMainThreadCpuOverBare: median(
+          saturationRounds.map((x) => x.results.gateway.mainThreadCpuMicrosPerCall / x.results.bare.cpuMicrosPerCall),
+        ),
         // Warm-up runs included; backends (re)connected during a run are missed, so this is a floor.
         postgresCpuMicrosPerRun: pgCpu.length ? median(pgCpu) : undefined,
         roundsDetail: saturationRounds,

@@ -45,6 +45,11 @@ export interface OpenDatabaseOptions {
   connectTimeoutMs?: number;
   /** Told about each failed attempt while waiting. */
   onRetry?: WaitOptions['onRetry'];
+  /**
+   * False: do not wait for the server first (the recorder thread's pool: a server that is away
+   * fails its batches, which the run writer retries).
+   */
+  waitForServer?: boolean;
 }
 
 /**
@@ -55,7 +60,8 @@ export interface OpenDatabaseOptions {
 export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database> {
   if (opts.databaseUrl) {
     const databaseUrl = opts.databaseUrl;
-    await waitForPostgres(databaseUrl, { timeoutMs: opts.connectTimeoutMs ?? 30_000, onRetry: opts.onRetry });
+    if (opts.waitForServer !== false)
+      await waitForPostgres(databaseUrl, { timeoutMs: opts.connectTimeoutMs ?? 30_000, onRetry: opts.onRetry });
     const { default: pg } = await import('pg');
     const { drizzle } = await import('drizzle-orm/node-postgres');
     const { migrate } = await import('drizzle-orm/node-postgres/migrator');
