@@ -90,7 +90,10 @@ async function phase(
   save();
 }
 
-const SCENARIO_DEFS: Record<string, { storage: 'postgres' | 'pglite'; upstreamDelayMs: number; nodeFlags?: string[]; shadow?: boolean }> = {
+const SCENARIO_DEFS: Record<
+  string,
+  { storage: 'postgres' | 'pglite'; upstreamDelayMs: number; nodeFlags?: string[]; shadow?: boolean; env?: Record<string, string> }
+> = {
   postgres: { storage: 'postgres', upstreamDelayMs: 0 },
   pglite: { storage: 'pglite', upstreamDelayMs: 0 },
   'postgres-upstream20ms': { storage: 'postgres', upstreamDelayMs: 20 },
@@ -98,6 +101,8 @@ const SCENARIO_DEFS: Record<string, { storage: 'postgres' | 'pglite'; upstreamDe
   'postgres-v8-gc-defaults': { storage: 'postgres', upstreamDelayMs: 0, nodeFlags: [] },
   // Every call also run on the candidate in the shadow (README "Shadow runs"): what mirroring costs the answer.
   'postgres-shadow100': { storage: 'postgres', upstreamDelayMs: 0, shadow: true },
+  // The run writer's batches in a worker thread (README "Configuration", RECORDER_THREAD).
+  'postgres-recorder-thread': { storage: 'postgres', upstreamDelayMs: 0, env: { RECORDER_THREAD: 'true' } },
 };
 
 try {
@@ -114,6 +119,7 @@ try {
             storage: def.storage,
             upstreamDelayMs: def.upstreamDelayMs,
             nodeFlags: def.nodeFlags,
+            gatewayEnv: def.env,
             shadow: def.shadow,
             rate: num('BENCH_RATE', 500),
             rounds: num('BENCH_ROUNDS', 5),

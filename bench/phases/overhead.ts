@@ -10,7 +10,7 @@
  * Every run the gateway answers is recorded; at the end the stored runs are counted against the
  * answers (PostgreSQL).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -27,6 +27,8 @@ export interface OverheadOptions {
   upstreamDelayMs: number;
   /** The gateway's node flags instead of gatewayNodeFlags() (the V8 defaults: []). */
   nodeFlags?: string[];
+  /** Variables the gateway gets on top of gatewayEnv()'s (a setting the scenario measures). */
+  gatewayEnv?: Record<string, string>;
   /** Mirror every call to the candidate in the shadow. */
   shadow?: boolean;
   rate: number;
@@ -83,9 +85,10 @@ export function startGateway(
   dataDir: string,
   nodeArgs: string[] = [],
   flags = gatewayNodeFlags(),
+  env: Record<string, string> = {},
 ): Promise<Child> {
   return startChild(name, 'gateway-child.mjs', {
-    env: gatewayEnv(databaseUrl, dataDir),
+    env: { ...gatewayEnv(databaseUrl, dataDir), ...env },
     timeoutMs: 120_000,
     nodeArgs: [...flags, ...nodeArgs],
   });
@@ -129,7 +132,7 @@ export async function runOverhead(o: OverheadOptions): Promise<Record<string, un
     const bare = await startChild(`bare-proxy-${o.label}`, 'bare-proxy.ts', { env: { UPSTREAM_URL: upstream.url } });
     children.push(bare);
     if (o.storage === 'postgres') db = await createDatabase(o.label.replace(/[^a-z0-9]/g, ''));
-    const gateway = await startGateway(`gateway-${o.label}`, db?.url, dataDir, [], o.nodeFlags);
+    const gateway = await startGateway(`gateway-${o.label}`, db?.url, dataDir, [], o.nodeFlags, o.gatewayEnv);
     children.push(gateway);
     const fixture = await setupGateway(gateway.url, upstream.url, { shadow: o.shadow });
     o.log(`  ${o.label}: gateway pid ${gateway.pid} (${gateway.ready.storage}), rollout ${fixture.rolloutId}`);
@@ -273,6 +276,7 @@ export async function runOverhead(o: OverheadOptions): Promise<Record<string, un
 
     // Stop the gateway (it flushes its queue) and count what reached the database.
     const stopped = await gateway.stop();
+    const stalls = process.env.BENCH_STALL_LOG ? summarizeStalls(process.env.BENCH_STALL_LOG) : undefined;
     let storedRuns: number | undefined;
     if (db)
       storedRuns = await withClient(db.url, async (c) =>
@@ -325,10 +329,54 @@ export async function runOverhead(o: OverheadOptions): Promise<Record<string, un
         // autocannon stops counting at its deadline while a few calls are still answered and recorded: stored >= answered.
         complete: storedRuns === undefined ? undefined : storedRuns >= gatewayAnswers,
       },
+      ...(stalls ? { stalls } : {}),
     };
   } finally {
     for (const c of children.reverse()) await c.stop().catch(() => {});
     await db?.drop();
     rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+interface StallLog {
+  gc: { start: number; ms: number; kind: number }[];
+  stalls: { end: number; ms: number }[];
+  marks: number[];
+}
+
+/** perf_hooks' gc entry kinds (NODE_PERFORMANCE_GC_*). */
+const GC_KIND: Record<number, string> = { 1: 'minor', 4: 'major', 8: 'incremental', 16: 'weakcb' };
+
+/**
+ * The gateway's BENCH_STALL_LOG (gateway-child.mjs), over its paced rounds only (between the marks
+ * the bench's stats requests leave before and after each): event-loop stalls over 4 ms per
+ * second, how many of them a GC pause overlaps, and the GC pauses per kind.
+ */
+function summarizeStalls(file: string): Record<string, unknown> {
+  const log = JSON.parse(readFileSync(file, 'utf8')) as StallLog;
+  const windows: [number, number][] = [];
+  for (let i = 0; i + 1 < log.marks.length; i += 2) windows.push([log.marks[i]!, log.marks[i + 1]!]);
+  const within = (t: number) => windows.some(([a, b]) => t >= a && t <= b);
+  const seconds = windows.reduce((s, [a, b]) => s + (b - a), 0) / 1000;
+  const gc = log.gc.filter((g) => within(g.start));
+  const stalls = log.stalls.filter((s) => within(s.end));
+  const byGc = stalls.filter((s) => gc.some((g) => g.start < s.end && g.start + g.ms > s.end - s.ms - 1));
+  const round = (x: number) => Math.round(x * 100) / 100;
+  const pauses = Object.fromEntries(
+    Object.entries(GC_KIND).map(([kind, name]) => {
+      const ms = gc.filter((g) => g.kind === Number(kind)).map((g) => g.ms);
+      return [
+        name,
+        { perSecond: round(ms.length / seconds), ...summarize(ms), msPerSecond: round(ms.reduce((a, b) => a + b, 0) / seconds) },
+      ];
+    }),
+  );
+  return {
+    pacedSeconds: round(seconds),
+    over4msPerSecond: round(stalls.length / seconds),
+    overlappingGc: byGc.length,
+    count: stalls.length,
+    stallMs: summarize(stalls.map((s) => s.ms)),
+    gcPauses: pauses,
+  };
 }

@@ -4,8 +4,6 @@
  * (tests, `tsx src/cli.ts`). Each worker's entry file sits next to the module that starts it, so
  * the entry is named relative to that module's `import.meta.url`.
  */
-import { readlinkSync } from 'node:fs';
-import { getPriority, setPriority } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 
@@ -35,22 +33,4 @@ export function startWorker(entry: WorkerEntry, options: WorkerOptions = {}): Wo
 export function processArgs(entry: WorkerEntry, ...args: string[]): string[] {
   const path = fileURLToPath(entry.url);
   return entry.compiled ? [path, ...args] : ['--import', import.meta.resolve('tsx/esm'), path, ...args];
-}
-
-/**
- * Called inside a background worker (recording, shadow calls): lowers this thread's scheduling
- * priority by `niceness`, so that on a busy machine the thread that answers calls is given the CPU
- * first and the background work takes what is left (Linux only: a thread's id is a pid to
- * setpriority; elsewhere, and where it is not allowed, nothing changes). Returns whether it did.
- */
-export function lowerThreadPriority(niceness: number): boolean {
-  if (process.platform !== 'linux') return false;
-  try {
-    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
-    if (!Number.isInteger(tid) || tid === process.pid) return false;
-    setPriority(tid, Math.min(19, getPriority(tid) + niceness));
-    return true;
-  } catch {
-    return false;
-  }
 }
