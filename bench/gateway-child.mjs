@@ -7,7 +7,7 @@
  * event-loop delay since the last `stats` (perf_hooks histogram, 1 ms resolution; the histogram
  * is the only thing the bench adds to the process).
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { monitorEventLoopDelay, performance, PerformanceObserver } from 'node:perf_hooks';
 import { sql } from 'drizzle-orm';
@@ -74,11 +74,24 @@ function startStallLog() {
     for (const e of list.getEntries()) gc.push({ start: e.startTime, ms: e.duration, kind: e.detail?.kind });
   });
   observer.observe({ entryTypes: ['gc'] });
+  // The main thread's scheduler statistics (Linux: on-CPU and run-queue wait, ns): a stall the
+  // thread spent waiting for a core is the machine's, one it spent running is the gateway's.
+  const schedstat = readSchedstat() ? readSchedstat : () => undefined;
   let last = performance.now();
+  let lastSched = schedstat();
   const timer = setInterval(() => {
     const now = performance.now();
-    if (now - last > 4) stalls.push({ end: now, ms: now - last - 1 });
+    const sched = schedstat();
+    if (now - last > 4) {
+      const stall = { end: now, ms: now - last - 1 };
+      if (sched && lastSched) {
+        stall.runMs = (sched[0] - lastSched[0]) / 1e6;
+        stall.waitMs = (sched[1] - lastSched[1]) / 1e6;
+      }
+      stalls.push(stall);
+    }
     last = now;
+    lastSched = sched;
   }, 1);
   timer.unref();
   const marks = [];
@@ -91,4 +104,12 @@ function startStallLog() {
       return { gc, stalls, marks };
     },
   };
+}
+
+function readSchedstat() {
+  try {
+    return readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ').slice(0, 2).map(Number);
+  } catch {
+    return undefined;
+  }
 }

@@ -297,7 +297,7 @@ export function summary(r: Json): string {
 
   const targets = checkTargets(r);
   if (targets.length) {
-    parts.push('\nTargets (issue 7)');
+    parts.push('\nTargets (issues 7 and 20)');
     parts.push(
       table(
         ['target', 'measured', 'met'],

@@ -3,8 +3,8 @@
  * toRun): a rollout at 50% by unit over several tenants, ~2% errors, ~40% of answered runs
  * reviewed, the candidate overridden a little more often than the control.
  */
-import { randomUUID } from 'node:crypto';
 import type { Feedback, Run } from '../../src/domain/model/run.js';
+import { newRunId } from '../../src/domain/model/run-ids.js';
 
 export interface SyntheticContext {
   chainId: string;
@@ -32,8 +32,11 @@ export function makeRun(i: number, ctx: SyntheticContext): Run {
   const failed = rand(i, 3) < 0.02;
   const latency = 200 + 800 * -Math.log(1 - rand(i, 4));
   const output = { total: 1000 + (i % 997), vendor: 'ACME GmbH', currency: 'EUR', date: '2025-07-01' };
+  const createdAt = new Date(ctx.startMs + i * ctx.stepMs);
   return {
-    id: randomUUID(),
+    // As the gateway makes them: UUIDv7, time-ordered (random v4 ids would scatter the inserts
+    // over the primary-key indexes of runs and feedback, which the gateway's do not).
+    id: newRunId(createdAt.getTime()),
     chainId: ctx.chainId,
     version: candidate ? 'v2' : 'v1',
     variant: candidate ? 'candidate' : 'control',
@@ -55,7 +58,7 @@ export function makeRun(i: number, ctx: SyntheticContext): Run {
     promptTokens: null,
     completionTokens: null,
     idempotencyKey: null,
-    createdAt: new Date(ctx.startMs + i * ctx.stepMs),
+    createdAt,
   };
 }
 

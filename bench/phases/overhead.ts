@@ -340,7 +340,7 @@ export async function runOverhead(o: OverheadOptions): Promise<Record<string, un
 
 interface StallLog {
   gc: { start: number; ms: number; kind: number }[];
-  stalls: { end: number; ms: number }[];
+  stalls: { end: number; ms: number; runMs?: number; waitMs?: number }[];
   marks: number[];
 }
 
@@ -350,7 +350,8 @@ const GC_KIND: Record<number, string> = { 1: 'minor', 4: 'major', 8: 'incrementa
 /**
  * The gateway's BENCH_STALL_LOG (gateway-child.mjs), over its paced rounds only (between the marks
  * the bench's stats requests leave before and after each): event-loop stalls over 4 ms per
- * second, how many of them a GC pause overlaps, and the GC pauses per kind.
+ * second, how many of them a GC pause overlaps, how many the main thread spent mostly waiting
+ * for a core (its run-queue wait in /proc schedstat), and the GC pauses per kind.
  */
 function summarizeStalls(file: string): Record<string, unknown> {
   const log = JSON.parse(readFileSync(file, 'utf8')) as StallLog;
@@ -361,6 +362,8 @@ function summarizeStalls(file: string): Record<string, unknown> {
   const gc = log.gc.filter((g) => within(g.start));
   const stalls = log.stalls.filter((s) => within(s.end));
   const byGc = stalls.filter((s) => gc.some((g) => g.start < s.end && g.start + g.ms > s.end - s.ms - 1));
+  // Waiting for a core (the main thread runnable, not running) for at least half the stall.
+  const waiting = stalls.filter((s) => s.waitMs !== undefined && s.waitMs >= s.ms / 2);
   const round = (x: number) => Math.round(x * 100) / 100;
   const pauses = Object.fromEntries(
     Object.entries(GC_KIND).map(([kind, name]) => {
@@ -375,6 +378,11 @@ function summarizeStalls(file: string): Record<string, unknown> {
     pacedSeconds: round(seconds),
     over4msPerSecond: round(stalls.length / seconds),
     overlappingGc: byGc.length,
+    waitingForCore: stalls.some((s) => s.waitMs !== undefined) ? waiting.length : undefined,
+    waitingForCoreNotGc: waiting.filter((s) => !byGc.includes(s)).length,
+    /** The main thread's run-queue wait over the paced rounds' stalls, ms (Linux schedstat). */
+    stallWaitMs: round(stalls.reduce((a, s) => a + (s.waitMs ?? 0), 0)),
+    stallRunMs: round(stalls.reduce((a, s) => a + (s.runMs ?? 0), 0)),
     count: stalls.length,
     stallMs: summarize(stalls.map((s) => s.ms)),
     gcPauses: pauses,
