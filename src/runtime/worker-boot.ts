@@ -34,3 +34,19 @@ export function processArgs(entry: WorkerEntry, ...args: string[]): string[] {
   const path = fileURLToPath(entry.url);
   return entry.compiled ? [path, ...args] : ['--import', import.meta.resolve('tsx/esm'), path, ...args];
 }
+
+/**
+ * Asks a worker that answers `{op: 'close'}` with `{op: 'closed'}` to finish what it holds, and
+ * waits for that, its exit or `timeoutMs`, whichever comes first; the caller then terminates it.
+ */
+export async function askToClose(worker: Worker, timeoutMs: number): Promise<void> {
+  worker.ref();
+  let timer: NodeJS.Timeout | undefined;
+  await new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, timeoutMs);
+    worker.on('message', (m: { op?: unknown }) => m.op === 'closed' && resolve());
+    worker.once('exit', () => resolve());
+    worker.postMessage({ op: 'close' });
+  });
+  clearTimeout(timer);
+}

@@ -16,7 +16,7 @@ import { SHARE_ENV, type Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { DomainError, PreviousBatchFailedError, RecordRefusedError } from '../../domain/model/errors.js';
 import type { BatchPipeline, RecordBatch, RunRepository } from '../../domain/ports/run-repository.js';
-import { startWorker, workerEntry } from '../worker-boot.js';
+import { askToClose, startWorker, workerEntry } from '../worker-boot.js';
 import type { RecorderReply, RecorderThreadData, WireBatchError, WriteRequest } from './protocol.js';
 
 const entry = workerEntry(import.meta.url, 'recorder-thread-worker');
@@ -153,15 +153,7 @@ export class ThreadBatchStore implements Pick<RunRepository, 'writeBatch'> {
   async #close(): Promise<void> {
     const worker = this.#worker;
     if (worker === undefined) return;
-    worker.ref();
-    let timer: NodeJS.Timeout | undefined;
-    await new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, this.#opts.closeTimeoutMs ?? 5000);
-      worker.on('message', (m: RecorderReply) => m.op === 'closed' && resolve());
-      worker.once('exit', () => resolve());
-      worker.postMessage({ op: 'close' });
-    });
-    clearTimeout(timer);
+    await askToClose(worker, this.#opts.closeTimeoutMs ?? 5000);
     this.#lost(worker, 'was closed');
     await worker.terminate();
   }

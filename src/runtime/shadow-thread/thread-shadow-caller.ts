@@ -14,7 +14,7 @@ import type { Logger } from 'pino';
 import type { AdapterDefinition } from '../../adapters/adapter-definition.js';
 import type { ChainResult } from '../../domain/ports/chain-adapter.js';
 import type { ShadowCaller } from '../shadow-caller.js';
-import { startWorker, workerEntry } from '../worker-boot.js';
+import { askToClose, startWorker, workerEntry } from '../worker-boot.js';
 import { fromWireError, type CallRequest, type ShadowThreadData, type ShadowThreadReply } from './protocol.js';
 
 const entry = workerEntry(import.meta.url, 'shadow-thread-worker');
@@ -122,15 +122,7 @@ export class ThreadShadowCaller implements ShadowCaller {
   async #close(): Promise<void> {
     const worker = this.#worker;
     if (worker === undefined) return;
-    worker.ref();
-    let timer: NodeJS.Timeout | undefined;
-    await new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, this.#options.closeTimeoutMs ?? 5000);
-      worker.on('message', (m: ShadowThreadReply) => m.op === 'closed' && resolve());
-      worker.once('exit', () => resolve());
-      worker.postMessage({ op: 'close' });
-    });
-    clearTimeout(timer);
+    await askToClose(worker, this.#options.closeTimeoutMs ?? 5000);
     // Anything still pending was not answered in time: it rejects as the thread goes.
     this.#lost(worker, 'was closed');
     await worker.terminate();
