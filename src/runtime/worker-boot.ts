@@ -50,3 +50,23 @@ export async function askToClose(worker: Worker, timeoutMs: number): Promise<voi
   });
   clearTimeout(timer);
 }
+
+/** What a background worker's owner hears from it. */
+export interface WorkerHandlers<Reply> {
+  message: (worker: Worker, reply: Reply) => void;
+  /** The worker failed or exited: `how` says which, for the log and the errors of what it held. */
+  lost: (worker: Worker, how: string, err?: Error) => void;
+}
+
+/**
+ * Starts a background worker on `entry`, unreferenced (its owner refs it while work is pending,
+ * so an idle one never keeps the process alive), its failure or exit reported as lost.
+ */
+export function startBackgroundWorker<Reply>(entry: WorkerEntry, options: WorkerOptions, on: WorkerHandlers<Reply>): Worker {
+  const worker = startWorker(entry, options);
+  worker.unref();
+  worker.on('message', (m: Reply) => on.message(worker, m));
+  worker.on('error', (err) => on.lost(worker, `failed (${err.message})`, err));
+  worker.on('exit', (code) => on.lost(worker, `exited (code ${code})`));
+  return worker;
+}

@@ -16,7 +16,7 @@ import { SHARE_ENV, type Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { DomainError, PreviousBatchFailedError, RecordRefusedError } from '../../domain/model/errors.js';
 import type { BatchPipeline, RecordBatch, RunRepository } from '../../domain/ports/run-repository.js';
-import { askToClose, startWorker, workerEntry } from '../worker-boot.js';
+import { askToClose, startBackgroundWorker, workerEntry } from '../worker-boot.js';
 import type { RecorderReply, RecorderThreadData, WireBatchError, WriteRequest } from './protocol.js';
 
 const entry = workerEntry(import.meta.url, 'recorder-thread-worker');
@@ -104,12 +104,12 @@ export class ThreadBatchStore implements Pick<RunRepository, 'writeBatch'> {
   }
 
   #start(): Worker {
-    const worker = startWorker(entry, { workerData: this.#opts.thread, env: SHARE_ENV });
-    // Referenced while batches are in flight only (see writeBatch and #settle).
-    worker.unref();
-    worker.on('message', (m: RecorderReply) => this.#receive(worker, m));
-    worker.on('error', (err) => this.#lost(worker, `failed (${err.message})`, err));
-    worker.on('exit', (code) => this.#lost(worker, `exited (code ${code})`));
+    // Referenced while batches are in flight only (see writeBatch and #receive).
+    const worker = startBackgroundWorker<RecorderReply>(
+      entry,
+      { workerData: this.#opts.thread, env: SHARE_ENV },
+      { message: (w, m) => this.#receive(w, m), lost: (w, how, err) => this.#lost(w, how, err) },
+    );
     this.#worker = worker;
     return worker;
   }

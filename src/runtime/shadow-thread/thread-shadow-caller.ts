@@ -14,7 +14,7 @@ import type { Logger } from 'pino';
 import type { AdapterDefinition } from '../../adapters/adapter-definition.js';
 import type { ChainResult } from '../../domain/ports/chain-adapter.js';
 import type { ShadowCaller } from '../shadow-caller.js';
-import { askToClose, startWorker, workerEntry } from '../worker-boot.js';
+import { askToClose, startBackgroundWorker, workerEntry } from '../worker-boot.js';
 import { fromWireError, type CallRequest, type ShadowThreadData, type ShadowThreadReply } from './protocol.js';
 
 const entry = workerEntry(import.meta.url, 'shadow-thread-worker');
@@ -79,14 +79,12 @@ export class ThreadShadowCaller implements ShadowCaller {
   }
 
   #start(): Worker {
-    const worker = startWorker(entry, { workerData: this.#options.adapters, env: SHARE_ENV });
     // Referenced while calls are pending only (see call and #settle).
-    worker.unref();
-    worker.on('message', (m: ShadowThreadReply) => {
-      if (m.op === 'result') this.#settle(worker, m);
-    });
-    worker.on('error', (err) => this.#lost(worker, `failed (${err.message})`, err));
-    worker.on('exit', (code) => this.#lost(worker, `exited (code ${code})`));
+    const worker = startBackgroundWorker<ShadowThreadReply>(
+      entry,
+      { workerData: this.#options.adapters, env: SHARE_ENV },
+      { message: (w, m) => m.op === 'result' && this.#settle(w, m), lost: (w, how, err) => this.#lost(w, how, err) },
+    );
     this.#worker = worker;
     return worker;
   }
