@@ -62,7 +62,8 @@ function areaOf(fn: string, url: string): string {
     return parts.slice(0, Math.min(3, parts.length - 1)).join('/') || parts.join('/');
   }
   if (url.startsWith('node:')) return 'node internals';
-  return url;
+  const bench = url.indexOf('/bench/');
+  return bench >= 0 ? url.slice(bench + 1) : url;
 }
 
 /** `fromUs`: leave out samples before this monotonic time (start-up), when it falls inside the profile. */

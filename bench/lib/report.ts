@@ -293,6 +293,23 @@ export function summary(r: Json): string {
         prof.functions.slice(0, 20).map((x: Json) => [x.name, x.where, n0(x.selfMs), `${f(x.share * 100, 1)}%`]),
       ),
     );
+    if (prof.bare?.attributedMicrosPerCall) {
+      const g = prof.attributedMicrosPerCall as Record<string, number>;
+      const b = prof.bare.attributedMicrosPerCall as Record<string, number>;
+      const areas = [...new Set([...Object.keys(g), ...Object.keys(b)])].sort((x, y) => (g[y] ?? 0) - (g[x] ?? 0));
+      parts.push(
+        `\nCPU per answered call, gateway next to the bare proxy under the same load (µs; node internals charged to their caller; saturation ${n0(prof.saturationRps)} vs ${n0(prof.bare.saturationRps)} req/s)`,
+      );
+      parts.push(
+        table(
+          ['area', 'gateway', 'bare proxy', 'added'],
+          [
+            ...areas.map((a) => [a, f(g[a] ?? 0, 1), f(b[a] ?? 0, 1), f((g[a] ?? 0) - (b[a] ?? 0), 1)]),
+            ['total', f(prof.cpuMicrosPerCall, 1), f(prof.bare.cpuMicrosPerCall, 1), f(prof.cpuMicrosPerCall - prof.bare.cpuMicrosPerCall, 1)],
+          ],
+        ),
+      );
+    }
   }
 
   const targets = checkTargets(r);

@@ -21,15 +21,58 @@ export interface ProfileOptions {
   log: (line: string) => void;
 }
 
+/** The areas of one profile as µs of CPU per answered call. */
+function perCall(analysis: ReturnType<typeof analyzeProfile>, calls: number) {
+  return {
+    calls,
+    cpuMicrosPerCall: (analysis.busyMs * 1000) / calls,
+    attributedMicrosPerCall: Object.fromEntries(analysis.attributed.map((a) => [a.area, (a.ms * 1000) / calls])),
+  };
+}
+
+/** The main thread's profile in `dir`: the largest file (the loader worker's only covers start-up). */
+function mainProfile(dir: string): string {
+  const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'));
+  if (files.length === 0) throw new Error(`no CPU profile written in ${dir}`);
+  return join(dir, files.sort((a, b) => statSync(join(dir, b)).size - statSync(join(dir, a)).size)[0]!);
+}
+
+/** The same load on one target: paced, then saturated. */
+async function drive(o: ProfileOptions, url: string, headers: string[]) {
+  let counter = 0;
+  const p = await paced(
+    { name: 'profiled', origin: url, path: `/v1/chains/${CHAIN}/invoke`, headers },
+    { rate: o.rate, durationMs: o.pacedSeconds * 1000, body: () => invokeBody(counter++) },
+  );
+  const sat =
+    o.saturationSeconds <= 0
+      ? { '2xx': 0, duration: 1 }
+      : await autocannon({
+          url: `${url}/v1/chains/${CHAIN}/invoke`,
+          method: 'POST',
+          headers: Object.fromEntries(Array.from({ length: headers.length / 2 }, (_, i) => [headers[2 * i]!, headers[2 * i + 1]!])),
+          requests: Array.from({ length: 256 }, (_, i) => ({ body: invokeBody(2_000_000 + i * 7919) })),
+          connections: o.connections,
+          duration: o.saturationSeconds,
+          timeout: 10,
+        });
+  return { paced: p.ok, saturated: sat['2xx'], saturationRps: sat['2xx'] / sat.duration };
+}
+
+/**
+ * The gateway's profile, and the bare proxy's under the same load (`bare`): the areas side by
+ * side per answered call say what the gateway adds to what any Node proxy spends.
+ */
 export async function runProfile(o: ProfileOptions): Promise<Record<string, unknown>> {
   const children: Child[] = [];
   let db: BenchDatabase | undefined;
   const dataDir = mkdtempSync(join(tmpdir(), 'cc-bench-prof-'));
   const profRoot = join(BENCH_DIR, '.profiles');
   const name = `gateway-${new Date().toISOString().replace(/[:.]/g, '-')}`;
-  // A directory per run: V8 writes one profile per thread (and one per worker thread, if any).
+  // A directory per run and process: V8 writes one profile per thread (and per worker thread).
   const profDir = join(profRoot, name);
-  mkdirSync(profDir, { recursive: true });
+  const bareDir = join(profDir, 'bare-proxy');
+  mkdirSync(bareDir, { recursive: true });
   try {
     const upstream = await startChild('upstream-profile', 'upstream.ts', {});
     children.push(upstream);
@@ -39,39 +82,31 @@ export async function runProfile(o: ProfileOptions): Promise<Record<string, unkn
     const fixture = await setupGateway(gateway.url, upstream.url);
     const headers = ['content-type', 'application/json', 'authorization', `Bearer ${fixture.tenantKey}`];
     const mark = await gateway.ask<{ us: number }>({ type: 'mark' }, 'mark');
-    let counter = 0;
-    const p = await paced(
-      { name: 'gateway', origin: gateway.url, path: `/v1/chains/${CHAIN}/invoke`, headers },
-      { rate: o.rate, durationMs: o.pacedSeconds * 1000, body: () => invokeBody(counter++) },
-    );
-    const sat =
-      o.saturationSeconds <= 0
-        ? { '2xx': 0, duration: 1 }
-        : await autocannon({
-            url: `${gateway.url}/v1/chains/${CHAIN}/invoke`,
-            method: 'POST',
-            headers: { 'content-type': 'application/json', authorization: `Bearer ${fixture.tenantKey}` },
-            requests: Array.from({ length: 256 }, (_, i) => ({ body: invokeBody(2_000_000 + i * 7919) })),
-            connections: o.connections,
-            duration: o.saturationSeconds,
-            timeout: 10,
-          });
+    const load = await drive(o, gateway.url, headers);
     await gateway.stop();
-    // The main thread's profile: the largest file (the loader worker's only covers start-up).
-    const files = readdirSync(profDir).filter((f) => f.endsWith('.cpuprofile'));
-    if (files.length === 0) throw new Error(`no CPU profile written in ${profDir}`);
-    const file = join(profDir, files.sort((a, b) => statSync(join(profDir, b)).size - statSync(join(profDir, a)).size)[0]!);
-    const calls = p.ok + sat['2xx'];
+    const file = mainProfile(profDir);
+    const calls = load.paced + load.saturated;
     const analysis = analyzeProfile(file, 25, mark.us);
+
+    const bare = await startChild('bare-proxy-profile', 'bare-proxy.ts', {
+      env: { UPSTREAM_URL: upstream.url },
+      nodeArgs: ['--cpu-prof', '--cpu-prof-dir', bareDir],
+    });
+    children.push(bare);
+    const bareMark = await bare.ask<{ us: number }>({ type: 'mark' }, 'mark');
+    const bareLoad = await drive(o, bare.url, headers);
+    await bare.stop();
+    const bareCalls = bareLoad.paced + bareLoad.saturated;
+    const bareAnalysis = analyzeProfile(mainProfile(bareDir), 25, bareMark.us);
     o.log(
-      `  profile: ${calls} calls (${p.ok} paced at ${o.rate}/s, ${sat['2xx']} at saturation = ${(sat['2xx'] / sat.duration).toFixed(0)}/s); busy ${analysis.busyMs.toFixed(0)} ms = ${((analysis.busyMs * 1000) / calls).toFixed(0)} µs CPU per call`,
+      `  profile: gateway ${calls} calls (${load.paced} paced at ${o.rate}/s, ${load.saturated} at saturation = ${load.saturationRps.toFixed(0)}/s), ${((analysis.busyMs * 1000) / calls).toFixed(0)} µs CPU per call; bare proxy ${bareCalls} calls (${bareLoad.saturationRps.toFixed(0)}/s), ${((bareAnalysis.busyMs * 1000) / bareCalls).toFixed(0)} µs`,
     );
     return {
       file: file.slice(BENCH_DIR.length - 'bench'.length),
-      calls,
-      saturationRps: sat['2xx'] / sat.duration,
-      cpuMicrosPerCall: (analysis.busyMs * 1000) / calls,
+      saturationRps: load.saturationRps,
+      ...perCall(analysis, calls),
       ...analysis,
+      bare: { saturationRps: bareLoad.saturationRps, ...perCall(bareAnalysis, bareCalls) },
     };
   } finally {
     for (const c of children.reverse()) await c.stop().catch(() => {});
