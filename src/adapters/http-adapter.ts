@@ -7,7 +7,7 @@
  * one origin), the request path, the header list.
  *
  * `timeoutMs` is a deadline for the whole call (queue, connect, reply headers and body), kept by
- * one native timer per call. undici's own headersTimeout/bodyTimeout run on its coarse "fast
+ * one native timer per call (upstream-post.ts). undici's own headersTimeout/bodyTimeout run on its coarse "fast
  * timers" (±500 ms, undici lib/util/timers.js), so a 300 ms timeout would fire after about a
  * second; they stay as a backstop just beyond the deadline.
  */
@@ -17,6 +17,7 @@ import { UpstreamError } from '../domain/model/errors.js';
 import { MAX_JSON_DEPTH, nestsDeeperThan } from '../domain/overrides/json-value.js';
 import type { ChainAdapter, ChainResult } from '../domain/ports/chain-adapter.js';
 import type { HttpAdapterDefinition } from './adapter-definition.js';
+import { post } from './upstream-post.js';
 import { abortedByCaller, classifyTransportError, excerpt, readProcessEnv, upstreamTimeout } from './upstream-errors.js';
 
 export interface HttpAdapterOptions {
@@ -37,9 +38,6 @@ export const HOP_HEADER = 'x-chain-canary-hop';
 
 /** The abort reason of a passed deadline: one shared instance, recognised by identity. */
 const DEADLINE = new Error('chain version deadline passed');
-function abortAtDeadline(controller: AbortController): void {
-  controller.abort(DEADLINE);
-}
 
 interface EnvHeader {
   name: string;
@@ -85,22 +83,20 @@ export class HttpChainAdapter implements ChainAdapter {
     // Concatenation rather than JSON.stringify({input}): one object fewer per call.
     const body = '{"input":' + (JSON.stringify(input) ?? 'null') + '}';
     if (signal?.aborted) throw abortedByCaller(signal);
-    const controller = new AbortController();
-    const timer = setTimeout(abortAtDeadline, this.#timeoutMs, controller);
-    const forward = signal === undefined ? undefined : () => controller.abort(signal.reason);
-    if (forward !== undefined) signal!.addEventListener('abort', forward, { once: true });
     const started = performance.now();
     let status: number;
     let text: string;
     try {
-      const response = await this.#pool.request({ path: this.#path, method: 'POST', headers, body, signal: controller.signal });
-      status = response.statusCode;
-      text = await response.body.text();
+      ({ status, text } = await post(this.#pool, {
+        path: this.#path,
+        headers,
+        body,
+        timeoutMs: this.#timeoutMs,
+        deadlineError: DEADLINE,
+        signal,
+      }));
     } catch (err) {
-      throw controller.signal.reason === DEADLINE ? upstreamTimeout(this.#timeoutMs) : classifyTransportError(err, signal, this.#timeoutMs);
-    } finally {
-      clearTimeout(timer);
-      if (forward !== undefined) signal!.removeEventListener('abort', forward);
+      throw err === DEADLINE ? upstreamTimeout(this.#timeoutMs) : classifyTransportError(err, signal, this.#timeoutMs);
     }
     const upstreamMs = performance.now() - started;
     if (status < 200 || status > 299) {

@@ -162,6 +162,27 @@ describe('HttpChainAdapter', () => {
     expect(upstream.connections).toBeGreaterThan(1);
   });
 
+  it('decodes a reply that arrives in many chunks, multi-byte characters split across them', async () => {
+    const text = 'é€😀'.repeat(60_000);
+    const result = await adapter().invoke({ text });
+    expect(result.output).toEqual({ text });
+  });
+
+  it('times out, and is cancelled, while still queued for a connection; the pool then serves the next call', async () => {
+    upstream.setBehaviour({ hang: true });
+    const a = adapter({ timeoutMs: 300 }, { connections: 1 });
+    const holding = failure(a.invoke({ first: true }));
+    const controller = new AbortController();
+    const queuedCancelled = failure(a.invoke({ second: true }, controller.signal));
+    const queuedTimedOut = failure(a.invoke({ third: true }));
+    controller.abort();
+    expect(await queuedCancelled).toMatchObject({ kind: 'failed', details: { cancelled: true } });
+    expect(await queuedTimedOut).toMatchObject({ kind: 'timeout', details: { timeoutMs: 300 } });
+    expect(await holding).toMatchObject({ kind: 'timeout' });
+    upstream.setBehaviour({});
+    expect((await a.invoke('after')).output).toBe('after');
+  });
+
   it('closes promptly even with a call hanging, failing that call', async () => {
     upstream.setBehaviour({ hang: true });
     const a = adapter({ timeoutMs: 60_000 }, { closeGraceMs: 100 });
