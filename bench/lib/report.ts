@@ -296,16 +296,23 @@ export function summary(r: Json): string {
     if (prof.bare?.attributedMicrosPerCall) {
       const g = prof.attributedMicrosPerCall as Record<string, number>;
       const b = prof.bare.attributedMicrosPerCall as Record<string, number>;
-      const areas = [...new Set([...Object.keys(g), ...Object.keys(b)])].sort((x, y) => (g[y] ?? 0) - (g[x] ?? 0));
+      const fl = (prof.floor?.attributedMicrosPerCall ?? {}) as Record<string, number>;
+      const areas = [...new Set([...Object.keys(g), ...Object.keys(b), ...Object.keys(fl)])].sort((x, y) => (g[y] ?? 0) - (g[x] ?? 0));
       parts.push(
-        `\nCPU per answered call, gateway next to the bare proxy under the same load (µs; node internals charged to their caller; saturation ${n0(prof.saturationRps)} vs ${n0(prof.bare.saturationRps)} req/s)`,
+        `\nCPU per answered call under the same load, µs (node internals charged to their caller): the gateway, the floor of a gateway in this stack (bench/floor-proxy.ts) and the bare proxy; saturation ${n0(prof.saturationRps)} / ${n0(prof.floor?.saturationRps)} / ${n0(prof.bare.saturationRps)} req/s`,
       );
       parts.push(
         table(
-          ['area', 'gateway', 'bare proxy', 'added'],
+          ['area', 'gateway', 'floor', 'bare proxy', 'gateway − bare'],
           [
-            ...areas.map((a) => [a, f(g[a] ?? 0, 1), f(b[a] ?? 0, 1), f((g[a] ?? 0) - (b[a] ?? 0), 1)]),
-            ['total', f(prof.cpuMicrosPerCall, 1), f(prof.bare.cpuMicrosPerCall, 1), f(prof.cpuMicrosPerCall - prof.bare.cpuMicrosPerCall, 1)],
+            ...areas.map((a) => [a, f(g[a] ?? 0, 1), f(fl[a] ?? 0, 1), f(b[a] ?? 0, 1), f((g[a] ?? 0) - (b[a] ?? 0), 1)]),
+            [
+              'total',
+              f(prof.cpuMicrosPerCall, 1),
+              f(prof.floor?.cpuMicrosPerCall, 1),
+              f(prof.bare.cpuMicrosPerCall, 1),
+              f(prof.cpuMicrosPerCall - prof.bare.cpuMicrosPerCall, 1),
+            ],
           ],
         ),
       );

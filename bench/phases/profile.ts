@@ -59,8 +59,23 @@ async function drive(o: ProfileOptions, url: string, headers: string[]) {
   return { paced: p.ok, saturated: sat['2xx'], saturationRps: sat['2xx'] / sat.duration };
 }
 
+/** A bench child (`<name>.ts`) profiled under the same load as the gateway, in a directory of its own. */
+async function profileChild(o: ProfileOptions, name: string, dir: string, env: Record<string, string>, headers: string[]) {
+  mkdirSync(dir, { recursive: true });
+  const child = await startChild(`${name}-profile`, `${name}.ts`, { env, nodeArgs: ['--cpu-prof', '--cpu-prof-dir', dir] });
+  try {
+    const mark = await child.ask<{ us: number }>({ type: 'mark' }, 'mark');
+    const load = await drive(o, child.url, headers);
+    await child.stop();
+    const analysis = analyzeProfile(mainProfile(dir), 25, mark.us);
+    return { saturationRps: load.saturationRps, ...perCall(analysis, load.paced + load.saturated) };
+  } finally {
+    await child.stop();
+  }
+}
+
 /**
- * The gateway's profile, and the bare proxy's under the same load (`bare`): the areas side by
+ * The gateway's profile, and the bare proxy's and the floor proxy's (floor-proxy.ts) under the same load (`bare`): the areas side by
  * side per answered call say what the gateway adds to what any Node proxy spends.
  */
 export async function runProfile(o: ProfileOptions): Promise<Record<string, unknown>> {
@@ -71,8 +86,7 @@ export async function runProfile(o: ProfileOptions): Promise<Record<string, unkn
   const name = `gateway-${new Date().toISOString().replace(/[:.]/g, '-')}`;
   // A directory per run and process: V8 writes one profile per thread (and per worker thread).
   const profDir = join(profRoot, name);
-  const bareDir = join(profDir, 'bare-proxy');
-  mkdirSync(bareDir, { recursive: true });
+  mkdirSync(profDir, { recursive: true });
   try {
     const upstream = await startChild('upstream-profile', 'upstream.ts', {});
     children.push(upstream);
@@ -88,25 +102,24 @@ export async function runProfile(o: ProfileOptions): Promise<Record<string, unkn
     const calls = load.paced + load.saturated;
     const analysis = analyzeProfile(file, 25, mark.us);
 
-    const bare = await startChild('bare-proxy-profile', 'bare-proxy.ts', {
-      env: { UPSTREAM_URL: upstream.url },
-      nodeArgs: ['--cpu-prof', '--cpu-prof-dir', bareDir],
-    });
-    children.push(bare);
-    const bareMark = await bare.ask<{ us: number }>({ type: 'mark' }, 'mark');
-    const bareLoad = await drive(o, bare.url, headers);
-    await bare.stop();
-    const bareCalls = bareLoad.paced + bareLoad.saturated;
-    const bareAnalysis = analyzeProfile(mainProfile(bareDir), 25, bareMark.us);
+    const bare = await profileChild(o, 'bare-proxy', join(profDir, 'bare-proxy'), { UPSTREAM_URL: upstream.url }, headers);
+    const floor = await profileChild(
+      o,
+      'floor-proxy',
+      join(profDir, 'floor-proxy'),
+      { UPSTREAM_URL: upstream.url, FLOOR_TOKEN: fixture.tenantKey },
+      headers,
+    );
     o.log(
-      `  profile: gateway ${calls} calls (${load.paced} paced at ${o.rate}/s, ${load.saturated} at saturation = ${load.saturationRps.toFixed(0)}/s), ${((analysis.busyMs * 1000) / calls).toFixed(0)} µs CPU per call; bare proxy ${bareCalls} calls (${bareLoad.saturationRps.toFixed(0)}/s), ${((bareAnalysis.busyMs * 1000) / bareCalls).toFixed(0)} µs`,
+      `  profile: gateway ${calls} calls (${load.paced} paced at ${o.rate}/s, ${load.saturated} at saturation = ${load.saturationRps.toFixed(0)}/s), ${((analysis.busyMs * 1000) / calls).toFixed(0)} µs CPU per call; bare proxy ${bare.saturationRps.toFixed(0)}/s, ${bare.cpuMicrosPerCall.toFixed(0)} µs; floor ${floor.saturationRps.toFixed(0)}/s, ${floor.cpuMicrosPerCall.toFixed(0)} µs`,
     );
     return {
       file: file.slice(BENCH_DIR.length - 'bench'.length),
       saturationRps: load.saturationRps,
       ...perCall(analysis, calls),
       ...analysis,
-      bare: { saturationRps: bareLoad.saturationRps, ...perCall(bareAnalysis, bareCalls) },
+      bare,
+      floor,
     };
   } finally {
     for (const c of children.reverse()) await c.stop().catch(() => {});
