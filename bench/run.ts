@@ -33,6 +33,15 @@ const list = (name: string, def: string) =>
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
+/** `A=1,B=2` (BENCH_SOAK_ENV): variables for a gateway child. */
+const assignments = (name: string): Record<string, string> =>
+  Object.fromEntries(
+    list(name, '').map((kv) => {
+      const at = kv.indexOf('=');
+      if (at < 1) throw new Error(`${name}: cannot read '${kv}' (e.g. RECORDER_THREAD=false)`);
+      return [kv.slice(0, at), kv.slice(at + 1)];
+    }),
+  );
 const size = (s: string) => {
   const m = /^(\d+(?:\.\d+)?)([kKmM]?)$/.exec(s);
   if (!m) throw new Error(`BENCH_SIZES: cannot read '${s}' (e.g. 100k,1M,10M)`);
@@ -164,6 +173,7 @@ try {
             seconds: num('BENCH_SOAK_SECONDS', 180),
             rate: num('BENCH_SOAK_RATE', 300),
             feedbackShare: num('BENCH_SOAK_FEEDBACK', 0.3),
+            gatewayEnv: assignments('BENCH_SOAK_ENV'),
             log,
           }),
         (r) => {

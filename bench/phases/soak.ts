@@ -22,6 +22,8 @@ export interface SoakOptions {
   seconds: number;
   rate: number;
   feedbackShare: number;
+  /** Variables the gateway gets on top of startGateway's (BENCH_SOAK_ENV, e.g. RECORDER_THREAD=false). */
+  gatewayEnv?: Record<string, string>;
   log: (line: string) => void;
 }
 
@@ -35,7 +37,7 @@ export async function runSoak(o: SoakOptions): Promise<Record<string, unknown>> 
     const upstream = await startChild('upstream-soak', 'upstream.ts', {});
     children.push(upstream);
     if (o.storage === 'postgres') db = await createDatabase('soak');
-    const gateway = await startGateway(`gateway-soak-${o.storage}`, db?.url, dataDir);
+    const gateway = await startGateway(`gateway-soak-${o.storage}`, db?.url, dataDir, [], undefined, o.gatewayEnv);
     children.push(gateway);
     const fixture = await setupGateway(gateway.url, upstream.url);
     const headers = ['content-type', 'application/json', 'authorization', `Bearer ${fixture.tenantKey}`];
@@ -125,6 +127,7 @@ export async function runSoak(o: SoakOptions): Promise<Record<string, unknown>> 
     const { raw: _raw, ...load } = result;
     return {
       storage: o.storage,
+      gatewayEnv: o.gatewayEnv ?? {},
       seconds: o.seconds,
       rate: o.rate,
       invokes: load,

@@ -96,7 +96,7 @@ export const configSchema = z.object({
    * PostgreSQL mode: the run writer's batches (inserts, read models, the driver's work) are written
    * by a thread of their own (src/runtime/recorder-thread), off the thread that answers calls.
    * Ignored with the embedded database, whose database already runs in its own thread. Off by
-   * default: the thread costs about 35 MB of RSS (README "Performance").
+   * default: the thread costs about 25 MB of RSS (README "Performance").
    */
   RECORDER_THREAD: z
     .enum(['true', 'false'], { message: 'must be true or false' })

@@ -5,6 +5,7 @@
  * the entry is named relative to that module's `import.meta.url`.
  */
 import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 
 export interface WorkerEntry {
@@ -19,14 +20,63 @@ export function workerEntry(moduleUrl: string, name: string): WorkerEntry {
   return { url: new URL(`./${name}${compiled ? '.js' : '.ts'}`, moduleUrl), compiled };
 }
 
-/** Starts a worker thread on `entry`. */
+/**
+ * Starts a worker thread on `entry`. A resourceLimits.maxYoungGenerationSizeMb holds even when the
+ * process runs with --max-semi-space-size (see withSemiSpace).
+ */
 export function startWorker(entry: WorkerEntry, options: WorkerOptions = {}): Worker {
+  const youngMb = options.resourceLimits?.maxYoungGenerationSizeMb;
+  if (youngMb === undefined) return newWorker(entry, options);
+  // V8's young generation is three semi-spaces' worth (two semi-spaces and the large objects').
+  return withSemiSpace(Math.max(1, Math.floor(youngMb / 3)), () => newWorker(entry, options));
+}
+
+function newWorker(entry: WorkerEntry, options: WorkerOptions): Worker {
   if (entry.compiled) return new Worker(entry.url, options);
   // A worker does not inherit tsx's loader on Node 20, so its entry registers it before importing
   // the TypeScript file.
   const tsx = import.meta.resolve('tsx/esm/api');
   const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry.url.href)}); })`;
   return new Worker(boot, { ...options, eval: true });
+}
+
+/**
+ * V8 sizes each isolate's young generation from --max-semi-space-size when the process has it
+ * (`npm start`: 8 MB, for the gateway's thread's pauses), over a worker's
+ * resourceLimits.maxYoungGenerationSizeMb: every worker would get the gateway's 16 MB of new
+ * space, resident once the worker allocates. The flag is process-wide and read when an isolate is
+ * made, on the worker's own thread: it is lowered until the worker runs ('online'), then restored.
+ */
+function withSemiSpace(mb: number, start: () => Worker): Worker {
+  const restore = processSemiSpaceMb();
+  setFlagsFromString(`--max-semi-space-size=${mb}`);
+  let restored = false;
+  const back = () => {
+    if (restored) return;
+    restored = true;
+    setFlagsFromString(`--max-semi-space-size=${restore}`);
+  };
+  try {
+    const worker = start();
+    worker.once('online', back);
+    worker.once('error', back);
+    worker.once('exit', back);
+    return worker;
+  } catch (err) {
+    back();
+    throw err;
+  }
+}
+
+/** The process's --max-semi-space-size (node flags or NODE_OPTIONS); 0 is V8's default (sized by V8). */
+function processSemiSpaceMb(): number {
+  const args = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)];
+  let mb = 0;
+  for (let i = 0; i < args.length; i++) {
+    const m = /^--max[-_]semi[-_]space[-_]size(?:=(\d+))?$/.exec(args[i] ?? '');
+    if (m) mb = Number(m[1] ?? args[i + 1]) || 0;
+  }
+  return mb;
 }
 
 /** `node <args>` that run `entry` as a process of its own (with tsx's loader for a TypeScript entry). */
