@@ -3,7 +3,7 @@
  * --max-semi-space-size=8: starts workers through startWorker with and without a young
  * generation limit and prints the new space each one had after allocating (KB), one JSON line.
  */
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -31,7 +31,13 @@ async function newSpaceKb(limits?: { maxYoungGenerationSizeMb: number }): Promis
   return kb;
 }
 
-const limited = await newSpaceKb({ maxYoungGenerationSizeMb: 3 });
-// Started after: the process's flag is back for workers without a limit.
-const unlimited = await newSpaceKb();
+let limited: number;
+let unlimited: number;
+try {
+  limited = await newSpaceKb({ maxYoungGenerationSizeMb: 3 });
+  // Started after: the process's flag is back for workers without a limit.
+  unlimited = await newSpaceKb();
+} finally {
+  rmSync(entry, { force: true });
+}
 process.stdout.write(`${JSON.stringify({ limited, unlimited })}\n`);
