@@ -9,6 +9,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
+import { BACKGROUND_THREAD_NICENESS, yieldCoresFromThisThread } from '../runtime/thread-priority.js';
 import { toWireError, type WireQueryOptions, type WorkerHello, type WorkerReply, type WorkerRequest } from './pglite-protocol.js';
 
 export interface PgliteWorkerData {
@@ -38,6 +39,9 @@ function queryOptions(o: WireQueryOptions) {
 class RollbackRequested extends Error {}
 
 async function main(): Promise<void> {
+  // The thread that answers calls gets the cores first: an invoke's reply waits for the spool,
+  // not for this thread; reads that do wait still get their share (thread-priority.ts).
+  yieldCoresFromThisThread(BACKGROUND_THREAD_NICENESS);
   let db: PGlite;
   try {
     db = await PGlite.create(data.dir, { postgresqlconf: data.postgresqlconf });

@@ -16,10 +16,13 @@ import { openDatabase } from '../../store/db.js';
 import { RolloutReadModel } from '../../store/read-models/rollout-read-model.js';
 import { RunStore } from '../../store/run-store.js';
 import { reviveRun } from '../spool/spool-record.js';
+import { BACKGROUND_THREAD_NICENESS, yieldCoresFromThisThread } from '../thread-priority.js';
 import type { RecorderReply, RecorderRequest, RecorderThreadData, WireBatchError, WriteRequest } from './protocol.js';
 
 const port = parentPort!;
 const data = workerData as RecorderThreadData;
+// Its batches only wait: the thread that answers calls gets the cores first.
+yieldCoresFromThisThread(BACKGROUND_THREAD_NICENESS);
 const post = (reply: RecorderReply): void => port.postMessage(reply);
 
 // Serialized here with the gateway's redaction and serializers: a database error's parameters
