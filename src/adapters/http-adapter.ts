@@ -7,9 +7,9 @@
  * one origin), the request path, the header list.
  *
  * `timeoutMs` is a deadline for the whole call (queue, connect, reply headers and body), kept by
- * one native timer per call (upstream-post.ts). undici's own headersTimeout/bodyTimeout run on its coarse "fast
- * timers" (±500 ms, undici lib/util/timers.js), so a 300 ms timeout would fire after about a
- * second; they stay as a backstop just beyond the deadline.
+ * one native timer per call (upstream-post.ts). undici's own headersTimeout/bodyTimeout run on
+ * its coarse "fast timers" (±500 ms, undici lib/util/timers.js), so a 300 ms timeout would fire
+ * after about a second; they stay as a backstop just beyond the deadline.
  */
 import { performance } from 'node:perf_hooks';
 import { Pool } from 'undici';

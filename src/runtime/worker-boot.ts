@@ -21,6 +21,14 @@ export function workerEntry(moduleUrl: string, name: string): WorkerEntry {
 }
 
 /**
+ * The young generation (MB) of the gateway's background threads (the embedded database's, the
+ * recorder's): 1 MB semi-spaces, not the 8 MB `npm start` gives the thread that answers calls for
+ * its pauses. Their garbage is statements, batches and rows in passing, and their pauses hold no
+ * reply (README "Production setup", Process).
+ */
+export const BACKGROUND_THREAD_YOUNG_GENERATION_MB = 3;
+
+/**
  * Starts a worker thread on `entry`. A resourceLimits.maxYoungGenerationSizeMb holds even when the
  * process runs with --max-semi-space-size (see withSemiSpace).
  */

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Worker } from 'node:worker_threads';
 import type { QueryOptions, Results } from '@electric-sql/pglite';
-import { processArgs, startWorker, workerEntry } from '../runtime/worker-boot.js';
+import { BACKGROUND_THREAD_YOUNG_GENERATION_MB, processArgs, startWorker, workerEntry } from '../runtime/worker-boot.js';
 import { fromWireError, type WireQueryOptions, type WorkerHello, type WorkerReply, type WorkerRequest } from './pglite-protocol.js';
 import type { PgliteWorkerData } from './pglite-worker.js';
 
@@ -54,13 +54,6 @@ function toWire(options: QueryOptions | undefined): WireQueryOptions {
 
 /** The worker's entry: the compiled .js next to this file, or the TypeScript source through tsx. */
 const entry = workerEntry(import.meta.url, 'pglite-worker');
-/**
- * The database thread's young generation (MB): 1 MB semi-spaces, not the 8 MB `npm start` gives
- * the gateway's thread for its pauses (worker-boot.ts startWorker). PGlite's memory is its
- * WebAssembly heap; the thread's JavaScript garbage is statements and rows in passing, and its
- * pauses hold no reply.
- */
-const YOUNG_GENERATION_MB = 3;
 
 /** A new database folder is made by a process of its own (see `initdb` in pglite-worker.ts). */
 async function initdbIfNew(dir: string): Promise<void> {
@@ -87,7 +80,10 @@ export class PgliteProxy implements PgliteLikeClient {
   /** Starts the worker and waits until PGlite has opened `dir` (or says why it could not). */
   static async open(data: PgliteWorkerData): Promise<PgliteProxy> {
     await initdbIfNew(data.dir);
-    const worker = startWorker(entry, { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } });
+    const worker = startWorker(entry, {
+      workerData: data,
+      resourceLimits: { maxYoungGenerationSizeMb: BACKGROUND_THREAD_YOUNG_GENERATION_MB },
+    });
     let onMessage!: (hello: WorkerHello) => void;
     let onError!: (err: Error) => void;
     let onExit!: (code: number) => void;

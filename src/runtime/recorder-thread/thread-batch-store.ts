@@ -16,16 +16,9 @@ import { SHARE_ENV, type Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { DomainError, PreviousBatchFailedError, RecordRefusedError } from '../../domain/model/errors.js';
 import type { BatchPipeline, RecordBatch, RunRepository } from '../../domain/ports/run-repository.js';
-import { askToClose, startBackgroundWorker, workerEntry } from '../worker-boot.js';
+import { askToClose, BACKGROUND_THREAD_YOUNG_GENERATION_MB, startBackgroundWorker, workerEntry } from '../worker-boot.js';
 import type { RecorderReply, RecorderThreadData, WireBatchError, WriteRequest } from './protocol.js';
 
-/**
- * The thread's young generation (MB): 1 MB semi-spaces instead of the 8 MB `npm start` gives the
- * gateway's thread (worker-boot.ts startWorker). Its batches' garbage is short-lived and its
- * pauses hold no reply; the 3-minute PostgreSQL soak's thread heap went from ~40 MB (16 of them
- * new space) to ~24 MB (README "Performance").
- */
-const YOUNG_GENERATION_MB = 3;
 const entry = workerEntry(import.meta.url, 'recorder-thread-worker');
 const LEVELS: Record<number, 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal'> = {
   10: 'trace',
@@ -114,7 +107,11 @@ export class ThreadBatchStore implements Pick<RunRepository, 'writeBatch'> {
     // Referenced while batches are in flight only (see writeBatch and #receive).
     const worker = startBackgroundWorker<RecorderReply>(
       entry,
-      { workerData: this.#opts.thread, env: SHARE_ENV, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } },
+      {
+        workerData: this.#opts.thread,
+        env: SHARE_ENV,
+        resourceLimits: { maxYoungGenerationSizeMb: BACKGROUND_THREAD_YOUNG_GENERATION_MB },
+      },
       { message: (w, m) => this.#receive(w, m), lost: (w, how, err) => this.#lost(w, how, err) },
     );
     this.#worker = worker;
