@@ -9,33 +9,32 @@ import { readFileSync } from 'node:fs';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Run } from '../../src/domain/model/run.js';
-import { migrationsFolder, openDatabase, type Database } from '../../src/store/db.js';
+import { migrationsFolder, type Database } from '../../src/store/db.js';
 import { ComparisonQueries } from '../../src/store/read-models/comparison-queries.js';
 import { RolloutReadModel } from '../../src/store/read-models/rollout-read-model.js';
 import { rowsOf } from '../../src/store/read-models/rows.js';
 import { RunStore } from '../../src/store/run-store.js';
-import { createTestDatabase, type TestDatabase } from '../support/pg.js';
+import { openTestDatabase, type OpenedTestDatabase } from '../support/test-database.js';
 import { aRun } from '../support/runs.js';
 
 const ROLLOUT = '5a0c0de0-0000-4000-8000-0000000000b2';
 
 describe('keys in both arms on PostgreSQL', () => {
-  let testDb: TestDatabase;
+  let opened: OpenedTestDatabase | undefined;
   let database: Database;
   let store: RunStore;
   let queries: ComparisonQueries;
   let n = 0;
 
   beforeAll(async () => {
-    testDb = await createTestDatabase();
-    database = await openDatabase({ databaseUrl: testDb.url, dataDir: '' });
+    opened = await openTestDatabase();
+    database = opened.database;
     store = new RunStore(database.db, new RolloutReadModel());
     queries = new ComparisonQueries(database.db);
   }, 60_000);
 
   afterAll(async () => {
-    await database?.close();
-    await testDb?.drop();
+    await opened?.close();
   });
 
   const run = (tenantId: string, unit: string, variant: 'control' | 'candidate', stage = 0): Run =>

@@ -9,13 +9,13 @@ import { sql } from 'drizzle-orm';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RunWriter, type Journal } from '../../src/runtime/run-writer.js';
-import { openDatabase, type Database } from '../../src/store/db.js';
+import type { Database } from '../../src/store/db.js';
 import { RolloutReadModel } from '../../src/store/read-models/rollout-read-model.js';
 import { rowsOf } from '../../src/store/read-models/rows.js';
 import type { Feedback, Run } from '../../src/domain/model/run.js';
 import { RunStore, type FeedbackChange, type Tx } from '../../src/store/run-store.js';
 import type { RunInsert } from '../../src/store/schema.js';
-import { createTestDatabase, type TestDatabase } from '../support/pg.js';
+import { openTestDatabase, type OpenedTestDatabase } from '../support/test-database.js';
 import { aFeedback, aRun } from '../support/runs.js';
 
 const ROLLOUT = '5a0c0de0-0000-4000-8000-000000000001';
@@ -78,17 +78,16 @@ function recordingJournal() {
 }
 
 describe('RunWriter pipelining on PostgreSQL', () => {
-  let testDb: TestDatabase;
+  let opened: OpenedTestDatabase | undefined;
   let database: Database;
 
   beforeAll(async () => {
-    testDb = await createTestDatabase();
-    database = await openDatabase({ databaseUrl: testDb.url, dataDir: '' });
+    opened = await openTestDatabase();
+    database = opened.database;
   }, 60_000);
 
   afterAll(async () => {
-    await database?.close();
-    await testDb?.drop();
+    await opened?.close();
   });
 
   /**

@@ -16,12 +16,12 @@ import type { RunsCommitted } from '../../src/runtime/events.js';
 import { ThreadBatchStore } from '../../src/runtime/recorder-thread/thread-batch-store.js';
 import { RunWriter } from '../../src/runtime/run-writer.js';
 import { openSpool, type Spool } from '../../src/runtime/spool/spool.js';
-import { openDatabase, type Database } from '../../src/store/db.js';
+import type { Database } from '../../src/store/db.js';
 import { rowsOf } from '../../src/store/read-models/rows.js';
 import { RunStore } from '../../src/store/run-store.js';
 import { startFakeUpstream } from '../support/fake-upstream.js';
 import { startTestGateway } from '../support/gateway.js';
-import { createTestDatabase, type TestDatabase } from '../support/pg.js';
+import { openTestDatabase, type OpenedTestDatabase } from '../support/test-database.js';
 import { api, setupChain, storedRuns } from './reliability/helpers.js';
 import { aFeedback, aRun } from '../support/runs.js';
 
@@ -52,17 +52,16 @@ const feedbackFor = (i: number): Feedback =>
   aFeedback({ runId: runId(i), overridden: i % 3 === 0, fields: i % 3 === 0 ? ['total'] : [], at: new Date('2026-12-01T12:00:00.000Z') });
 
 describe('the recorder thread on PostgreSQL', () => {
-  let testDb: TestDatabase;
+  let opened: OpenedTestDatabase | undefined;
   let database: Database;
 
   beforeAll(async () => {
-    testDb = await createTestDatabase();
-    database = await openDatabase({ databaseUrl: testDb.url, dataDir: '' });
+    opened = await openTestDatabase();
+    database = opened.database;
   }, 60_000);
 
   afterAll(async () => {
-    await database?.close();
-    await testDb?.drop();
+    await opened?.close();
   });
 
   const q = async (text: string) => rowsOf<Record<string, string | number>>(await database.db.execute(sql.raw(text)));
@@ -83,7 +82,7 @@ describe('the recorder thread on PostgreSQL', () => {
   async function parts(batchSize: number) {
     const dir = join(mkdtempSync(join(tmpdir(), 'cc-recorder-')), 'spool');
     const spool: Spool = await openSpool({ dir, maxBytes: 64 * 1024 * 1024, log: silent, store: new RunStore(database.db) });
-    const store = new ThreadBatchStore({ thread: { databaseUrl: testDb.url, poolSize: 3, logLevel: 'silent' }, log: silent });
+    const store = new ThreadBatchStore({ thread: { databaseUrl: opened!.url, poolSize: 3, logLevel: 'silent' }, log: silent });
     const committed: RunsCommitted[] = [];
     const writer = new RunWriter({
       store,
