@@ -109,22 +109,80 @@ export async function askToClose(worker: Worker, timeoutMs: number): Promise<voi
   clearTimeout(timer);
 }
 
-/** What a background worker's owner hears from it. */
-export interface WorkerHandlers<Reply> {
+/** What a background thread's owner hears from it. */
+export interface BackgroundThreadHandlers<Reply> {
   message: (worker: Worker, reply: Reply) => void;
-  /** The worker failed or exited: `how` says which, for the log and the errors of what it held. */
-  lost: (worker: Worker, how: string, err?: Error) => void;
+  /**
+   * The thread failed, exited or was closed (`how` says which, for the log and the errors of what
+   * it held; `closing`: close() was called): the owner fails what it had pending in it.
+   */
+  lost: (how: string, err: Error | undefined, closing: boolean) => void;
 }
 
 /**
- * Starts a background worker on `entry`, unreferenced (its owner refs it while work is pending,
- * so an idle one never keeps the process alive), its failure or exit reported as lost.
+ * One background worker thread of a gateway component (the recorder's, the shadow calls'). It
+ * starts on first use, unreferenced: its owner refs it while work is pending in it, so an idle
+ * one never keeps the process alive. A thread that fails or exits is reported lost once, and the
+ * next use starts a new one. close() asks it to finish what it holds (askToClose), then
+ * terminates it.
  */
-export function startBackgroundWorker<Reply>(entry: WorkerEntry, options: WorkerOptions, on: WorkerHandlers<Reply>): Worker {
-  const worker = startWorker(entry, options);
-  worker.unref();
-  worker.on('message', (m: Reply) => on.message(worker, m));
-  worker.on('error', (err) => on.lost(worker, `failed (${err.message})`, err));
-  worker.on('exit', (code) => on.lost(worker, `exited (code ${code})`));
-  return worker;
+export class BackgroundThread<Reply> {
+  #worker: Worker | undefined;
+  #closing: Promise<void> | undefined;
+
+  constructor(
+    private readonly entry: WorkerEntry,
+    private readonly options: WorkerOptions,
+    private readonly on: BackgroundThreadHandlers<Reply>,
+    private readonly closeTimeoutMs: number,
+  ) {}
+
+  /** The running thread, if any. */
+  get current(): Worker | undefined {
+    return this.#worker;
+  }
+
+  get closing(): boolean {
+    return this.#closing !== undefined;
+  }
+
+  /** The running thread, started if there is none. */
+  get(): Worker {
+    return this.#worker ?? this.#start();
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  /** Stops the thread as a crash would (tests): it is reported lost, the next use starts a new one. */
+  async terminate(): Promise<void> {
+    await this.#worker?.terminate();
+  }
+
+  #start(): Worker {
+    const worker = startWorker(this.entry, this.options);
+    worker.unref();
+    worker.on('message', (m: Reply) => this.on.message(worker, m));
+    worker.on('error', (err) => this.#lost(worker, `failed (${err.message})`, err));
+    worker.on('exit', (code) => this.#lost(worker, `exited (code ${code})`));
+    this.#worker = worker;
+    return worker;
+  }
+
+  #lost(worker: Worker, how: string, err?: Error): void {
+    if (worker !== this.#worker) return;
+    this.#worker = undefined;
+    this.on.lost(how, err, this.#closing !== undefined);
+  }
+
+  async #close(): Promise<void> {
+    const worker = this.#worker;
+    if (worker === undefined) return;
+    await askToClose(worker, this.closeTimeoutMs);
+    // Anything still pending was not answered in time: it fails as the thread goes.
+    this.#lost(worker, 'was closed');
+    await worker.terminate();
+  }
 }

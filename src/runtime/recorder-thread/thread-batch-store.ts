@@ -16,7 +16,7 @@ import { SHARE_ENV, type Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { DomainError, PreviousBatchFailedError, RecordRefusedError } from '../../domain/model/errors.js';
 import type { BatchPipeline, RecordBatch, RunRepository } from '../../domain/ports/run-repository.js';
-import { askToClose, BACKGROUND_THREAD_YOUNG_GENERATION_MB, startBackgroundWorker, workerEntry } from '../worker-boot.js';
+import { BACKGROUND_THREAD_YOUNG_GENERATION_MB, BackgroundThread, workerEntry } from '../worker-boot.js';
 import type { RecorderReply, RecorderThreadData, WireBatchError, WriteRequest } from './protocol.js';
 
 const entry = workerEntry(import.meta.url, 'recorder-thread-worker');
@@ -47,12 +47,21 @@ export class ThreadBatchStore implements Pick<RunRepository, 'writeBatch'> {
   readonly #inFlight = new Map<number, InFlight>();
   /** The id each transaction promise was sent with, and by which thread (for `after`). */
   readonly #sent = new WeakMap<Promise<unknown>, { id: number; worker: Worker }>();
-  #worker: Worker | undefined;
+  readonly #thread: BackgroundThread<RecorderReply>;
   #nextId = 1;
-  #closing: Promise<void> | undefined;
 
   constructor(opts: ThreadBatchStoreOptions) {
     this.#opts = opts;
+    this.#thread = new BackgroundThread<RecorderReply>(
+      entry,
+      {
+        workerData: opts.thread,
+        env: SHARE_ENV,
+        resourceLimits: { maxYoungGenerationSizeMb: BACKGROUND_THREAD_YOUNG_GENERATION_MB },
+      },
+      { message: (w, m) => this.#receive(w, m), lost: (how, err, closing) => this.#lost(how, err, closing) },
+      opts.closeTimeoutMs ?? 5000,
+    );
   }
 
   /** Batches sent and not yet settled. */
@@ -61,9 +70,9 @@ export class ThreadBatchStore implements Pick<RunRepository, 'writeBatch'> {
   }
 
   writeBatch(batch: RecordBatch, pipeline: BatchPipeline = {}): Promise<void> {
-    if (this.#closing) return Promise.reject(new Error('the recorder thread is closed'));
+    if (this.#thread.closing) return Promise.reject(new Error('the recorder thread is closed'));
     const previous = pipeline.after ? this.#sent.get(pipeline.after) : undefined;
-    if (pipeline.after && previous?.worker !== this.#worker) {
+    if (pipeline.after && previous?.worker !== this.#thread.current) {
       // Sent to a thread that is gone (its batches failed): wait for it here, as RunStore would.
       const after = pipeline.after;
       return after.then(
@@ -74,7 +83,7 @@ export class ThreadBatchStore implements Pick<RunRepository, 'writeBatch'> {
         },
       );
     }
-    const worker = this.#worker ?? this.#start();
+    const worker = this.#thread.get();
     const id = this.#nextId++;
     const request: WriteRequest = {
       op: 'write',
@@ -94,28 +103,12 @@ export class ThreadBatchStore implements Pick<RunRepository, 'writeBatch'> {
 
   /** Waits for the batches in flight (bounded), then stops the thread. */
   close(): Promise<void> {
-    this.#closing ??= this.#close();
-    return this.#closing;
+    return this.#thread.close();
   }
 
   /** Stops the thread as a crash would (tests): its batches fail, the next batch starts a new one. */
-  async terminateThread(): Promise<void> {
-    await this.#worker?.terminate();
-  }
-
-  #start(): Worker {
-    // Referenced while batches are in flight only (see writeBatch and #receive).
-    const worker = startBackgroundWorker<RecorderReply>(
-      entry,
-      {
-        workerData: this.#opts.thread,
-        env: SHARE_ENV,
-        resourceLimits: { maxYoungGenerationSizeMb: BACKGROUND_THREAD_YOUNG_GENERATION_MB },
-      },
-      { message: (w, m) => this.#receive(w, m), lost: (w, how, err) => this.#lost(w, how, err) },
-    );
-    this.#worker = worker;
-    return worker;
+  terminateThread(): Promise<void> {
+    return this.#thread.terminate();
   }
 
   #receive(worker: Worker, m: RecorderReply): void {
@@ -123,7 +116,7 @@ export class ThreadBatchStore implements Pick<RunRepository, 'writeBatch'> {
       relayLog(this.#opts.log, m.line);
       return;
     }
-    if (worker !== this.#worker) return;
+    if (worker !== this.#thread.current) return;
     if (m.op === 'runsInserted') {
       const b = this.#inFlight.get(m.id);
       const runsInserted = b?.runsInserted;
@@ -141,10 +134,8 @@ export class ThreadBatchStore implements Pick<RunRepository, 'writeBatch'> {
   }
 
   /** The thread is gone: the batches it held failed (the writer retries them). */
-  #lost(worker: Worker, how: string, err?: Error): void {
-    if (worker !== this.#worker) return;
-    this.#worker = undefined;
-    if (this.#closing === undefined)
+  #lost(how: string, err: Error | undefined, closing: boolean): void {
+    if (!closing)
       this.#opts.log.error({ err, batches: this.#inFlight.size }, `the recorder thread ${how}; the next batch starts a new one`);
     const reason = new Error(`the recorder thread ${how} before the batch was reported committed`);
     for (const b of this.#inFlight.values()) {
@@ -152,14 +143,6 @@ export class ThreadBatchStore implements Pick<RunRepository, 'writeBatch'> {
       b.reject(reason);
     }
     this.#inFlight.clear();
-  }
-
-  async #close(): Promise<void> {
-    const worker = this.#worker;
-    if (worker === undefined) return;
-    await askToClose(worker, this.#opts.closeTimeoutMs ?? 5000);
-    this.#lost(worker, 'was closed');
-    await worker.terminate();
   }
 }
 

@@ -14,7 +14,7 @@ import type { Logger } from 'pino';
 import type { AdapterDefinition } from '../../adapters/adapter-definition.js';
 import type { ChainResult } from '../../domain/ports/chain-adapter.js';
 import type { ShadowCaller } from '../shadow-caller.js';
-import { askToClose, startBackgroundWorker, workerEntry } from '../worker-boot.js';
+import { BackgroundThread, workerEntry } from '../worker-boot.js';
 import { fromWireError, type CallRequest, type ShadowThreadData, type ShadowThreadReply } from './protocol.js';
 
 const entry = workerEntry(import.meta.url, 'shadow-thread-worker');
@@ -38,12 +38,17 @@ interface Pending {
 export class ThreadShadowCaller implements ShadowCaller {
   readonly #options: ThreadShadowCallerOptions;
   readonly #pending = new Map<number, Pending>();
-  #worker: Worker | undefined;
+  readonly #thread: BackgroundThread<ShadowThreadReply>;
   #nextId = 1;
-  #closing: Promise<void> | undefined;
 
   constructor(options: ThreadShadowCallerOptions) {
     this.#options = options;
+    this.#thread = new BackgroundThread<ShadowThreadReply>(
+      entry,
+      { workerData: options.adapters, env: SHARE_ENV },
+      { message: (w, m) => m.op === 'result' && this.#settle(w, m), lost: (how, err, closing) => this.#lost(how, err, closing) },
+      options.closeTimeoutMs ?? 5000,
+    );
   }
 
   /** Calls waiting for their result. */
@@ -52,8 +57,8 @@ export class ThreadShadowCaller implements ShadowCaller {
   }
 
   call(chain: string, version: string, def: AdapterDefinition, input: unknown, timeoutMs: number): Promise<ChainResult> {
-    if (this.#closing !== undefined) return Promise.reject(new Error("the shadow calls' thread is closed"));
-    const worker = this.#worker ?? this.#start();
+    if (this.#thread.closing) return Promise.reject(new Error("the shadow calls' thread is closed"));
+    const worker = this.#thread.get();
     const id = this.#nextId++;
     return new Promise<ChainResult>((resolve, reject) => {
       try {
@@ -69,31 +74,19 @@ export class ThreadShadowCaller implements ShadowCaller {
 
   /** Lets the calls in flight finish (the adapters' close grace cuts off hung ones), then stops the thread. */
   close(): Promise<void> {
-    this.#closing ??= this.#close();
-    return this.#closing;
+    return this.#thread.close();
   }
 
   /** Stops the thread as a crash would (tests): its calls reject, the next call starts a new one. */
-  async terminateThread(): Promise<void> {
-    await this.#worker?.terminate();
-  }
-
-  #start(): Worker {
-    // Referenced while calls are pending only (see call and #settle).
-    const worker = startBackgroundWorker<ShadowThreadReply>(
-      entry,
-      { workerData: this.#options.adapters, env: SHARE_ENV },
-      { message: (w, m) => m.op === 'result' && this.#settle(w, m), lost: (w, how, err) => this.#lost(w, how, err) },
-    );
-    this.#worker = worker;
-    return worker;
+  terminateThread(): Promise<void> {
+    return this.#thread.terminate();
   }
 
   #settle(worker: Worker, m: Extract<ShadowThreadReply, { op: 'result' }>): void {
     const p = this.#pending.get(m.id);
     if (p === undefined) return;
     this.#pending.delete(m.id);
-    if (this.#pending.size === 0 && worker === this.#worker) worker.unref();
+    if (this.#pending.size === 0 && worker === this.#thread.current) worker.unref();
     if (m.ok)
       p.resolve(
         m.usage === undefined
@@ -104,10 +97,8 @@ export class ThreadShadowCaller implements ShadowCaller {
   }
 
   /** The thread is gone: what it held will never answer. */
-  #lost(worker: Worker, how: string, err?: Error): void {
-    if (worker !== this.#worker) return;
-    this.#worker = undefined;
-    if (this.#closing === undefined)
+  #lost(how: string, err: Error | undefined, closing: boolean): void {
+    if (!closing)
       this.#options.log?.error(
         { err, calls: this.#pending.size },
         `the shadow calls' thread ${how}; the next shadow call starts a new one`,
@@ -115,14 +106,5 @@ export class ThreadShadowCaller implements ShadowCaller {
     const reason = new Error(`the shadow calls' thread ${how} before the candidate answered`);
     for (const p of this.#pending.values()) p.reject(reason);
     this.#pending.clear();
-  }
-
-  async #close(): Promise<void> {
-    const worker = this.#worker;
-    if (worker === undefined) return;
-    await askToClose(worker, this.#options.closeTimeoutMs ?? 5000);
-    // Anything still pending was not answered in time: it rejects as the thread goes.
-    this.#lost(worker, 'was closed');
-    await worker.terminate();
   }
 }
