@@ -8,13 +8,19 @@
  * - the arm chosen by unleash-client's engine on a 50% flag by unit (`UnleashEngine`, the
  *   gateway's own);
  * - the run built, its JSON made once, and written to an append-only file with one `writeSync`
- *   before the reply (the spool's promise: an answered run is on disk).
+ *   before the reply (the spool's promise: an answered run is on disk);
+ * - with `FLOOR_DATABASE_URL` (PostgreSQL) or `FLOOR_DATA_DIR` (the embedded database, in its
+ *   worker thread as the gateway runs it), the runs stored in the database too, the cheapest way
+ *   the gateway knows: every 50 ms, the JSON texts queued since are one parameter of one
+ *   statement (the gateway's own `json_to_recordset` insert into its `runs` table, same indexes;
+ *   chain `floor`, no rollout, so they stay apart from the gateway's), one connection, no
+ *   transaction, nothing else (no read models, no feedback, no retries).
  *
  * Left out, though the gateway needs them: validation of the body, rate limiting, metrics,
- * security headers, idempotency, the read-your-writes queue, the database write of the run (which
- * a worker thread could take), redaction, and the group commit (one write per run here). So its
- * CPU per call is a lower bound for any gateway built this way: what the profile phase sets
- * beside the gateway's and the bare proxy's.
+ * security headers, idempotency, the read-your-writes queue, the read models, redaction, and the
+ * group commit (one write per run here). So its CPU per call is a lower bound for any gateway
+ * built this way: what the overhead and profile phases set beside the gateway's and the bare
+ * proxy's.
  */
 import { createHash } from 'node:crypto';
 import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
@@ -27,6 +33,9 @@ import { post } from '../src/adapters/upstream-post.js';
 import { newRunId } from '../src/domain/model/run-ids.js';
 import { UnleashEngine } from '../src/flags/unleash-engine.js';
 import { toUnleashFeature } from '../src/flags/unleash-mapping.js';
+import { openDatabase } from '../src/store/db.js';
+import { jsonArray, recordsetInsert } from '../src/store/json-recordset.js';
+import { runs } from '../src/store/schema.js';
 import { serveChild } from './lib/children.js';
 
 const target = new URL(process.env.UPSTREAM_URL ?? 'http://127.0.0.1:1/invoke');
@@ -44,6 +53,31 @@ engine.upsert(toUnleashFeature({ name: 'floor', enabled: true, stages: [{ enviro
 const dir = mkdtempSync(join(tmpdir(), 'cc-bench-floor-'));
 const fd = openSync(join(dir, 'runs.jsonl'), 'a');
 let served = 0;
+
+/** FLOOR_DATABASE_URL or FLOOR_DATA_DIR: the runs' JSON queued here and inserted every 50 ms, one statement each time. */
+const databaseUrl = process.env.FLOOR_DATABASE_URL || undefined;
+const database =
+  databaseUrl || process.env.FLOOR_DATA_DIR
+    ? await openDatabase({ databaseUrl, dataDir: process.env.FLOOR_DATA_DIR ?? '', poolSize: 1 })
+    : undefined;
+await database?.migrate();
+const insert = recordsetInsert(runs);
+let queued: string[] = [];
+let stored = 0;
+let flushing: Promise<void> | undefined;
+async function flush(): Promise<void> {
+  while (database && queued.length > 0) {
+    const batch = queued;
+    queued = [];
+    await database.db.execute(insert(jsonArray(batch), 'ON CONFLICT DO NOTHING'));
+    stored += batch.length;
+  }
+}
+const flusher = database
+  ? setInterval(() => {
+      flushing ??= flush().finally(() => (flushing = undefined));
+    }, 50)
+  : undefined;
 
 interface Call {
   environment: string;
@@ -73,8 +107,11 @@ app.post('/v1/chains/:chain/invoke', async (req, reply) => {
   const output = (JSON.parse(r.text) as { output?: unknown }).output;
   const run = {
     id,
-    chainId: (req.params as { chain: string }).chain,
+    chainId: 'floor',
+    version: variant === 'candidate' ? 'v2' : 'v1',
     variant,
+    rolloutId: null,
+    assignmentKey: unitKey,
     tenantId: principal.tenant,
     environment: call.environment,
     unit: call.unit ?? null,
@@ -84,7 +121,9 @@ app.post('/v1/chains/:chain/invoke', async (req, reply) => {
     latencyMs: performance.now() - started,
     createdAt: new Date(createdAt),
   };
-  writeSync(fd, JSON.stringify(run) + '\n');
+  const json = JSON.stringify(run);
+  writeSync(fd, json + '\n');
+  if (database) queued.push(json);
   served++;
   return reply.code(r.status === 200 ? 200 : 502).send({ runId: id, variant, output });
 });
@@ -95,7 +134,11 @@ const port = (app.server.address() as AddressInfo).port;
 serveChild({ url: `http://127.0.0.1:${port}`, token: TOKEN }, async () => {
   await app.close();
   await pool.close();
+  clearInterval(flusher);
+  await flushing;
+  await flush();
+  await database?.close();
   closeSync(fd);
   rmSync(dir, { recursive: true, force: true });
-  return { served };
+  return { served, stored };
 });

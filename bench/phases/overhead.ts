@@ -1,14 +1,15 @@
 /**
  * Gateway overhead, one scenario (storage × upstream delay): the upstream called directly, through
- * the bare proxy, and through the gateway, interleaved round by round (the order rotates), each
- * target measured the same way:
+ * the bare proxy, through the floor proxy (floor-proxy.ts: the least a gateway in this stack does
+ * per call; on PostgreSQL it stores every run in the gateway's database too) and through the
+ * gateway, interleaved round by round (the order rotates), each target measured the same way:
  * - latency at a fixed, evenly paced rate, from the scheduled send time (lib/paced.ts); the added
  *   p50/p99 of a round are its target's percentile minus the direct one's in the same round, and
  *   the reported figure is the median over rounds;
  * - saturation with autocannon (32 connections): requests/s answered 2xx; the gateway's share of
- *   the bare proxy's is the median over rounds of the per-round ratio.
+ *   the bare proxy's is the median over rounds of the per-round ratio (the floor's likewise).
  * Every run the gateway answers is recorded; at the end the stored runs are counted against the
- * answers (PostgreSQL).
+ * answers (PostgreSQL), and the floor's against its own.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -40,8 +41,8 @@ export interface OverheadOptions {
   log: (line: string) => void;
 }
 
-type TargetName = 'direct' | 'bare' | 'gateway';
-const NAMES: TargetName[] = ['direct', 'bare', 'gateway'];
+type TargetName = 'direct' | 'bare' | 'floor' | 'gateway';
+const NAMES: TargetName[] = ['direct', 'bare', 'floor', 'gateway'];
 const CANNON_REQUESTS = Array.from({ length: 256 }, (_, i) => ({ body: invokeBody(1_000_000 + i * 7919) }));
 
 export interface LatencyRound {
@@ -69,6 +70,7 @@ export interface SaturationRound {
     }
   >;
   gatewayShareOfBare: number;
+  floorShareOfBare: number;
 }
 
 /** The gateway's node flags: those of `npm start`, or BENCH_GATEWAY_NODE_ARGS when set (other GC settings to try). */
@@ -136,17 +138,25 @@ export async function runOverhead(o: OverheadOptions): Promise<Record<string, un
     children.push(gateway);
     const fixture = await setupGateway(gateway.url, upstream.url, { shadow: o.shadow });
     o.log(`  ${o.label}: gateway pid ${gateway.pid} (${gateway.ready.storage}), rollout ${fixture.rolloutId}`);
+    // The floor stores its runs as the gateway does: in the gateway's PostgreSQL database, or in
+    // an embedded database of its own.
+    const floor = await startChild(`floor-proxy-${o.label}`, 'floor-proxy.ts', {
+      env: { UPSTREAM_URL: upstream.url, FLOOR_TOKEN: fixture.tenantKey, FLOOR_DATABASE_URL: db?.url, FLOOR_DATA_DIR: join(dataDir, 'floor') },
+      timeoutMs: 120_000,
+    });
+    children.push(floor);
 
     const headers = ['content-type', 'application/json', 'authorization', `Bearer ${fixture.tenantKey}`];
     const path = `/v1/chains/${CHAIN}/invoke`;
     const targets: Record<TargetName, Target> = {
       direct: { name: 'direct', origin: new URL(upstream.url).origin, path: new URL(upstream.url).pathname, headers },
       bare: { name: 'bare', origin: bare.url, path, headers },
+      floor: { name: 'floor', origin: floor.url, path, headers },
       gateway: { name: 'gateway', origin: gateway.url, path, headers },
     };
     // The process that serves each target: CPU used per answered call is a figure that holds on a
     // busy machine (it does not depend on how much of a core the process got).
-    const servingPid: Record<TargetName, number> = { direct: upstream.pid, bare: bare.pid, gateway: gateway.pid };
+    const servingPid: Record<TargetName, number> = { direct: upstream.pid, bare: bare.pid, floor: floor.pid, gateway: gateway.pid };
     let counter = 0;
     const body = () => invokeBody(counter++);
     let gatewayAnswers = 0;
@@ -164,9 +174,10 @@ export async function runOverhead(o: OverheadOptions): Promise<Record<string, un
         : [];
     const backendsCpu = (pids: number[]) => pids.reduce((s, pid) => s + (cpuMsOf(pid) || 0), 0);
     const pgCpu: number[] = [];
+    const floorPgCpu: number[] = [];
 
     const cannon = async (t: TargetName, seconds: number, connections = o.connections) => {
-      const pids = t === 'gateway' ? await backendPids() : [];
+      const pids = t === 'gateway' || t === 'floor' ? await backendPids() : [];
       const pg0 = backendsCpu(pids);
       const cpu0 = cpuMsOf(servingPid[t]);
       const main0 = cpuMsOf(servingPid[t], true);
@@ -183,11 +194,11 @@ export async function runOverhead(o: OverheadOptions): Promise<Record<string, un
       });
       const cpu = cpuMsOf(servingPid[t]) - cpu0;
       const mainCpu = cpuMsOf(servingPid[t], true) - main0;
-      if (t === 'gateway') {
-        gatewayAnswers += r['2xx'];
-        // The writer flushes every 50 ms: let it finish this run's batches before reading.
+      if (t === 'gateway') gatewayAnswers += r['2xx'];
+      if (t === 'gateway' || t === 'floor') {
+        // The writers flush every 50 ms: let them finish this run's batches before reading.
         await sleep(300);
-        if (pids.length) pgCpu.push(((backendsCpu(pids) - pg0) * 1000) / Math.max(1, r['2xx']));
+        if (pids.length) (t === 'gateway' ? pgCpu : floorPgCpu).push(((backendsCpu(pids) - pg0) * 1000) / Math.max(1, r['2xx']));
       }
       return {
         rps: r['2xx'] / r.duration,
@@ -211,7 +222,7 @@ export async function runOverhead(o: OverheadOptions): Promise<Record<string, un
     o.log(`  ${o.label}: latency, ${o.rounds} rounds x ${NAMES.length} targets x ${o.roundMs / 1000} s at ${o.rate}/s`);
     const latencyRounds: LatencyRound[] = [];
     const gatewayDurs: number[] = [];
-    const pooled: Record<TargetName, number[]> = { direct: [], bare: [], gateway: [] };
+    const pooled: Record<TargetName, number[]> = { direct: [], bare: [], floor: [], gateway: [] };
     for (let r = 0; r < o.rounds; r++) {
       const order = rotate(NAMES, r);
       const results = {} as Record<TargetName, Omit<PacedResult, 'raw'>>;
@@ -235,7 +246,7 @@ export async function runOverhead(o: OverheadOptions): Promise<Record<string, un
       const d = results.direct.latencyMs;
       const g = results.gateway.latencyMs;
       o.log(
-        `    round ${r + 1}: p50 direct ${d.p50.toFixed(3)} bare ${results.bare.latencyMs.p50.toFixed(3)} gateway ${g.p50.toFixed(3)} ms; p99 direct ${d.p99.toFixed(3)} bare ${results.bare.latencyMs.p99.toFixed(3)} gateway ${g.p99.toFixed(3)} ms; errors ${results.gateway.errors}; CPU/call bare ${cpu.bare?.toFixed(0)} gateway ${cpu.gateway?.toFixed(0)} µs; ${JSON.stringify(stats)}`,
+        `    round ${r + 1}: p50 direct ${d.p50.toFixed(3)} bare ${results.bare.latencyMs.p50.toFixed(3)} floor ${results.floor.latencyMs.p50.toFixed(3)} gateway ${g.p50.toFixed(3)} ms; p99 direct ${d.p99.toFixed(3)} bare ${results.bare.latencyMs.p99.toFixed(3)} floor ${results.floor.latencyMs.p99.toFixed(3)} gateway ${g.p99.toFixed(3)} ms; errors ${results.gateway.errors}; CPU/call bare ${cpu.bare?.toFixed(0)} floor ${cpu.floor?.toFixed(0)} gateway ${cpu.gateway?.toFixed(0)} µs; ${JSON.stringify(stats)}`,
       );
     }
 
@@ -267,20 +278,21 @@ export async function runOverhead(o: OverheadOptions): Promise<Record<string, un
         results[t] = await cannon(t, o.saturationSeconds);
       }
       const share = results.gateway.rps / results.bare.rps;
-      saturationRounds.push({ round: r, results, gatewayShareOfBare: share });
+      saturationRounds.push({ round: r, results, gatewayShareOfBare: share, floorShareOfBare: results.floor.rps / results.bare.rps });
       o.log(
-        `    round ${r + 1}: direct ${results.direct.rps.toFixed(0)}/s, bare ${results.bare.rps.toFixed(0)}/s, gateway ${results.gateway.rps.toFixed(0)}/s (${(share * 100).toFixed(1)}% of bare; non-2xx ${results.gateway.non2xx}, errors ${results.gateway.errors}); CPU/call: bare ${results.bare.cpuMicrosPerCall.toFixed(0)} µs, gateway ${results.gateway.cpuMicrosPerCall.toFixed(0)} µs (main thread ${results.gateway.mainThreadCpuMicrosPerCall.toFixed(0)} µs)`,
+        `    round ${r + 1}: direct ${results.direct.rps.toFixed(0)}/s, bare ${results.bare.rps.toFixed(0)}/s, floor ${results.floor.rps.toFixed(0)}/s (CPU/call ${results.floor.cpuMicrosPerCall.toFixed(0)} µs), gateway ${results.gateway.rps.toFixed(0)}/s (${(share * 100).toFixed(1)}% of bare; non-2xx ${results.gateway.non2xx}, errors ${results.gateway.errors}); CPU/call: bare ${results.bare.cpuMicrosPerCall.toFixed(0)} µs, gateway ${results.gateway.cpuMicrosPerCall.toFixed(0)} µs (main thread ${results.gateway.mainThreadCpuMicrosPerCall.toFixed(0)} µs)`,
       );
     }
     const medianRps = (t: TargetName) => median(saturationRounds.map((x) => x.results[t].rps));
 
     // Stop the gateway (it flushes its queue) and count what reached the database.
     const stopped = await gateway.stop();
+    const floorStopped = (await floor.stop()) as { served?: number; stored?: number } | undefined;
     const stalls = process.env.BENCH_STALL_LOG ? summarizeStalls(process.env.BENCH_STALL_LOG) : undefined;
     let storedRuns: number | undefined;
     if (db)
       storedRuns = await withClient(db.url, async (c) =>
-        Number((await c.query<{ n: string }>('select count(*) as n from runs')).rows[0]!.n),
+        Number((await c.query<{ n: string }>(`select count(*) as n from runs where chain_id <> 'floor'`)).rows[0]!.n),
       );
 
     return {
@@ -293,6 +305,7 @@ export async function runOverhead(o: OverheadOptions): Promise<Record<string, un
         addedMs: {
           gateway: { p50: added('gateway', 'p50'), p99: added('gateway', 'p99') },
           bare: { p50: added('bare', 'p50'), p99: added('bare', 'p99') },
+          floor: { p50: added('floor', 'p50'), p99: added('floor', 'p99') },
         },
         perTarget,
         gatewayEventLoopDelayP99Ms: median(
@@ -308,8 +321,9 @@ export async function runOverhead(o: OverheadOptions): Promise<Record<string, un
         connections: o.connections,
         seconds: o.saturationSeconds,
         rounds: o.saturationRounds,
-        rps: { direct: medianRps('direct'), bare: medianRps('bare'), gateway: medianRps('gateway') },
+        rps: { direct: medianRps('direct'), bare: medianRps('bare'), floor: medianRps('floor'), gateway: medianRps('gateway') },
         gatewayShareOfBare: median(saturationRounds.map((x) => x.gatewayShareOfBare)),
+        floorShareOfBare: median(saturationRounds.map((x) => x.floorShareOfBare)),
         cpuMicrosPerCall: Object.fromEntries(NAMES.map((t) => [t, median(saturationRounds.map((x) => x.results[t].cpuMicrosPerCall))])),
         gatewayCpuOverBare: median(saturationRounds.map((x) => x.results.gateway.cpuMicrosPerCall / x.results.bare.cpuMicrosPerCall)),
         mainThreadCpuMicrosPerCall: Object.fromEntries(
@@ -320,6 +334,7 @@ export async function runOverhead(o: OverheadOptions): Promise<Record<string, un
         ),
         // Warm-up runs included; backends (re)connected during a run are missed, so this is a floor.
         postgresCpuMicrosPerRun: pgCpu.length ? median(pgCpu) : undefined,
+        floorPostgresCpuMicrosPerRun: floorPgCpu.length ? median(floorPgCpu) : undefined,
         roundsDetail: saturationRounds,
       },
       recording: {
@@ -328,6 +343,8 @@ export async function runOverhead(o: OverheadOptions): Promise<Record<string, un
         backlogAtExit: stopped?.backlog,
         // autocannon stops counting at its deadline while a few calls are still answered and recorded: stored >= answered.
         complete: storedRuns === undefined ? undefined : storedRuns >= gatewayAnswers,
+        // The floor's runs (chain `floor`): answered and, on PostgreSQL, stored.
+        floor: { answered: floorStopped?.served, stored: db ? floorStopped?.stored : undefined },
       },
       ...(stalls ? { stalls } : {}),
     };

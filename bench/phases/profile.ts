@@ -107,7 +107,8 @@ export async function runProfile(o: ProfileOptions): Promise<Record<string, unkn
       o,
       'floor-proxy',
       join(profDir, 'floor-proxy'),
-      { UPSTREAM_URL: upstream.url, FLOOR_TOKEN: fixture.tenantKey },
+      // Storing its runs in the gateway's database, as the gateway does.
+      { UPSTREAM_URL: upstream.url, FLOOR_TOKEN: fixture.tenantKey, FLOOR_DATABASE_URL: db.url },
       headers,
     );
     o.log(
