@@ -344,7 +344,7 @@ export async function runOverhead(o: OverheadOptions): Promise<Record<string, un
         // autocannon stops counting at its deadline while a few calls are still answered and recorded: stored >= answered.
         complete: storedRuns === undefined ? undefined : storedRuns >= gatewayAnswers,
         // The floor's runs (chain `floor`): answered and, on PostgreSQL, stored.
-        floor: { answered: floorStopped?.served, stored: db ? floorStopped?.stored : undefined },
+        floor: { answered: floorStopped?.served, stored: floorStopped?.stored },
       },
       ...(stalls ? { stalls } : {}),
     };
