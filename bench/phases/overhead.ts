@@ -141,7 +141,12 @@ export async function runOverhead(o: OverheadOptions): Promise<Record<string, un
     // The floor stores its runs as the gateway does: in the gateway's PostgreSQL database, or in
     // an embedded database of its own.
     const floor = await startChild(`floor-proxy-${o.label}`, 'floor-proxy.ts', {
-      env: { UPSTREAM_URL: upstream.url, FLOOR_TOKEN: fixture.tenantKey, FLOOR_DATABASE_URL: db?.url, FLOOR_DATA_DIR: join(dataDir, 'floor') },
+      env: {
+        UPSTREAM_URL: upstream.url,
+        FLOOR_TOKEN: fixture.tenantKey,
+        FLOOR_DATABASE_URL: db?.url,
+        FLOOR_DATA_DIR: join(dataDir, 'floor'),
+      },
       timeoutMs: 120_000,
     });
     children.push(floor);
