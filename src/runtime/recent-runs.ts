@@ -44,7 +44,7 @@ export class RecentRuns {
   constructor(private readonly opts: RecentRunsOptions) {}
 
   /** `json`: the run as the writer stored it (storable-json.ts); its length is what it costs here. */
-  add(run: Run, json: string): void {
+  add(run: Pick<Run, 'id' | 'tenantId'>, json: string): void {
     if (json.length > this.opts.maxBytes) return;
     this.remove(run.id);
     const e: Entry = { id: run.id, tenantId: run.tenantId, json, at: this.opts.now() };
