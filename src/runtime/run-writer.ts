@@ -60,7 +60,7 @@ interface Queued<T> {
  * objects. A run is revived from its JSON when a batch takes it or a lookup asks for it. Every
  * answered run stays here until its batch commits, long enough to outlive a young-generation
  * collection or two; kept as objects, they made the gateway's thread copy and promote several KB
- * per call (README "Performance": CPU per call 230-252 against 200 µs without them).
+ * per call (README "Performance": CPU per call 199-228 µs against 217-247 in three pairs).
  */
 interface QueuedRun {
   seq: number;
