@@ -12,7 +12,7 @@
  * 3.5–9 ms after).
  */
 import type { Run } from '../domain/model/run.js';
-import { reviveRun } from './spool/spool-record.js';
+import { parseRun } from './spool/spool-record.js';
 
 export interface RecentRunsOptions {
   maxRuns: number;
@@ -57,7 +57,7 @@ export class RecentRuns {
   get(id: string): Run | undefined {
     this.evict();
     const e = this.entries.get(id);
-    return e === undefined ? undefined : reviveRun(JSON.parse(e.json) as Run);
+    return e === undefined ? undefined : parseRun(e.json);
   }
 
   /** Erasure: the tenant's runs must not outlive it here. */

@@ -14,7 +14,7 @@ import type { RunRecorder } from '../domain/ports/run-recorder.js';
 import type { RecordBatch, RunRepository } from '../domain/ports/run-repository.js';
 import { storableJson, warnReplaced } from '../store/storable-json.js';
 import type { GatewayEvents } from './events.js';
-import { reviveRun } from './spool/spool-record.js';
+import { parseRun } from './spool/spool-record.js';
 
 /** Durable append-only log in front of the queue (the spool, src/runtime/spool). */
 export interface Journal {
@@ -158,13 +158,13 @@ export class RunWriter implements RunRecorder {
   /** A run answered but not yet in the database. */
   pendingRun(id: string): Run | undefined {
     const queued = this.pendingRuns.get(id);
-    return queued && revive(queued);
+    return queued && parseRun(queued.json);
   }
 
   /** The latest run with this external id still queued, of `tenantId` when given, else of any tenant. */
   pendingByExternalId(chainId: string, externalId: string, tenantId?: string): Run | undefined {
     const queued = this.pendingByExternal.get(externalKey(chainId, externalId, tenantId));
-    return queued && revive(queued);
+    return queued && parseRun(queued.json);
   }
 
   recentRun(id: string): Run | undefined {
@@ -288,7 +288,11 @@ export class RunWriter implements RunRecorder {
     // so feedback is cut at the same sequence as the runs.
     const maxRunSeq = runsFrom + runs.length === this.runs.length ? Infinity : runs[runs.length - 1]!.seq;
     const feedback = this.feedback.slice(feedbackFrom, feedbackFrom + this.batchSize).filter((f) => f.seq < maxRunSeq);
-    const batch: RecordBatch = { runs: runs.map(revive), feedback: feedback.map((f) => f.item), runJson: runs.map((r) => r.json) };
+    const batch: RecordBatch = {
+      runs: runs.map((r) => parseRun(r.json)),
+      feedback: feedback.map((f) => f.item),
+      runJson: runs.map((r) => r.json),
+    };
     let runsInserted!: () => void;
     const b: InFlight = {
       runs,
@@ -382,11 +386,6 @@ function removeFront<T>(queue: T[], taken: T[]): void {
   let w = 0;
   for (const x of queue) if (!gone.has(x)) queue[w++] = x;
   queue.length = w;
-}
-
-/** A queued run as the rest of the gateway sees it: a new object from its JSON each time. */
-function revive(queued: QueuedRun): Run {
-  return reviveRun(JSON.parse(queued.json) as Run);
 }
 
 /** The key of the pending-by-external-id map: per tenant, or (no tenant) over all tenants. */

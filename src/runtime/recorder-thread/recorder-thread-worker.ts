@@ -10,12 +10,11 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { DrizzleQueryError } from 'drizzle-orm/errors';
 import pino from 'pino';
 import { DomainError, PreviousBatchFailedError, RecordRefusedError } from '../../domain/model/errors.js';
-import type { Run } from '../../domain/model/run.js';
 import { LOG_REDACT, LOG_SERIALIZERS } from '../../log-options.js';
 import { openDatabase } from '../../store/db.js';
 import { RolloutReadModel } from '../../store/read-models/rollout-read-model.js';
 import { RunStore } from '../../store/run-store.js';
-import { reviveRun } from '../spool/spool-record.js';
+import { parseRun } from '../spool/spool-record.js';
 import { BACKGROUND_THREAD_NICENESS, yieldCoresFromThisThread } from '../thread-priority.js';
 import type { RecorderReply, RecorderRequest, RecorderThreadData, WireBatchError, WriteRequest } from './protocol.js';
 
@@ -56,7 +55,7 @@ function toWire(err: unknown): WireBatchError {
 }
 
 async function write(m: WriteRequest): Promise<void> {
-  const runs = m.runJson.map((j) => reviveRun(JSON.parse(j) as Run));
+  const runs = m.runJson.map(parseRun);
   const after = m.after === undefined ? undefined : transactions.get(m.after);
   const transaction = store.then((s) =>
     s.writeBatch(

@@ -41,6 +41,11 @@ export function decodeLine(line: string): SpoolRecord | undefined {
   return undefined;
 }
 
+/** A run from the JSON the writer made of it (storable-json.ts): a new object each time. */
+export function parseRun(json: string): Run {
+  return reviveRun(JSON.parse(json) as Run);
+}
+
 /** A run parsed back from its JSON: `createdAt` left as an ISO string becomes a Date again. */
 export function reviveRun(parsed: Run): Run {
   const run = parsed as Omit<Run, 'createdAt'> & { createdAt: unknown };
