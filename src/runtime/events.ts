@@ -4,13 +4,15 @@
  */
 import type { DomainEvents } from '../domain/model/events.js';
 import type { Rollout } from '../domain/model/rollout.js';
-import type { Feedback, Run } from '../domain/model/run.js';
+import type { Feedback } from '../domain/model/run.js';
+import type { CountedRun } from '../domain/ports/run-repository.js';
 
 export type { FeedbackReceived, RolloutChanged, RunFinished } from '../domain/model/events.js';
 
 /** A batch of runs and feedback is in the database (the read models included): published by the run writer. */
 export interface RunsCommitted {
-  runs: readonly Run[];
+  /** The batch's runs as far as the read models count them (not revived from their JSON). */
+  runs: readonly CountedRun[];
   feedback: readonly Feedback[];
 }
 

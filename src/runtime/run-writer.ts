@@ -11,7 +11,7 @@ import { PreviousBatchFailedError, RecordRefusedError } from '../domain/model/er
 import type { Feedback, Run } from '../domain/model/run.js';
 import type { EventPublisher } from '../domain/ports/event-publisher.js';
 import type { RunRecorder } from '../domain/ports/run-recorder.js';
-import type { RecordBatch, RunRepository } from '../domain/ports/run-repository.js';
+import type { CountedRun, RecordBatch, RunRepository } from '../domain/ports/run-repository.js';
 import { storableJson, warnReplaced } from '../store/storable-json.js';
 import type { GatewayEvents } from './events.js';
 import { parseRun } from './spool/spool-record.js';
@@ -56,16 +56,15 @@ interface Queued<T> {
 }
 
 /**
- * A run waiting for its batch: its JSON and what the writer's lookups need, not the run's own
- * objects. A run is revived from its JSON when a batch takes it or a lookup asks for it. Every
- * answered run stays here until its batch commits, long enough to outlive a young-generation
+ * A run waiting for its batch: its JSON, and of its fields only those the read models count and
+ * the guardrail triggers read (it is the batch's CountedRun itself), not the run's own objects.
+ * Every answered run stays here until its batch commits, long enough to outlive a young-generation
  * collection or two; kept as objects, they made the gateway's thread copy and promote several KB
- * per call (README "Performance": CPU per call 199-228 µs against 217-247 in three pairs).
+ * per call, and revived from their JSON for each batch, they made as much garbage again (README
+ * "Performance"). A run is revived only when a lookup asks for it, or the database refuses it.
  */
-interface QueuedRun {
+interface QueuedRun extends CountedRun {
   seq: number;
-  id: string;
-  tenantId: string;
   json: string;
   /** Its keys in pendingByExternal, made once (two strings to build and hash per run). */
   externalKeys: string[] | undefined;
@@ -130,10 +129,23 @@ export class RunWriter implements RunRecorder {
     const seq = journal ? journal.appendRun(run, json) : ++this.seq;
     const queued: QueuedRun = {
       seq,
-      id: run.id,
-      tenantId: run.tenantId,
       json,
       externalKeys: run.externalId ? externalKeys(run) : undefined,
+      id: run.id,
+      chainId: run.chainId,
+      version: run.version,
+      variant: run.variant,
+      rolloutId: run.rolloutId,
+      stage: run.stage,
+      assignmentKey: run.assignmentKey,
+      tenantId: run.tenantId,
+      environment: run.environment,
+      error: run.error,
+      fallback: run.fallback,
+      latencyMs: run.latencyMs,
+      promptTokens: run.promptTokens,
+      completionTokens: run.completionTokens,
+      createdAt: run.createdAt,
     };
     this.runs.push(queued);
     this.pendingRuns.set(run.id, queued);
@@ -288,11 +300,7 @@ export class RunWriter implements RunRecorder {
     // so feedback is cut at the same sequence as the runs.
     const maxRunSeq = runsFrom + runs.length === this.runs.length ? Infinity : runs[runs.length - 1]!.seq;
     const feedback = this.feedback.slice(feedbackFrom, feedbackFrom + this.batchSize).filter((f) => f.seq < maxRunSeq);
-    const batch: RecordBatch = {
-      runs: runs.map((r) => parseRun(r.json)),
-      feedback: feedback.map((f) => f.item),
-      runJson: runs.map((r) => r.json),
-    };
+    const batch: RecordBatch = { runs, runJson: runs.map((r) => r.json), feedback: feedback.map((f) => f.item) };
     let runsInserted!: () => void;
     const b: InFlight = {
       runs,
@@ -329,8 +337,8 @@ export class RunWriter implements RunRecorder {
         // One record the database refuses must not hold every later run hostage: write the batch
         // one by one and set the refused ones aside (logged by id, never by content). The batch
         // before this one has settled and the one after gave up, so nothing runs beside these.
-        for (const [i, r] of b.runs.entries()) await this.writeAlone({ runs: [batch.runs[i]!], feedback: [], runJson: [r.json] });
-        for (const f of batch.feedback) await this.writeAlone({ runs: [], feedback: [f] });
+        for (const r of b.runs) await this.writeAlone({ runs: [r], runJson: [r.json], feedback: [] });
+        for (const f of batch.feedback) await this.writeAlone({ runs: [], runJson: [], feedback: [f] });
       }
     }
     this.committed(b, batch);
@@ -347,7 +355,7 @@ export class RunWriter implements RunRecorder {
 
   private reject(batch: RecordBatch, err: RecordRefusedError): void {
     this.rejected += batch.runs.length + batch.feedback.length;
-    for (const r of batch.runs) this.opts.journal?.setAside?.('run', r);
+    for (const json of batch.runJson) this.opts.journal?.setAside?.('run', parseRun(json));
     for (const f of batch.feedback) this.opts.journal?.setAside?.('feedback', f);
     this.opts.log.error(
       { runIds: batch.runs.map((r) => r.id), feedbackRunIds: batch.feedback.map((f) => f.runId), code: err.sqlState },
@@ -371,7 +379,7 @@ export class RunWriter implements RunRecorder {
     const low = Math.min(this.runs[0]?.seq ?? Infinity, this.feedback[0]?.seq ?? Infinity);
     const done = Math.max(b.runs[b.runs.length - 1]?.seq ?? 0, b.feedback[b.feedback.length - 1]?.seq ?? 0);
     this.opts.journal?.committed(low === Infinity ? done : Math.min(done, low - 1));
-    this.opts.events?.publish('RunsCommitted', { runs: batch.runs, feedback: batch.feedback });
+    this.opts.events?.publish('RunsCommitted', { runs: b.runs, feedback: batch.feedback });
   }
 }
 

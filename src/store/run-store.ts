@@ -7,7 +7,7 @@
 import { and, desc, eq, gte, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
 import { PreviousBatchFailedError } from '../domain/model/errors.js';
 import type { Feedback, Run, RunWithFeedback } from '../domain/model/run.js';
-import type { BatchPipeline, RunCursor, RunFilters, RunRepository } from '../domain/ports/run-repository.js';
+import type { BatchPipeline, CountedRun, RunCursor, RunFilters, RunRepository } from '../domain/ports/run-repository.js';
 import type { Db } from './db.js';
 import { refusedAsData, unavailableAs } from './db-errors.js';
 import { jsonArray, recordsetInsert } from './json-recordset.js';
@@ -57,23 +57,23 @@ export interface ReadModelHooks {
    * A batch is written: the runs it newly inserted and its feedback changes (before → after), in
    * one call, so that a read model adds both to each aggregate row with one statement per table.
    */
-  onBatchWritten(tx: Tx, inserted: RunInsert[], changes: FeedbackChange[]): Promise<void>;
+  onBatchWritten(tx: Tx, inserted: CountedRunRow[], changes: FeedbackChange[]): Promise<void>;
   /** GDPR erasure of a tenant, before its runs and feedback are deleted (same transaction). */
   onTenantErased?(tx: Tx, tenantId: string): Promise<void>;
   /** Retention: runs created before `before` are about to be deleted (same transaction). */
   onRunsExpired?(tx: Tx, before: Date): Promise<void>;
 }
 
+/** A run as the read models count it (the port's CountedRun), or a row with those columns. */
+export type CountedRunRow = Pick<RunInsert, keyof CountedRun>;
+
 /**
  * A batch as this store takes it: the port's RecordBatch, or rows as the table takes them (the
  * store's own tests and the bench write sparse rows and let the columns' defaults fill in).
  */
-export interface RecordBatch {
-  runs: RunInsert[];
-  feedback: FeedbackInsert[];
-  /** JSON.stringify of each run, when the caller has it already (the spool's line): not encoded twice. */
-  runJson?: string[];
-}
+export type RecordBatch =
+  | { runs: CountedRunRow[]; runJson: string[]; feedback: FeedbackInsert[] }
+  | { runs: RunInsert[]; runJson?: undefined; feedback: FeedbackInsert[] };
 
 const insertRuns = recordsetInsert(runs);
 const insertFeedback = recordsetInsert(feedback);
@@ -103,7 +103,7 @@ export class RunStore implements RunRepository {
   }
 
   /** Inserts the runs not stored yet and returns them: only those reach the read models, so a replayed run is counted once. */
-  private async insertRuns(tx: Tx, list: RunInsert[], json: string[]): Promise<RunInsert[]> {
+  private async insertRuns(tx: Tx, list: CountedRunRow[], json: string[]): Promise<CountedRunRow[]> {
     if (!this.hooks) {
       await tx.execute(insertRuns(jsonArray(json), 'ON CONFLICT DO NOTHING'));
       return [];

@@ -15,7 +15,7 @@ import { RolloutReadModel } from '../../src/store/read-models/rollout-read-model
 import { rowsOf } from '../../src/store/read-models/rows.js';
 import { RunStore } from '../../src/store/run-store.js';
 import { openTestDatabase, type OpenedTestDatabase } from '../support/test-database.js';
-import { aRun } from '../support/runs.js';
+import { aRun, batchOf } from '../support/runs.js';
 
 const ROLLOUT = '5a0c0de0-0000-4000-8000-0000000000b2';
 
@@ -49,7 +49,7 @@ describe('keys in both arms on PostgreSQL', () => {
       assignmentKey: `${tenantId}/${unit}`,
       createdAt: new Date(Date.parse('2026-12-01T10:00:00Z') + n * 1000),
     });
-  const write = (runs: Run[]) => store.writeBatch({ runs, feedback: [] });
+  const write = (runs: Run[]) => store.writeBatch(batchOf(runs));
 
   /** The same figure counted over the raw runs. */
   async function truth(): Promise<{ stage: number; keys: number }[]> {

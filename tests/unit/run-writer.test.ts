@@ -6,7 +6,7 @@ import { setImmediate as tick, setTimeout as sleep } from 'node:timers/promises'
 import { PreviousBatchFailedError, RecordRefusedError } from '../../src/domain/model/errors.js';
 import type { Feedback, Run } from '../../src/domain/model/run.js';
 import type { BatchPipeline, RecordBatch, RunRepository } from '../../src/domain/ports/run-repository.js';
-import { aFeedback, aRun } from '../support/runs.js';
+import { aFeedback, aRun, runsOf } from '../support/runs.js';
 
 const run = (id: string): Run => aRun({ id });
 
@@ -18,7 +18,7 @@ function memoryStore(refuse: (id: string) => boolean) {
     async writeBatch(batch: RecordBatch) {
       if (down) throw Object.assign(new Error('connection refused'), { code: 'ECONNREFUSED' });
       if (batch.runs.some((r) => refuse(r.id))) throw new RecordRefusedError('22021');
-      for (const r of batch.runs) if (!runs.has(r.id)) runs.set(r.id, r);
+      for (const r of runsOf(batch)) if (!runs.has(r.id)) runs.set(r.id, r);
       for (const f of batch.feedback) feedback.set(f.runId, f);
     },
   };

@@ -9,12 +9,37 @@
  */
 import type { Feedback, Run, RunWithFeedback, Variant } from '../model/run.js';
 
+/**
+ * A run as far as the read models count it and the guardrail triggers look at it: a few of its
+ * fields, which the run writer notes when it queues the run, so that a batch never revives its
+ * runs from their JSON on the gateway's thread (README "Performance"). A Run is one.
+ */
+export type CountedRun = Pick<
+  Run,
+  | 'id'
+  | 'chainId'
+  | 'version'
+  | 'variant'
+  | 'rolloutId'
+  | 'stage'
+  | 'assignmentKey'
+  | 'tenantId'
+  | 'environment'
+  | 'error'
+  | 'fallback'
+  | 'latencyMs'
+  | 'promptTokens'
+  | 'completionTokens'
+  | 'createdAt'
+>;
+
 /** A batch for writeBatch. */
 export interface RecordBatch {
-  runs: Run[];
+  /** Each run as it is stored: its JSON (the spool line's, encoded once). */
+  runJson: string[];
+  /** The same runs, in the same order, as the read models count them. */
+  runs: CountedRun[];
   feedback: Feedback[];
-  /** JSON.stringify of each run, when the caller has it already (the spool's line): not encoded twice. */
-  runJson?: string[];
 }
 
 /**

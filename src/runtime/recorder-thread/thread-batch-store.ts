@@ -89,7 +89,7 @@ export class ThreadBatchStore implements Pick<RunRepository, 'writeBatch'> {
       op: 'write',
       id,
       ...(previous ? { after: previous.id } : {}),
-      runJson: batch.runJson ?? batch.runs.map((r) => JSON.stringify(r)),
+      runJson: batch.runJson,
       feedback: batch.feedback,
     };
     const transaction = new Promise<void>((resolve, reject) => {

@@ -44,13 +44,16 @@ export function readSegment(path: string, onUnreadable: () => void): SpoolRecord
 }
 
 function batchOf(records: SpoolRecord[]): RecordBatch {
-  const runs: RecordBatch['runs'] = [];
-  const feedback: RecordBatch['feedback'] = [];
+  const batch: RecordBatch = { runs: [], runJson: [], feedback: [] };
   for (const r of records) {
-    if (r.kind === 'run') runs.push(r.value);
-    else feedback.push(r.value);
+    if (r.kind === 'feedback') {
+      batch.feedback.push(r.value);
+      continue;
+    }
+    batch.runs.push(r.value);
+    batch.runJson.push(JSON.stringify(r.value));
   }
-  return { runs, feedback };
+  return batch;
 }
 
 export async function replaySegments(

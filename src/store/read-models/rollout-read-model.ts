@@ -13,8 +13,8 @@
  *   feedback after a rollback lands in its run's arm.
  */
 import { sql } from 'drizzle-orm';
-import type { FeedbackChange, ReadModelHooks, Tx } from '../run-store.js';
-import { BOTH_ARMS_VARIANT, type RunInsert } from '../schema.js';
+import type { CountedRunRow, FeedbackChange, ReadModelHooks, Tx } from '../run-store.js';
+import { BOTH_ARMS_VARIANT } from '../schema.js';
 import { COUNTED_METRICS, FEEDBACK_METRICS, RUN_METRICS } from '../../domain/metrics/counted-metrics.js';
 import { addDelta, addFeedbackChange, addRun, emptyDelta, isZeroDelta, type CountsDelta } from '../../domain/metrics/deltas.js';
 import { eraseTenantAggregates, expireAggregates } from './rollup-erasure.js';
@@ -105,7 +105,7 @@ export class RolloutReadModel implements ReadModelHooks {
    * Runs and feedback changes of a batch, summed per place and then per target row, added with one
    * upsert per table (tables in a fixed order, rows sorted: the lock order of every writer).
    */
-  async onBatchWritten(tx: Tx, inserted: RunInsert[], changes: FeedbackChange[]): Promise<void> {
+  async onBatchWritten(tx: Tx, inserted: CountedRunRow[], changes: FeedbackChange[]): Promise<void> {
     const places = new Places();
     const keys: AssignmentKey[] = [];
     for (const r of inserted) {

@@ -7,7 +7,7 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { FeedbackFacts, RunFacts } from '../../domain/metrics/counted-metrics.js';
 import { LATENCY_BUCKET_UPPER_BOUNDS_MS, latencyBucketIndex } from '../../domain/stats/index.js';
-import type { RunInsert } from '../schema.js';
+import type { CountedRunRow } from '../run-store.js';
 import { columnOf } from './rollup-columns.js';
 
 /**
@@ -23,7 +23,7 @@ export const latencyBucket = (ms: number): number => {
 };
 
 /** A run's facts at insert. */
-export function runFactsOf(r: RunInsert): RunFacts {
+export function runFactsOf(r: CountedRunRow): RunFacts {
   return {
     errored: r.error !== null && r.error !== undefined,
     fallback: r.fallback === true,

@@ -6,7 +6,7 @@ import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { RetentionJob } from '../../../src/runtime/jobs/retention.js';
 import type { Run } from '../../../src/domain/model/run.js';
-import { aRun } from '../../support/runs.js';
+import { aRun, batchOf } from '../../support/runs.js';
 import { noPostgres, startTestGateway, type TestGateway } from '../../support/gateway.js';
 
 const log = pino({ level: 'silent' });
@@ -118,10 +118,12 @@ describe.skipIf(noPostgres)('retention on PostgreSQL', () => {
     const edge = run('00000000-0000-4000-8000-000000000002', new Date(now.getTime() - 30 * DAY));
     const recent = run('00000000-0000-4000-8000-000000000003', new Date(now.getTime() - DAY));
     const store = gw.gateway.services.runStore;
-    await store.writeBatch({
-      runs: [old, edge, recent],
-      feedback: [old, recent].map((r) => ({ runId: r.id, overridden: false, fields: [], reviewer: null, at: now })),
-    });
+    await store.writeBatch(
+      batchOf(
+        [old, edge, recent],
+        [old, recent].map((r) => ({ runId: r.id, overridden: false, fields: [], reviewer: null, at: now })),
+      ),
+    );
     const job = new RetentionJob({ store, days: gw.config.RETENTION_DAYS!, now: () => now, log });
     expect(await job.runOnce()).toBe(1);
     expect(await store.getRun(old.id)).toBeUndefined();

@@ -3,6 +3,7 @@
  * (a run is stored once, feedback replaces feedback, newest-first keyset listing) without SQL.
  */
 import type { Feedback, Run, RunWithFeedback } from '../../../src/domain/model/run.js';
+import { runsOf } from '../runs.js';
 import type { BatchPipeline, RecordBatch, RunCursor, RunFilters, RunRepository } from '../../../src/domain/ports/run-repository.js';
 
 export class InMemoryRunRepository implements RunRepository {
@@ -18,7 +19,7 @@ export class InMemoryRunRepository implements RunRepository {
     pipeline.runsInserted?.();
     if (pipeline.after) await pipeline.after;
     this.batches.push(batch);
-    for (const r of batch.runs) if (!this.runs.has(r.id)) this.runs.set(r.id, structuredClone(r));
+    for (const r of runsOf(batch)) if (!this.runs.has(r.id)) this.runs.set(r.id, r);
     for (const f of batch.feedback) this.feedback.set(f.runId, structuredClone(f));
   }
 

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { BadRequestError, NotFoundError, UnavailableError, UpstreamError } from '../../../src/domain/model/errors.js';
 import { rolloutSpecSchema } from '../../../src/domain/model/rollout-spec.js';
-import { aRun } from '../../support/runs.js';
+import { aRun, batchOf } from '../../support/runs.js';
 import { CHAIN, world } from '../../support/in-memory/world.js';
 
 const call = { chain: CHAIN, tenant: 'acme', environment: 'prod', input: { doc: 'INV-1 from ACME, total 100' } };
@@ -158,7 +158,7 @@ describe('InvokeService', () => {
       idempotencyKey: 'k-2',
       createdAt: new Date(w.now().getTime() - 60_000),
     });
-    await w.runRepo.writeBatch({ runs: [stored], feedback: [] });
+    await w.runRepo.writeBatch(batchOf([stored]));
     const replay = await w.invoke.invoke({ ...call, idempotencyKey: 'k-2' });
     expect(replay).toMatchObject({ runId: stored.id, replayed: true, latencyMs: 30_000, upstreamMs: 29_999 });
     expect(replay.error).toMatchObject({ code: 'upstream_timeout', statusCode: 504, message: 'slow' });

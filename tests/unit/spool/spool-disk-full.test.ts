@@ -16,7 +16,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Feedback, Run } from '../../../src/domain/model/run.js';
 import { RunWriter } from '../../../src/runtime/run-writer.js';
 import { openSpool, type Spool } from '../../../src/runtime/spool/spool.js';
-import { aRun } from '../../support/runs.js';
+import { aRun, runsOf } from '../../support/runs.js';
+import type { RecordBatch } from '../../../src/domain/ports/run-repository.js';
 
 const log = pino({ level: 'silent' });
 const hasDevFull = existsSync('/dev/full');
@@ -24,8 +25,8 @@ const hasDevFull = existsSync('/dev/full');
 class MemoryStore {
   runs = new Map<string, Run>();
   feedback = new Map<string, Feedback>();
-  async writeBatch(batch: { runs: Run[]; feedback: Feedback[] }): Promise<void> {
-    for (const r of batch.runs) this.runs.set(r.id, r);
+  async writeBatch(batch: RecordBatch): Promise<void> {
+    for (const r of runsOf(batch)) this.runs.set(r.id, r);
     for (const f of batch.feedback) this.feedback.set(f.runId, f);
   }
 }

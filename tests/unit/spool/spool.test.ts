@@ -11,23 +11,22 @@ import { RecordRefusedError, UnavailableError } from '../../../src/domain/model/
 import type { Feedback, Run } from '../../../src/domain/model/run.js';
 import { openSpool, type Spool } from '../../../src/runtime/spool/spool.js';
 import { decodeLine, encodeLine } from '../../../src/runtime/spool/spool-record.js';
-import { aRun } from '../../support/runs.js';
+import type { RecordBatch } from '../../../src/domain/ports/run-repository.js';
+import { aRun, runsOf } from '../../support/runs.js';
 
 const log = pino({ level: 'silent' });
 const MiB = 1024 * 1024;
 
-type Batch = { runs: Run[]; feedback: Feedback[] };
-
 class FakeStore {
-  batches: Batch[] = [];
+  batches: RecordBatch[] = [];
   runs = new Map<string, Run>();
   feedback = new Map<string, Feedback>();
-  fail?: (batch: Batch) => Error | undefined;
-  async writeBatch(batch: Batch): Promise<void> {
+  fail?: (batch: RecordBatch) => Error | undefined;
+  async writeBatch(batch: RecordBatch): Promise<void> {
     const err = this.fail?.(batch);
     if (err) throw err;
     this.batches.push(batch);
-    for (const r of batch.runs) if (!this.runs.has(r.id)) this.runs.set(r.id, r);
+    for (const r of runsOf(batch)) if (!this.runs.has(r.id)) this.runs.set(r.id, r);
     for (const f of batch.feedback) this.feedback.set(f.runId, f);
   }
 }
