@@ -1,8 +1,9 @@
 /**
  * Gateway overhead, one scenario (storage × upstream delay): the upstream called directly, through
  * the bare proxy, through the floor proxy (floor-proxy.ts: the least a gateway in this stack does
- * per call; on PostgreSQL it stores every run in the gateway's database too) and through the
- * gateway, interleaved round by round (the order rotates), each target measured the same way:
+ * per call; it stores every run in the gateway's PostgreSQL database, or in an embedded one of its
+ * own) and through the gateway, interleaved round by round (the order rotates), each target
+ * measured the same way:
  * - latency at a fixed, evenly paced rate, from the scheduled send time (lib/paced.ts); the added
  *   p50/p99 of a round are its target's percentile minus the direct one's in the same round, and
  *   the reported figure is the median over rounds;
@@ -348,7 +349,7 @@ export async function runOverhead(o: OverheadOptions): Promise<Record<string, un
         backlogAtExit: stopped?.backlog,
         // autocannon stops counting at its deadline while a few calls are still answered and recorded: stored >= answered.
         complete: storedRuns === undefined ? undefined : storedRuns >= gatewayAnswers,
-        // The floor's runs (chain `floor`): answered and, on PostgreSQL, stored.
+        // The floor's runs (chain `floor`): answered, and stored by its own count (PostgreSQL or embedded).
         floor: { answered: floorStopped?.served, stored: floorStopped?.stored },
       },
       ...(stalls ? { stalls } : {}),
