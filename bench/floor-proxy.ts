@@ -12,8 +12,9 @@
  * - with `FLOOR_DATABASE_URL` (PostgreSQL) or `FLOOR_DATA_DIR` (the embedded database, in its
  *   worker thread as the gateway runs it), the runs stored in the database too, the cheapest way
  *   the gateway knows: every 50 ms, the JSON texts queued since are one parameter of one
- *   statement (the gateway's own `json_to_recordset` insert into its `runs` table, same indexes;
- *   chain `floor`, no rollout, so they stay apart from the gateway's), one connection, no
+ *   statement (the gateway's own `json_to_recordset` insert into its `runs` table, same indexes,
+ *   on PostgreSQL sent as one UTF-8 buffer as the gateway sends it; chain `floor`, no rollout, so
+ *   they stay apart from the gateway's), one connection, no
  *   transaction, nothing else (no read models, no feedback, no retries).
  *
  * Left out, though the gateway needs them: validation of the body, rate limiting, metrics,
@@ -34,7 +35,7 @@ import { newRunId } from '../src/domain/model/run-ids.js';
 import { UnleashEngine } from '../src/flags/unleash-engine.js';
 import { toUnleashFeature } from '../src/flags/unleash-mapping.js';
 import { openDatabase } from '../src/store/db.js';
-import { jsonArray, recordsetInsert } from '../src/store/json-recordset.js';
+import { jsonArray, jsonArrayBytes, recordsetInsert } from '../src/store/json-recordset.js';
 import { runs } from '../src/store/schema.js';
 import { serveChild } from './lib/children.js';
 
@@ -69,7 +70,7 @@ async function flush(): Promise<void> {
   while (database && queued.length > 0) {
     const batch = queued;
     queued = [];
-    await database.db.execute(insert(jsonArray(batch), 'ON CONFLICT DO NOTHING'));
+    await database.db.execute(insert(databaseUrl ? jsonArrayBytes(batch) : jsonArray(batch), 'ON CONFLICT DO NOTHING'));
     stored += batch.length;
   }
 }

@@ -105,7 +105,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
   restrictTree(config.DATA_DIR);
   const { db } = database;
   const catalogStore = new CatalogStore(db);
-  const runStore = new RunStore(db, new RolloutReadModel());
+  const runStore = new RunStore(db, new RolloutReadModel(), { batchJsonAsBytes: database.kind === 'postgres' });
   // The secret keys are hashed under: shared by replicas through the database, made at first start.
   const hasher = new KeyHasher(await catalogStore.initSetting('key_hash_secret', randomBytes(32).toString('base64url')));
   const admin = resolveAdminToken(config);

@@ -10,7 +10,7 @@ import type { Feedback, Run, RunWithFeedback } from '../domain/model/run.js';
 import type { BatchPipeline, CountedRun, RunCursor, RunFilters, RunRepository } from '../domain/ports/run-repository.js';
 import type { Db } from './db.js';
 import { refusedAsData, unavailableAs } from './db-errors.js';
-import { jsonArray, recordsetInsert } from './json-recordset.js';
+import { jsonArray, jsonArrayBytes, recordsetInsert } from './json-recordset.js';
 import { rowsOf } from './read-models/rows.js';
 import { feedback, runs } from './schema.js';
 import type { FeedbackRow, RunInsert, RunRow } from './schema.js';
@@ -80,11 +80,24 @@ const insertFeedback = recordsetInsert(feedback);
 const FEEDBACK_UPSERT =
   'ON CONFLICT (run_id) DO UPDATE SET overridden = excluded.overridden, fields = excluded.fields, reviewer = excluded.reviewer, at = excluded.at, corrections = excluded.corrections, tracked = excluded.tracked, counted_fields = excluded.counted_fields';
 
+export interface RunStoreOptions {
+  /**
+   * Sends a batch's runs as one UTF-8 buffer instead of one string (jsonArrayBytes): node-postgres
+   * takes it, PGlite does not.
+   */
+  batchJsonAsBytes?: boolean;
+}
+
 export class RunStore implements RunRepository {
+  private readonly batchJson: (items: readonly string[]) => string | Uint8Array;
+
   constructor(
     private readonly db: Db,
     private readonly hooks?: ReadModelHooks,
-  ) {}
+    opts: RunStoreOptions = {},
+  ) {
+    this.batchJson = opts.batchJsonAsBytes ? jsonArrayBytes : jsonArray;
+  }
 
   /** Stores a batch; runs already stored are skipped, feedback replaces earlier feedback. */
   async writeBatch(batch: RecordBatch, pipeline: BatchPipeline = {}): Promise<void> {
@@ -105,10 +118,10 @@ export class RunStore implements RunRepository {
   /** Inserts the runs not stored yet and returns them: only those reach the read models, so a replayed run is counted once. */
   private async insertRuns(tx: Tx, list: CountedRunRow[], json: string[]): Promise<CountedRunRow[]> {
     if (!this.hooks) {
-      await tx.execute(insertRuns(jsonArray(json), 'ON CONFLICT DO NOTHING'));
+      await tx.execute(insertRuns(this.batchJson(json), 'ON CONFLICT DO NOTHING'));
       return [];
     }
-    const ids = rowsOf<{ id: string }>(await tx.execute(insertRuns(jsonArray(json), 'ON CONFLICT DO NOTHING RETURNING id')));
+    const ids = rowsOf<{ id: string }>(await tx.execute(insertRuns(this.batchJson(json), 'ON CONFLICT DO NOTHING RETURNING id')));
     if (ids.length === list.length) return list;
     const fresh = new Set(ids.map((r) => r.id));
     return list.filter((r) => fresh.delete(r.id));

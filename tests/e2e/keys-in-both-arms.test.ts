@@ -29,7 +29,7 @@ describe('keys in both arms on PostgreSQL', () => {
   beforeAll(async () => {
     opened = await openTestDatabase();
     database = opened.database;
-    store = new RunStore(database.db, new RolloutReadModel());
+    store = new RunStore(database.db, new RolloutReadModel(), { batchJsonAsBytes: true });
     queries = new ComparisonQueries(database.db);
   }, 60_000);
 

@@ -139,7 +139,7 @@ describe('RunWriter pipelining on PostgreSQL', () => {
   }
 
   it('overlaps batches and keeps the read models equal to the raw rows', async () => {
-    const store = new RunStore(database.db, new SlowToCommitReadModel(40));
+    const store = new RunStore(database.db, new SlowToCommitReadModel(40), { batchJsonAsBytes: true });
     let open = 0;
     let maxOpen = 0;
     const writeBatch = store.writeBatch.bind(store);
@@ -171,7 +171,7 @@ describe('RunWriter pipelining on PostgreSQL', () => {
   it('sets aside a refused record in a pipelined batch and still counts every other record once', async () => {
     // Long enough for the refused batch's one-by-one writes of its own runs to end before the
     // batch in flight beside it commits: its feedback (for that batch's runs) must still wait.
-    const store = new RunStore(database.db, new SlowToCommitReadModel(800));
+    const store = new RunStore(database.db, new SlowToCommitReadModel(800), { batchJsonAsBytes: true });
     const rec = recordingJournal();
     const writer = new RunWriter({ store, log: pino({ level: 'silent' }), journal: rec.journal, batchSize: 50, maxInFlight: 2 });
     // NaN latency is stored as JSON null: a NOT NULL violation, refused as data. One in the

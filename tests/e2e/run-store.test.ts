@@ -60,7 +60,7 @@ class CountingHooks implements ReadModelHooks {
   }
 }
 
-const ids = Array.from({ length: 6 }, (_, i) => `00000000-0000-4000-8000-00000000000${i}`);
+const ids = Array.from({ length: 8 }, (_, i) => `00000000-0000-4000-8000-00000000000${i}`);
 
 for (const driver of ['postgres', 'pglite'] as const) {
   describe(`RunStore batch writes on ${driver}`, () => {
@@ -85,8 +85,11 @@ for (const driver of ['postgres', 'pglite'] as const) {
       if (dataDir) rmSync(dataDir, { recursive: true, force: true });
     });
 
+    /** As composed: node-postgres gets each batch's runs as one UTF-8 buffer, PGlite as text. */
+    const storeOf = (hooks?: ReadModelHooks) => new RunStore(database.db, hooks, { batchJsonAsBytes: database.kind === 'postgres' });
+
     it('stores every column as given, with NULLs and defaults for absent keys', async () => {
-      const store = new RunStore(database.db);
+      const store = storeOf();
       const a = full(ids[0]!);
       const b = sparse(ids[1]!);
       const c = {
@@ -122,16 +125,27 @@ for (const driver of ['postgres', 'pglite'] as const) {
     });
 
     it('uses the JSON the caller already encoded (the spool line)', async () => {
-      const store = new RunStore(database.db);
+      const store = storeOf();
       const r = sparse(ids[3]!);
       // The JSON wins over the object: proof the store does not encode the run a second time.
       await store.writeBatch({ runs: [r], feedback: [], runJson: [JSON.stringify({ ...r, unit: 'from-json' })] });
       expect((await store.getRun(r.id))!.unit).toBe('from-json');
     });
 
+    it('stores text beyond ASCII as sent, in runs batched together', async () => {
+      const store = storeOf();
+      const text = 'Zoë, Straße 5, 東京 🎉 \\ "quoted" \u2028';
+      const r1 = { ...sparse(ids[5]!), input: { text }, output: { vendor: 'Ünïcode GmbH' } };
+      const r2 = { ...sparse(ids[6]!), unit: 'ü-2' };
+      await store.writeBatch({ runs: [r1, r2], feedback: [], runJson: [JSON.stringify(r1), JSON.stringify(r2)] });
+      expect((await store.getRun(r1.id))!.input).toEqual({ text });
+      expect((await store.getRun(r1.id))!.output).toEqual({ vendor: 'Ünïcode GmbH' });
+      expect((await store.getRun(r2.id))!.unit).toBe('ü-2');
+    });
+
     it('skips runs already stored and tells the read models only of new ones, once', async () => {
       const hooks = new CountingHooks();
-      const store = new RunStore(database.db, hooks);
+      const store = storeOf(hooks);
       const again = { ...full(ids[0]!), unit: 'changed' };
       const fresh = sparse(ids[4]!);
       await store.writeBatch({ runs: [again, fresh, fresh], feedback: [] });
@@ -141,7 +155,7 @@ for (const driver of ['postgres', 'pglite'] as const) {
 
     it('upserts feedback, last received wins, and reports before → after', async () => {
       const hooks = new CountingHooks();
-      const store = new RunStore(database.db, hooks);
+      const store = storeOf(hooks);
       const fb = (overridden: boolean, fields: string[], reviewer?: string): FeedbackInsert => ({
         runId: ids[0]!,
         overridden,

@@ -33,7 +33,7 @@ const log = pino(
 
 // No wait for the server: a batch sent while it is away fails, and the run writer retries it.
 const opened = openDatabase({ databaseUrl: data.databaseUrl, dataDir: '', poolSize: data.poolSize, waitForServer: false });
-const store = opened.then((database) => new RunStore(database.db, new RolloutReadModel()));
+const store = opened.then((database) => new RunStore(database.db, new RolloutReadModel(), { batchJsonAsBytes: true }));
 store.catch(() => {}); // each batch reports it
 
 /** Transactions of the batches sent lately, for the pipelining (`after`). */

@@ -7,8 +7,16 @@ import type { Feedback, Run } from '../../domain/model/run.js';
 
 export type SpoolRecord = { seq: number; kind: 'run'; value: Run } | { seq: number; kind: 'feedback'; value: Feedback };
 
+/** What comes before the record's JSON in its line (ASCII only, so its length is its byte count). */
+export function linePrefix(seq: number, kind: 'r' | 'f'): string {
+  return '{"s":' + seq + ',"k":"' + kind + '","v":';
+}
+
+/** What comes after the record's JSON: the line's end. */
+export const LINE_END = '}\n';
+
 export function encodeLine(seq: number, kind: 'r' | 'f', json: string): string {
-  return '{"s":' + seq + ',"k":"' + kind + '","v":' + json + '}\n';
+  return linePrefix(seq, kind) + json + LINE_END;
 }
 
 /**

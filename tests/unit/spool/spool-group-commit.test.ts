@@ -104,6 +104,32 @@ describe('spool group commit', () => {
     expect([...store.runs.keys()].sort()).toEqual([...answered].sort());
   });
 
+  it('writes a group as its lines byte for byte, beyond ASCII and past the reused write buffer', async () => {
+    const spool = await openCounted(new MemoryStore());
+    const text = (size: number) => 'Zoë, Straße, 東京 🎉 "q" \\ '.repeat(Math.ceil(size / 30)).slice(0, size);
+    const groups = [
+      // Small lines; one line larger than the 64 KiB write buffer (it grows); one group past
+      // 1 MiB (a buffer of its own); then small ones again (the grown buffer, reused).
+      Array.from({ length: 5 }, () => aRun({ ...run(), input: { text: text(200) } })),
+      [aRun({ ...run(), input: { text: text(100_000) } })],
+      Array.from({ length: 3 }, () => aRun({ ...run(), input: { text: text(400_000) } })),
+      Array.from({ length: 2 }, () => aRun({ ...run(), output: { vendor: text(50) } })),
+    ];
+    const expected: string[] = [];
+    for (const group of groups) {
+      for (const r of group) {
+        const seq = spool.appendRun(r);
+        expected.push(`{"s":${seq},"k":"r","v":${JSON.stringify(r)}}\n`);
+      }
+      await spool.written();
+    }
+    expect(writes).toBe(groups.length);
+    expect(spoolText(dir)).toBe(expected.join(''));
+    const store = new MemoryStore();
+    await openCounted(store);
+    for (const r of groups.flat()) expect(store.runs.get(r.id)).toEqual(r);
+  });
+
   it('writes waiting runs before a feedback line, in sequence order, and on close', async () => {
     const spool = await openCounted(new MemoryStore());
     const a = run();
