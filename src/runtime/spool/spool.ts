@@ -230,8 +230,8 @@ export class Spool implements Journal {
    * The group commit (see the header): the lines of the runs appended this turn, not yet written,
    * as their prefix and their JSON in turn (each line ends with LINE_END). They are encoded
    * straight into `scratch` for the write, not joined into a string first: a line built as one
-   * string is copied whole when its length is taken and again when the group is joined, 3 KB
-   * of garbage per run that only made the young generation fill sooner (README "Performance").
+   * string was copied whole when its length was taken and again when the group was joined,
+   * garbage that only made the young generation fill sooner (README "Performance").
    */
   private groupParts: string[] = [];
   private groupBytes = 0;
