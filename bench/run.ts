@@ -192,6 +192,7 @@ try {
           rate: num('BENCH_RATE', 500),
           saturationSeconds: num('BENCH_PROFILE_SATURATION_SECONDS', num('BENCH_PROFILE_SECONDS', 6)),
           connections: num('BENCH_CONNECTIONS', 32),
+          gcTrace: process.env.BENCH_GC_TRACE === '1',
           log,
         }),
       (r) => (results.profile = r),

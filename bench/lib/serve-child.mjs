@@ -22,8 +22,9 @@ export function serveChild(ready, onStop, stats) {
         process.exit(0);
       })();
     } else if (m?.type === 'mark') {
-      // The monotonic clock in µs, the clock V8's CPU profiles are stamped with.
-      void send({ type: 'mark', us: Number(process.hrtime.bigint() / 1000n) });
+      // The monotonic clock in µs, the clock V8's CPU profiles are stamped with; and ms since the
+      // process started, a few ms ahead of the time since V8 started that its GC trace prints.
+      void send({ type: 'mark', us: Number(process.hrtime.bigint() / 1000n), ms: performance.now() });
     } else if (m?.type === 'memory') {
       void send({ type: 'memory', ...process.memoryUsage() });
     } else if (m?.type === 'stats') {

@@ -2,13 +2,16 @@
  * Profile: the gateway child on PostgreSQL under `node --cpu-prof`, driven first at the paced
  * rate and then at saturation (autocannon), stopped cleanly so V8 writes the profile; self time is
  * summed per function and per area (lib/cpuprofile.ts). CPU per answered call = busy time / calls.
+ * With `gcTrace` the gateway also runs with `--trace-gc-nvp`, and the collections of the load
+ * (those its log stamps after the start mark) are summed per call (lib/gc-trace.ts).
  */
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
-import { BENCH_DIR, startChild, type Child } from '../lib/children.js';
+import { BENCH_DIR, LOG_DIR, startChild, type Child } from '../lib/children.js';
 import { analyzeProfile } from '../lib/cpuprofile.js';
+import { summarizeGcTrace } from '../lib/gc-trace.js';
 import { paced } from '../lib/paced.js';
 import { CHAIN, createDatabase, invokeBody, setupGateway, type BenchDatabase } from '../lib/setup.js';
 import { startGateway } from './overhead.js';
@@ -18,6 +21,8 @@ export interface ProfileOptions {
   rate: number;
   saturationSeconds: number;
   connections: number;
+  /** BENCH_GC_TRACE=1: the gateway's collections per call from V8's trace (lib/gc-trace.ts). */
+  gcTrace?: boolean;
   log: (line: string) => void;
 }
 
@@ -91,16 +96,22 @@ export async function runProfile(o: ProfileOptions): Promise<Record<string, unkn
     const upstream = await startChild('upstream-profile', 'upstream.ts', {});
     children.push(upstream);
     db = await createDatabase('prof');
-    const gateway = await startGateway('gateway-profile', db.url, dataDir, ['--cpu-prof', '--cpu-prof-dir', profDir]);
+    const gcFlags = o.gcTrace ? ['--trace-gc-nvp'] : [];
+    // The log is appended to, run after run: this run's trace starts at its present end.
+    const logFile = join(LOG_DIR, 'gateway-profile.log');
+    const traceFrom = existsSync(logFile) ? statSync(logFile).size : 0;
+    const gateway = await startGateway('gateway-profile', db.url, dataDir, ['--cpu-prof', '--cpu-prof-dir', profDir, ...gcFlags]);
     children.push(gateway);
     const fixture = await setupGateway(gateway.url, upstream.url);
     const headers = ['content-type', 'application/json', 'authorization', `Bearer ${fixture.tenantKey}`];
-    const mark = await gateway.ask<{ us: number }>({ type: 'mark' }, 'mark');
+    const mark = await gateway.ask<{ us: number; ms: number }>({ type: 'mark' }, 'mark');
     const load = await drive(o, gateway.url, headers);
     await gateway.stop();
     const file = mainProfile(profDir);
     const calls = load.paced + load.saturated;
     const analysis = analyzeProfile(file, 25, mark.us);
+    // By the trace's own stamps, not by what the log held at the mark: V8 buffers its lines.
+    const gc = o.gcTrace ? summarizeGcTrace(readFileSync(logFile).subarray(traceFrom).toString('utf8'), calls, mark.ms) : undefined;
 
     const bare = await profileChild(o, 'bare-proxy', join(profDir, 'bare-proxy'), { UPSTREAM_URL: upstream.url }, headers);
     const floor = await profileChild(
@@ -111,6 +122,11 @@ export async function runProfile(o: ProfileOptions): Promise<Record<string, unkn
       { UPSTREAM_URL: upstream.url, FLOOR_TOKEN: fixture.tenantKey, FLOOR_DATABASE_URL: db.url },
       headers,
     );
+    if (gc) {
+      o.log(
+        `  profile: gateway GC trace: ${gc.scavengesPer1000Calls} scavenges per 1,000 calls, ${gc.scavengePauseMicrosPerCall} µs of their pauses, ${gc.survivedKBPerCall} KB kept in the young generation and ${gc.promotedKBPerCall} KB promoted per call; ${gc.fullCollections} full collections, ${gc.fullPauseMicrosPerCall} µs of final pauses per call`,
+      );
+    }
     o.log(
       `  profile: gateway ${calls} calls (${load.paced} paced at ${o.rate}/s, ${load.saturated} at saturation = ${load.saturationRps.toFixed(0)}/s), ${((analysis.busyMs * 1000) / calls).toFixed(0)} µs CPU per call; bare proxy ${bare.saturationRps.toFixed(0)}/s, ${bare.cpuMicrosPerCall.toFixed(0)} µs; floor ${floor.saturationRps.toFixed(0)}/s, ${floor.cpuMicrosPerCall.toFixed(0)} µs`,
     );
@@ -121,6 +137,7 @@ export async function runProfile(o: ProfileOptions): Promise<Record<string, unkn
       ...analysis,
       bare,
       floor,
+      ...(gc ? { gcTrace: gc } : {}),
     };
   } finally {
     for (const c of children.reverse()) await c.stop().catch(() => {});

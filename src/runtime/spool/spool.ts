@@ -464,14 +464,19 @@ export class Spool implements Journal {
     return this.scratch.subarray(0, bytes);
   }
 
-  /** The group's lines (prefix, JSON, LINE_END each) as UTF-8, `bytes` long. */
+  /**
+   * The group's lines (prefix, JSON, LINE_END each) as UTF-8, `bytes` long. The prefix and the
+   * line's end are ASCII and short, so they are copied byte by byte here: one call into Node's
+   * encoder per line (the JSON's), not three.
+   */
   private encodeGroup(parts: readonly string[], bytes: number): Buffer {
     const data = this.buffer(bytes);
     let at = 0;
     for (let i = 0; i < parts.length; i += 2) {
-      at += data.write(parts[i]!, at, 'latin1');
+      const prefix = parts[i]!;
+      for (let j = 0; j < prefix.length; j++) data[at++] = prefix.charCodeAt(j);
       at += data.write(parts[i + 1]!, at);
-      at += data.write(LINE_END, at, 'latin1');
+      for (let j = 0; j < LINE_END.length; j++) data[at++] = LINE_END.charCodeAt(j);
     }
     return data;
   }
