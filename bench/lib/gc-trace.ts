@@ -1,12 +1,14 @@
 /**
  * What V8's `--trace-gc-nvp` says about the garbage collections of a stretch of load: how many
  * bytes per call outlived a scavenge (kept in the young generation, or promoted to the old one),
- * how often scavenges came and what their pauses cost. A scavenge's cost follows the bytes it
- * copies, so these figures tell a change to what the gateway keeps apart from the noise of CPU
- * time on shared cores (README "Performance").
+ * how often scavenges came and what their pauses cost. The bytes hold still from run to run where
+ * CPU time on shared cores does not, so they tell a change to what the gateway keeps apart from
+ * the noise; a scavenge's time goes more by the objects it copies than by their bytes, so read the
+ * pauses beside them (README "Performance").
  *
  * One line per collection, `[pid:isolate] <ms> ms: pause=… gc=s … new_space_survived=… promoted=…`
- * (`gc=s` a scavenge, `gc=mc` or `gc=mmc` a full collection's final pause).
+ * (`gc=s` a scavenge; any other kind, `gc=mc` by default, is counted as a full collection's final
+ * pause).
  */
 
 export interface GcTraceSummary {

@@ -99,7 +99,7 @@ export async function runProfile(o: ProfileOptions): Promise<Record<string, unkn
     const gcFlags = o.gcTrace ? ['--trace-gc-nvp'] : [];
     // The log is appended to, run after run: this run's trace starts at its present end.
     const logFile = join(LOG_DIR, 'gateway-profile.log');
-    const traceFrom = existsSync(logFile) ? statSync(logFile).size : 0;
+    const traceFrom = o.gcTrace && existsSync(logFile) ? statSync(logFile).size : 0;
     const gateway = await startGateway('gateway-profile', db.url, dataDir, ['--cpu-prof', '--cpu-prof-dir', profDir, ...gcFlags]);
     children.push(gateway);
     const fixture = await setupGateway(gateway.url, upstream.url);
