@@ -33,7 +33,7 @@ const list = (name: string, def: string) =>
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
-/** `A=1,B=2` (BENCH_SOAK_ENV): variables for a gateway child. */
+/** `A=1,B=2` (BENCH_SOAK_ENV, BENCH_PROFILE_ENV): variables for a gateway child. */
 const assignments = (name: string): Record<string, string> =>
   Object.fromEntries(
     list(name, '').map((kv) => {
@@ -193,6 +193,7 @@ try {
           saturationSeconds: num('BENCH_PROFILE_SATURATION_SECONDS', num('BENCH_PROFILE_SECONDS', 6)),
           connections: num('BENCH_CONNECTIONS', 32),
           gcTrace: process.env.BENCH_GC_TRACE === '1',
+          gatewayEnv: assignments('BENCH_PROFILE_ENV'),
           log,
         }),
       (r) => (results.profile = r),

@@ -16,7 +16,7 @@ import { jsonBodyPlugin } from './http/plugins/json-body.js';
 import { metricsPlugin } from './http/plugins/metrics.js';
 import { rateLimitPlugin } from './http/plugins/rate-limit.js';
 import { securityHeadersPlugin } from './http/plugins/security-headers.js';
-import type { OpenAIProviderSettings } from './adapters/openai-adapter.js';
+import type { OpenAIProviderSettings } from './adapters/openai-provider.js';
 import { chainRoutes } from './http/routes/chains.js';
 import { datasetRoutes } from './http/routes/datasets.js';
 import { replayRoutes } from './http/routes/replays.js';

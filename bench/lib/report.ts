@@ -121,7 +121,15 @@ export function summary(r: Json): string {
     parts.push('\nGateway overhead (latency from the scheduled send, medians of rounds; saturation: autocannon, 2xx/s)');
     parts.push(
       table(
-        ['scenario', 'CPU/call bare µs', 'floor µs', 'gateway µs', 'PostgreSQL µs/run', 'event-loop delay p99 ms'],
+        [
+          'scenario',
+          'CPU/call bare µs',
+          'floor µs',
+          'gateway µs',
+          'PostgreSQL µs/run',
+          'main thread busy at saturation, bare / floor / gateway',
+          'event-loop delay p99 ms',
+        ],
         scen
           .filter(([, s]) => !s.error)
           .map(([k, s]) => [
@@ -130,6 +138,9 @@ export function summary(r: Json): string {
             f(s.saturation.cpuMicrosPerCall?.floor, 0),
             f(s.saturation.cpuMicrosPerCall?.gateway, 0),
             f(s.saturation.postgresCpuMicrosPerRun, 0),
+            s.saturation.mainThreadBusy
+              ? (['bare', 'floor', 'gateway'] as const).map((t) => `${f(s.saturation.mainThreadBusy[t] * 100, 0)}%`).join(' / ')
+              : '',
             f(s.latency.gatewayEventLoopDelayP99Ms, 1),
           ]),
       ),

@@ -68,6 +68,7 @@ export interface SaturationRound {
       errors: number;
       cpuMicrosPerCall: number;
       mainThreadCpuMicrosPerCall: number;
+      mainThreadBusy: number;
     }
   >;
   gatewayShareOfBare: number;
@@ -114,6 +115,8 @@ function gatewayEnv(databaseUrl: string | undefined, dataDir: string): Record<st
     MAX_CONCURRENT_PER_KEY: '100000',
   };
 }
+
+const pct = (share: number): string => `${(share * 100).toFixed(0)}%`;
 
 export function rotate<T>(xs: T[], by: number): T[] {
   const k = by % xs.length;
@@ -215,6 +218,9 @@ export async function runOverhead(o: OverheadOptions): Promise<Record<string, un
         cpuMicrosPerCall: (cpu * 1000) / Math.max(1, r['2xx']),
         // The main thread's share (the one that answers; worker threads excluded).
         mainThreadCpuMicrosPerCall: (mainCpu * 1000) / Math.max(1, r['2xx']),
+        // How much of the run that thread was on a core: near 1, its CPU per call sets the
+        // saturation, whatever the other threads and processes on the machine spend.
+        mainThreadBusy: mainCpu / (r.duration * 1000),
       };
     };
 
@@ -286,7 +292,7 @@ export async function runOverhead(o: OverheadOptions): Promise<Record<string, un
       const share = results.gateway.rps / results.bare.rps;
       saturationRounds.push({ round: r, results, gatewayShareOfBare: share, floorShareOfBare: results.floor.rps / results.bare.rps });
       o.log(
-        `    round ${r + 1}: direct ${results.direct.rps.toFixed(0)}/s, bare ${results.bare.rps.toFixed(0)}/s, floor ${results.floor.rps.toFixed(0)}/s (CPU/call ${results.floor.cpuMicrosPerCall.toFixed(0)} µs), gateway ${results.gateway.rps.toFixed(0)}/s (${(share * 100).toFixed(1)}% of bare; non-2xx ${results.gateway.non2xx}, errors ${results.gateway.errors}); CPU/call: bare ${results.bare.cpuMicrosPerCall.toFixed(0)} µs, gateway ${results.gateway.cpuMicrosPerCall.toFixed(0)} µs (main thread ${results.gateway.mainThreadCpuMicrosPerCall.toFixed(0)} µs)`,
+        `    round ${r + 1}: direct ${results.direct.rps.toFixed(0)}/s, bare ${results.bare.rps.toFixed(0)}/s, floor ${results.floor.rps.toFixed(0)}/s (CPU/call ${results.floor.cpuMicrosPerCall.toFixed(0)} µs), gateway ${results.gateway.rps.toFixed(0)}/s (${(share * 100).toFixed(1)}% of bare; non-2xx ${results.gateway.non2xx}, errors ${results.gateway.errors}); CPU/call: bare ${results.bare.cpuMicrosPerCall.toFixed(0)} µs, gateway ${results.gateway.cpuMicrosPerCall.toFixed(0)} µs (main thread ${results.gateway.mainThreadCpuMicrosPerCall.toFixed(0)} µs); main thread busy: bare ${pct(results.bare.mainThreadBusy)}, floor ${pct(results.floor.mainThreadBusy)}, gateway ${pct(results.gateway.mainThreadBusy)}`,
       );
     }
     const medianRps = (t: TargetName) => median(saturationRounds.map((x) => x.results[t].rps));
@@ -335,6 +341,7 @@ export async function runOverhead(o: OverheadOptions): Promise<Record<string, un
         mainThreadCpuMicrosPerCall: Object.fromEntries(
           NAMES.map((t) => [t, median(saturationRounds.map((x) => x.results[t].mainThreadCpuMicrosPerCall))]),
         ),
+        mainThreadBusy: Object.fromEntries(NAMES.map((t) => [t, median(saturationRounds.map((x) => x.results[t].mainThreadBusy))])),
         gatewayMainThreadCpuOverBare: median(
           saturationRounds.map((x) => x.results.gateway.mainThreadCpuMicrosPerCall / x.results.bare.cpuMicrosPerCall),
         ),

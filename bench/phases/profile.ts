@@ -14,7 +14,7 @@ import { analyzeProfile } from '../lib/cpuprofile.js';
 import { summarizeGcTrace } from '../lib/gc-trace.js';
 import { paced } from '../lib/paced.js';
 import { CHAIN, createDatabase, invokeBody, setupGateway, type BenchDatabase } from '../lib/setup.js';
-import { startGateway } from './overhead.js';
+import { gatewayNodeFlags, startGateway } from './overhead.js';
 
 export interface ProfileOptions {
   pacedSeconds: number;
@@ -23,6 +23,8 @@ export interface ProfileOptions {
   connections: number;
   /** BENCH_GC_TRACE=1: the gateway's collections per call from V8's trace (lib/gc-trace.ts). */
   gcTrace?: boolean;
+  /** Variables the gateway gets on top of startGateway's (BENCH_PROFILE_ENV, e.g. RECORDER_THREAD=true). */
+  gatewayEnv?: Record<string, string>;
   log: (line: string) => void;
 }
 
@@ -100,7 +102,14 @@ export async function runProfile(o: ProfileOptions): Promise<Record<string, unkn
     // The log is appended to, run after run: this run's trace starts at its present end.
     const logFile = join(LOG_DIR, 'gateway-profile.log');
     const traceFrom = o.gcTrace && existsSync(logFile) ? statSync(logFile).size : 0;
-    const gateway = await startGateway('gateway-profile', db.url, dataDir, ['--cpu-prof', '--cpu-prof-dir', profDir, ...gcFlags]);
+    const gateway = await startGateway(
+      'gateway-profile',
+      db.url,
+      dataDir,
+      ['--cpu-prof', '--cpu-prof-dir', profDir, ...gcFlags],
+      gatewayNodeFlags(),
+      o.gatewayEnv,
+    );
     children.push(gateway);
     const fixture = await setupGateway(gateway.url, upstream.url);
     const headers = ['content-type', 'application/json', 'authorization', `Bearer ${fixture.tenantKey}`];
@@ -138,6 +147,7 @@ export async function runProfile(o: ProfileOptions): Promise<Record<string, unkn
       bare,
       floor,
       ...(gc ? { gcTrace: gc } : {}),
+      ...(o.gatewayEnv && Object.keys(o.gatewayEnv).length > 0 ? { gatewayEnv: o.gatewayEnv } : {}),
     };
   } finally {
     for (const c of children.reverse()) await c.stop().catch(() => {});

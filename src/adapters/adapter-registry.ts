@@ -8,7 +8,7 @@ import type { AdapterDefinition } from './adapter-definition.js';
 import type { ChainAdapter, ChainResult } from '../domain/ports/chain-adapter.js';
 import { CircuitBreaker, type CircuitBreakerOptions, type CircuitState } from './circuit-breaker.js';
 import { HttpChainAdapter, type HttpAdapterOptions } from './http-adapter.js';
-import { OpenAIChainAdapter, type OpenAIAdapterOptions, type OpenAIProviderSettings } from './openai-adapter.js';
+import type { OpenAIAdapterOptions, OpenAIProviderSettings } from './openai-provider.js';
 import { countsAgainstUpstream } from './upstream-errors.js';
 import type { UpstreamAllowList } from './upstream-allow.js';
 
@@ -139,7 +139,47 @@ export class AdapterRegistry {
     const o = this.#options;
     if (o.createAdapter !== undefined) return o.createAdapter(def);
     if (def.type === 'http') return new HttpChainAdapter(def, { ...o.http, ...(o.readEnv === undefined ? {} : { readEnv: o.readEnv }) });
-    return new OpenAIChainAdapter(def, o.providers, o.openai);
+    return new LoadedOnFirstCall(async () => {
+      const { OpenAIChainAdapter } = await import('./openai-adapter.js');
+      return new OpenAIChainAdapter(def, o.providers, o.openai);
+    });
+  }
+}
+
+/**
+ * An adapter whose module is loaded by its first call: the `openai` SDK (about 2 MB of the
+ * gateway's heap, README "Performance") is not loaded by a gateway whose versions are all `http`.
+ * A load that fails fails that call, and the next call tries again.
+ */
+export class LoadedOnFirstCall implements ChainAdapter {
+  #loading: Promise<ChainAdapter> | undefined;
+  #loaded: ChainAdapter | undefined;
+
+  constructor(private readonly load: () => Promise<ChainAdapter>) {}
+
+  /** The adapter, once a call has loaded it. */
+  get loaded(): ChainAdapter | undefined {
+    return this.#loaded;
+  }
+
+  async invoke(input: unknown, signal?: AbortSignal): Promise<ChainResult> {
+    const adapter = this.#loaded ?? (await this.#load());
+    return adapter.invoke(input, signal);
+  }
+
+  async close(): Promise<void> {
+    await this.#loaded?.close?.();
+  }
+
+  async #load(): Promise<ChainAdapter> {
+    this.#loading ??= this.load().then(
+      (adapter) => (this.#loaded = adapter),
+      (err: unknown) => {
+        this.#loading = undefined;
+        throw new UpstreamError('failed', `The adapter could not be set up: ${err instanceof Error ? err.message : String(err)}`);
+      },
+    );
+    return this.#loading;
   }
 }
 

@@ -13,26 +13,16 @@ import type { ChatCompletion, ChatCompletionCreateParamsNonStreaming, ChatComple
 import { UpstreamError } from '../domain/model/errors.js';
 import { MAX_JSON_DEPTH, nestsDeeperThan } from '../domain/overrides/json-value.js';
 import type { ChainAdapter, ChainResult, ChainUsage } from '../domain/ports/chain-adapter.js';
-import type { AdapterDefinition, OpenAIAdapterDefinition } from './adapter-definition.js';
+import type { OpenAIAdapterDefinition } from './adapter-definition.js';
+import {
+  DEFAULT_AZURE_API_VERSION,
+  DEFAULT_OPENAI_BASE_URL,
+  providerProblem,
+  type OpenAIAdapterOptions,
+  type OpenAIProviderSettings,
+} from './openai-provider.js';
 import { compileTemplate, type CompiledTemplate } from './prompt-template.js';
 import { abortedByCaller, classifyTransportError, excerpt } from './upstream-errors.js';
-
-/** The gateway's provider settings (OPENAI_API_KEY, OPENAI_BASE_URL, AZURE_OPENAI_ENDPOINT, AZURE_OPENAI_API_KEY). */
-export interface OpenAIProviderSettings {
-  apiKey?: string | undefined;
-  baseURL?: string | undefined;
-  azureEndpoint?: string | undefined;
-  azureApiKey?: string | undefined;
-}
-
-export const DEFAULT_OPENAI_BASE_URL = 'https://api.openai.com/v1';
-/** Azure's api-version when a version names none: the GA release that added structured outputs. */
-export const DEFAULT_AZURE_API_VERSION = '2024-10-21';
-
-export interface OpenAIAdapterOptions {
-  /** A fetch for the SDK (tests, proxies). Default: the global fetch, which keeps connections alive. */
-  fetch?: typeof fetch;
-}
 
 interface Message {
   role: OpenAIAdapterDefinition['messages'][number]['role'];
@@ -137,39 +127,22 @@ function buildClient(
     project: null,
     ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
   };
+  const problem = providerProblem(def, settings);
+  if (problem !== undefined) return { error: problem };
   if (def.provider === 'azure') {
-    if (!settings.azureEndpoint) return { error: 'Azure OpenAI is not configured on the gateway (AZURE_OPENAI_ENDPOINT).' };
-    if (!settings.azureApiKey) return { error: 'Azure OpenAI is not configured on the gateway (AZURE_OPENAI_API_KEY).' };
     return {
       client: new AzureOpenAI({
         ...common,
         // The endpoint goes in as baseURL (what the SDK derives from it): left undefined, baseURL
         // would be read from OPENAI_BASE_URL, the openai provider's setting, and clash with it.
-        baseURL: `${settings.azureEndpoint.replace(/\/+$/, '')}/openai`,
-        apiKey: settings.azureApiKey,
+        baseURL: `${settings.azureEndpoint!.replace(/\/+$/, '')}/openai`,
+        apiKey: settings.azureApiKey!,
         apiVersion: def.apiVersion ?? DEFAULT_AZURE_API_VERSION,
         deployment: def.deployment ?? def.model,
       }),
     };
   }
-  if (!settings.apiKey) return { error: 'OpenAI is not configured on the gateway (OPENAI_API_KEY).' };
-  return { client: new OpenAI({ ...common, apiKey: settings.apiKey, baseURL: settings.baseURL ?? DEFAULT_OPENAI_BASE_URL }) };
-}
-
-/**
- * Why an `openai` version could not be called on this gateway as configured (its provider's
- * settings are missing), or undefined. Registering such a version still works (another replica,
- * or a restart with the settings, can call it), but the caller is warned at once rather than
- * finding out from the first 502.
- */
-export function providerProblem(def: AdapterDefinition, settings: OpenAIProviderSettings): string | undefined {
-  if (def.type !== 'openai') return undefined;
-  if (def.provider === 'azure') {
-    if (!settings.azureEndpoint) return 'Azure OpenAI is not configured on the gateway (AZURE_OPENAI_ENDPOINT).';
-    if (!settings.azureApiKey) return 'Azure OpenAI is not configured on the gateway (AZURE_OPENAI_API_KEY).';
-    return undefined;
-  }
-  return settings.apiKey ? undefined : 'OpenAI is not configured on the gateway (OPENAI_API_KEY).';
+  return { client: new OpenAI({ ...common, apiKey: settings.apiKey!, baseURL: settings.baseURL ?? DEFAULT_OPENAI_BASE_URL }) };
 }
 
 function classifyProviderError(err: unknown, signal: AbortSignal | undefined, timeoutMs: number): UpstreamError {

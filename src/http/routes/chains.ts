@@ -2,7 +2,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { upstreamRefusal } from '../../adapters/adapter-registry.js';
-import { providerProblem, type OpenAIProviderSettings } from '../../adapters/openai-adapter.js';
+import { providerProblem, type OpenAIProviderSettings } from '../../adapters/openai-provider.js';
 import type { UpstreamAllowList } from '../../adapters/upstream-allow.js';
 import { chainEnvironments, type Chain, type ChainVersion } from '../../domain/model/catalog.js';
 import { BadRequestError } from '../../domain/model/errors.js';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adapterDefinitionSchema, type AdapterDefinition } from '../../../src/adapters/adapter-definition.js';
-import { AdapterRegistry } from '../../../src/adapters/adapter-registry.js';
+import { AdapterRegistry, LoadedOnFirstCall } from '../../../src/adapters/adapter-registry.js';
 import type { ChainAdapter } from '../../../src/domain/ports/chain-adapter.js';
 import { HttpChainAdapter } from '../../../src/adapters/http-adapter.js';
 import { OpenAIChainAdapter } from '../../../src/adapters/openai-adapter.js';
@@ -30,15 +30,34 @@ const settle = (p: Promise<unknown>) =>
 
 describe('AdapterRegistry', () => {
   it("builds the adapter of the definition's type once per (chain, version)", async () => {
-    const registry = new AdapterRegistry({ providers: { apiKey: 'k' } });
+    // The provider is the loopback upstream, which refuses a body without `input` (HTTP 422).
+    const registry = new AdapterRegistry({ providers: { apiKey: 'k', baseURL: upstream.origin } });
     const a = registry.get('invoices', 'v1', httpDef());
     expect(a.inner).toBeInstanceOf(HttpChainAdapter);
     expect(registry.get('invoices', 'v1', httpDef())).toBe(a);
     expect(registry.get('invoices', 'v2', httpDef())).not.toBe(a);
     expect(registry.get('other', 'v1', httpDef())).not.toBe(a);
-    expect(registry.get('invoices', 'v3', openaiDef).inner).toBeInstanceOf(OpenAIChainAdapter);
     expect((await a.invoke({ n: 1 })).output).toEqual({ n: 1 });
+    // An openai version's adapter loads the SDK with its first call, which reaches it.
+    const openai = registry.get('invoices', 'v3', openaiDef).inner as LoadedOnFirstCall;
+    expect(openai).toBeInstanceOf(LoadedOnFirstCall);
+    expect(openai.loaded).toBeUndefined();
+    await expect(openai.invoke({})).rejects.toMatchObject({ message: 'The model provider answered HTTP 422.' });
+    expect(openai.loaded).toBeInstanceOf(OpenAIChainAdapter);
     await registry.closeAll();
+  });
+
+  it('loads an adapter once, on its first call; a load that fails fails that call and is tried again', async () => {
+    let loads = 0;
+    const lazy = new LoadedOnFirstCall(() => {
+      loads += 1;
+      if (loads === 1) return Promise.reject(new Error('no module'));
+      return Promise.resolve({ invoke: (input: unknown) => Promise.resolve({ output: input, upstreamMs: 0 }) });
+    });
+    await expect(lazy.invoke(1)).rejects.toMatchObject({ kind: 'failed', message: 'The adapter could not be set up: no module' });
+    const answers = await Promise.all([lazy.invoke(2), lazy.invoke(3)]);
+    expect(answers.map((a) => a.output)).toEqual([2, 3]);
+    expect(loads).toBe(2);
   });
 
   it('puts each version behind its own breaker, which counts upstream faults but not bad input', async () => {

@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openaiAdapterDefinitionSchema } from '../../../src/adapters/adapter-definition.js';
-import { DEFAULT_AZURE_API_VERSION, OpenAIChainAdapter, type OpenAIProviderSettings } from '../../../src/adapters/openai-adapter.js';
+import { OpenAIChainAdapter } from '../../../src/adapters/openai-adapter.js';
+import { DEFAULT_AZURE_API_VERSION, type OpenAIProviderSettings } from '../../../src/adapters/openai-provider.js';
 import { UpstreamError } from '../../../src/domain/model/errors.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../../support/fake-openai.js';
 
