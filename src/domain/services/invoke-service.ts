@@ -17,6 +17,7 @@ import type { RunRepository } from '../ports/run-repository.js';
 import type { ShadowCalls } from '../ports/shadow-calls.js';
 import type { Assignment, Router } from '../routing/routing.js';
 import type { Catalog } from './catalog.js';
+import { IdempotencyCache, type IdempotencyCacheOptions } from './idempotency-cache.js';
 
 export interface InvokeRequest {
   chain: string;
@@ -66,15 +67,20 @@ export interface InvokeDeps {
   /** Mirrors control-served calls to the candidate (README "Shadow runs"). */
   shadow?: ShadowCalls;
   now: () => Date;
+  /** Bounds of the answers kept for retries; defaults above. */
+  idempotencyCache?: Partial<Pick<IdempotencyCacheOptions, 'maxEntries' | 'maxChars'>>;
 }
 
 const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
+/** The answers kept for retries (README "Outages"): 6.9 MB of heap at the bound for outputs of 800 characters. */
+const IDEMPOTENCY_CACHE = { maxEntries: 10_000, maxChars: 4 * 1024 * 1024 };
 
 export class InvokeService {
-  /** Answers of recent idempotent calls, and calls still in flight, by tenant + chain + key. */
-  private readonly idempotent = new Map<string, { at: number; result: Promise<InvokeResult> }>();
+  private readonly idempotent: IdempotencyCache;
 
-  constructor(private readonly deps: InvokeDeps) {}
+  constructor(private readonly deps: InvokeDeps) {
+    this.idempotent = new IdempotencyCache({ ttlMs: IDEMPOTENCY_TTL_MS, ...IDEMPOTENCY_CACHE, ...deps.idempotencyCache });
+  }
 
   /**
    * Runs the call and records it. A 503 before anything else when no more runs can be kept (spool
@@ -86,17 +92,11 @@ export class InvokeService {
     // Scoped per tenant and chain: the same key sent to another chain is another call.
     const key = `${req.tenant}\u0000${req.chain}\u0000${req.idempotencyKey}`;
     const nowMs = this.deps.now().getTime();
-    const cached = this.idempotent.get(key);
-    if (cached && nowMs - cached.at < IDEMPOTENCY_TTL_MS) return { ...(await cached.result), replayed: true };
+    const cached = this.idempotent.get(key, nowMs);
+    if (cached) return { ...(await cached), replayed: true };
     const result = this.replayStored(req).then((stored) => stored ?? this.run(req));
-    this.idempotent.set(key, { at: nowMs, result });
-    this.pruneIdempotency(nowMs);
-    try {
-      return await result;
-    } catch (err) {
-      this.idempotent.delete(key);
-      throw err;
-    }
+    this.idempotent.start(key, nowMs, result);
+    return result;
   }
 
   /** Fails before any upstream call for what would fail any call of a batch: an unknown chain, tenant or environment. */
@@ -138,14 +138,7 @@ export class InvokeService {
 
   /** Forgets the tenant's cached answers, finished or in flight (erasure: they hold its outputs). */
   forgetTenant(tenantId: string): void {
-    const prefix = `${tenantId}\u0000`;
-    for (const k of this.idempotent.keys()) if (k.startsWith(prefix)) this.idempotent.delete(k);
-  }
-
-  private pruneIdempotency(nowMs: number): void {
-    if (this.idempotent.size < 10_000) return;
-    for (const [k, v] of this.idempotent)
-      if (nowMs - v.at >= IDEMPOTENCY_TTL_MS || this.idempotent.size > 50_000) this.idempotent.delete(k);
+    this.idempotent.forgetPrefix(`${tenantId}\u0000`);
   }
 
   private async run(req: InvokeRequest): Promise<InvokeResult> {
