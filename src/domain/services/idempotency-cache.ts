@@ -6,10 +6,12 @@
  *
  * Bounded, oldest out first: at most `maxEntries` finished answers and `maxChars` characters of
  * their outputs as JSON, each for `ttlMs`. A call in flight is never dropped (its retry must wait
- * for it, not call the upstream again) and counts once it has finished. Kept by count alone, the
+ * for it, not call the upstream again), nor an answer younger than `minAgeMs`: until its run is
+ * in the database, this is the only place a retry can find it, and the writer stores a run well
+ * within that (while the database is away, the bounds decide). Kept by count alone, the
  * answers of a client that sends a key with every call held their output objects for a day, up
  * to 50,000 of them: about 85 MB of heap for outputs of 800 characters, where the defaults
- * (InvokeService) hold 3,890 such answers in 6.9 MB.
+ * (InvokeService) hold 3,890 such answers in about 7 MB.
  */
 import type { InvokeResult } from './invoke-service.js';
 
@@ -17,6 +19,7 @@ export interface IdempotencyCacheOptions {
   maxEntries: number;
   maxChars: number;
   ttlMs: number;
+  minAgeMs: number;
 }
 
 interface Entry {
@@ -34,22 +37,25 @@ export class IdempotencyCache {
   private finished = 0;
   private chars = 0;
 
-  constructor(private readonly opts: IdempotencyCacheOptions) {}
+  constructor(
+    private readonly opts: IdempotencyCacheOptions,
+    private readonly now: () => number,
+  ) {}
 
   /** The answer (or the call in flight) under `key`, if it is younger than the TTL. */
-  get(key: string, nowMs: number): Promise<InvokeResult> | undefined {
+  get(key: string): Promise<InvokeResult> | undefined {
     const e = this.entries.get(key);
     if (e === undefined) return undefined;
-    if (nowMs - e.at < this.opts.ttlMs) return e.result;
+    if (this.now() - e.at < this.opts.ttlMs) return e.result;
     this.remove(key, e);
     return undefined;
   }
 
   /** Holds a call under `key` from now: its answer once it has one; nothing if it fails. */
-  start(key: string, nowMs: number, result: Promise<InvokeResult>): void {
+  start(key: string, result: Promise<InvokeResult>): void {
     const old = this.entries.get(key);
     if (old !== undefined) this.remove(key, old);
-    const e: Entry = { at: nowMs, result, chars: undefined };
+    const e: Entry = { at: this.now(), result, chars: undefined };
     this.entries.set(key, e);
     result.then(
       (answer) => {
@@ -57,7 +63,7 @@ export class IdempotencyCache {
         e.chars = ENTRY_CHARS + JSON.stringify(answer.output ?? null).length;
         this.finished += 1;
         this.chars += e.chars;
-        this.evict(nowMs);
+        this.evict();
       },
       () => {
         if (this.entries.get(key) === e) this.remove(key, e);
@@ -82,12 +88,14 @@ export class IdempotencyCache {
     this.chars -= e.chars;
   }
 
-  /** Drops the oldest finished answers while over a bound, and expired ones met on the way. */
-  private evict(nowMs: number): void {
-    if (this.finished <= this.opts.maxEntries && this.chars <= this.opts.maxChars) return;
+  /** Drops the oldest finished answers while over a bound, down to those younger than minAgeMs. */
+  private evict(): void {
+    const over = () => this.finished > this.opts.maxEntries || this.chars > this.opts.maxChars;
+    if (!over()) return;
+    const youngest = this.now() - this.opts.minAgeMs;
     for (const [k, e] of this.entries) {
-      if (this.finished <= this.opts.maxEntries && this.chars <= this.opts.maxChars) break;
-      if (e.chars !== undefined || nowMs - e.at >= this.opts.ttlMs) this.remove(k, e);
+      if (!over() || e.at > youngest) break;
+      if (e.chars !== undefined) this.remove(k, e);
     }
   }
 }
