@@ -155,7 +155,7 @@ export class LoadedOnFirstCall implements ChainAdapter {
   #loading: Promise<ChainAdapter> | undefined;
   #loaded: ChainAdapter | undefined;
 
-  constructor(private readonly load: () => Promise<ChainAdapter>) {}
+  constructor(private readonly build: () => Promise<ChainAdapter>) {}
 
   /** The adapter, once a call has loaded it. */
   get loaded(): ChainAdapter | undefined {
@@ -172,7 +172,7 @@ export class LoadedOnFirstCall implements ChainAdapter {
   }
 
   async #load(): Promise<ChainAdapter> {
-    this.#loading ??= this.load().then(
+    this.#loading ??= this.build().then(
       (adapter) => (this.#loaded = adapter),
       (err: unknown) => {
         this.#loading = undefined;

@@ -17,7 +17,7 @@ import type { RunRepository } from '../ports/run-repository.js';
 import type { ShadowCalls } from '../ports/shadow-calls.js';
 import type { Assignment, Router } from '../routing/routing.js';
 import type { Catalog } from './catalog.js';
-import { IdempotencyCache, type IdempotencyCacheOptions } from './idempotency-cache.js';
+import { IdempotencyCache } from './idempotency-cache.js';
 
 export interface InvokeRequest {
   chain: string;
@@ -67,8 +67,6 @@ export interface InvokeDeps {
   /** Mirrors control-served calls to the candidate (README "Shadow runs"). */
   shadow?: ShadowCalls;
   now: () => Date;
-  /** Bounds of the answers kept for retries; defaults above. */
-  idempotencyCache?: Partial<Pick<IdempotencyCacheOptions, 'maxEntries' | 'maxChars' | 'minAgeMs'>>;
 }
 
 const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
@@ -79,9 +77,7 @@ export class InvokeService {
   private readonly idempotent: IdempotencyCache;
 
   constructor(private readonly deps: InvokeDeps) {
-    this.idempotent = new IdempotencyCache({ ttlMs: IDEMPOTENCY_TTL_MS, ...IDEMPOTENCY_CACHE, ...deps.idempotencyCache }, () =>
-      deps.now().getTime(),
-    );
+    this.idempotent = new IdempotencyCache({ ttlMs: IDEMPOTENCY_TTL_MS, ...IDEMPOTENCY_CACHE }, () => deps.now().getTime());
   }
 
   /**
