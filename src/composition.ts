@@ -26,7 +26,6 @@ import { RolloutService } from './domain/services/rollout-service.js';
 import { RunQueries } from './domain/services/run-queries.js';
 import { EmbeddedFlagStore } from './flags/embedded-flag-store.js';
 import { flagErrorLogger } from './flags/flag-error-log.js';
-import { UnleashFlagStore } from './flags/unleash-flag-store.js';
 import { RunRedactor } from './redaction/run-redactor.js';
 import { restrictTree, secureDataDir } from './runtime/data-dir.js';
 import { EventBus } from './runtime/event-bus.js';
@@ -114,7 +113,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
   const active = new ActiveRollouts();
   const catalog = new Catalog({ store: catalogStore, hasher, adminToken: admin.token, now, activeRollouts: active });
   await catalog.load();
-  const flags = createFlagStore(config, database, log);
+  const flags = await createFlagStore(config, database, log);
   await flags.start();
   const rollouts = new RolloutService({ store: new RolloutStore(db), flags, catalog, active, events: bus, log, now });
   await rollouts.load();
@@ -371,7 +370,7 @@ function bounded<T>(p: Promise<T>, ms: number): Promise<T> {
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
-function createFlagStore(config: Config, database: Database, log: Logger): FlagStore {
+async function createFlagStore(config: Config, database: Database, log: Logger): Promise<FlagStore> {
   const onError = flagErrorLogger(log);
   if (!config.UNLEASH_URL) {
     return new EmbeddedFlagStore({ db: database.db, refreshIntervalMs: config.UNLEASH_REFRESH_MS, onError });
@@ -382,6 +381,8 @@ function createFlagStore(config: Config, database: Database, log: Logger): FlagS
       `Invalid configuration: ${config.UNLEASH_API_TOKEN ? 'UNLEASH_ADMIN_TOKEN' : 'UNLEASH_API_TOKEN'} is required when UNLEASH_URL is set`,
     );
   }
+  // Loaded only here: the Unleash SDK's HTTP stack is about 3 MB of heap (flags/unleash-engine.ts).
+  const { UnleashFlagStore } = await import('./flags/unleash-flag-store.js');
   return new UnleashFlagStore({
     url: config.UNLEASH_URL,
     clientToken: config.UNLEASH_API_TOKEN,

@@ -2,20 +2,32 @@
  * unleash-client's own evaluation engine, fed from memory instead of from a server.
  *
  * The embedded store, the Unleash store's read-your-writes overlay and the client-specification
- * tests all evaluate through this, so they agree with a real Unleash SDK variant for variant:
- * it is the public `Unleash` class with a custom `repository` (an UnleashConfig option), so no
- * fetcher is ever built, and metrics are disabled, so no request is ever made. The `url` the
- * constructor insists on is a reserved `.invalid` name (RFC 2606) that can never resolve.
+ * tests all evaluate through this, so they agree with a real Unleash SDK variant for variant: it
+ * is the SDK's `UnleashClient` (what its `Unleash` class evaluates with) over the SDK's default
+ * strategies, given an in-memory repository, and each call's context completed with the static
+ * fields the `Unleash` class adds (`appName`, `environment: 'default'`).
+ *
+ * The `Unleash` class itself is not used: importing it loads the SDK's HTTP stack
+ * (make-fetch-happen and its cache, proxy agents, an event-source client), about 3 MB of heap
+ * that a gateway on the embedded flag store never calls, and wraps every evaluation in a context
+ * copy and usage counters we disable. The Unleash flag store, which does talk to a server, loads
+ * the package whole when `UNLEASH_URL` is set (composition.ts).
  */
 import { EventEmitter } from 'node:events';
-import { Unleash, type Context } from 'unleash-client';
+import { createRequire } from 'node:module';
+import type { Context } from 'unleash-client';
+import type clientModule from 'unleash-client/lib/client.js';
 import type { EnhancedFeatureInterface, FeatureInterface } from 'unleash-client/lib/feature.js';
+import { createFallbackFunction } from 'unleash-client/lib/helpers.js';
 import type { RepositoryInterface } from 'unleash-client/lib/repository/index.js';
+import { defaultStrategies } from 'unleash-client/lib/strategy/index.js';
 import type { Segment } from 'unleash-client/lib/strategy/strategy.js';
 import type { FlagContext, FlagVariant } from '../domain/ports/flag-store.js';
 import { toFlagVariant, toUnleashContext, type UnleashFeature } from './unleash-mapping.js';
 
-const UNREACHABLE_URL = 'http://unleash-embedded.invalid/api/';
+// The module is CommonJS with its class as `exports.default`: a default import gives the class to
+// TypeScript and to vitest but the whole `exports` object to Node, so it is required.
+const { default: UnleashClient } = createRequire(import.meta.url)('unleash-client/lib/client.js') as typeof clientModule;
 
 /** Features as /api/client/features serves them; segments only for the client-specification cases. */
 export interface EngineState {
@@ -68,9 +80,8 @@ class InMemoryRepository extends EventEmitter implements RepositoryInterface {
     return this.segments.get(id);
   }
 
-  /** Ready at once: the SDK answers nothing but fallbacks until its repository says "ready". */
+  /** Nothing to fetch: the client reads the maps directly (the interface's lifecycle is for fetching repositories). */
   start(): Promise<void> {
-    this.emit('ready');
     return Promise.resolve();
   }
 
@@ -79,25 +90,19 @@ class InMemoryRepository extends EventEmitter implements RepositoryInterface {
 
 export class UnleashEngine {
   private readonly repository = new InMemoryRepository();
-  private readonly unleash: Unleash;
+  private readonly client: InstanceType<typeof UnleashClient>;
+  /** What the SDK's `Unleash` class puts under every context: its `appName`, and `environment` unless configured. */
+  private readonly staticContext: Context;
 
   constructor(opts: { appName?: string; state?: EngineState; onError?: (err: Error) => void } = {}) {
     if (opts.state) this.repository.setState(opts.state);
-    this.unleash = new Unleash({
-      appName: opts.appName ?? 'chain-canary-embedded',
-      url: UNREACHABLE_URL,
-      repository: this.repository,
-      disableMetrics: true,
-      disableAutoStart: true,
-      // Tests and the overlay build several engines in one process; that is intended here.
-      skipInstanceCountWarning: true,
-    });
-    // Without a listener of its own the SDK prints every error with console.error.
-    this.unleash.on('error', (err: Error) => opts.onError?.(err));
-    this.unleash.on('warn', () => {});
-    // Synchronous: the repository emits "ready" inside start(), which the Unleash instance
-    // listens for, so evaluation works as soon as the constructor returns.
-    void this.unleash.start();
+    this.staticContext = { appName: opts.appName ?? 'chain-canary-embedded', environment: 'default' };
+    this.client = new UnleashClient(this.repository, defaultStrategies);
+    // The client reports a malformed definition as an "error" event, which an EventEmitter without
+    // a listener would throw; its warnings (a strategy or dependency missing) are answered by the
+    // definition's fallback and need no one's attention here.
+    this.client.on('error', (err: Error) => opts.onError?.(err));
+    this.client.on('warn', () => {});
   }
 
   setState(state: EngineState): void {
@@ -121,23 +126,27 @@ export class UnleashEngine {
   }
 
   isEnabled(name: string, context: Context): boolean {
-    return this.unleash.isEnabled(name, context);
+    const full = { ...this.staticContext, ...context };
+    return this.client.isEnabled(name, full, createFallbackFunction(name, full, undefined));
   }
 
   getVariant(name: string, context: Context): EngineVariant {
-    return this.unleash.getVariant(name, context);
+    return this.client.getVariant(name, { ...this.staticContext, ...context });
   }
 
   /** The arm for a call; never throws (a malformed definition is 'disabled'). */
   evaluate(name: string, ctx: FlagContext): FlagVariant {
     try {
-      return toFlagVariant(this.unleash.getVariant(name, toUnleashContext(ctx)));
+      const context = toUnleashContext(ctx);
+      context.appName = this.staticContext.appName;
+      context.environment = this.staticContext.environment;
+      return toFlagVariant(this.client.getVariant(name, context));
     } catch {
       return 'disabled';
     }
   }
 
   destroy(): void {
-    this.unleash.destroy();
+    this.client.removeAllListeners();
   }
 }
