@@ -8,10 +8,10 @@
  * fields the `Unleash` class adds (`appName`, `environment: 'default'`).
  *
  * The `Unleash` class itself is not used: importing it loads the SDK's HTTP stack
- * (make-fetch-happen and its cache, proxy agents, an event-source client), about 3 MB of heap
- * that a gateway on the embedded flag store never calls, and wraps every evaluation in a context
- * copy and usage counters we disable. The Unleash flag store, which does talk to a server, loads
- * the package whole when `UNLEASH_URL` is set (composition.ts).
+ * (make-fetch-happen and its cache, proxy agents, an event-source client), 1.5 MB of heap in a
+ * gateway that never calls it, and the class wraps every evaluation in a context copy and usage
+ * counters we disable. The Unleash flag store, which does talk to a server, loads the package
+ * whole when `UNLEASH_URL` is set (composition.ts).
  */
 import { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
@@ -25,8 +25,9 @@ import type { Segment } from 'unleash-client/lib/strategy/strategy.js';
 import type { FlagContext, FlagVariant } from '../domain/ports/flag-store.js';
 import { toFlagVariant, toUnleashContext, type UnleashFeature } from './unleash-mapping.js';
 
-// The module is CommonJS with its class as `exports.default`: a default import gives the class to
-// TypeScript and to vitest but the whole `exports` object to Node, so it is required.
+// The module is CommonJS with its class as `exports.default`: an ES default import gets the whole
+// `exports` object from Node but the class itself from vitest's loader, so it is required (the
+// same object under both).
 const { default: UnleashClient } = createRequire(import.meta.url)('unleash-client/lib/client.js') as typeof clientModule;
 
 /** Features as /api/client/features serves them; segments only for the client-specification cases. */

@@ -1,6 +1,6 @@
 /**
  * The gateway loads the Unleash SDK's `Unleash` class, and with it the SDK's HTTP stack
- * (make-fetch-happen and its cache, proxy agents: about 3 MB of heap), only when it talks to an
+ * (make-fetch-happen and its cache, proxy agents: 1.5 MB of its heap), only when it talks to an
  * Unleash server. The embedded flag store evaluates with the SDK's `UnleashClient` alone
  * (src/flags/unleash-engine.ts). Checked in a fresh process, where nothing else has loaded them.
  */
