@@ -518,8 +518,11 @@ export const shadowRuns = pgTable(
     candidateFields: jsonb('candidate_fields').$type<string[]>(),
     scoredAt: timestamp('scored_at', { withTimezone: true, mode: 'date' }),
   },
+  // No index on shadow_of: a control run's shadow run has one id (its ticket, stored on the run),
+  // so the primary key already keeps one row per control run, and nothing looks rows up by it. A
+  // unique index there made the two halves' upserts, landing at once from two replicas, fail with
+  // a duplicate key instead of meeting on the id (ON CONFLICT arbitrates on one index only).
   (t) => [
-    uniqueIndex('shadow_runs_shadow_of_idx').on(t.shadowOf),
     index('shadow_runs_rollout_idx').on(t.rolloutId, t.tenantId),
     index('shadow_runs_tenant_idx').on(t.tenantId),
     index('shadow_runs_created_idx').on(t.createdAt),

@@ -134,15 +134,19 @@ describe.each(storages)('shadow store on %s', (storage) => {
   });
 
   it('two writers landing the two halves at once still score the pair', async () => {
-    const pairs = Array.from({ length: 20 }, () => place('umbrella'));
+    // Each pair's two halves sent side by side, so that they race on the same row: with a unique
+    // index on shadow_of besides the id, this failed with a duplicate key in about half of the runs.
+    const pairs = Array.from({ length: 200 }, () => place('umbrella'));
     const other = new ShadowStore(database.db);
-    await Promise.all([
-      ...pairs.map((p) => store.writeBatch({ results: [result(p, { total: 1, vendor: 'ACME' })], expectations: [], skips: [] }, score)),
-      ...pairs.map((p) => other.writeBatch({ results: [], expectations: [feedback(p, { total: 42 })], skips: [] }, score)),
-    ]);
+    await Promise.all(
+      pairs.flatMap((p) => [
+        store.writeBatch({ results: [result(p, { total: 1, vendor: 'ACME' })], expectations: [], skips: [] }, score),
+        other.writeBatch({ results: [], expectations: [feedback(p, { total: 42 })], skips: [] }, score),
+      ]),
+    );
     const agg = await store.aggregates(rolloutId);
     const umbrella = agg.cells.filter((x) => x.tenantId === 'umbrella');
-    expect(umbrella).toEqual([{ tenantId: 'umbrella', stage: 0, controlOverridden: false, candidateOverridden: true, pairs: 20 }]);
+    expect(umbrella).toEqual([{ tenantId: 'umbrella', stage: 0, controlOverridden: false, candidateOverridden: true, pairs: 200 }]);
   });
 
   it('sums skip counts across batches and writers, and erases a tenant', async () => {
