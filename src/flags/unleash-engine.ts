@@ -138,6 +138,8 @@ export class UnleashEngine {
   /** The arm for a call; never throws (a malformed definition is 'disabled'). */
   evaluate(name: string, ctx: FlagContext): FlagVariant {
     try {
+      // Completed in place (the context is this call's own), not spread over the static fields
+      // as getVariant does: on every call the spread cost as much as this engine saves.
       const context = toUnleashContext(ctx);
       context.appName = this.staticContext.appName;
       context.environment = this.staticContext.environment;
