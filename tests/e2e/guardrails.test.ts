@@ -4,53 +4,19 @@
  * gateway never acted on is acted on by the next one, exactly once.
  */
 import { createHmac } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeUpstream, type FakeUpstream } from '../support/fake-upstream.js';
+import { eventually } from '../support/eventually.js';
 import { ADMIN, noPostgres, startTestGateway, type TestGateway } from '../support/gateway.js';
 import { startGatewayProcess } from '../support/gateway-process.js';
+import { startHookReceiver } from '../support/hook-receiver.js';
 import { createTestDatabase } from '../support/pg.js';
 
 const SECRET = 'webhook-secret-for-tests';
-
-interface Hook {
-  body: any;
-  signature: string;
-  raw: string;
-}
-
-async function startHookReceiver(): Promise<{ url: string; hooks: Hook[]; close(): Promise<void> }> {
-  const hooks: Hook[] = [];
-  const server: Server = createServer((req, res) => {
-    let raw = '';
-    req.on('data', (c) => (raw += c));
-    req.on('end', () => {
-      hooks.push({ raw, body: JSON.parse(raw), signature: String(req.headers['x-chain-canary-signature'] ?? '') });
-      res.writeHead(204).end();
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`,
-    hooks,
-    close: () => new Promise((r) => server.close(() => r())),
-  };
-}
-
-async function eventually<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 /** Sets up tenants, a chain whose candidate the reviewers correct far more, and a guarded rollout. */
 async function setUp(req: TestGateway['request'], upstream: FakeUpstream, webhookUrl?: string, minSamples = 60) {

@@ -5,42 +5,16 @@
  * is; both are events and webhooks. `advance` on a gated rollout is 409 unless overridden with a
  * reason (audited).
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeUpstream, type FakeUpstream } from '../support/fake-upstream.js';
+import { eventually } from '../support/eventually.js';
 import { noPostgres, startTestGateway, type TestGateway } from '../support/gateway.js';
+import { startHookReceiver, type HookReceiver } from '../support/hook-receiver.js';
 
 const storages = [...(noPostgres ? [] : (['postgres'] as const)), ...(process.env.CC_SKIP_PGLITE ? [] : (['pglite'] as const))];
 const CASES = 60;
-
-async function startHookReceiver(): Promise<{ url: string; hooks: any[]; close(): Promise<void> }> {
-  const hooks: any[] = [];
-  const server: Server = createServer((req, res) => {
-    let raw = '';
-    req.on('data', (c) => (raw += c));
-    req.on('end', () => {
-      hooks.push(JSON.parse(raw));
-      res.writeHead(204).end();
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`,
-    hooks,
-    close: () => new Promise((r) => server.close(() => r())),
-  };
-}
-
-async function eventually<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 100_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+/** Replays of 60 cases on both arms take a while on a loaded machine; the describe allows 120 s. */
+const GATE_WAIT = { timeoutMs: 100_000, everyMs: 50 };
 
 /** Right answer: {total: n * 10}. */
 const right = (input: any) => ({ total: input.n * 10 });
@@ -49,7 +23,7 @@ const wrongEvery = (every: number) => (input: any) => ({ total: input.n % every 
 
 describe.each(storages)('replay gate on %s', { timeout: 120_000 }, (storage) => {
   let gw: TestGateway;
-  let hooks: Awaited<ReturnType<typeof startHookReceiver>>;
+  let hooks: HookReceiver;
   const upstreams: Record<string, FakeUpstream> = {};
 
   /** A chain with v1 and v2 on their own upstreams, and a dataset of CASES cases whose expected is the right answer. */
@@ -100,10 +74,14 @@ describe.each(storages)('replay gate on %s', { timeout: 120_000 }, (storage) => 
     expect(created.status).toBe(201);
     expect(created.body.status).toBe('gated');
     const id = created.body.id;
-    const passed = await eventually('gate passed', async () => {
-      const r = await gw.request('GET', `/v1/rollouts/${id}`);
-      return r.body.status === 'running' && r.body;
-    });
+    const passed = await eventually(
+      'gate passed',
+      async () => {
+        const r = await gw.request('GET', `/v1/rollouts/${id}`);
+        return r.body.status === 'running' && r.body;
+      },
+      GATE_WAIT,
+    );
     expect(passed.gate).toMatchObject({ state: 'passed', replay: { dataset, maxIncrease: 0.05, minCases: 50 } });
     expect(passed.gate.figures).toMatchObject({
       pairs: CASES,
@@ -121,7 +99,9 @@ describe.each(storages)('replay gate on %s', { timeout: 120_000 }, (storage) => 
     // Traffic moves now: stage 0 sends prod to the candidate.
     const call = await gw.request('POST', '/v1/chains/pass/invoke', { tenant: 'acme', environment: 'prod', input: { n: 6 } });
     expect(call.body).toMatchObject({ variant: 'candidate', version: 'v2', output: { total: 60 } });
-    await eventually('the gate_passed webhook', async () => hooks.hooks.some((h) => h.type === 'gate_passed' && h.rollout?.id === id));
+    await eventually('the gate_passed webhook', async () =>
+      hooks.hooks.some((h) => h.body.type === 'gate_passed' && h.body.rollout?.id === id),
+    );
   });
 
   it('fails a worse candidate: gate_failed is final, no traffic ever moved', async () => {
@@ -132,10 +112,14 @@ describe.each(storages)('replay gate on %s', { timeout: 120_000 }, (storage) => 
     // While gated: calls go to the current version, outside any arm.
     const during = await gw.request('POST', '/v1/chains/fail/invoke', { tenant: 'acme', environment: 'prod', input: { n: 2 } });
     expect(during.body).toMatchObject({ variant: 'default', version: 'v1', output: { total: 20 } });
-    const failed = await eventually('gate failed', async () => {
-      const r = await gw.request('GET', `/v1/rollouts/${id}`);
-      return r.body.status === 'gate_failed' && r.body;
-    });
+    const failed = await eventually(
+      'gate failed',
+      async () => {
+        const r = await gw.request('GET', `/v1/rollouts/${id}`);
+        return r.body.status === 'gate_failed' && r.body;
+      },
+      GATE_WAIT,
+    );
     expect(failed.gate.state).toBe('failed');
     expect(failed.gate.figures).toMatchObject({ pairs: CASES, onlyCandidateOverridden: 30, onlyControlOverridden: 0 });
     expect(failed.gate.figures.lowerBound).toBeGreaterThan(0.05);
@@ -149,7 +133,9 @@ describe.each(storages)('replay gate on %s', { timeout: 120_000 }, (storage) => 
     expect(
       (await gw.request('POST', '/v1/chains/fail/invoke', { tenant: 'acme', environment: 'prod', input: { n: 2 } })).body.variant,
     ).toBe('default');
-    await eventually('the gate_failed webhook', async () => hooks.hooks.some((h) => h.type === 'gate_failed' && h.rollout?.id === id));
+    await eventually('the gate_failed webhook', async () =>
+      hooks.hooks.some((h) => h.body.type === 'gate_failed' && h.body.rollout?.id === id),
+    );
     // The chain is free for another rollout.
     expect(
       (
@@ -196,10 +182,14 @@ describe.each(storages)('replay gate on %s', { timeout: 120_000 }, (storage) => 
       data: { override: true, before: { status: 'gated' } },
     });
     // Its gate replays stop.
-    await eventually('gate replays stopped', async () => {
-      const replays = (await gw.request('GET', `/v1/datasets/${dataset}/replays`)).body.items;
-      return replays.length === 2 && replays.every((r: any) => r.status === 'done' || r.status === 'cancelled');
-    });
+    await eventually(
+      'gate replays stopped',
+      async () => {
+        const replays = (await gw.request('GET', `/v1/datasets/${dataset}/replays`)).body.items;
+        return replays.length === 2 && replays.every((r: any) => r.status === 'done' || r.status === 'cancelled');
+      },
+      GATE_WAIT,
+    );
   });
 
   it('refuses a gate that cannot be met', async () => {

@@ -7,20 +7,10 @@
  * every shadow call is still held by the upstream (no clock involved).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../support/eventually.js';
 import { startFakeUpstream, type FakeUpstream } from '../support/fake-upstream.js';
 import { noPostgres, startTestGateway, type TestGateway } from '../support/gateway.js';
 import { startHeldUpstream, type HeldUpstream } from '../support/held-upstream.js';
-
-/** Polls `fn` until it returns a value; gives up well before the test's own timeout, so a stall names its wait. */
-async function eventually<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 /** McNemar's exact two-sided p by hand: 2·Σ_{i ≤ min(b,c)} C(b+c, i) / 2^(b+c), in integers. */
 function referenceMcNemar(b: number, c: number): number {
