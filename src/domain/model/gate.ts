@@ -5,6 +5,7 @@
  * (candidate − control) at the rollout's alpha against `maxIncrease`.
  */
 import { z } from 'zod';
+import type { PairedCounts } from '../shadow/paired-interval.js';
 import { shadowGateSchema, type ShadowGate } from './shadow-spec.js';
 
 export const replayGateSchema = z
@@ -32,37 +33,12 @@ export type Gate = z.infer<typeof gateSchema>;
 export type GateState = 'replaying' | 'waiting' | 'passed' | 'failed' | 'inconclusive' | 'overridden' | 'abandoned';
 
 /**
- * The figures a shadow gate decides on (README "Shadow runs"): the scored shadow pairs, and the
- * one-sided always-valid bounds of (candidate − control) at `alpha`, valid however often the gate
- * looks.
+ * What every gate decides on: the paired 2×2 table of override outcomes, both arms' override
+ * rates over the pairs, and the one-sided bounds of (candidate − control) at `alpha` against
+ * `maxIncrease`.
  */
-export interface ShadowGateFigures {
+interface PairedGateFigures extends PairedCounts {
   pairs: number;
-  minPairs: number;
-  bothOk: number;
-  onlyControlOverridden: number;
-  onlyCandidateOverridden: number;
-  bothOverridden: number;
-  controlOverrideRate: number;
-  candidateOverrideRate: number;
-  estimate: number;
-  lowerBound: number;
-  upperBound: number;
-  maxIncrease: number;
-  alpha: number;
-  mcnemarPValue: number;
-  method: string;
-}
-
-export type { ShadowGate };
-
-/** The figures a gate decided on (events `gate_passed`, `gate_failed`, `gate_inconclusive`). */
-export interface GateFigures {
-  pairs: number;
-  bothOk: number;
-  onlyControlOverridden: number;
-  onlyCandidateOverridden: number;
-  bothOverridden: number;
   controlOverrideRate: number;
   candidateOverrideRate: number;
   /** candidate − control. */
@@ -73,8 +49,22 @@ export interface GateFigures {
   maxIncrease: number;
   alpha: number;
   mcnemarPValue: number;
+  method: string;
+}
+
+/**
+ * The figures a shadow gate decides on (README "Shadow runs"): the scored shadow pairs, the
+ * bounds always valid, however often the gate looks.
+ */
+export interface ShadowGateFigures extends PairedGateFigures {
+  minPairs: number;
+}
+
+export type { ShadowGate };
+
+/** The figures a replay gate decided on (events `gate_passed`, `gate_failed`, `gate_inconclusive`). */
+export interface GateFigures extends PairedGateFigures {
   /** Cases whose call failed in either replay (scored as overridden). */
   errors: { control: number; candidate: number };
   replays: { control: string; candidate: string };
-  method: string;
 }
