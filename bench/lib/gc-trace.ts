@@ -4,7 +4,7 @@
  * how often scavenges came and what their pauses cost. The bytes hold still from run to run where
  * CPU time on shared cores does not, so they tell a change to what the gateway keeps apart from
  * the noise; a scavenge's time goes more by the objects it copies than by their bytes, so read the
- * pauses beside them (README "Performance").
+ * pauses beside them (bench/README.md).
  *
  * One line per collection, `[pid:isolate] <ms> ms: pause=… gc=s … new_space_survived=… promoted=…`
  * (`gc=s` a scavenge; any other kind, `gc=mc` by default, is counted as a full collection's final

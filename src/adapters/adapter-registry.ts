@@ -148,7 +148,7 @@ export class AdapterRegistry {
 
 /**
  * An adapter whose module is loaded by its first call: the `openai` SDK (about 2 MB of the
- * gateway's heap, README "Performance") is not loaded by a gateway whose versions are all `http`.
+ * gateway's heap, bench/README.md) is not loaded by a gateway whose versions are all `http`.
  * A load that fails fails that call, and the next call tries again.
  */
 export class LoadedOnFirstCall implements ChainAdapter {

@@ -45,7 +45,7 @@ export function jsonArray(items: readonly string[]): string {
  * insert takes it as it takes the string. The string, by contrast, is built on the heap twice (the
  * join, then node-postgres's flattening of `'[' + … + ']'`) and held while the insert is under way,
  * long enough on a busy gateway to outlive a young-generation collection or two: about 1 KB per run
- * copied and promoted (README "Performance"). PGlite takes the string only.
+ * copied and promoted (bench/README.md). PGlite takes the string only.
  */
 export function jsonArrayBytes(items: readonly string[]): Buffer {
   let size = 2 + Math.max(0, items.length - 1);

@@ -12,7 +12,7 @@ import type { Feedback, Run, RunWithFeedback, Variant } from '../model/run.js';
 /**
  * A run as far as the read models count it and the guardrail triggers look at it: a few of its
  * fields, which the run writer notes when it queues the run, so that a batch never revives its
- * runs from their JSON on the gateway's thread (README "Performance"). A Run is one.
+ * runs from their JSON on the gateway's thread (bench/README.md). A Run is one.
  */
 export type CountedRun = Pick<
   Run,
