@@ -231,7 +231,7 @@ export class Spool implements Journal {
    * as their prefix and their JSON in turn (each line ends with LINE_END). They are encoded
    * straight into `scratch` for the write, not joined into a string first: a line built as one
    * string was copied whole when its length was taken and again when the group was joined,
-   * garbage that only made the young generation fill sooner (bench/README.md, the README's account of the rounds).
+   * garbage that only made the young generation fill sooner (bench/README.md).
    */
   private groupParts: string[] = [];
   private groupBytes = 0;
