@@ -230,7 +230,11 @@ describe.skipIf(noPostgres)('guardrails', () => {
       const figures = events[2].data.guardrails[0];
       expect(figures).toMatchObject({ metric: 'override_rate', status: 'breached', controlArm: 'randomized' });
       expect(figures.bound).toBeGreaterThan(0.05);
-      expect(figures.estimate).toBeGreaterThan(0.2);
+      // Prod's stratum alone: 40% against 10%, 0.3 in truth. Which documents the candidate gets
+      // depends on the rollout's id; at the 100-180 candidate reviews it acts on, the estimate's
+      // standard error is about 0.05, so it lies above 0.15 (three of them) but not always above
+      // 0.2 (CI saw 0.194 once).
+      expect(figures.estimate).toBeGreaterThan(0.15);
     } finally {
       await gw.close();
     }
