@@ -205,9 +205,10 @@ describe.skipIf(noPostgres)('guardrails', () => {
       // Prod's candidate reviews only: staging's 200 are not in the stratum.
       expect(check.samplesByArm.candidate).toBeGreaterThanOrEqual(100);
       expect(check.samplesByArm.candidate).toBeLessThan(200);
-      // The whole-life candidate arm does hold staging's 30%: pooled it would look 8+ points worse.
+      // The whole-life candidate arm does hold staging's 30%: pooled it would look worse by more
+      // than the guardrail's 5 points (about 11.5 points, standard error about 1.2, over runs).
       expect(comparison.arms.candidate.reviewed).toBeGreaterThan(check.samplesByArm.candidate + 150);
-      expect(comparison.arms.candidate.overrideRate - comparison.arms.control.overrideRate).toBeGreaterThan(0.08);
+      expect(comparison.arms.candidate.overrideRate - comparison.arms.control.overrideRate).toBeGreaterThan(0.06);
       const events = (await gw.request('GET', `/v1/rollouts/${id}/events`)).body.events.map((e: any) => e.type);
       expect(events).toEqual(['created', 'advanced']);
     } finally {
