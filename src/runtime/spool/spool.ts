@@ -12,8 +12,8 @@
  * its line is in the file. Not held until the end of the whole turn (a setImmediate): measured in
  * the bench at 500 req/s, that put the gateway's own time (Server-Timing) at p90 1.8-2.6 ms and
  * p99 4-30 ms, against p90 0.3 ms and p99 0.4-1.7 ms this way, even when the first run of each
- * turn was written at once. Feedback is written at once (with whatever
- * runs are waiting), because its 503 on an unwritable disk must come before it is taken.
+ * turn was written at once. Feedback is written at once (with whatever runs are waiting),
+ * because its 503 on an unwritable disk must come before it is taken.
  *
  * Durability, precisely:
  * - The process dying (SIGKILL, OOM kill, a crash) loses nothing that was answered: the write()
