@@ -33,6 +33,23 @@ export interface DefaultCell extends Counts {
   environment: string;
 }
 
+/** Default traffic on `version` of each (tenant, environment) pair, over that pair's own hours. */
+export interface DefaultBeforeQuery {
+  chainId: string;
+  version: string;
+  pairs: { tenantId: string; environment: string; from: Date; to: Date }[];
+}
+
+/** Default traffic on `version` per environment over [from, to): of all tenants, or of `tenants` only. */
+export interface DefaultDuringQuery {
+  chainId: string;
+  version: string;
+  environments: string[];
+  from: Date;
+  to: Date;
+  tenants?: string[];
+}
+
 export interface AssignmentCount {
   stage: number;
   arm: Arm;
@@ -69,23 +86,12 @@ export interface ComparisonReadModel {
    * Default traffic on `version` of each (tenant, environment) pair, summed over the hours in its
    * own [from, to); pairs without traffic are left out.
    */
-  defaultBefore(q: {
-    chainId: string;
-    version: string;
-    pairs: { tenantId: string; environment: string; from: Date; to: Date }[];
-  }): Promise<DefaultCell[]>;
+  defaultBefore(q: DefaultBeforeQuery): Promise<DefaultCell[]>;
   /**
    * Default traffic on `version` per environment, summed over the hours in [from, to): of all
    * tenants (tenantId null), or of the given tenants only (summed over them, tenantId null too).
    */
-  defaultDuring(q: {
-    chainId: string;
-    version: string;
-    environments: string[];
-    from: Date;
-    to: Date;
-    tenants?: string[];
-  }): Promise<DefaultCell[]>;
+  defaultDuring(q: DefaultDuringQuery): Promise<DefaultCell[]>;
   /** Timeseries rows of a rollout, t in [from, to); day rows sum the hour rows of each UTC day. */
   series(rolloutId: string, grain: SeriesGrain | 'day', from?: Date, to?: Date): Promise<SeriesRow[]>;
   /** The latest bucket with data at this grain, if any. */

@@ -13,7 +13,9 @@ import type {
   CellFilter,
   ComparisonReadModel,
   Counts,
+  DefaultBeforeQuery,
   DefaultCell,
+  DefaultDuringQuery,
   SeriesGrain,
   SeriesRow,
 } from '../../domain/comparison/types.js';
@@ -107,11 +109,7 @@ export class ComparisonQueries implements ComparisonReadModel {
     return out;
   }
 
-  async defaultBefore(q: {
-    chainId: string;
-    version: string;
-    pairs: { tenantId: string; environment: string; from: Date; to: Date }[];
-  }): Promise<DefaultCell[]> {
+  async defaultBefore(q: DefaultBeforeQuery): Promise<DefaultCell[]> {
     if (q.pairs.length === 0) return [];
     // One index range per pair on (chain, version, tenant, environment, hour), summed in SQL.
     const rows = await this.rows<CountRow & { tenant_id: string; environment: string }>(sql`
@@ -125,14 +123,7 @@ export class ComparisonQueries implements ComparisonReadModel {
     return rows.map((r) => ({ ...toCounts(r, DEFAULT_METRICS), tenantId: r.tenant_id, environment: r.environment }));
   }
 
-  async defaultDuring(q: {
-    chainId: string;
-    version: string;
-    environments: string[];
-    from: Date;
-    to: Date;
-    tenants?: string[];
-  }): Promise<DefaultCell[]> {
+  async defaultDuring(q: DefaultDuringQuery): Promise<DefaultCell[]> {
     if (q.environments.length === 0 || q.tenants?.length === 0) return [];
     const table = sql.raw(q.tenants ? 'default_rollups' : 'default_env_rollups');
     const tenants = q.tenants ? sql` AND tenant_id = ANY(${sql.param(q.tenants)}::text[])` : sql``;

@@ -10,7 +10,9 @@ import type {
   CellFilter,
   ComparisonReadModel,
   Counts,
+  DefaultBeforeQuery,
   DefaultCell,
+  DefaultDuringQuery,
   SeriesGrain,
   SeriesRow,
 } from '../../../src/domain/comparison/types.js';
@@ -63,12 +65,12 @@ export class CannedComparisonReadModel implements ComparisonReadModel {
     return totals;
   }
 
-  async defaultBefore(q: Parameters<ComparisonReadModel['defaultBefore']>[0]): Promise<DefaultCell[]> {
+  async defaultBefore(q: DefaultBeforeQuery): Promise<DefaultCell[]> {
     this.reads.push({ method: 'defaultBefore', args: [q] });
     return this.defaults.filter((d) => q.pairs.some((p) => p.tenantId === d.tenantId && p.environment === d.environment));
   }
 
-  async defaultDuring(q: Parameters<ComparisonReadModel['defaultDuring']>[0]): Promise<DefaultCell[]> {
+  async defaultDuring(q: DefaultDuringQuery): Promise<DefaultCell[]> {
     this.reads.push({ method: 'defaultDuring', args: [q] });
     return q.environments.flatMap((environment) => {
       const rows = this.defaults.filter(
