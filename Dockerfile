@@ -37,4 +37,4 @@ USER node
 HEALTHCHECK --interval=10s --timeout=5s --start-period=60s --retries=3 CMD ["node", "deploy/healthcheck.mjs"]
 # The GC settings of `npm start` (package.json): a smaller young generation and an old generation
 # grown by 30% of what survives, not up to 4x, keep RSS flat under load (README: Production setup, Performance).
-CMD ["node", "--max-semi-space-size=8", "--heap-growing-percent=30", "--no-liftoff", "--single-threaded-gc", "dist/cli.js", "serve"]
+CMD ["node", "--max-semi-space-size=8", "--heap-growing-percent=30", "--single-threaded-gc", "dist/cli.js", "serve"]

@@ -7,6 +7,7 @@ import { pino, type Logger } from 'pino';
 import { LOG_REDACT, LOG_SERIALIZERS } from './app.js';
 import { compose, type Gateway } from './composition.js';
 import type { Config } from './config/config.js';
+import { releaseStartupMemory } from './runtime/startup-memory.js';
 
 export function createLogger(level: Config['LOG_LEVEL']): Logger {
   return pino({ level, redact: { paths: LOG_REDACT, censor: '[redacted]' }, serializers: LOG_SERIALIZERS });
@@ -23,6 +24,7 @@ export async function startServer(config: Config, opts: { log?: Logger; handleSi
   process.umask(0o077);
   const log = opts.log ?? createLogger(config.LOG_LEVEL);
   const gateway = await compose(config, { log });
+  log.debug(releaseStartupMemory(), 'returned the memory start-up used');
   await gateway.app.listen({ port: config.PORT, host: config.HOST });
   const address = gateway.app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.PORT;
