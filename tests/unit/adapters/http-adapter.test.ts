@@ -84,7 +84,9 @@ describe('HttpChainAdapter', () => {
     const elapsed = performance.now() - started;
     expect(err).toMatchObject({ kind: 'timeout', code: 'upstream_timeout', statusCode: 504, details: { timeoutMs: 300 } });
     expect(elapsed).toBeGreaterThanOrEqual(250);
-    expect(elapsed).toBeLessThan(600);
+    // One attempt, cut off by its own timer; the bound leaves room for a busy CI machine's scheduling.
+    expect(upstream.calls).toBe(1);
+    expect(elapsed).toBeLessThan(1500);
   });
 
   it('answers a slow upstream within its timeout', async () => {
