@@ -24,8 +24,9 @@ COPY public ./public
 COPY deploy/healthcheck.mjs ./deploy/healthcheck.mjs
 COPY tsconfig.json ./
 ENV HOST=0.0.0.0 PORT=8080 DATA_DIR=/data
-# glibc's malloc keeps an arena per thread (PGlite's and the shadow calls' threads): two are plenty (README "Production").
-ENV MALLOC_ARENA_MAX=2
+# glibc's malloc as `npm start` sets it (README: Production setup, Process): two arenas, not one per
+# thread (PGlite's and the shadow calls' threads), and blocks of 128 KiB and more given back when freed.
+ENV MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=131072 MALLOC_TRIM_THRESHOLD_=131072
 # The volume's mount point must exist and belong to the user the gateway runs as before VOLUME:
 # Docker seeds a new named volume from it (owner included), so the spool, the flag backup and the
 # generated admin token can be written. Without this, /data is root's and start-up stops.
