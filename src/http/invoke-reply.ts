@@ -6,9 +6,8 @@ import type { FastifyReply } from 'fastify';
 import type { Principal } from '../domain/auth/principal.js';
 import { BadRequestError } from '../domain/model/errors.js';
 import type { InvokeResult } from '../domain/services/invoke-service.js';
+import { IDEMPOTENCY_KEY } from './schemas/runs.js';
 import { upstreamErrorView, type UpstreamErrorView } from './routes/upstream-error-view.js';
-
-const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
 /** The Idempotency-Key header, checked; undefined when absent. */
 export function idempotencyKeyOf(header: string | string[] | undefined): string | undefined {
@@ -18,6 +17,14 @@ export function idempotencyKeyOf(header: string | string[] | undefined): string 
     throw new BadRequestError('Idempotency-Key must be 1 to 255 visible ASCII characters.', { field: 'headers.idempotency-key' });
   }
   return key;
+}
+
+/**
+ * The key of one input of a batch sent with `key`. A space joins them: a key a client sends is
+ * visible ASCII only, so no single call's key can equal a batch item's (with `:` it could).
+ */
+export function batchItemKey(key: string, index: number): string {
+  return `${key} ${index}`;
 }
 
 export function serverTiming(r: Pick<InvokeResult, 'latencyMs' | 'upstreamMs'>): string {

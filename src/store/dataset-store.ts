@@ -31,7 +31,7 @@ export class DatasetStore implements DatasetRepository {
   constructor(private readonly db: Db) {}
 
   async reviewedRuns(chain: string, f: DatasetFilter): Promise<ReviewedRun[]> {
-    const conds: SQL[] = [sql`r.chain_id = ${chain}`, sql`r.output IS NOT NULL`];
+    const conds: SQL[] = [sql`r.chain_id = ${chain}`, sql`(r.error IS NULL OR r.fallback)`];
     if (f.environments) conds.push(sql`r.environment = ANY(${sql.param(f.environments)}::text[])`);
     if (f.tenants) conds.push(sql`r.tenant_id = ANY(${sql.param(f.tenants)}::text[])`);
     if (f.from) conds.push(sql`r.created_at >= ${f.from}`);

@@ -113,7 +113,8 @@ export class FeedbackService {
   }
 
   private apply(run: Run, body: FeedbackBody): FeedbackResult {
-    if (run.output === null || run.output === undefined) {
+    // A failed call has no output; a call that answered JSON null has, and is reviewed like any other.
+    if (run.error !== null && run.error !== undefined && !run.fallback) {
       throw new ConflictError(
         `Run '${run.id}' has no output (its call failed): there is nothing to review.`,
         { runId: run.id },

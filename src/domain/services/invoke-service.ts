@@ -121,11 +121,11 @@ export class InvokeService {
       chain: run.chainId,
       version: run.version,
       variant: run.variant,
-      output: run.output ?? undefined,
+      output: run.output ?? null,
       latencyMs: run.latencyMs,
       upstreamMs: run.upstreamMs ?? 0,
       error:
-        error && run.output == null
+        error && !run.fallback
           ? new UpstreamError(error.code === 'upstream_timeout' ? 'timeout' : 'failed', error.message ?? 'upstream failed')
           : undefined,
       ...(run.fallback ? { fallback: { candidate: run.version } } : {}),

@@ -4,8 +4,10 @@
  * of each), and a component used only as input loses its `Input` suffix, so a request body reads
  * `RolloutSpec`, not `RolloutSpecInput`; and the examples of examples.ts go on their operations'
  * JSON media (next to a `$ref`, where a schema-level example would be dropped); a tag an operation
- * uses but docs.ts does not declare is declared, so a new route group is listed all the same.
+ * uses but docs.ts does not declare is declared, so a new route group is listed all the same; the
+ * LangServe streaming operations answer `text/event-stream`.
  */
+import { EVENT_STREAM_OPERATIONS } from '../schemas/langserve.js';
 import { OPERATION_EXAMPLES } from './examples.js';
 
 type Json = any;
@@ -76,6 +78,18 @@ export function addExamples<T extends { paths?: Json }>(doc: T): T {
       const [code, value] = example.response ?? [];
       const response = code ? op.responses?.[code]?.content?.['application/json'] : undefined;
       if (response) response.example = value;
+    }
+  }
+  return doc;
+}
+
+/** The streaming operations' 200 is `text/event-stream`, not the JSON the type provider writes. */
+export function eventStreams<T extends { paths?: Json }>(doc: T): T {
+  for (const item of Object.values<Json>(doc.paths ?? {})) {
+    for (const op of Object.values<Json>(item)) {
+      const content = op?.responses?.['200']?.content;
+      if (!EVENT_STREAM_OPERATIONS.has(op?.operationId) || !content?.['application/json']) continue;
+      op.responses['200'].content = { 'text/event-stream': content['application/json'] };
     }
   }
   return doc;

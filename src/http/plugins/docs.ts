@@ -12,7 +12,7 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
 import { registerComponentSchemas } from '../openapi/components.js';
-import { addExamples, declareTags, tidyComponents } from '../openapi/document.js';
+import { addExamples, declareTags, eventStreams, tidyComponents } from '../openapi/document.js';
 import { describeOperation } from '../openapi/operations.js';
 import { VERSION } from '../../version.js';
 
@@ -55,9 +55,9 @@ export const docsPlugin = fp(
         return { url: out.url, schema: describeOperation(out.schema, input.route) };
       },
       transformObject: (input) =>
-        declareTags(addExamples(tidyComponents(jsonSchemaTransformObject(input) as Parameters<typeof tidyComponents>[0]))) as ReturnType<
-          typeof jsonSchemaTransformObject
-        >,
+        declareTags(
+          eventStreams(addExamples(tidyComponents(jsonSchemaTransformObject(input) as Parameters<typeof tidyComponents>[0]))),
+        ) as ReturnType<typeof jsonSchemaTransformObject>,
     });
     // Swagger UI's own routes are public pages; the hook must be in place before they are added.
     app.addHook('onRoute', (route) => {

@@ -5,7 +5,7 @@ import { answerHeaders, idempotencyKeyOf } from '../invoke-reply.js';
 import { actingTenant } from '../plugins/auth.js';
 import { chainParams } from '../schemas/catalog.js';
 import { errorResponses } from '../schemas/common.js';
-import { invokeBody, invokeErrorResponse, invokeResponse } from '../schemas/runs.js';
+import { invokeBody, invokeErrorResponse, invokeHeaders, invokeResponse } from '../schemas/runs.js';
 import type { AppServices } from '../services.js';
 
 export const invokeRoutes: FastifyPluginAsyncZod<{ services: Pick<AppServices, 'invoke' | 'journal'> }> = async (app, { services }) => {
@@ -20,6 +20,7 @@ export const invokeRoutes: FastifyPluginAsyncZod<{ services: Pick<AppServices, '
         description:
           'Runs the version this tenant and environment are routed to and records the run. An `Idempotency-Key` header makes retries safe for 24 hours. Every answer carries `Server-Timing: gateway;dur=…, upstream;dur=…`.',
         params: chainParams,
+        headers: invokeHeaders,
         body: invokeBody,
         response: { 200: invokeResponse, 502: invokeErrorResponse, 504: invokeErrorResponse, ...errorResponses },
       },

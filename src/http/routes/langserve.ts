@@ -17,7 +17,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Principal } from '../../domain/auth/principal.js';
 import { BadRequestError } from '../../domain/model/errors.js';
 import type { InvokeRequest, InvokeResult } from '../../domain/services/invoke-service.js';
-import { answerHeaders, idempotencyKeyOf, serverTiming, warnIfNotJournaled } from '../invoke-reply.js';
+import { answerHeaders, batchItemKey, idempotencyKeyOf, serverTiming, warnIfNotJournaled } from '../invoke-reply.js';
 import { actingTenant } from '../plugins/auth.js';
 import { chainParams } from '../schemas/catalog.js';
 import { errorResponses } from '../schemas/common.js';
@@ -155,7 +155,7 @@ export const langserveRoutes: FastifyPluginAsyncZod<{ services: Pick<AppServices
         operationId: 'langserveBatch',
         summary: 'LangServe batch (LangChain RemoteRunnable)',
         description:
-          'What `RemoteRunnable.batch()` sends: one run per input, each routed and recorded like an invoke (a config per input may name different tenants). Every caller is checked before any call is made. If any call fails, the answer is 502 (504 when every failure was a timeout) with all run ids and the failures in `error.details.failures`. An `Idempotency-Key` covers the whole batch (each input is keyed as `<key>:<index>`). `Server-Timing` sums the calls.',
+          'What `RemoteRunnable.batch()` sends: one run per input, each routed and recorded like an invoke (a config per input may name different tenants). Every caller is checked before any call is made. If any call fails, the answer is 502 (504 when every failure was a timeout) with all run ids and the failures in `error.details.failures`. An `Idempotency-Key` covers the whole batch (each input is keyed as `<key> <index>`: the key, a space and the index of the input; a key from a client cannot hold a space, so no single call meets a batch item). `Server-Timing` sums the calls.',
         params: chainParams,
         headers: langserveHeaders,
         body: langserveBatchBody,
@@ -175,7 +175,7 @@ export const langserveRoutes: FastifyPluginAsyncZod<{ services: Pick<AppServices
       const limit = Math.min(BATCH_CONCURRENCY, first?.maxConcurrency ?? first?.max_concurrency ?? BATCH_CONCURRENCY);
 
       const settled = await settleAll(inputs, limit, (input, i) =>
-        invokeOne(chain, input, callers[i]!, key === undefined ? undefined : `${key}:${i}`),
+        invokeOne(chain, input, callers[i]!, key === undefined ? undefined : batchItemKey(key, i)),
       );
       // Not an upstream failure (those are results): e.g. the chain has no version yet, or the
       // spool is full (each call checks before its upstream is called, so then none is).

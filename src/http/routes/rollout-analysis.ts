@@ -21,7 +21,8 @@ export const rolloutAnalysisRoutes: FastifyPluginAsyncZod<{ services: Pick<AppSe
         summary: 'Compare control and candidate',
         description: [
           "Control against candidate: rates with 95% Wilson intervals, the difference with Newcombe's interval, a pooled z-test",
-          'and an always-valid confidence sequence (normal mixture), per stage (stratified by stage with Mantel–Haenszel weights',
+          'and an always-valid interval and p-value (a confidence sequence with a finite-sample guarantee, valid however often it is looked at;',
+          'by tenant when whole tenants are assigned; `method` names it), per stage (stratified by stage with Mantel–Haenszel weights',
           'at the top level), per tenant and per environment, SRM, guardrails and a verdict.',
           "Runs are selected by rollout, not by time: feedback that arrives later (even after a rollback) counts in its run's arm.",
           'Answered from hourly aggregates: `from`/`to` are widened to whole hours (`window` gives the effective bounds);',

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { compiledSerialization } from '../compiled-serializer.js';
 import { errorResponseSchema, idSchema, jsonValueSchema } from './common.js';
-import { withinMetadataLimit } from './runs.js';
+import { idempotencyKeyHeader, withinMetadataLimit } from './runs.js';
 
 /** Largest batch: each input is one upstream call and one run. */
 export const MAX_BATCH = 100;
@@ -43,7 +43,7 @@ export type LangserveConfig = z.infer<typeof langserveConfig>;
 export const langserveHeaders = z.looseObject({
   'x-tenant': idSchema.optional().describe('The tenant, when config.configurable.tenant is not set.'),
   'x-environment': idSchema.optional().describe('The environment, when config.configurable.environment is not set.'),
-  'idempotency-key': z.string().optional().describe('Retries with the same key within 24 hours get the first answer, with no second call.'),
+  'idempotency-key': idempotencyKeyHeader,
 });
 
 export const langserveInvokeBody = z.looseObject({
@@ -97,9 +97,10 @@ export const langserveBatchResponse = compiledSerialization(
   }),
 );
 
-export const langserveStreamResponse = z
-  .string()
-  .describe('text/event-stream: `event: metadata` with {"run_id"}, `event: data` with the output, `event: end`.');
+export const langserveStreamResponse = z.string().describe('Server-sent events, as the operation describes them, closed by `event: end`.');
+
+/** The operations answering `text/event-stream` (the document says so: openapi/document.ts). */
+export const EVENT_STREAM_OPERATIONS: ReadonlySet<string> = new Set(['langserveStream', 'langserveStreamLog', 'langserveStreamEvents']);
 
 const errorShape = errorResponseSchema.shape.error;
 

@@ -6,6 +6,27 @@ import { compiledSerialization } from '../compiled-serializer.js';
 import { idSchema, isoDateSchema, jsonValueSchema, uuidSchema } from './common.js';
 
 const callerId = z.string().min(1).max(256);
+/**
+ * A caller's id in a query string. Bodies with U+0000 are refused by the JSON parser
+ * (plugins/json-body.ts); a query string is decoded by the router, so `%00` is checked here:
+ * PostgreSQL cannot compare text holding it.
+ */
+const callerIdInQuery = callerId.refine((s) => !s.includes('\u0000'), 'must not contain U+0000');
+
+/** What an Idempotency-Key may hold: no space, so a batch's per-input keys stay apart (invoke-reply.ts). */
+export const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
+/** The Idempotency-Key header, as the invoke routes document and check it (invoke-reply.ts). */
+export const idempotencyKeyHeader = z
+  .string()
+  .regex(IDEMPOTENCY_KEY, 'must be 1 to 255 visible ASCII characters')
+  .optional()
+  .describe(
+    'Retries with the same key within 24 hours (per tenant and chain) get the first answer, with no second upstream call and no second run; a replayed answer carries `idempotent-replayed: true`. 1 to 255 visible ASCII characters.',
+  );
+
+/** The invoke route's headers: only the one it documents (others pass). */
+export const invokeHeaders = z.looseObject({ 'idempotency-key': idempotencyKeyHeader });
 
 /** `metadata` at most MAX_METADATA_BYTES as JSON (README "Limits and timeouts"). */
 export function withinMetadataLimit(metadata: Record<string, unknown>, ctx: z.RefinementCtx): void {
@@ -115,7 +136,7 @@ export const listRunsQuery = z.strictObject({
     .enum(['true', 'false'])
     .transform((v) => v === 'true')
     .optional(),
-  externalId: callerId.optional(),
+  externalId: callerIdInQuery.optional(),
   rolloutId: uuidSchema.optional(),
   from: isoDateSchema.optional().describe('Inclusive.'),
   to: isoDateSchema.optional().describe('Exclusive.'),
@@ -171,7 +192,8 @@ export function toRunOut(run: Run, fb: Feedback | null | undefined): RunOut {
   if (run.unit) out.unit = run.unit;
   if (run.externalId) out.externalId = run.externalId;
   if (run.metadata !== null && run.metadata !== undefined) out.metadata = run.metadata;
-  if (run.output !== null && run.output !== undefined) out.output = run.output;
+  // An answered call has an output, JSON null included (stored as SQL NULL); a failed one has none.
+  if (run.error === null || run.error === undefined || run.fallback) out.output = run.output ?? null;
   if (run.error !== null && run.error !== undefined) out.error = run.error;
   if (run.promptTokens != null || run.completionTokens != null) {
     out.usage = {};

@@ -73,6 +73,14 @@ describe('FeedbackService', () => {
     await expect(w.feedback.byRunId(queued.runId, { overrides: [] }, admin)).resolves.toMatchObject({ overridden: false });
   });
 
+  it('takes feedback on a run whose chain answered JSON null: an answer, one field "$"', async () => {
+    const w = await world();
+    w.chains.answer(CHAIN, 'v1', () => null);
+    const { runId } = await invoked(w);
+    await w.writer.flush();
+    expect(await w.feedback.byRunId(runId, { final: { total: 1 } }, admin)).toEqual({ runId, overridden: true, fields: ['$'] });
+  });
+
   it('refuses feedback on a run whose call failed (409 run_errored)', async () => {
     const w = await world();
     w.chains.answer(CHAIN, 'v1', () => {

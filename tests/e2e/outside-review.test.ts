@@ -1,0 +1,151 @@
+/**
+ * Findings of a review from outside (2026-12-07), each through the real gateway:
+ * - a run whose chain answered JSON `null` is an answered run: it shows `output: null`, replays
+ *   as such, takes feedback, and can be drawn into a dataset (before, feedback was a 409
+ *   `run_errored` and the run sat in the review rate's denominator for good);
+ * - an Idempotency-Key of a batch does not meet a single call's key (`<key>:1` used to replay the
+ *   batch's second run to an unrelated call);
+ * - an Idempotency-Key that breaks its rule (1 to 255 visible ASCII characters) is a 400
+ *   `validation_failed` on the REST and LangServe invoke routes alike, and the OpenAPI document
+ *   declares it on both; the LangServe streams are documented as `text/event-stream`;
+ * - `%00` in the runs list's `externalId` is a 400 `validation_failed`, not a 500 from PostgreSQL.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeUpstream, type FakeUpstream } from '../support/fake-upstream.js';
+import { noPostgres, startTestGateway, type TestGateway } from '../support/gateway.js';
+
+describe.skipIf(noPostgres)('findings of a review from outside', () => {
+  let gw: TestGateway;
+  let upstream: FakeUpstream;
+
+  beforeAll(async () => {
+    // Answers `input.out` when the input has it (JSON null included), else echoes the input.
+    upstream = await startFakeUpstream({
+      behaviour: {
+        output: (input) =>
+          input !== null && typeof input === 'object' && 'out' in input ? (input as { out: unknown }).out : { echo: input },
+      },
+    });
+    gw = await startTestGateway({ listen: true });
+    await gw.request('PUT', '/v1/tenants/acme', {});
+    await gw.request('PUT', '/v1/chains/nulls', {});
+    await gw.request('POST', '/v1/chains/nulls/versions', { version: 'v1', adapter: { type: 'http', url: upstream.url } });
+  });
+  afterAll(async () => {
+    await gw?.close();
+    await upstream?.close();
+  });
+
+  it('a chain that answered null made an answered run: shown, replayed, reviewed and drawn into a dataset', async () => {
+    const call = () =>
+      gw.request(
+        'POST',
+        '/v1/chains/nulls/invoke',
+        { tenant: 'acme', environment: 'prod', externalId: 'null-1', input: { out: null } },
+        undefined,
+        { 'idempotency-key': 'null-key' },
+      );
+    const first = await call();
+    expect(first.status).toBe(200);
+    expect(first.body).toHaveProperty('output', null);
+    await gw.services().writer.flush();
+
+    const run = await gw.request('GET', `/v1/runs/${first.body.runId}`);
+    expect(run.status).toBe(200);
+    expect(run.body).toHaveProperty('output', null);
+    expect(run.body.error).toBeUndefined();
+
+    // A retry on another replica's view: the stored run, not the in-memory answer.
+    const stored = await gw.services().runStore.byIdempotencyKey('acme', 'nulls', 'null-key');
+    expect(stored?.id).toBe(first.body.runId);
+    const again = await call();
+    expect(again.status).toBe(200);
+    expect(again.body.runId).toBe(first.body.runId);
+    expect(again.body).toHaveProperty('output', null);
+
+    const fb = await gw.request('POST', '/v1/feedback', { chain: 'nulls', externalId: 'null-1', tenant: 'acme', final: { total: 12 } });
+    expect(fb.status).toBe(200);
+    expect(fb.body).toMatchObject({ runId: first.body.runId, overridden: true, fields: ['$'] });
+    await gw.services().writer.flush();
+
+    const ds = await gw.request('POST', '/v1/datasets', { name: 'nulls-reviewed', chain: 'nulls', from: {} });
+    expect(ds.status).toBe(201);
+    expect(ds.body.cases).toBe(1);
+  });
+
+  it("a batch's Idempotency-Key does not meet a single call's key", async () => {
+    const batch = await gw.request(
+      'POST',
+      '/chains/nulls/batch',
+      { inputs: [{ from: 'batch0' }, { from: 'batch1' }], config: { configurable: { tenant: 'acme', environment: 'prod' } } },
+      undefined,
+      { 'idempotency-key': 'bk' },
+    );
+    expect(batch.status).toBe(200);
+    const single = await gw.request(
+      'POST',
+      '/v1/chains/nulls/invoke',
+      { tenant: 'acme', environment: 'prod', input: { from: 'single' } },
+      undefined,
+      {
+        'idempotency-key': 'bk:1',
+      },
+    );
+    expect(single.status).toBe(200);
+    expect(single.body.output).toEqual({ echo: { from: 'single' } });
+    expect(single.headers['idempotent-replayed']).toBeUndefined();
+    expect(batch.body.metadata.run_ids).not.toContain(single.body.runId);
+
+    // The batch's own retry still replays both of its runs.
+    const retry = await gw.request(
+      'POST',
+      '/chains/nulls/batch',
+      { inputs: [{ from: 'x' }, { from: 'y' }], config: { configurable: { tenant: 'acme', environment: 'prod' } } },
+      undefined,
+      { 'idempotency-key': 'bk' },
+    );
+    expect(retry.body.metadata.run_ids).toEqual(batch.body.metadata.run_ids);
+    expect(retry.body.output).toEqual([{ echo: { from: 'batch0' } }, { echo: { from: 'batch1' } }]);
+  });
+
+  it('an Idempotency-Key with a space (or over 255 characters) is a 400 naming the header, on both invoke routes', async () => {
+    for (const key of ['bk 1', 'k'.repeat(256)]) {
+      const rest = await gw.request('POST', '/v1/chains/nulls/invoke', { tenant: 'acme', environment: 'prod', input: 1 }, undefined, {
+        'idempotency-key': key,
+      });
+      const langserve = await gw.request(
+        'POST',
+        '/chains/nulls/invoke',
+        { input: 1, config: { configurable: { tenant: 'acme', environment: 'prod' } } },
+        undefined,
+        {
+          'idempotency-key': key,
+        },
+      );
+      for (const res of [rest, langserve]) {
+        expect(res.status).toBe(400);
+        expect(res.body.error.code).toBe('validation_failed');
+        expect(JSON.stringify(res.body.error)).toContain('idempotency-key');
+      }
+    }
+  });
+
+  it('documents the Idempotency-Key on the REST invoke, and the LangServe streams as text/event-stream', async () => {
+    const doc = (await gw.request('GET', '/openapi.json', undefined, null)).body;
+    const invoke = doc.paths['/v1/chains/{chain}/invoke'].post;
+    expect(
+      invoke.parameters.find((p: { in: string; name: string }) => p.in === 'header' && p.name === 'idempotency-key')?.schema.pattern,
+    ).toBeTruthy();
+    for (const path of ['stream', 'stream_log', 'stream_events']) {
+      expect(Object.keys(doc.paths[`/chains/{chain}/${path}`].post.responses['200'].content)).toEqual(['text/event-stream']);
+    }
+    expect(Object.keys(doc.paths['/chains/{chain}/invoke'].post.responses['200'].content)).toEqual(['application/json']);
+  });
+
+  it("a NUL in the runs list's externalId is a 400, not a 500", async () => {
+    const res = await gw.request('GET', '/v1/runs?externalId=a%00b');
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe('validation_failed');
+    expect(res.body.error.message).toMatch(/U\+0000/);
+  });
+});
