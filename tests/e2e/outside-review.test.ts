@@ -8,7 +8,9 @@
  * - an Idempotency-Key that breaks its rule (1 to 255 visible ASCII characters) is a 400
  *   `validation_failed` on the REST and LangServe invoke routes alike, and the OpenAPI document
  *   declares it on both; the LangServe streams are documented as `text/event-stream`;
- * - `%00` in the runs list's `externalId` is a 400 `validation_failed`, not a 500 from PostgreSQL.
+ * - `%00` in the runs list's `externalId` is a 400 `validation_failed`, not a 500 from PostgreSQL;
+ * - a chain's environments cannot drop one its active rollout names (its stage would match nothing);
+ * - a chain's `updatedAt` moves with its current version at once, not at the next catalog refresh.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeUpstream, type FakeUpstream } from '../support/fake-upstream.js';
@@ -140,6 +142,49 @@ describe.skipIf(noPostgres)('findings of a review from outside', () => {
       expect(Object.keys(doc.paths[`/chains/{chain}/${path}`].post.responses['200'].content)).toEqual(['text/event-stream']);
     }
     expect(Object.keys(doc.paths['/chains/{chain}/invoke'].post.responses['200'].content)).toEqual(['application/json']);
+  });
+
+  it("a chain's environments keep those its active rollout names (409 environment_in_use), until it ends", async () => {
+    await gw.request('PUT', '/v1/chains/envs', {});
+    for (const version of ['v1', 'v2']) {
+      await gw.request('POST', '/v1/chains/envs/versions', { version, adapter: { type: 'http', url: upstream.url } });
+    }
+    const rollout = await gw.request('POST', '/v1/rollouts', {
+      chain: 'envs',
+      control: 'v1',
+      candidate: 'v2',
+      stages: [
+        { environments: ['staging'], tenants: ['acme'], percent: 100 },
+        { environments: ['prod'], percent: 10 },
+      ],
+    });
+    expect(rollout.status).toBe(201);
+    const dropProd = await gw.request('PUT', '/v1/chains/envs', { environments: ['dev', 'staging'] });
+    expect(dropProd.status).toBe(409);
+    expect(dropProd.body.error).toMatchObject({
+      code: 'environment_in_use',
+      details: { rollout: rollout.body.id, environments: ['prod'] },
+    });
+    expect((await gw.request('PUT', '/v1/chains/envs', { environments: ['dev', 'staging', 'prod', 'qa'] })).status).toBe(200);
+    expect((await gw.request('POST', `/v1/rollouts/${rollout.body.id}/rollback`, { reason: 'done' })).status).toBe(200);
+    expect((await gw.request('PUT', '/v1/chains/envs', { environments: ['dev', 'staging'] })).status).toBe(200);
+  });
+
+  it("a chain's updatedAt follows its current version at once: set by the first version, and by a promotion", async () => {
+    await gw.request('PUT', '/v1/chains/stamps', {});
+    const v1 = await gw.request('POST', '/v1/chains/stamps/versions', { version: 'v1', adapter: { type: 'http', url: upstream.url } });
+    const chain = await gw.request('GET', '/v1/chains/stamps');
+    expect(chain.body).toMatchObject({ current: 'v1', updatedAt: v1.body.createdAt });
+    await gw.request('POST', '/v1/chains/stamps/versions', { version: 'v2', adapter: { type: 'http', url: upstream.url } });
+    const rollout = await gw.request('POST', '/v1/rollouts', {
+      chain: 'stamps',
+      control: 'v1',
+      candidate: 'v2',
+      stages: [{ environments: ['prod'], percent: 10 }],
+    });
+    const promoted = await gw.request('POST', `/v1/rollouts/${rollout.body.id}/promote`, { reason: 'fine' });
+    expect(promoted.status).toBe(200);
+    expect((await gw.request('GET', '/v1/chains/stamps')).body).toMatchObject({ current: 'v2', updatedAt: promoted.body.updatedAt });
   });
 
   it("a NUL in the runs list's externalId is a 400, not a 500", async () => {

@@ -27,8 +27,8 @@ export interface CatalogDeps {
   hasher: KeyHasher;
   adminToken: string;
   now: () => Date;
-  /** Chains with a running or paused rollout: their `current` changes only by promotion. */
-  activeRollouts: Pick<ActiveRollouts, 'hasActive'>;
+  /** Chains with an active rollout: their `current` changes only by promotion, their environments keep the rollout's. */
+  activeRollouts: Pick<ActiveRollouts, 'hasActive' | 'activeFor'>;
 }
 
 export class Catalog {
@@ -201,13 +201,33 @@ export class Catalog {
       if (!this.version(id, patch.current))
         throw new BadRequestError(`Version '${patch.current}' of chain '${id}' does not exist.`, { field: 'current' });
       if (existing.currentVersion !== patch.current && this.deps.activeRollouts.hasActive(id)) {
-        throw new ConflictError(`Chain '${id}' has a running or paused rollout: its current version changes only by promotion.`);
+        throw new ConflictError(`Chain '${id}' has an active rollout: its current version changes only by promotion.`);
       }
     }
+    if (patch.environments !== undefined) this.assertEnvironmentsKept(id, patch.environments);
     const result = await this.deps.store.putChain(id, patch, this.deps.now());
     this.generation++;
     this.chains.set(id, result.row);
     return result;
+  }
+
+  /**
+   * A chain's new environment list must keep every environment its active rollout names (a
+   * stage's or the shadow's): a stage naming one the chain no longer accepts would match nothing,
+   * which creating the rollout refuses too (`unknown_environment`).
+   */
+  private assertEnvironmentsKept(id: string, environments: readonly string[]): void {
+    const rollout = this.deps.activeRollouts.activeFor(id);
+    if (!rollout) return;
+    const named = new Set([...rollout.spec.stages.flatMap((s) => s.environments), ...(rollout.spec.shadow?.environments ?? [])]);
+    const dropped = [...named].filter((e) => !environments.includes(e));
+    if (dropped.length > 0) {
+      throw new ConflictError(
+        `Chain '${id}' has an active rollout (${rollout.id}) whose stages name ${dropped.map((e) => `'${e}'`).join(', ')}: keep ${dropped.length === 1 ? 'it' : 'them'} in the chain's environments until the rollout ends.`,
+        { rollout: rollout.id, environments: dropped },
+        'environment_in_use',
+      );
+    }
   }
 
   async addVersion(chainId: string, version: string, adapter: AdapterDefinition): Promise<{ row: ChainVersion; created: boolean }> {
@@ -222,14 +242,15 @@ export class Catalog {
     let m = this.versions.get(chainId);
     if (!m) this.versions.set(chainId, (m = new Map<string, ChainVersion>()));
     m.set(version, result.row);
-    if (chain.currentVersion === null) this.chains.set(chainId, { ...chain, currentVersion: version });
+    // The store made it current too, stamped with the version's creation time.
+    if (chain.currentVersion === null) this.chains.set(chainId, { ...chain, currentVersion: version, updatedAt: result.row.createdAt });
     return result;
   }
 
-  /** Applied after a promotion, which writes the chain row itself. */
-  setCurrentLocally(chainId: string, version: string): void {
+  /** Applied after a promotion, which writes the chain row itself (`at`: the rollout's updatedAt, as written). */
+  setCurrentLocally(chainId: string, version: string, at: Date): void {
     this.generation++;
     const chain = this.chains.get(chainId);
-    if (chain) this.chains.set(chainId, { ...chain, currentVersion: version });
+    if (chain) this.chains.set(chainId, { ...chain, currentVersion: version, updatedAt: at });
   }
 }

@@ -225,7 +225,7 @@ export class RolloutService {
       );
       if (!updated) continue; // someone else moved it first: look again
       this.deps.active.apply(updated);
-      if (action === 'promote') this.deps.catalog.setCurrentLocally(row.chainId, row.candidate);
+      if (action === 'promote') this.deps.catalog.setCurrentLocally(row.chainId, row.candidate, updated.updatedAt);
       await this.syncFlag(updated);
       if (precededBy) this.emit(updated, precededBy.type, actor, precededBy.reason, precededBy.data, now);
       this.emit(updated, EVENT_OF[action], actor, reason, eventData, now);

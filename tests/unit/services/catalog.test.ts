@@ -102,7 +102,7 @@ describe('Catalog', () => {
     }
     const hasher = new CountingHasher('test-secret');
     const replica = () =>
-      new Catalog({ store: w.catalogRepo, hasher, adminToken: ADMIN_TOKEN, now: w.now, activeRollouts: { hasActive: () => false } });
+      new Catalog({ store: w.catalogRepo, hasher, adminToken: ADMIN_TOKEN, now: w.now, activeRollouts: { hasActive: () => false, activeFor: () => undefined } });
     const here = replica();
     const other = replica();
     await here.load();
