@@ -40,7 +40,7 @@ export interface GuardrailEvaluation {
 }
 
 export interface GuardrailJobDeps {
-  rollouts: Pick<RolloutService, 'load' | 'act' | 'record' | 'stageGateOpen'>;
+  rollouts: Pick<RolloutService, 'load' | 'act' | 'record' | 'stageGateOpen' | 'events'>;
   /** The running rollouts this replica knows (kept by RolloutService). */
   active: Pick<ActiveRollouts, 'activeFor' | 'list'>;
   evaluate: (rollout: Rollout) => Promise<GuardrailEvaluation>;
@@ -167,15 +167,22 @@ export class GuardrailJob {
 
   /**
    * A relative guardrail with no control data once the candidate has minSamples can never decide:
-   * an event `guardrail_unevaluable` (and its webhook) once per rollout, stage and check (per process), and the
+   * an event `guardrail_unevaluable` (and its webhook) once per rollout, stage and check, and the
    * rollout's `onUnevaluable` says what else: `warn` (default) nothing, `pause` pauses the rollout
-   * (every call to the control). Returns whether it paused.
+   * (every call to the control). Returns whether it paused. "Once" is read from the audit log, not
+   * only from this process's memory: an admin's resume must survive a restart of this replica,
+   * and another replica taking over the job's lease must not pause the rollout again.
    */
   private async actOnUnevaluable(rollout: Rollout, evaluation: GuardrailEvaluation): Promise<boolean> {
     const unevaluable = evaluation.guardrails.filter((g) => g.status === 'unevaluable');
     if (unevaluable.length === 0) return false;
-    const key = (g: GuardrailFinding) => `${rollout.id}\u0000${rollout.stage}\u0000${g.metric}\u0000${String(g.limit)}`;
-    const fresh = unevaluable.filter((g) => !this.reportedUnevaluable.has(key(g)));
+    const key = (g: Pick<GuardrailFinding, 'metric'> & { limit?: unknown }) =>
+      `${rollout.id}\u0000${rollout.stage}\u0000${g.metric}\u0000${String(g.limit)}`;
+    let fresh = unevaluable.filter((g) => !this.reportedUnevaluable.has(key(g)));
+    if (fresh.length > 0) {
+      for (const g of await this.reportedInStage(rollout)) this.reportedUnevaluable.add(key(g));
+      fresh = fresh.filter((g) => !this.reportedUnevaluable.has(key(g)));
+    }
     const reason = unevaluable
       .map(
         (g) =>
@@ -198,6 +205,14 @@ export class GuardrailJob {
     await this.deps.rollouts.record(rollout, 'guardrail_unevaluable', 'guardrail', reason, data);
     this.deps.log.warn({ rolloutId: rollout.id, reason }, 'guardrail unevaluable');
     return false;
+  }
+
+  /** The checks a `guardrail_unevaluable` event already reported in the rollout's current stage. */
+  private async reportedInStage(rollout: Rollout): Promise<{ metric: string; limit?: unknown }[]> {
+    const events = await this.deps.rollouts.events(rollout.id);
+    return events
+      .filter((e) => e.type === 'guardrail_unevaluable' && e.at >= rollout.stageStartedAt)
+      .flatMap((e) => (Array.isArray(e.data?.guardrails) ? (e.data.guardrails as { metric: string; limit?: unknown }[]) : []));
   }
 
   /**

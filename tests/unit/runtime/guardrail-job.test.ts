@@ -26,7 +26,7 @@ async function setup(spec: Partial<RolloutSpecInput>, evaluation: () => Guardrai
     }),
     'admin:test',
   );
-  const job = new GuardrailJob({
+  const jobDeps = {
     rollouts: w.rollouts,
     active: w.active,
     evaluate: async () => evaluation(),
@@ -35,13 +35,16 @@ async function setup(spec: Partial<RolloutSpecInput>, evaluation: () => Guardrai
     log: w.log,
     now: w.now,
     intervalMs: 60 * 60 * 1000,
-  });
+  };
+  const job = new GuardrailJob(jobDeps);
   const check = async () => job.check(await w.rollouts.get(rollout.id));
+  /** The same check by a job of another process: a restarted replica, or one that took the lease over. */
+  const checkElsewhere = async () => new GuardrailJob(jobDeps).check(await w.rollouts.get(rollout.id));
   const state = async () => {
     const r = await w.rollouts.get(rollout.id);
     return { status: r.status, stage: r.stage, events: (await w.rollouts.events(rollout.id)).map((e) => e.type) };
   };
-  return { w, rollout, check, state };
+  return { w, rollout, check, checkElsewhere, state };
 }
 
 const autoAdvance = { autoAdvance: { minSamples: 200, minDurationMinutes: 0 } };
@@ -91,5 +94,32 @@ describe('guardrail job: unevaluable guardrails', () => {
     await check();
     expect(await state()).toMatchObject({ status: 'paused', events: ['created', 'guardrail_unevaluable', 'paused'] });
     expect(notified).toEqual(['guardrail_unevaluable', 'paused']);
+  });
+
+  it("an admin's resume holds in another process (read from the audit log), until the next stage", async () => {
+    const { w, rollout, check, checkElsewhere, state } = await setup({ onUnevaluable: 'pause' }, () => ({
+      guardrails: [unevaluable],
+      samples,
+    }));
+    await check();
+    w.clock.now = new Date(w.clock.now.getTime() + 60_000);
+    await w.rollouts.act(rollout.id, 'resume', 'admin:test', 'seen it');
+    await checkElsewhere();
+    await check();
+    expect(await state()).toMatchObject({ status: 'running', events: ['created', 'guardrail_unevaluable', 'paused', 'resumed'] });
+
+    w.clock.now = new Date(w.clock.now.getTime() + 60_000);
+    await w.rollouts.act(rollout.id, 'advance', 'admin:test', 'next');
+    await checkElsewhere();
+    expect(await state()).toMatchObject({ status: 'paused', stage: 1 });
+    expect((await state()).events.filter((e) => e === 'guardrail_unevaluable')).toHaveLength(2);
+  });
+
+  it('warns once per stage across processes too', async () => {
+    const { check, checkElsewhere, state } = await setup({}, () => ({ guardrails: [unevaluable], samples }));
+    await check();
+    await checkElsewhere();
+    await checkElsewhere();
+    expect(await state()).toMatchObject({ status: 'running', events: ['created', 'guardrail_unevaluable'] });
   });
 });
