@@ -29,6 +29,7 @@ import { rolloutPlanRoutes } from './http/routes/rollout-plan.js';
 import { shadowRoutes } from './http/routes/shadow.js';
 import { runRoutes } from './http/routes/runs.js';
 import { tenantRoutes } from './http/routes/tenants.js';
+import { adminKeyRoutes } from './http/routes/admin-keys.js';
 import type { AppServices } from './http/services.js';
 
 export type { AppServices, Readiness } from './http/services.js';
@@ -119,6 +120,7 @@ export async function buildApp(services: AppServices, opts: AppOptions): Promise
 
   await app.register(healthRoutes, { services });
   await app.register(tenantRoutes, { services });
+  await app.register(adminKeyRoutes, { services });
   await app.register(chainRoutes, { services, upstreamAllow: opts.upstreamAllow, providers: opts.providers });
   await app.register(invokeRoutes, { services });
   await app.register(langserveRoutes, { services });

@@ -42,11 +42,12 @@ export class CatalogStore implements CatalogRepository {
   }
 
   /** Marks the key revoked; false when no live key of that tenant has that id. */
-  async revokeKey(tenantId: string, keyId: string, now: Date): Promise<boolean> {
+  async revokeKey(tenantId: string | null, keyId: string, now: Date): Promise<boolean> {
+    const owner = tenantId === null ? isNull(apiKeys.tenantId) : eq(apiKeys.tenantId, tenantId);
     const rows = await this.db
       .update(apiKeys)
       .set({ revokedAt: now })
-      .where(and(eq(apiKeys.id, keyId), eq(apiKeys.tenantId, tenantId), isNull(apiKeys.revokedAt)))
+      .where(and(eq(apiKeys.id, keyId), owner, isNull(apiKeys.revokedAt)))
       .returning({ id: apiKeys.id });
     return rows.length > 0;
   }

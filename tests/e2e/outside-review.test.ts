@@ -10,7 +10,9 @@
  *   declares it on both; the LangServe streams are documented as `text/event-stream`;
  * - `%00` in the runs list's `externalId` is a 400 `validation_failed`, not a 500 from PostgreSQL;
  * - a chain's environments cannot drop one its active rollout names (its stage would match nothing);
- * - a chain's `updatedAt` moves with its current version at once, not at the next catalog refresh.
+ * - a chain's `updatedAt` moves with its current version at once, not at the next catalog refresh;
+ * - named admin keys, which the README and the key model had, can be made and revoked
+ *   (`/v1/admin-keys`); the shadow report has an operationId and a summary.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeUpstream, type FakeUpstream } from '../support/fake-upstream.js';
@@ -142,6 +144,11 @@ describe.skipIf(noPostgres)('findings of a review from outside', () => {
       expect(Object.keys(doc.paths[`/chains/{chain}/${path}`].post.responses['200'].content)).toEqual(['text/event-stream']);
     }
     expect(Object.keys(doc.paths['/chains/{chain}/invoke'].post.responses['200'].content)).toEqual(['application/json']);
+    expect(doc.paths['/v1/rollouts/{id}/shadow'].get).toMatchObject({
+      operationId: 'getRolloutShadow',
+      summary: expect.stringContaining('shadow'),
+    });
+    expect(doc.paths['/v1/admin-keys'].post.operationId).toBe('createAdminKey');
   });
 
   it("a chain's environments keep those its active rollout names (409 environment_in_use), until it ends", async () => {
@@ -185,6 +192,37 @@ describe.skipIf(noPostgres)('findings of a review from outside', () => {
     const promoted = await gw.request('POST', `/v1/rollouts/${rollout.body.id}/promote`, { reason: 'fine' });
     expect(promoted.status).toBe(200);
     expect((await gw.request('GET', '/v1/chains/stamps')).body).toMatchObject({ current: 'v2', updatedAt: promoted.body.updatedAt });
+  });
+
+  it('a named admin key has the admin rights, is named in the audit log, and stops working once revoked', async () => {
+    const created = await gw.request('POST', '/v1/admin-keys', { name: 'release-bot' });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ name: 'release-bot', id: expect.any(String), key: expect.any(String) });
+    const bot = created.body.key as string;
+    expect((await gw.request('GET', '/v1/tenants', undefined, bot)).status).toBe(200);
+    await gw.request('PUT', '/v1/chains/botted', {}, bot);
+    for (const version of ['v1', 'v2']) {
+      await gw.request('POST', '/v1/chains/botted/versions', { version, adapter: { type: 'http', url: upstream.url } }, bot);
+    }
+    const rollout = await gw.request(
+      'POST',
+      '/v1/rollouts',
+      { chain: 'botted', control: 'v1', candidate: 'v2', stages: [{ environments: ['prod'], percent: 10 }] },
+      bot,
+    );
+    expect(rollout.status).toBe(201);
+    const events = await gw.request('GET', `/v1/rollouts/${rollout.body.id}/events`);
+    expect(JSON.stringify(events.body)).toContain('release-bot');
+
+    // A tenant key may not make one; a key of a tenant cannot be revoked here.
+    const tenantKey = (await gw.request('POST', '/v1/tenants/acme/keys', {})).body;
+    expect((await gw.request('POST', '/v1/admin-keys', {}, tenantKey.key)).status).toBe(403);
+    expect((await gw.request('DELETE', `/v1/admin-keys/${tenantKey.id}`)).status).toBe(404);
+    expect((await gw.request('GET', '/v1/runs', undefined, tenantKey.key)).status).toBe(200);
+
+    expect((await gw.request('DELETE', `/v1/admin-keys/${created.body.id}`)).status).toBe(204);
+    expect((await gw.request('GET', '/v1/tenants', undefined, bot)).status).toBe(401);
+    expect((await gw.request('DELETE', `/v1/admin-keys/${created.body.id}`)).status).toBe(404);
   });
 
   it("a NUL in the runs list's externalId is a 400, not a 500", async () => {

@@ -21,8 +21,8 @@ export interface CatalogRepository {
   putTenant(id: string, name: string | undefined, now: Date): Promise<{ row: Tenant; created: boolean }>;
   listTenants(): Promise<Tenant[]>;
   insertKey(key: Omit<ApiKey, 'revokedAt'>): Promise<ApiKey>;
-  /** Marks the key revoked; false when no live key of that tenant has that id. */
-  revokeKey(tenantId: string, keyId: string, now: Date): Promise<boolean>;
+  /** Marks the key revoked; false when no live key of that tenant (null: a named admin key) has that id. */
+  revokeKey(tenantId: string | null, keyId: string, now: Date): Promise<boolean>;
   liveKeys(): Promise<ApiKey[]>;
   listChains(): Promise<Chain[]>;
   /** Every chain's versions, by chain and registration time. */

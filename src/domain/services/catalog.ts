@@ -127,6 +127,15 @@ export class Catalog {
 
   async createKey(tenantId: string, name: string | undefined): Promise<{ id: string; key: string; name: string }> {
     this.requireTenant(tenantId);
+    return this.insertKey(tenantId, name);
+  }
+
+  /** A named admin key: every right of the admin token, revocable on its own, named in the audit log. */
+  createAdminKey(name: string | undefined): Promise<{ id: string; key: string; name: string }> {
+    return this.insertKey(null, name);
+  }
+
+  private async insertKey(tenantId: string | null, name: string | undefined): Promise<{ id: string; key: string; name: string }> {
     const key = generateKey();
     const id = randomUUID();
     const keyName = name ?? `key-${id.slice(0, 8)}`;
@@ -139,6 +148,14 @@ export class Catalog {
 
   async revokeKey(tenantId: string, keyId: string): Promise<void> {
     this.requireTenant(tenantId);
+    await this.revoke(tenantId, keyId);
+  }
+
+  revokeAdminKey(keyId: string): Promise<void> {
+    return this.revoke(null, keyId);
+  }
+
+  private async revoke(tenantId: string | null, keyId: string): Promise<void> {
     const revoked = await this.deps.store.revokeKey(tenantId, keyId, this.deps.now());
     this.generation++;
     // Only the named tenant's key: a wrong tenant in the path is a 404 and must not lock the key out.

@@ -11,6 +11,8 @@ export const shadowRoutes: FastifyPluginAsyncZod<{ services: { shadow: ShadowSer
     {
       schema: {
         tags: ['rollouts'],
+        operationId: 'getRolloutShadow',
+        summary: "Compare a rollout's shadow runs with the control on the same calls",
         description: [
           "The candidate's shadow runs paired with the control runs they mirrored: each reviewed control run whose shadow call",
           "produced an output is scored twice against the human's record (the feedback rules), giving a 2×2 table overall, per",

@@ -39,7 +39,7 @@ export class InMemoryCatalogRepository implements CatalogRepository {
     return row;
   }
 
-  async revokeKey(tenantId: string, keyId: string, now: Date): Promise<boolean> {
+  async revokeKey(tenantId: string | null, keyId: string, now: Date): Promise<boolean> {
     const key = this.keys.get(keyId);
     if (!key || key.tenantId !== tenantId || key.revokedAt !== null) return false;
     this.keys.set(keyId, { ...key, revokedAt: now });
