@@ -222,7 +222,10 @@ describe.skipIf(noPostgres)('hostile input', () => {
         body('{}', false, 'body {}');
         body('{not json', true, 'non-JSON', { code: 'invalid_json' });
         body('{"a":1,}', true, 'trailing comma', { code: 'invalid_json' });
-        body('', true, 'empty body with JSON content type', { code: 'invalid_json' });
+        // No body with the JSON content type (curl helpers send it on every call) is no body: taken
+        // where the body is optional, else refused by the route's schema (not as unparsable JSON).
+        // (outside-review.test.ts checks both outcomes on real routes.)
+        body('', false, 'empty body with JSON content type');
         body('{"__proto__":{"polluted":true}}', true, '__proto__', { code: 'forbidden_key' });
         body('{"constructor":{"prototype":{"polluted":true}}}', true, 'constructor.prototype', { code: 'forbidden_key' });
         body('{"input":{"a":[{"__proto__":{"polluted":true}}]}}', true, 'nested __proto__', { code: 'forbidden_key' });

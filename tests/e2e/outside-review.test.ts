@@ -12,11 +12,13 @@
  * - a chain's environments cannot drop one its active rollout names (its stage would match nothing);
  * - a chain's `updatedAt` moves with its current version at once, not at the next catalog refresh;
  * - named admin keys, which the README and the key model had, can be made and revoked
- *   (`/v1/admin-keys`); the shadow report has an operationId and a summary.
+ *   (`/v1/admin-keys`); the shadow report has an operationId and a summary;
+ * - a POST with the JSON content type and no body (as curl helpers send) is no body, not a 400
+ *   `invalid_json`; `Authorization: bearer …` is taken (the scheme is case-insensitive).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeUpstream, type FakeUpstream } from '../support/fake-upstream.js';
-import { noPostgres, startTestGateway, type TestGateway } from '../support/gateway.js';
+import { ADMIN, noPostgres, startTestGateway, type TestGateway } from '../support/gateway.js';
 
 describe.skipIf(noPostgres)('findings of a review from outside', () => {
   let gw: TestGateway;
@@ -223,6 +225,29 @@ describe.skipIf(noPostgres)('findings of a review from outside', () => {
     expect((await gw.request('DELETE', `/v1/admin-keys/${created.body.id}`)).status).toBe(204);
     expect((await gw.request('GET', '/v1/tenants', undefined, bot)).status).toBe(401);
     expect((await gw.request('DELETE', `/v1/admin-keys/${created.body.id}`)).status).toBe(404);
+  });
+
+  it('a POST with the JSON content type and no body is no body: taken where none is needed, else validation_failed', async () => {
+    const post = async (path: string, authorization = `Bearer ${ADMIN}`) => {
+      const res = await fetch(`${gw.url!}${path}`, { method: 'POST', headers: { authorization, 'content-type': 'application/json' } });
+      return { status: res.status, body: (await res.json()) as { error?: { code: string; message: string } } };
+    };
+    await gw.request('PUT', '/v1/chains/bodiless', {});
+    for (const version of ['v1', 'v2']) {
+      await gw.request('POST', '/v1/chains/bodiless/versions', { version, adapter: { type: 'http', url: upstream.url } });
+    }
+    const rollout = await gw.request('POST', '/v1/rollouts', {
+      chain: 'bodiless',
+      control: 'v1',
+      candidate: 'v2',
+      stages: [{ environments: ['prod'], percent: 10 }],
+    });
+    expect((await post(`/v1/rollouts/${rollout.body.id}/pause`)).status).toBe(200);
+    // The scheme's name is case-insensitive.
+    expect((await post(`/v1/rollouts/${rollout.body.id}/resume`, `bearer ${ADMIN}`)).status).toBe(200);
+    const needs = await post('/v1/rollouts');
+    expect(needs.status).toBe(400);
+    expect(needs.body.error?.code).toBe('validation_failed');
   });
 
   it("a NUL in the runs list's externalId is a 400, not a 500", async () => {

@@ -34,7 +34,8 @@ export const authPlugin = fp<AuthOptions>(
       const access = request.routeOptions.config?.access ?? 'admin';
       if (access === 'public' || request.is404) return;
       const header = request.headers.authorization;
-      const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
+      // The scheme's name is case-insensitive (RFC 9110, section 11.1): `bearer` is accepted too.
+      const token = header !== undefined && /^bearer /i.test(header) ? header.slice(7).trim() : undefined;
       if (token && failures.enabled) {
         // Checked before the token, so a blocked address learns nothing about what it sends.
         const wait = failures.retryAfter(request.ip);

@@ -9,7 +9,7 @@
  * pass over the text, skipped for bodies too short to nest that deep (most of them).
  * Strings PostgreSQL cannot store (U+0000, unpaired surrogates: storable-json.ts) are a 400 too.
  * Parse failures get messages that name the problem (where the syntax breaks, or the forbidden key).
- * An empty body is a 400 `invalid_json`, except on DELETE, which has no body to parse.
+ * An empty body is no body: the route's schema says whether it needs one; the body `null` is a 400.
  */
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
@@ -17,13 +17,17 @@ import { BadRequestError } from '../../domain/model/errors.js';
 import { JsonTooDeepError, MAX_JSON_DEPTH, nestsDeeperThan } from '../../domain/overrides/json-value.js';
 import { hasUnstorableEscapes } from '../../store/storable-json.js';
 
+const NULL_BODY = 'expected an object, received null';
+
 export const jsonBodyPlugin = fp(
   async (app: FastifyInstance) => {
     const secureParse = app.getDefaultJsonParser('error', 'error');
     app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
       const text = body as string;
-      // A DELETE carries no body; clients (curl helpers, SDKs) often send the JSON content type anyway.
-      if (text.length === 0 && request.method === 'DELETE') return done(null, undefined);
+      // No body at all: clients (curl helpers such as the README's `api`, SDKs) send the JSON
+      // content type on every call, also on a POST that takes no body (cancel, resume). A route
+      // that needs a body then answers 400 `validation_failed` naming it.
+      if (text.length === 0) return done(null, undefined);
       if (nestsDeeperThan(text, MAX_JSON_DEPTH)) return done(new JsonTooDeepError(), undefined);
       if (hasUnstorableEscapes(text)) {
         return done(
@@ -36,7 +40,14 @@ export const jsonBodyPlugin = fp(
         );
       }
       void secureParse(request, text, (err, value) => {
-        if (!err || text.length === 0) return done(err, value);
+        // A body of JSON null would pass a route whose body is optional as "no body" (Fastify
+        // validates a missing body as null), so it is refused here, as the schema would refuse it.
+        if (!err && value === null)
+          return done(
+            new BadRequestError(`body: ${NULL_BODY}`, { issues: [{ field: 'body', message: NULL_BODY }] }, 'validation_failed'),
+            undefined,
+          );
+        if (!err) return done(err, value);
         // The failure path only: say what is wrong instead of "not valid JSON".
         try {
           JSON.parse(text);

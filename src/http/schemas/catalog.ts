@@ -8,7 +8,8 @@ import { fieldNameSchema } from './runs.js';
 
 export const tenantParams = z.object({ tenantId: idSchema });
 export const tenantKeyParams = z.object({ tenantId: idSchema, keyId: uuidSchema });
-export const putTenantBody = z.strictObject({ name: z.string().min(1).max(200).optional() }).optional();
+// Optional bodies are nullish: Fastify validates a request without a body as null.
+export const putTenantBody = z.strictObject({ name: z.string().min(1).max(200).optional() }).nullish();
 
 export const tenantSchema = z.object({
   id: z.string(),
@@ -17,7 +18,7 @@ export const tenantSchema = z.object({
   updatedAt: z.string(),
 });
 
-export const createKeyBody = z.strictObject({ name: z.string().min(1).max(100).optional() }).optional();
+export const createKeyBody = z.strictObject({ name: z.string().min(1).max(100).optional() }).nullish();
 export const createdKeySchema = z.object({
   id: z.string(),
   key: z.string().describe('Shown only in this response; stored as a keyed hash.'),
@@ -48,7 +49,7 @@ export const putChainBody = z
       .optional()
       .describe('The environment names invoke and rollout stages accept; another is a 400. Default: dev, staging, prod.'),
   })
-  .optional();
+  .nullish();
 
 export const chainSchema = z.object({
   id: z.string(),

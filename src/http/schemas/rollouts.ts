@@ -46,7 +46,8 @@ export const actionBody = z
       ),
   })
   .refine((b) => b.override !== true || b.reason !== undefined, { path: ['reason'], message: 'an override needs a reason' })
-  .optional();
+  // Nullish: Fastify validates a request without a body as null.
+  .nullish();
 
 export const eventSchema = z.object({
   at: z.string(),
