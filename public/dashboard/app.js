@@ -7,6 +7,7 @@ import { clear, h } from './dom.js';
 import { ago, stageLabel, stageWords, status } from './format.js';
 import { renderGlossary } from './glossary.js';
 import { renderPlanPanel } from './plan.js';
+import { statusOrder } from './statuses.js';
 
 const REFRESH_MS = 30_000;
 
@@ -196,11 +197,10 @@ async function showDatasets(datasetId) {
   }
 }
 
-const STATUS_ORDER = { running: 0, paused: 1, rolled_back: 2, promoted: 3 };
-
 function renderList(rollouts) {
+  // Live rollouts first, then the ended ones (statuses.js), each newest first.
   const sorted = [...rollouts].sort(
-    (a, b) => (STATUS_ORDER[a.status] ?? 9) - (STATUS_ORDER[b.status] ?? 9) || String(b.createdAt).localeCompare(String(a.createdAt)),
+    (a, b) => statusOrder(a.status) - statusOrder(b.status) || String(b.createdAt).localeCompare(String(a.createdAt)),
   );
   return h(
     'div',

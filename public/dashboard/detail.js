@@ -9,10 +9,11 @@ import { renderEvents } from './events.js';
 import { ago, dateTime, stageLabel, stageWords, status } from './format.js';
 import { tip } from './glossary.js';
 import { renderGuardrails } from './guardrails.js';
+import { renderOutcome } from './outcome.js';
 import { renderShadow } from './shadow.js';
+import { isEnded, statusSentence } from './statuses.js';
 
-const ENDED = new Set(['rolled_back', 'promoted']);
-const PAST = { running: 'is running', paused: 'is paused', rolled_back: 'was rolled back', promoted: 'was promoted' };
+/** What the page says once an action went through, by its key in actionsFor (an override says its own). */
 const DONE = {
   advance: 'Advanced to the next stage.',
   pause: 'Paused: every call goes to the control.',
@@ -37,16 +38,16 @@ export async function renderDetail(host, notices, id) {
       );
   };
 
-  async function act(rollout, action, label) {
-    const body = await confirmAction(rollout, action, label);
+  async function act(rollout, a) {
+    const body = await confirmAction(rollout, a);
     if (!body) return;
     busy = true;
     host.querySelectorAll('.actions button').forEach((b) => (b.disabled = true));
     try {
-      await rolloutsApi.act(rollout.id, action, body);
-      notify('success', DONE[action] ?? 'Done.');
+      await rolloutsApi.act(rollout.id, a.action, body);
+      notify('success', a.done ?? DONE[a.key] ?? 'Done.');
     } catch (err) {
-      notify('error', `${label} failed: ${err.message}`);
+      notify('error', `${a.label} failed: ${err.message}`);
     } finally {
       busy = false;
       await refresh();
@@ -161,13 +162,16 @@ function renderHead(r, busy, act, cmp) {
       h(
         'p',
         { class: 'meta muted small' },
-        `Started ${ago(r.createdAt)} (${dateTime(r.createdAt)}) · this stage since ${dateTime(r.stageStartedAt)} · flag `,
+        `Started ${ago(r.createdAt)} (${dateTime(r.createdAt)}) · `,
+        // Before the gate lets it start (or after it failed) no stage has begun.
+        r.status === 'gated' || r.status === 'gate_failed' ? null : `this stage since ${dateTime(r.stageStartedAt)} · `,
+        'flag ',
         h('code', null, r.flag),
       ),
-      h('p', { class: 'sr-only' }, `This rollout ${PAST[r.status] ?? r.status}.`),
+      h('p', { class: 'sr-only' }, `This rollout ${statusSentence(r.status)}.`),
     ),
     // An ended rollout has nothing left to do: the outcome banner says what happened.
-    ENDED.has(r.status) ? null : renderActions(r, busy, act, cmp),
+    isEnded(r.status) ? null : renderActions(r, busy, act, cmp),
   );
 }
 
@@ -182,8 +186,8 @@ function renderActions(r, busy, act, cmp) {
           class: `btn ${a.tone ?? ''}`,
           disabled: busy || a.disabled,
           title: a.why,
-          testid: `action-${a.action}`,
-          onclick: () => act(r, a.action, a.label),
+          testid: `action-${a.key}`,
+          onclick: () => act(r, a),
         },
         a.label,
       ),
@@ -191,38 +195,20 @@ function renderActions(r, busy, act, cmp) {
   );
 }
 
-const OUTCOME = {
-  rolled_back: [
-    'rolled_back',
-    'Rolled back',
-    'bad',
-    (r) =>
-      `Every call goes to the control (${r.control}). The figures below are what led here; late feedback still counts in its run's arm.`,
-  ],
-  promoted: ['promoted', 'Promoted', 'good', (r) => `${r.candidate} is now the current version of ${r.chain} for all traffic.`],
-  paused: ['paused', 'Paused', 'warn', (r) => `Every call goes to the control (${r.control}) until someone resumes the rollout.`],
-};
-
-/** For a rollout that stopped, paused or ended: who did it, when and why, at the top. */
-function renderOutcome(r, events) {
-  const o = OUTCOME[r.status];
-  if (!o) return null;
-  const [type, word, tone, what] = o;
-  const last = [...(events ?? [])].reverse().find((e) => e.type === type);
-  const who = last ? ` ${ago(last.at)} by ${last.actor}` : '';
-  return h(
-    'section',
-    { class: `outcome tone-${tone}`, testid: 'outcome' },
-    h('strong', null, `${word}${who}.`),
-    ' ',
-    what(r),
-    last?.reason ? h('div', { class: 'outcome-reason' }, 'Reason: ', h('q', null, last.reason)) : null,
-  );
+/**
+ * A stage's place: done, current, held (the rollout paused or ended there), next; or, before any
+ * stage has started, waiting (a gated rollout: its gate starts stage 1) or never (its gate failed).
+ */
+function stageState(r, i) {
+  if (r.status === 'gated') return 'waiting';
+  if (r.status === 'gate_failed') return 'never';
+  if (i < r.stage) return 'done';
+  if (i > r.stage) return 'next';
+  return isEnded(r.status) || r.status === 'paused' ? 'held' : 'current';
 }
 
 function renderStages(r) {
   const stages = Array.isArray(r.stages) ? r.stages : [];
-  const ended = r.status === 'rolled_back' || r.status === 'promoted';
   return card(
     'Stages',
     {
@@ -233,10 +219,11 @@ function renderStages(r) {
       'ol',
       { class: 'stages' },
       stages.map((s, i) => {
-        const state = i < r.stage ? 'done' : i === r.stage ? (ended || r.status === 'paused' ? 'held' : 'current') : 'next';
+        const state = stageState(r, i);
         return h(
           'li',
-          { class: `stage ${state}`, testid: `stage-${i}` },
+          // A stage that has not started looks like one not reached yet.
+          { class: `stage ${state === 'waiting' || state === 'never' ? 'next' : state}`, testid: `stage-${i}`, 'data-state': state },
           h('span', { class: 'stage-num' }, String(i + 1)),
           h(
             'div',
@@ -250,6 +237,8 @@ function renderStages(r) {
                 current: 'active · current stage',
                 held: `current stage · ${status(r.status).toLowerCase()}`,
                 next: 'not yet',
+                waiting: i === 0 ? 'not yet · starts when the gate passes' : 'not yet',
+                never: 'never started: the gate failed',
               }[state],
             ),
           ),

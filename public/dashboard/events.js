@@ -1,6 +1,7 @@
 // The audit log (GET /v1/rollouts/:id/events), newest first; rollbacks and breaches stand out.
 import { card, h } from './dom.js';
 import { ago, count, dateTime, pct, plural, pts } from './format.js';
+import { gateEventLines } from './gate.js';
 
 const TYPES = {
   created: ['Created', 'info'],
@@ -12,7 +13,13 @@ const TYPES = {
   rolled_back: ['Rolled back', 'alert'],
   promoted: ['Promoted', 'good'],
   webhook_failed: ['Webhook failed', 'warn'],
+  // The gate's own events (README "Datasets, replays and the gate", "Shadow runs").
+  gate_passed: ['Gate passed', 'good'],
+  gate_failed: ['Gate failed', 'alert'],
+  gate_inconclusive: ['Gate cannot decide', 'warn'],
 };
+
+const GATE_EVENTS = new Set(['gate_passed', 'gate_failed', 'gate_inconclusive']);
 
 const METRIC = { override_rate: 'override rate', error_rate: 'error rate', latency_p95_ms: 'slow calls' };
 
@@ -33,6 +40,8 @@ function details(e) {
   const lines = [];
   if (Array.isArray(d.guardrails) && (e.type === 'guardrail_breached' || e.type === 'rolled_back'))
     lines.push(...d.guardrails.filter((g) => g?.status === 'breached' || e.type === 'guardrail_breached').map(breachLine));
+  // A gate event's data is its figures: in words, not as JSON.
+  if (GATE_EVENTS.has(e.type)) return gateEventLines(e);
   if (e.type === 'created') {
     const parts = [];
     if (typeof d.stages === 'number') parts.push(`${d.stages} stage${d.stages === 1 ? '' : 's'}`);
@@ -40,7 +49,7 @@ function details(e) {
     if (parts.length) lines.push(parts.join(' · '));
     return lines;
   }
-  const skip = new Set(['before', 'after', 'guardrails', 'samples', 'at', 'stage', 'flag', 'stages']);
+  const skip = new Set(['before', 'after', 'guardrails', 'samples', 'at', 'stage', 'flag', 'stages', 'override']);
   const rest = Object.entries(d).filter(([k, v]) => !skip.has(k) && v !== null && v !== undefined);
   if (rest.length) {
     lines.push(
@@ -58,8 +67,11 @@ function details(e) {
 function summary(e) {
   const d = e.data ?? {};
   const stage = d.after?.stage ?? d.stage;
-  if (e.type === 'advanced' && typeof stage === 'number') return `to stage ${stage + 1}`;
-  if (e.type === 'created') return 'at stage 1';
+  // An advance with {"override": true} set a gate aside: the gate before stage 1, or the current stage's.
+  const override = e.type === 'advanced' && d.override === true ? ', overriding the gate' : '';
+  if (e.type === 'advanced' && typeof stage === 'number') return `to stage ${stage + 1}${override}`;
+  if (GATE_EVENTS.has(e.type) && typeof d.stage === 'number') return `for stage ${d.stage + 1}`;
+  if (e.type === 'created') return d.status !== 'gated' ? 'at stage 1' : d.stages === 0 ? 'gated' : 'gated: stage 1 waits for the gate';
   return '';
 }
 

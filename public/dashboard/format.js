@@ -1,5 +1,6 @@
 // How the dashboard writes numbers. The browser test applies the same rules to the API's JSON
 // and compares, so change both together (tests/e2e/dashboard.test.ts).
+import { statusWord } from './statuses.js';
 
 const MINUS = '\u2212';
 
@@ -82,16 +83,22 @@ export function plural(n, one, many = `${one}s`) {
   return `${count(n)} ${n === 1 ? one : many}`;
 }
 
-const STATUS_WORDS = { running: 'Running', paused: 'Paused', rolled_back: 'Rolled back', promoted: 'Promoted' };
+/** A rollout's status in words (statuses.js). */
 export function status(s) {
-  return STATUS_WORDS[s] ?? String(s ?? 'unknown');
+  return statusWord(s);
 }
 
-/** Stage k of n (1-based for people). */
+/**
+ * Stage k of n (1-based for people). A gated rollout has not started its first stage (its flag is
+ * off until the gate passes), and one whose gate failed never did.
+ */
 export function stageLabel(rollout) {
   const n = Array.isArray(rollout.stages) ? rollout.stages.length : undefined;
   if (n === 0) return 'Shadow only: no traffic moves';
-  return n ? `Stage ${rollout.stage + 1} of ${n}` : `Stage ${rollout.stage + 1}`;
+  const of = n ? ` of ${n}` : '';
+  if (rollout.status === 'gated') return `Stage ${rollout.stage + 1}${of} starts when the gate passes`;
+  if (rollout.status === 'gate_failed') return `Stage ${rollout.stage + 1}${of} never started`;
+  return `Stage ${rollout.stage + 1}${of}`;
 }
 
 /** One stage in words: "prod · acme, globex · 50% of documents (split by unit)". */

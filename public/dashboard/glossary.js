@@ -53,6 +53,10 @@ export const GLOSSARY = {
     'Anchoring',
     "Reviewers lean towards the output they were shown. In shadow runs that is the control's, so a candidate that looks as good in the shadow is at least that good; one that looks slightly worse may not be.",
   ],
+  gate: [
+    'Gate',
+    'Evidence a rollout must show before any customer gets the candidate: replays of a dataset on both versions, or shadow runs on live calls. Until it passes the rollout is gated and moves no traffic; if it shows the candidate worse than allowed, the rollout ends (gate failed). A person may start a gated rollout anyway, with a reason kept in the audit log.',
+  ],
   verdict: [
     'Verdict',
     'Better, worse, or no significant difference, read from the always-valid interval of the override-rate difference once each arm has enough reviewed runs.',

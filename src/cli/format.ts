@@ -18,8 +18,19 @@ export function table(rows: string[][], align: 'figures' | 'text' = 'figures'): 
     .join('\n');
 }
 
+/**
+ * Where a rollout stands: "stage 1/2", or for a rollout with `"stages": []`, which moves no traffic
+ * and only measures in the shadow (README "Shadow runs"), what the dashboard says of it
+ * (stageLabel in public/dashboard/format.js) rather than "stage 1/0".
+ */
+function rolloutStage(r: any): string {
+  const stages = Array.isArray(r.stages) ? r.stages.length : undefined;
+  if (stages === 0) return 'shadow only: no traffic moves';
+  return `stage ${r.stage + 1}${stages === undefined ? '' : `/${stages}`}`;
+}
+
 export function formatRollout(r: any): string {
-  return `${r.id}  ${r.chain}  ${r.control} → ${r.candidate}  ${r.status.toUpperCase()}  stage ${r.stage + 1}/${r.stages.length}`;
+  return `${r.id}  ${r.chain}  ${r.control} → ${r.candidate}  ${r.status.toUpperCase()}  ${rolloutStage(r)}`;
 }
 
 export function formatRollouts(items: any[]): string {

@@ -220,6 +220,27 @@ describe.skipIf(noPostgres)('chain-canary CLI against a running gateway', () => 
     expect((await cliJson('rollout', 'events', id!)).events.at(-1)).toMatchObject({ type: 'rolled_back', reason: 'reviewers complain' });
   }, 120_000);
 
+  it('a shadow-only rollout ("stages": []) reads "shadow only: no traffic moves", not "stage 1/0"', async () => {
+    const spec = file('shadow-only.json', {
+      chain: 'invoice-extraction',
+      control: 'v1',
+      candidate: 'v2',
+      stages: [],
+      shadow: { percent: 100 },
+    });
+    const created = await cli('rollout', 'create', '-f', spec);
+    expect(created.code).toBe(0);
+    const id = /^([0-9a-f-]{36}) {2}invoice-extraction {2}v1 → v2 {2}RUNNING {2}shadow only: no traffic moves\n$/.exec(created.out)?.[1];
+    expect(id).toBeDefined();
+    const one = await cli('rollout', 'status', id!);
+    expect(one.code).toBe(0);
+    expect(one.out.split('\n')[0]).toBe(`${id}  invoice-extraction  v1 → v2  RUNNING  shadow only: no traffic moves`);
+    const list = await cli('rollout', 'status');
+    expect(list.out).toContain(`${id}  invoice-extraction  v1 → v2  RUNNING  shadow only: no traffic moves`);
+    expect(list.out).not.toContain('stage 1/0');
+    expect((await cli('rollout', 'rollback', id!, '-r', 'measured enough')).out).toContain('ROLLED_BACK  shadow only: no traffic moves');
+  });
+
   it('an API error is one line; with --json it is the API error shape on stderr', async () => {
     expect(await cli('chains', 'get', 'no-such-chain')).toEqual({
       code: 1,
