@@ -72,7 +72,9 @@ export function composeReplays(deps: {
   const datasets = new DatasetService({
     datasets: datasetStore,
     requireChain: (chain) => catalog.requireChain(chain),
-    usedByGate: (id) => active.list().some((r) => r.status === 'gated' && r.spec.gate?.replay?.dataset === id),
+    requireEnvironment: (chain, environment, field) => catalog.requireEnvironment(catalog.requireChain(chain), environment, field),
+    tenantExists: (tenant) => catalog.tenant(tenant) !== undefined,
+    gatedRolloutOf: (id) => active.list().find((r) => r.status === 'gated' && r.spec.gate?.replay?.dataset === id)?.id,
     now,
   });
   const replays = new ReplayService({

@@ -13,6 +13,8 @@
  *   the embedded database (PGlite: one process per DATA_DIR) every open replay is this process's
  *   to resume at start, lease or not.
  * A call cut off by a crash has no result, so it runs again; no result is ever stored twice.
+ * A case erased with its tenant's runs while in flight is not recorded (the store refuses it
+ * quietly), and pending work no longer lists it: the replay finishes without it.
  */
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
@@ -187,6 +189,9 @@ export class ReplayRunner {
     if (finished) {
       deps.log.info({ replayId: replay.id, status, cases: result.cases, overrideRate: result.overrideRate }, 'replay finished');
       deps.onFinished?.(finished);
+    } else if (!(await deps.replays.get(replay.id))) {
+      // Deleted with its dataset after a cancel (a running replay's dataset cannot be deleted): nothing to finish or resume.
+      deps.log.info({ replayId: replay.id, datasetId: replay.datasetId }, 'replay gone with its dataset; stopped');
     }
   }
 

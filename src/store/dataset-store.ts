@@ -1,12 +1,14 @@
 /**
  * Datasets and their cases in the database (the DatasetRepository port), and the query that picks
- * reviewed runs for a new dataset. A dataset row is locked (SELECT ... FOR UPDATE) by uploads and
- * by replay creation alike, so no case is added once a replay has read the dataset.
+ * reviewed runs for a new dataset. A dataset row is locked (SELECT ... FOR UPDATE) by uploads, by
+ * replay creation and by deletion alike, so no case is added once a replay has read the dataset,
+ * and no dataset is deleted under a replay that is running.
  */
 import { randomUUID } from 'node:crypto';
-import { and, asc, desc, eq, gt, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, sql, type SQL } from 'drizzle-orm';
 import type { CaseSource, Dataset, DatasetCase, DatasetFilter, NewDatasetCase, ReviewedRun } from '../domain/model/dataset.js';
-import type { AppendOutcome, DatasetRepository, NewDataset } from '../domain/ports/dataset-repository.js';
+import { OPEN_REPLAY_STATUSES } from '../domain/model/replay.js';
+import type { AppendOutcome, DatasetRepository, DeleteOutcome, NewDataset } from '../domain/ports/dataset-repository.js';
 import type { Db } from './db.js';
 import { rowsOf } from './read-models/rows.js';
 import { datasetCases, datasets, replays, type DatasetCaseRow, type DatasetRow } from './schema.js';
@@ -129,9 +131,22 @@ export class DatasetStore implements DatasetRepository {
     return rows.map(toCase);
   }
 
-  async delete(id: string): Promise<boolean> {
-    const rows = await this.db.delete(datasets).where(eq(datasets.id, id)).returning({ id: datasets.id });
-    return rows.length > 0;
+  async delete(id: string): Promise<DeleteOutcome> {
+    return this.db.transaction(async (tx) => {
+      // The lock replay creation takes: no replay of it starts between the check and the delete.
+      const [row] = await tx.select({ id: datasets.id }).from(datasets).where(eq(datasets.id, id)).for('update');
+      if (!row) return { refused: 'not_found' } as const;
+      // A running replay's results would lose their rows under it (README "Datasets, replays and the gate").
+      const [open] = await tx
+        .select({ id: replays.id })
+        .from(replays)
+        .where(and(eq(replays.datasetId, id), inArray(replays.status, [...OPEN_REPLAY_STATUSES])))
+        .orderBy(asc(replays.createdAt))
+        .limit(1);
+      if (open) return { refused: 'replaying', replayId: open.id } as const;
+      await tx.delete(datasets).where(eq(datasets.id, id));
+      return { ok: true } as const;
+    });
   }
 
   async eraseTenant(tenantId: string): Promise<number> {

@@ -29,6 +29,12 @@ export function isUniqueViolation(err: unknown): boolean {
   return false;
 }
 
+/** 23503: a row it references is gone (or a row it deletes is still referenced). */
+export function isForeignKeyViolation(err: unknown): boolean {
+  for (const code of codesOf(err)) if (code === '23503') return true;
+  return false;
+}
+
 /**
  * A data error as the domain's RecordRefusedError; any other error as it is. The database's error
  * is not kept as the cause: drizzle's carries the statement's values (runs' inputs and outputs),

@@ -11,7 +11,7 @@ import type { NewReplay, Replay, ReplayCaseResult, ReplayResult, ReplayStatus, S
 import { OPEN_REPLAY_STATUSES } from '../domain/model/replay.js';
 import type { CreateReplayOutcome, ReplayRepository, ReplayWorkItem, ResultCursor } from '../domain/ports/replay-repository.js';
 import { caseRowToDomain } from './dataset-store.js';
-import { duplicateAs } from './db-errors.js';
+import { duplicateAs, isForeignKeyViolation } from './db-errors.js';
 import type { Db } from './db.js';
 import { rowsOf } from './read-models/rows.js';
 import { datasetCases, datasets, replayCases, replays, type DatasetCaseRow, type ReplayRow } from './schema.js';
@@ -118,6 +118,18 @@ export class ReplayStore implements ReplayRepository {
   }
 
   async recordResult(r: ReplayCaseResult): Promise<boolean> {
+    try {
+      return await this.insertResult(r);
+    } catch (err) {
+      // Its case or its replay is gone: erased with a tenant's runs (DELETE /v1/tenants/{id}/runs), or the
+      // replay was cancelled and its dataset deleted while this call was in flight. Nothing is
+      // left to record it against, and nothing to resume.
+      if (isForeignKeyViolation(err)) return false;
+      throw err;
+    }
+  }
+
+  private async insertResult(r: ReplayCaseResult): Promise<boolean> {
     const rows = await this.db
       .insert(replayCases)
       .values({

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai.js';
 import { startFakeUpstream, type FakeUpstream } from '../support/fake-upstream.js';
 import { noPostgres, startTestGateway, type TestGateway } from '../support/gateway.js';
+import { wilsonInterval } from '../../src/domain/stats/proportions.js';
 
 const storages = [...(noPostgres ? [] : (['postgres'] as const)), ...(process.env.CC_SKIP_PGLITE ? [] : (['pglite'] as const))];
 
@@ -28,6 +29,7 @@ describe.each(storages)('datasets and replays on %s', { timeout: 120_000 }, (sto
   let up1: FakeUpstream;
   let up2: FakeUpstream;
   let slow: FakeUpstream;
+  let broken: FakeUpstream;
   let openai: FakeOpenAI;
   let acmeKey: string;
   /** run id → what the human accepted, built by the test itself. */
@@ -49,10 +51,11 @@ describe.each(storages)('datasets and replays on %s', { timeout: 120_000 }, (sto
   }
 
   beforeAll(async () => {
-    [up1, up2, slow] = await Promise.all([
+    [up1, up2, slow, broken] = await Promise.all([
       startFakeUpstream({ behaviour: { output: v1Output } }),
       startFakeUpstream({ behaviour: { output: v2Output } }),
       startFakeUpstream({ behaviour: { output: v1Output, delayMs: 150 } }),
+      startFakeUpstream({ behaviour: { status: 500 } }),
     ]);
     // An OpenAI-compatible server: the reply is the invoice the prompt names, as JSON.
     openai = await startFakeOpenAI({
@@ -66,6 +69,7 @@ describe.each(storages)('datasets and replays on %s', { timeout: 120_000 }, (sto
       ['v1', up1.url],
       ['v2', up2.url],
       ['slow', slow.url],
+      ['broken', broken.url],
     ] as const) {
       expect(
         (await gw.request('POST', '/v1/chains/invoices/versions', { version, adapter: { type: 'http', url, timeoutMs: 5000 } })).status,
@@ -104,7 +108,7 @@ describe.each(storages)('datasets and replays on %s', { timeout: 120_000 }, (sto
 
   afterAll(async () => {
     await gw?.close();
-    await Promise.all([up1?.close(), up2?.close(), slow?.close(), openai?.close()]);
+    await Promise.all([up1?.close(), up2?.close(), slow?.close(), broken?.close(), openai?.close()]);
   });
 
   let dataset: any;
@@ -320,6 +324,10 @@ describe.each(storages)('datasets and replays on %s', { timeout: 120_000 }, (sto
     // v2 answers n = 3 and n = 6 with a wrong total; n = 4 abbreviates the vendor; the string record never matches.
     expect(done.result.overridden).toBe(2 * 4);
     expect(done.result.repeatDisagreement).toEqual({ cases: 5, disagreeing: 0, rate: 0 });
+    // Repeats of a case are not new cases: the interval is that of the 5 cases (4 overridden), not of 10 results.
+    expect(done.result).toMatchObject({ cases: 10, overrideRate: 0.8 });
+    expect(done.result.overrideRateCI[0]).toBeCloseTo(wilsonInterval(4, 5)[0], 12);
+    expect(done.result.overrideRateCI[1]).toBeCloseTo(wilsonInterval(4, 5)[1], 12);
     const locked = await gw.request('POST', `/v1/datasets/${id}/cases`, [{ input: 1, expected: 1 }]);
     expect(locked.status).toBe(409);
     expect(locked.body.error.code).toBe('dataset_immutable');
@@ -342,6 +350,38 @@ describe.each(storages)('datasets and replays on %s', { timeout: 120_000 }, (sto
 
     expect((await gw.request('DELETE', `/v1/datasets/${copy.body.id}`)).status).toBe(204);
     expect((await gw.request('GET', `/v1/datasets/${copy.body.id}`)).status).toBe(404);
+  });
+
+  it('a replay whose every call failed has no override rate, and its comparison says so', async () => {
+    const d = await gw.request('POST', '/v1/datasets', { name: 'ten', chain: 'invoices' });
+    const cases = Array.from({ length: 10 }, (_, i) => ({ input: { n: i + 1, vendor: 'ACME GmbH' }, expected: { total: (i + 1) * 10 } }));
+    expect((await gw.request('POST', `/v1/datasets/${d.body.id}/cases`, cases)).status).toBe(201);
+    const ok = await gw.request('POST', `/v1/datasets/${d.body.id}/replays`, { version: 'v1' });
+    const failing = await gw.request('POST', `/v1/datasets/${d.body.id}/replays`, { version: 'broken' });
+    await waitForReplay(ok.body.id);
+    const done = await waitForReplay(failing.body.id);
+    expect(done.status).toBe('done');
+    expect(done.result).toMatchObject({
+      cases: 10,
+      errors: 10,
+      errorRate: 1,
+      overridden: 0,
+      overrideRate: null,
+      overrideRateCI: null,
+      fieldOverrideRates: { total: null },
+    });
+    const cmp = await gw.request('GET', `/v1/replays/${ok.body.id}/compare/${failing.body.id}`);
+    expect(cmp.status).toBe(200);
+    expect(cmp.body).toMatchObject({
+      pairs: 0,
+      cases: 0,
+      aOverrideRate: null,
+      bOverrideRate: null,
+      difference: { estimate: null, ci: [-1, 1] },
+      errors: { a: 0, b: 10, both: 0 },
+      warnings: ['no_pairs', 'mostly_errors'],
+    });
+    expect(cmp.body.byField.total).toMatchObject({ pairs: 0, aOverrideRate: null, difference: { estimate: null } });
   });
 
   it('replays an OpenAI prompt version through the real SDK and sums its token usage', async () => {
@@ -385,6 +425,17 @@ describe.each(storages)('datasets and replays on %s', { timeout: 120_000 }, (sto
       from: { from: '2026-02-01T00:00:00Z', to: '2026-01-01T00:00:00Z' },
     });
     expect(range.status).toBe(400);
+    // A tenant or environment that does not exist is refused, as in a rollout stage, not an empty dataset.
+    const noTenant = await gw.request('POST', '/v1/datasets', { name: 'x', chain: 'invoices', from: { tenants: ['acme', 'acme-typo'] } });
+    expect(noTenant.status).toBe(400);
+    expect(noTenant.body.error).toMatchObject({ code: 'unknown_tenant', details: { field: 'body.from.tenants', tenants: ['acme-typo'] } });
+    const noEnvironment = await gw.request('POST', '/v1/datasets', {
+      name: 'x',
+      chain: 'invoices',
+      from: { environments: ['production'] },
+    });
+    expect(noEnvironment.status).toBe(400);
+    expect(noEnvironment.body.error).toMatchObject({ code: 'unknown_environment', details: { field: 'body.from.environments.0' } });
     expect((await gw.request('POST', `/v1/datasets/${dataset.id}/replays`, { version: 'v9' })).status).toBe(404);
     expect((await gw.request('POST', `/v1/datasets/${dataset.id}/replays`, { version: 'v1', concurrency: 0 })).status).toBe(400);
     expect((await gw.request('POST', `/v1/datasets/${unknownId}/replays`, { version: 'v1' })).status).toBe(404);

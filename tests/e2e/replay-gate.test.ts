@@ -192,6 +192,75 @@ describe.each(storages)('replay gate on %s', { timeout: 120_000 }, (storage) => 
     );
   });
 
+  it('does not pass when both versions fail every case: inconclusive, the rollout stays gated, with what to do', async () => {
+    // A shared outage: both upstreams answer 500 to every replayed case.
+    const dataset = await chainWithDataset('outage', right, right);
+    for (const v of ['v1', 'v2']) upstreams[`outage-${v}`]!.setBehaviour({ status: 500 });
+    const created = await gw.request('POST', '/v1/rollouts', rolloutBody('outage', dataset, 0.1));
+    expect(created.status).toBe(201);
+    const id = created.body.id;
+    const view = await eventually(
+      'gate inconclusive',
+      async () => {
+        const r = await gw.request('GET', `/v1/rollouts/${id}`);
+        return r.body.gate?.state === 'inconclusive' && r.body;
+      },
+      GATE_WAIT,
+    );
+    expect(view.status).toBe('gated');
+    expect(view.gate.figures).toMatchObject({ pairs: 0, bothOverridden: 0, errors: { control: CASES, candidate: CASES } });
+    expect(view.gate.reason).toMatch(/^Only 0 of 60 cases could be compared/);
+    expect(view.gate.reason).toContain(`POST /v1/rollouts/${id}/rollback`);
+    const events = (await gw.request('GET', `/v1/rollouts/${id}/events`)).body.events;
+    expect(events.map((e: any) => e.type)).toEqual(['created', 'gate_inconclusive']);
+    expect(events[1]).toMatchObject({ actor: 'gate', data: { pairs: 0, errors: { control: CASES, candidate: CASES } } });
+  });
+
+  it("an inconclusive gate's advice is what the API allows: a larger dataset in a new rollout (or an override)", async () => {
+    // Control wrong on 10 of 60; the candidate on the same 10 and 2 more: +3.3 points, undecided at maxIncrease 0.03.
+    const dataset = await chainWithDataset('unsure', wrongEvery(6), (input: any) => ({
+      total: input.n % 6 === 0 || input.n <= 2 ? -1 : input.n * 10,
+    }));
+    const id = (await gw.request('POST', '/v1/rollouts', rolloutBody('unsure', dataset, 0.03))).body.id;
+    const view = await eventually(
+      'gate inconclusive',
+      async () => {
+        const r = await gw.request('GET', `/v1/rollouts/${id}`);
+        return r.body.gate?.state === 'inconclusive' && r.body;
+      },
+      GATE_WAIT,
+    );
+    expect(view.gate.figures).toMatchObject({ pairs: CASES, onlyCandidateOverridden: 2, bothOverridden: 10 });
+    const reason: string = view.gate.reason;
+    expect(reason).toMatch(/straddle maxIncrease 0\.03/);
+    expect(reason).not.toMatch(/add cases/i);
+    // What the reason says cannot be done indeed cannot: the gate's dataset takes no more cases...
+    const more = await gw.request('POST', `/v1/datasets/${dataset}/cases`, [{ input: { n: 61 }, expected: right({ n: 61 }) }]);
+    expect(more.body.error.code).toBe('dataset_immutable');
+    // ...and while the rollout is gated on it, the dataset stays; the refusal names the rollout and the way out.
+    const del = await gw.request('DELETE', `/v1/datasets/${dataset}`);
+    expect(del.status).toBe(409);
+    expect(del.body.error).toMatchObject({ code: 'dataset_in_use', details: { datasetId: dataset, rolloutId: id } });
+    expect(del.body.error.message).toContain(`POST /v1/rollouts/${id}/rollback`);
+    // What it advises works: a larger dataset from the export and more cases, this rollout rolled back, a new one on it.
+    expect(reason).toContain(`GET /v1/datasets/${dataset}/export`);
+    const exported = await gw.request('GET', `/v1/datasets/${dataset}/export`);
+    const larger = await gw.request('POST', '/v1/datasets', { name: 'unsure larger', chain: 'unsure' });
+    const extra = Array.from({ length: 60 }, (_, i) => JSON.stringify({ input: { n: 61 + i }, expected: right({ n: 61 + i }) })).join('\n');
+    const filled = await gw.request('POST', `/v1/datasets/${larger.body.id}/cases`, `${exported.body}${extra}\n`, undefined, {
+      'content-type': 'application/x-ndjson',
+    });
+    expect(filled.body.cases).toBe(2 * CASES);
+    expect(reason).toContain(`POST /v1/rollouts/${id}/rollback`);
+    expect((await gw.request('POST', `/v1/rollouts/${id}/rollback`, {})).status).toBe(200);
+    const again = await gw.request('POST', '/v1/rollouts', rolloutBody('unsure', larger.body.id, 0.03));
+    expect(again.status, JSON.stringify(again.body)).toBe(201);
+    expect(again.body.status).toBe('gated');
+    expect((await gw.request('POST', `/v1/rollouts/${again.body.id}/rollback`, {})).status).toBe(200);
+    // No longer gated on it: the first dataset can go.
+    expect((await gw.request('DELETE', `/v1/datasets/${dataset}`)).status).toBe(204);
+  });
+
   it('refuses a gate that cannot be met', async () => {
     const dataset = await chainWithDataset('small', right, right);
     const tooFew = await gw.request('POST', '/v1/rollouts', {

@@ -12,9 +12,16 @@ export const replayGateSchema = z
   .strictObject({
     dataset: z.uuid('must be a dataset id (UUID)').describe('The dataset both versions are replayed on (one case, one pair).'),
     maxIncrease: z.number().min(0).max(1).describe('Largest acceptable candidate − control would-be override rate (absolute).'),
-    minCases: z.int().min(1).max(100_000).default(50).describe('The dataset must have at least this many cases.'),
+    minCases: z
+      .int()
+      .min(1)
+      .max(100_000)
+      .default(50)
+      .describe('The dataset must have at least this many cases, and the gate decides only on at least this many compared cases.'),
   })
-  .describe('Replays control and candidate on the dataset; a case whose call fails counts as overridden.');
+  .describe(
+    'Replays control and candidate on the dataset; a case whose candidate call fails counts as overridden, one whose control call fails is left out, and a replay that mostly failed never passes.',
+  );
 
 export const gateSchema = z
   .strictObject({ replay: replayGateSchema.optional(), shadow: shadowGateSchema.optional() })
@@ -64,7 +71,10 @@ export type { ShadowGate };
 
 /** The figures a replay gate decided on (events `gate_passed`, `gate_failed`, `gate_inconclusive`). */
 export interface GateFigures extends PairedGateFigures {
-  /** Cases whose call failed in either replay (scored as overridden). */
+  /**
+   * Cases whose call failed, per replay: the candidate's count as overridden where the control
+   * answered; the control's are left out of the pairs (src/domain/replay/paired-comparison.ts).
+   */
   errors: { control: number; candidate: number };
   replays: { control: string; candidate: string };
 }

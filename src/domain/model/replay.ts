@@ -72,13 +72,14 @@ export interface ReplayResult {
   errorRate: number;
   /** Results without an error whose output a human would have changed. */
   overridden: number;
-  /** overridden / results without an error. */
-  overrideRate: number;
-  overrideRateCI: Interval;
-  /** Per field: results that changed the field / results without an error. */
-  fieldOverrideRates: Record<string, number>;
+  /** overridden / results without an error; null when every call failed (nothing was scored). */
+  overrideRate: number | null;
+  /** Wilson, with the case as the unit when a case has repeats (src/domain/replay/case-unit.ts); null with nothing scored. */
+  overrideRateCI: Interval | null;
+  /** Per field: results that changed the field / results without an error (null with nothing scored). */
+  fieldOverrideRates: Record<string, number | null>;
   latencyMs: { p50: number | null; p95: number | null };
   usage?: { promptTokens: number; completionTokens: number; resultsWithUsage: number };
-  /** With repeats > 1: cases whose repeats disagree on "would be overridden" (the version's own noise). */
-  repeatDisagreement?: { cases: number; disagreeing: number; rate: number };
+  /** With repeats > 1: cases whose repeats disagree on "would be overridden" (the version's own noise); rate null without such cases. */
+  repeatDisagreement?: { cases: number; disagreeing: number; rate: number | null };
 }

@@ -11,6 +11,8 @@ export interface NewDataset {
 
 export type AppendOutcome = { ok: Dataset } | { refused: 'not_found' | 'has_replays' | 'too_many_cases' };
 
+export type DeleteOutcome = { ok: true } | { refused: 'not_found' } | { refused: 'replaying'; replayId: string };
+
 export interface DatasetRepository {
   /** Reviewed runs with an output of a chain, picked and ordered by the filter (at most `limit`). */
   reviewedRuns(chain: string, filter: DatasetFilter): Promise<ReviewedRun[]>;
@@ -22,8 +24,11 @@ export interface DatasetRepository {
   list(chain?: string): Promise<Dataset[]>;
   /** Cases in order, after position `afterSeq`. */
   listCases(id: string, afterSeq: number, limit: number): Promise<DatasetCase[]>;
-  /** Deletes the dataset, its cases and its replays; false when it did not exist. */
-  delete(id: string): Promise<boolean>;
+  /**
+   * Deletes the dataset, its cases and its replays, unless a replay of it is queued or running
+   * (checked under the lock replays are created under, so none starts in between).
+   */
+  delete(id: string): Promise<DeleteOutcome>;
   /** GDPR: deletes the cases that came from a tenant's runs (and their replay results). */
   eraseTenant(tenantId: string): Promise<number>;
 }

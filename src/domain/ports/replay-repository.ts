@@ -41,7 +41,7 @@ export interface ReplayRepository {
     after: ResultCursor | undefined,
     limit: number,
   ): Promise<ReplayWorkItem[]>;
-  /** Commits one result; false when that (case, repeat) already had one. */
+  /** Commits one result; false when that (case, repeat) already had one, or its case or replay is gone (erased, deleted). */
   recordResult(result: ReplayCaseResult): Promise<boolean>;
   /** The scored projection of every result, for summaries and comparisons. */
   scored(id: string): Promise<ScoredResult[]>;

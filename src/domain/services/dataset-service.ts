@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { containsRedaction } from '../../redaction/redaction-marks.js';
-import { ConflictError, NotFoundError } from '../model/errors.js';
+import { BadRequestError, ConflictError, NotFoundError } from '../model/errors.js';
 import {
   MAX_DATASET_CASES,
   type Dataset,
@@ -24,8 +24,12 @@ export interface DatasetServiceDeps {
   datasets: DatasetRepository;
   /** Throws the 404 for an unknown chain. */
   requireChain: (chain: string) => unknown;
-  /** Whether a gated rollout waits on this dataset (it may not be deleted then). */
-  usedByGate?: (datasetId: string) => boolean;
+  /** Throws the 400 `unknown_environment` for an environment the chain does not accept (as for a rollout stage). */
+  requireEnvironment: (chain: string, environment: string, field: string) => void;
+  /** Whether the tenant exists. */
+  tenantExists: (tenant: string) => boolean;
+  /** The gated rollout that waits on this dataset, if any (the dataset may not be deleted then). */
+  gatedRolloutOf?: (datasetId: string) => string | undefined;
   now: () => Date;
 }
 
@@ -40,6 +44,7 @@ export class DatasetService {
 
   async create(req: CreateDatasetRequest): Promise<Dataset> {
     this.deps.requireChain(req.chain);
+    if (req.from) this.requireKnownNames(req.chain, req.from);
     const cases = req.from ? (await this.deps.datasets.reviewedRuns(req.chain, req.from)).flatMap(caseFromRun) : [];
     return this.deps.datasets.create(
       { id: randomUUID(), name: req.name, chain: req.chain, filter: req.from ?? null, createdAt: this.deps.now() },
@@ -104,14 +109,44 @@ export class DatasetService {
     }
   }
 
+  /**
+   * Deletes a dataset unless something still needs it (409 `dataset_in_use`): a gated rollout
+   * (its gate's replays and figures are the evidence a person decides on, even once the gate is
+   * inconclusive), or a replay that is queued or running (its results would lose their rows).
+   */
   async delete(id: string): Promise<void> {
-    if (this.deps.usedByGate?.(id))
+    const rolloutId = this.deps.gatedRolloutOf?.(id);
+    if (rolloutId)
       throw new ConflictError(
-        'A gated rollout is replaying this dataset; delete it once the gate has decided.',
-        { datasetId: id },
+        `Rollout ${rolloutId} is gated on this dataset. Delete it once the rollout is no longer gated: its gate passed or failed, it was started with {"override": true} or rolled back (POST /v1/rollouts/${rolloutId}/rollback).`,
+        { datasetId: id, rolloutId },
         'dataset_in_use',
       );
-    if (!(await this.deps.datasets.delete(id))) throw new NotFoundError('Dataset', id);
+    const outcome = await this.deps.datasets.delete(id);
+    if ('ok' in outcome) return;
+    if (outcome.refused === 'not_found') throw new NotFoundError('Dataset', id);
+    throw new ConflictError(
+      `Replay ${outcome.replayId} of this dataset is running. Cancel it (POST /v1/replays/${outcome.replayId}/cancel) or wait until it is done, then delete the dataset.`,
+      { datasetId: id, replayId: outcome.replayId },
+      'dataset_in_use',
+    );
+  }
+
+  /**
+   * A filter's tenants and environments must exist, as a rollout stage's must: a typo would
+   * otherwise match no run and make an empty dataset without a word (400 `unknown_tenant`,
+   * `unknown_environment`, in the rollout's words).
+   */
+  private requireKnownNames(chain: string, from: DatasetFilter): void {
+    from.environments?.forEach((e, j) => this.deps.requireEnvironment(chain, e, `body.from.environments.${j}`));
+    const field = 'body.from.tenants';
+    const unknown = (from.tenants ?? []).filter((t) => !this.deps.tenantExists(t));
+    if (unknown.length)
+      throw new BadRequestError(
+        `${field}: ${unknown.map((t) => `'${t}'`).join(', ')} ${unknown.length === 1 ? 'is not a tenant' : 'are not tenants'} (PUT /v1/tenants/{id} creates one)`,
+        { field, tenants: unknown },
+        'unknown_tenant',
+      );
   }
 }
 

@@ -2,8 +2,13 @@
  * The replay gate before stage 0 (README "Datasets, replays and the gate"): a gated rollout's
  * control and candidate are replayed on the gate's dataset, paired case by case, and the rollout
  * starts stage 0 when the one-sided upper bound of (candidate − control) at its alpha is at most
- * `maxIncrease`, or ends `gate_failed` when the lower bound is above it. A case whose call fails
- * counts as overridden (a version must not pass by failing).
+ * `maxIncrease`, or ends `gate_failed` when the lower bound is above it. A case whose candidate
+ * call fails counts as the candidate overridden (a version must not pass by failing); a case whose
+ * control call fails is left out (src/domain/replay/paired-comparison.ts, 'againstB'): without the
+ * control's output it tells nothing about the candidate, and when both failed (an outage of a
+ * shared upstream, an open circuit breaker) it is no evidence about either. The gate decides only
+ * on at least `minCases` compared cases, and never passes on a replay whose calls mostly failed
+ * (replay-gate-rule.ts).
  *
  * The shadow gate (README "Shadow runs") decides the same way on the rollout's scored shadow
  * pairs, once there are `minPairs`, with always-valid bounds (the pairs keep coming and the gate
@@ -27,6 +32,7 @@ import type { RolloutSpec } from '../model/rollout-spec.js';
 import type { DatasetRepository } from '../ports/dataset-repository.js';
 import type { ReplayRepository } from '../ports/replay-repository.js';
 import { comparePaired, pairedBounds } from '../replay/paired-comparison.js';
+import { replayGateDecision } from '../replay/replay-gate-rule.js';
 import { mcnemarExactPValue } from '../stats/mcnemar.js';
 import { pairCount, type PairedCounts } from '../shadow/paired-interval.js';
 import { shadowGateStatus } from '../shadow/shadow-report.js';
@@ -157,22 +163,20 @@ export class GateService {
     const replays = await this.deps.replays.list({ rolloutId: rollout.id });
     const control = replays.find((r) => r.version === rollout.control) ?? (await this.startReplay(rollout, gate, rollout.control));
     const candidate = replays.find((r) => r.version === rollout.candidate) ?? (await this.startReplay(rollout, gate, rollout.candidate));
-    if (!control || !candidate) return { outcome: 'inconclusive', reason: "The gate's dataset is gone: its replays cannot run." };
+    const startAgain = `Roll this rollout back (POST /v1/rollouts/${rollout.id}/rollback) and create it again, or start it without the gate: POST /v1/rollouts/${rollout.id}/advance {"override": true, "reason": "…"}.`;
+    if (!control || !candidate)
+      return { outcome: 'inconclusive', reason: `The gate's dataset is gone: its replays cannot run. ${startAgain}` };
     const finished = (r: Replay) => r.status === 'done' || r.status === 'cancelled' || r.status === 'failed';
     if (!finished(control) || !finished(candidate)) return { outcome: 'pending' };
     if (control.status !== 'done' || candidate.status !== 'done') {
-      return { outcome: 'inconclusive', reason: `A gate replay ended ${control.status !== 'done' ? control.status : candidate.status}.` };
+      const ended = control.status !== 'done' ? control : candidate;
+      return { outcome: 'inconclusive', reason: `A gate replay (${ended.id}) ended ${ended.status}. ${startAgain}` };
     }
     const figures = await this.figures(rollout, gate, control, candidate);
-    if (figures.pairs < gate.minCases)
-      return { outcome: 'inconclusive', reason: `Only ${figures.pairs} cases were paired; the gate needs ${gate.minCases}.`, figures };
-    if (figures.upperBound <= gate.maxIncrease) return { outcome: 'passed', figures };
-    if (figures.lowerBound > gate.maxIncrease) return { outcome: 'failed', figures };
-    return {
-      outcome: 'inconclusive',
-      reason: 'The interval straddles maxIncrease: the dataset cannot tell. Add cases, or advance with override, or roll back.',
-      figures,
-    };
+    const decision = replayGateDecision(figures, gate, rollout);
+    return decision.outcome === 'inconclusive'
+      ? { outcome: 'inconclusive', reason: decision.reason, figures }
+      : { outcome: decision.outcome, figures };
   }
 
   /** The shadow gate on its own: waiting for pairs (or for the bounds to clear maxIncrease), or decided. */
@@ -220,9 +224,11 @@ export class GateService {
     const replays = gate ? await this.deps.replays.list({ rolloutId: rollout.id }) : [];
     const control = replays.find((r) => r.version === rollout.control);
     const candidate = replays.find((r) => r.version === rollout.candidate);
+    const finished = (r: Replay | undefined) => r?.status === 'done' || r?.status === 'cancelled' || r?.status === 'failed';
     const view: GateView = {
       ...(gate ? { replay: gate } : {}),
-      state: gate ? 'replaying' : 'waiting',
+      // Once both replays have finished, a gate beside a shadow gate waits for the shadow gate.
+      state: gate && !(shadowGate && finished(control) && finished(candidate)) ? 'replaying' : 'waiting',
       replays: {
         ...(control ? { control: { id: control.id, status: control.status } } : {}),
         ...(candidate ? { candidate: { id: candidate.id, status: candidate.status } } : {}),
@@ -288,7 +294,8 @@ export class GateService {
 
   private async figures(rollout: Rollout, gate: ReplayGate, control: Replay, candidate: Replay): Promise<GateFigures> {
     const [a, b] = await Promise.all([this.deps.replays.scored(control.id), this.deps.replays.scored(candidate.id)]);
-    const c = comparePaired(a, b, { errors: 'overridden' });
+    // a = control, b = candidate: the candidate's failures count against it, the control's are left out.
+    const c = comparePaired(a, b, { errors: 'againstB' });
     const alpha = rollout.spec.alpha;
     const bounds = pairedBounds(c, alpha);
     return {
@@ -297,8 +304,9 @@ export class GateService {
       onlyControlOverridden: c.onlyAOverridden,
       onlyCandidateOverridden: c.onlyBOverridden,
       bothOverridden: c.bothOverridden,
-      controlOverrideRate: c.aOverrideRate,
-      candidateOverrideRate: c.bOverrideRate,
+      // Without pairs there is no rate; the figures keep the shadow gate's numeric shape (pairs: 0 says it).
+      controlOverrideRate: c.aOverrideRate ?? 0,
+      candidateOverrideRate: c.bOverrideRate ?? 0,
       estimate: bounds.estimate,
       lowerBound: bounds.lower,
       upperBound: bounds.upper,

@@ -32,7 +32,7 @@ export const datasetRoutes: FastifyPluginAsyncZod<{ services: { datasets: Datase
         operationId: 'createDataset',
         summary: 'Create a dataset',
         description:
-          'Creates a dataset. With `from`, its cases are reviewed runs of the chain with an output: the input as stored (PII redaction applied), and `expected`, the record the human accepted (the output with their changes). Without `from` it starts empty.',
+          "Creates a dataset. With `from`, its cases are reviewed runs of the chain with an output: the input as stored (PII redaction applied), and `expected`, the record the human accepted (the output with their changes); its `tenants` must exist and its `environments` be the chain's (400 `unknown_tenant`, `unknown_environment`). Without `from` it starts empty.",
         body: createDatasetBody,
         response: { 201: datasetSchema, ...errorResponses },
       },
@@ -144,7 +144,8 @@ export const datasetRoutes: FastifyPluginAsyncZod<{ services: { datasets: Datase
         tags,
         operationId: 'deleteDataset',
         summary: 'Delete a dataset',
-        description: 'Deletes the dataset with its cases and replays.',
+        description:
+          'Deletes the dataset with its cases and replays. 409 `dataset_in_use` while a gated rollout waits on it, or a replay of it is queued or running (cancel it first); `details` name the rollout or the replay.',
         params: datasetParams,
         response: { 204: z.null(), ...errorResponses },
       },

@@ -74,16 +74,18 @@ export const replayAccepted = z.object({ id: z.string(), statusUrl: z.string(), 
 const interval = z.tuple([z.number(), z.number()]);
 
 export const replayResultSchema = z.object({
-  cases: z.number(),
+  cases: z.number().describe('Results: cases × repeats.'),
   errors: z.number(),
   errorRate: z.number(),
   overridden: z.number(),
-  overrideRate: z.number(),
-  overrideRateCI: interval,
-  fieldOverrideRates: z.record(z.string(), z.number()),
+  overrideRate: z.number().nullable().describe('overridden / results without an error; null when no call answered (nothing was scored).'),
+  overrideRateCI: interval
+    .nullable()
+    .describe('95% Wilson interval, with the case as the unit when cases have repeats; null when nothing was scored.'),
+  fieldOverrideRates: z.record(z.string(), z.number().nullable()).describe('Per field; null when nothing was scored.'),
   latencyMs: z.object({ p50: z.number().nullable(), p95: z.number().nullable() }),
   usage: z.object({ promptTokens: z.number(), completionTokens: z.number(), resultsWithUsage: z.number() }).optional(),
-  repeatDisagreement: z.object({ cases: z.number(), disagreeing: z.number(), rate: z.number() }).optional(),
+  repeatDisagreement: z.object({ cases: z.number(), disagreeing: z.number(), rate: z.number().nullable() }).optional(),
 });
 
 export const replaySchema = z.object({
@@ -130,10 +132,16 @@ const pairedCellSchema = z.object({
   onlyAOverridden: z.number(),
   onlyBOverridden: z.number(),
   bothOverridden: z.number(),
-  aOverrideRate: z.number(),
-  bOverrideRate: z.number(),
-  difference: z.object({ estimate: z.number(), ci: interval }).describe('b − a, with a 95% interval (Newcombe 1998, paired).'),
-  mcnemarPValue: z.number().describe("McNemar's exact test on the discordant pairs."),
+  aOverrideRate: z.number().nullable().describe('Null without pairs.'),
+  bOverrideRate: z.number().nullable().describe('Null without pairs.'),
+  difference: z
+    .object({ estimate: z.number().nullable(), ci: interval })
+    .describe(
+      'b − a, with a 95% interval (Newcombe 1998, paired; the case is the unit when cases have repeats). The estimate is null without pairs.',
+    ),
+  mcnemarPValue: z
+    .number()
+    .describe("McNemar's exact test on the discordant pairs (with repeats, the sign test on the cases' differences)."),
 });
 
 export const compareResponse = pairedCellSchema.extend({
@@ -141,10 +149,15 @@ export const compareResponse = pairedCellSchema.extend({
   b: z.string(),
   dataset: z.string(),
   byField: z.record(z.string(), pairedCellSchema),
+  cases: z.number().describe('Distinct cases among the pairs (pairs are case × repeat).'),
   errors: z.object({ a: z.number(), b: z.number(), both: z.number() }).describe('Pairs left out because a call failed.'),
   unpaired: z.object({ a: z.number(), b: z.number() }),
   discordant: z.array(z.object({ caseId: z.string(), repeat: z.number(), aFields: z.array(z.string()), bFields: z.array(z.string()) })),
-  warnings: z.array(z.string()),
+  warnings: z
+    .array(z.string())
+    .describe(
+      '`incomplete`: results without a partner (a replay unfinished); `repeated_cases`: cases have repeats; `no_pairs`: nothing could be compared; `mostly_errors`: pairs with a failed call outnumber the pairs compared.',
+    ),
 });
 
 export function toDatasetOut(d: Dataset): z.infer<typeof datasetSchema> {
@@ -182,7 +195,7 @@ export function toReplayOut(r: Replay, done: number, result?: ReplayResult): z.i
     repeats: r.repeats,
     ...(r.rolloutId ? { rolloutId: r.rolloutId } : {}),
     ...(r.error ? { error: r.error } : {}),
-    ...(result ? { result: { ...result, overrideRateCI: [...result.overrideRateCI] as [number, number] } } : {}),
+    ...(result ? { result: { ...result, overrideRateCI: result.overrideRateCI ? [...result.overrideRateCI] : null } } : {}),
     createdAt: r.createdAt.toISOString(),
     ...(r.startedAt ? { startedAt: r.startedAt.toISOString() } : {}),
     ...(r.finishedAt ? { finishedAt: r.finishedAt.toISOString() } : {}),
@@ -203,8 +216,15 @@ export function toReplayCaseOut(r: ReplayCaseResult & { input: unknown; expected
 }
 
 const cellOut = (c: PairedCell) => ({
-  ...c,
+  pairs: c.pairs,
+  bothOk: c.bothOk,
+  onlyAOverridden: c.onlyAOverridden,
+  onlyBOverridden: c.onlyBOverridden,
+  bothOverridden: c.bothOverridden,
+  aOverrideRate: c.aOverrideRate,
+  bOverrideRate: c.bOverrideRate,
   difference: { estimate: c.difference.estimate, ci: [...c.difference.ci] as [number, number] },
+  mcnemarPValue: c.mcnemarPValue,
 });
 
 export function toCompareOut(c: PairedComparison & { a: Replay; b: Replay }): z.infer<typeof compareResponse> {
@@ -215,6 +235,7 @@ export function toCompareOut(c: PairedComparison & { a: Replay; b: Replay }): z.
     a: c.a.id,
     b: c.b.id,
     dataset: c.a.datasetId,
+    cases: c.units.cases,
     byField,
     errors: c.errors,
     unpaired: c.unpaired,

@@ -26,7 +26,7 @@ export const rolloutSchema = z.object({
     .unknown()
     .optional()
     .describe(
-      'The gate as asked for, its state (replaying, passed, failed, inconclusive, overridden, abandoned) and its figures; ' +
+      'The gate as asked for, its state (replaying, waiting, passed, failed, inconclusive, overridden, abandoned) and its figures; ' +
         "with `gate.shadow.everyStage`, `shadowStage` is the current stage's shadow gate: {stage, servedSince, state, figures}.",
     ),
   shadow: z.unknown().optional().describe('The shadow settings (README "Shadow runs").'),

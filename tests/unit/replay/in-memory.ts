@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Dataset, DatasetCase, DatasetFilter, NewDatasetCase, ReviewedRun } from '../../../src/domain/model/dataset.js';
 import type { NewReplay, Replay, ReplayCaseResult, ReplayResult, ReplayStatus, ScoredResult } from '../../../src/domain/model/replay.js';
-import type { AppendOutcome, DatasetRepository, NewDataset } from '../../../src/domain/ports/dataset-repository.js';
+import type { AppendOutcome, DatasetRepository, DeleteOutcome, NewDataset } from '../../../src/domain/ports/dataset-repository.js';
 import type { CreateReplayOutcome, ReplayRepository, ReplayWorkItem, ResultCursor } from '../../../src/domain/ports/replay-repository.js';
 
 export class MemoryDatasets implements DatasetRepository {
@@ -62,8 +62,15 @@ export class MemoryDatasets implements DatasetRepository {
   async listCases(id: string, afterSeq: number, limit: number) {
     return (this.cases.get(id) ?? []).filter((c) => c.seq > afterSeq).slice(0, limit);
   }
-  async delete(id: string) {
-    return this.datasets.delete(id);
+  /** Open replays of a dataset, as the database would see them (set by MemoryReplays). */
+  openReplay?: (datasetId: string) => string | undefined;
+  async delete(id: string): Promise<DeleteOutcome> {
+    if (!this.datasets.has(id)) return { refused: 'not_found' };
+    const replayId = this.openReplay?.(id);
+    if (replayId) return { refused: 'replaying', replayId };
+    this.datasets.delete(id);
+    this.cases.delete(id);
+    return { ok: true };
   }
   async eraseTenant() {
     return 0;
@@ -78,7 +85,10 @@ export class MemoryReplays implements ReplayRepository {
   /** Attempts to record a result that already existed. */
   duplicates = 0;
 
-  constructor(private readonly datasets: MemoryDatasets) {}
+  constructor(private readonly datasets: MemoryDatasets) {
+    datasets.openReplay = (datasetId) =>
+      [...this.rows.values()].find((r) => r.datasetId === datasetId && (r.status === 'queued' || r.status === 'running'))?.id;
+  }
 
   async create(r: NewReplay): Promise<CreateReplayOutcome> {
     const d = this.datasets.datasets.get(r.datasetId);
