@@ -39,6 +39,7 @@ import { RetentionJob } from './runtime/jobs/retention.js';
 import { GatewayMetrics } from './runtime/metrics/gateway-metrics.js';
 import { RunWriter } from './runtime/run-writer.js';
 import { ThreadBatchStore } from './runtime/recorder-thread/thread-batch-store.js';
+import { ThreadPlanRunner } from './runtime/planner-thread/thread-plan-runner.js';
 import { openSpool, type Spool } from './runtime/spool/spool.js';
 import { auditWebhookFailures, WebhookNotifier } from './runtime/webhook-notifier.js';
 import { CatalogStore } from './store/catalog-store.js';
@@ -69,7 +70,7 @@ export interface Gateway {
 export interface ComposeOptions {
   log: Logger;
   now?: () => Date;
-  /** Compute time per rollout plan (default: the contract's 30 s); tests lower it. */
+  /** Time per rollout plan (default: the contract's 30 s); tests lower it. */
   planBudgetMs?: number;
 }
 
@@ -268,6 +269,8 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
 
   metrics.setSources({ backlog: () => writer.backlog, breakers: () => adapters.breakerStates(), activeRollouts: () => active.list() });
   const readiness = () => checkReadiness({ database, flags, spool, writer });
+  // Plans run off the event loop that answers invokes: one look of a simulated rollout can take longer than an invoke may wait.
+  const planRunner = new ThreadPlanRunner({ log });
   const services: GatewayServices = {
     catalog,
     invoke,
@@ -277,8 +280,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
     rollouts,
     comparison,
     planner: new PlannerService({
-      now: () => performance.now(),
-      yieldToLoop: () => new Promise((resolve) => setImmediate(resolve)),
+      runner: planRunner,
       ...(opts.planBudgetMs !== undefined ? { budgetMs: opts.planBudgetMs } : {}),
     }),
     datasets,
@@ -325,6 +327,7 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
       await step('flush queued runs', writer.close(), 15_000);
       await step('recorder thread', batchStore?.close() ?? Promise.resolve());
       await step('shadow runs', shadow.close());
+      await step('planner thread', planRunner.close());
       await step('spool', spool.close());
       await step('adapters', adapters.closeAll());
       await step(

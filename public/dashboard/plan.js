@@ -18,7 +18,7 @@ const FIELDS = [
   ['maxIncrease', 'Guardrail: max increase (points)', '3', 'override_rate, over the control'],
   ['minSamples', 'Guardrail: min samples', '100', 'reviewed runs per arm'],
   ['checkEveryMinutes', 'Check every (minutes)', '10', ''],
-  ['simulations', 'Simulations', '1000', 'capped by 30 s of compute'],
+  ['simulations', 'Simulations', '1000', 'capped by the 30 s a plan may take'],
 ];
 
 const days = (x) => (typeof x === 'number' ? `${x < 1 ? x.toFixed(2) : x.toFixed(1)} days` : '—');

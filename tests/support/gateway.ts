@@ -41,7 +41,7 @@ export async function startTestGateway(
     dataDir?: string;
     /** Where the gateway logs (at TEST_LOG_LEVEL, default trace here), with the app's redaction: for tests that read the logs. */
     logStream?: NodeJS.WritableStream;
-    /** Compute time per rollout plan (the planner's budget; default the contract's 30 s). */
+    /** Time per rollout plan (the planner's budget; default the contract's 30 s). */
     planBudgetMs?: number;
   } = {},
 ): Promise<TestGateway> {

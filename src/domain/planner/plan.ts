@@ -10,23 +10,36 @@
  * request gives the same answer, a plan capped by its time budget is a prefix of the uncapped
  * one, and a plan agrees with the calibration grid's cell on the same inputs.
  *
- * Bounded: simulations run in slices of about `sliceMs`, yielding to the event loop between
- * slices (the gateway keeps answering invokes while a plan runs), until `budgetMs` of compute
- * time is spent; the answer says how many ran.
+ * Bounded: a plan stops `budgetMs` after it started and answers with the simulations that ended
+ * by then (a prefix; `simulations` says how many, `method` that the budget capped them). A
+ * deadline rather than a sum of its own slices: plans at once share the planner's thread, and each
+ * still answers in time. It runs in slices of about `sliceMs`, yielding between them, so that
+ * those plans take turns. Both are kept to within one batch of a simulated rollout
+ * (`startSequence`): a whole rollout is up to 50,000 looks of up to 40 guardrail checks, seconds
+ * to hours. A look itself cannot be cut: on a tenant split it reads every tenant (10,000 tenants
+ * and 20 guardrails: about 0.4 s), which is why the gateway runs plans on a thread of their own
+ * (src/runtime/planner-thread/), not on the event loop that answers invokes.
  */
 import type { PlanRequest } from '../model/plan-request.js';
 import { DEFAULT_PLAN_TENANTS } from '../model/plan-request.js';
 import { wilsonInterval } from '../stats/index.js';
 import { createRandom } from '../stats/random.js';
-import { assertScenario, simulateSequence, type Decide, type Scenario, type SequenceOutcome } from '../stats/calibration/simulate.js';
+import {
+  assertScenario,
+  startSequence,
+  type Decide,
+  type Scenario,
+  type SequenceOutcome,
+  type SequenceRun,
+} from '../stats/calibration/simulate.js';
 import type { GuardrailLimit, GuardrailMetricName } from '../guardrails/guardrail-metrics.js';
 import { productionGuardrailChecks } from './production-guardrails.js';
 import { productionVerdict } from './production-verdict.js';
 import { lookOf, type SimulatedLook } from './simulated-look.js';
 
-/** The contract's ceiling on one plan's compute time. */
+/** The contract's ceiling on one plan's time (README "Planning a rollout"). */
 export const PLAN_BUDGET_MS = 30_000;
-/** Compute between two yields to the event loop: short enough not to stall an invoke noticeably. */
+/** Work between two yields: short enough that plans sharing a thread take turns often. */
 export const PLAN_SLICE_MS = 20;
 /** Tenants' traffic spread (SD of log-weights) in a tenant split: the calibration grid's. */
 const TENANT_SIZE_SPREAD = 1;
@@ -41,12 +54,12 @@ export interface PlanAnswer {
 }
 
 export interface PlanRunOptions {
-  /** Compute time a plan may spend (default PLAN_BUDGET_MS). */
+  /** Time from its start after which a plan answers with what ran (default PLAN_BUDGET_MS). */
   budgetMs?: number;
   sliceMs?: number;
   /** A monotonic clock in ms. */
   now: () => number;
-  /** Lets other work run between slices (the gateway: setImmediate). */
+  /** Lets other work run between slices (the planner's thread: setImmediate, so plans at once take turns). */
   yieldToLoop: () => Promise<void>;
 }
 
@@ -71,6 +84,13 @@ export function scenarioOfPlan(p: PlanRequest): Scenario {
     horizon: Number.POSITIVE_INFINITY,
     continueAfterBreach: true,
   };
+}
+
+/** The plan's scenario, refused with a RangeError when the simulator cannot run it. */
+export function plannableScenario(p: PlanRequest): Scenario {
+  const scenario = scenarioOfPlan(p);
+  assertScenario(scenario);
+  return scenario;
 }
 
 /** Each look decided by the production guardrails and verdict; settled questions are not asked again. */
@@ -159,22 +179,35 @@ export function summarizePlan(p: PlanRequest, outcomes: readonly SequenceOutcome
   };
 }
 
-/** Runs up to `p.simulations` simulated rollouts within the compute budget, yielding between slices. */
+/**
+ * Runs up to `p.simulations` simulated rollouts until `budgetMs` after its start, yielding every
+ * `sliceMs`. The clock is read after every batch (a reading costs far less than a look), so a slice
+ * and the budget overrun by at most one look. A rollout the budget cuts short is left out: the
+ * answer stays the prefix of the uncapped one.
+ */
 export async function runPlan(p: PlanRequest, opts: PlanRunOptions): Promise<PlanAnswer> {
-  const scenario = scenarioOfPlan(p);
-  assertScenario(scenario);
+  const scenario = plannableScenario(p);
   const decide = planDecide(p);
   const budget = opts.budgetMs ?? PLAN_BUDGET_MS;
   const slice = opts.sliceMs ?? PLAN_SLICE_MS;
   const outcomes: SequenceOutcome[] = [];
-  let spent = 0;
-  while (outcomes.length < p.simulations && spent < budget) {
-    const start = opts.now();
+  let current: SequenceRun | undefined;
+  const deadline = opts.now() + budget;
+  for (;;) {
+    const sliceEnd = Math.min(opts.now() + slice, deadline);
+    let now: number;
     do {
-      outcomes.push(simulateSequence(scenario, decide, createRandom(p.seed, outcomes.length + 1)));
-    } while (outcomes.length < p.simulations && opts.now() - start < slice);
-    spent += opts.now() - start;
-    if (outcomes.length < p.simulations && spent < budget) await opts.yieldToLoop();
+      // Rollout i draws from substream i, whichever slice it starts or ends in.
+      current ??= startSequence(scenario, decide, createRandom(p.seed, outcomes.length + 1));
+      const outcome = current.step();
+      if (outcome) {
+        outcomes.push(outcome);
+        current = undefined;
+        if (outcomes.length === p.simulations) return summarizePlan(p, outcomes);
+      }
+      now = opts.now();
+    } while (now < sliceEnd);
+    if (now >= deadline) return summarizePlan(p, outcomes, budget);
+    await opts.yieldToLoop();
   }
-  return summarizePlan(p, outcomes, outcomes.length < p.simulations ? budget : undefined);
 }

@@ -1,18 +1,17 @@
 /**
- * The rollout planner as a service (POST /v1/rollouts/plan, `chain-canary plan`): runs the plan
- * (src/domain/planner/plan.ts) within its compute budget, in slices that yield to the event loop
- * so the gateway keeps answering invokes while a plan runs.
+ * The rollout planner as a service (POST /v1/rollouts/plan, `chain-canary plan`): refuses what
+ * the simulator cannot run, then hands the plan (src/domain/planner/plan.ts) to the PlanRunner
+ * with its time budget. The gateway's runner is a thread of its own, so the event loop that
+ * answers invokes never runs a simulation (README "Planning a rollout").
  */
 import type { PlanRequest } from '../model/plan-request.js';
 import { BadRequestError } from '../model/errors.js';
-import { PLAN_BUDGET_MS, runPlan, type PlanAnswer } from '../planner/plan.js';
+import { PLAN_BUDGET_MS, plannableScenario, type PlanAnswer } from '../planner/plan.js';
+import type { PlanRunner } from '../ports/plan-runner.js';
 
 export interface PlannerServiceDeps {
-  /** A monotonic clock in ms. */
-  now: () => number;
-  /** Lets other work run between slices (the gateway: setImmediate). */
-  yieldToLoop: () => Promise<void>;
-  /** Compute time per plan (default PLAN_BUDGET_MS: the contract's 30 s); tests lower it. */
+  runner: PlanRunner;
+  /** Time per plan (default PLAN_BUDGET_MS: the contract's 30 s); tests lower it. */
   budgetMs?: number;
 }
 
@@ -21,15 +20,12 @@ export class PlannerService {
 
   async plan(request: PlanRequest): Promise<PlanAnswer> {
     try {
-      return await runPlan(request, {
-        now: this.deps.now,
-        yieldToLoop: this.deps.yieldToLoop,
-        budgetMs: this.deps.budgetMs ?? PLAN_BUDGET_MS,
-      });
+      plannableScenario(request);
     } catch (err) {
       // The schema refuses what the simulator cannot run; a RangeError here is an input it missed.
       if (err instanceof RangeError) throw new BadRequestError(`This plan cannot be simulated: ${err.message}`);
       throw err;
     }
+    return this.deps.runner.run(request, this.deps.budgetMs ?? PLAN_BUDGET_MS);
   }
 }

@@ -16,8 +16,9 @@ export const rolloutPlanRoutes: FastifyPluginAsyncZod<{ services: Pick<AppServic
         description: [
           "Simulates a rollout stage on synthetic data drawn from the control's rates (and a hypothetical candidate's) and decides",
           'every check with the production guardrail and verdict code, seeded: the same request gives the same answer. Without',
-          '`candidate`, `fireProbability` is the false-rollback rate of an identical candidate. At most 30 s of compute per call:',
-          '`simulations` says how many ran. The gateway keeps serving while a plan runs (it yields between slices of work).',
+          '`candidate`, `fireProbability` is the false-rollback rate of an identical candidate. Answers within 30 s: `simulations`',
+          'says how many ran in them (0 when not one simulated rollout fits). Plans run on a thread of their own, so the gateway',
+          'keeps serving while they run; plans at once share that thread, each still answering within its 30 s.',
         ].join(' '),
         body: planRequestSchema,
         response: { 200: planAnswerSchema, ...errorResponses },

@@ -15,7 +15,8 @@
  * The planner drives the same sequences by the clock instead (`runsPerBatch` runs between looks
  * for `maxBatches` looks: runs per day and the guardrail job's period), may compare a 100% stage
  * with a baseline of the same volume (`baselineControl`), and follows the verdict past a breach
- * (`continueAfterBreach`); the calibration grid sets none of these.
+ * (`continueAfterBreach`); the calibration grid sets none of these. It steps each sequence a batch
+ * at a time (`startSequence`), to stop within its time budget.
  *
  * Time is bounded by `budget`: an injected clock and a limit; the answer says how many sequences
  * ran. No Date, no Math.random: same seed, same figures.
@@ -228,8 +229,29 @@ interface MutableTenant extends SimArm {
   pre?: { reviewed: number; overridden: number };
 }
 
+/**
+ * One sequence under way, advanced a batch at a time (a tick of a clock-driven cadence, and its
+ * look): a caller that must bound the time it spends without a pause (the planner: its slices and
+ * its time budget, src/domain/planner/plan.ts) stops between any two batches and resumes, since one
+ * of its sequences may make 50,000 looks (MAX_PLAN_CHECKS) of up to 40 guardrail checks each.
+ * Stepping to the end draws exactly what `simulateSequence` draws, in the same order.
+ */
+export interface SequenceRun {
+  /** Simulates the next batch and decides its look; the outcome once the sequence has ended (and on every call after). */
+  step(): SequenceOutcome | undefined;
+}
+
 /** Runs one sequence of looks; `decide` is called at every look past minSamples. */
 export function simulateSequence(scenario: Scenario, decide: Decide, random: Random): SequenceOutcome {
+  const run = startSequence(scenario, decide, random);
+  for (;;) {
+    const outcome = run.step();
+    if (outcome) return outcome;
+  }
+}
+
+/** Draws a sequence's tenants (tenant splits) and returns it before its first batch. */
+export function startSequence(scenario: Scenario, decide: Decide, random: Random): SequenceRun {
   const rates = ratesOf(scenario);
   const candidate = emptyArm();
   const control = emptyArm();
@@ -278,8 +300,10 @@ export function simulateSequence(scenario: Scenario, decide: Decide, random: Ran
   let batchIndex = 0;
   let verdict: SequenceOutcome['verdict'];
   let breach: Pick<SequenceOutcome, 'breachedAt' | 'breachedLook' | 'breachedBatch' | 'breachedChecks'> | undefined;
-  const ended = (): SequenceOutcome => ({ ...breach, ...(verdict ? { verdict } : {}), endedAt: candidate.reviewed, looks: look });
-  for (;;) {
+  let outcome: SequenceOutcome | undefined;
+  const ended = (): SequenceOutcome => (outcome = { ...breach, ...(verdict ? { verdict } : {}), endedAt: candidate.reviewed, looks: look });
+  const step = (): SequenceOutcome | undefined => {
+    if (outcome) return outcome;
     batchIndex++;
     const batch = batchSize(batchIndex);
     if (tenants) {
@@ -322,7 +346,9 @@ export function simulateSequence(scenario: Scenario, decide: Decide, random: Ran
     }
     if (candidate.reviewed >= scenario.horizon) return ended();
     if (scenario.maxBatches !== undefined && batchIndex >= scenario.maxBatches) return ended();
-  }
+    return undefined;
+  };
+  return { step };
 }
 
 /**
