@@ -14,7 +14,8 @@
  * - named admin keys, which the README and the key model had, can be made and revoked
  *   (`/v1/admin-keys`); the shadow report has an operationId and a summary;
  * - a POST with the JSON content type and no body (as curl helpers send) is no body, not a 400
- *   `invalid_json`; `Authorization: bearer …` is taken (the scheme is case-insensitive).
+ *   `invalid_json`; `Authorization: bearer …` is taken (the scheme is case-insensitive);
+ * - trackedFields refuse duplicates and `$other`; a plan that ends before its first look is a 400.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeUpstream, type FakeUpstream } from '../support/fake-upstream.js';
@@ -248,6 +249,30 @@ describe.skipIf(noPostgres)('findings of a review from outside', () => {
     const needs = await post('/v1/rollouts');
     expect(needs.status).toBe(400);
     expect(needs.body.error?.code).toBe('validation_failed');
+  });
+
+  it("a chain's trackedFields name each field once, and never $other (where the fields not tracked count)", async () => {
+    await gw.request('PUT', '/v1/chains/tracked', {});
+    for (const trackedFields of [
+      ['total', 'total'],
+      ['total', '$other'],
+    ]) {
+      const res = await gw.request('PUT', '/v1/chains/tracked', { trackedFields });
+      expect(res.status, JSON.stringify(trackedFields)).toBe(400);
+      expect(res.body.error.code).toBe('validation_failed');
+    }
+    expect((await gw.request('PUT', '/v1/chains/tracked', { trackedFields: ['total', '$'] })).status).toBe(200);
+  });
+
+  it('a plan whose stage ends before the first look is a 400', async () => {
+    const res = await gw.request('POST', '/v1/rollouts/plan', {
+      guardrails: [{ metric: 'override_rate', maxIncrease: 0.03, minSamples: 100 }],
+      control: { overrideRate: 0.1 },
+      traffic: { runsPerDay: 2000, candidateShare: 0.1, days: 0.5 },
+      checkEveryMinutes: 1440,
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.error.message).toMatch(/first look/);
   });
 
   it("a NUL in the runs list's externalId is a 400, not a 500", async () => {

@@ -55,6 +55,12 @@ export const planRequestSchema = z
         path: ['checkEveryMinutes'],
         message: `days × 1440 / checkEveryMinutes is ${Math.round(checks)} checks; at most ${MAX_PLAN_CHECKS}: check less often or plan fewer days`,
       });
+    if (checks < 1)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['checkEveryMinutes'],
+        message: `the stage ends (days × 1440 = ${p.traffic.days * 1440} min) before the guardrail job's first look (checkEveryMinutes ${p.checkEveryMinutes}): nothing would be decided`,
+      });
     if (p.traffic.candidateShare === 1 && p.traffic.splitBy === 'tenant')
       ctx.addIssue({
         code: 'custom',

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { adapterDefinitionSchema } from '../../adapters/adapter-definition.js';
 import { redactionConfigSchema } from '../../redaction/redaction.js';
-import { MAX_TRACKED_FIELDS } from '../../domain/model/limits.js';
+import { MAX_TRACKED_FIELDS, OTHER_FIELD } from '../../domain/model/limits.js';
 import { idSchema, uuidSchema } from './common.js';
 import { fieldNameSchema } from './runs.js';
 
@@ -36,6 +36,9 @@ export const putChainBody = z
     trackedFields: z
       .array(fieldNameSchema)
       .max(MAX_TRACKED_FIELDS, `at most ${MAX_TRACKED_FIELDS} tracked fields`)
+      .refine((f) => new Set(f).size === f.length, 'name each field once')
+      // `$other` is where the fields not tracked are counted: a tracked field of that name would merge with them.
+      .refine((f) => !f.includes(OTHER_FIELD), `'${OTHER_FIELD}' counts the fields not tracked; it cannot be tracked itself`)
       .nullable()
       .optional()
       .describe(

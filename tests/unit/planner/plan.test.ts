@@ -161,7 +161,12 @@ describe('the planner', () => {
       ['share above 1', { ...small, traffic: { ...small.traffic, candidateShare: 1.5 } }],
       ['a 100% tenant split', { ...small, traffic: { ...small.traffic, candidateShare: 1, splitBy: 'tenant' } }],
       ['too many checks', { ...small, traffic: { ...small.traffic, days: 365 }, checkEveryMinutes: 1 }],
+      ['over before the first look', { ...small, traffic: { ...small.traffic, days: 0.5 }, checkEveryMinutes: 1440 }],
     ];
+    const refused = planRequestSchema.safeParse({ ...small, traffic: { ...small.traffic, days: 0.5 }, checkEveryMinutes: 1440 });
+    expect(refused.error?.issues[0]?.message).toMatch(/before the guardrail job's first look/);
+    // Exactly one look is enough.
+    expect(planRequestSchema.safeParse({ ...small, traffic: { ...small.traffic, days: 1 }, checkEveryMinutes: 1440 }).success).toBe(true);
     for (const [why, body] of bad) expect(planRequestSchema.safeParse(body).success, why).toBe(false);
   });
 });
