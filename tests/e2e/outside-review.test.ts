@@ -15,8 +15,10 @@
  *   (`/v1/admin-keys`); the shadow report has an operationId and a summary;
  * - a POST with the JSON content type and no body (as curl helpers send) is no body, not a 400
  *   `invalid_json`; `Authorization: bearer …` is taken (the scheme is case-insensitive);
- * - trackedFields refuse duplicates and `$other`; a plan that ends before its first look is a 400.
+ * - trackedFields refuse duplicates and `$other`; a plan that ends before its first look is a 400;
+ * - a compressed body is a 415 `unsupported_media_type` naming Content-Encoding.
  */
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeUpstream, type FakeUpstream } from '../support/fake-upstream.js';
 import { ADMIN, noPostgres, startTestGateway, type TestGateway } from '../support/gateway.js';
@@ -273,6 +275,19 @@ describe.skipIf(noPostgres)('findings of a review from outside', () => {
     });
     expect(res.status).toBe(400);
     expect(res.body.error.message).toMatch(/first look/);
+  });
+
+  it('a compressed body is a 415 naming Content-Encoding, not invalid_json echoing its bytes', async () => {
+    const body = gzipSync(JSON.stringify({ tenant: 'acme', environment: 'prod', input: 1 }));
+    const res = await fetch(`${gw.url!}/v1/chains/nulls/invoke`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json', 'content-encoding': 'gzip' },
+      body,
+    });
+    expect(res.status).toBe(415);
+    const error = ((await res.json()) as { error: { code: string; message: string } }).error;
+    expect(error.code).toBe('unsupported_media_type');
+    expect(error.message).toMatch(/Content-Encoding 'gzip'/);
   });
 
   it("a NUL in the runs list's externalId is a 400, not a 500", async () => {

@@ -20,6 +20,13 @@ export class BadRequestError extends DomainError {
   }
 }
 
+/** 415: a body the gateway cannot read as it is sent (e.g. compressed). */
+export class UnsupportedMediaTypeError extends DomainError {
+  constructor(message: string, details?: unknown) {
+    super('unsupported_media_type', 415, message, details);
+  }
+}
+
 export class UnauthorizedError extends DomainError {
   constructor(message = 'A valid bearer token is required.') {
     super('unauthorized', 401, message);

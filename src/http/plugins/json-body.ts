@@ -16,6 +16,7 @@ import fp from 'fastify-plugin';
 import { BadRequestError } from '../../domain/model/errors.js';
 import { JsonTooDeepError, MAX_JSON_DEPTH, nestsDeeperThan } from '../../domain/overrides/json-value.js';
 import { hasUnstorableEscapes } from '../../store/storable-json.js';
+import { encodedBodyError } from './content-encoding.js';
 
 const NULL_BODY = 'expected an object, received null';
 
@@ -23,6 +24,8 @@ export const jsonBodyPlugin = fp(
   async (app: FastifyInstance) => {
     const secureParse = app.getDefaultJsonParser('error', 'error');
     app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+      const encoded = encodedBodyError(request);
+      if (encoded) return done(encoded, undefined);
       const text = body as string;
       // No body at all: clients (curl helpers such as the README's `api`, SDKs) send the JSON
       // content type on every call, also on a POST that takes no body (cancel, resume). A route

@@ -10,12 +10,15 @@ import type { FastifyInstance } from 'fastify';
 import { BadRequestError } from '../../domain/model/errors.js';
 import { JsonTooDeepError, MAX_JSON_DEPTH, nestsDeeperThan } from '../../domain/overrides/json-value.js';
 import { hasUnstorableEscapes } from '../../store/storable-json.js';
+import { encodedBodyError } from './content-encoding.js';
 
 export const JSON_LINES_TYPES = ['application/x-ndjson', 'application/jsonl', 'application/x-jsonlines', 'application/json-lines'];
 
 export function registerJsonLinesParser(app: FastifyInstance): void {
   const secureParse = app.getDefaultJsonParser('error', 'error');
   app.addContentTypeParser(JSON_LINES_TYPES, { parseAs: 'string' }, (request, body, done) => {
+    const encoded = encodedBodyError(request);
+    if (encoded) return done(encoded, undefined);
     const lines = (body as string).split(/\r?\n/);
     while (lines.length > 0 && lines[lines.length - 1]!.trim() === '') lines.pop();
     const values: unknown[] = [];
