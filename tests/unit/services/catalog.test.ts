@@ -102,7 +102,13 @@ describe('Catalog', () => {
     }
     const hasher = new CountingHasher('test-secret');
     const replica = () =>
-      new Catalog({ store: w.catalogRepo, hasher, adminToken: ADMIN_TOKEN, now: w.now, activeRollouts: { hasActive: () => false, activeFor: () => undefined } });
+      new Catalog({
+        store: w.catalogRepo,
+        hasher,
+        adminToken: ADMIN_TOKEN,
+        now: w.now,
+        activeRollouts: { hasActive: () => false, activeFor: () => undefined },
+      });
     const here = replica();
     const other = replica();
     await here.load();
