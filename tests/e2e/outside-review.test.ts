@@ -16,7 +16,8 @@
  * - a POST with the JSON content type and no body (as curl helpers send) is no body, not a 400
  *   `invalid_json`; `Authorization: bearer …` is taken (the scheme is case-insensitive);
  * - trackedFields refuse duplicates and `$other`; a plan that ends before its first look is a 400;
- * - a compressed body is a 415 `unsupported_media_type` naming Content-Encoding.
+ * - a compressed body is a 415 `unsupported_media_type` naming Content-Encoding;
+ * - feedback by external id that finds no run names the chain (a misspelt chain reads as one).
  */
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -288,6 +289,13 @@ describe.skipIf(noPostgres)('findings of a review from outside', () => {
     const error = ((await res.json()) as { error: { code: string; message: string } }).error;
     expect(error.code).toBe('unsupported_media_type');
     expect(error.message).toMatch(/Content-Encoding 'gzip'/);
+  });
+
+  it('feedback by external id that finds no run names the chain it looked in', async () => {
+    const res = await gw.request('POST', '/v1/feedback', { chain: 'nuls', externalId: 'null-1', tenant: 'acme', overrides: [] });
+    expect(res.status).toBe(404);
+    expect(res.body.error).toMatchObject({ code: 'not_found', details: { chain: 'nuls', externalId: 'null-1' } });
+    expect(res.body.error.message).toContain("chain 'nuls'");
   });
 
   it("a NUL in the runs list's externalId is a 400, not a 500", async () => {

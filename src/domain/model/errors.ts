@@ -40,12 +40,13 @@ export class ForbiddenError extends DomainError {
 }
 
 export class NotFoundError extends DomainError {
-  constructor(what: string, id?: string) {
+  /** `message` and `details` replace the generated ones where `what 'id'` would not say enough. */
+  constructor(what: string, id?: string, message?: string, details?: unknown) {
     super(
       'not_found',
       404,
-      id === undefined ? `${what} not found.` : `${what} '${id}' not found.`,
-      id === undefined ? undefined : { [what.toLowerCase()]: id },
+      message ?? (id === undefined ? `${what} not found.` : `${what} '${id}' not found.`),
+      details ?? (id === undefined ? undefined : { [what.toLowerCase()]: id }),
     );
   }
 }

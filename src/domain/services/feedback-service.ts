@@ -84,7 +84,9 @@ export class FeedbackService {
       tenant = principal.tenantId;
     }
     const run = await this.untilLanded(() => this.deps.runs.latestByExternalId(chain, externalId, tenant), true);
-    if (!run) throw new NotFoundError('Run', externalId);
+    // Named by chain and external id: an unknown chain (a typo) reads as one, not as a missing run id.
+    if (!run)
+      throw new NotFoundError('Run', externalId, `No run of chain '${chain}' has externalId '${externalId}'.`, { chain, externalId });
     return this.apply(run, body);
   }
 
