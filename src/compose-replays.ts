@@ -72,7 +72,7 @@ export function composeReplays(deps: {
   const datasets = new DatasetService({
     datasets: datasetStore,
     requireChain: (chain) => catalog.requireChain(chain),
-    requireEnvironment: (chain, environment, field) => catalog.requireEnvironment(catalog.requireChain(chain), environment, field),
+    requireEnvironment: (chain, environment, field) => catalog.requireEnvironmentOf(chain, environment, field),
     tenantExists: (tenant) => catalog.tenant(tenant) !== undefined,
     gatedRolloutOf: (id) => active.list().find((r) => r.status === 'gated' && r.spec.gate?.replay?.dataset === id)?.id,
     now,

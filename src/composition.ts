@@ -218,7 +218,12 @@ export async function compose(config: Config, opts: ComposeOptions): Promise<Gat
   );
 
   // The read path and the guardrails (feedback → guardrail → rollback: src/runtime/guardrail-triggers.ts).
-  const comparison = new ComparisonService({ rollouts, readModel: new ComparisonQueries(db), now });
+  const comparison = new ComparisonService({
+    rollouts,
+    readModel: new ComparisonQueries(db),
+    requireEnvironment: (chain, environment, field) => catalog.requireEnvironmentOf(chain, environment, field),
+    now,
+  });
   const guardrails = new GuardrailJob({
     rollouts,
     active,

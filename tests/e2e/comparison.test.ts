@@ -348,6 +348,10 @@ describe.skipIf(noPostgres)('comparison on PostgreSQL', () => {
     const none = await compare(unitRollout, '?environment=staging');
     expect(none.arms.candidate.runs + none.arms.control.runs).toBe(0);
     expect(none.verdict).toBe('insufficient_data');
+    // A name the chain does not have is a typo, not an environment without runs.
+    const typo = await gw.request('GET', `/v1/rollouts/${unitRollout}/comparison?environment=production`);
+    expect(typo.status).toBe(400);
+    expect(typo.body.error).toMatchObject({ code: 'unknown_environment', details: { field: 'query.environment' } });
 
     const all = await compare(unitRollout);
     const from = new Date(Date.now() - 90 * 60_000).toISOString();

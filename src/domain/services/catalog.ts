@@ -181,6 +181,11 @@ export class Catalog {
    * An environment the chain accepts, or a 400 `unknown_environment` naming the ones it does:
    * a call or a stage for "production" when the chain says "prod" would otherwise never match.
    */
+  /** requireEnvironment on the chain of that id (a 404 when there is none). */
+  requireEnvironmentOf(chainId: string, environment: string, field = 'environment'): void {
+    this.requireEnvironment(this.requireChain(chainId), environment, field);
+  }
+
   requireEnvironment(chain: Chain, environment: string, field = 'environment'): void {
     const known = chainEnvironments(chain);
     if (known.includes(environment)) return;

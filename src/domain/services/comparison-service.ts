@@ -46,6 +46,8 @@ export interface ComparisonFilters {
 
 export interface ComparisonServiceDeps {
   rollouts: { get(id: string): Promise<Rollout>; events(id: string): Promise<RolloutEvent[]> };
+  /** A 400 `unknown_environment` for a name the chain does not have (Catalog.requireEnvironment). */
+  requireEnvironment: (chain: string, environment: string, field: string) => void;
   readModel: ComparisonReadModel;
   now: () => Date;
 }
@@ -86,6 +88,8 @@ export class ComparisonService {
     if (filters.stage !== undefined && filters.stage >= spec.stages.length) {
       throw new BadRequestError(`query.stage: the rollout has ${spec.stages.length} stage(s), numbered from 0`, { field: 'query.stage' });
     }
+    // A name the chain does not have is a typo (`production` for `prod`): a 400, not zeros that read as "no data yet".
+    if (filters.environment !== undefined) this.deps.requireEnvironment(rollout.chainId, filters.environment, 'query.environment');
     const warnings: string[] = [];
     const span = this.span(rollout);
     let window: { from: Date; to: Date } | undefined;

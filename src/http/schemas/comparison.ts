@@ -10,7 +10,9 @@ export const comparisonQuery = z
     from: isoDateSchema.optional().describe('Inclusive; widened down to the hour (the aggregates are hourly).'),
     to: isoDateSchema.optional().describe('Exclusive; widened up to the hour.'),
     tenant: idSchema.optional().describe("Only this tenant's runs (and, for a baseline, its own earlier traffic)."),
-    environment: idSchema.optional(),
+    environment: idSchema
+      .optional()
+      .describe("Only this environment's runs: one of the chain's environments (else 400 unknown_environment)."),
     stage: z.coerce.number().int().min(0).max(19).optional().describe('Only this stage (0-based).'),
   })
   .refine((q) => q.from === undefined || q.to === undefined || q.from < q.to, { path: ['to'], message: 'must be after from' });

@@ -27,7 +27,12 @@ async function setup() {
     'admin:test',
   );
   const readModel = new CannedComparisonReadModel();
-  const comparison = new ComparisonService({ rollouts: w.rollouts, readModel, now: w.now });
+  const comparison = new ComparisonService({
+    rollouts: w.rollouts,
+    readModel,
+    requireEnvironment: (chain, environment, field) => w.catalog.requireEnvironmentOf(chain, environment, field),
+    now: w.now,
+  });
   const poked: string[] = [];
   const job = new GuardrailJob({
     rollouts: w.rollouts,

@@ -32,7 +32,12 @@ async function setup(spec: Partial<RolloutSpecInput> = {}) {
     'admin:test',
   );
   const readModel = new CannedComparisonReadModel();
-  const comparison = new ComparisonService({ rollouts: w.rollouts, readModel, now: w.now });
+  const comparison = new ComparisonService({
+    rollouts: w.rollouts,
+    readModel,
+    requireEnvironment: (chain, environment, field) => w.catalog.requireEnvironmentOf(chain, environment, field),
+    now: w.now,
+  });
   return { w, rollout, readModel, comparison };
 }
 
