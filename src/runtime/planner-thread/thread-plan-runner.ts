@@ -14,6 +14,7 @@ import type { PlanRequest } from '../../domain/model/plan-request.js';
 import type { PlanAnswer } from '../../domain/planner/plan.js';
 import type { PlanRunner } from '../../domain/ports/plan-runner.js';
 import { BACKGROUND_THREAD_YOUNG_GENERATION_MB, BackgroundThread, workerEntry } from '../worker-boot.js';
+import { ThreadRequests } from '../thread-requests.js';
 import type { PlanMessage, PlanReply, PlannerThreadReply } from './protocol.js';
 
 const entry = workerEntry(import.meta.url, 'planner-thread-worker');
@@ -21,16 +22,10 @@ const entry = workerEntry(import.meta.url, 'planner-thread-worker');
 /** The thread answers `closed` at once (plans hold nothing to flush): a bound for a thread mid-look. */
 const CLOSE_TIMEOUT_MS = 2000;
 
-interface Pending {
-  resolve: (answer: PlanAnswer) => void;
-  reject: (err: Error) => void;
-}
-
 export class ThreadPlanRunner implements PlanRunner {
-  readonly #pending = new Map<number, Pending>();
+  readonly #requests = new ThreadRequests<PlanAnswer>();
   readonly #thread: BackgroundThread<PlannerThreadReply>;
   readonly #log: Logger | undefined;
-  #nextId = 1;
 
   constructor(options: { log?: Logger } = {}) {
     this.#log = options.log;
@@ -45,23 +40,12 @@ export class ThreadPlanRunner implements PlanRunner {
 
   /** Plans waiting for their answer. */
   get pending(): number {
-    return this.#pending.size;
+    return this.#requests.size;
   }
 
   run(request: PlanRequest, budgetMs: number): Promise<PlanAnswer> {
     if (this.#thread.closing) return Promise.reject(new Error("the planner's thread is closed"));
-    const worker = this.#thread.get();
-    const id = this.#nextId++;
-    return new Promise<PlanAnswer>((resolve, reject) => {
-      try {
-        worker.postMessage({ op: 'plan', id, request, budgetMs } satisfies PlanMessage);
-      } catch (err) {
-        reject(err instanceof Error ? err : new Error(String(err)));
-        return;
-      }
-      if (this.#pending.size === 0) worker.ref();
-      this.#pending.set(id, { resolve, reject });
-    });
+    return this.#requests.send(this.#thread.get(), (id) => ({ op: 'plan', id, request, budgetMs }) satisfies PlanMessage);
   }
 
   /** Stops the thread; plans still pending reject (the server has answered its requests by then). */
@@ -75,19 +59,12 @@ export class ThreadPlanRunner implements PlanRunner {
   }
 
   #settle(worker: Worker, m: PlanReply): void {
-    const p = this.#pending.get(m.id);
-    if (p === undefined) return;
-    this.#pending.delete(m.id);
-    if (this.#pending.size === 0 && worker === this.#thread.current) worker.unref();
-    if (m.ok) p.resolve(m.answer);
-    else p.reject(new Error(m.message));
+    this.#requests.settle(worker, this.#thread.current, m.id, m.ok ? { value: m.answer } : { error: new Error(m.message) });
   }
 
   /** The thread is gone: what it held will never answer. */
   #lost(how: string, err: Error | undefined, closing: boolean): void {
-    if (!closing) this.#log?.error({ err, plans: this.#pending.size }, `the planner's thread ${how}; the next plan starts a new one`);
-    const reason = new Error(`the planner's thread ${how} before the plan was answered`);
-    for (const p of this.#pending.values()) p.reject(reason);
-    this.#pending.clear();
+    if (!closing) this.#log?.error({ err, plans: this.#requests.size }, `the planner's thread ${how}; the next plan starts a new one`);
+    this.#requests.rejectAll(new Error(`the planner's thread ${how} before the plan was answered`));
   }
 }

@@ -15,6 +15,7 @@ import type { AdapterDefinition } from '../../adapters/adapter-definition.js';
 import type { ChainResult } from '../../domain/ports/chain-adapter.js';
 import type { ShadowCaller } from '../shadow-caller.js';
 import { BackgroundThread, workerEntry } from '../worker-boot.js';
+import { ThreadRequests } from '../thread-requests.js';
 import { fromWireError, type CallRequest, type ShadowThreadData, type ShadowThreadReply } from './protocol.js';
 
 const entry = workerEntry(import.meta.url, 'shadow-thread-worker');
@@ -30,16 +31,10 @@ export interface ThreadShadowCallerOptions {
   closeTimeoutMs?: number;
 }
 
-interface Pending {
-  resolve: (result: ChainResult) => void;
-  reject: (err: Error) => void;
-}
-
 export class ThreadShadowCaller implements ShadowCaller {
   readonly #options: ThreadShadowCallerOptions;
-  readonly #pending = new Map<number, Pending>();
+  readonly #requests = new ThreadRequests<ChainResult>();
   readonly #thread: BackgroundThread<ShadowThreadReply>;
-  #nextId = 1;
 
   constructor(options: ThreadShadowCallerOptions) {
     this.#options = options;
@@ -53,23 +48,15 @@ export class ThreadShadowCaller implements ShadowCaller {
 
   /** Calls waiting for their result. */
   get pending(): number {
-    return this.#pending.size;
+    return this.#requests.size;
   }
 
   call(chain: string, version: string, def: AdapterDefinition, input: unknown, timeoutMs: number): Promise<ChainResult> {
     if (this.#thread.closing) return Promise.reject(new Error("the shadow calls' thread is closed"));
-    const worker = this.#thread.get();
-    const id = this.#nextId++;
-    return new Promise<ChainResult>((resolve, reject) => {
-      try {
-        worker.postMessage({ op: 'call', id, chain, version, def, input, timeoutMs } satisfies CallRequest);
-      } catch (err) {
-        reject(err instanceof Error ? err : new Error(String(err)));
-        return;
-      }
-      if (this.#pending.size === 0) worker.ref();
-      this.#pending.set(id, { resolve, reject });
-    });
+    return this.#requests.send(
+      this.#thread.get(),
+      (id) => ({ op: 'call', id, chain, version, def, input, timeoutMs }) satisfies CallRequest,
+    );
   }
 
   /** Lets the calls in flight finish (the adapters' close grace cuts off hung ones), then stops the thread. */
@@ -83,28 +70,21 @@ export class ThreadShadowCaller implements ShadowCaller {
   }
 
   #settle(worker: Worker, m: Extract<ShadowThreadReply, { op: 'result' }>): void {
-    const p = this.#pending.get(m.id);
-    if (p === undefined) return;
-    this.#pending.delete(m.id);
-    if (this.#pending.size === 0 && worker === this.#thread.current) worker.unref();
-    if (m.ok)
-      p.resolve(
-        m.usage === undefined
-          ? { output: m.output, upstreamMs: m.upstreamMs }
-          : { output: m.output, usage: m.usage, upstreamMs: m.upstreamMs },
-      );
-    else p.reject(fromWireError(m.error));
+    if (!m.ok) return this.#requests.settle(worker, this.#thread.current, m.id, { error: fromWireError(m.error) });
+    const value: ChainResult =
+      m.usage === undefined
+        ? { output: m.output, upstreamMs: m.upstreamMs }
+        : { output: m.output, usage: m.usage, upstreamMs: m.upstreamMs };
+    this.#requests.settle(worker, this.#thread.current, m.id, { value });
   }
 
   /** The thread is gone: what it held will never answer. */
   #lost(how: string, err: Error | undefined, closing: boolean): void {
     if (!closing)
       this.#options.log?.error(
-        { err, calls: this.#pending.size },
+        { err, calls: this.#requests.size },
         `the shadow calls' thread ${how}; the next shadow call starts a new one`,
       );
-    const reason = new Error(`the shadow calls' thread ${how} before the candidate answered`);
-    for (const p of this.#pending.values()) p.reject(reason);
-    this.#pending.clear();
+    this.#requests.rejectAll(new Error(`the shadow calls' thread ${how} before the candidate answered`));
   }
 }
