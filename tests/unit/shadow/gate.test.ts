@@ -5,28 +5,15 @@
 import { describe, expect, it } from 'vitest';
 import type { Replay } from '../../../src/domain/model/replay.js';
 import type { Rollout } from '../../../src/domain/model/rollout.js';
-import { rolloutSpecSchema } from '../../../src/domain/model/rollout-spec.js';
+import { rolloutSpecSchema, type RolloutSpecInput } from '../../../src/domain/model/rollout-spec.js';
+import { gatedRollout } from '../../support/gated-rollout.js';
 import type { PairedCounts } from '../../../src/domain/shadow/paired-interval.js';
 import { GateService, type GateServiceDeps } from '../../../src/domain/services/gate-service.js';
 
 const DATASET = '0b7f6c8e-7f38-4c5b-8f6b-3c2b1a0d9e8f';
 
 function rollout(gate: Record<string, unknown>): Rollout {
-  const spec = rolloutSpecSchema.parse({ chain: 'invoices', control: 'v1', candidate: 'v2', stages: [], shadow: { percent: 100 }, gate });
-  const at = new Date('2026-01-01T00:00:00Z');
-  return {
-    id: 'r-1',
-    chainId: 'invoices',
-    control: 'v1',
-    candidate: 'v2',
-    status: 'gated',
-    stage: 0,
-    flag: 'f',
-    spec,
-    stageStartedAt: at,
-    createdAt: at,
-    updatedAt: at,
-  };
+  return gatedRollout({ stages: [], shadow: { percent: 100 }, gate } as Partial<RolloutSpecInput>);
 }
 
 function setup(pairs: PairedCounts, replays: Partial<Replay>[] | 'gone' = []) {
