@@ -25,6 +25,9 @@ export interface AuthOptions {
   failuresPerMinute?: number;
 }
 
+/** The scheme's name is case-insensitive (RFC 9110, section 11.1): `bearer` is accepted too. */
+const BEARER = /^bearer /i;
+
 export const authPlugin = fp<AuthOptions>(
   async (app: FastifyInstance, opts) => {
     const failures = new AuthFailureLimiter({ perMinute: opts.failuresPerMinute ?? 0 });
@@ -34,8 +37,7 @@ export const authPlugin = fp<AuthOptions>(
       const access = request.routeOptions.config?.access ?? 'admin';
       if (access === 'public' || request.is404) return;
       const header = request.headers.authorization;
-      // The scheme's name is case-insensitive (RFC 9110, section 11.1): `bearer` is accepted too.
-      const token = header !== undefined && /^bearer /i.test(header) ? header.slice(7).trim() : undefined;
+      const token = header !== undefined && BEARER.test(header) ? header.slice(7).trim() : undefined;
       if (token && failures.enabled) {
         // Checked before the token, so a blocked address learns nothing about what it sends.
         const wait = failures.retryAfter(request.ip);
