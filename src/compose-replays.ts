@@ -73,7 +73,7 @@ export function composeReplays(deps: {
     datasets: datasetStore,
     requireChain: (chain) => catalog.requireChain(chain),
     requireEnvironment: (chain, environment, field) => catalog.requireEnvironmentOf(chain, environment, field),
-    tenantExists: (tenant) => catalog.tenant(tenant) !== undefined,
+    requireTenants: (tenants, field) => catalog.requireTenants(tenants, field),
     gatedRolloutOf: (id) => active.list().find((r) => r.status === 'gated' && r.spec.gate?.replay?.dataset === id)?.id,
     now,
   });

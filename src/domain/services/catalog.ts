@@ -114,6 +114,20 @@ export class Catalog {
     return t;
   }
 
+  /**
+   * Every tenant named must exist, or a 400 `unknown_tenant` naming the missing ones: a tenant id
+   * with a typo in a stage or a filter would match nothing without a word.
+   */
+  requireTenants(ids: readonly string[] | undefined, field: string): void {
+    const unknown = (ids ?? []).filter((t) => !this.tenants.has(t));
+    if (unknown.length === 0) return;
+    throw new BadRequestError(
+      `${field}: ${unknown.map((t) => `'${t}'`).join(', ')} ${unknown.length === 1 ? 'is not a tenant' : 'are not tenants'} (PUT /v1/tenants/{id} creates one)`,
+      { field, tenants: unknown },
+      'unknown_tenant',
+    );
+  }
+
   listTenants(): Tenant[] {
     return [...this.tenants.values()].sort((a, b) => a.id.localeCompare(b.id));
   }

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { containsRedaction } from '../../redaction/redaction-marks.js';
-import { BadRequestError, ConflictError, NotFoundError } from '../model/errors.js';
+import { ConflictError, NotFoundError } from '../model/errors.js';
 import {
   MAX_DATASET_CASES,
   type Dataset,
@@ -26,8 +26,8 @@ export interface DatasetServiceDeps {
   requireChain: (chain: string) => unknown;
   /** Throws the 400 `unknown_environment` for an environment the chain does not accept (as for a rollout stage). */
   requireEnvironment: (chain: string, environment: string, field: string) => void;
-  /** Whether the tenant exists. */
-  tenantExists: (tenant: string) => boolean;
+  /** Throws the 400 `unknown_tenant` naming the tenants that do not exist (Catalog.requireTenants). */
+  requireTenants: (tenants: readonly string[] | undefined, field: string) => void;
   /** The gated rollout that waits on this dataset, if any (the dataset may not be deleted then). */
   gatedRolloutOf?: (datasetId: string) => string | undefined;
   now: () => Date;
@@ -139,14 +139,7 @@ export class DatasetService {
    */
   private requireKnownNames(chain: string, from: DatasetFilter): void {
     from.environments?.forEach((e, j) => this.deps.requireEnvironment(chain, e, `body.from.environments.${j}`));
-    const field = 'body.from.tenants';
-    const unknown = (from.tenants ?? []).filter((t) => !this.deps.tenantExists(t));
-    if (unknown.length)
-      throw new BadRequestError(
-        `${field}: ${unknown.map((t) => `'${t}'`).join(', ')} ${unknown.length === 1 ? 'is not a tenant' : 'are not tenants'} (PUT /v1/tenants/{id} creates one)`,
-        { field, tenants: unknown },
-        'unknown_tenant',
-      );
+    this.deps.requireTenants(from.tenants, 'body.from.tenants');
   }
 }
 

@@ -22,7 +22,7 @@ export type RolloutAction = 'advance' | 'pause' | 'resume' | 'promote' | 'rollba
 export interface RolloutServiceDeps {
   store: RolloutRepository;
   flags: FlagStore;
-  catalog: Pick<Catalog, 'requireChain' | 'requireEnvironment' | 'tenant' | 'version' | 'setCurrentLocally'>;
+  catalog: Pick<Catalog, 'requireChain' | 'requireEnvironment' | 'requireTenants' | 'version' | 'setCurrentLocally'>;
   /** This replica's active rollouts, which this service keeps in step. */
   active: ActiveRollouts;
   /** RolloutChanged for every audit event (webhooks, metrics). */
@@ -104,15 +104,7 @@ export class RolloutService {
       ]),
       ['body.shadow.tenants', spec.shadow?.tenants],
     ];
-    for (const [field, ids] of named) {
-      const unknown = (ids ?? []).filter((t) => !catalog.tenant(t));
-      if (unknown.length)
-        throw new BadRequestError(
-          `${field}: ${unknown.map((t) => `'${t}'`).join(', ')} ${unknown.length === 1 ? 'is not a tenant' : 'are not tenants'} (PUT /v1/tenants/{id} creates one)`,
-          { field, tenants: unknown },
-          'unknown_tenant',
-        );
-    }
+    for (const [field, ids] of named) catalog.requireTenants(ids, field);
     await this.load();
     const existing = this.deps.active.activeFor(spec.chain);
     if (existing)

@@ -57,7 +57,7 @@ async function setup(cases = 20) {
   const replays = new MemoryReplays(datasets);
   const clock = { t: Date.parse('2026-12-01T00:00:00Z') };
   const now = () => new Date(clock.t);
-  const dsService = new DatasetService({ datasets, requireChain: () => ({}), requireEnvironment: () => {}, tenantExists: () => true, now });
+  const dsService = new DatasetService({ datasets, requireChain: () => ({}), requireEnvironment: () => {}, requireTenants: () => {}, now });
   const d = await dsService.create({ name: 'd', chain: 'c' });
   await dsService.append(
     d.id,
