@@ -19,6 +19,12 @@ export const stageSchema = z
   })
   .describe('A stage matches calls by environments and tenants, minus excludeTenants; percent of them get the candidate.');
 
+/** Which calls a stage matches, as one comparable string. */
+function scopeOf(stage: z.infer<typeof stageSchema>): string {
+  const sorted = (xs: readonly string[] | undefined) => (xs === undefined ? '*' : [...xs].sort().join(','));
+  return [sorted(stage.environments), sorted(stage.tenants), sorted(stage.excludeTenants ?? []), stage.splitBy].join('|');
+}
+
 const metric = z.enum(GUARDRAIL_METRIC_NAMES);
 
 export const guardrailSchema = z
@@ -65,6 +71,18 @@ export const rolloutSpecSchema = z
     shadow: shadowSpecSchema.optional(),
   })
   .superRefine((spec, ctx) => {
+    // Assignment is sticky only while a scope's percent grows: a later stage giving the same
+    // calls a lower percent would send units already on the candidate back to the control.
+    const scopes = spec.stages.map(scopeOf);
+    spec.stages.forEach((stage, j) => {
+      const i = scopes.findIndex((scope, k) => k < j && scope === scopes[j] && spec.stages[k]!.percent > stage.percent);
+      if (i >= 0)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['stages', j, 'percent'],
+          message: `stage ${j} gives the calls of stage ${i} a lower percent (${stage.percent} < ${spec.stages[i]!.percent}): units already on the candidate would go back to the control; to take traffic back, pause or roll back`,
+        });
+    });
     if (spec.stages.length === 0 && spec.shadow === undefined) {
       ctx.addIssue({ code: 'custom', path: ['stages'], message: 'give at least one stage, or `shadow` for a shadow-only rollout' });
     }
