@@ -27,6 +27,17 @@ describe.each(storages)('replay gate on %s', { timeout: 120_000 }, (storage) => 
   const upstreams: Record<string, FakeUpstream> = {};
 
   /** A chain with v1 and v2 on their own upstreams, and a dataset of CASES cases whose expected is the right answer. */
+  /** The rollout once `ready` holds for it (the gate works in the background). */
+  const rolloutWhen = (id: string, what: string, ready: (rollout: any) => boolean) =>
+    eventually(
+      what,
+      async () => {
+        const r = await gw.request('GET', `/v1/rollouts/${id}`);
+        return ready(r.body) && r.body;
+      },
+      GATE_WAIT,
+    );
+
   async function chainWithDataset(chain: string, v1: (i: any) => unknown, v2: (i: any) => unknown, v2Delay = 0): Promise<string> {
     upstreams[`${chain}-v1`] = await startFakeUpstream({ behaviour: { output: v1 } });
     upstreams[`${chain}-v2`] = await startFakeUpstream({ behaviour: { output: v2, delayMs: v2Delay } });
@@ -74,14 +85,7 @@ describe.each(storages)('replay gate on %s', { timeout: 120_000 }, (storage) => 
     expect(created.status).toBe(201);
     expect(created.body.status).toBe('gated');
     const id = created.body.id;
-    const passed = await eventually(
-      'gate passed',
-      async () => {
-        const r = await gw.request('GET', `/v1/rollouts/${id}`);
-        return r.body.status === 'running' && r.body;
-      },
-      GATE_WAIT,
-    );
+    const passed = await rolloutWhen(id, 'gate passed', (r) => r.status === 'running');
     expect(passed.gate).toMatchObject({ state: 'passed', replay: { dataset, maxIncrease: 0.05, minCases: 50 } });
     expect(passed.gate.figures).toMatchObject({
       pairs: CASES,
@@ -112,14 +116,7 @@ describe.each(storages)('replay gate on %s', { timeout: 120_000 }, (storage) => 
     // While gated: calls go to the current version, outside any arm.
     const during = await gw.request('POST', '/v1/chains/fail/invoke', { tenant: 'acme', environment: 'prod', input: { n: 2 } });
     expect(during.body).toMatchObject({ variant: 'default', version: 'v1', output: { total: 20 } });
-    const failed = await eventually(
-      'gate failed',
-      async () => {
-        const r = await gw.request('GET', `/v1/rollouts/${id}`);
-        return r.body.status === 'gate_failed' && r.body;
-      },
-      GATE_WAIT,
-    );
+    const failed = await rolloutWhen(id, 'gate failed', (r) => r.status === 'gate_failed');
     expect(failed.gate.state).toBe('failed');
     expect(failed.gate.figures).toMatchObject({ pairs: CASES, onlyCandidateOverridden: 30, onlyControlOverridden: 0 });
     expect(failed.gate.figures.lowerBound).toBeGreaterThan(0.05);
@@ -199,14 +196,7 @@ describe.each(storages)('replay gate on %s', { timeout: 120_000 }, (storage) => 
     const created = await gw.request('POST', '/v1/rollouts', rolloutBody('outage', dataset, 0.1));
     expect(created.status).toBe(201);
     const id = created.body.id;
-    const view = await eventually(
-      'gate inconclusive',
-      async () => {
-        const r = await gw.request('GET', `/v1/rollouts/${id}`);
-        return r.body.gate?.state === 'inconclusive' && r.body;
-      },
-      GATE_WAIT,
-    );
+    const view = await rolloutWhen(id, 'gate inconclusive', (r) => r.gate?.state === 'inconclusive');
     expect(view.status).toBe('gated');
     expect(view.gate.figures).toMatchObject({ pairs: 0, bothOverridden: 0, errors: { control: CASES, candidate: CASES } });
     expect(view.gate.reason).toMatch(/^Only 0 of 60 cases could be compared/);
@@ -222,14 +212,7 @@ describe.each(storages)('replay gate on %s', { timeout: 120_000 }, (storage) => 
       total: input.n % 6 === 0 || input.n <= 2 ? -1 : input.n * 10,
     }));
     const id = (await gw.request('POST', '/v1/rollouts', rolloutBody('unsure', dataset, 0.03))).body.id;
-    const view = await eventually(
-      'gate inconclusive',
-      async () => {
-        const r = await gw.request('GET', `/v1/rollouts/${id}`);
-        return r.body.gate?.state === 'inconclusive' && r.body;
-      },
-      GATE_WAIT,
-    );
+    const view = await rolloutWhen(id, 'gate inconclusive', (r) => r.gate?.state === 'inconclusive');
     expect(view.gate.figures).toMatchObject({ pairs: CASES, onlyCandidateOverridden: 2, bothOverridden: 10 });
     const reason: string = view.gate.reason;
     expect(reason).toMatch(/straddle maxIncrease 0\.03/);

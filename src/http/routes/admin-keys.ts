@@ -4,15 +4,12 @@
  */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { createKeyBody } from '../schemas/catalog.js';
+import { createdKeySchema, createKeyBody } from '../schemas/catalog.js';
 import { errorResponses, uuidSchema } from '../schemas/common.js';
 import type { AppServices } from '../services.js';
 
-const createdAdminKeySchema = z.object({
-  id: z.string(),
-  key: z.string().describe('Shown only in this response; stored as a keyed hash.'),
-  name: z.string(),
-});
+/** A tenant key's answer without its tenant. */
+const createdAdminKeySchema = createdKeySchema.omit({ tenantId: true });
 
 export const adminKeyRoutes: FastifyPluginAsyncZod<{ services: Pick<AppServices, 'catalog'> }> = async (app, { services }) => {
   const { catalog } = services;

@@ -7,6 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { planRequestSchema, type PlanRequestInput } from '../../../src/domain/model/plan-request.js';
+import { smallPlan } from '../../support/plan-requests.js';
 import { planDecide, runPlan, type PlanRunOptions } from '../../../src/domain/planner/plan.js';
 import { aaMargin, runAaCell, runPowerCell, type GridSettings } from '../../../src/domain/stats/calibration/grid.js';
 
@@ -60,18 +61,7 @@ describe('the planner agrees with the calibration grid on the same inputs', () =
 });
 
 describe('the planner', () => {
-  const small: PlanRequestInput = {
-    guardrails: [
-      { metric: 'override_rate', maxIncrease: 0.03, minSamples: 100 },
-      { metric: 'error_rate', max: 0.02, maxIncrease: 0.01 },
-    ],
-    control: { overrideRate: 0.1, errorRate: 0.01, reviewRate: 0.8 },
-    candidate: { overrideRate: 0.18, errorRate: 0.03 },
-    traffic: { runsPerDay: 2000, candidateShare: 0.1, days: 7 },
-    checkEveryMinutes: 60,
-    simulations: 120,
-    seed: 3,
-  };
+  const small: PlanRequestInput = smallPlan;
 
   it('same seed, same answer; another seed, another sample', async () => {
     const a = await runPlan(planRequestSchema.parse(small), options());

@@ -7,21 +7,11 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { afterEach, describe, expect, it } from 'vitest';
 import { planRequestSchema } from '../../../src/domain/model/plan-request.js';
+import { smallPlan } from '../../support/plan-requests.js';
 import { runPlan } from '../../../src/domain/planner/plan.js';
 import { ThreadPlanRunner } from '../../../src/runtime/planner-thread/thread-plan-runner.js';
 
-const request = planRequestSchema.parse({
-  guardrails: [
-    { metric: 'override_rate', maxIncrease: 0.03, minSamples: 100 },
-    { metric: 'error_rate', max: 0.02, maxIncrease: 0.01 },
-  ],
-  control: { overrideRate: 0.1, errorRate: 0.01, reviewRate: 0.8 },
-  candidate: { overrideRate: 0.18, errorRate: 0.03 },
-  traffic: { runsPerDay: 2000, candidateShare: 0.1, days: 7 },
-  checkEveryMinutes: 60,
-  simulations: 60,
-  seed: 3,
-});
+const request = planRequestSchema.parse({ ...smallPlan, simulations: 60 });
 
 /** One simulated rollout of this plan takes hours: it runs until its budget. */
 const endless = planRequestSchema.parse({
